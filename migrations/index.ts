@@ -1,0 +1,11 @@
+// The ordered list of migrations. Names sort by time; add new files here.
+import type { Migration } from 'kysely';
+import * as m0001 from './2026_11_23_0001_platform.ts';
+import * as m0002 from './2026_11_23_0002_inventory.ts';
+import * as m0003 from './2026_11_23_0003_tagging.ts';
+
+export const migrations: Record<string, Migration> = {
+  '2026_11_23_0001_platform': m0001,
+  '2026_11_23_0002_inventory': m0002,
+  '2026_11_23_0003_tagging': m0003,
+};

@@ -1,0 +1,122 @@
+/**
+ * Builds the HTTP application without starting it: tests drive it with
+ * `inject`, `src/server.ts` listens. Nothing here reads process.env.
+ */
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import Fastify, { type FastifyServerOptions, LogController } from 'fastify';
+import type { Redis } from 'ioredis';
+import { auditRoutes } from './modules/audit/routes.ts';
+import { authRoutes } from './modules/auth/routes.ts';
+import { healthRoutes } from './modules/health/routes.ts';
+import { memberRoutes } from './modules/members/routes.ts';
+import { tenantRoutes } from './modules/tenants/routes.ts';
+import { Tenant } from './modules/tenants/schemas.ts';
+import { Member } from './modules/members/schemas.ts';
+import { ApiKey } from './modules/tokens/schemas.ts';
+import { apiKeyRoutes } from './modules/tokens/routes.ts';
+import { accessControl } from './platform/auth/plugin.ts';
+import type { Config } from './platform/config.ts';
+import type { Database } from './platform/db/index.ts';
+import { conventions, requestIdFor } from './platform/http/conventions.ts';
+import { openapi } from './platform/http/openapi.ts';
+import type { App } from './platform/http/types.ts';
+import { createValidatorCompiler } from './platform/http/validation.ts';
+import { createMemoryLimiter, type RateLimiter } from './platform/ratelimit/limiter.ts';
+import type { Services } from './services.ts';
+
+export interface AppDeps {
+  config: Config;
+  database: Database;
+  services: Services;
+  version: string;
+  limiter?: RateLimiter;
+  redis?: Redis | null;
+  /** Override the logger (tests capture output with a stream). */
+  logger?: FastifyServerOptions['logger'];
+}
+
+export async function buildApp(deps: AppDeps): Promise<App> {
+  const { config, services } = deps;
+  const app = Fastify({
+    logger: deps.logger ?? {
+      level: config.logLevel,
+      redact: { paths: ['req.headers.authorization', 'req.headers["x-secret-key"]'], censor: '[redacted]' },
+    },
+    bodyLimit: config.bodyLimitBytes,
+    trustProxy: config.trustProxy,
+    genReqId: (req) => requestIdFor(req),
+    requestIdHeader: false,
+    // Fastify's two lines per request are replaced by the single onResponse line below.
+    logController: new LogController({ requestIdLogLabel: 'request_id', disableRequestLogging: true }),
+    routerOptions: { ignoreTrailingSlash: true, maxParamLength: 500 },
+  }).withTypeProvider<TypeBoxTypeProvider>() as unknown as App;
+
+  app.setValidatorCompiler(createValidatorCompiler());
+  // Entity schemas are shared at the root so responses reference them and the
+  // OpenAPI document lists each once under components.schemas.
+  for (const schema of [Tenant, Member, ApiKey]) app.addSchema(schema);
+  const limiter = deps.limiter ?? createMemoryLimiter();
+
+  await app.register(conventions, { bodyLimitBytes: config.bodyLimitBytes });
+  await app.register(openapi, { version: deps.version });
+  await app.register(accessControl, {
+    authenticate: (headers) => services.auth.authenticate(headers),
+    scopeFor: (principal, idOrSlug) => services.auth.scopeFor(principal, idOrSlug),
+    limiter,
+    maxConcurrentPerKey: config.maxConcurrentPerKey,
+  });
+
+  // One line per finished request (instead of Fastify's two), with what operators look for.
+  app.addHook('onResponse', async (req, reply) => {
+    req.log.info(
+      {
+        method: req.method,
+        url: req.url,
+        status: reply.statusCode,
+        ms: Math.round(reply.elapsedTime * 10) / 10,
+        tenant: req.tenant?.slug,
+        actor: req.principal?.id,
+      },
+      'request',
+    );
+  });
+
+  const redisStatus = async () => {
+    if (!deps.redis) return null;
+    const start = performance.now();
+    try {
+      await deps.redis.ping();
+      const degraded = limiter.status().degraded;
+      return {
+        status: degraded ? ('degraded' as const) : ('ok' as const),
+        latency_ms: Math.round((performance.now() - start) * 100) / 100,
+        ...(degraded ? { message: 'rate limits are kept in memory until Redis answers again' } : {}),
+      };
+    } catch (e) {
+      return { status: 'down' as const, latency_ms: null, message: `Redis unreachable (${(e as Error).message}); rate limits kept in memory` };
+    }
+  };
+
+  await app.register(healthRoutes, {
+    version: deps.version,
+    startedAt: Date.now(),
+    dialect: deps.database.dialect,
+    pingDatabase: () => deps.database.ping(),
+    redis: redisStatus,
+    rateLimiter: () => limiter.status(),
+  });
+
+  await app.register(
+    async (api) => {
+      const a = api as unknown as App;
+      await a.register(authRoutes, { auth: services.auth });
+      await a.register(tenantRoutes, { tenants: services.tenants });
+      await a.register(memberRoutes, { members: services.members });
+      await a.register(apiKeyRoutes, { apiKeys: services.apiKeys });
+      await a.register(auditRoutes, { db: services.db });
+    },
+    { prefix: '/api/v1' },
+  );
+
+  return app;
+}

@@ -1,0 +1,29 @@
+import type { Command } from 'commander';
+import { openDatabase, DatabaseConnectError } from '../../platform/db/index.ts';
+import { migrateToLatest, pendingMigrations } from '../../platform/db/migrate.ts';
+import { CliError, configFromEnv } from '../shared.ts';
+
+export function registerMigrateCommand(program: Command) {
+  program
+    .command('migrate')
+    .description('Apply pending database migrations (also done by serve on start)')
+    .option('--status', 'list pending migrations without applying them')
+    .action(async (opts: { status?: boolean }) => {
+      const config = configFromEnv();
+      const database = await openDatabase(config.database).catch((e) => {
+        throw e instanceof DatabaseConnectError ? new CliError(e.message) : e;
+      });
+      try {
+        if (opts.status) {
+          const pending = await pendingMigrations(database.db);
+          console.log(pending.length === 0 ? 'Database is up to date.' : `Pending:\n  ${pending.join('\n  ')}`);
+          return;
+        }
+        const { applied, error } = await migrateToLatest(database.db);
+        if (error) throw new CliError(`${error.message} (nothing was applied)`);
+        console.log(applied.length === 0 ? 'Database is up to date.' : `Applied:\n  ${applied.join('\n  ')}`);
+      } finally {
+        await database.close();
+      }
+    });
+}

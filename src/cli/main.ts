@@ -1,0 +1,45 @@
+/**
+ * The `infracast` command line. Each command lives in src/cli/commands/ and
+ * registers itself here; configuration is read from the environment once.
+ */
+import { readFileSync } from 'node:fs';
+import { Command, CommanderError } from 'commander';
+import { registerAdminCommands } from './commands/admin.ts';
+import { registerMigrateCommand } from './commands/migrate.ts';
+import { registerServeCommand } from './commands/serve.ts';
+import { CliError } from './shared.ts';
+
+const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
+
+const program = new Command('infracast')
+  .description('Cloud infrastructure governance API: inventory graph, path tracing, tagging policies.')
+  .version(pkg.version, '-v, --version')
+  .showHelpAfterError()
+  .addHelpText(
+    'after',
+    `
+Examples:
+  $ infracast serve                                  # API on http://127.0.0.1:8080 (SQLite under ./data)
+  $ INFRACAST_DATABASE_URL=postgres://… infracast migrate
+  $ infracast admin create-user --email ops@example.com --platform-admin
+  $ infracast admin create-tenant --slug acme --name "Acme" --owner ops@example.com
+  $ infracast admin create-token --tenant acme --role viewer --description "CI" --expires-in-days 90
+
+Configuration is read from INFRACAST_* environment variables; see the README.`,
+  );
+
+registerServeCommand(program, pkg.version);
+registerMigrateCommand(program);
+registerAdminCommands(program);
+
+try {
+  await program.parseAsync(process.argv);
+} catch (e) {
+  if (e instanceof CommanderError) process.exit(e.exitCode);
+  if (e instanceof CliError) {
+    process.stderr.write(`infracast: ${e.message}\n`);
+    process.exit(e.exitCode);
+  }
+  process.stderr.write(`infracast: unexpected error: ${(e as Error).stack ?? String(e)}\n`);
+  process.exit(1);
+}

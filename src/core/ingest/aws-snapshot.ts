@@ -1,0 +1,859 @@
+/**
+ * AWS snapshot parser: the JSON that AWS CLI describe/list calls print, one
+ * document per call, each recognised by its top-level key (`Vpcs`,
+ * `Reservations`, `SecurityGroups`…). A document may hold several keys (the
+ * Batfish layout does). Documents whose keys are all unknown are reported in
+ * `skipped_documents`; a recognised key with a malformed value throws an
+ * IngestError naming the document and the field.
+ *
+ * Keys are processed in a fixed order across all documents (VPCs before
+ * subnets, route tables before their routes, target groups before their
+ * health) so data that completes another object finds it, whatever the order
+ * of the documents.
+ */
+import type { NodeInput, ParsedInventory } from '../inventory/types.ts';
+import {
+  customerGatewayAttributes,
+  dbInstanceAttributes,
+  egressOnlyInternetGatewayAttributes,
+  elasticIpAttributes,
+  iamInstanceProfileAttributes,
+  iamPolicyAttributes,
+  iamRoleAttributes,
+  iamUserAttributes,
+  instanceAttributes,
+  internetGatewayAttributes,
+  lambdaFunctionAttributes,
+  loadBalancerAttributes,
+  natGatewayAttributes,
+  networkAclAttributes,
+  networkInterfaceAttributes,
+  prefixListAttributes,
+  routeTableAttributes,
+  securityGroupAttributes,
+  subnetAttributes,
+  targetGroupAttributes,
+  transitGatewayAttachmentAttributes,
+  transitGatewayAttributes,
+  transitGatewayPeeringAttachmentAttributes,
+  transitGatewayRoute,
+  transitGatewayRouteTableAttributes,
+  transitGatewayVpcAttachmentAttributes,
+  vpcAttributes,
+  vpcEndpointAttributes,
+  vpcPeeringConnectionAttributes,
+  vpnConnectionAttributes,
+  vpnGatewayAttributes,
+} from './aws-shapes.ts';
+import { InventoryBuilder } from './builder.ts';
+import { ingestError } from './errors.ts';
+import { linkInventory } from './link.ts';
+import { ACCOUNT_SCOPED_NAME_TYPES, AWS_TYPES, type AwsType, accountScopedKey, EC2_ARN_RESOURCE_TYPES } from './type-map.ts';
+import {
+  at,
+  dedupe,
+  ec2Arn,
+  isRecord,
+  num,
+  parseArn,
+  partitionForRegion,
+  type Rec,
+  recList,
+  regionFromAvailabilityZone,
+  str,
+  tagsFromAwsList,
+} from './values.ts';
+
+export interface AwsSnapshotDocument {
+  /** File name or path; used in errors and to find the route table / prefix list a document belongs to. */
+  name: string;
+  region?: string;
+  account_id?: string;
+  content: unknown;
+}
+
+export interface AwsSnapshotInput {
+  /** Default account for documents that do not say (objects' OwnerId / ARN win). */
+  account_id?: string;
+  /** Default region for documents that do not say (ARNs and availability zones win). */
+  region?: string;
+  documents: AwsSnapshotDocument[];
+}
+
+const T = AWS_TYPES;
+
+/** Top-level keys that carry no resources (pagination, request metadata): ignored. */
+const IGNORED_KEYS = new Set([
+  'NextToken',
+  'NextMarker',
+  'Marker',
+  'IsTruncated',
+  'ResponseMetadata',
+  'AdditionalRoutesAvailable',
+  'Owner',
+  'ContinuationToken',
+  'Prefix',
+  // wrapper context fields (read by the handlers that need them)
+  'TransitGatewayRouteTableId',
+  'PrefixListId',
+  'TargetGroupArn',
+  'LoadBalancerArn',
+]);
+
+export function parseAwsSnapshot(input: AwsSnapshotInput): ParsedInventory {
+  const documents = validateInput(input);
+  const b = new InventoryBuilder();
+  const snapshot = new Snapshot(b, input);
+  const byKey = new Map<string, DocContext[]>();
+
+  for (const doc of documents) {
+    const content = doc.content;
+    if (content === null || content === undefined || content === '') continue;
+    if (!isRecord(content)) {
+      b.skipDocument(doc.name);
+      b.warn(`document "${doc.name}": not a JSON object, skipped`);
+      continue;
+    }
+    const keys = Object.keys(content);
+    const recognised = keys.filter((k) => HANDLERS.has(k));
+    if (recognised.length === 0) {
+      if (keys.some((k) => !IGNORED_KEYS.has(k))) b.skipDocument(doc.name);
+      continue;
+    }
+    const ctx = snapshot.context(doc, content);
+    for (const key of recognised) {
+      const list = byKey.get(key) ?? [];
+      list.push(ctx);
+      byKey.set(key, list);
+    }
+  }
+
+  for (const [key, handle] of HANDLERS) {
+    for (const ctx of byKey.get(key) ?? []) handle(ctx, ctx.content[key], key);
+  }
+  snapshot.finish();
+  linkInventory(b);
+  return b.result();
+}
+
+function validateInput(input: unknown): AwsSnapshotDocument[] {
+  if (!isRecord(input)) throw ingestError(null, null, 'AWS snapshot input must be an object with a documents array');
+  if (!Array.isArray(input.documents)) throw ingestError(null, 'documents', 'must be an array');
+  for (const key of ['account_id', 'region'] as const) {
+    if (input[key] !== undefined && typeof input[key] !== 'string') throw ingestError(null, key, 'must be a string');
+  }
+  input.documents.forEach((doc, i) => {
+    if (!isRecord(doc)) throw ingestError(null, `documents[${i}]`, 'must be an object');
+    if (typeof doc.name !== 'string' || doc.name === '') throw ingestError(null, `documents[${i}].name`, 'must be a string');
+    for (const key of ['account_id', 'region'] as const) {
+      if (doc[key] !== undefined && typeof doc[key] !== 'string') throw ingestError(doc.name, key, 'must be a string');
+    }
+  });
+  return input.documents as AwsSnapshotDocument[];
+}
+
+/** State shared across documents. */
+class Snapshot {
+  /** Requester region of TGW peering attachments, so both sides' views get one node id. */
+  readonly peeringAttachmentRegions = new Map<string, string>();
+
+  constructor(
+    readonly b: InventoryBuilder,
+    private readonly input: AwsSnapshotInput,
+  ) {}
+
+  context(doc: AwsSnapshotDocument, content: Rec): DocContext {
+    return new DocContext(this, doc.name, content, doc.region ?? this.input.region ?? null, doc.account_id ?? this.input.account_id ?? null);
+  }
+
+  /** Completes what only the sum of documents knows: which attachments each TGW route table has associated. */
+  finish(): void {
+    for (const node of this.b.nodes.values()) {
+      if (node.type !== T.transitGatewayAttachment) continue;
+      const rtId = str(node.attributes.association_route_table_id);
+      if (rtId === null) continue;
+      const rt = this.b.find(T.transitGatewayRouteTable, rtId, node.region);
+      if (rt !== undefined) pushUnique(rt.attributes as Rec, 'association_attachment_ids', [attachmentId(node)]);
+    }
+  }
+}
+
+const attachmentId = (node: NodeInput): string => String(node.attributes.transit_gateway_attachment_id);
+
+interface NodeOptions {
+  tags?: Record<string, string>;
+  arn?: string | null;
+  /** Overrides the document region (the object's own region: ARN, availability zone, peering requester). */
+  region?: string | null;
+  /** The owning account when the object says (OwnerId); else the document's. */
+  account?: string | null;
+  /** Human name when there is no Name tag (defaults to the native id). */
+  displayName?: string;
+  aliases?: (string | null)[];
+  global?: boolean;
+}
+
+class DocContext {
+  private warnedRegion = false;
+
+  constructor(
+    readonly snapshot: Snapshot,
+    readonly doc: string,
+    readonly content: Rec,
+    readonly region: string | null,
+    readonly account: string | null,
+  ) {}
+
+  get b(): InventoryBuilder {
+    return this.snapshot.b;
+  }
+
+  /** A top-level (or nested) list of objects; anything else is malformed. */
+  objects(v: unknown, path: string): Rec[] {
+    if (!Array.isArray(v)) throw ingestError(this.doc, path, 'must be an array');
+    v.forEach((item, i) => {
+      if (!isRecord(item)) throw ingestError(this.doc, at(path, i), 'must be an object');
+    });
+    return v as Rec[];
+  }
+
+  id(o: Rec, key: string, path: string): string {
+    const v = o[key];
+    if (typeof v !== 'string' || v === '') throw ingestError(this.doc, at(path, key), 'must be a string');
+    return v;
+  }
+
+  /** Wrapper context (`{TransitGatewayRouteTableId, Routes}`) or an id in the document name. */
+  contextId(wrapperKey: string, pattern: RegExp): string | null {
+    return str(this.content[wrapperKey]) ?? pattern.exec(this.doc)?.[0] ?? null;
+  }
+
+  addNode(type: AwsType, id: string, attributes: Rec, options: NodeOptions = {}): NodeInput {
+    const arn = options.arn ?? null;
+    const parsed = parseArn(arn);
+    const account = options.account ?? (parsed?.account || null) ?? this.account;
+    const region = options.global ? 'global' : (options.region ?? (parsed?.region || null) ?? this.regionOrWarn());
+    const tags = options.tags ?? {};
+    const ec2Type = EC2_ARN_RESOURCE_TYPES[type];
+    const nativeId = arn ?? (ec2Type === undefined ? null : ec2Arn(region, account, ec2Type, id)) ?? id;
+    const key = ACCOUNT_SCOPED_NAME_TYPES.has(type) ? accountScopedKey(account, id) : id;
+    return this.b.addNode({
+      provider: 'aws',
+      type,
+      region,
+      key,
+      name: tags.Name || options.displayName || id,
+      account,
+      nativeId,
+      tags,
+      attributes: attributes,
+      aliases: [id, arn, ...(options.aliases ?? [])],
+    });
+  }
+
+  private regionOrWarn(): string {
+    if (this.region !== null) return this.region;
+    if (!this.warnedRegion) {
+      this.warnedRegion = true;
+      this.b.warn(`document "${this.doc}": no region given (document or input region); its regional resources are placed in 'global'`);
+    }
+    return 'global';
+  }
+}
+
+type Handler = (ctx: DocContext, value: unknown, key: string) => void;
+
+const azRegion = (o: Rec, key = 'AvailabilityZone'): string | null => regionFromAvailabilityZone(o[key]);
+
+/** Handlers in processing order (see the file comment). */
+const HANDLERS = new Map<string, Handler>([
+  [
+    'Vpcs',
+    (ctx, v, key) => {
+      ctx.objects(v, key).forEach((o, i) => {
+        const id = ctx.id(o, 'VpcId', at(key, i));
+        ctx.addNode(T.vpc, id, vpcAttributes(o), { tags: tagsFromAwsList(o.Tags), account: str(o.OwnerId) });
+      });
+    },
+  ],
+  [
+    'Subnets',
+    (ctx, v, key) => {
+      ctx.objects(v, key).forEach((o, i) => {
+        const id = ctx.id(o, 'SubnetId', at(key, i));
+        ctx.addNode(T.subnet, id, subnetAttributes(o), {
+          tags: tagsFromAwsList(o.Tags),
+          arn: str(o.SubnetArn),
+          region: azRegion(o),
+          account: str(o.OwnerId),
+        });
+      });
+    },
+  ],
+  [
+    'SecurityGroups',
+    (ctx, v, key) => {
+      ctx.objects(v, key).forEach((o, i) => {
+        const id = ctx.id(o, 'GroupId', at(key, i));
+        ctx.addNode(T.securityGroup, id, securityGroupAttributes(o), {
+          tags: tagsFromAwsList(o.Tags),
+          arn: str(o.SecurityGroupArn),
+          account: str(o.OwnerId),
+          displayName: str(o.GroupName) ?? id,
+        });
+      });
+    },
+  ],
+  [
+    'NetworkAcls',
+    (ctx, v, key) => {
+      ctx.objects(v, key).forEach((o, i) => {
+        const id = ctx.id(o, 'NetworkAclId', at(key, i));
+        ctx.objects(o.Entries ?? [], at(at(key, i), 'Entries'));
+        ctx.addNode(T.networkAcl, id, networkAclAttributes(o), { tags: tagsFromAwsList(o.Tags), account: str(o.OwnerId) });
+      });
+    },
+  ],
+  [
+    'InternetGateways',
+    (ctx, v, key) => {
+      ctx.objects(v, key).forEach((o, i) => {
+        const id = ctx.id(o, 'InternetGatewayId', at(key, i));
+        ctx.addNode(T.internetGateway, id, internetGatewayAttributes(o), {
+          tags: tagsFromAwsList(o.Tags),
+          account: str(o.OwnerId),
+        });
+      });
+    },
+  ],
+  [
+    'EgressOnlyInternetGateways',
+    (ctx, v, key) => {
+      ctx.objects(v, key).forEach((o, i) => {
+        const id = ctx.id(o, 'EgressOnlyInternetGatewayId', at(key, i));
+        ctx.addNode(T.egressOnlyInternetGateway, id, egressOnlyInternetGatewayAttributes(o), {
+          tags: tagsFromAwsList(o.Tags),
+        });
+      });
+    },
+  ],
+  [
+    'VpnGateways',
+    (ctx, v, key) => {
+      ctx.objects(v, key).forEach((o, i) => {
+        const id = ctx.id(o, 'VpnGatewayId', at(key, i));
+        ctx.addNode(T.vpnGateway, id, vpnGatewayAttributes(o), { tags: tagsFromAwsList(o.Tags) });
+      });
+    },
+  ],
+  [
+    'CustomerGateways',
+    (ctx, v, key) => {
+      ctx.objects(v, key).forEach((o, i) => {
+        const id = ctx.id(o, 'CustomerGatewayId', at(key, i));
+        ctx.addNode(T.customerGateway, id, customerGatewayAttributes(o), { tags: tagsFromAwsList(o.Tags) });
+      });
+    },
+  ],
+  [
+    'TransitGateways',
+    (ctx, v, key) => {
+      ctx.objects(v, key).forEach((o, i) => {
+        const id = ctx.id(o, 'TransitGatewayId', at(key, i));
+        ctx.addNode(T.transitGateway, id, transitGatewayAttributes(o), {
+          tags: tagsFromAwsList(o.Tags),
+          arn: str(o.TransitGatewayArn),
+          account: str(o.OwnerId),
+        });
+      });
+    },
+  ],
+  [
+    'TransitGatewayRouteTables',
+    (ctx, v, key) => {
+      ctx.objects(v, key).forEach((o, i) => {
+        const id = ctx.id(o, 'TransitGatewayRouteTableId', at(key, i));
+        ctx.addNode(T.transitGatewayRouteTable, id, transitGatewayRouteTableAttributes(o), {
+          tags: tagsFromAwsList(o.Tags),
+        });
+      });
+    },
+  ],
+  [
+    'TransitGatewayPeeringAttachments',
+    (ctx, v, key) => {
+      ctx.objects(v, key).forEach((o, i) => {
+        const id = ctx.id(o, 'TransitGatewayAttachmentId', at(key, i));
+        const requester = isRecord(o.RequesterTgwInfo) ? o.RequesterTgwInfo : {};
+        const region = str(requester.Region);
+        if (region !== null) ctx.snapshot.peeringAttachmentRegions.set(id, region);
+        ctx.addNode(T.transitGatewayAttachment, id, transitGatewayPeeringAttachmentAttributes(o), {
+          tags: tagsFromAwsList(o.Tags),
+          region,
+          account: str(requester.OwnerId),
+        });
+      });
+    },
+  ],
+  [
+    'TransitGatewayVpcAttachments',
+    (ctx, v, key) => {
+      ctx.objects(v, key).forEach((o, i) => {
+        const id = ctx.id(o, 'TransitGatewayAttachmentId', at(key, i));
+        ctx.addNode(T.transitGatewayAttachment, id, transitGatewayVpcAttachmentAttributes(o), {
+          tags: tagsFromAwsList(o.Tags),
+          account: str(o.VpcOwnerId),
+        });
+      });
+    },
+  ],
+  [
+    'TransitGatewayAttachments',
+    (ctx, v, key) => {
+      ctx.objects(v, key).forEach((o, i) => {
+        const id = ctx.id(o, 'TransitGatewayAttachmentId', at(key, i));
+        const attributes = transitGatewayAttachmentAttributes(o);
+        // A peering attachment is listed by both sides; describe-transit-gateway-peering-attachments
+        // (processed first) gave the requester's region, so both views merge into one node, which
+        // keeps the requester's orientation (first values win).
+        const peeringRegion = ctx.snapshot.peeringAttachmentRegions.get(id) ?? null;
+        ctx.addNode(T.transitGatewayAttachment, id, attributes, {
+          tags: tagsFromAwsList(o.Tags),
+          region: peeringRegion,
+          account: str(o.ResourceOwnerId),
+        });
+        const rtId = attributes.association_route_table_id;
+        if (rtId !== null) {
+          const rt = ctx.b.find(T.transitGatewayRouteTable, rtId);
+          if (rt !== undefined) pushUnique(rt.attributes as Rec, 'association_attachment_ids', [id]);
+        }
+      });
+    },
+  ],
+  ['TransitGatewayRouteTablePropagations', (ctx, v, key) => tgwPropagations(ctx, v, key, null)],
+  [
+    'TransitGatewayPropagations',
+    (ctx, v, key) => {
+      ctx.objects(v, key).forEach((o, i) => {
+        const rtId = ctx.id(o, 'TransitGatewayRouteTableId', at(key, i));
+        tgwPropagations(ctx, o.TransitGatewayRouteTablePropagations ?? [], at(at(key, i), 'TransitGatewayRouteTablePropagations'), rtId);
+      });
+    },
+  ],
+  ['Associations', (ctx, v, key) => tgwAssociations(ctx, v, key)],
+  ['Routes', (ctx, v, key) => tgwRoutes(ctx, v, key, null)],
+  [
+    'TransitGatewayStaticRoutes',
+    (ctx, v, key) => {
+      ctx.objects(v, key).forEach((o, i) => {
+        const rtId = ctx.id(o, 'TransitGatewayRouteTableId', at(key, i));
+        tgwRoutes(ctx, o.Routes ?? [], at(at(key, i), 'Routes'), rtId);
+      });
+    },
+  ],
+  [
+    'VpcPeeringConnections',
+    (ctx, v, key) => {
+      ctx.objects(v, key).forEach((o, i) => {
+        const id = ctx.id(o, 'VpcPeeringConnectionId', at(key, i));
+        const attributes = vpcPeeringConnectionAttributes(o);
+        // Both sides (accounts, regions) list the connection: the requester's region and account identify it.
+        ctx.addNode(T.vpcPeeringConnection, id, attributes, {
+          tags: tagsFromAwsList(o.Tags),
+          region: attributes.requester.region,
+          account: attributes.requester.owner_id,
+        });
+      });
+    },
+  ],
+  [
+    'RouteTables',
+    (ctx, v, key) => {
+      ctx.objects(v, key).forEach((o, i) => {
+        const id = ctx.id(o, 'RouteTableId', at(key, i));
+        ctx.objects(o.Routes ?? [], at(at(key, i), 'Routes'));
+        ctx.addNode(T.routeTable, id, routeTableAttributes(o), { tags: tagsFromAwsList(o.Tags), account: str(o.OwnerId) });
+      });
+    },
+  ],
+  ['PrefixLists', prefixLists],
+  ['ManagedPrefixLists', prefixLists],
+  [
+    'Entries',
+    (ctx, v, key) => {
+      const entries = ctx.objects(v, key);
+      const plId = ctx.contextId('PrefixListId', /pl-[0-9a-f]+/);
+      const pl = plId === null ? undefined : ctx.b.find(T.managedPrefixList, plId, ctx.region ?? undefined);
+      if (pl === undefined) {
+        ctx.b.skipDocument(ctx.doc);
+        ctx.b.warn(
+          `document "${ctx.doc}": prefix list entries whose prefix list ${plId ?? '(not named)'} is not in the input; name the document after the prefix list (pl-…) or wrap it as {PrefixListId, Entries}`,
+        );
+        return;
+      }
+      const cidrs = entries.map((e, i) => ctx.id(e, 'Cidr', at(key, i)));
+      pushUnique(pl.attributes as Rec, 'cidrs', cidrs);
+    },
+  ],
+  [
+    'Reservations',
+    (ctx, v, key) => {
+      ctx.objects(v, key).forEach((reservation, r) => {
+        const owner = str(reservation.OwnerId);
+        const path = at(at(key, r), 'Instances');
+        ctx.objects(reservation.Instances ?? [], path).forEach((o, i) => addInstance(ctx, o, at(path, i), owner));
+      });
+    },
+  ],
+  [
+    'NetworkInterfaces',
+    (ctx, v, key) => {
+      ctx.objects(v, key).forEach((o, i) => {
+        const id = ctx.id(o, 'NetworkInterfaceId', at(key, i));
+        ctx.addNode(T.networkInterface, id, networkInterfaceAttributes(o), {
+          tags: tagsFromAwsList(o.TagSet ?? o.Tags),
+          region: azRegion(o),
+          account: str(o.OwnerId),
+        });
+      });
+    },
+  ],
+  [
+    'NatGateways',
+    (ctx, v, key) => {
+      ctx.objects(v, key).forEach((o, i) => {
+        const id = ctx.id(o, 'NatGatewayId', at(key, i));
+        ctx.addNode(T.natGateway, id, natGatewayAttributes(o), { tags: tagsFromAwsList(o.Tags) });
+      });
+    },
+  ],
+  [
+    'Addresses',
+    (ctx, v, key) => {
+      ctx.objects(v, key).forEach((o, i) => {
+        const publicIp = ctx.id(o, 'PublicIp', at(key, i));
+        // EC2-Classic addresses have no allocation id; their public IP is their identity.
+        const id = str(o.AllocationId) ?? publicIp;
+        ctx.addNode(T.elasticIp, id, elasticIpAttributes(o), {
+          tags: tagsFromAwsList(o.Tags),
+          displayName: publicIp,
+          aliases: [publicIp],
+        });
+      });
+    },
+  ],
+  [
+    'VpcEndpoints',
+    (ctx, v, key) => {
+      ctx.objects(v, key).forEach((o, i) => {
+        const id = ctx.id(o, 'VpcEndpointId', at(key, i));
+        ctx.addNode(T.vpcEndpoint, id, vpcEndpointAttributes(o), { tags: tagsFromAwsList(o.Tags), account: str(o.OwnerId) });
+      });
+    },
+  ],
+  [
+    'VpnConnections',
+    (ctx, v, key) => {
+      ctx.objects(v, key).forEach((o, i) => {
+        const id = ctx.id(o, 'VpnConnectionId', at(key, i));
+        ctx.addNode(T.vpnConnection, id, vpnConnectionAttributes(o), { tags: tagsFromAwsList(o.Tags) });
+      });
+    },
+  ],
+  [
+    'LoadBalancers',
+    (ctx, v, key) => {
+      ctx.objects(v, key).forEach((o, i) => {
+        const arn = ctx.id(o, 'LoadBalancerArn', at(key, i));
+        const name = ctx.id(o, 'LoadBalancerName', at(key, i));
+        ctx.addNode(T.loadBalancer, name, loadBalancerAttributes(o), { tags: tagsFromAwsList(o.Tags), arn });
+      });
+    },
+  ],
+  [
+    'TargetGroups',
+    (ctx, v, key) => {
+      ctx.objects(v, key).forEach((o, i) => {
+        const arn = ctx.id(o, 'TargetGroupArn', at(key, i));
+        const name = ctx.id(o, 'TargetGroupName', at(key, i));
+        ctx.addNode(T.targetGroup, name, targetGroupAttributes(o), { tags: tagsFromAwsList(o.Tags), arn });
+      });
+    },
+  ],
+  ['Listeners', (ctx, v, key) => listeners(ctx, v, key)],
+  [
+    'LoadBalancerListeners',
+    (ctx, v, key) => {
+      ctx.objects(v, key).forEach((o, i) => listeners(ctx, o.Listeners ?? [], at(at(key, i), 'Listeners'), str(o.LoadBalancerArn)));
+    },
+  ],
+  ['TargetHealthDescriptions', (ctx, v, key) => targetHealth(ctx, v, key, str(ctx.content.TargetGroupArn))],
+  [
+    'LoadBalancerTargetHealth',
+    (ctx, v, key) => {
+      ctx.objects(v, key).forEach((o, i) => {
+        const arn = ctx.id(o, 'TargetGroupArn', at(key, i));
+        targetHealth(ctx, o.TargetHealthDescriptions ?? [], at(at(key, i), 'TargetHealthDescriptions'), arn);
+      });
+    },
+  ],
+  [
+    'LoadBalancerAttributes',
+    (ctx, v, key) => {
+      ctx.objects(v, key).forEach((o, i) => {
+        const arn = ctx.id(o, 'LoadBalancerArn', at(key, i));
+        const lb = ctx.b.find(T.loadBalancer, arn);
+        if (lb === undefined) return;
+        const map: Record<string, string> = {};
+        for (const attr of recList(o.Attributes)) {
+          const k = str(attr.Key);
+          if (k !== null) map[k] = typeof attr.Value === 'string' ? attr.Value : String(attr.Value ?? '');
+        }
+        (lb.attributes as Rec).load_balancer_attributes = map;
+      });
+    },
+  ],
+  [
+    'DBInstances',
+    (ctx, v, key) => {
+      ctx.objects(v, key).forEach((o, i) => {
+        const id = ctx.id(o, 'DBInstanceIdentifier', at(key, i));
+        ctx.addNode(T.dbInstance, id, dbInstanceAttributes(o), {
+          tags: tagsFromAwsList(o.TagList ?? o.Tags),
+          arn: str(o.DBInstanceArn),
+          region: azRegion(o),
+        });
+      });
+    },
+  ],
+  [
+    'Functions',
+    (ctx, v, key) => {
+      ctx.objects(v, key).forEach((o, i) => {
+        const name = ctx.id(o, 'FunctionName', at(key, i));
+        ctx.addNode(T.lambdaFunction, name, lambdaFunctionAttributes(o), {
+          tags: isRecord(o.Tags) ? stringMap(o.Tags) : {},
+          arn: str(o.FunctionArn),
+        });
+      });
+    },
+  ],
+  [
+    'Buckets',
+    (ctx, v, key) => {
+      const owner = isRecord(ctx.content.Owner) ? ctx.content.Owner : {};
+      ctx.objects(v, key).forEach((o, i) => {
+        const name = ctx.id(o, 'Name', at(key, i));
+        const bucketRegion = str(o.BucketRegion);
+        // Bucket names are global, and list-buckets does not always say the region: the node is 'global'.
+        ctx.addNode(
+          T.s3Bucket,
+          name,
+          { bucket: name, region: bucketRegion, creation_date: str(o.CreationDate), owner_canonical_id: str(owner.ID) },
+          { global: true, arn: `arn:${partitionForRegion(bucketRegion ?? ctx.region)}:s3:::${name}`, account: ctx.account },
+        );
+      });
+    },
+  ],
+  ['Roles', (ctx, v, key) => iamEntities(ctx, v, key, T.iamRole, 'RoleName', iamRoleAttributes)],
+  ['RoleDetailList', (ctx, v, key) => iamEntities(ctx, v, key, T.iamRole, 'RoleName', iamRoleAttributes)],
+  ['Users', (ctx, v, key) => iamEntities(ctx, v, key, T.iamUser, 'UserName', iamUserAttributes)],
+  ['UserDetailList', (ctx, v, key) => iamEntities(ctx, v, key, T.iamUser, 'UserName', iamUserAttributes)],
+  ['Policies', (ctx, v, key) => iamEntities(ctx, v, key, T.iamPolicy, 'PolicyName', iamPolicyAttributes)],
+  [
+    'InstanceProfiles',
+    (ctx, v, key) => iamEntities(ctx, v, key, T.iamInstanceProfile, 'InstanceProfileName', iamInstanceProfileAttributes),
+  ],
+]);
+
+function addInstance(ctx: DocContext, o: Rec, path: string, owner: string | null): void {
+  const id = ctx.id(o, 'InstanceId', path);
+  const attributes = instanceAttributes(o);
+  const region = regionFromAvailabilityZone(attributes.availability_zone);
+  const instance = ctx.addNode(T.instance, id, attributes, { tags: tagsFromAwsList(o.Tags), region, account: owner });
+  ctx.objects(o.NetworkInterfaces ?? [], at(path, 'NetworkInterfaces')).forEach((eni, i) => {
+    const eniId = ctx.id(eni, 'NetworkInterfaceId', at(at(path, 'NetworkInterfaces'), i));
+    const eniAttributes = networkInterfaceAttributes(eni, { instanceId: id, vpcId: attributes.vpc_id });
+    eniAttributes.availability_zone = attributes.availability_zone;
+    ctx.addNode(T.networkInterface, eniId, eniAttributes, {
+      tags: tagsFromAwsList(eni.TagSet ?? eni.Tags),
+      region: instance.region,
+      account: str(eni.OwnerId) ?? owner,
+    });
+  });
+}
+
+function prefixLists(ctx: DocContext, v: unknown, key: string): void {
+  ctx.objects(v, key).forEach((o, i) => {
+    const id = ctx.id(o, 'PrefixListId', at(key, i));
+    const attributes = prefixListAttributes(o);
+    ctx.addNode(T.managedPrefixList, id, attributes, {
+      tags: tagsFromAwsList(o.Tags),
+      arn: str(o.PrefixListArn),
+      displayName: attributes.prefix_list_name ?? id,
+      // AWS-managed lists are owned by 'AWS', not an account.
+      account: str(o.OwnerId) === 'AWS' ? null : str(o.OwnerId),
+    });
+  });
+}
+
+function findTgwRouteTable(ctx: DocContext, rtId: string | null, what: string): NodeInput | undefined {
+  const rt = rtId === null ? undefined : ctx.b.find(T.transitGatewayRouteTable, rtId, ctx.region ?? undefined);
+  if (rt === undefined) {
+    ctx.b.skipDocument(ctx.doc);
+    ctx.b.warn(
+      rtId === null
+        ? `document "${ctx.doc}": ${what} without a transit gateway route table; name the document after it (tgw-rtb-…) or wrap it as {TransitGatewayRouteTableId, …}`
+        : `document "${ctx.doc}": ${what} of transit gateway route table ${rtId}, which is not in the input`,
+    );
+  }
+  return rt;
+}
+
+const TGW_RTB = /tgw-rtb-[0-9a-f]+/;
+
+function tgwPropagations(ctx: DocContext, v: unknown, path: string, rtId: string | null): void {
+  const items = ctx.objects(v, path);
+  const rt = findTgwRouteTable(ctx, rtId ?? ctx.contextId('TransitGatewayRouteTableId', TGW_RTB), 'propagations');
+  if (rt === undefined) return;
+  const enabled = items
+    .map((p, i) => ({ id: ctx.id(p, 'TransitGatewayAttachmentId', at(path, i)), state: str(p.State) }))
+    .filter((p) => p.state === null || p.state === 'enabled' || p.state === 'enabling')
+    .map((p) => p.id);
+  pushUnique(rt.attributes as Rec, 'propagation_attachment_ids', enabled);
+}
+
+function tgwAssociations(ctx: DocContext, v: unknown, path: string): void {
+  const items = ctx.objects(v, path);
+  const rt = findTgwRouteTable(ctx, ctx.contextId('TransitGatewayRouteTableId', TGW_RTB), 'associations');
+  if (rt === undefined) return;
+  const rtId = String(rt.attributes.transit_gateway_route_table_id);
+  const ids: string[] = [];
+  items.forEach((a, i) => {
+    const id = ctx.id(a, 'TransitGatewayAttachmentId', at(path, i));
+    const state = str(a.State);
+    if (state !== null && state !== 'associated' && state !== 'associating') return;
+    ids.push(id);
+    const attachment = ctx.b.find(T.transitGatewayAttachment, id);
+    if (attachment !== undefined && attachment.attributes.association_route_table_id == null) {
+      (attachment.attributes as Rec).association_route_table_id = rtId;
+    }
+  });
+  pushUnique(rt.attributes as Rec, 'association_attachment_ids', ids);
+}
+
+function tgwRoutes(ctx: DocContext, v: unknown, path: string, rtId: string | null): void {
+  const items = ctx.objects(v, path);
+  const rt = findTgwRouteTable(ctx, rtId ?? ctx.contextId('TransitGatewayRouteTableId', TGW_RTB), 'routes');
+  if (rt === undefined) return;
+  const routes = items.map(transitGatewayRoute).filter((r) => r !== null);
+  const attributes = rt.attributes as Rec;
+  const existing = Array.isArray(attributes.routes) ? attributes.routes : [];
+  const seen = new Set(existing.map((r) => JSON.stringify(r)));
+  attributes.routes = [...existing, ...routes.filter((r) => !seen.has(JSON.stringify(r)))];
+}
+
+function listeners(ctx: DocContext, v: unknown, path: string, lbArn: string | null = null): void {
+  ctx.objects(v, path).forEach((l, i) => {
+    const arn = lbArn ?? ctx.id(l, 'LoadBalancerArn', at(path, i));
+    const lb = ctx.b.find(T.loadBalancer, arn);
+    if (lb === undefined) {
+      ctx.b.warn(`document "${ctx.doc}": listener of load balancer ${arn}, which is not in the input`);
+      return;
+    }
+    const port = num(l.Port);
+    const protocol = str(l.Protocol);
+    if (port !== null) pushUnique(lb.attributes as Rec, 'listeners', [{ port, protocol: protocol ?? 'unknown' }]);
+    for (const tgArn of listenerTargetGroups(l.DefaultActions)) {
+      const tg = ctx.b.find(T.targetGroup, tgArn);
+      if (tg !== undefined) pushUnique(tg.attributes as Rec, 'load_balancer_arns', [arn]);
+    }
+  });
+}
+
+/** Target group ARNs of listener actions: `TargetGroupArn` or weighted `ForwardConfig.TargetGroups`. */
+export function listenerTargetGroups(actions: unknown): string[] {
+  const out: string[] = [];
+  for (const action of recList(actions)) {
+    const direct = str(action.TargetGroupArn);
+    if (direct !== null) out.push(direct);
+    const forward = isRecord(action.ForwardConfig) ? action.ForwardConfig : {};
+    for (const tg of recList(forward.TargetGroups)) {
+      const arn = str(tg.TargetGroupArn);
+      if (arn !== null) out.push(arn);
+    }
+  }
+  return dedupe(out);
+}
+
+function targetHealth(ctx: DocContext, v: unknown, path: string, tgArn: string | null): void {
+  const items = ctx.objects(v, path);
+  const tg = tgArn === null ? undefined : ctx.b.find(T.targetGroup, tgArn);
+  if (tg === undefined) {
+    ctx.b.skipDocument(ctx.doc);
+    ctx.b.warn(
+      tgArn === null
+        ? `document "${ctx.doc}": target health without a target group; wrap it as {TargetGroupArn, TargetHealthDescriptions}`
+        : `document "${ctx.doc}": target health of target group ${tgArn}, which is not in the input`,
+    );
+    return;
+  }
+  const targets = items.map((d, i) => {
+    const target = isRecord(d.Target) ? d.Target : {};
+    return {
+      id: ctx.id(target, 'Id', at(at(path, i), 'Target')),
+      port: num(target.Port),
+      health: str(isRecord(d.TargetHealth) ? d.TargetHealth.State : null),
+    };
+  });
+  const attributes = tg.attributes as Rec;
+  pushUnique(attributes, 'targets', targets);
+  pushUnique(
+    attributes,
+    'target_ids',
+    targets.map((t) => t.id),
+  );
+}
+
+function iamEntities(
+  ctx: DocContext,
+  v: unknown,
+  key: string,
+  type: AwsType,
+  nameKey: string,
+  normalise: (o: Rec) => Rec,
+): void {
+  ctx.objects(v, key).forEach((o, i) => {
+    const name = ctx.id(o, nameKey, at(key, i));
+    const arn = str(o.Arn);
+    const parsed = parseArn(arn);
+    ctx.addNode(type, name, normalise(o), {
+      tags: tagsFromAwsList(o.Tags),
+      arn,
+      global: true,
+      account: parsed?.account || ctx.account,
+    });
+  });
+}
+
+function stringMap(v: Rec): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [k, value] of Object.entries(v)) if (typeof value === 'string') out[k] = value;
+  return out;
+}
+
+/** Appends values not already in `attributes[key]` (compared as JSON, so objects work too). */
+function pushUnique(attributes: Rec, key: string, values: unknown[]): void {
+  const current = Array.isArray(attributes[key]) ? (attributes[key] as unknown[]) : [];
+  const seen = new Set(current.map((x) => JSON.stringify(x)));
+  const added = values.filter((x) => {
+    const k = JSON.stringify(x);
+    if (seen.has(k)) return false;
+    seen.add(k);
+    return true;
+  });
+  attributes[key] = [...current, ...added];
+}
+
+// Exported for the document-kind table in docs/inventory-types.md and tests.
+export const RECOGNISED_DOCUMENT_KEYS: readonly string[] = [...HANDLERS.keys()];

@@ -1,0 +1,234 @@
+/**
+ * Small value helpers shared by the parsers: narrowing `unknown` JSON, tags,
+ * protocols and ports, regions and ARNs. Everything here is pure and cheap:
+ * the parsers call these once per field on inputs of 100k resources.
+ */
+import { isUnknown, UNKNOWN, type Unknown } from '../inventory/types.ts';
+
+export type Rec = Record<string, unknown>;
+
+export const isRecord = (v: unknown): v is Rec => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+/** A non-empty string, else null. Terraform writes `""` for unset optional strings, so `""` is null. */
+export function str(v: unknown): string | null {
+  return typeof v === 'string' && v !== '' ? v : null;
+}
+
+/** Like `str`, but keeps Terraform's "known after apply" marker. */
+export function strU(v: unknown): string | Unknown | null {
+  if (isUnknown(v)) return UNKNOWN;
+  return str(v);
+}
+
+/** A finite number (or a numeric string, as AWS writes BGP ASNs and Terraform some ports), else null. */
+export function num(v: unknown): number | null {
+  if (typeof v === 'number') return Number.isFinite(v) ? v : null;
+  if (typeof v === 'string' && v.trim() !== '') {
+    const n = Number(v);
+    return Number.isFinite(n) ? n : null;
+  }
+  return null;
+}
+
+export function numU(v: unknown): number | Unknown | null {
+  return isUnknown(v) ? UNKNOWN : num(v);
+}
+
+export function bool(v: unknown): boolean | null {
+  if (typeof v === 'boolean') return v;
+  if (v === 'true') return true;
+  if (v === 'false') return false;
+  return null;
+}
+
+export function boolU(v: unknown): boolean | Unknown | null {
+  return isUnknown(v) ? UNKNOWN : bool(v);
+}
+
+/** The non-empty strings of an array (anything else is dropped); not an array → []. */
+export function strList(v: unknown): string[] {
+  if (!Array.isArray(v)) return [];
+  const out: string[] = [];
+  for (const item of v) if (typeof item === 'string' && item !== '') out.push(item);
+  return out;
+}
+
+/**
+ * A list of strings that may be wholly or partly unknown (plans): an unknown
+ * list stays UNKNOWN, unknown elements stay UNKNOWN elements.
+ */
+export function strListU(v: unknown): (string | Unknown)[] | Unknown {
+  if (isUnknown(v)) return UNKNOWN;
+  if (!Array.isArray(v)) return [];
+  const out: (string | Unknown)[] = [];
+  for (const item of v) {
+    if (isUnknown(item)) out.push(UNKNOWN);
+    else if (typeof item === 'string' && item !== '') out.push(item);
+  }
+  return out;
+}
+
+/** An array of records (anything else dropped); not an array → []. */
+export function recList(v: unknown): Rec[] {
+  if (!Array.isArray(v)) return [];
+  const out: Rec[] = [];
+  for (const item of v) if (isRecord(item)) out.push(item);
+  return out;
+}
+
+export function dedupe<T>(values: T[]): T[] {
+  return values.length < 2 ? values : [...new Set(values)];
+}
+
+/** AWS `Tags`/`TagSet`/`TagList`: `[{Key, Value}]` → flat map. */
+export function tagsFromAwsList(v: unknown): Record<string, string> {
+  const tags: Record<string, string> = {};
+  if (!Array.isArray(v)) return tags;
+  for (const t of v) {
+    if (!isRecord(t)) continue;
+    const key = t.Key;
+    if (typeof key !== 'string') continue;
+    tags[key] = typeof t.Value === 'string' ? t.Value : t.Value === undefined || t.Value === null ? '' : String(t.Value);
+  }
+  return tags;
+}
+
+/**
+ * A Terraform tag/label map → flat string map. Unknown values (plans) are not
+ * strings, so they are left out and reported in `unknownKeys`.
+ */
+export function tagsFromMap(v: unknown): { tags: Record<string, string>; unknownKeys: string[] } {
+  const tags: Record<string, string> = {};
+  const unknownKeys: string[] = [];
+  if (!isRecord(v)) return { tags, unknownKeys };
+  for (const [k, value] of Object.entries(v)) {
+    if (typeof value === 'string') tags[k] = value;
+    else if (typeof value === 'number' || typeof value === 'boolean') tags[k] = String(value);
+    else if (isUnknown(value)) unknownKeys.push(k);
+  }
+  return { tags, unknownKeys };
+}
+
+const PROTOCOL_NUMBERS: Record<string, string> = {
+  '-1': '-1',
+  all: '-1',
+  tcp: '6',
+  udp: '17',
+  icmp: '1',
+  icmpv6: '58',
+  'icmp-v6': '58',
+};
+
+/** IP protocol as AWS stores it: a number as a string, '-1' for all ('tcp' → '6', 'all' → '-1'). */
+export function normaliseProtocol(v: unknown): string | Unknown {
+  if (isUnknown(v)) return UNKNOWN;
+  if (typeof v === 'number') return v < 0 ? '-1' : String(v);
+  if (typeof v !== 'string' || v === '') return '-1';
+  const lower = v.trim().toLowerCase();
+  const known = PROTOCOL_NUMBERS[lower];
+  if (known !== undefined) return known;
+  const n = Number(lower);
+  return Number.isInteger(n) ? (n < 0 ? '-1' : String(n)) : lower;
+}
+
+export const isIcmpProtocol = (protocol: unknown): boolean => protocol === '1' || protocol === '58';
+
+/**
+ * Security group rule ports, normalised the same way for every source:
+ * - protocol '-1' (all) → null/null;
+ * - ICMP keeps type/code as given (-1 = any), as the EC2 API does;
+ * - TCP/UDP covering 0–65535 → null/null (all ports);
+ * - other protocols without ports → null/null.
+ */
+export function normaliseSgPorts(
+  protocol: string | Unknown,
+  fromPort: unknown,
+  toPort: unknown,
+): { from_port: number | Unknown | null; to_port: number | Unknown | null } {
+  if (protocol === '-1') return { from_port: null, to_port: null };
+  const from = numU(fromPort);
+  const to = numU(toPort);
+  if (isUnknown(protocol) || isUnknown(from) || isUnknown(to)) return { from_port: from, to_port: to };
+  if (isIcmpProtocol(protocol)) return { from_port: from, to_port: to };
+  if (from === null && to === null) return { from_port: null, to_port: null };
+  if ((from === null || from <= 0) && (to === null || to >= 65535 || to < 0)) return { from_port: null, to_port: null };
+  return { from_port: from, to_port: to ?? from };
+}
+
+/** NACL port range: null = all ports (protocol all, not TCP/UDP, or 0–65535). */
+export function normaliseNaclPortRange(
+  protocol: string | Unknown,
+  from: unknown,
+  to: unknown,
+): { from: number; to: number } | Unknown | null {
+  if (protocol !== '6' && protocol !== '17') return isUnknown(protocol) ? UNKNOWN : null;
+  const f = num(from);
+  const t = num(to);
+  if (isUnknown(from) || isUnknown(to)) return UNKNOWN;
+  if (f === null && t === null) return null;
+  if ((f === null || f <= 0) && (t === null || t >= 65535)) return null;
+  return { from: f ?? 0, to: t ?? 65535 };
+}
+
+/** NACL ICMP type/code: null = all types/codes or not ICMP. */
+export function normaliseNaclIcmp(protocol: string | Unknown, type: unknown, code: unknown): { type: number; code: number } | null {
+  if (!isIcmpProtocol(protocol)) return null;
+  const t = num(type);
+  const c = num(code);
+  if (t === null || t === -1) return null;
+  return { type: t, code: c ?? -1 };
+}
+
+const REGION_PREFIX = /^([a-z]{2}(?:-gov|-iso[a-z]?)?-[a-z]+-\d+)/;
+
+export const isRegionName = (v: string): boolean => /^[a-z]{2}(?:-gov|-iso[a-z]?)?-[a-z]+-\d+$/.test(v);
+
+/** 'us-east-1a' → 'us-east-1'; local/wavelength zones ('us-west-2-lax-1a') too. */
+export function regionFromAvailabilityZone(az: unknown): string | null {
+  if (typeof az !== 'string') return null;
+  const m = REGION_PREFIX.exec(az);
+  if (!m || m[1] === undefined || m[1].length === az.length) return null;
+  return m[1];
+}
+
+export interface Arn {
+  partition: string;
+  service: string;
+  region: string;
+  account: string;
+  resource: string;
+}
+
+/** `arn:partition:service:region:account:resource` (the resource may itself contain ':'). */
+export function parseArn(v: unknown): Arn | null {
+  if (typeof v !== 'string' || !v.startsWith('arn:')) return null;
+  const parts = v.split(':');
+  if (parts.length < 6) return null;
+  return {
+    partition: parts[1] ?? '',
+    service: parts[2] ?? '',
+    region: parts[3] ?? '',
+    account: parts[4] ?? '',
+    resource: parts.slice(5).join(':'),
+  };
+}
+
+export function partitionForRegion(region: string | null): string {
+  if (region?.startsWith('cn-')) return 'aws-cn';
+  if (region?.startsWith('us-gov-')) return 'aws-us-gov';
+  return 'aws';
+}
+
+/** `arn:aws:ec2:us-east-1:123456789012:vpc/vpc-0abc` when region and account are known, else null. */
+export function ec2Arn(region: string | null, account: string | null, resourceType: string, id: string): string | null {
+  if (!region || region === 'global' || !account) return null;
+  return `arn:${partitionForRegion(region)}:ec2:${region}:${account}:${resourceType}/${id}`;
+}
+
+export const isAccountId = (v: string): boolean => /^\d{12}$/.test(v);
+
+/** Path for error messages: `Reservations[3].Instances[0].InstanceId`. */
+export function at(base: string, key: string | number): string {
+  if (typeof key === 'number') return `${base}[${key}]`;
+  return base === '' ? key : `${base}.${key}`;
+}

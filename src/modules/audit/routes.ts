@@ -1,0 +1,75 @@
+import { Type } from 'typebox';
+import { pageRequest, parseSort, sendPage, csv } from '../../platform/http/pagination.ts';
+import { commonErrors, PageEnvelope, PaginationQuery, SortQuery, Timestamp } from '../../platform/http/schemas.ts';
+import type { App } from '../../platform/http/types.ts';
+import type { Db } from '../../platform/db/index.ts';
+import { TenantParams } from '../members/schemas.ts';
+import { listAuditRows } from './store.ts';
+
+const AuditEntry = Type.Object(
+  {
+    id: Type.String(),
+    actor_type: Type.Union([Type.Literal('user'), Type.Literal('api_key'), Type.Literal('system')]),
+    actor_id: Type.Union([Type.String(), Type.Null()]),
+    action: Type.String({ examples: ['api_key.created'] }),
+    target_type: Type.Union([Type.String(), Type.Null()]),
+    target_id: Type.Union([Type.String(), Type.Null()]),
+    summary: Type.Union([Type.Record(Type.String(), Type.Unknown()), Type.Null()]),
+    request_id: Type.Union([Type.String(), Type.Null()]),
+    ip: Type.Union([Type.String(), Type.Null()]),
+    created_at: Timestamp,
+  },
+  { additionalProperties: false },
+);
+
+const ListAuditQuery = Type.Object(
+  {
+    ...PaginationQuery,
+    sort: SortQuery(['created_at'], '-created_at'),
+    actor: Type.Optional(Type.String({ description: 'Comma-separated actor ids (any of).' })),
+    action: Type.Optional(
+      Type.String({ description: 'Comma-separated actions; `member.*` matches a prefix.', examples: ['api_key.*'] }),
+    ),
+    target_type: Type.Optional(Type.String({ maxLength: 50 })),
+    since: Type.Optional(Type.String({ format: 'date-time' })),
+  },
+  { additionalProperties: false },
+);
+
+export async function auditRoutes(app: App, { db }: { db: Db }) {
+  app.get(
+    '/tenants/:t/audit-log',
+    {
+      schema: {
+        operationId: 'listAuditLog',
+        tags: ['audit'],
+        summary: 'Who did what in this tenant',
+        params: TenantParams,
+        querystring: ListAuditQuery,
+        response: { 200: PageEnvelope(AuditEntry), ...commonErrors },
+      },
+    },
+    async (req, reply) => {
+      const page = pageRequest(req.query);
+      const sort = parseSort(req.query.sort, ['created_at'] as const, '-created_at');
+      const { rows, total } = await listAuditRows(
+        db,
+        req.tenant.id,
+        {
+          actors: csv(req.query.actor),
+          actions: csv(req.query.action),
+          targetType: req.query.target_type,
+          since: req.query.since ? new Date(req.query.since).toISOString() : undefined,
+        },
+        sort,
+        page.perPage,
+        page.offset,
+      );
+      const items = rows.map(({ tenant_id: _t, summary, ...r }) => ({
+        ...r,
+        summary: summary ? (JSON.parse(summary) as Record<string, unknown>) : null,
+      }));
+      return sendPage(req, reply, items, total, page);
+    },
+  );
+}

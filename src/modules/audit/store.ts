@@ -1,0 +1,54 @@
+/** The audit log: who did what to members, keys, policies and tenant settings. */
+import type { Executor } from '../../platform/db/index.ts';
+import type { AuditLogRow } from '../../platform/db/schema.ts';
+import { newId } from '../../platform/ids.ts';
+import type { SortField } from '../../platform/http/pagination.ts';
+
+export interface AuditEntry {
+  tenant_id: string | null;
+  actor_type: 'user' | 'api_key' | 'system';
+  actor_id: string | null;
+  action: string;
+  target_type: string | null;
+  target_id: string | null;
+  summary?: Record<string, unknown> | null;
+  request_id: string | null;
+  ip: string | null;
+  created_at: string;
+}
+
+export async function insertAuditEntry(db: Executor, e: AuditEntry): Promise<void> {
+  await db
+    .insertInto('audit_log')
+    .values({ ...e, id: newId('audit'), summary: e.summary ? JSON.stringify(e.summary) : null })
+    .execute();
+}
+
+export async function listAuditRows(
+  db: Executor,
+  tenantId: string,
+  filter: { actors?: string[]; actions?: string[]; targetType?: string; since?: string },
+  sort: SortField<'created_at'>[],
+  limit: number,
+  offset: number,
+): Promise<{ rows: AuditLogRow[]; total: number }> {
+  let base = db.selectFrom('audit_log').where('tenant_id', '=', tenantId);
+  if (filter.actors) base = base.where('actor_id', 'in', filter.actors);
+  if (filter.actions) {
+    const exact = filter.actions.filter((a) => !a.endsWith('.*'));
+    const prefixes = filter.actions.filter((a) => a.endsWith('.*')).map((a) => a.slice(0, -1));
+    base = base.where((eb) =>
+      eb.or([
+        ...(exact.length ? [eb('action', 'in', exact)] : []),
+        ...prefixes.map((p) => eb('action', 'like', `${p}%`)),
+      ]),
+    );
+  }
+  if (filter.targetType) base = base.where('target_type', '=', filter.targetType);
+  if (filter.since) base = base.where('created_at', '>=', filter.since);
+  const { total } = await base.select((eb) => eb.fn.countAll<number>().as('total')).executeTakeFirstOrThrow();
+  let q = base.selectAll();
+  for (const s of sort) q = q.orderBy(s.field, s.desc ? 'desc' : 'asc');
+  const rows = await q.orderBy('id', sort[0]?.desc ? 'desc' : 'asc').limit(limit).offset(offset).execute();
+  return { rows, total: Number(total) };
+}

@@ -1,0 +1,112 @@
+import formbody from '@fastify/formbody';
+import { Type } from 'typebox';
+import { ROLES } from '../../platform/auth/roles.ts';
+import { commonErrors, Envelope, NullableTimestamp, StringEnum } from '../../platform/http/schemas.ts';
+import { type App, one } from '../../platform/http/types.ts';
+import type { AuthService } from './service.ts';
+
+const TokenBody = Type.Object(
+  {
+    grant_type: Type.Union([Type.Literal('password'), Type.Literal('client_credentials')], {
+      description: '`password` (email + password) for people; `client_credentials` (client_id + client_secret) for API keys.',
+    }),
+    email: Type.Optional(Type.String({ maxLength: 320 })),
+    password: Type.Optional(Type.String({ maxLength: 1024 })),
+    client_id: Type.Optional(Type.String({ maxLength: 100 })),
+    client_secret: Type.Optional(Type.String({ maxLength: 200 })),
+    scope: Type.Optional(Type.String({ maxLength: 200 })),
+  },
+  { additionalProperties: false },
+);
+
+const TokenResponse = Type.Object(
+  {
+    access_token: Type.String(),
+    token_type: Type.Literal('Bearer'),
+    expires_in: Type.Integer({ description: 'Seconds until the access token expires.' }),
+    refresh_token: Type.Optional(Type.String({ description: 'Password grant only; rotates on every use.' })),
+    scope: Type.Optional(Type.String()),
+  },
+  { additionalProperties: false },
+);
+
+const RefreshBody = Type.Object(
+  { refresh_token: Type.String({ minLength: 1, maxLength: 200 }) },
+  { additionalProperties: false },
+);
+
+const Me = Type.Object(
+  {
+    kind: Type.Union([Type.Literal('user'), Type.Literal('api_key')]),
+    id: Type.String(),
+    email: Type.Union([Type.String(), Type.Null()]),
+    client_id: Type.Union([Type.String(), Type.Null()]),
+    is_platform_admin: Type.Boolean(),
+    memberships: Type.Array(
+      Type.Object({
+        tenant_id: Type.String(),
+        tenant_slug: Type.String(),
+        role: StringEnum(ROLES),
+      }),
+    ),
+    expires_at: NullableTimestamp,
+  },
+  { additionalProperties: false },
+);
+
+export async function authRoutes(app: App, { auth }: { auth: AuthService }) {
+  // Form posts only here: RFC 6749 token requests are application/x-www-form-urlencoded.
+  await app.register(formbody);
+
+  app.post(
+    '/auth/token',
+    {
+      schema: {
+        operationId: 'createToken',
+        tags: ['auth'],
+        summary: 'Get an access token',
+        description:
+          'JSON or `application/x-www-form-urlencoded`. Wrong credentials give 401 with the same message whether or not the account exists.',
+        security: [],
+        body: TokenBody,
+        response: { 200: Envelope(TokenResponse), ...commonErrors },
+      },
+    },
+    async (req, reply) => {
+      reply.header('cache-control', 'no-store');
+      return one(await auth.grant(req.body));
+    },
+  );
+
+  app.post(
+    '/auth/refresh',
+    {
+      schema: {
+        operationId: 'refreshToken',
+        tags: ['auth'],
+        summary: 'Exchange a refresh token for new tokens',
+        description: 'Rotates the refresh token. Presenting an already-used one revokes the whole session (401).',
+        security: [],
+        body: RefreshBody,
+        response: { 200: Envelope(TokenResponse), ...commonErrors },
+      },
+    },
+    async (req, reply) => {
+      reply.header('cache-control', 'no-store');
+      return one(await auth.refresh(req.body.refresh_token));
+    },
+  );
+
+  app.get(
+    '/auth/me',
+    {
+      schema: {
+        operationId: 'getMe',
+        tags: ['auth'],
+        summary: 'Who is calling',
+        response: { 200: Envelope(Me), ...commonErrors },
+      },
+    },
+    async (req) => one(await auth.me(req.principal!)),
+  );
+}

@@ -1,0 +1,378 @@
+/**
+ * Identity: who is calling (authenticate), what they may see (scopeFor), and
+ * the OAuth-style token grants (password, client_credentials, refresh with
+ * rotation and reuse detection, RFC 9700 §4.14).
+ */
+import type { ApiKeyPrincipal, Principal, TenantScope, UserPrincipal } from '../../platform/auth/principal.ts';
+import {
+  clientIdLooksValid,
+  generateRefreshToken,
+  hashSecret,
+  isKeyToken,
+  parseKeyToken,
+  secretLooksValid,
+  secretMatches,
+} from '../../platform/auth/credentials.ts';
+import type { Jwt } from '../../platform/auth/jwt.ts';
+import { decoyPasswordHash, generatePassword, hashPassword, verifyPassword } from '../../platform/auth/passwords.ts';
+import type { Role } from '../../platform/auth/roles.ts';
+import type { RequestContext } from '../../platform/context.ts';
+import type { Db } from '../../platform/db/index.ts';
+import type { ApiKeyRow } from '../../platform/db/schema.ts';
+import { flag } from '../../platform/db/sql.ts';
+import { AppError, badRequest, conflict, notFound, unauthorized } from '../../platform/errors.ts';
+import { newId } from '../../platform/ids.ts';
+import { addSeconds, type Clock, iso } from '../../platform/time.ts';
+import { insertAuditEntry } from '../audit/store.ts';
+import { findApiKeyByClientId, findApiKeyById, markApiKeyUsed } from '../tokens/store.ts';
+import * as store from './store.ts';
+
+export interface AuthServiceDeps {
+  db: Db;
+  clock: Clock;
+  jwt: Jwt;
+  accessTokenTtlSeconds: number;
+  refreshTokenTtlSeconds: number;
+}
+
+export interface TokenGrant {
+  grant_type: 'password' | 'client_credentials';
+  email?: string;
+  password?: string;
+  client_id?: string;
+  client_secret?: string;
+  scope?: string;
+}
+
+export interface IssuedToken {
+  access_token: string;
+  token_type: 'Bearer';
+  expires_in: number;
+  refresh_token?: string;
+  scope?: string;
+}
+
+type Headers = Record<string, string | string[] | undefined>;
+
+const header = (h: Headers, name: string): string | undefined => {
+  const v = h[name];
+  return Array.isArray(v) ? v[0] : v;
+};
+
+const MISSING = 'Missing credentials: send "Authorization: Bearer <token>" or the x-client-id and x-secret-key headers';
+const BAD_LOGIN = 'Invalid email or password';
+const BAD_CLIENT = 'Invalid client credentials';
+// last_used_at is for humans auditing keys; one write a minute per key is plenty and keeps reads cheap.
+const LAST_USED_WRITE_INTERVAL_MS = 60_000;
+
+export function createAuthService(deps: AuthServiceDeps) {
+  const { db, clock, jwt } = deps;
+  const lastUsedWrites = new Map<string, number>();
+
+  async function touchKey(key: ApiKeyRow): Promise<void> {
+    const now = clock();
+    const last = lastUsedWrites.get(key.id) ?? 0;
+    if (now.getTime() - last < LAST_USED_WRITE_INTERVAL_MS) return;
+    lastUsedWrites.set(key.id, now.getTime());
+    await markApiKeyUsed(db, key.id, iso(now));
+  }
+
+  /** Checks a key row is usable now; the messages say why not (expired vs revoked vs invalid). */
+  function assertKeyUsable(key: ApiKeyRow): void {
+    if (key.revoked_at) throw unauthorized(`API key ${key.client_id} was revoked at ${key.revoked_at}`);
+    if (key.expires_at && key.expires_at <= iso(clock())) {
+      throw unauthorized(`API key ${key.client_id} expired at ${key.expires_at}`);
+    }
+  }
+
+  function keyPrincipal(key: ApiKeyRow): ApiKeyPrincipal {
+    return {
+      kind: 'api_key',
+      id: key.id,
+      clientId: key.client_id,
+      tenantId: key.tenant_id,
+      role: key.role,
+      expiresAt: key.expires_at,
+    };
+  }
+
+  async function verifyClientSecret(clientId: string, secret: string, message: string): Promise<ApiKeyRow> {
+    // Shape and checksum first: typos and garbage never reach the database.
+    if (!clientIdLooksValid(clientId) || !secretLooksValid(secret)) throw unauthorized(message);
+    const key = await findApiKeyByClientId(db, clientId);
+    if (!key || !secretMatches(secret, key.secret_hash)) throw unauthorized(message);
+    assertKeyUsable(key);
+    return key;
+  }
+
+  async function authenticateApiKey(clientId: string, secret: string): Promise<ApiKeyPrincipal> {
+    const key = await verifyClientSecret(clientId, secret, 'Invalid API key');
+    await touchKey(key);
+    return keyPrincipal(key);
+  }
+
+  async function issueAccessToken(
+    principal: { kind: 'user'; userId: string; admin: boolean } | { kind: 'api_key'; key: ApiKeyRow },
+  ): Promise<{ token: string; expiresIn: number }> {
+    const ttl =
+      principal.kind === 'api_key' && principal.key.expires_at
+        ? Math.max(
+            1,
+            Math.min(
+              deps.accessTokenTtlSeconds,
+              Math.floor((Date.parse(principal.key.expires_at) - clock().getTime()) / 1000),
+            ),
+          )
+        : deps.accessTokenTtlSeconds;
+    const claims =
+      principal.kind === 'user'
+        ? {
+            sub: principal.userId,
+            typ: 'user' as const,
+            adm: principal.admin,
+            mem: (await store.membershipsOfUser(db, principal.userId)).map((m) => ({ t: m.tenant_id, r: m.role })),
+            jti: newId('request'),
+          }
+        : {
+            sub: principal.key.id,
+            typ: 'api_key' as const,
+            tid: principal.key.tenant_id,
+            role: principal.key.role,
+            jti: newId('request'),
+          };
+    return { token: await jwt.sign(claims, ttl, clock()), expiresIn: ttl };
+  }
+
+  async function newRefreshToken(userId: string, familyId: string): Promise<string> {
+    const { token, hash } = generateRefreshToken();
+    const now = clock();
+    await store.insertRefreshToken(db, {
+      id: newId('refreshToken'),
+      family_id: familyId,
+      user_id: userId,
+      token_hash: hash,
+      created_at: iso(now),
+      expires_at: iso(addSeconds(now, deps.refreshTokenTtlSeconds)),
+    });
+    return token;
+  }
+
+  return {
+    async authenticate(headers: Headers): Promise<Principal> {
+      const clientId = header(headers, 'x-client-id');
+      const secretKey = header(headers, 'x-secret-key');
+      if (clientId !== undefined || secretKey !== undefined) {
+        if (!clientId || !secretKey) throw unauthorized('Send both x-client-id and x-secret-key');
+        return authenticateApiKey(clientId, secretKey);
+      }
+      const authorization = header(headers, 'authorization');
+      if (!authorization) throw unauthorized(MISSING);
+      const m = /^Bearer\s+(\S+)\s*$/i.exec(authorization);
+      if (!m) throw unauthorized('Authorization header must be "Bearer <token>"');
+      const token = m[1] as string;
+      if (isKeyToken(token)) {
+        const parts = parseKeyToken(token);
+        if (!parts) throw unauthorized('Invalid API key');
+        return authenticateApiKey(parts.clientId, parts.secretKey);
+      }
+      const verified = await jwt.verify(token, clock());
+      if ('error' in verified) {
+        throw unauthorized(verified.error === 'expired' ? 'Access token expired' : 'Invalid or expired token');
+      }
+      const c = verified.claims;
+      if (c.typ === 'api_key') {
+        // A token minted by client_credentials is only as good as its key: revocation applies at once.
+        const key = await findApiKeyById(db, c.sub);
+        if (!key) throw unauthorized('Invalid or expired token');
+        assertKeyUsable(key);
+        await touchKey(key);
+        return { ...keyPrincipal(key), expiresAt: new Date(c.exp * 1000).toISOString() };
+      }
+      const user = await store.findUserById(db, c.sub);
+      if (!user || user.disabled_at) throw unauthorized('Invalid or expired token');
+      const principal: UserPrincipal = {
+        kind: 'user',
+        id: user.id,
+        email: user.email,
+        isPlatformAdmin: flag(user.is_platform_admin),
+        expiresAt: new Date(c.exp * 1000).toISOString(),
+      };
+      return principal;
+    },
+
+    /**
+     * The tenant a request addresses and the caller's role in it. Callers who
+     * are not members (or keys of another tenant) get NOT_FOUND, exactly as if
+     * the tenant did not exist: a 403 would confirm that the slug exists.
+     */
+    async scopeFor(principal: Principal, idOrSlug: string): Promise<TenantScope> {
+      const row = await store.tenantWithRole(db, idOrSlug, principal.kind === 'user' ? principal.id : null);
+      let role: Role | null = null;
+      if (row) {
+        if (principal.kind === 'api_key') role = row.id === principal.tenantId ? principal.role : null;
+        else role = principal.isPlatformAdmin ? 'owner' : row.member_role;
+      }
+      if (!row || !role) throw notFound('tenant', idOrSlug);
+      return {
+        id: row.id,
+        slug: row.slug,
+        plan: row.plan,
+        role,
+        rateLimit:
+          row.rate_limit_per_minute !== null && row.rate_limit_burst !== null
+            ? { perMinute: row.rate_limit_per_minute, burst: row.rate_limit_burst }
+            : null,
+      };
+    },
+
+    async tenantIdsOf(ctx: RequestContext): Promise<string[] | undefined> {
+      const p = ctx.principal;
+      if (!p) return [];
+      if (p.kind === 'api_key') return [p.tenantId];
+      if (p.isPlatformAdmin) return undefined;
+      return (await store.membershipsOfUser(db, p.id)).map((m) => m.tenant_id);
+    },
+
+    async grant(body: TokenGrant): Promise<IssuedToken> {
+      if (body.grant_type === 'password') {
+        if (!body.email || !body.password) {
+          throw badRequest('The password grant needs email and password', [
+            ...(body.email ? [] : [{ path: 'body.email', message: 'is required' }]),
+            ...(body.password ? [] : [{ path: 'body.password', message: 'is required' }]),
+          ]);
+        }
+        const user = await store.findUserByEmail(db, body.email);
+        // Verify against a decoy when the email is unknown: same time, same answer.
+        const ok = await verifyPassword(body.password, user?.password_hash ?? (await decoyPasswordHash()));
+        if (!user || !ok || user.disabled_at) throw unauthorized(BAD_LOGIN);
+        const access = await issueAccessToken({ kind: 'user', userId: user.id, admin: flag(user.is_platform_admin) });
+        return {
+          access_token: access.token,
+          token_type: 'Bearer',
+          expires_in: access.expiresIn,
+          refresh_token: await newRefreshToken(user.id, newId('refreshToken')),
+        };
+      }
+      if (!body.client_id || !body.client_secret) {
+        throw badRequest('The client_credentials grant needs client_id and client_secret', [
+          ...(body.client_id ? [] : [{ path: 'body.client_id', message: 'is required' }]),
+          ...(body.client_secret ? [] : [{ path: 'body.client_secret', message: 'is required' }]),
+        ]);
+      }
+      const key = await verifyClientSecret(body.client_id, body.client_secret, BAD_CLIENT);
+      await touchKey(key);
+      const access = await issueAccessToken({ kind: 'api_key', key });
+      return {
+        access_token: access.token,
+        token_type: 'Bearer',
+        expires_in: access.expiresIn,
+        scope: `tenant:${key.tenant_id} role:${key.role}`,
+      };
+    },
+
+    async refresh(refreshToken: string): Promise<IssuedToken> {
+      const found = await store.findRefreshToken(db, hashSecret(refreshToken));
+      const now = iso(clock());
+      if (!found) throw unauthorized('Invalid refresh token');
+      if (found.revoked_at) throw unauthorized('Refresh token has been revoked');
+      if (found.expires_at <= now) throw unauthorized('Refresh token expired');
+      const claimed = await store.claimRefreshToken(db, found.id, now);
+      if (!claimed) {
+        // Reuse of a rotated token means it leaked: revoke the whole family (RFC 9700 §4.14).
+        await store.revokeRefreshFamily(db, found.family_id, now);
+        throw unauthorized('Refresh token was already used; all tokens of this session have been revoked');
+      }
+      const user = await store.findUserById(db, found.user_id);
+      if (!user || user.disabled_at) throw unauthorized('Invalid refresh token');
+      const access = await issueAccessToken({ kind: 'user', userId: user.id, admin: flag(user.is_platform_admin) });
+      return {
+        access_token: access.token,
+        token_type: 'Bearer',
+        expires_in: access.expiresIn,
+        refresh_token: await newRefreshToken(user.id, found.family_id),
+      };
+    },
+
+    async me(principal: Principal) {
+      if (principal.kind === 'api_key') {
+        const tenant = await db
+          .selectFrom('tenants')
+          .select(['id', 'slug'])
+          .where('id', '=', principal.tenantId)
+          .executeTakeFirst();
+        return {
+          kind: 'api_key' as const,
+          id: principal.id,
+          client_id: principal.clientId,
+          email: null,
+          is_platform_admin: false,
+          memberships: tenant ? [{ tenant_id: tenant.id, tenant_slug: tenant.slug, role: principal.role }] : [],
+          expires_at: principal.expiresAt,
+        };
+      }
+      const memberships = await store.membershipsOfUser(db, principal.id);
+      return {
+        kind: 'user' as const,
+        id: principal.id,
+        client_id: null,
+        email: principal.email,
+        is_platform_admin: principal.isPlatformAdmin,
+        memberships: memberships.map((m) => ({ tenant_id: m.tenant_id, tenant_slug: m.slug, role: m.role })),
+        expires_at: principal.expiresAt,
+      };
+    },
+
+    /** Creates a user; without a password one is generated and returned (shown once). */
+    async createUser(input: { email: string; password?: string; name?: string; platformAdmin?: boolean }) {
+      const email = input.email.trim().toLowerCase();
+      if (!/^[^@\s]+@[^@\s]+$/.test(email)) throw badRequest(`"${input.email}" is not an email address`);
+      const password = input.password ?? generatePassword();
+      if (password.length < 12) throw badRequest('Passwords must be at least 12 characters');
+      if (await store.findUserByEmail(db, email)) throw conflict(`A user with email ${email} already exists`);
+      const now = iso(clock());
+      const user = {
+        id: newId('user'),
+        email,
+        name: input.name ?? null,
+        password_hash: await hashPassword(password),
+        is_platform_admin: input.platformAdmin ? 1 : 0,
+        created_at: now,
+        updated_at: now,
+        disabled_at: null,
+      };
+      await store.insertUser(db, user);
+      await insertAuditEntry(db, {
+        tenant_id: null,
+        actor_type: 'system',
+        actor_id: null,
+        action: 'user.created',
+        target_type: 'user',
+        target_id: user.id,
+        summary: { email, platform_admin: Boolean(input.platformAdmin) },
+        request_id: null,
+        ip: null,
+        created_at: now,
+      });
+      return { id: user.id, email, password, generated: input.password === undefined };
+    },
+
+    /**
+     * On an empty database, creates the first platform admin from
+     * INFRACAST_ADMIN_EMAIL/PASSWORD (or with a generated password, returned
+     * so it can be printed once). Does nothing when any user exists.
+     */
+    async bootstrapAdmin(admin: { email: string | null; password: string | null }) {
+      if ((await store.countUsers(db)) > 0) return null;
+      const email = admin.email ?? 'admin@localhost';
+      try {
+        return await this.createUser({ email, password: admin.password ?? undefined, platformAdmin: true });
+      } catch (e) {
+        // Another instance bootstrapped at the same moment.
+        if (e instanceof AppError && e.code === 'CONFLICT') return null;
+        throw e;
+      }
+    },
+  };
+}
+
+export type AuthService = ReturnType<typeof createAuthService>;

@@ -1,0 +1,164 @@
+/** Tenant membership: who belongs to a tenant and with which role. A tenant always keeps an owner. */
+import { actorOf } from '../../platform/auth/principal.ts';
+import { generatePassword, hashPassword } from '../../platform/auth/passwords.ts';
+import { type Role, roleAtLeast } from '../../platform/auth/roles.ts';
+import type { TenantContext } from '../../platform/context.ts';
+import type { Db, Executor } from '../../platform/db/index.ts';
+import { conflict, forbidden, notFound } from '../../platform/errors.ts';
+import { newId } from '../../platform/ids.ts';
+import { csv, type PageRequest, parseSort } from '../../platform/http/pagination.ts';
+import { type Clock, iso } from '../../platform/time.ts';
+import { insertAuditEntry } from '../audit/store.ts';
+import { findUserByEmail } from '../auth/store.ts';
+import { type ListMembersQueryT, MEMBER_SORT_FIELDS, type MemberT } from './schemas.ts';
+
+export function createMemberService({ db, clock }: { db: Db; clock: Clock }) {
+  const select = (ex: Executor, tenantId: string) =>
+    ex
+      .selectFrom('memberships')
+      .innerJoin('users', 'users.id', 'memberships.user_id')
+      .where('memberships.tenant_id', '=', tenantId)
+      .select([
+        'memberships.id',
+        'memberships.user_id',
+        'users.email',
+        'users.name',
+        'memberships.role',
+        'memberships.created_at',
+        'memberships.updated_at',
+      ]);
+
+  async function findMember(ex: Executor, tenantId: string, idOrUserId: string): Promise<MemberT> {
+    const m = await select(ex, tenantId)
+      .where((eb) => eb.or([eb('memberships.id', '=', idOrUserId), eb('memberships.user_id', '=', idOrUserId)]))
+      .executeTakeFirst();
+    if (!m) throw notFound('member', idOrUserId);
+    return m;
+  }
+
+  async function ownerCount(ex: Executor, tenantId: string): Promise<number> {
+    const r = await ex
+      .selectFrom('memberships')
+      .select((eb) => eb.fn.countAll<number>().as('n'))
+      .where('tenant_id', '=', tenantId)
+      .where('role', '=', 'owner')
+      .executeTakeFirstOrThrow();
+    return Number(r.n);
+  }
+
+  // Serialises membership changes per tenant (both dialects), so two concurrent
+  // demotions can't each see "another owner remains" and leave none.
+  const lockTenant = (ex: Executor, tenantId: string) =>
+    ex.updateTable('tenants').set((eb) => ({ updated_at: eb.ref('updated_at') })).where('id', '=', tenantId).execute();
+
+  /** Only owners manage owners; nobody grants a role above their own. */
+  function assertMayGrant(ctx: TenantContext, role: Role, current?: Role) {
+    const mine = ctx.tenant.role;
+    if ((role === 'owner' || current === 'owner') && mine !== 'owner') throw forbidden('Only owners can manage owners');
+    if (!roleAtLeast(mine, role)) throw forbidden(`You cannot grant the ${role} role; yours is ${mine}`);
+  }
+
+  const audit = (ctx: TenantContext, action: string, target: string, summary: Record<string, unknown>) => ({
+    tenant_id: ctx.tenant.id,
+    ...actorOf(ctx.principal),
+    action,
+    target_type: 'member',
+    target_id: target,
+    summary,
+    request_id: ctx.requestId,
+    ip: ctx.ip,
+    created_at: iso(clock()),
+  });
+
+  return {
+    async list(ctx: TenantContext, query: ListMembersQueryT, page: PageRequest) {
+      const sort = parseSort(query.sort, MEMBER_SORT_FIELDS, 'created_at');
+      const roles = csv(query.role) as Role[] | undefined;
+      let base = db.selectFrom('memberships').where('tenant_id', '=', ctx.tenant.id);
+      if (roles) base = base.where('role', 'in', roles);
+      const { n } = await base.select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();
+      let q = select(db, ctx.tenant.id);
+      if (roles) q = q.where('memberships.role', 'in', roles);
+      for (const s of sort) {
+        const col = s.field === 'email' ? 'users.email' : (`memberships.${s.field}` as const);
+        q = q.orderBy(col, s.desc ? 'desc' : 'asc');
+      }
+      const items = await q.orderBy('memberships.id').limit(page.perPage).offset(page.offset).execute();
+      return { items, total: Number(n) };
+    },
+
+    async add(ctx: TenantContext, body: { email: string; role: Role; name?: string }) {
+      assertMayGrant(ctx, body.role);
+      const email = body.email.trim().toLowerCase();
+      let initialPassword: string | null = null;
+      const id = await db.transaction().execute(async (tx) => {
+        let user = await findUserByEmail(tx, email);
+        const now = iso(clock());
+        if (!user) {
+          // No mail server in a self-hosted install: the first password is returned once to the admin.
+          initialPassword = generatePassword();
+          user = {
+            id: newId('user'),
+            email,
+            name: body.name ?? null,
+            password_hash: await hashPassword(initialPassword),
+            is_platform_admin: 0,
+            created_at: now,
+            updated_at: now,
+            disabled_at: null,
+          };
+          await tx.insertInto('users').values(user).execute();
+        }
+        const existing = await tx
+          .selectFrom('memberships')
+          .select('id')
+          .where('tenant_id', '=', ctx.tenant.id)
+          .where('user_id', '=', user.id)
+          .executeTakeFirst();
+        if (existing) throw conflict(`${email} is already a member of ${ctx.tenant.slug}`);
+        const membershipId = newId('membership');
+        await tx
+          .insertInto('memberships')
+          .values({ id: membershipId, tenant_id: ctx.tenant.id, user_id: user.id, role: body.role, created_at: now, updated_at: now })
+          .execute();
+        await insertAuditEntry(tx, audit(ctx, 'member.added', membershipId, { email, role: body.role, user_created: initialPassword !== null }));
+        return membershipId;
+      });
+      return { ...(await findMember(db, ctx.tenant.id, id)), initial_password: initialPassword };
+    },
+
+    async changeRole(ctx: TenantContext, idOrUserId: string, role: Role) {
+      await db.transaction().execute(async (tx) => {
+        await lockTenant(tx, ctx.tenant.id);
+        const m = await findMember(tx, ctx.tenant.id, idOrUserId);
+        assertMayGrant(ctx, role, m.role);
+        if (m.role === role) return;
+        if (m.role === 'owner' && (await ownerCount(tx, ctx.tenant.id)) <= 1) {
+          throw conflict('A tenant must keep at least one owner; make someone else owner first');
+        }
+        await tx
+          .updateTable('memberships')
+          .set({ role, updated_at: iso(clock()) })
+          .where('id', '=', m.id)
+          .execute();
+        await insertAuditEntry(tx, audit(ctx, 'member.role_changed', m.id, { email: m.email, from: m.role, to: role }));
+      });
+      return findMember(db, ctx.tenant.id, idOrUserId);
+    },
+
+    async remove(ctx: TenantContext, idOrUserId: string) {
+      await db.transaction().execute(async (tx) => {
+        await lockTenant(tx, ctx.tenant.id);
+        const m = await findMember(tx, ctx.tenant.id, idOrUserId);
+        if (m.role === 'owner' && ctx.tenant.role !== 'owner') throw forbidden('Only owners can remove owners');
+        if (m.role === 'owner' && (await ownerCount(tx, ctx.tenant.id)) <= 1) {
+          throw conflict('A tenant must keep at least one owner; make someone else owner first');
+        }
+        await tx.deleteFrom('memberships').where('id', '=', m.id).execute();
+        await insertAuditEntry(tx, audit(ctx, 'member.removed', m.id, { email: m.email, role: m.role }));
+      });
+    },
+  };
+}
+
+export type MemberService = ReturnType<typeof createMemberService>;

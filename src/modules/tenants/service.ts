@@ -1,0 +1,224 @@
+/** Tenants: what the API can do with organisations, in domain words. */
+import { actorOf, type TenantScope } from '../../platform/auth/principal.ts';
+import type { Db } from '../../platform/db/index.ts';
+import type { TenantRow } from '../../platform/db/schema.ts';
+import { badRequest, conflict, forbidden, notFound } from '../../platform/errors.ts';
+import { newId } from '../../platform/ids.ts';
+import { csv, type PageRequest, parseSort } from '../../platform/http/pagination.ts';
+import type { RequestContext } from '../../platform/context.ts';
+import { type Clock, iso } from '../../platform/time.ts';
+import { insertAuditEntry } from '../audit/store.ts';
+import {
+  type CreateTenantBodyT,
+  type ListTenantsQueryT,
+  PLAN_RATE_LIMITS,
+  type ReplaceTenantBodyT,
+  TENANT_SORT_FIELDS,
+  type TenantT,
+  type UpdateTenantBodyT,
+} from './schemas.ts';
+import * as store from './store.ts';
+
+export interface TenantServiceDeps {
+  db: Db;
+  clock: Clock;
+  openSignup: boolean;
+  /** Tenant ids the caller belongs to (users: memberships; API keys: their tenant). */
+  tenantIdsOf: (ctx: RequestContext) => Promise<string[] | undefined>;
+  /** Called after a tenant's settings change, so caches (scope, rate limits) drop it. */
+  onTenantChanged?: (tenantId: string, slug: string) => void;
+}
+
+export function toTenant(row: TenantRow): TenantT {
+  const override = row.rate_limit_per_minute !== null && row.rate_limit_burst !== null;
+  const plan = PLAN_RATE_LIMITS[row.plan];
+  return {
+    id: row.id,
+    slug: row.slug,
+    name: row.name,
+    plan: row.plan,
+    rate_limit: override
+      ? { per_minute: row.rate_limit_per_minute as number, burst: row.rate_limit_burst as number, source: 'override' }
+      : { per_minute: plan.perMinute, burst: plan.burst, source: 'plan' },
+    created_at: row.created_at,
+    updated_at: row.updated_at,
+  };
+}
+
+export function createTenantService(deps: TenantServiceDeps) {
+  const { db, clock } = deps;
+
+  const audit = (ctx: RequestContext, tenantId: string, action: string, summary: Record<string, unknown>) => ({
+    tenant_id: tenantId,
+    ...actorOf(ctx.principal),
+    action,
+    target_type: 'tenant',
+    target_id: tenantId,
+    summary,
+    request_id: ctx.requestId,
+    ip: ctx.ip,
+    created_at: iso(clock()),
+  });
+
+  const isPlatformAdmin = (ctx: RequestContext) => ctx.principal?.kind === 'user' && ctx.principal.isPlatformAdmin;
+
+  return {
+    async list(ctx: RequestContext, query: ListTenantsQueryT, page: PageRequest) {
+      const sort = parseSort(query.sort, TENANT_SORT_FIELDS, 'created_at');
+      const ids = isPlatformAdmin(ctx) ? undefined : ((await deps.tenantIdsOf(ctx)) ?? []);
+      const { rows, total } = await store.listTenantRows(
+        db,
+        { ids, plans: csv(query.plan), q: query.q },
+        sort,
+        page.perPage,
+        page.offset,
+      );
+      return { items: rows.map(toTenant), total };
+    },
+
+    async create(ctx: RequestContext, body: CreateTenantBodyT): Promise<TenantT> {
+      const p = ctx.principal;
+      if (!p || p.kind !== 'user') throw forbidden('Only people can create tenants; API keys belong to one tenant');
+      if (!p.isPlatformAdmin && !deps.openSignup) throw forbidden('Only platform admins can create tenants');
+      const now = iso(clock());
+      const row: TenantRow = {
+        id: newId('tenant'),
+        slug: body.slug,
+        name: body.name,
+        plan: body.plan ?? 'free',
+        rate_limit_per_minute: null,
+        rate_limit_burst: null,
+        inventory_version: 0,
+        created_at: now,
+        updated_at: now,
+      };
+      if (row.plan !== 'free' && !p.isPlatformAdmin) throw forbidden('Only platform admins can choose a paid plan');
+      await db.transaction().execute(async (tx) => {
+        if (await store.slugTaken(tx, body.slug)) throw slugConflict(body.slug);
+        await store.insertTenant(tx, row);
+        // The creator owns the tenant, so it is never left without an owner.
+        await tx
+          .insertInto('memberships')
+          .values({ id: newId('membership'), tenant_id: row.id, user_id: p.id, role: 'owner', created_at: now, updated_at: now })
+          .execute();
+        await insertAuditEntry(tx, audit(ctx, row.id, 'tenant.created', { slug: row.slug, plan: row.plan }));
+      });
+      return toTenant(row);
+    },
+
+    /** For the operator CLI: no caller, optionally an existing user as owner. */
+    async createAsOperator(body: CreateTenantBodyT, ownerEmail?: string): Promise<TenantT> {
+      const now = iso(clock());
+      const row: TenantRow = {
+        id: newId('tenant'),
+        slug: body.slug,
+        name: body.name,
+        plan: body.plan ?? 'free',
+        rate_limit_per_minute: null,
+        rate_limit_burst: null,
+        inventory_version: 0,
+        created_at: now,
+        updated_at: now,
+      };
+      if (!/^[a-z0-9][a-z0-9-]{1,62}$/.test(body.slug)) {
+        throw badRequest('slug must be 2–63 lowercase letters, digits or dashes, starting with a letter or digit');
+      }
+      await db.transaction().execute(async (tx) => {
+        if (await store.slugTaken(tx, body.slug)) throw slugConflict(body.slug);
+        let ownerId: string | null = null;
+        if (ownerEmail) {
+          const owner = await tx.selectFrom('users').select('id').where('email', '=', ownerEmail.toLowerCase()).executeTakeFirst();
+          if (!owner) throw notFound('user', ownerEmail);
+          ownerId = owner.id;
+        }
+        await store.insertTenant(tx, row);
+        if (ownerId) {
+          await tx
+            .insertInto('memberships')
+            .values({ id: newId('membership'), tenant_id: row.id, user_id: ownerId, role: 'owner', created_at: now, updated_at: now })
+            .execute();
+        }
+        await insertAuditEntry(tx, audit({ principal: null, requestId: null, ip: null }, row.id, 'tenant.created', { slug: row.slug, plan: row.plan, via: 'cli' }));
+      });
+      return toTenant(row);
+    },
+
+    async findForOperator(idOrSlug: string) {
+      const row = await store.findTenantByIdOrSlug(db, idOrSlug);
+      if (!row) throw notFound('tenant', idOrSlug);
+      return { id: row.id, slug: row.slug, plan: row.plan };
+    },
+
+    async get(scope: TenantScope): Promise<TenantT> {
+      const row = await store.findTenantByIdOrSlug(db, scope.id);
+      if (!row) throw notFound('tenant', scope.slug);
+      return toTenant(row);
+    },
+
+    async update(
+      ctx: RequestContext,
+      scope: TenantScope,
+      body: UpdateTenantBodyT | ReplaceTenantBodyT,
+    ): Promise<TenantT> {
+      const billing = body.plan !== undefined || ('rate_limit' in body && body.rate_limit !== undefined);
+      const result = await db.transaction().execute(async (tx) => {
+        const current = await store.findTenantByIdOrSlug(tx, scope.id);
+        if (!current) throw notFound('tenant', scope.slug);
+        const changesBilling =
+          billing &&
+          ((body.plan !== undefined && body.plan !== current.plan) || ('rate_limit' in body && body.rate_limit !== undefined));
+        // Plans and rate limits are the operator's decision, not the tenant's.
+        if (changesBilling && !isPlatformAdmin(ctx)) {
+          throw forbidden('Only platform admins can change a tenant plan or rate limit');
+        }
+        if (body.slug !== undefined && body.slug !== current.slug && (await store.slugTaken(tx, body.slug, current.id))) {
+          throw slugConflict(body.slug);
+        }
+        const next: TenantRow = {
+          ...current,
+          slug: body.slug ?? current.slug,
+          name: body.name ?? current.name,
+          plan: body.plan ?? current.plan,
+          updated_at: iso(clock()),
+        };
+        if ('rate_limit' in body && body.rate_limit !== undefined) {
+          next.rate_limit_per_minute = body.rate_limit?.per_minute ?? null;
+          next.rate_limit_burst = body.rate_limit?.burst ?? null;
+        }
+        await store.updateTenantRow(tx, current.id, {
+          slug: next.slug,
+          name: next.name,
+          plan: next.plan,
+          rate_limit_per_minute: next.rate_limit_per_minute,
+          rate_limit_burst: next.rate_limit_burst,
+          updated_at: next.updated_at,
+        });
+        const changed = Object.fromEntries(
+          (['slug', 'name', 'plan', 'rate_limit_per_minute', 'rate_limit_burst'] as const)
+            .filter((k) => next[k] !== current[k])
+            .map((k) => [k, { from: current[k], to: next[k] }]),
+        );
+        await insertAuditEntry(tx, audit(ctx, current.id, 'tenant.updated', { changed }));
+        return { next, oldSlug: current.slug };
+      });
+      deps.onTenantChanged?.(result.next.id, result.oldSlug);
+      return toTenant(result.next);
+    },
+
+    async remove(ctx: RequestContext, scope: TenantScope): Promise<void> {
+      // Everything the tenant owns goes with it: foreign keys cascade, all in one transaction.
+      await db.transaction().execute(async (tx) => {
+        const deleted = await store.deleteTenantRow(tx, scope.id);
+        if (deleted === 0) throw notFound('tenant', scope.slug);
+        // The tenant's own audit log goes with it; keep a platform-level record of the deletion.
+        await insertAuditEntry(tx, { ...audit(ctx, scope.id, 'tenant.deleted', { slug: scope.slug }), tenant_id: null });
+      });
+      deps.onTenantChanged?.(scope.id, scope.slug);
+    },
+  };
+}
+
+export type TenantService = ReturnType<typeof createTenantService>;
+
+const slugConflict = (slug: string) =>
+  conflict(`A tenant with slug "${slug}" already exists`, [{ path: 'body.slug', message: 'is already taken' }]);

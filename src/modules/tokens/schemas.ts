@@ -1,0 +1,61 @@
+import { type Static, Type } from 'typebox';
+import { NullableTimestamp, PaginationQuery, SortQuery, Timestamp } from '../../platform/http/schemas.ts';
+import { RoleSchema } from '../members/schemas.ts';
+
+export const ApiKey = Type.Object(
+  {
+    id: Type.String({ examples: ['key_01JD3Y7J9Q8Z5T6W2X4C8V0B1N'] }),
+    client_id: Type.String({ examples: ['icci_4f9Q2mR7xK1pL8sT3vW6yZ'] }),
+    description: Type.String(),
+    role: RoleSchema,
+    created_at: Timestamp,
+    created_by: Type.Union([Type.String(), Type.Null()], { description: 'User or key id that created it.' }),
+    expires_at: NullableTimestamp,
+    last_used_at: NullableTimestamp,
+    revoked_at: NullableTimestamp,
+    status: Type.Union([Type.Literal('active'), Type.Literal('expired'), Type.Literal('revoked')]),
+  },
+  { additionalProperties: false, $id: 'ApiKey', title: 'ApiKey' },
+);
+export type ApiKeyT = Static<typeof ApiKey>;
+
+export const CreatedApiKey = Type.Object(
+  {
+    ...ApiKey.properties,
+    secret_key: Type.String({ description: 'Shown once. Send as x-secret-key with x-client-id.' }),
+    token: Type.String({ description: 'Shown once. Client ID and secret in one bearer token: `Authorization: Bearer ick_…`.' }),
+  },
+  { additionalProperties: false, title: 'CreatedApiKey' },
+);
+
+export const CreateApiKeyBody = Type.Object(
+  {
+    description: Type.String({ minLength: 1, maxLength: 256, examples: ['CI pipeline for infra repo'] }),
+    role: RoleSchema,
+    expires_at: Type.Optional(Type.String({ format: 'date-time', description: 'A future instant.' })),
+    expires_in_days: Type.Optional(Type.Integer({ minimum: 1, maximum: 3650 })),
+    never_expires: Type.Optional(Type.Literal(true, { description: 'Say it explicitly to create a key that never expires.' })),
+  },
+  { additionalProperties: false },
+);
+export type CreateApiKeyBodyT = Static<typeof CreateApiKeyBody>;
+
+export const API_KEY_SORT_FIELDS = ['created_at', 'last_used_at', 'expires_at', 'description'] as const;
+export const ListApiKeysQuery = Type.Object(
+  {
+    ...PaginationQuery,
+    sort: SortQuery(API_KEY_SORT_FIELDS, '-created_at'),
+    role: Type.Optional(Type.String({ description: 'Comma-separated roles (any of).' })),
+    status: Type.Optional(Type.Union([Type.Literal('active'), Type.Literal('expired'), Type.Literal('revoked')])),
+  },
+  { additionalProperties: false },
+);
+export type ListApiKeysQueryT = Static<typeof ListApiKeysQuery>;
+
+export const ApiKeyParams = Type.Object(
+  {
+    t: Type.String({ minLength: 1, maxLength: 100, description: 'Tenant id or slug.' }),
+    id: Type.String({ minLength: 1, maxLength: 100, description: 'Key id (`key_…`) or client ID.' }),
+  },
+  { additionalProperties: false },
+);

@@ -1,0 +1,129 @@
+/** API keys (service accounts): a description, a role, an expiry; the secret is shown once. */
+import { actorOf } from '../../platform/auth/principal.ts';
+import { generateCredentials } from '../../platform/auth/credentials.ts';
+import { type Role, roleAtLeast } from '../../platform/auth/roles.ts';
+import type { TenantContext } from '../../platform/context.ts';
+import type { Db } from '../../platform/db/index.ts';
+import type { ApiKeyRow } from '../../platform/db/schema.ts';
+import { badRequest, forbidden, notFound } from '../../platform/errors.ts';
+import { newId } from '../../platform/ids.ts';
+import { csv, type PageRequest, parseSort } from '../../platform/http/pagination.ts';
+import { type Clock, iso } from '../../platform/time.ts';
+import { insertAuditEntry } from '../audit/store.ts';
+import { API_KEY_SORT_FIELDS, type ApiKeyT, type CreateApiKeyBodyT, type ListApiKeysQueryT } from './schemas.ts';
+import * as store from './store.ts';
+
+export function toApiKey(row: ApiKeyRow, now: string): ApiKeyT {
+  return {
+    id: row.id,
+    client_id: row.client_id,
+    description: row.description,
+    role: row.role,
+    created_at: row.created_at,
+    created_by: row.created_by,
+    expires_at: row.expires_at,
+    last_used_at: row.last_used_at,
+    revoked_at: row.revoked_at,
+    status: row.revoked_at ? 'revoked' : row.expires_at && row.expires_at <= now ? 'expired' : 'active',
+  };
+}
+
+export function createApiKeyService({ db, clock }: { db: Db; clock: Clock }) {
+  return {
+    async create(ctx: TenantContext, body: CreateApiKeyBodyT) {
+      const now = clock();
+      const ways = [body.expires_at !== undefined, body.expires_in_days !== undefined, body.never_expires === true];
+      if (ways.filter(Boolean).length !== 1) {
+        throw badRequest('Choose exactly one of expires_at, expires_in_days or never_expires: true', [
+          { path: 'body', message: 'needs exactly one of expires_at, expires_in_days, never_expires' },
+        ]);
+      }
+      let expiresAt: string | null = null;
+      if (body.expires_at !== undefined) {
+        const t = Date.parse(body.expires_at);
+        if (!(t > now.getTime())) {
+          throw badRequest('expires_at must be in the future', [{ path: 'body.expires_at', message: 'must be in the future' }]);
+        }
+        expiresAt = new Date(t).toISOString();
+      } else if (body.expires_in_days !== undefined) {
+        expiresAt = new Date(now.getTime() + body.expires_in_days * 86_400_000).toISOString();
+      }
+      // A key is never more powerful than whoever made it.
+      if (!roleAtLeast(ctx.tenant.role, body.role)) {
+        throw forbidden(`You cannot create a key with the ${body.role} role; yours is ${ctx.tenant.role}`);
+      }
+      const creds = generateCredentials();
+      const row: ApiKeyRow = {
+        id: newId('apiKey'),
+        tenant_id: ctx.tenant.id,
+        client_id: creds.clientId,
+        secret_hash: creds.secretHash,
+        description: body.description,
+        role: body.role as Role,
+        created_by: ctx.principal?.id ?? null,
+        created_at: iso(now),
+        expires_at: expiresAt,
+        last_used_at: null,
+        revoked_at: null,
+      };
+      await db.transaction().execute(async (tx) => {
+        await store.insertApiKey(tx, row);
+        await insertAuditEntry(tx, {
+          tenant_id: ctx.tenant.id,
+          ...actorOf(ctx.principal),
+          action: 'api_key.created',
+          target_type: 'api_key',
+          target_id: row.id,
+          summary: { client_id: row.client_id, role: row.role, description: row.description, expires_at: expiresAt },
+          request_id: ctx.requestId,
+          ip: ctx.ip,
+          created_at: row.created_at,
+        });
+      });
+      return { ...toApiKey(row, iso(now)), secret_key: creds.secretKey, token: creds.token };
+    },
+
+    async list(ctx: TenantContext, query: ListApiKeysQueryT, page: PageRequest) {
+      const now = iso(clock());
+      const sort = parseSort(query.sort, API_KEY_SORT_FIELDS, '-created_at');
+      const { rows, total } = await store.listApiKeyRows(
+        db,
+        ctx.tenant.id,
+        { roles: csv(query.role), state: query.status, now },
+        sort,
+        page.perPage,
+        page.offset,
+      );
+      return { items: rows.map((r) => toApiKey(r, now)), total };
+    },
+
+    async get(ctx: TenantContext, id: string) {
+      const row = await store.findApiKey(db, ctx.tenant.id, id);
+      if (!row) throw notFound('API key', id);
+      return toApiKey(row, iso(clock()));
+    },
+
+    async revoke(ctx: TenantContext, id: string) {
+      await db.transaction().execute(async (tx) => {
+        const row = await store.findApiKey(tx, ctx.tenant.id, id);
+        if (!row) throw notFound('API key', id);
+        if (row.revoked_at) return; // revoking twice changes nothing
+        const at = iso(clock());
+        await store.revokeApiKeyRow(tx, row.id, at);
+        await insertAuditEntry(tx, {
+          tenant_id: ctx.tenant.id,
+          ...actorOf(ctx.principal),
+          action: 'api_key.revoked',
+          target_type: 'api_key',
+          target_id: row.id,
+          summary: { client_id: row.client_id },
+          request_id: ctx.requestId,
+          ip: ctx.ip,
+          created_at: at,
+        });
+      });
+    },
+  };
+}
+
+export type ApiKeyService = ReturnType<typeof createApiKeyService>;

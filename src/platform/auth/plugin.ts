@@ -1,0 +1,132 @@
+/**
+ * Per-request access control, in this order, before the body is read:
+ * 1. who is calling (401 when nobody or a bad credential);
+ * 2. for `/tenants/{t}/…`: the tenant and the caller's role (404 when not theirs);
+ * 3. the route's required role from ROUTE_ACCESS (403 when too low);
+ * 4. the tenant's rate limit and the API key's concurrency cap (429).
+ */
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import fp from 'fastify-plugin';
+import { PLAN_RATE_LIMITS } from '../../modules/tenants/schemas.ts';
+import { AppError, forbidden, rateLimited } from '../errors.ts';
+import type { Limit } from '../ratelimit/gcra.ts';
+import type { RateLimiter } from '../ratelimit/limiter.ts';
+import type { Principal, TenantScope } from './principal.ts';
+import { type Access, ROUTE_ACCESS, roleAtLeast } from './roles.ts';
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    principal: Principal | null;
+    tenant: TenantScope;
+  }
+  interface FastifyContextConfig {
+    /** Set from ROUTE_ACCESS at registration; routes never set it themselves. */
+    access?: Access;
+    /** Marks infrastructure routes (OpenAPI document, /docs) that carry no operationId. */
+    public?: boolean;
+    /** Path parameter that names the tenant (default `t`). */
+    tenantParam?: string;
+  }
+}
+
+export interface AccessControlOptions {
+  authenticate: (headers: FastifyRequest['headers']) => Promise<Principal>;
+  scopeFor: (principal: Principal, idOrSlug: string) => Promise<TenantScope>;
+  limiter: RateLimiter;
+  maxConcurrentPerKey: number;
+  /** Requests per minute/burst per client IP on the unauthenticated token endpoints. */
+  loginLimit?: Limit;
+}
+
+export class RouteAccessError extends Error {}
+
+export const accessControl = fp<AccessControlOptions>(
+  async (app: FastifyInstance, opts) => {
+    app.decorateRequest('principal', null);
+    app.decorateRequest('tenant', null as unknown as TenantScope);
+
+    app.addHook('onRoute', (route) => {
+      const operationId = (route.schema as { operationId?: string } | undefined)?.operationId;
+      const config = (route.config ?? {}) as { public?: boolean; access?: Access };
+      if (route.url.startsWith('/docs') || config.public) {
+        route.config = { ...config, access: 'public' };
+        return;
+      }
+      const access = operationId ? ROUTE_ACCESS[operationId] : undefined;
+      if (!access) {
+        // Fail at start-up: a route missing from the permission map would be unprotected.
+        throw new RouteAccessError(
+          `route ${String(route.method)} ${route.url} (operationId ${operationId ?? 'none'}) is missing from ROUTE_ACCESS`,
+        );
+      }
+      route.config = { ...config, access };
+    });
+
+    const loginLimit = opts.loginLimit ?? { perMinute: 30, burst: 10 };
+
+    app.addHook('onRequest', async (req, reply) => {
+      const access = req.routeOptions.config?.access;
+      if (access === undefined) return; // 404/405 handler
+      if (access === 'public') {
+        if (req.routeOptions.schema?.operationId === 'createToken' || req.routeOptions.schema?.operationId === 'refreshToken') {
+          const d = await opts.limiter.consume(`ip:${req.ip}`, loginLimit);
+          if (!d.allowed) {
+            throw rateLimited(`Too many sign-in attempts. Retry after ${d.retryAfter} seconds.`, d.retryAfter);
+          }
+        }
+        return;
+      }
+
+      const principal = await opts.authenticate(req.headers);
+      req.principal = principal;
+      if (access === 'authenticated') return;
+      if (access === 'platform_admin') {
+        if (principal.kind !== 'user' || !principal.isPlatformAdmin) throw forbidden('Platform admins only');
+        return;
+      }
+
+      const param = req.routeOptions.config.tenantParam ?? 't';
+      const idOrSlug = (req.params as Record<string, string | undefined>)[param];
+      if (!idOrSlug) throw new AppError('INTERNAL_ERROR', `route has no :${param} parameter`);
+      const tenant = await opts.scopeFor(principal, idOrSlug);
+      req.tenant = tenant;
+
+      const limit = tenant.rateLimit ?? PLAN_RATE_LIMITS[tenant.plan];
+      const d = await opts.limiter.consume(`tenant:${tenant.id}`, limit);
+      reply.header('x-ratelimit-limit', d.limit);
+      reply.header('x-ratelimit-remaining', d.remaining);
+      reply.header('x-ratelimit-reset', d.resetAt);
+      // IETF draft-ietf-httpapi-ratelimit-headers: policy and current state.
+      reply.header('ratelimit-policy', `"tenant";q=${limit.perMinute};w=60;burst=${limit.burst}`);
+      reply.header('ratelimit', `"tenant";r=${d.remaining};t=${Math.max(0, d.resetAt - Math.floor(Date.now() / 1000))}`);
+      if (!d.allowed) throw rateLimited(`Rate limit exceeded. Retry after ${d.retryAfter} seconds.`, d.retryAfter);
+
+      if (!roleAtLeast(tenant.role, access)) {
+        throw forbidden(`This needs the ${access} role or higher in tenant ${tenant.slug}; you have ${tenant.role}`);
+      }
+
+      if (principal.kind === 'api_key') {
+        const release = await opts.limiter.acquireSlot(`key:${principal.id}`, req.id, opts.maxConcurrentPerKey);
+        if (!release) {
+          throw rateLimited(
+            `Concurrency cap reached: at most ${opts.maxConcurrentPerKey} requests in flight per API key. Retry after 1 seconds.`,
+            1,
+          );
+        }
+        releases.set(req, release);
+      }
+    });
+
+    const releases = new WeakMap<FastifyRequest, () => Promise<void>>();
+    const release = async (req: FastifyRequest) => {
+      const fn = releases.get(req);
+      if (fn) {
+        releases.delete(req);
+        await fn();
+      }
+    };
+    app.addHook('onResponse', release);
+    app.addHook('onRequestAbort', release);
+  },
+  { name: 'access-control' },
+);

@@ -1,0 +1,38 @@
+/** Who is calling. Resolved once per request by the auth plugin. */
+import type { Role } from './roles.ts';
+
+export type Principal = UserPrincipal | ApiKeyPrincipal;
+
+export interface UserPrincipal {
+  kind: 'user';
+  id: string;
+  email: string;
+  isPlatformAdmin: boolean;
+  /** When the credential presented expires (access token exp). */
+  expiresAt: string | null;
+}
+
+export interface ApiKeyPrincipal {
+  kind: 'api_key';
+  /** The key's id (`key_…`). */
+  id: string;
+  clientId: string;
+  tenantId: string;
+  role: Role;
+  expiresAt: string | null;
+}
+
+/** The tenant a tenant-scoped request works in, and the caller's role there. */
+export interface TenantScope {
+  id: string;
+  slug: string;
+  plan: 'free' | 'pro' | 'enterprise';
+  role: Role;
+  rateLimit: { perMinute: number; burst: number } | null;
+}
+
+/** Actor fields for the audit log. */
+export function actorOf(p: Principal | null): { actor_type: 'user' | 'api_key' | 'system'; actor_id: string | null } {
+  if (!p) return { actor_type: 'system', actor_id: null };
+  return { actor_type: p.kind, actor_id: p.id };
+}

@@ -1,0 +1,83 @@
+/**
+ * Roles and the permission map: the one place that decides what each route
+ * needs. Every route's operationId must appear in ROUTE_ACCESS (checked at
+ * start-up), and the README's role table is generated from it.
+ */
+
+export const ROLES = ['viewer', 'editor', 'admin', 'owner'] as const;
+export type Role = (typeof ROLES)[number];
+
+const RANK: Record<Role, number> = { viewer: 1, editor: 2, admin: 3, owner: 4 };
+export const roleAtLeast = (role: Role, min: Role): boolean => RANK[role] >= RANK[min];
+export const roleRank = (role: Role): number => RANK[role];
+
+/**
+ * How a route is protected:
+ * - `public`: no credentials needed;
+ * - `authenticated`: any valid caller (what it sees is filtered by the service);
+ * - `platform_admin`: a platform administrator;
+ * - a Role: tenant-scoped routes (`/tenants/{t}/…`); the caller needs at least this role in the tenant.
+ */
+export type Access = 'public' | 'authenticated' | 'platform_admin' | Role;
+
+export const ROUTE_ACCESS: Record<string, Access> = {
+  // health
+  getHealth: 'public',
+  getStatus: 'public',
+  // auth
+  createToken: 'public',
+  refreshToken: 'public',
+  getMe: 'authenticated',
+  // tenants (list and create filter/decide in the service: members see theirs, admins all)
+  listTenants: 'authenticated',
+  createTenant: 'authenticated',
+  getTenant: 'viewer',
+  replaceTenant: 'admin',
+  updateTenant: 'admin',
+  deleteTenant: 'owner',
+  // members
+  listMembers: 'viewer',
+  addMember: 'admin',
+  updateMember: 'admin',
+  removeMember: 'admin',
+  // API keys
+  listApiKeys: 'admin',
+  createApiKey: 'admin',
+  getApiKey: 'admin',
+  revokeApiKey: 'admin',
+  // audit
+  listAuditLog: 'admin',
+  // inventory
+  listNodes: 'viewer',
+  getNode: 'viewer',
+  createNode: 'editor',
+  replaceNode: 'editor',
+  updateNode: 'editor',
+  deleteNode: 'editor',
+  listNodeNeighbors: 'viewer',
+  listEdges: 'viewer',
+  getEdge: 'viewer',
+  createEdge: 'editor',
+  deleteEdge: 'editor',
+  // discovery jobs
+  listJobs: 'viewer',
+  createJob: 'editor',
+  getJob: 'viewer',
+  startJob: 'editor',
+  cancelJob: 'editor',
+  // path tracer
+  tracePath: 'viewer',
+  findExposure: 'viewer',
+  // tagging
+  listTaggingPolicies: 'viewer',
+  createTaggingPolicy: 'editor',
+  getTaggingPolicy: 'viewer',
+  replaceTaggingPolicy: 'editor',
+  updateTaggingPolicy: 'editor',
+  deleteTaggingPolicy: 'editor',
+  updateTaggingPolicyCompat: 'editor',
+  validateTaggingPlan: 'viewer',
+  getTaggingCompliance: 'viewer',
+  getTaggingComplianceHistory: 'viewer',
+  listTaggingPolicyViolations: 'viewer',
+};

@@ -1,0 +1,142 @@
+/**
+ * Configuration, read once at start from INFRACAST_* environment variables.
+ * `loadConfig` is pure (it takes the environment as an argument) and reports
+ * every bad variable at once; nothing else in the codebase reads process.env.
+ */
+import { isAbsolute, join, resolve } from 'node:path';
+
+export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+export type DatabaseDialect = 'sqlite' | 'postgres';
+
+export interface Config {
+  /** Where the SQLite file, generated reports and other local state live. */
+  dataDir: string;
+  database: { dialect: DatabaseDialect; url: string; /** SQLite file path, or ':memory:' */ sqlitePath: string | null };
+  redisUrl: string | null;
+  host: string;
+  port: number;
+  logLevel: LogLevel;
+  bodyLimitBytes: number;
+  admin: { email: string | null; password: string | null };
+  /** Let any signed-in user create tenants (otherwise only platform admins may). */
+  openSignup: boolean;
+  maxConcurrentPerKey: number;
+  accessTokenTtlSeconds: number;
+  refreshTokenTtlSeconds: number;
+  /** Run the background job worker inside the server process. */
+  workerEnabled: boolean;
+  /** Trust X-Forwarded-* headers (set behind a load balancer). */
+  trustProxy: boolean;
+  /** Shared secret for signing access tokens; when null a key is generated and kept in the database. */
+  jwtSecret: string | null;
+}
+
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(problems.join('; '));
+    this.name = 'ConfigError';
+  }
+}
+
+type Env = Record<string, string | undefined>;
+
+const LOG_LEVELS: readonly LogLevel[] = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
+
+export function loadConfig(env: Env, cwd: string = process.cwd()): Readonly<Config> {
+  const problems: string[] = [];
+  const read = (name: string): string | undefined => {
+    const v = env[name];
+    return v === undefined || v.trim() === '' ? undefined : v.trim();
+  };
+  const int = (name: string, fallback: number, min: number, max: number): number => {
+    const raw = read(name);
+    if (raw === undefined) return fallback;
+    if (!/^\d+$/.test(raw) || Number(raw) < min || Number(raw) > max) {
+      problems.push(`${name} must be an integer between ${min} and ${max} (got "${raw}")`);
+      return fallback;
+    }
+    return Number(raw);
+  };
+  const bool = (name: string, fallback: boolean): boolean => {
+    const raw = read(name);
+    if (raw === undefined) return fallback;
+    if (['1', 'true', 'yes', 'on'].includes(raw.toLowerCase())) return true;
+    if (['0', 'false', 'no', 'off'].includes(raw.toLowerCase())) return false;
+    problems.push(`${name} must be true or false (got "${raw}")`);
+    return fallback;
+  };
+
+  const dataDirRaw = read('INFRACAST_DATA_DIR') ?? './data';
+  const dataDir = isAbsolute(dataDirRaw) ? dataDirRaw : resolve(cwd, dataDirRaw);
+
+  const databaseUrl = read('INFRACAST_DATABASE_URL') ?? `sqlite:${join(dataDir, 'infracast.db')}`;
+  let database: Config['database'] = { dialect: 'sqlite', url: databaseUrl, sqlitePath: join(dataDir, 'infracast.db') };
+  if (/^postgres(ql)?:\/\//.test(databaseUrl)) {
+    try {
+      new URL(databaseUrl);
+      database = { dialect: 'postgres', url: databaseUrl, sqlitePath: null };
+    } catch {
+      problems.push(`INFRACAST_DATABASE_URL is not a valid PostgreSQL URL`);
+    }
+  } else if (databaseUrl.startsWith('sqlite:')) {
+    const path = databaseUrl.slice('sqlite:'.length).replace(/^\/\/(?=\/)/, '');
+    if (path === '') problems.push('INFRACAST_DATABASE_URL: sqlite: needs a file path (or :memory:)');
+    database = {
+      dialect: 'sqlite',
+      url: databaseUrl,
+      sqlitePath: path === ':memory:' || isAbsolute(path) ? path : resolve(cwd, path),
+    };
+  } else {
+    problems.push(
+      `INFRACAST_DATABASE_URL must start with sqlite: or postgres:// (got "${databaseUrl.replace(/:[^:@/]*@/, ':***@')}")`,
+    );
+  }
+
+  const redisUrl = read('INFRACAST_REDIS_URL') ?? null;
+  if (redisUrl !== null && !/^rediss?:\/\//.test(redisUrl)) {
+    problems.push('INFRACAST_REDIS_URL must start with redis:// or rediss://');
+  }
+
+  const logLevelRaw = (read('INFRACAST_LOG_LEVEL') ?? 'info').toLowerCase();
+  if (!LOG_LEVELS.includes(logLevelRaw as LogLevel)) {
+    problems.push(`INFRACAST_LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')} (got "${logLevelRaw}")`);
+  }
+
+  const adminEmail = read('INFRACAST_ADMIN_EMAIL') ?? null;
+  const adminPassword = env.INFRACAST_ADMIN_PASSWORD ?? null;
+  if (adminEmail !== null && !/^[^@\s]+@[^@\s]+$/.test(adminEmail)) {
+    problems.push('INFRACAST_ADMIN_EMAIL must be an email address');
+  }
+  if (adminPassword !== null && adminPassword.length < 12) {
+    problems.push('INFRACAST_ADMIN_PASSWORD must be at least 12 characters');
+  }
+  if (adminPassword !== null && adminEmail === null) {
+    problems.push('INFRACAST_ADMIN_PASSWORD is set but INFRACAST_ADMIN_EMAIL is not');
+  }
+
+  const jwtSecret = env.INFRACAST_JWT_SECRET ?? null;
+  if (jwtSecret !== null && jwtSecret.length < 32) {
+    problems.push('INFRACAST_JWT_SECRET must be at least 32 characters');
+  }
+
+  const config: Config = {
+    dataDir,
+    database,
+    redisUrl,
+    host: read('INFRACAST_HOST') ?? '127.0.0.1',
+    port: int('INFRACAST_PORT', 8080, 0, 65535),
+    logLevel: logLevelRaw as LogLevel,
+    bodyLimitBytes: int('INFRACAST_BODY_LIMIT_MB', 100, 1, 4096) * 1024 * 1024,
+    admin: { email: adminEmail, password: adminPassword },
+    openSignup: bool('INFRACAST_OPEN_SIGNUP', false),
+    maxConcurrentPerKey: int('INFRACAST_MAX_CONCURRENT_PER_KEY', 5, 1, 10_000),
+    accessTokenTtlSeconds: int('INFRACAST_ACCESS_TOKEN_TTL_SECONDS', 900, 60, 86_400),
+    refreshTokenTtlSeconds: int('INFRACAST_REFRESH_TOKEN_TTL_SECONDS', 30 * 86_400, 300, 365 * 86_400),
+    workerEnabled: bool('INFRACAST_WORKER', true),
+    trustProxy: bool('INFRACAST_TRUST_PROXY', false),
+    jwtSecret,
+  };
+
+  if (problems.length > 0) throw new ConfigError(problems);
+  return Object.freeze(config);
+}

@@ -1,0 +1,120 @@
+/**
+ * One store interface, two dialects. SQLite (better-sqlite3, WAL) is the
+ * embedded default; PostgreSQL (pg pool) is for production and several
+ * instances. Everything above this file talks to `Database.db` through Kysely.
+ */
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import SQLite from 'better-sqlite3';
+import { Kysely, PostgresDialect, SqliteAdapter, SqliteDialect, sql, type Transaction } from 'kysely';
+import pg from 'pg';
+import type { DatabaseDialect } from '../config.ts';
+import type { DB } from './schema.ts';
+
+export type Db = Kysely<DB>;
+export type Tx = Transaction<DB>;
+/** A query target that may be the database or an open transaction. */
+export type Executor = Kysely<DB> | Transaction<DB>;
+
+export interface Database {
+  readonly db: Db;
+  readonly dialect: DatabaseDialect;
+  /** Runs a trivial query; resolves with its latency in ms or rejects when the database is unreachable. */
+  ping(): Promise<number>;
+  close(): Promise<void>;
+}
+
+export interface DatabaseOptions {
+  dialect: DatabaseDialect;
+  url: string;
+  sqlitePath: string | null;
+  /** PostgreSQL only: the schema to use (tests give each run its own). */
+  pgSchema?: string;
+  pgPoolSize?: number;
+}
+
+export class DatabaseConnectError extends Error {
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = 'DatabaseConnectError';
+  }
+}
+
+// SQLite runs DDL inside transactions; Kysely's adapter says it doesn't, which
+// would make a failed migration leave a half-applied schema behind.
+class TransactionalDdlSqliteAdapter extends SqliteAdapter {
+  override get supportsTransactionalDdl(): boolean {
+    return true;
+  }
+}
+class InfracastSqliteDialect extends SqliteDialect {
+  override createAdapter() {
+    return new TransactionalDdlSqliteAdapter();
+  }
+}
+
+// int8 (COUNT(*), SUM) comes back from pg as a string by default; our counts fit in a double.
+pg.types.setTypeParser(pg.types.builtins.INT8, (v) => Number(v));
+pg.types.setTypeParser(pg.types.builtins.NUMERIC, (v) => Number(v));
+
+export async function openDatabase(opts: DatabaseOptions): Promise<Database> {
+  if (opts.dialect === 'sqlite') {
+    const path = opts.sqlitePath ?? ':memory:';
+    if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
+    let handle: SQLite.Database;
+    try {
+      handle = new SQLite(path);
+    } catch (e) {
+      throw new DatabaseConnectError(`cannot open SQLite database at ${path}: ${(e as Error).message}`, { cause: e });
+    }
+    handle.pragma('journal_mode = WAL');
+    handle.pragma('synchronous = NORMAL');
+    handle.pragma('foreign_keys = ON');
+    handle.pragma('busy_timeout = 5000');
+    const db = new Kysely<DB>({ dialect: new InfracastSqliteDialect({ database: handle }) });
+    return {
+      db,
+      dialect: 'sqlite',
+      async ping() {
+        const start = performance.now();
+        await sql`select 1`.execute(db);
+        return performance.now() - start;
+      },
+      close: () => db.destroy(),
+    };
+  }
+
+  const pool = new pg.Pool({
+    connectionString: opts.url,
+    max: opts.pgPoolSize ?? 10,
+    connectionTimeoutMillis: 5000,
+    ...(opts.pgSchema ? { options: `-c search_path=${opts.pgSchema}` } : {}),
+  });
+  // An idle client that loses its connection must not crash the process.
+  pool.on('error', () => {});
+  try {
+    const client = await pool.connect();
+    client.release();
+  } catch (e) {
+    await pool.end().catch(() => {});
+    throw new DatabaseConnectError(
+      `cannot connect to PostgreSQL at ${redactUrl(opts.url)}: ${(e as Error).message || (e as Error).name}`,
+      { cause: e },
+    );
+  }
+  const db = new Kysely<DB>({ dialect: new PostgresDialect({ pool }) });
+  return {
+    db,
+    dialect: 'postgres',
+    async ping() {
+      const start = performance.now();
+      await sql`select 1`.execute(db);
+      return performance.now() - start;
+    },
+    close: () => db.destroy(),
+  };
+}
+
+export function redactUrl(url: string): string {
+  return url.replace(/\/\/([^:@/]+):[^@/]*@/, '//$1:***@');
+}

@@ -1,0 +1,216 @@
+/**
+ * Row types of every table, as Kysely sees them. The same types serve SQLite
+ * and PostgreSQL: timestamps are ISO 8601 UTC strings, booleans are 0/1
+ * integers and JSON documents are text, so both dialects read back exactly
+ * what was written (see ARCHITECTURE.md, "Storage").
+ */
+import type { ColumnType, Generated, Insertable, Selectable, Updateable } from 'kysely';
+
+/** ISO 8601 UTC timestamp, e.g. `2026-11-23T12:00:00.000Z`. */
+export type Timestamp = string;
+/** A JSON document stored as text. */
+export type JsonText = string;
+/** 0 or 1. */
+export type Flag = number;
+
+export interface TenantTable {
+  id: string;
+  slug: string;
+  name: string;
+  plan: 'free' | 'pro' | 'enterprise';
+  rate_limit_per_minute: number | null;
+  rate_limit_burst: number | null;
+  /** Bumped on every inventory write, so caches (path tracer model) know when to rebuild. */
+  inventory_version: ColumnType<number, number | undefined, number>;
+  created_at: Timestamp;
+  updated_at: Timestamp;
+}
+
+export interface UserTable {
+  id: string;
+  email: string;
+  name: string | null;
+  password_hash: string;
+  is_platform_admin: Flag;
+  created_at: Timestamp;
+  updated_at: Timestamp;
+  disabled_at: Timestamp | null;
+}
+
+export interface MembershipTable {
+  id: string;
+  tenant_id: string;
+  user_id: string;
+  role: 'owner' | 'admin' | 'editor' | 'viewer';
+  created_at: Timestamp;
+  updated_at: Timestamp;
+}
+
+export interface ApiKeyTable {
+  id: string;
+  tenant_id: string;
+  client_id: string;
+  secret_hash: string;
+  description: string;
+  role: 'owner' | 'admin' | 'editor' | 'viewer';
+  created_by: string | null;
+  created_at: Timestamp;
+  expires_at: Timestamp | null;
+  last_used_at: Timestamp | null;
+  revoked_at: Timestamp | null;
+}
+
+export interface RefreshTokenTable {
+  id: string;
+  family_id: string;
+  user_id: string;
+  token_hash: string;
+  created_at: Timestamp;
+  expires_at: Timestamp;
+  used_at: Timestamp | null;
+  revoked_at: Timestamp | null;
+}
+
+export interface SigningKeyTable {
+  id: string;
+  algorithm: string;
+  secret: string;
+  created_at: Timestamp;
+}
+
+export interface AuditLogTable {
+  id: string;
+  tenant_id: string | null;
+  actor_type: 'user' | 'api_key' | 'system';
+  actor_id: string | null;
+  action: string;
+  target_type: string | null;
+  target_id: string | null;
+  summary: JsonText | null;
+  request_id: string | null;
+  ip: string | null;
+  created_at: Timestamp;
+}
+
+export interface NodeTable {
+  tenant_id: string;
+  id: string;
+  provider: string;
+  type: string;
+  account: string | null;
+  region: string;
+  name: string;
+  native_id: string | null;
+  tags: JsonText;
+  attributes: JsonText;
+  /** 'manual' or the id of the job that last wrote the node. */
+  source: string;
+  /** What a re-ingest compares against to find removed resources: source kind + account/region or state lineage. */
+  scope_key: string | null;
+  /** Hash of the node's content, so an unchanged re-ingest is detected without rewriting the row. */
+  content_hash: string;
+  first_seen_at: Timestamp;
+  last_seen_at: Timestamp;
+  created_at: Timestamp;
+  updated_at: Timestamp;
+}
+
+export interface EdgeTable {
+  tenant_id: string;
+  id: string;
+  source_id: string;
+  target_id: string;
+  type: string;
+  attributes: JsonText;
+  source: string;
+  scope_key: string | null;
+  created_at: Timestamp;
+  updated_at: Timestamp;
+}
+
+export interface JobTable {
+  id: string;
+  tenant_id: string;
+  kind: string;
+  name: string;
+  source: string;
+  status: 'pending' | 'queued' | 'running' | 'succeeded' | 'failed' | 'cancelled';
+  progress: number;
+  step: string | null;
+  counts: JsonText;
+  result: JsonText | null;
+  error: JsonText | null;
+  attempts: number;
+  cancel_requested: Flag;
+  lease_owner: string | null;
+  lease_expires_at: Timestamp | null;
+  heartbeat_at: Timestamp | null;
+  created_by: string | null;
+  created_at: Timestamp;
+  updated_at: Timestamp;
+  queued_at: Timestamp | null;
+  started_at: Timestamp | null;
+  finished_at: Timestamp | null;
+}
+
+export interface JobInputTable {
+  job_id: string;
+  content: string;
+  size_bytes: number;
+}
+
+export interface TaggingPolicyTable {
+  id: string;
+  tenant_id: string;
+  name: string;
+  description: string | null;
+  enabled: Flag;
+  enforcement: 'warn' | 'block';
+  message: string | null;
+  scope: JsonText;
+  tags: JsonText;
+  exemptions: JsonText;
+  trim_values: Flag;
+  created_at: Timestamp;
+  updated_at: Timestamp;
+}
+
+export interface TaggingComplianceSnapshotTable {
+  id: string;
+  tenant_id: string;
+  trigger: string;
+  taggable: number;
+  compliant: number;
+  percent: number;
+  details: JsonText;
+  taken_at: Timestamp;
+}
+
+export interface DB {
+  tenants: TenantTable;
+  users: UserTable;
+  memberships: MembershipTable;
+  api_keys: ApiKeyTable;
+  refresh_tokens: RefreshTokenTable;
+  signing_keys: SigningKeyTable;
+  audit_log: AuditLogTable;
+  nodes: NodeTable;
+  edges: EdgeTable;
+  jobs: JobTable;
+  job_inputs: JobInputTable;
+  tagging_policies: TaggingPolicyTable;
+  tagging_compliance_snapshots: TaggingComplianceSnapshotTable;
+}
+
+export type TenantRow = Selectable<TenantTable>;
+export type NewTenantRow = Insertable<TenantTable>;
+export type TenantUpdate = Updateable<TenantTable>;
+export type UserRow = Selectable<UserTable>;
+export type MembershipRow = Selectable<MembershipTable>;
+export type ApiKeyRow = Selectable<ApiKeyTable>;
+export type NodeRow = Selectable<NodeTable>;
+export type EdgeRow = Selectable<EdgeTable>;
+export type JobRow = Selectable<JobTable>;
+export type TaggingPolicyRow = Selectable<TaggingPolicyTable>;
+export type AuditLogRow = Selectable<AuditLogTable>;
+export type { Generated };

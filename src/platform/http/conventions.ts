@@ -1,0 +1,144 @@
+/**
+ * The API's conventions, implemented once for every route: request ids, the
+ * `{data, meta, error}` envelope on every error (unknown routes, 405, 413,
+ * 415, malformed JSON included), JSON parsing that accepts an empty body on
+ * body-less actions, and the single error handler.
+ */
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import fp from 'fastify-plugin';
+import FindMyWay from 'find-my-way';
+import { AppError, type ErrorCode, isAppError } from '../errors.ts';
+import { newId } from '../ids.ts';
+import { toFieldErrors } from './validation.ts';
+
+const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
+
+/** Reuses a well-formed incoming X-Request-Id (so traces join up across services), else makes one. */
+export function requestIdFor(req: { headers: Record<string, string | string[] | undefined> }): string {
+  const incoming = req.headers['x-request-id'];
+  return typeof incoming === 'string' && REQUEST_ID.test(incoming) ? incoming : newId('request');
+}
+
+const FASTIFY_CODES: Record<string, ErrorCode> = {
+  FST_ERR_CTP_BODY_TOO_LARGE: 'PAYLOAD_TOO_LARGE',
+  FST_ERR_CTP_INVALID_MEDIA_TYPE: 'UNSUPPORTED_MEDIA_TYPE',
+  FST_ERR_CTP_INVALID_JSON_BODY: 'BAD_REQUEST',
+  FST_ERR_CTP_EMPTY_JSON_BODY: 'BAD_REQUEST',
+  FST_ERR_CTP_INVALID_CONTENT_LENGTH: 'BAD_REQUEST',
+};
+
+const STATUS_CODES: Record<number, ErrorCode> = {
+  400: 'BAD_REQUEST',
+  401: 'UNAUTHORIZED',
+  403: 'FORBIDDEN',
+  404: 'NOT_FOUND',
+  405: 'METHOD_NOT_ALLOWED',
+  409: 'CONFLICT',
+  413: 'PAYLOAD_TOO_LARGE',
+  415: 'UNSUPPORTED_MEDIA_TYPE',
+  422: 'UNPROCESSABLE',
+  429: 'RATE_LIMITED',
+  503: 'SERVICE_UNAVAILABLE',
+};
+
+/** Maps anything thrown to an AppError; unknown errors become a 500 that leaks nothing. */
+export function toAppError(err: unknown, bodyLimitBytes: number): AppError {
+  if (isAppError(err)) return err;
+  const e = err as FastifyError & { validationContext?: string };
+  if (e?.validation) {
+    const details = toFieldErrors(e.validation as never, e.validationContext ?? 'request');
+    const first = details[0];
+    return new AppError(
+      'BAD_REQUEST',
+      first ? `Invalid request: ${first.path} ${first.message}` : 'Invalid request',
+      details,
+    );
+  }
+  const mapped = e?.code ? FASTIFY_CODES[e.code] : undefined;
+  if (mapped === 'PAYLOAD_TOO_LARGE') {
+    return new AppError('PAYLOAD_TOO_LARGE', `Request body is larger than the limit of ${formatBytes(bodyLimitBytes)}`);
+  }
+  if (mapped === 'UNSUPPORTED_MEDIA_TYPE') {
+    return new AppError('UNSUPPORTED_MEDIA_TYPE', 'Unsupported Content-Type; send application/json');
+  }
+  if (e?.code === 'FST_ERR_CTP_INVALID_JSON_BODY' || e instanceof SyntaxError) {
+    return new AppError('BAD_REQUEST', 'Request body is not valid JSON');
+  }
+  if (mapped) return new AppError(mapped, e.message);
+  const status = typeof e?.statusCode === 'number' ? e.statusCode : 500;
+  const code = STATUS_CODES[status];
+  if (code && status < 500) return new AppError(code, e.message);
+  return new AppError('INTERNAL_ERROR', 'Internal server error', null, { cause: err });
+}
+
+function formatBytes(n: number): string {
+  return n % (1024 * 1024) === 0 ? `${n / (1024 * 1024)} MB` : `${n} bytes`;
+}
+
+export function sendError(reply: FastifyReply, req: FastifyRequest, error: AppError): FastifyReply {
+  for (const [k, v] of Object.entries(error.headers)) reply.header(k, v);
+  return reply
+    .code(error.status)
+    .type('application/json; charset=utf-8')
+    .send({
+      data: null,
+      error: { code: error.code, message: error.message, details: error.details ?? null, ...error.extra, request_id: req.id },
+    });
+}
+
+export interface ConventionsOptions {
+  bodyLimitBytes: number;
+}
+
+export const conventions = fp<ConventionsOptions>(
+  async (app: FastifyInstance, opts) => {
+    // Methods per path, to answer 405 (with Allow) instead of 404 when only the method is wrong.
+    const router = FindMyWay();
+    app.addHook('onRoute', (route) => {
+      const methods = Array.isArray(route.method) ? route.method : [route.method];
+      for (const m of methods) {
+        if (m === 'HEAD') continue;
+        try {
+          router.on(m as 'GET', route.url, () => {});
+        } catch {
+          // Duplicate registrations (e.g. prefix variants) are harmless here.
+        }
+      }
+    });
+
+    app.addHook('onRequest', async (req, reply) => {
+      reply.header('x-request-id', req.id);
+    });
+
+    // An empty JSON body on a body-less action (POST …/start) is not an error.
+    app.removeContentTypeParser(['application/json', 'text/plain']);
+    const jsonParser = app.getDefaultJsonParser('error', 'ignore');
+    app.addContentTypeParser('application/json', { parseAs: 'string' }, (req, body, done) => {
+      if ((body as string).length === 0) return done(null, undefined);
+      jsonParser(req, body as string, done);
+    });
+
+    app.setErrorHandler((err, req, reply) => {
+      const error = toAppError(err, opts.bodyLimitBytes);
+      if (error.status >= 500) {
+        req.log.error({ err: error.cause ?? err, reqId: req.id }, 'request failed');
+      }
+      return sendError(reply, req, error);
+    });
+
+    app.setNotFoundHandler((req, reply) => {
+      const path = req.url.split('?')[0] ?? '/';
+      const allowed = (['GET', 'POST', 'PUT', 'PATCH', 'DELETE'] as const).filter(
+        (m) => m !== req.method && router.find(m, path) !== null,
+      );
+      if (allowed.length > 0) {
+        const error = new AppError('METHOD_NOT_ALLOWED', `Method ${req.method} is not allowed on ${path}`, null, {
+          headers: { allow: allowed.join(', ') },
+        });
+        return sendError(reply, req, error);
+      }
+      return sendError(reply, req, new AppError('NOT_FOUND', `Route ${req.method} ${path} not found`));
+    });
+  },
+  { name: 'conventions' },
+);

@@ -1,0 +1,88 @@
+/**
+ * Pagination, sorting and list filters, shared by every list endpoint.
+ * `page`/`per_page` ranges are enforced by the query schema (PaginationQuery);
+ * this file computes offsets, the `meta` block and GitHub-style Link headers.
+ */
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { badRequest } from '../errors.ts';
+import type { PageMetaT } from './schemas.ts';
+
+export interface PageRequest {
+  page: number;
+  perPage: number;
+  offset: number;
+}
+
+export function pageRequest(q: { page?: number; per_page?: number }): PageRequest {
+  const page = q.page ?? 1;
+  const perPage = q.per_page ?? 50;
+  return { page, perPage, offset: (page - 1) * perPage };
+}
+
+export function pageMeta(total: number, p: PageRequest): PageMetaT {
+  return { total, page: p.page, per_page: p.perPage, total_pages: Math.ceil(total / p.perPage) };
+}
+
+/** RFC 8288 Link header with first/prev/next/last, as GitHub's API sends it. */
+export function linkHeader(baseUrl: string, rawQuery: string, meta: PageMetaT): string | null {
+  const rels: [string, number][] = [];
+  const last = Math.max(1, meta.total_pages);
+  if (meta.page > 1) rels.push(['first', 1], ['prev', Math.min(meta.page - 1, last)]);
+  if (meta.page < last) rels.push(['next', meta.page + 1], ['last', last]);
+  if (rels.length === 0) return null;
+  return rels
+    .map(([rel, page]) => {
+      const params = new URLSearchParams(rawQuery);
+      params.set('page', String(page));
+      params.set('per_page', String(meta.per_page));
+      return `<${baseUrl}?${params.toString()}>; rel="${rel}"`;
+    })
+    .join(', ');
+}
+
+/** Sets the Link header for a page and returns the envelope. */
+export function sendPage<T>(req: FastifyRequest, reply: FastifyReply, items: T[], total: number, p: PageRequest) {
+  const meta = pageMeta(total, p);
+  const [path, query = ''] = req.url.split('?') as [string, string?];
+  const link = linkHeader(`${req.protocol}://${req.host}${path}`, query, meta);
+  if (link) reply.header('link', link);
+  return { data: items, meta, error: null };
+}
+
+export interface SortField<F extends string = string> {
+  field: F;
+  desc: boolean;
+}
+
+/**
+ * Parses `sort=-created_at,name` against an allow-list. Unknown fields are a
+ * 400 naming the allowed ones, never silently ignored.
+ */
+export function parseSort<F extends string>(raw: string | undefined, allowed: readonly F[], fallback: string): SortField<F>[] {
+  const spec = raw === undefined || raw.trim() === '' ? fallback : raw;
+  const out: SortField<F>[] = [];
+  for (const part of spec.split(',')) {
+    const token = part.trim();
+    if (token === '') continue;
+    const desc = token.startsWith('-');
+    const field = (desc || token.startsWith('+') ? token.slice(1) : token) as F;
+    if (!allowed.includes(field)) {
+      throw badRequest(`Cannot sort by "${field}"; allowed fields: ${allowed.join(', ')}`, [
+        { path: 'query.sort', message: `unknown sort field "${field}"; allowed: ${allowed.join(', ')}` },
+      ]);
+    }
+    if (out.some((s) => s.field === field)) continue;
+    out.push({ field, desc });
+  }
+  return out;
+}
+
+/** `?types=a,b` → ['a','b']; comma means "any of". Empty items are dropped. */
+export function csv(value: string | undefined): string[] | undefined {
+  if (value === undefined) return undefined;
+  const items = value
+    .split(',')
+    .map((s) => s.trim())
+    .filter((s) => s !== '');
+  return items.length > 0 ? items : undefined;
+}

@@ -1,0 +1,98 @@
+/**
+ * Request validation with Ajv. Bodies are validated strictly (no coercion:
+ * `"1"` is not a number); query strings and path parameters are coerced,
+ * because everything in a URL is a string. Unknown fields are rejected
+ * everywhere: every object schema sets `additionalProperties: false`.
+ */
+import { Ajv, type ErrorObject, type Options } from 'ajv';
+import addFormatsImport from 'ajv-formats';
+import type { FastifySchemaCompiler } from 'fastify';
+import type { FieldError } from '../errors.ts';
+
+// ajv-formats is CommonJS; its default export arrives wrapped under ESM.
+const addFormats = ((addFormatsImport as unknown as { default?: unknown }).default ??
+  addFormatsImport) as unknown as (ajv: Ajv) => Ajv;
+
+const base: Options = {
+  allErrors: true,
+  useDefaults: true,
+  removeAdditional: false,
+  strict: false,
+  // OpenAPI keywords that TypeBox options may carry.
+  keywords: ['example'],
+};
+
+function makeAjv(options: Options): Ajv {
+  const ajv = new Ajv({ ...base, ...options });
+  addFormats(ajv);
+  return ajv;
+}
+
+export function createValidatorCompiler(shared: Record<string, unknown>[] = []): FastifySchemaCompiler<unknown> {
+  const strict = makeAjv({ coerceTypes: false });
+  const coercing = makeAjv({ coerceTypes: 'array' });
+  for (const s of shared) {
+    strict.addSchema(s);
+    coercing.addSchema(s);
+  }
+  return ({ schema, httpPart }) => {
+    const ajv = httpPart === 'body' ? strict : coercing;
+    return ajv.compile(schema as object) as ReturnType<FastifySchemaCompiler<unknown>>;
+  };
+}
+
+const MAX_DETAILS = 50;
+
+/** Turns Ajv errors into `{path, message}` pairs a person can act on. */
+export function toFieldErrors(errors: ErrorObject[], context: string): FieldError[] {
+  const out: FieldError[] = [];
+  const seen = new Set<string>();
+  for (const e of errors) {
+    let path = pointerToPath(context, e.instancePath);
+    let message = e.message ?? 'is invalid';
+    switch (e.keyword) {
+      case 'additionalProperties': {
+        const field = String((e.params as { additionalProperty: string }).additionalProperty);
+        path = joinPath(path, field);
+        message = `unknown field "${field}"`;
+        break;
+      }
+      case 'required': {
+        const field = String((e.params as { missingProperty: string }).missingProperty);
+        path = joinPath(path, field);
+        message = 'is required';
+        break;
+      }
+      case 'enum':
+        message = `must be one of ${((e.params as { allowedValues: unknown[] }).allowedValues ?? []).map((v) => JSON.stringify(v)).join(', ')}`;
+        break;
+      case 'const':
+        message = `must be ${JSON.stringify((e.params as { allowedValue: unknown }).allowedValue)}`;
+        break;
+      case 'anyOf':
+      case 'oneOf':
+        // The branch errors above already say what is wrong; this adds nothing.
+        if (out.some((o) => o.path.startsWith(path))) continue;
+        message = 'does not match any allowed shape';
+        break;
+    }
+    const key = `${path}\u0000${message}`;
+    if (seen.has(key)) continue;
+    seen.add(key);
+    out.push({ path, message });
+    if (out.length >= MAX_DETAILS) break;
+  }
+  return out;
+}
+
+function pointerToPath(context: string, pointer: string): string {
+  let path = context;
+  for (const raw of pointer.split('/').slice(1)) {
+    const seg = raw.replace(/~1/g, '/').replace(/~0/g, '~');
+    path = /^\d+$/.test(seg) ? `${path}[${seg}]` : joinPath(path, seg);
+  }
+  return path;
+}
+
+const joinPath = (path: string, field: string) =>
+  /^[A-Za-z_$][\w$]*$/.test(field) ? `${path}.${field}` : `${path}[${JSON.stringify(field)}]`;

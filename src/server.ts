@@ -1,0 +1,86 @@
+/**
+ * Starts Infracast: opens the database, applies migrations, creates the first
+ * admin on an empty database, builds the app, starts the in-process worker and
+ * listens. Shuts down gracefully on SIGTERM/SIGINT.
+ */
+import type { Redis } from 'ioredis';
+import { buildApp } from './app.ts';
+import type { Config } from './platform/config.ts';
+import { type Database, openDatabase } from './platform/db/index.ts';
+import { migrateToLatest } from './platform/db/migrate.ts';
+import { createMemoryLimiter, createRedisLimiter, type RateLimiter } from './platform/ratelimit/limiter.ts';
+import { connectRedis } from './platform/redis.ts';
+import { createServices, type Services } from './services.ts';
+import type { App } from './platform/http/types.ts';
+
+export class StartupError extends Error {}
+
+export interface Runtime {
+  app: App;
+  database: Database;
+  services: Services;
+  redis: Redis | null;
+  url: string;
+  close(): Promise<void>;
+}
+
+export async function openAndMigrate(config: Config): Promise<Database> {
+  let database: Database;
+  try {
+    database = await openDatabase(config.database);
+  } catch (e) {
+    throw new StartupError((e as Error).message);
+  }
+  const { error } = await migrateToLatest(database.db);
+  if (error) {
+    await database.close();
+    throw new StartupError(error.message);
+  }
+  return database;
+}
+
+export async function startServer(
+  config: Config,
+  opts: { version: string; print?: (line: string) => void },
+): Promise<Runtime> {
+  const print = opts.print ?? ((l: string) => process.stdout.write(`${l}\n`));
+  const database = await openAndMigrate(config);
+  const services = await createServices({ config, database });
+
+  const admin = await services.auth.bootstrapAdmin(config.admin);
+  if (admin) {
+    print(`Created platform admin ${admin.email}.`);
+    if (admin.generated) print(`Generated password (shown once, store it now): ${admin.password}`);
+  }
+
+  let redis: Redis | null = null;
+  let limiter: RateLimiter = createMemoryLimiter();
+  let app: App | null = null;
+  if (config.redisUrl) {
+    redis = connectRedis(config.redisUrl, { keyPrefix: 'infracast:' });
+    redis.on('error', () => {}); // surfaced through the limiter and /api/v1/status
+    limiter = createRedisLimiter({
+      redis,
+      prefix: '',
+      onDegraded: (err) =>
+        app?.log.warn({ err }, 'Redis unreachable: rate limits and concurrency caps are kept in memory until it returns'),
+      onRecovered: () => app?.log.info('Redis reachable again: shared rate limits restored'),
+    });
+  }
+
+  app = await buildApp({ config, database, services, version: opts.version, limiter, redis });
+  const address = await app.listen({ host: config.host, port: config.port });
+  print(`Infracast ${opts.version} listening on ${address} (${database.dialect})`);
+
+  let closing: Promise<void> | null = null;
+  const close = () => {
+    closing ??= (async () => {
+      // Stop accepting, let in-flight requests finish, then release the database and Redis.
+      await app?.close();
+      await database.close();
+      redis?.disconnect();
+    })();
+    return closing;
+  };
+  return { app, database, services, redis, url: address, close };
+}

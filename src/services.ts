@@ -1,0 +1,41 @@
+/**
+ * The composition root: every service built once from the database, clock and
+ * configuration. The HTTP server and the standalone worker share this wiring.
+ */
+import type { Config } from './platform/config.ts';
+import type { Database } from './platform/db/index.ts';
+import { createJwt, loadSigningKey } from './platform/auth/jwt.ts';
+import { type Clock, systemClock } from './platform/time.ts';
+import { createAuthService } from './modules/auth/service.ts';
+import { createMemberService } from './modules/members/service.ts';
+import { createTenantService } from './modules/tenants/service.ts';
+import { createApiKeyService } from './modules/tokens/service.ts';
+
+export interface ServiceDeps {
+  config: Config;
+  database: Database;
+  clock?: Clock;
+}
+
+export async function createServices({ config, database, clock = systemClock }: ServiceDeps) {
+  const db = database.db;
+  const jwt = createJwt(await loadSigningKey(db, config.jwtSecret));
+  const auth = createAuthService({
+    db,
+    clock,
+    jwt,
+    accessTokenTtlSeconds: config.accessTokenTtlSeconds,
+    refreshTokenTtlSeconds: config.refreshTokenTtlSeconds,
+  });
+  const tenants = createTenantService({
+    db,
+    clock,
+    openSignup: config.openSignup,
+    tenantIdsOf: (ctx) => auth.tenantIdsOf(ctx),
+  });
+  const members = createMemberService({ db, clock });
+  const apiKeys = createApiKeyService({ db, clock });
+  return { db, clock, auth, tenants, members, apiKeys };
+}
+
+export type Services = Awaited<ReturnType<typeof createServices>>;

@@ -1,0 +1,164 @@
+import { describe, expect, it } from 'vitest';
+import { createTestApp } from '../helpers/app.ts';
+
+describe('API conventions', () => {
+  it('healthz answers without auth or database', async () => {
+    const t = await createTestApp();
+    const res = await t.app.inject('/healthz');
+    expect(res.statusCode).toBe(200);
+    expect(res.json()).toEqual({ data: { status: 'ok' }, meta: null, error: null });
+    expect(res.headers['x-request-id']).toMatch(/^req_/);
+  });
+
+  it('echoes a well-formed X-Request-Id and replaces a malformed one', async () => {
+    const t = await createTestApp();
+    const ok = await t.app.inject({ url: '/healthz', headers: { 'x-request-id': 'abc-123.def' } });
+    expect(ok.headers['x-request-id']).toBe('abc-123.def');
+    const bad = await t.app.inject({ url: '/healthz', headers: { 'x-request-id': 'has spaces and <script>' } });
+    expect(bad.headers['x-request-id']).toMatch(/^req_/);
+  });
+
+  it('status reports version, dialect and a live database check', async () => {
+    const t = await createTestApp();
+    const res = await t.app.inject('/api/v1/status');
+    expect(res.statusCode).toBe(200);
+    const d = res.json().data;
+    expect(d.status).toBe('ok');
+    expect(d.version).toBe('test');
+    expect(d.database.dialect).toBe('sqlite');
+    expect(d.database.status).toBe('ok');
+    expect(typeof d.database.latency_ms).toBe('number');
+    expect(d.redis).toBeNull();
+  });
+
+  it('status is 503 with the same shape when the database is down', async () => {
+    const t = await createTestApp();
+    await t.db.database.close();
+    const res = await t.app.inject('/api/v1/status');
+    expect(res.statusCode).toBe(503);
+    const body = res.json();
+    expect(body.data.database.status).toBe('down');
+    expect(body.error.code).toBe('SERVICE_UNAVAILABLE');
+  });
+
+  it('unknown route: 404 envelope', async () => {
+    const t = await createTestApp();
+    const res = await t.app.inject('/api/v1/nope');
+    expect(res.statusCode).toBe(404);
+    expect(res.json()).toMatchObject({ data: null, error: { code: 'NOT_FOUND', details: null } });
+    expect(res.json().error.message).toMatch(/GET \/api\/v1\/nope/);
+  });
+
+  it('wrong method: 405 envelope with Allow', async () => {
+    const t = await createTestApp();
+    const res = await t.app.inject({ method: 'DELETE', url: '/api/v1/tenants', headers: t.admin.headers });
+    expect(res.statusCode).toBe(405);
+    expect(res.headers.allow).toBe('GET, POST');
+    expect(res.json().error.code).toBe('METHOD_NOT_ALLOWED');
+  });
+
+  it('malformed JSON: 400 BAD_REQUEST, not 500', async () => {
+    const t = await createTestApp();
+    const res = await t.app.inject({
+      method: 'POST',
+      url: '/api/v1/tenants',
+      headers: { ...t.admin.headers, 'content-type': 'application/json' },
+      payload: '{"slug": "x",',
+    });
+    expect(res.statusCode).toBe(400);
+    expect(res.json()).toMatchObject({ data: null, error: { code: 'BAD_REQUEST', message: 'Request body is not valid JSON' } });
+  });
+
+  it('wrong content type: 415 envelope', async () => {
+    const t = await createTestApp();
+    const res = await t.app.inject({
+      method: 'POST',
+      url: '/api/v1/tenants',
+      headers: { ...t.admin.headers, 'content-type': 'text/plain' },
+      payload: 'slug=acme',
+    });
+    expect(res.statusCode).toBe(415);
+    expect(res.json().error.code).toBe('UNSUPPORTED_MEDIA_TYPE');
+  });
+
+  it('body over the limit: 413 envelope naming the limit', async () => {
+    const t = await createTestApp({ env: { INFRACAST_BODY_LIMIT_MB: '1' } });
+    const res = await t.app.inject({
+      method: 'POST',
+      url: '/api/v1/tenants',
+      headers: { ...t.admin.headers, 'content-type': 'application/json' },
+      payload: JSON.stringify({ slug: 'big', name: 'x'.repeat(1024 * 1024 + 10) }),
+    });
+    expect(res.statusCode).toBe(413);
+    expect(res.json().error).toMatchObject({ code: 'PAYLOAD_TOO_LARGE', message: 'Request body is larger than the limit of 1 MB' });
+  });
+
+  it('unknown body field: 400 naming the field', async () => {
+    const t = await createTestApp();
+    const res = await t.app.inject({
+      method: 'POST',
+      url: '/api/v1/tenants',
+      headers: t.admin.headers,
+      payload: { slug: 'acme', name: 'Acme', colour: 'blue' },
+    });
+    expect(res.statusCode).toBe(400);
+    expect(res.json().error.details).toEqual([{ path: 'body.colour', message: 'unknown field "colour"' }]);
+  });
+
+  it('every failing field is listed with its path', async () => {
+    const t = await createTestApp();
+    const res = await t.app.inject({
+      method: 'POST',
+      url: '/api/v1/tenants',
+      headers: t.admin.headers,
+      payload: { slug: 'A!', plan: 'gold' },
+    });
+    expect(res.statusCode).toBe(400);
+    const paths = res.json().error.details.map((d: { path: string }) => d.path).sort();
+    expect(paths).toEqual(['body.name', 'body.plan', 'body.slug']);
+  });
+
+  it('unknown query parameter and out-of-range pagination are 400s', async () => {
+    const t = await createTestApp();
+    for (const qs of ['per_page=0', 'per_page=501', 'page=0', 'page=abc', 'bogus=1']) {
+      const res = await t.app.inject({ url: `/api/v1/tenants?${qs}`, headers: t.admin.headers });
+      expect(res.statusCode, qs).toBe(400);
+      expect(res.json().error.code).toBe('BAD_REQUEST');
+      expect(res.json().error.details[0].path).toMatch(/^querystring\./);
+    }
+  });
+
+  it('unknown sort field: 400 naming the allowed fields', async () => {
+    const t = await createTestApp();
+    const res = await t.app.inject({ url: '/api/v1/tenants?sort=-created_at,colour', headers: t.admin.headers });
+    expect(res.statusCode).toBe(400);
+    expect(res.json().error.message).toBe('Cannot sort by "colour"; allowed fields: created_at, updated_at, name, slug');
+  });
+
+  it('missing credentials: 401 envelope', async () => {
+    const t = await createTestApp();
+    const res = await t.app.inject('/api/v1/tenants');
+    expect(res.statusCode).toBe(401);
+    expect(res.json().error.code).toBe('UNAUTHORIZED');
+  });
+
+  it('an unexpected error is a 500 that leaks nothing and logs the cause with the request id', async () => {
+    const t = await createTestApp({
+      captureLogs: true,
+      extend: (app) =>
+        app.get('/api/v1/boom', { config: { public: true } }, async () => {
+          throw new Error('secret internal detail');
+        }),
+    });
+    const res = await t.app.inject('/api/v1/boom');
+    expect(res.statusCode).toBe(500);
+    expect(res.json()).toEqual({
+      data: null,
+      error: { code: 'INTERNAL_ERROR', message: 'Internal server error', details: null, request_id: res.headers['x-request-id'] },
+    });
+    expect(res.body).not.toMatch(/secret internal detail|at .*\.ts/);
+    const line = t.logs.map((l) => JSON.parse(l)).find((l) => l.msg === 'request failed');
+    expect(line.err.message).toBe('secret internal detail');
+    expect(line.request_id).toBe(res.headers['x-request-id']);
+  });
+});
