@@ -31,7 +31,7 @@ export async function openAndMigrate(config: Config): Promise<Database> {
   } catch (e) {
     throw new StartupError((e as Error).message);
   }
-  const { error } = await migrateToLatest(database.db);
+  const { error } = await migrateToLatest(database.db, database.schema);
   if (error) {
     await database.close();
     throw new StartupError(error.message);

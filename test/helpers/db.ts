@@ -66,6 +66,6 @@ export async function freshDatabase(dialect: DatabaseDialect, opts: { migrate?: 
 }
 
 async function mustMigrate(database: Database) {
-  const { error } = await migrateToLatest(database.db);
+  const { error } = await migrateToLatest(database.db, database.schema);
   if (error) throw error;
 }

@@ -15,11 +15,11 @@ export function registerMigrateCommand(program: Command) {
       });
       try {
         if (opts.status) {
-          const pending = await pendingMigrations(database.db);
+          const pending = await pendingMigrations(database.db, database.schema);
           console.log(pending.length === 0 ? 'Database is up to date.' : `Pending:\n  ${pending.join('\n  ')}`);
           return;
         }
-        const { applied, error } = await migrateToLatest(database.db);
+        const { applied, error } = await migrateToLatest(database.db, database.schema);
         if (error) throw new CliError(`${error.message} (nothing was applied)`);
         console.log(applied.length === 0 ? 'Database is up to date.' : `Applied:\n  ${applied.join('\n  ')}`);
       } finally {

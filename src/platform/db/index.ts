@@ -19,6 +19,8 @@ export type Executor = Kysely<DB> | Transaction<DB>;
 export interface Database {
   readonly db: Db;
   readonly dialect: DatabaseDialect;
+  /** PostgreSQL: the schema tables live in ('public' unless configured); null on SQLite. */
+  readonly schema: string | null;
   /** Runs a trivial query; resolves with its latency in ms or rejects when the database is unreachable. */
   ping(): Promise<number>;
   close(): Promise<void>;
@@ -75,6 +77,7 @@ export async function openDatabase(opts: DatabaseOptions): Promise<Database> {
     return {
       db,
       dialect: 'sqlite',
+      schema: null,
       async ping() {
         const start = performance.now();
         await sql`select 1`.execute(db);
@@ -106,6 +109,7 @@ export async function openDatabase(opts: DatabaseOptions): Promise<Database> {
   return {
     db,
     dialect: 'postgres',
+    schema: opts.pgSchema ?? (await currentSchema(pool)),
     async ping() {
       const start = performance.now();
       await sql`select 1`.execute(db);
@@ -117,4 +121,9 @@ export async function openDatabase(opts: DatabaseOptions): Promise<Database> {
 
 export function redactUrl(url: string): string {
   return url.replace(/\/\/([^:@/]+):[^@/]*@/, '//$1:***@');
+}
+
+async function currentSchema(pool: pg.Pool): Promise<string> {
+  const r = await pool.query<{ schema: string }>('select current_schema() as schema');
+  return r.rows[0]?.schema ?? 'public';
 }

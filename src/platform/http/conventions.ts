@@ -86,6 +86,20 @@ export function sendError(reply: FastifyReply, req: FastifyRequest, error: AppEr
     });
 }
 
+export interface RegisteredRoute {
+  method: string;
+  url: string;
+  operationId: string | null;
+  hidden: boolean;
+}
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    /** Every route registered, for the OpenAPI completeness check and the permission matrix. */
+    routeTable: RegisteredRoute[];
+  }
+}
+
 export interface ConventionsOptions {
   bodyLimitBytes: number;
 }
@@ -94,8 +108,14 @@ export const conventions = fp<ConventionsOptions>(
   async (app: FastifyInstance, opts) => {
     // Methods per path, to answer 405 (with Allow) instead of 404 when only the method is wrong.
     const router = FindMyWay();
+    const table: RegisteredRoute[] = [];
+    app.decorate('routeTable', table);
     app.addHook('onRoute', (route) => {
       const methods = Array.isArray(route.method) ? route.method : [route.method];
+      const schema = route.schema as { hide?: boolean; operationId?: string } | undefined;
+      for (const m of methods) {
+        if (m !== 'HEAD') table.push({ method: m, url: route.url, operationId: schema?.operationId ?? null, hidden: schema?.hide === true });
+      }
       for (const m of methods) {
         if (m === 'HEAD') continue;
         try {

@@ -1,0 +1,96 @@
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { runCli, startServe } from '../helpers/cli.ts';
+
+const dirs: string[] = [];
+const tempDir = () => {
+  const d = mkdtempSync(join(tmpdir(), 'infracast-cli-'));
+  dirs.push(d);
+  return d;
+};
+afterEach(() => {
+  for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
+});
+
+describe('infracast CLI', () => {
+  it('--version and --help', async () => {
+    const v = await runCli(['--version']);
+    expect(v.code).toBe(0);
+    expect(v.stdout.trim()).toMatch(/^\d+\.\d+\.\d+$/);
+    const h = await runCli(['--help']);
+    expect(h.code).toBe(0);
+    expect(h.stdout).toMatch(/serve/);
+    expect(h.stdout).toMatch(/migrate/);
+    expect(h.stdout).toMatch(/Examples:/);
+  });
+
+  it('a bad variable exits non-zero with one line naming it', async () => {
+    const r = await runCli(['serve'], { INFRACAST_PORT: 'abc', INFRACAST_DATA_DIR: tempDir() });
+    expect(r.code).toBe(1);
+    expect(r.stderr.trim().split('\n')).toEqual([
+      'infracast: invalid configuration: INFRACAST_PORT must be an integer between 0 and 65535 (got "abc")',
+    ]);
+  });
+
+  it('an unreachable database exits non-zero with a clear message, not a stack trace', async () => {
+    const r = await runCli(['serve'], {
+      INFRACAST_DATABASE_URL: 'postgres://nobody@127.0.0.1:1/none',
+      INFRACAST_DATA_DIR: tempDir(),
+    });
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/^infracast: cannot connect to PostgreSQL at postgres:\/\/nobody@127\.0\.0\.1:1\/none: /);
+    expect(r.stderr).not.toMatch(/\n\s+at /);
+  });
+
+  it('migrate applies migrations and is a no-op the second time', async () => {
+    const dir = tempDir();
+    const env = { INFRACAST_DATA_DIR: dir };
+    const first = await runCli(['migrate'], env);
+    expect(first.code).toBe(0);
+    expect(first.stdout).toMatch(/Applied:\n {2}2026_11_23_0001_platform/);
+    expect(existsSync(join(dir, 'infracast.db'))).toBe(true);
+    const second = await runCli(['migrate'], env);
+    expect(second.stdout.trim()).toBe('Database is up to date.');
+  });
+
+  it('serve creates the database, the first admin, answers, and shuts down gracefully on SIGTERM', async () => {
+    const dir = tempDir();
+    const { child, url, output } = await startServe({
+      INFRACAST_DATA_DIR: dir,
+      INFRACAST_PORT: '0',
+      INFRACAST_ADMIN_EMAIL: 'root@example.com',
+      INFRACAST_ADMIN_PASSWORD: 'a long admin password',
+    });
+    try {
+      expect(output()).toMatch(/Created platform admin root@example.com\./);
+      expect(output()).not.toMatch(/Generated password/);
+      expect(existsSync(join(dir, 'infracast.db'))).toBe(true);
+      const health = await fetch(`${url}/healthz`);
+      expect(await health.json()).toEqual({ data: { status: 'ok' }, meta: null, error: null });
+      const token = await fetch(`${url}/api/v1/auth/token`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/x-www-form-urlencoded' },
+        body: 'grant_type=password&email=root%40example.com&password=a+long+admin+password',
+      });
+      expect(token.status).toBe(200);
+    } finally {
+      const exited = new Promise<number | null>((r) => child.on('exit', (code) => r(code)));
+      child.kill('SIGTERM');
+      expect(await exited).toBe(0);
+    }
+  });
+
+  it('prints a generated admin password once when none is configured', async () => {
+    const dir = tempDir();
+    const first = await startServe({ INFRACAST_DATA_DIR: dir, INFRACAST_PORT: '0' });
+    expect(first.output()).toMatch(/Generated password \(shown once, store it now\): \S{20,}/);
+    first.child.kill('SIGTERM');
+    await new Promise((r) => first.child.on('exit', r));
+    const second = await startServe({ INFRACAST_DATA_DIR: dir, INFRACAST_PORT: '0' });
+    expect(second.output()).not.toMatch(/Generated password/);
+    second.child.kill('SIGTERM');
+    await new Promise((r) => second.child.on('exit', r));
+  });
+});

@@ -1,0 +1,61 @@
+import { sql } from 'kysely';
+import { describe, expect, it } from 'vitest';
+import { migrations } from '../../migrations/index.ts';
+import type { Database } from '../../src/platform/db/index.ts';
+import { migrateToLatest, pendingMigrations } from '../../src/platform/db/migrate.ts';
+import { freshDatabase } from '../helpers/db.ts';
+import { testDialects } from '../helpers/env.ts';
+
+async function tableNames(database: Database): Promise<string[]> {
+  const tables = await database.db.introspection.getTables();
+  return tables
+    .filter((t) => database.schema === null || t.schema === database.schema)
+    .map((t) => t.name)
+    .sort();
+}
+
+for (const dialect of testDialects()) {
+  describe(`${dialect}: migrations`, () => {
+    it('apply every migration once; applying again is a no-op', async () => {
+      const t = await freshDatabase(dialect, { migrate: false });
+      try {
+        const first = await migrateToLatest(t.database.db, t.database.schema);
+        expect(first.error).toBeNull();
+        expect(first.applied).toEqual(Object.keys(migrations));
+        const before = await tableNames(t.database);
+        expect(before).toEqual(expect.arrayContaining(['tenants', 'users', 'nodes', 'edges', 'jobs', 'tagging_policies']));
+
+        const second = await migrateToLatest(t.database.db, t.database.schema);
+        expect(second).toEqual({ applied: [], error: null });
+        expect(await tableNames(t.database)).toEqual(before);
+        expect(await pendingMigrations(t.database.db, t.database.schema)).toEqual([]);
+      } finally {
+        await t.dispose();
+      }
+    });
+
+    it('a failing migration leaves the database exactly as it was', async () => {
+      const t = await freshDatabase(dialect, { migrate: false });
+      try {
+        const broken = {
+          ...migrations,
+          '2099_01_01_0001_broken': {
+            async up(db: Parameters<NonNullable<(typeof migrations)[string]['up']>>[0]) {
+              await db.schema.createTable('half_done').addColumn('id', 'text').execute();
+              await sql`select * from table_that_does_not_exist`.execute(db);
+            },
+          },
+        };
+        const result = await migrateToLatest(t.database.db, t.database.schema, broken);
+        expect(result.applied).toEqual([]);
+        expect(result.error?.message).toMatch(/^migration 2099_01_01_0001_broken failed: /);
+        const left = (await tableNames(t.database)).filter((n) => !n.startsWith('infracast_migrations'));
+        expect(left).toEqual([]);
+        // And the good migrations still apply afterwards.
+        expect((await migrateToLatest(t.database.db, t.database.schema)).error).toBeNull();
+      } finally {
+        await t.dispose();
+      }
+    });
+  });
+}
