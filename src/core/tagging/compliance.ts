@@ -1,0 +1,321 @@
+/**
+ * The share of taggable inventory resources whose tags satisfy every enabled
+ * policy in scope — the number FinOps watches rise — broken down by policy,
+ * tag key, resource type and account, with the most common invalid values.
+ * Pure and single-pass: 100k nodes take a fraction of a second.
+ */
+import { compilePolicies, compilePolicy, type CompiledPolicy, type CompiledPolicySet, type TagLookup } from './compile.ts';
+import { evaluateResource, ScopeIndex } from './evaluate.ts';
+import { infracastTypeFor, isTaggableType, normalizeProvider, terraformTypeOf } from './resource-types.ts';
+import type { Enforcement, TaggingPolicy } from './types.ts';
+
+/** The fields of an inventory node (`NodeInput`) that compliance reads. */
+export interface ComplianceNode {
+  id: string;
+  provider: string;
+  type: string;
+  account?: string | null;
+  region?: string | null;
+  name?: string | null;
+  native_id?: string | null;
+  tags?: Record<string, string> | null;
+  attributes?: unknown;
+}
+
+export interface ComplianceOptions {
+  /** The clock for exemption expiry. Default: now. */
+  now?: Date;
+  /** How many invalid values to list. Default 10. */
+  topInvalidValues?: number;
+}
+
+export interface ComplianceFigure {
+  taggable: number;
+  compliant: number;
+  /** compliant / taggable × 100, two decimals; null when nothing is taggable. */
+  percent: number | null;
+}
+
+export interface TaggingCompliance {
+  overall: ComplianceFigure & { resources: number };
+  by_policy: (ComplianceFigure & { policy_id: string; policy_name: string; enforcement: Enforcement })[];
+  /** Per tag key: resources a rule for it applied to; missing and invalid counted once per resource. */
+  by_key: (ComplianceFigure & { key: string; missing: number; invalid: number })[];
+  by_resource_type: (ComplianceFigure & { resource_type: string; terraform_type: string })[];
+  by_account: (ComplianceFigure & { account: string | null })[];
+  top_invalid_values: { key: string; value: string; count: number; suggestions: string[]; policy_ids: string[] }[];
+}
+
+export interface NonCompliantNode {
+  node_id: string;
+  name: string | null;
+  resource_type: string;
+  terraform_type: string;
+  provider: string;
+  account: string | null;
+  region: string | null;
+  violations: { key: string; kind: 'missing' | 'invalid'; actual: string | null; message: string; suggestions: string[] }[];
+}
+
+/** A reusable view over a node's tag object, so 100k nodes allocate no Maps. */
+class TagObjectView implements TagLookup {
+  tags: Record<string, string> = {};
+  get(key: string): string | undefined {
+    return Object.hasOwn(this.tags, key) ? this.tags[key] : undefined;
+  }
+}
+
+const EMPTY_TAGS: Record<string, string> = {};
+
+interface NodeKind {
+  taggable: boolean;
+  terraformType: string;
+  policies: CompiledPolicy[];
+}
+
+/** Per distinct (provider, type): taggability and the policies whose type scope matches. */
+function kindResolver(scopes: ScopeIndex) {
+  const kinds = new Map<string, NodeKind>();
+  return (node: ComplianceNode, hasTags: boolean): NodeKind => {
+    const attrs = node.attributes as { terraform_type?: unknown } | null | undefined;
+    const explicit = attrs && typeof attrs.terraform_type === 'string' ? attrs.terraform_type : '';
+    const key = `${node.provider}|${node.type}|${explicit}`;
+    let kind = kinds.get(key);
+    if (!kind) {
+      const terraformType = terraformTypeOf(node);
+      const provider = normalizeProvider(node.provider);
+      const infracastType = node.type.includes('.') ? node.type : infracastTypeFor(terraformType);
+      kind = {
+        taggable: isTaggableType(terraformType),
+        terraformType,
+        policies: scopes.forSubject({ provider, terraformType, infracastType }),
+      };
+      kinds.set(key, kind);
+    }
+    // A resource that carries tags is taggable whatever the list says.
+    return hasTags && !kind.taggable ? { ...kind, taggable: true } : kind;
+  };
+}
+
+function nodeNames(node: ComplianceNode): string[] {
+  const names = [node.id];
+  if (node.native_id) names.push(node.native_id);
+  if (node.name) names.push(node.name);
+  const attrs = node.attributes as { terraform_address?: unknown; address?: unknown } | null | undefined;
+  if (attrs && typeof attrs.terraform_address === 'string') names.push(attrs.terraform_address);
+  if (attrs && typeof attrs.address === 'string') names.push(attrs.address);
+  return names;
+}
+
+const figure = (taggable: number, compliant: number): ComplianceFigure => ({
+  taggable,
+  compliant,
+  percent: taggable === 0 ? null : Math.round((compliant / taggable) * 10_000) / 100,
+});
+
+export function computeTaggingCompliance(
+  policies: readonly TaggingPolicy[] | CompiledPolicySet,
+  nodes: Iterable<ComplianceNode>,
+  opts: ComplianceOptions = {},
+): TaggingCompliance {
+  const compiled = compilePolicies(policies);
+  const scopes = new ScopeIndex(compiled);
+  const resolveKind = kindResolver(scopes);
+  const nowMs = (opts.now ?? new Date()).getTime();
+  const view = new TagObjectView();
+
+  const policyIndex = new Map(scopes.policies.map((p, i) => [p, i]));
+  const policyInScope = new Array<number>(scopes.policies.length).fill(0);
+  const policyCompliant = new Array<number>(scopes.policies.length).fill(0);
+  const keyIds = new Map<string, number>();
+  for (const p of scopes.policies) for (const r of p.rules) if (!keyIds.has(r.key)) keyIds.set(r.key, keyIds.size);
+  const keyNames = [...keyIds.keys()];
+  const keyApplicable = new Array<number>(keyIds.size).fill(0);
+  const keyCompliant = new Array<number>(keyIds.size).fill(0);
+  const keyMissing = new Array<number>(keyIds.size).fill(0);
+  const keyInvalid = new Array<number>(keyIds.size).fill(0);
+  // Per-node scratch: 0 untouched, 1 pass, 2 missing, 3 invalid (worst wins).
+  const keyState = new Uint8Array(keyIds.size);
+  const touchedKeys: number[] = [];
+  const byType = new Map<string, { terraform_type: string; taggable: number; compliant: number }>();
+  const byAccount = new Map<string | null, { taggable: number; compliant: number }>();
+  const invalidValues = new Map<
+    string,
+    { key: string; value: string; count: number; policies: Set<CompiledPolicy>; lastNode: number }
+  >();
+
+  let resources = 0;
+  let taggable = 0;
+  let compliant = 0;
+  let policyFailed = false;
+
+  for (const node of nodes) {
+    resources++;
+    const tags = node.tags ?? EMPTY_TAGS;
+    let hasTags = false;
+    for (const _ in tags) {
+      hasTags = true;
+      break;
+    }
+    const kind = resolveKind(node, hasTags);
+    if (!kind.taggable) continue;
+    taggable++;
+    view.tags = tags;
+    let nodeOk = true;
+    let current: CompiledPolicy | null = null;
+    const closePolicy = () => {
+      if (current && !policyFailed) policyCompliant[policyIndex.get(current)!]!++;
+    };
+    let names: string[] | null = null;
+    evaluateResource(
+      kind.policies,
+      view,
+      true,
+      () => {
+        names ??= nodeNames(node);
+        return names;
+      },
+      nowMs,
+      (policy, rule, outcome) => {
+        if (policy !== current) {
+          closePolicy();
+          current = policy;
+          policyFailed = false;
+          policyInScope[policyIndex.get(policy)!]!++;
+        }
+        const keyId = keyIds.get(rule.key)!;
+        if (keyState[keyId] === 0) touchedKeys.push(keyId);
+        if (outcome.status !== 'fail') {
+          if (keyState[keyId] === 0) keyState[keyId] = 1;
+          return;
+        }
+        nodeOk = false;
+        policyFailed = true;
+        const state = outcome.kind === 'missing' ? 2 : 3;
+        if (keyState[keyId]! < state) keyState[keyId] = state;
+        if (outcome.kind === 'invalid' && outcome.actual !== null) {
+          const id = `${rule.key}\u0000${outcome.actual}`;
+          let entry = invalidValues.get(id);
+          if (!entry) {
+            entry = { key: rule.key, value: outcome.actual, count: 0, policies: new Set(), lastNode: -1 };
+            invalidValues.set(id, entry);
+          }
+          // Counted once per resource even when several policies reject it.
+          if (entry.lastNode !== resources) {
+            entry.count++;
+            entry.lastNode = resources;
+          }
+          entry.policies.add(policy);
+        }
+      },
+    );
+    closePolicy();
+    for (const keyId of touchedKeys) {
+      keyApplicable[keyId]!++;
+      const state = keyState[keyId]!;
+      if (state === 1) keyCompliant[keyId]!++;
+      else if (state === 2) keyMissing[keyId]!++;
+      else if (state === 3) keyInvalid[keyId]!++;
+      keyState[keyId] = 0;
+    }
+    touchedKeys.length = 0;
+
+    if (nodeOk) compliant++;
+    let t = byType.get(node.type);
+    if (!t) {
+      t = { terraform_type: kind.terraformType, taggable: 0, compliant: 0 };
+      byType.set(node.type, t);
+    }
+    t.taggable++;
+    const account = node.account ?? null;
+    let a = byAccount.get(account);
+    if (!a) {
+      a = { taggable: 0, compliant: 0 };
+      byAccount.set(account, a);
+    }
+    a.taggable++;
+    if (nodeOk) {
+      t.compliant++;
+      a.compliant++;
+    }
+  }
+
+  const top = [...invalidValues.values()]
+    .sort((x, y) => y.count - x.count || x.key.localeCompare(y.key) || x.value.localeCompare(y.value))
+    .slice(0, opts.topInvalidValues ?? 10)
+    .map((e) => {
+      const suggestionRule = [...e.policies]
+        .flatMap((p) => p.rules.filter((r) => r.key === e.key && r.valueType === 'LIST').map((r) => ({ p, r })))
+        .at(0);
+      const suggestions = suggestionRule
+        ? suggestionRule.r.suggest(suggestionRule.p.trim ? e.value.trim() : e.value)
+        : [];
+      return { key: e.key, value: e.value, count: e.count, suggestions, policy_ids: [...e.policies].map((p) => p.id) };
+    });
+
+  return {
+    overall: { resources, ...figure(taggable, compliant) },
+    by_policy: scopes.policies.map((p, i) => ({
+      policy_id: p.id,
+      policy_name: p.name,
+      enforcement: p.enforcement,
+      ...figure(policyInScope[i]!, policyCompliant[i]!),
+    })),
+    by_key: keyNames.map((key, i) => ({
+      key,
+      ...figure(keyApplicable[i]!, keyCompliant[i]!),
+      missing: keyMissing[i]!,
+      invalid: keyInvalid[i]!,
+    })),
+    by_resource_type: [...byType.entries()]
+      .map(([resource_type, t]) => ({ resource_type, terraform_type: t.terraform_type, ...figure(t.taggable, t.compliant) }))
+      .sort((x, y) => y.taggable - x.taggable || x.resource_type.localeCompare(y.resource_type)),
+    by_account: [...byAccount.entries()]
+      .map(([account, a]) => ({ account, ...figure(a.taggable, a.compliant) }))
+      .sort((x, y) => y.taggable - x.taggable || String(x.account).localeCompare(String(y.account))),
+    top_invalid_values: top,
+  };
+}
+
+/** A policy's violations over the inventory, node by node (the API pages through them). */
+export function listNonCompliant(
+  policy: TaggingPolicy | CompiledPolicy,
+  nodes: Iterable<ComplianceNode>,
+  opts: { now?: Date } = {},
+): NonCompliantNode[] {
+  const compiled = 'typeInScope' in policy ? policy : compilePolicy(policy);
+  const scopes = new ScopeIndex({ policies: [compiled], warnings: [] });
+  const resolveKind = kindResolver(scopes);
+  const nowMs = (opts.now ?? new Date()).getTime();
+  const view = new TagObjectView();
+  const out: NonCompliantNode[] = [];
+  for (const node of nodes) {
+    const tags = node.tags ?? EMPTY_TAGS;
+    const kind = resolveKind(node, Object.keys(tags).length > 0);
+    if (!kind.taggable || kind.policies.length === 0) continue;
+    view.tags = tags;
+    const violations: NonCompliantNode['violations'] = [];
+    evaluateResource(kind.policies, view, true, () => nodeNames(node), nowMs, (p, rule, outcome) => {
+      if (outcome.status !== 'fail' || outcome.kind === null) return;
+      violations.push({
+        key: rule.key,
+        kind: outcome.kind,
+        actual: outcome.actual,
+        message: rule.message,
+        suggestions: outcome.actual === null ? [] : rule.suggest(p.trim ? outcome.actual.trim() : outcome.actual),
+      });
+    });
+    if (violations.length === 0) continue;
+    out.push({
+      node_id: node.id,
+      name: node.name ?? null,
+      resource_type: node.type,
+      terraform_type: kind.terraformType,
+      provider: normalizeProvider(node.provider),
+      account: node.account ?? null,
+      region: node.region ?? null,
+      violations,
+    });
+  }
+  return out;
+}

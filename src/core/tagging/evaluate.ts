@@ -1,0 +1,133 @@
+/**
+ * Checks one resource's tags against compiled policies. Shared by the plan
+ * validator and the inventory compliance scorer so both judge a tag the same
+ * way (trimming, case, missing vs unknown, skip tags, exemptions).
+ */
+import { isUnknown } from '../inventory/types.ts';
+import type { CompiledPolicy, CompiledPolicySet, CompiledRule, ScopeSubject, TagLookup } from './compile.ts';
+import { type CheckStatus, SKIP_TAG } from './types.ts';
+
+export interface RuleOutcome {
+  status: CheckStatus;
+  kind: 'missing' | 'invalid' | null;
+  /** The raw value found (untrimmed), null when missing or unknown. */
+  actual: string | null;
+  reason: string | null;
+}
+
+const PASS: RuleOutcome = { status: 'pass', kind: null, actual: null, reason: null };
+const NOT_PRESENT: RuleOutcome = { status: 'pass', kind: null, actual: null, reason: 'optional, not set' };
+const MISSING: RuleOutcome = { status: 'fail', kind: 'missing', actual: null, reason: 'missing' };
+const UNKNOWN_VALUE: RuleOutcome = { status: 'unknown', kind: null, actual: null, reason: 'known after apply' };
+const UNKNOWN_KEYS: RuleOutcome = {
+  status: 'unknown',
+  kind: null,
+  actual: null,
+  reason: 'tags known only after apply',
+};
+
+export function evaluateRule(
+  policy: CompiledPolicy,
+  rule: CompiledRule,
+  tags: TagLookup,
+  keysComplete: boolean,
+  includePassReason = false,
+): RuleOutcome {
+  const raw = tags.get(rule.key);
+  if (raw === undefined) {
+    if (!rule.mandatory) return includePassReason ? NOT_PRESENT : PASS;
+    return keysComplete ? MISSING : UNKNOWN_KEYS;
+  }
+  if (isUnknown(raw)) return UNKNOWN_VALUE;
+  if (rule.unusable) return { status: 'unknown', kind: null, actual: raw, reason: rule.unusable };
+  if (rule.accepts(policy.trim ? raw.trim() : raw)) return PASS;
+  return { status: 'fail', kind: 'invalid', actual: raw, reason: 'not allowed' };
+}
+
+/** Keys listed in the resource's `infracast:skip` tag; `*` or `all` skips every key. */
+export function skipKeysOf(tags: TagLookup): Set<string> | 'all' | null {
+  const raw = tags.get(SKIP_TAG);
+  if (raw === undefined || isUnknown(raw)) return null;
+  const keys = raw
+    .split(',')
+    .map((k) => k.trim())
+    .filter(Boolean);
+  if (keys.includes('*') || keys.includes('all')) return 'all';
+  return keys.length > 0 ? new Set(keys) : null;
+}
+
+/**
+ * Which enabled policies apply to a kind of resource, by provider and type
+ * (tag filters are checked per resource). Cached per set: a plan or an
+ * inventory has few distinct types and many resources.
+ */
+export class ScopeIndex {
+  private readonly enabled: CompiledPolicy[];
+  private readonly cache = new Map<string, CompiledPolicy[]>();
+
+  constructor(set: CompiledPolicySet) {
+    this.enabled = set.policies.filter((p) => p.enabled);
+  }
+
+  get policies(): readonly CompiledPolicy[] {
+    return this.enabled;
+  }
+
+  forSubject(subject: ScopeSubject): CompiledPolicy[] {
+    const key = `${subject.provider}|${subject.terraformType}|${subject.infracastType}`;
+    let hit = this.cache.get(key);
+    if (!hit) {
+      hit = this.enabled.filter((p) => p.typeInScope(subject));
+      this.cache.set(key, hit);
+    }
+    return hit;
+  }
+}
+
+export type CheckVisitor = (
+  policy: CompiledPolicy,
+  rule: CompiledRule,
+  outcome: RuleOutcome,
+  exemptReason: string | null,
+) => void;
+
+/**
+ * Runs every rule of the given policies over one resource's tags, calling
+ * `visit` per rule. Returns the policies that applied (scope and tag filter
+ * matched).
+ */
+export function evaluateResource(
+  policies: readonly CompiledPolicy[],
+  tags: TagLookup,
+  keysComplete: boolean,
+  names: () => readonly string[],
+  nowMs: number,
+  visit: CheckVisitor,
+  includePassReason = false,
+): CompiledPolicy[] {
+  const applied: CompiledPolicy[] = [];
+  let skip: Set<string> | 'all' | null = null;
+  for (const policy of policies) {
+    if (policy.hasTagFilter && !policy.tagFilterMatches(tags)) continue;
+    if (applied.length === 0) skip = skipKeysOf(tags);
+    applied.push(policy);
+    const exemption = policy.hasExemptions ? policy.exemptionFor(names(), nowMs) : null;
+    for (const rule of policy.rules) {
+      if (skip === 'all' || skip?.has(rule.key)) {
+        visit(policy, rule, exemptedOutcome(tags, rule), `skipped by the ${SKIP_TAG} tag`);
+        continue;
+      }
+      if (exemption && (exemption.keys === null || exemption.keys.has(rule.key))) {
+        visit(policy, rule, exemptedOutcome(tags, rule), exemption.reason ?? `exempted by policy ${policy.id}`);
+        continue;
+      }
+      visit(policy, rule, evaluateRule(policy, rule, tags, keysComplete, includePassReason), null);
+    }
+  }
+  return applied;
+}
+
+function exemptedOutcome(tags: TagLookup, rule: CompiledRule): RuleOutcome {
+  const raw = tags.get(rule.key);
+  return { status: 'exempted', kind: null, actual: typeof raw === 'string' ? raw : null, reason: null };
+}

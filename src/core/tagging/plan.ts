@@ -1,0 +1,400 @@
+/**
+ * Reads a Terraform plan (`terraform show -json`) into the resources being
+ * created or updated and the tags each will carry, computed the way the
+ * provider computes them:
+ * - AWS: `tags_all` when the plan has it (provider ≥ 3.38 merges
+ *   `default_tags` into it); otherwise the provider's `default_tags` from
+ *   `configuration.provider_config` merged under the resource's `tags`
+ *   (the resource wins). Autoscaling groups use their `tag` blocks (no
+ *   default tags reach them); `aws_instance.volume_tags` and launch-template
+ *   `tag_specifications` are the tags of what they create, checked as
+ *   written: the provider does not add default tags to them.
+ * - Azure: `tags`. Google: `effective_labels`, else `terraform_labels`,
+ *   else `labels` under the provider's `default_labels`.
+ * Values unknown until apply (`change.after_unknown`) stay unknown.
+ */
+import { isUnknown, UNKNOWN } from '../inventory/types.ts';
+import { stripIndexKeys, type TagMap, type TagValue } from './compile.ts';
+import { infracastTypeFor, isTaggableType, providerOfResource } from './resource-types.ts';
+
+export class InvalidPlanError extends Error {
+  readonly code = 'INVALID_PLAN';
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = 'InvalidPlanError';
+  }
+}
+
+export interface PlanTarget {
+  /** null for the resource itself; `volume_tags`, `tag_specifications[0]` for what it creates. */
+  sub_path: string | null;
+  tagged_kind: string | null;
+  tags: TagMap;
+  /** False when keys may exist that we cannot see yet (a whole map known only after apply). */
+  keysComplete: boolean;
+}
+
+export interface PlanResource {
+  address: string;
+  module_path: string | null;
+  resource_type: string;
+  infracast_type: string;
+  provider: string;
+  actions: string[];
+  file: string | null;
+  line: number | null;
+  taggable: boolean;
+  taggable_source: 'plan' | 'list' | null;
+  /** targets[0] is the resource itself whenever it is taggable. */
+  targets: PlanTarget[];
+}
+
+export interface ParsedPlan {
+  format_version: string | null;
+  terraform_version: string | null;
+  resources: PlanResource[];
+  warnings: string[];
+}
+
+type Json = Record<string, unknown>;
+
+const isObject = (v: unknown): v is Json => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+function hasAnyKey(o: Json): boolean {
+  for (const _ in o) return true;
+  return false;
+}
+
+/** Tag attributes that prove, from the plan, that a type is taggable. */
+const TAG_ATTRIBUTES: Record<string, readonly string[]> = {
+  aws: ['tags', 'tags_all'],
+  azure: ['tags'],
+  google: ['labels', 'terraform_labels', 'effective_labels'],
+};
+
+export function parsePlan(input: unknown): ParsedPlan {
+  let plan: unknown = input;
+  if (typeof input === 'string') {
+    try {
+      plan = JSON.parse(input);
+    } catch (err) {
+      throw new InvalidPlanError(`plan is not valid JSON: ${(err as Error).message}`, { cause: err });
+    }
+  }
+  if (!isObject(plan)) throw new InvalidPlanError('plan must be a JSON object (the output of `terraform show -json`)');
+  const formatVersion = typeof plan.format_version === 'string' ? plan.format_version : null;
+  if (formatVersion !== null) {
+    const major = Number(formatVersion.split('.')[0]);
+    if (major !== 0 && major !== 1) {
+      throw new InvalidPlanError(`unsupported plan format_version ${formatVersion} (supported: 0.x and 1.x)`);
+    }
+  }
+  const changes = plan.resource_changes;
+  if (changes !== undefined && !Array.isArray(changes)) throw new InvalidPlanError('resource_changes must be an array');
+  if (changes === undefined && !isObject(plan.planned_values)) {
+    throw new InvalidPlanError('not a Terraform plan: no resource_changes or planned_values (is this a state file?)');
+  }
+
+  const warnings: string[] = [];
+  const defaults = new ProviderDefaults(plan, warnings);
+  const resources: PlanResource[] = [];
+  for (const rc of (changes ?? []) as unknown[]) {
+    if (!isObject(rc)) continue;
+    const resource = readResourceChange(rc, defaults);
+    if (resource) resources.push(resource);
+  }
+  return {
+    format_version: formatVersion,
+    terraform_version: typeof plan.terraform_version === 'string' ? plan.terraform_version : null,
+    resources,
+    warnings,
+  };
+}
+
+function readResourceChange(rc: Json, defaults: ProviderDefaults): PlanResource | null {
+  const address = typeof rc.address === 'string' ? rc.address : null;
+  const type = typeof rc.type === 'string' ? rc.type : null;
+  if (!address || !type) return null;
+  if (rc.mode === 'data' || (rc.mode === undefined && /(^|\.)data\./.test(address))) return null;
+  const change = isObject(rc.change) ? rc.change : {};
+  const actions = Array.isArray(change.actions) ? (change.actions as unknown[]).filter((a) => typeof a === 'string') : [];
+  if (!actions.includes('create') && !actions.includes('update')) return null;
+
+  const provider = providerOfResource(rc.provider_name, type);
+  const modulePath = typeof rc.module_address === 'string' && rc.module_address ? rc.module_address : modulePathOf(address, type, rc.name);
+  const after = isObject(change.after) ? change.after : null;
+  const afterUnknown = isObject(change.after_unknown) ? change.after_unknown : {};
+
+  const resource: PlanResource = {
+    address,
+    module_path: modulePath,
+    resource_type: type,
+    infracast_type: infracastTypeFor(type),
+    provider,
+    actions: actions as string[],
+    file: typeof rc.file === 'string' ? rc.file : null,
+    line: typeof rc.line === 'number' ? rc.line : null,
+    taggable: false,
+    taggable_source: null,
+    targets: [],
+  };
+
+  const isAsg = type === 'aws_autoscaling_group';
+  const attrs = TAG_ATTRIBUTES[provider] ?? ['tags'];
+  const saysTaggable =
+    attrs.some((a) => (after !== null && Object.hasOwn(after, a)) || Object.hasOwn(afterUnknown, a)) ||
+    (isAsg && after !== null && (Object.hasOwn(after, 'tag') || Object.hasOwn(afterUnknown, 'tag')));
+  if (saysTaggable) {
+    resource.taggable = true;
+    resource.taggable_source = 'plan';
+  } else if (after !== null && hasAnyKey(after)) {
+    // Planned values list every attribute of the schema: no tag attribute means the type has none.
+    resource.taggable_source = 'plan';
+  } else {
+    resource.taggable = isTaggableType(type);
+    resource.taggable_source = 'list';
+  }
+
+  if (resource.taggable) {
+    const configModule = modulePath ? stripIndexKeys(modulePath) : '';
+    const name = typeof rc.name === 'string' ? rc.name : address.split('.').pop()!;
+    if (isAsg) resource.targets.push(asgTags(after, afterUnknown));
+    else if (provider === 'aws') {
+      resource.targets.push(awsTags(after, afterUnknown, defaults.tagsFor('aws', configModule, type, name)));
+    } else if (provider === 'google') {
+      resource.targets.push(googleLabels(after, afterUnknown, defaults.tagsFor('google', configModule, type, name)));
+    } else resource.targets.push(plainTarget(null, null, after?.tags, afterUnknown.tags, null));
+    if (after === null) resource.targets[0]!.keysComplete = false;
+  }
+
+  // What the resource creates, tagged by it: checked even if the plan says nothing else about tags.
+  if (type === 'aws_instance' && after !== null) {
+    const volumeTags = after.volume_tags;
+    if ((isObject(volumeTags) && hasAnyKey(volumeTags)) || afterUnknown.volume_tags === true) {
+      resource.targets.push(plainTarget('volume_tags', 'volume', volumeTags, afterUnknown.volume_tags, null));
+    }
+  }
+  if (type === 'aws_launch_template' && after !== null && Array.isArray(after.tag_specifications)) {
+    const unknownSpecs = Array.isArray(afterUnknown.tag_specifications) ? afterUnknown.tag_specifications : [];
+    after.tag_specifications.forEach((spec, i) => {
+      if (!isObject(spec)) return;
+      const specUnknown = isObject(unknownSpecs[i]) ? (unknownSpecs[i] as Json).tags : undefined;
+      if (!(isObject(spec.tags) && hasAnyKey(spec.tags)) && specUnknown !== true) return;
+      const kind = typeof spec.resource_type === 'string' ? spec.resource_type : 'resource';
+      resource.targets.push(plainTarget(`tag_specifications[${i}]`, kind, spec.tags, specUnknown, null));
+    });
+  }
+  if (resource.targets.length > 0) resource.taggable = true;
+  return resource;
+}
+
+function modulePathOf(address: string, type: string, name: unknown): string | null {
+  if (!address.startsWith('module.')) return null;
+  const suffix = `.${type}.${typeof name === 'string' ? name : ''}`;
+  const at = address.lastIndexOf(suffix);
+  return at > 0 ? address.slice(0, at) : null;
+}
+
+function toTagValue(v: unknown): string | null {
+  if (typeof v === 'string') return v;
+  if (typeof v === 'number' || typeof v === 'boolean') return String(v);
+  return null;
+}
+
+/** Copies a tag map from planned values, marking unknown entries from after_unknown. */
+function fillTags(into: TagMap, known: unknown, unknown: unknown): boolean {
+  if (isObject(known)) {
+    for (const key in known) {
+      const value = toTagValue(known[key]);
+      if (value !== null) into.set(key, value);
+    }
+  }
+  if (isObject(unknown)) {
+    for (const key in unknown) if (unknown[key] === true) into.set(key, UNKNOWN);
+  }
+  return unknown !== true;
+}
+
+function plainTarget(
+  subPath: string | null,
+  kind: string | null,
+  known: unknown,
+  unknown: unknown,
+  defaults: DefaultTags | null,
+): PlanTarget {
+  const tags: TagMap = defaults ? new Map(defaults.tags) : new Map();
+  const complete = fillTags(tags, known, unknown);
+  return { sub_path: subPath, tagged_kind: kind, tags, keysComplete: complete && (defaults?.complete ?? true) };
+}
+
+function awsTags(after: Json | null, afterUnknown: Json, defaults: DefaultTags | null): PlanTarget {
+  if (after !== null && isObject(after.tags_all)) {
+    return plainTarget(null, null, after.tags_all, afterUnknown.tags_all, null);
+  }
+  // No tags_all: a provider older than default_tags, or tags_all known only after apply.
+  return plainTarget(null, null, after?.tags, afterUnknown.tags, defaults);
+}
+
+function googleLabels(after: Json | null, afterUnknown: Json, defaults: DefaultTags | null): PlanTarget {
+  for (const attr of ['effective_labels', 'terraform_labels']) {
+    if (after !== null && isObject(after[attr])) return plainTarget(null, null, after[attr], afterUnknown[attr], null);
+  }
+  return plainTarget(null, null, after?.labels, afterUnknown.labels, defaults);
+}
+
+/** `tag { key, value, propagate_at_launch }` blocks, or the pre-v5 `tags` list of maps. */
+function asgTags(after: Json | null, afterUnknown: Json): PlanTarget {
+  const tags: TagMap = new Map();
+  let complete = afterUnknown.tag !== true && afterUnknown.tags !== true;
+  const blocks = Array.isArray(after?.tag) ? after.tag : Array.isArray(after?.tags) ? after.tags : [];
+  const unknownBlocks = Array.isArray(afterUnknown.tag) ? afterUnknown.tag : Array.isArray(afterUnknown.tags) ? afterUnknown.tags : [];
+  blocks.forEach((block, i) => {
+    if (!isObject(block)) return;
+    const u = unknownBlocks[i];
+    const key = toTagValue(block.key);
+    if (key === null) {
+      complete = false;
+      return;
+    }
+    const value = isObject(u) && u.value === true ? UNKNOWN : toTagValue(block.value);
+    tags.set(key, value ?? '');
+  });
+  return { sub_path: null, tagged_kind: null, tags, keysComplete: complete };
+}
+
+// ---------------------------------------------------------------------------
+// Provider default tags / labels
+
+interface DefaultTags {
+  tags: Map<string, TagValue>;
+  /** False when the defaults come from an expression we could not evaluate. */
+  complete: boolean;
+}
+
+class ProviderDefaults {
+  private readonly providerConfigs: Json;
+  private readonly resourceKeys = new Map<string, string>();
+  private readonly variables: Json;
+  private readonly cache = new Map<string, DefaultTags | null>();
+
+  constructor(
+    plan: Json,
+    private readonly warnings: string[],
+  ) {
+    const configuration = isObject(plan.configuration) ? plan.configuration : {};
+    this.providerConfigs = isObject(configuration.provider_config) ? configuration.provider_config : {};
+    this.variables = isObject(plan.variables) ? plan.variables : {};
+    if (isObject(configuration.root_module)) this.indexModule(configuration.root_module, '');
+  }
+
+  private indexModule(module: Json, path: string): void {
+    if (Array.isArray(module.resources)) {
+      for (const r of module.resources) {
+        if (!isObject(r) || typeof r.address !== 'string' || typeof r.provider_config_key !== 'string') continue;
+        this.resourceKeys.set(path ? `${path}.${r.address}` : r.address, r.provider_config_key);
+      }
+    }
+    if (isObject(module.module_calls)) {
+      for (const [name, call] of Object.entries(module.module_calls)) {
+        if (isObject(call) && isObject(call.module)) {
+          this.indexModule(call.module, path ? `${path}.module.${name}` : `module.${name}`);
+        }
+      }
+    }
+  }
+
+  /** Default tags (aws) or labels (google) for a resource, or null when its provider sets none. */
+  tagsFor(kind: 'aws' | 'google', configModule: string, type: string, name: string): DefaultTags | null {
+    const configAddress = configModule ? `${configModule}.${type}.${name}` : `${type}.${name}`;
+    const key =
+      this.resourceKeys.get(configAddress) ?? (configModule ? `${configModule}:${kind}` : kind);
+    const cacheKey = `${kind}|${key}`;
+    if (this.cache.has(cacheKey)) return this.cache.get(cacheKey)!;
+    const config = this.resolve(key);
+    const result = config ? this.readDefaults(kind, config, key) : null;
+    this.cache.set(cacheKey, result);
+    return result;
+  }
+
+  /**
+   * Finds the provider configuration block for a key. Terraform ≥ 1.1
+   * normalises module resources to the configuration they really use; older
+   * versions leave `module.a:aws` (or even `a:aws`) entries without
+   * expressions, which inherit from the parent module, so walk up.
+   */
+  private resolve(key: string): Json | null {
+    const candidates: string[] = [key];
+    const colon = key.lastIndexOf(':');
+    if (colon > 0) {
+      let module = key.slice(0, colon);
+      const provider = key.slice(colon + 1);
+      if (!module.startsWith('module.')) module = `module.${module}`;
+      const parts = module.split('.module.');
+      for (let n = parts.length; n > 0; n--) candidates.push(`${parts.slice(0, n).join('.module.')}:${provider}`);
+      candidates.push(provider);
+    }
+    let firstFound: Json | null = null;
+    for (const candidate of candidates) {
+      const config = this.providerConfigs[candidate];
+      if (!isObject(config)) continue;
+      firstFound ??= config;
+      if (isObject(config.expressions)) return config;
+    }
+    return firstFound;
+  }
+
+  private readDefaults(kind: 'aws' | 'google', config: Json, key: string): DefaultTags | null {
+    const expressions = isObject(config.expressions) ? config.expressions : null;
+    if (!expressions) return null;
+    let expression: unknown;
+    if (kind === 'aws') {
+      const blocks = Array.isArray(expressions.default_tags)
+        ? expressions.default_tags
+        : isObject(expressions.default_tags)
+          ? [expressions.default_tags]
+          : [];
+      if (blocks.length === 0) return null;
+      expression = isObject(blocks[0]) ? blocks[0].tags : undefined;
+    } else {
+      expression = expressions.default_labels;
+    }
+    if (!isObject(expression)) return null;
+    const tags = new Map<string, TagValue>();
+    const atRoot = typeof config.module_address !== 'string' || config.module_address === '';
+    const value = this.evaluate(expression, atRoot);
+    if (value === undefined) {
+      this.warnings.push(
+        `provider ${key}: default ${kind === 'aws' ? 'tags' : 'labels'} come from an expression the plan does not resolve; keys not found elsewhere are reported as unknown`,
+      );
+      return { tags, complete: false };
+    }
+    for (const [k, v] of Object.entries(value)) {
+      const s = toTagValue(v);
+      if (s !== null) tags.set(k, s); // a null default is no default
+    }
+    return { tags, complete: true };
+  }
+
+  /** A constant, or a lone root-module `var.NAME` reference resolved from the plan's variables. */
+  private evaluate(expression: Json, atRoot: boolean): Json | undefined {
+    if (isObject(expression.constant_value)) return expression.constant_value;
+    const refs = Array.isArray(expression.references) ? expression.references : [];
+    const variable = refs.find((r): r is string => typeof r === 'string' && /^var\.[A-Za-z0-9_-]+$/.test(r));
+    if (atRoot && variable && refs.every((r) => r === variable || (typeof r === 'string' && variable.startsWith(r)))) {
+      const entry = this.variables[variable.slice(4)];
+      if (isObject(entry) && isObject(entry.value)) return entry.value;
+    }
+    return undefined;
+  }
+}
+
+/** Effective tags as plain data for reports: known values only. */
+export function knownTags(tags: TagMap): { known: Record<string, string>; unknownKeys: string[] } {
+  const known: Record<string, string> = {};
+  const unknownKeys: string[] = [];
+  for (const [k, v] of tags) {
+    if (isUnknown(v)) unknownKeys.push(k);
+    else known[k] = v;
+  }
+  return { known, unknownKeys };
+}

@@ -1,0 +1,215 @@
+/**
+ * Validates a Terraform plan against tagging policies: the check that fails
+ * a pull request with the FinOps team's message and "did you mean `app-1`?".
+ */
+import { compilePolicies, type CompiledPolicy, type CompiledPolicySet, type CompiledRule, stripIndexKeys } from './compile.ts';
+import { evaluateResource, type RuleOutcome, ScopeIndex } from './evaluate.ts';
+import { knownTags, type PlanResource, type PlanTarget, parsePlan } from './plan.ts';
+import { findSimilarKey } from './suggest.ts';
+import type {
+  CheckCounts,
+  CheckResult,
+  ResourceResult,
+  ResourceStatus,
+  TaggingPolicy,
+  TagViolation,
+  ValidationResult,
+  ValidationSummary,
+} from './types.ts';
+
+export interface ValidateOptions {
+  /** The clock for exemption expiry. Default: now. */
+  now?: Date;
+  /** Also list passing checks per resource (large for big plans). Default false. */
+  includePassedChecks?: boolean;
+}
+
+/**
+ * @param plan the parsed JSON of `terraform show -json`, or its text
+ * @param policies policies, or a set compiled once with `compilePolicies` and reused
+ * @throws InvalidPlanError when the input is not a Terraform plan (the CLI exits 2)
+ */
+export function validatePlan(
+  plan: unknown,
+  policies: readonly TaggingPolicy[] | CompiledPolicySet,
+  opts: ValidateOptions = {},
+): ValidationResult {
+  const compiled = compilePolicies(policies);
+  const parsed = parsePlan(plan);
+  const nowMs = (opts.now ?? new Date()).getTime();
+  const scopes = new ScopeIndex(compiled);
+  const includePassed = opts.includePassedChecks === true;
+
+  const violations: TagViolation[] = [];
+  const missingByTarget = new Map<string, TagViolation>();
+  const resources: ResourceResult[] = [];
+  const summary: ValidationSummary = {
+    resources: parsed.resources.length,
+    taggable: 0,
+    passed: 0,
+    failed: 0,
+    unknown: 0,
+    exempted: 0,
+    blocking: 0,
+    warnings: 0,
+  };
+
+  for (const resource of parsed.resources) {
+    const own = resource.targets[0]?.sub_path === null ? resource.targets[0] : undefined;
+    const { known, unknownKeys } = own ? knownTags(own.tags) : { known: {}, unknownKeys: [] };
+    const counts: CheckCounts = { pass: 0, fail: 0, unknown: 0, exempted: 0 };
+    const checks: CheckResult[] = [];
+    const applied = new Set<string>();
+    const result: ResourceResult = {
+      address: resource.address,
+      module_path: resource.module_path,
+      resource_type: resource.resource_type,
+      provider: resource.provider,
+      actions: resource.actions,
+      taggable: resource.taggable,
+      taggable_source: resource.taggable_source,
+      status: 'not_taggable',
+      tags: known,
+      unknown_tag_keys: unknownKeys,
+      policy_ids: [],
+      counts,
+      checks,
+    };
+    resources.push(result);
+    if (!resource.taggable) continue;
+    summary.taggable++;
+
+    const policies = scopes.forSubject({
+      provider: resource.provider,
+      terraformType: resource.resource_type,
+      infracastType: resource.infracast_type,
+    });
+    let names: string[] | null = null;
+    const namesOf = () => {
+      names ??= [resource.address, stripIndexKeys(resource.address)];
+      return names;
+    };
+    for (const target of resource.targets) {
+      const visit = (policy: CompiledPolicy, rule: CompiledRule, outcome: RuleOutcome, exemptReason: string | null) => {
+        counts[outcome.status]++;
+        if (outcome.status !== 'pass' || includePassed) {
+          checks.push({
+            policy_id: policy.id,
+            key: rule.key,
+            sub_path: target.sub_path,
+            status: outcome.status,
+            actual: outcome.actual,
+            reason: exemptReason ?? outcome.reason,
+          });
+        }
+        if (outcome.status === 'fail') {
+          recordViolation(resource, target, policy, rule, outcome, violations, missingByTarget);
+        }
+      };
+      const appliedHere = evaluateResource(policies, target.tags, target.keysComplete, namesOf, nowMs, visit, includePassed);
+      for (const p of appliedHere) applied.add(p.id);
+    }
+    result.policy_ids = [...applied];
+    result.status = statusOf(counts);
+    if (result.status === 'pass') summary.passed++;
+    else if (result.status === 'fail') summary.failed++;
+    else if (result.status === 'unknown') summary.unknown++;
+    else if (result.status === 'exempted') summary.exempted++;
+  }
+
+  for (const v of violations) {
+    if (v.enforcement === 'block') summary.blocking++;
+    else summary.warnings++;
+  }
+
+  return {
+    summary,
+    violations,
+    resources,
+    policies: compiled.policies.filter((p) => p.enabled).map((p) => p.info()),
+    warnings: [...compiled.warnings, ...parsed.warnings],
+  };
+}
+
+function statusOf(counts: CheckCounts): ResourceStatus {
+  if (counts.fail > 0) return 'fail';
+  if (counts.unknown > 0) return 'unknown';
+  if (counts.exempted > 0) return 'exempted';
+  return 'pass';
+}
+
+function recordViolation(
+  resource: PlanResource,
+  target: PlanTarget,
+  policy: CompiledPolicy,
+  rule: CompiledRule,
+  outcome: RuleOutcome,
+  violations: TagViolation[],
+  missingByTarget: Map<string, TagViolation>,
+): void {
+  const ref = { policy_id: policy.id, policy_name: policy.name, enforcement: policy.enforcement, message: rule.message };
+  if (outcome.kind === 'missing') {
+    // One report per resource and key, however many policies require it; a block policy's message wins.
+    const dedupeKey = `${resource.address}\u0000${target.sub_path ?? ''}\u0000${rule.key}`;
+    const existing = missingByTarget.get(dedupeKey);
+    if (existing) {
+      existing.policies.push(ref);
+      if (existing.enforcement !== 'block' && policy.enforcement === 'block') {
+        Object.assign(existing, {
+          policy_id: policy.id,
+          policy_name: policy.name,
+          enforcement: policy.enforcement,
+          message: rule.message,
+          rule: rule.summary,
+          rule_id: rule.rule_id,
+        });
+      }
+      return;
+    }
+    const violation = baseViolation(resource, target, policy, rule, null, ref);
+    violation.similar_key = findSimilarKey(rule.key, target.tags.keys());
+    missingByTarget.set(dedupeKey, violation);
+    violations.push(violation);
+    return;
+  }
+  const violation = baseViolation(resource, target, policy, rule, outcome.actual, ref);
+  if (outcome.actual !== null) violation.suggestions = rule.suggest(policy.trim ? outcome.actual.trim() : outcome.actual);
+  violations.push(violation);
+}
+
+function baseViolation(
+  resource: PlanResource,
+  target: PlanTarget,
+  policy: CompiledPolicy,
+  rule: CompiledRule,
+  actual: string | null,
+  ref: TagViolation['policies'][number],
+): TagViolation {
+  return {
+    address: resource.address,
+    sub_path: target.sub_path,
+    tagged_kind: target.tagged_kind,
+    module_path: resource.module_path,
+    resource_type: resource.resource_type,
+    provider: resource.provider,
+    file: resource.file,
+    line: resource.line,
+    key: rule.key,
+    kind: actual === null ? 'missing' : 'invalid',
+    actual,
+    rule: rule.summary,
+    message: rule.message,
+    policy_id: policy.id,
+    policy_name: policy.name,
+    enforcement: policy.enforcement,
+    policies: [ref],
+    suggestions: [],
+    similar_key: null,
+    rule_id: rule.rule_id,
+  };
+}
+
+/** 0 when clean or only `warn` policies fail; 1 when a `block` policy fails. (The CLI uses 2 for bad input.) */
+export function exitCodeFor(result: Pick<ValidationResult, 'violations'>): 0 | 1 {
+  return result.violations.some((v) => v.enforcement === 'block') ? 1 : 0;
+}
