@@ -9,11 +9,11 @@ import { auditRoutes } from './modules/audit/routes.ts';
 import { authRoutes } from './modules/auth/routes.ts';
 import { healthRoutes } from './modules/health/routes.ts';
 import { memberRoutes } from './modules/members/routes.ts';
+import { Member } from './modules/members/schemas.ts';
 import { tenantRoutes } from './modules/tenants/routes.ts';
 import { Tenant } from './modules/tenants/schemas.ts';
-import { Member } from './modules/members/schemas.ts';
-import { ApiKey } from './modules/tokens/schemas.ts';
 import { apiKeyRoutes } from './modules/tokens/routes.ts';
+import { ApiKey } from './modules/tokens/schemas.ts';
 import { accessControl } from './platform/auth/plugin.ts';
 import type { Config } from './platform/config.ts';
 import type { Database } from './platform/db/index.ts';
@@ -93,7 +93,11 @@ export async function buildApp(deps: AppDeps): Promise<App> {
         ...(degraded ? { message: 'rate limits are kept in memory until Redis answers again' } : {}),
       };
     } catch (e) {
-      return { status: 'down' as const, latency_ms: null, message: `Redis unreachable (${(e as Error).message}); rate limits kept in memory` };
+      return {
+        status: 'down' as const,
+        latency_ms: null,
+        message: `Redis unreachable (${(e as Error).message}); rate limits kept in memory`,
+      };
     }
   };
 

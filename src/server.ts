@@ -8,10 +8,10 @@ import { buildApp } from './app.ts';
 import type { Config } from './platform/config.ts';
 import { type Database, openDatabase } from './platform/db/index.ts';
 import { migrateToLatest } from './platform/db/migrate.ts';
+import type { App } from './platform/http/types.ts';
 import { createMemoryLimiter, createRedisLimiter, type RateLimiter } from './platform/ratelimit/limiter.ts';
 import { connectRedis } from './platform/redis.ts';
 import { createServices, type Services } from './services.ts';
-import type { App } from './platform/http/types.ts';
 
 export class StartupError extends Error {}
 
@@ -63,7 +63,10 @@ export async function startServer(
       redis,
       prefix: '',
       onDegraded: (err) =>
-        app?.log.warn({ err }, 'Redis unreachable: rate limits and concurrency caps are kept in memory until it returns'),
+        app?.log.warn(
+          { err },
+          'Redis unreachable: rate limits and concurrency caps are kept in memory until it returns',
+        ),
       onRecovered: () => app?.log.info('Redis reachable again: shared rate limits restored'),
     });
   }

@@ -2,14 +2,15 @@
  * The composition root: every service built once from the database, clock and
  * configuration. The HTTP server and the standalone worker share this wiring.
  */
-import type { Config } from './platform/config.ts';
-import type { Database } from './platform/db/index.ts';
-import { createJwt, loadSigningKey } from './platform/auth/jwt.ts';
-import { type Clock, systemClock } from './platform/time.ts';
+
 import { createAuthService } from './modules/auth/service.ts';
 import { createMemberService } from './modules/members/service.ts';
 import { createTenantService } from './modules/tenants/service.ts';
 import { createApiKeyService } from './modules/tokens/service.ts';
+import { createJwt, loadSigningKey } from './platform/auth/jwt.ts';
+import type { Config } from './platform/config.ts';
+import type { Database } from './platform/db/index.ts';
+import { type Clock, systemClock } from './platform/time.ts';
 
 export interface ServiceDeps {
   config: Config;

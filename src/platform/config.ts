@@ -11,7 +11,7 @@ export type DatabaseDialect = 'sqlite' | 'postgres';
 export interface Config {
   /** Where the SQLite file, generated reports and other local state live. */
   dataDir: string;
-  database: { dialect: DatabaseDialect; url: string; /** SQLite file path, or ':memory:' */ sqlitePath: string | null };
+  database: { dialect: DatabaseDialect; url: string /** SQLite file path, or ':memory:' */; sqlitePath: string | null };
   redisUrl: string | null;
   host: string;
   port: number;

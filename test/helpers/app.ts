@@ -38,7 +38,7 @@ export interface TestAppOptions {
 }
 
 export interface Caller {
-  headers: Record<string, string>;
+  headers: { authorization: string };
   userId?: string;
   email?: string;
 }
@@ -53,7 +53,7 @@ export interface TestApp {
   admin: Caller;
   createTenant(slug: string, plan?: 'free' | 'pro' | 'enterprise'): Promise<{ id: string; slug: string }>;
   /** A user with `role` in the tenant; returns bearer headers. */
-  userWithRole(tenantSlug: string, role: Role, email?: string): Promise<Caller>;
+  userWithRole(tenantSlug: string, role: Role, email?: string): Promise<Caller & { refreshToken: string }>;
   /** An API key with `role` in the tenant. */
   apiKey(
     tenantSlug: string,
@@ -102,7 +102,16 @@ export async function createTestApp(opts: TestAppOptions = {}): Promise<TestApp>
     const id = newId('user');
     await db.database.db
       .insertInto('users')
-      .values({ id, email, name: null, password_hash: hash, is_platform_admin: admin ? 1 : 0, created_at: now, updated_at: now, disabled_at: null })
+      .values({
+        id,
+        email,
+        name: null,
+        password_hash: hash,
+        is_platform_admin: admin ? 1 : 0,
+        created_at: now,
+        updated_at: now,
+        disabled_at: null,
+      })
       .execute();
     return id;
   };
@@ -123,7 +132,9 @@ export async function createTestApp(opts: TestAppOptions = {}): Promise<TestApp>
     };
   };
 
-  const adminEmail = `admin-${newId('user').slice(4, 12).toLowerCase()}@test.local`;
+  const t_tenant = (slug: string) => services.tenants.findForOperator(slug);
+
+  const adminEmail = `admin-${newId('user').slice(-10).toLowerCase()}@test.local`;
   const adminId = await insertUser(adminEmail, true);
   const admin = { ...(await login(adminEmail)), userId: adminId };
 
@@ -136,34 +147,48 @@ export async function createTestApp(opts: TestAppOptions = {}): Promise<TestApp>
     admin,
     login,
     async createTenant(slug, plan = 'enterprise') {
-      const res = await app.inject({ method: 'POST', url: '/api/v1/tenants', headers: admin.headers, payload: { slug, name: slug, plan } });
+      const res = await app.inject({
+        method: 'POST',
+        url: '/api/v1/tenants',
+        headers: admin.headers,
+        payload: { slug, name: slug, plan },
+      });
       if (res.statusCode !== 201) throw new Error(`create tenant failed: ${res.body}`);
       return res.json().data;
     },
     async userWithRole(tenantSlug, role, email) {
       const address = email ?? `${role}-${newId('user').slice(-8).toLowerCase()}@test.local`;
       const userId = await insertUser(address);
-      const tenant = await db.database.db.selectFrom('tenants').select('id').where('slug', '=', tenantSlug).executeTakeFirstOrThrow();
+      const tenant = await db.database.db
+        .selectFrom('tenants')
+        .select('id')
+        .where('slug', '=', tenantSlug)
+        .executeTakeFirstOrThrow();
       const now = new Date().toISOString();
       await db.database.db
         .insertInto('memberships')
-        .values({ id: newId('membership'), tenant_id: tenant.id, user_id: userId, role, created_at: now, updated_at: now })
+        .values({
+          id: newId('membership'),
+          tenant_id: tenant.id,
+          user_id: userId,
+          role,
+          created_at: now,
+          updated_at: now,
+        })
         .execute();
       return { ...(await login(address)), userId };
     },
     async apiKey(tenantSlug, role, o = {}) {
-      const res = await app.inject({
-        method: 'POST',
-        url: `/api/v1/tenants/${tenantSlug}/tokens`,
-        headers: admin.headers,
-        payload: {
+      // Through the service, not HTTP, so seeding doesn't spend the tenant's rate-limit budget.
+      const tenant = await t_tenant(tenantSlug);
+      const k = await services.apiKeys.create(
+        { principal: null, requestId: null, ip: null, tenant: { ...tenant, role: 'owner', rateLimit: null } },
+        {
           description: `${role} key`,
           role,
-          ...(o.expiresInDays ? { expires_in_days: o.expiresInDays } : { never_expires: true }),
+          ...(o.expiresInDays ? { expires_in_days: o.expiresInDays } : { never_expires: true as const }),
         },
-      });
-      if (res.statusCode !== 201) throw new Error(`create key failed: ${res.body}`);
-      const k = res.json().data;
+      );
       return {
         id: k.id,
         clientId: k.client_id,

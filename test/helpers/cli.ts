@@ -17,7 +17,11 @@ export function childEnv(env: Record<string, string | undefined>): NodeJS.Proces
   return { ...base, ...env };
 }
 
-export function runCli(args: string[], env: Record<string, string | undefined> = {}, input?: string): Promise<CliResult> {
+export function runCli(
+  args: string[],
+  env: Record<string, string | undefined> = {},
+  input?: string,
+): Promise<CliResult> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [BIN, ...args], { env: childEnv(env), stdio: ['pipe', 'pipe', 'pipe'] });
     let stdout = '';
@@ -36,7 +40,9 @@ export function runCli(args: string[], env: Record<string, string | undefined> =
 }
 
 /** Starts `infracast serve` and resolves once it prints its listening line. */
-export function startServe(env: Record<string, string>): Promise<{ child: ChildProcess; url: string; output: () => string }> {
+export function startServe(
+  env: Record<string, string>,
+): Promise<{ child: ChildProcess; url: string; output: () => string }> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [BIN, 'serve'], { env: childEnv(env), stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';

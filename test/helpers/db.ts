@@ -56,7 +56,7 @@ export async function freshDatabase(dialect: DatabaseDialect, opts: { migrate?: 
     env: { INFRACAST_DATABASE_URL: url.toString(), INFRACAST_DATA_DIR: dir },
     async dispose() {
       await database.close().catch(() => {});
-      const c = new pg.Client({ connectionString: TEST_PG_URL });
+      const c = new pg.Client({ connectionString: TEST_PG_URL ?? undefined });
       await c.connect();
       await c.query(`drop schema if exists ${schema} cascade`);
       await c.end();

@@ -5,7 +5,11 @@ describe('loadConfig', () => {
   it('has working defaults: SQLite under ./data, 127.0.0.1:8080, 100 MB bodies', () => {
     const c = loadConfig({}, '/srv/app');
     expect(c.dataDir).toBe('/srv/app/data');
-    expect(c.database).toEqual({ dialect: 'sqlite', url: 'sqlite:/srv/app/data/infracast.db', sqlitePath: '/srv/app/data/infracast.db' });
+    expect(c.database).toEqual({
+      dialect: 'sqlite',
+      url: 'sqlite:/srv/app/data/infracast.db',
+      sqlitePath: '/srv/app/data/infracast.db',
+    });
     expect(c.host).toBe('127.0.0.1');
     expect(c.port).toBe(8080);
     expect(c.bodyLimitBytes).toBe(100 * 1024 * 1024);
@@ -22,7 +26,12 @@ describe('loadConfig', () => {
 
   it('names every bad variable at once', () => {
     try {
-      loadConfig({ INFRACAST_PORT: 'abc', INFRACAST_LOG_LEVEL: 'loud', INFRACAST_DATABASE_URL: 'mysql://x', INFRACAST_OPEN_SIGNUP: 'maybe' });
+      loadConfig({
+        INFRACAST_PORT: 'abc',
+        INFRACAST_LOG_LEVEL: 'loud',
+        INFRACAST_DATABASE_URL: 'mysql://x',
+        INFRACAST_OPEN_SIGNUP: 'maybe',
+      });
       expect.unreachable();
     } catch (e) {
       expect(e).toBeInstanceOf(ConfigError);
@@ -36,7 +45,11 @@ describe('loadConfig', () => {
   });
 
   it('rejects a short admin password and a password without an email', () => {
-    expect(() => loadConfig({ INFRACAST_ADMIN_EMAIL: 'a@b.c', INFRACAST_ADMIN_PASSWORD: 'short' })).toThrow(/at least 12/);
-    expect(() => loadConfig({ INFRACAST_ADMIN_PASSWORD: 'long enough password' })).toThrow(/INFRACAST_ADMIN_EMAIL is not/);
+    expect(() => loadConfig({ INFRACAST_ADMIN_EMAIL: 'a@b.c', INFRACAST_ADMIN_PASSWORD: 'short' })).toThrow(
+      /at least 12/,
+    );
+    expect(() => loadConfig({ INFRACAST_ADMIN_PASSWORD: 'long enough password' })).toThrow(
+      /INFRACAST_ADMIN_EMAIL is not/,
+    );
   });
 });

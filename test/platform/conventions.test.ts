@@ -66,7 +66,10 @@ describe('API conventions', () => {
       payload: '{"slug": "x",',
     });
     expect(res.statusCode).toBe(400);
-    expect(res.json()).toMatchObject({ data: null, error: { code: 'BAD_REQUEST', message: 'Request body is not valid JSON' } });
+    expect(res.json()).toMatchObject({
+      data: null,
+      error: { code: 'BAD_REQUEST', message: 'Request body is not valid JSON' },
+    });
   });
 
   it('wrong content type: 415 envelope', async () => {
@@ -90,7 +93,10 @@ describe('API conventions', () => {
       payload: JSON.stringify({ slug: 'big', name: 'x'.repeat(1024 * 1024 + 10) }),
     });
     expect(res.statusCode).toBe(413);
-    expect(res.json().error).toMatchObject({ code: 'PAYLOAD_TOO_LARGE', message: 'Request body is larger than the limit of 1 MB' });
+    expect(res.json().error).toMatchObject({
+      code: 'PAYLOAD_TOO_LARGE',
+      message: 'Request body is larger than the limit of 1 MB',
+    });
   });
 
   it('unknown body field: 400 naming the field', async () => {
@@ -114,7 +120,10 @@ describe('API conventions', () => {
       payload: { slug: 'A!', plan: 'gold' },
     });
     expect(res.statusCode).toBe(400);
-    const paths = res.json().error.details.map((d: { path: string }) => d.path).sort();
+    const paths = res
+      .json()
+      .error.details.map((d: { path: string }) => d.path)
+      .sort();
     expect(paths).toEqual(['body.name', 'body.plan', 'body.slug']);
   });
 
@@ -132,7 +141,9 @@ describe('API conventions', () => {
     const t = await createTestApp();
     const res = await t.app.inject({ url: '/api/v1/tenants?sort=-created_at,colour', headers: t.admin.headers });
     expect(res.statusCode).toBe(400);
-    expect(res.json().error.message).toBe('Cannot sort by "colour"; allowed fields: created_at, updated_at, name, slug');
+    expect(res.json().error.message).toBe(
+      'Cannot sort by "colour"; allowed fields: created_at, updated_at, name, slug',
+    );
   });
 
   it('missing credentials: 401 envelope', async () => {
@@ -154,7 +165,12 @@ describe('API conventions', () => {
     expect(res.statusCode).toBe(500);
     expect(res.json()).toEqual({
       data: null,
-      error: { code: 'INTERNAL_ERROR', message: 'Internal server error', details: null, request_id: res.headers['x-request-id'] },
+      error: {
+        code: 'INTERNAL_ERROR',
+        message: 'Internal server error',
+        details: null,
+        request_id: res.headers['x-request-id'],
+      },
     });
     expect(res.body).not.toMatch(/secret internal detail|at .*\.ts/);
     const line = t.logs.map((l) => JSON.parse(l)).find((l) => l.msg === 'request failed');

@@ -23,7 +23,9 @@ for (const dialect of testDialects()) {
         expect(first.error).toBeNull();
         expect(first.applied).toEqual(Object.keys(migrations));
         const before = await tableNames(t.database);
-        expect(before).toEqual(expect.arrayContaining(['tenants', 'users', 'nodes', 'edges', 'jobs', 'tagging_policies']));
+        expect(before).toEqual(
+          expect.arrayContaining(['tenants', 'users', 'nodes', 'edges', 'jobs', 'tagging_policies']),
+        );
 
         const second = await migrateToLatest(t.database.db, t.database.schema);
         expect(second).toEqual({ applied: [], error: null });

@@ -1,6 +1,6 @@
 import SwaggerParser from '@apidevtools/swagger-parser';
-import { parse as parseYaml } from 'yaml';
 import { describe, expect, it } from 'vitest';
+import { parse as parseYaml } from 'yaml';
 import { ROUTE_ACCESS } from '../../src/platform/auth/roles.ts';
 import { createTestApp } from '../helpers/app.ts';
 
@@ -44,7 +44,9 @@ describe('OpenAPI document', () => {
       }
     }
     // And nothing in the document that isn't a route.
-    const documented = Object.values(doc.paths).flatMap((p) => Object.values(p as object).map((o) => (o as { operationId: string }).operationId));
+    const documented = Object.values(doc.paths).flatMap((p) =>
+      Object.values(p as object).map((o) => (o as { operationId: string }).operationId),
+    );
     expect(new Set(documented)).toEqual(operationIds);
   });
 

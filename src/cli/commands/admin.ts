@@ -1,10 +1,10 @@
 /** `infracast admin …`: operator commands that work on the database directly (no server needed). */
 import type { Command } from 'commander';
+import { PLANS, type Plan } from '../../modules/tenants/schemas.ts';
 import { ROLES, type Role } from '../../platform/auth/roles.ts';
 import { isAppError } from '../../platform/errors.ts';
 import { openAndMigrate, StartupError } from '../../server.ts';
 import { createServices, type Services } from '../../services.ts';
-import { PLANS, type Plan } from '../../modules/tenants/schemas.ts';
 import { CliError, configFromEnv } from '../shared.ts';
 
 async function withServices<T>(fn: (s: Services) => Promise<T>): Promise<T> {
@@ -75,7 +75,13 @@ export function registerAdminCommands(program: Command) {
     })
     .option('--never-expires', 'create a key that never expires')
     .action(
-      async (opts: { tenant: string; role: Role; description: string; expiresInDays?: number; neverExpires?: boolean }) => {
+      async (opts: {
+        tenant: string;
+        role: Role;
+        description: string;
+        expiresInDays?: number;
+        neverExpires?: boolean;
+      }) => {
         if ((opts.expiresInDays === undefined) === !opts.neverExpires) {
           throw new CliError('give exactly one of --expires-in-days N or --never-expires', 2);
         }

@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { openDatabase, DatabaseConnectError } from '../../platform/db/index.ts';
+import { DatabaseConnectError, openDatabase } from '../../platform/db/index.ts';
 import { migrateToLatest, pendingMigrations } from '../../platform/db/migrate.ts';
 import { CliError, configFromEnv } from '../shared.ts';
 

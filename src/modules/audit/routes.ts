@@ -1,8 +1,8 @@
 import { Type } from 'typebox';
-import { pageRequest, parseSort, sendPage, csv } from '../../platform/http/pagination.ts';
+import type { Db } from '../../platform/db/index.ts';
+import { csv, pageRequest, parseSort, sendPage } from '../../platform/http/pagination.ts';
 import { commonErrors, PageEnvelope, PaginationQuery, SortQuery, Timestamp } from '../../platform/http/schemas.ts';
 import type { App } from '../../platform/http/types.ts';
-import type { Db } from '../../platform/db/index.ts';
 import { TenantParams } from '../members/schemas.ts';
 import { listAuditRows } from './store.ts';
 

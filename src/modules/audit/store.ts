@@ -1,8 +1,8 @@
 /** The audit log: who did what to members, keys, policies and tenant settings. */
 import type { Executor } from '../../platform/db/index.ts';
 import type { AuditLogRow } from '../../platform/db/schema.ts';
-import { newId } from '../../platform/ids.ts';
 import type { SortField } from '../../platform/http/pagination.ts';
+import { newId } from '../../platform/ids.ts';
 
 export interface AuditEntry {
   tenant_id: string | null;
@@ -49,6 +49,10 @@ export async function listAuditRows(
   const { total } = await base.select((eb) => eb.fn.countAll<number>().as('total')).executeTakeFirstOrThrow();
   let q = base.selectAll();
   for (const s of sort) q = q.orderBy(s.field, s.desc ? 'desc' : 'asc');
-  const rows = await q.orderBy('id', sort[0]?.desc ? 'desc' : 'asc').limit(limit).offset(offset).execute();
+  const rows = await q
+    .orderBy('id', sort[0]?.desc ? 'desc' : 'asc')
+    .limit(limit)
+    .offset(offset)
+    .execute();
   return { rows, total: Number(total) };
 }

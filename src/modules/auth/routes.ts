@@ -8,7 +8,8 @@ import type { AuthService } from './service.ts';
 const TokenBody = Type.Object(
   {
     grant_type: Type.Union([Type.Literal('password'), Type.Literal('client_credentials')], {
-      description: '`password` (email + password) for people; `client_credentials` (client_id + client_secret) for API keys.',
+      description:
+        '`password` (email + password) for people; `client_credentials` (client_id + client_secret) for API keys.',
     }),
     email: Type.Optional(Type.String({ maxLength: 320 })),
     password: Type.Optional(Type.String({ maxLength: 1024 })),

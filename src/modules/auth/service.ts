@@ -3,7 +3,7 @@
  * the OAuth-style token grants (password, client_credentials, refresh with
  * rotation and reuse detection, RFC 9700 §4.14).
  */
-import type { ApiKeyPrincipal, Principal, TenantScope, UserPrincipal } from '../../platform/auth/principal.ts';
+
 import {
   clientIdLooksValid,
   generateRefreshToken,
@@ -15,6 +15,7 @@ import {
 } from '../../platform/auth/credentials.ts';
 import type { Jwt } from '../../platform/auth/jwt.ts';
 import { decoyPasswordHash, generatePassword, hashPassword, verifyPassword } from '../../platform/auth/passwords.ts';
+import type { ApiKeyPrincipal, Principal, TenantScope, UserPrincipal } from '../../platform/auth/principal.ts';
 import type { Role } from '../../platform/auth/roles.ts';
 import type { RequestContext } from '../../platform/context.ts';
 import type { Db } from '../../platform/db/index.ts';

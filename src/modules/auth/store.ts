@@ -15,7 +15,10 @@ export async function insertUser(db: Executor, row: UserRow): Promise<void> {
 }
 
 export async function countUsers(db: Executor): Promise<number> {
-  const r = await db.selectFrom('users').select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();
+  const r = await db
+    .selectFrom('users')
+    .select((eb) => eb.fn.countAll<number>().as('n'))
+    .executeTakeFirstOrThrow();
   return Number(r.n);
 }
 
@@ -54,7 +57,10 @@ export async function insertRefreshToken(
   db: Executor,
   row: { id: string; family_id: string; user_id: string; token_hash: string; created_at: string; expires_at: string },
 ): Promise<void> {
-  await db.insertInto('refresh_tokens').values({ ...row, used_at: null, revoked_at: null }).execute();
+  await db
+    .insertInto('refresh_tokens')
+    .values({ ...row, used_at: null, revoked_at: null })
+    .execute();
 }
 
 export async function findRefreshToken(db: Executor, hash: string) {

@@ -1,13 +1,12 @@
 import { Type } from 'typebox';
 import { tenantContextOf } from '../../platform/context.ts';
 import { pageRequest, sendPage } from '../../platform/http/pagination.ts';
-import { NoContent, commonErrors, conflictError, Envelope, PageEnvelope } from '../../platform/http/schemas.ts';
+import { commonErrors, conflictError, Envelope, NoContent, PageEnvelope } from '../../platform/http/schemas.ts';
 import { type App, one } from '../../platform/http/types.ts';
 import {
   AddedMember,
   AddMemberBody,
   ListMembersQuery,
-  Member,
   MemberParams,
   TenantParams,
   UpdateMemberBody,

@@ -1,12 +1,13 @@
 /** Tenant membership: who belongs to a tenant and with which role. A tenant always keeps an owner. */
-import { actorOf } from '../../platform/auth/principal.ts';
+
 import { generatePassword, hashPassword } from '../../platform/auth/passwords.ts';
+import { actorOf } from '../../platform/auth/principal.ts';
 import { type Role, roleAtLeast } from '../../platform/auth/roles.ts';
 import type { TenantContext } from '../../platform/context.ts';
 import type { Db, Executor } from '../../platform/db/index.ts';
 import { conflict, forbidden, notFound } from '../../platform/errors.ts';
-import { newId } from '../../platform/ids.ts';
 import { csv, type PageRequest, parseSort } from '../../platform/http/pagination.ts';
+import { newId } from '../../platform/ids.ts';
 import { type Clock, iso } from '../../platform/time.ts';
 import { insertAuditEntry } from '../audit/store.ts';
 import { findUserByEmail } from '../auth/store.ts';
@@ -49,7 +50,11 @@ export function createMemberService({ db, clock }: { db: Db; clock: Clock }) {
   // Serialises membership changes per tenant (both dialects), so two concurrent
   // demotions can't each see "another owner remains" and leave none.
   const lockTenant = (ex: Executor, tenantId: string) =>
-    ex.updateTable('tenants').set((eb) => ({ updated_at: eb.ref('updated_at') })).where('id', '=', tenantId).execute();
+    ex
+      .updateTable('tenants')
+      .set((eb) => ({ updated_at: eb.ref('updated_at') }))
+      .where('id', '=', tenantId)
+      .execute();
 
   /** Only owners manage owners; nobody grants a role above their own. */
   function assertMayGrant(ctx: TenantContext, role: Role, current?: Role) {
@@ -119,9 +124,19 @@ export function createMemberService({ db, clock }: { db: Db; clock: Clock }) {
         const membershipId = newId('membership');
         await tx
           .insertInto('memberships')
-          .values({ id: membershipId, tenant_id: ctx.tenant.id, user_id: user.id, role: body.role, created_at: now, updated_at: now })
+          .values({
+            id: membershipId,
+            tenant_id: ctx.tenant.id,
+            user_id: user.id,
+            role: body.role,
+            created_at: now,
+            updated_at: now,
+          })
           .execute();
-        await insertAuditEntry(tx, audit(ctx, 'member.added', membershipId, { email, role: body.role, user_created: initialPassword !== null }));
+        await insertAuditEntry(
+          tx,
+          audit(ctx, 'member.added', membershipId, { email, role: body.role, user_created: initialPassword !== null }),
+        );
         return membershipId;
       });
       return { ...(await findMember(db, ctx.tenant.id, id)), initial_password: initialPassword };

@@ -1,16 +1,9 @@
 import { Type } from 'typebox';
 import { contextOf } from '../../platform/context.ts';
 import { pageRequest, sendPage } from '../../platform/http/pagination.ts';
-import { NoContent, commonErrors, conflictError, Envelope, PageEnvelope } from '../../platform/http/schemas.ts';
+import { commonErrors, conflictError, Envelope, NoContent, PageEnvelope } from '../../platform/http/schemas.ts';
 import { type App, one } from '../../platform/http/types.ts';
-import {
-  CreateTenantBody,
-  ListTenantsQuery,
-  ReplaceTenantBody,
-  Tenant,
-  TenantIdParams,
-  UpdateTenantBody,
-} from './schemas.ts';
+import { CreateTenantBody, ListTenantsQuery, ReplaceTenantBody, TenantIdParams, UpdateTenantBody } from './schemas.ts';
 import type { TenantService } from './service.ts';
 
 export async function tenantRoutes(app: App, { tenants }: { tenants: TenantService }) {
@@ -97,7 +90,7 @@ export async function tenantRoutes(app: App, { tenants }: { tenants: TenantServi
         tags: ['tenants'],
         summary: 'Update some fields of a tenant',
         description:
-          'Changing `plan` or `rate_limit` needs a platform admin; `rate_limit: null` restores the plan\'s limit.',
+          "Changing `plan` or `rate_limit` needs a platform admin; `rate_limit: null` restores the plan's limit.",
         params: TenantIdParams,
         body: UpdateTenantBody,
         response: { 200: Envelope(TenantRef), ...commonErrors, ...conflictError },

@@ -1,11 +1,11 @@
 /** Tenants: what the API can do with organisations, in domain words. */
 import { actorOf, type TenantScope } from '../../platform/auth/principal.ts';
+import type { RequestContext } from '../../platform/context.ts';
 import type { Db } from '../../platform/db/index.ts';
 import type { TenantRow } from '../../platform/db/schema.ts';
 import { badRequest, conflict, forbidden, notFound } from '../../platform/errors.ts';
-import { newId } from '../../platform/ids.ts';
 import { csv, type PageRequest, parseSort } from '../../platform/http/pagination.ts';
-import type { RequestContext } from '../../platform/context.ts';
+import { newId } from '../../platform/ids.ts';
 import { type Clock, iso } from '../../platform/time.ts';
 import { insertAuditEntry } from '../audit/store.ts';
 import {
@@ -78,7 +78,7 @@ export function createTenantService(deps: TenantServiceDeps) {
 
     async create(ctx: RequestContext, body: CreateTenantBodyT): Promise<TenantT> {
       const p = ctx.principal;
-      if (!p || p.kind !== 'user') throw forbidden('Only people can create tenants; API keys belong to one tenant');
+      if (p?.kind !== 'user') throw forbidden('Only people can create tenants; API keys belong to one tenant');
       if (!p.isPlatformAdmin && !deps.openSignup) throw forbidden('Only platform admins can create tenants');
       const now = iso(clock());
       const row: TenantRow = {
@@ -99,7 +99,14 @@ export function createTenantService(deps: TenantServiceDeps) {
         // The creator owns the tenant, so it is never left without an owner.
         await tx
           .insertInto('memberships')
-          .values({ id: newId('membership'), tenant_id: row.id, user_id: p.id, role: 'owner', created_at: now, updated_at: now })
+          .values({
+            id: newId('membership'),
+            tenant_id: row.id,
+            user_id: p.id,
+            role: 'owner',
+            created_at: now,
+            updated_at: now,
+          })
           .execute();
         await insertAuditEntry(tx, audit(ctx, row.id, 'tenant.created', { slug: row.slug, plan: row.plan }));
       });
@@ -127,7 +134,11 @@ export function createTenantService(deps: TenantServiceDeps) {
         if (await store.slugTaken(tx, body.slug)) throw slugConflict(body.slug);
         let ownerId: string | null = null;
         if (ownerEmail) {
-          const owner = await tx.selectFrom('users').select('id').where('email', '=', ownerEmail.toLowerCase()).executeTakeFirst();
+          const owner = await tx
+            .selectFrom('users')
+            .select('id')
+            .where('email', '=', ownerEmail.toLowerCase())
+            .executeTakeFirst();
           if (!owner) throw notFound('user', ownerEmail);
           ownerId = owner.id;
         }
@@ -135,10 +146,24 @@ export function createTenantService(deps: TenantServiceDeps) {
         if (ownerId) {
           await tx
             .insertInto('memberships')
-            .values({ id: newId('membership'), tenant_id: row.id, user_id: ownerId, role: 'owner', created_at: now, updated_at: now })
+            .values({
+              id: newId('membership'),
+              tenant_id: row.id,
+              user_id: ownerId,
+              role: 'owner',
+              created_at: now,
+              updated_at: now,
+            })
             .execute();
         }
-        await insertAuditEntry(tx, audit({ principal: null, requestId: null, ip: null }, row.id, 'tenant.created', { slug: row.slug, plan: row.plan, via: 'cli' }));
+        await insertAuditEntry(
+          tx,
+          audit({ principal: null, requestId: null, ip: null }, row.id, 'tenant.created', {
+            slug: row.slug,
+            plan: row.plan,
+            via: 'cli',
+          }),
+        );
       });
       return toTenant(row);
     },
@@ -166,12 +191,17 @@ export function createTenantService(deps: TenantServiceDeps) {
         if (!current) throw notFound('tenant', scope.slug);
         const changesBilling =
           billing &&
-          ((body.plan !== undefined && body.plan !== current.plan) || ('rate_limit' in body && body.rate_limit !== undefined));
+          ((body.plan !== undefined && body.plan !== current.plan) ||
+            ('rate_limit' in body && body.rate_limit !== undefined));
         // Plans and rate limits are the operator's decision, not the tenant's.
         if (changesBilling && !isPlatformAdmin(ctx)) {
           throw forbidden('Only platform admins can change a tenant plan or rate limit');
         }
-        if (body.slug !== undefined && body.slug !== current.slug && (await store.slugTaken(tx, body.slug, current.id))) {
+        if (
+          body.slug !== undefined &&
+          body.slug !== current.slug &&
+          (await store.slugTaken(tx, body.slug, current.id))
+        ) {
           throw slugConflict(body.slug);
         }
         const next: TenantRow = {
@@ -211,7 +241,10 @@ export function createTenantService(deps: TenantServiceDeps) {
         const deleted = await store.deleteTenantRow(tx, scope.id);
         if (deleted === 0) throw notFound('tenant', scope.slug);
         // The tenant's own audit log goes with it; keep a platform-level record of the deletion.
-        await insertAuditEntry(tx, { ...audit(ctx, scope.id, 'tenant.deleted', { slug: scope.slug }), tenant_id: null });
+        await insertAuditEntry(tx, {
+          ...audit(ctx, scope.id, 'tenant.deleted', { slug: scope.slug }),
+          tenant_id: null,
+        });
       });
       deps.onTenantChanged?.(scope.id, scope.slug);
     },

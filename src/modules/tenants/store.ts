@@ -1,7 +1,7 @@
 /** SQL for tenants. Every function takes the database or an open transaction first. */
 import type { Executor } from '../../platform/db/index.ts';
-import { containsInsensitive } from '../../platform/db/sql.ts';
 import type { NewTenantRow, TenantRow, TenantUpdate } from '../../platform/db/schema.ts';
+import { containsInsensitive } from '../../platform/db/sql.ts';
 import type { SortField } from '../../platform/http/pagination.ts';
 
 export async function findTenantByIdOrSlug(db: Executor, idOrSlug: string): Promise<TenantRow | undefined> {
@@ -60,4 +60,3 @@ export async function listTenantRows(
   const rows = await q.orderBy('id', 'asc').limit(limit).offset(offset).execute();
   return { rows, total: Number(total) };
 }
-

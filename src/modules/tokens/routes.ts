@@ -1,10 +1,10 @@
 import { Type } from 'typebox';
 import { tenantContextOf } from '../../platform/context.ts';
 import { pageRequest, sendPage } from '../../platform/http/pagination.ts';
-import { NoContent, commonErrors, Envelope, PageEnvelope } from '../../platform/http/schemas.ts';
+import { commonErrors, Envelope, NoContent, PageEnvelope } from '../../platform/http/schemas.ts';
 import { type App, one } from '../../platform/http/types.ts';
 import { TenantParams } from '../members/schemas.ts';
-import { ApiKey, ApiKeyParams, CreateApiKeyBody, CreatedApiKey, ListApiKeysQuery } from './schemas.ts';
+import { ApiKeyParams, CreateApiKeyBody, CreatedApiKey, ListApiKeysQuery } from './schemas.ts';
 import type { ApiKeyService } from './service.ts';
 
 export async function apiKeyRoutes(app: App, { apiKeys }: { apiKeys: ApiKeyService }) {

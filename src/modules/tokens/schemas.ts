@@ -23,7 +23,9 @@ export const CreatedApiKey = Type.Object(
   {
     ...ApiKey.properties,
     secret_key: Type.String({ description: 'Shown once. Send as x-secret-key with x-client-id.' }),
-    token: Type.String({ description: 'Shown once. Client ID and secret in one bearer token: `Authorization: Bearer ick_…`.' }),
+    token: Type.String({
+      description: 'Shown once. Client ID and secret in one bearer token: `Authorization: Bearer ick_…`.',
+    }),
   },
   { additionalProperties: false, title: 'CreatedApiKey' },
 );
@@ -34,7 +36,9 @@ export const CreateApiKeyBody = Type.Object(
     role: RoleSchema,
     expires_at: Type.Optional(Type.String({ format: 'date-time', description: 'A future instant.' })),
     expires_in_days: Type.Optional(Type.Integer({ minimum: 1, maximum: 3650 })),
-    never_expires: Type.Optional(Type.Literal(true, { description: 'Say it explicitly to create a key that never expires.' })),
+    never_expires: Type.Optional(
+      Type.Literal(true, { description: 'Say it explicitly to create a key that never expires.' }),
+    ),
   },
   { additionalProperties: false },
 );

@@ -1,13 +1,14 @@
 /** API keys (service accounts): a description, a role, an expiry; the secret is shown once. */
-import { actorOf } from '../../platform/auth/principal.ts';
+
 import { generateCredentials } from '../../platform/auth/credentials.ts';
+import { actorOf } from '../../platform/auth/principal.ts';
 import { type Role, roleAtLeast } from '../../platform/auth/roles.ts';
 import type { TenantContext } from '../../platform/context.ts';
 import type { Db } from '../../platform/db/index.ts';
 import type { ApiKeyRow } from '../../platform/db/schema.ts';
 import { badRequest, forbidden, notFound } from '../../platform/errors.ts';
-import { newId } from '../../platform/ids.ts';
 import { csv, type PageRequest, parseSort } from '../../platform/http/pagination.ts';
+import { newId } from '../../platform/ids.ts';
 import { type Clock, iso } from '../../platform/time.ts';
 import { insertAuditEntry } from '../audit/store.ts';
 import { API_KEY_SORT_FIELDS, type ApiKeyT, type CreateApiKeyBodyT, type ListApiKeysQueryT } from './schemas.ts';
@@ -42,7 +43,9 @@ export function createApiKeyService({ db, clock }: { db: Db; clock: Clock }) {
       if (body.expires_at !== undefined) {
         const t = Date.parse(body.expires_at);
         if (!(t > now.getTime())) {
-          throw badRequest('expires_at must be in the future', [{ path: 'body.expires_at', message: 'must be in the future' }]);
+          throw badRequest('expires_at must be in the future', [
+            { path: 'body.expires_at', message: 'must be in the future' },
+          ]);
         }
         expiresAt = new Date(t).toISOString();
       } else if (body.expires_in_days !== undefined) {

@@ -38,7 +38,11 @@ export async function loadSigningKey(db: Db, configured: string | null): Promise
     .values({ id: 'default', algorithm: 'HS256', secret, created_at: iso(new Date()) })
     .onConflict((oc) => oc.column('id').doNothing())
     .execute();
-  const row = await db.selectFrom('signing_keys').select('secret').where('id', '=', 'default').executeTakeFirstOrThrow();
+  const row = await db
+    .selectFrom('signing_keys')
+    .select('secret')
+    .where('id', '=', 'default')
+    .executeTakeFirstOrThrow();
   return Buffer.from(row.secret, 'base64');
 }
 

@@ -68,7 +68,10 @@ export const accessControl = fp<AccessControlOptions>(
       const access = req.routeOptions.config?.access;
       if (access === undefined) return; // 404/405 handler
       if (access === 'public') {
-        if (req.routeOptions.schema?.operationId === 'createToken' || req.routeOptions.schema?.operationId === 'refreshToken') {
+        if (
+          req.routeOptions.schema?.operationId === 'createToken' ||
+          req.routeOptions.schema?.operationId === 'refreshToken'
+        ) {
           const d = await opts.limiter.consume(`ip:${req.ip}`, loginLimit);
           if (!d.allowed) {
             throw rateLimited(`Too many sign-in attempts. Retry after ${d.retryAfter} seconds.`, d.retryAfter);
@@ -92,13 +95,17 @@ export const accessControl = fp<AccessControlOptions>(
       req.tenant = tenant;
 
       const limit = tenant.rateLimit ?? PLAN_RATE_LIMITS[tenant.plan];
-      const d = await opts.limiter.consume(`tenant:${tenant.id}`, limit);
+      // The bucket's state only means something for the limit it was built with; a new limit starts a new bucket.
+      const d = await opts.limiter.consume(`tenant:${tenant.id}:${limit.perMinute}:${limit.burst}`, limit);
       reply.header('x-ratelimit-limit', d.limit);
       reply.header('x-ratelimit-remaining', d.remaining);
       reply.header('x-ratelimit-reset', d.resetAt);
       // IETF draft-ietf-httpapi-ratelimit-headers: policy and current state.
       reply.header('ratelimit-policy', `"tenant";q=${limit.perMinute};w=60;burst=${limit.burst}`);
-      reply.header('ratelimit', `"tenant";r=${d.remaining};t=${Math.max(0, d.resetAt - Math.floor(Date.now() / 1000))}`);
+      reply.header(
+        'ratelimit',
+        `"tenant";r=${d.remaining};t=${Math.max(0, d.resetAt - Math.floor(Date.now() / 1000))}`,
+      );
       if (!d.allowed) throw rateLimited(`Rate limit exceeded. Retry after ${d.retryAfter} seconds.`, d.retryAfter);
 
       if (!roleAtLeast(tenant.role, access)) {

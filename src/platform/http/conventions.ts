@@ -82,7 +82,13 @@ export function sendError(reply: FastifyReply, req: FastifyRequest, error: AppEr
     .type('application/json; charset=utf-8')
     .send({
       data: null,
-      error: { code: error.code, message: error.message, details: error.details ?? null, ...error.extra, request_id: req.id },
+      error: {
+        code: error.code,
+        message: error.message,
+        details: error.details ?? null,
+        ...error.extra,
+        request_id: req.id,
+      },
     });
 }
 
@@ -114,7 +120,13 @@ export const conventions = fp<ConventionsOptions>(
       const methods = Array.isArray(route.method) ? route.method : [route.method];
       const schema = route.schema as { hide?: boolean; operationId?: string } | undefined;
       for (const m of methods) {
-        if (m !== 'HEAD') table.push({ method: m, url: route.url, operationId: schema?.operationId ?? null, hidden: schema?.hide === true });
+        if (m !== 'HEAD')
+          table.push({
+            method: m,
+            url: route.url,
+            operationId: schema?.operationId ?? null,
+            hidden: schema?.hide === true,
+          });
       }
       for (const m of methods) {
         if (m === 'HEAD') continue;

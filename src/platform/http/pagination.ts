@@ -58,7 +58,11 @@ export interface SortField<F extends string = string> {
  * Parses `sort=-created_at,name` against an allow-list. Unknown fields are a
  * 400 naming the allowed ones, never silently ignored.
  */
-export function parseSort<F extends string>(raw: string | undefined, allowed: readonly F[], fallback: string): SortField<F>[] {
+export function parseSort<F extends string>(
+  raw: string | undefined,
+  allowed: readonly F[],
+  fallback: string,
+): SortField<F>[] {
   const spec = raw === undefined || raw.trim() === '' ? fallback : raw;
   const out: SortField<F>[] = [];
   for (const part of spec.split(',')) {

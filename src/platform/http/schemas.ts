@@ -45,7 +45,9 @@ export const PageEnvelope = <T extends TSchema>(item: T) =>
   Type.Object({ data: Type.Array(item), meta: PageMeta, error: Type.Null() }, { additionalProperties: false });
 
 export const PaginationQuery = {
-  page: Type.Optional(Type.Integer({ minimum: 1, maximum: 1_000_000, default: 1, description: 'Page number, from 1.' })),
+  page: Type.Optional(
+    Type.Integer({ minimum: 1, maximum: 1_000_000, default: 1, description: 'Page number, from 1.' }),
+  ),
   per_page: Type.Optional(
     Type.Integer({ minimum: 1, maximum: 500, default: 50, description: 'Items per page (1–500, default 50).' }),
   ),

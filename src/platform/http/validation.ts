@@ -10,8 +10,9 @@ import type { FastifySchemaCompiler } from 'fastify';
 import type { FieldError } from '../errors.ts';
 
 // ajv-formats is CommonJS; its default export arrives wrapped under ESM.
-const addFormats = ((addFormatsImport as unknown as { default?: unknown }).default ??
-  addFormatsImport) as unknown as (ajv: Ajv) => Ajv;
+const addFormats = ((addFormatsImport as unknown as { default?: unknown }).default ?? addFormatsImport) as unknown as (
+  ajv: Ajv,
+) => Ajv;
 
 const base: Options = {
   allErrors: true,

@@ -37,7 +37,11 @@ for (const dialect of testDialects()) {
         payload: { name: 'Acme Inc', plan: 'pro' },
       });
       expect(patched.statusCode).toBe(200);
-      expect(patched.json().data).toMatchObject({ name: 'Acme Inc', plan: 'pro', rate_limit: { per_minute: 300, burst: 50 } });
+      expect(patched.json().data).toMatchObject({
+        name: 'Acme Inc',
+        plan: 'pro',
+        rate_limit: { per_minute: 300, burst: 50 },
+      });
 
       const put = await t.app.inject({
         method: 'PUT',
@@ -56,22 +60,47 @@ for (const dialect of testDialects()) {
       const t = await createTestApp({ dialect });
       await t.createTenant('acme');
       await t.createTenant('other');
-      const dup = await t.app.inject({ method: 'POST', url: '/api/v1/tenants', headers: t.admin.headers, payload: { slug: 'acme', name: 'x' } });
+      const dup = await t.app.inject({
+        method: 'POST',
+        url: '/api/v1/tenants',
+        headers: t.admin.headers,
+        payload: { slug: 'acme', name: 'x' },
+      });
       expect(dup.statusCode).toBe(409);
       expect(dup.json().error).toMatchObject({ code: 'CONFLICT', message: 'A tenant with slug "acme" already exists' });
-      const rename = await t.app.inject({ method: 'PATCH', url: '/api/v1/tenants/other', headers: t.admin.headers, payload: { slug: 'acme' } });
+      const rename = await t.app.inject({
+        method: 'PATCH',
+        url: '/api/v1/tenants/other',
+        headers: t.admin.headers,
+        payload: { slug: 'acme' },
+      });
       expect(rename.statusCode).toBe(409);
     });
 
     it('PATCH with no fields is a 400; a tenant admin cannot change the plan', async () => {
       const t = await createTestApp({ dialect });
       await t.createTenant('acme', 'free');
-      const empty = await t.app.inject({ method: 'PATCH', url: '/api/v1/tenants/acme', headers: t.admin.headers, payload: {} });
+      const empty = await t.app.inject({
+        method: 'PATCH',
+        url: '/api/v1/tenants/acme',
+        headers: t.admin.headers,
+        payload: {},
+      });
       expect(empty.statusCode).toBe(400);
       const admin = await t.userWithRole('acme', 'admin');
-      const plan = await t.app.inject({ method: 'PATCH', url: '/api/v1/tenants/acme', headers: admin.headers, payload: { plan: 'enterprise' } });
+      const plan = await t.app.inject({
+        method: 'PATCH',
+        url: '/api/v1/tenants/acme',
+        headers: admin.headers,
+        payload: { plan: 'enterprise' },
+      });
       expect(plan.statusCode).toBe(403);
-      const name = await t.app.inject({ method: 'PATCH', url: '/api/v1/tenants/acme', headers: admin.headers, payload: { name: 'Renamed' } });
+      const name = await t.app.inject({
+        method: 'PATCH',
+        url: '/api/v1/tenants/acme',
+        headers: admin.headers,
+        payload: { name: 'Renamed' },
+      });
       expect(name.statusCode).toBe(200);
     });
 
@@ -135,7 +164,8 @@ for (const dialect of testDialects()) {
     it('pages with Link headers on the first, a middle and the last page', async () => {
       const t = await createTestApp({ dialect });
       for (let i = 0; i < 7; i++) await t.createTenant(`t-${i}`);
-      const page = async (n: number) => t.app.inject({ url: `/api/v1/tenants?per_page=3&page=${n}&sort=slug`, headers: t.admin.headers });
+      const page = async (n: number) =>
+        t.app.inject({ url: `/api/v1/tenants?per_page=3&page=${n}&sort=slug`, headers: t.admin.headers });
 
       const first = await page(1);
       expect(first.json().meta).toEqual({ total: 7, page: 1, per_page: 3, total_pages: 3 });
@@ -149,7 +179,12 @@ for (const dialect of testDialects()) {
       expect(middle.json().data.map((x: { slug: string }) => x.slug)).toEqual(['t-3', 't-4', 't-5']);
       const rels = String(middle.headers.link)
         .split(', ')
-        .map((l) => l.match(/[?&]page=(\d+).*rel="(\w+)"/)?.slice(1).join(':'));
+        .map((l) =>
+          l
+            .match(/[?&]page=(\d+).*rel="(\w+)"/)
+            ?.slice(1)
+            .join(':'),
+        );
       expect(rels).toEqual(['1:first', '1:prev', '3:next', '3:last']);
 
       const last = await page(3);
@@ -202,13 +237,23 @@ for (const dialect of testDialects()) {
       const t = await createTestApp({ dialect });
       await t.createTenant('acme');
       const user = await t.userWithRole('acme', 'owner');
-      const denied = await t.app.inject({ method: 'POST', url: '/api/v1/tenants', headers: user.headers, payload: { slug: 'new', name: 'n' } });
+      const denied = await t.app.inject({
+        method: 'POST',
+        url: '/api/v1/tenants',
+        headers: user.headers,
+        payload: { slug: 'new', name: 'n' },
+      });
       expect(denied.statusCode).toBe(403);
 
       const open = await createTestApp({ dialect, env: { INFRACAST_OPEN_SIGNUP: 'true' } });
       await open.createTenant('acme');
       const u = await open.userWithRole('acme', 'viewer');
-      const ok = await open.app.inject({ method: 'POST', url: '/api/v1/tenants', headers: u.headers, payload: { slug: 'mine', name: 'n' } });
+      const ok = await open.app.inject({
+        method: 'POST',
+        url: '/api/v1/tenants',
+        headers: u.headers,
+        payload: { slug: 'mine', name: 'n' },
+      });
       expect(ok.statusCode).toBe(201);
       const members = await open.app.inject({ url: '/api/v1/tenants/mine/members', headers: u.headers });
       expect(members.json().data).toMatchObject([{ user_id: u.userId, role: 'owner' }]);

@@ -1,0 +1,157 @@
+import { randomBytes } from 'node:crypto';
+import type { Redis } from 'ioredis';
+import { describe, expect, it, onTestFinished } from 'vitest';
+import { createRedisLimiter } from '../../../src/platform/ratelimit/limiter.ts';
+import { connectRedis } from '../../../src/platform/redis.ts';
+import { createTestApp, type TestApp } from '../../helpers/app.ts';
+import { freshDatabase } from '../../helpers/db.ts';
+import { redisAvailable, TEST_REDIS_URL } from '../../helpers/env.ts';
+
+const get = (t: TestApp, headers: Record<string, string>, url = '/api/v1/tenants/acme') =>
+  t.app.inject({ url, headers });
+
+function redisClient(url: string): Redis {
+  const r = connectRedis(url);
+  r.on('error', () => {});
+  onTestFinished(() => {
+    r.disconnect();
+  });
+  return r;
+}
+
+/** A route that holds its request for a while, to fill the concurrency cap. */
+const slowRoute = (ms: number) => (app: TestApp['app']) =>
+  app.get('/api/v1/tenants/:t/slow', { schema: { operationId: 'getTenant' } }, async () => {
+    await new Promise((r) => setTimeout(r, ms));
+    return { data: 'done', meta: null, error: null };
+  });
+
+describe('rate limits (in memory)', () => {
+  it('free plan: 10 at once, the 11th is a 429 with Retry-After and every header', async () => {
+    const t = await createTestApp();
+    await t.createTenant('acme', 'free');
+    const k = await t.apiKey('acme', 'viewer');
+    const remaining: number[] = [];
+    for (let i = 0; i < 10; i++) {
+      const res = await get(t, k.headers);
+      expect(res.statusCode).toBe(200);
+      expect(res.headers['x-ratelimit-limit']).toBe('60');
+      expect(Number(res.headers['x-ratelimit-reset'])).toBeGreaterThanOrEqual(Math.floor(Date.now() / 1000));
+      expect(res.headers['ratelimit-policy']).toBe('"tenant";q=60;w=60;burst=10');
+      remaining.push(Number(res.headers['x-ratelimit-remaining']));
+    }
+    expect(remaining).toEqual([9, 8, 7, 6, 5, 4, 3, 2, 1, 0]);
+    const limited = await get(t, k.headers);
+    expect(limited.statusCode).toBe(429);
+    expect(limited.headers['retry-after']).toBe(String(limited.json().error.retry_after));
+    expect(limited.json().error).toMatchObject({ code: 'RATE_LIMITED', retry_after: expect.any(Number) });
+    expect(limited.json().error.message).toMatch(/^Rate limit exceeded\. Retry after \d+ seconds\.$/);
+    expect(limited.headers['x-ratelimit-remaining']).toBe('0');
+  });
+
+  it('a platform admin override replaces the plan limit; null restores it', async () => {
+    const t = await createTestApp();
+    await t.createTenant('acme', 'free');
+    const patch = async (rate_limit: unknown) =>
+      t.app.inject({ method: 'PATCH', url: '/api/v1/tenants/acme', headers: t.admin.headers, payload: { rate_limit } });
+    const set = await patch({ per_minute: 5000, burst: 3 });
+    expect(set.json().data.rate_limit).toEqual({ per_minute: 5000, burst: 3, source: 'override' });
+    const k = await t.apiKey('acme', 'viewer');
+    const res = await get(t, k.headers);
+    expect(res.headers['x-ratelimit-limit']).toBe('5000');
+    const reset = await patch(null);
+    expect(reset.json().data.rate_limit).toEqual({ per_minute: 60, burst: 10, source: 'plan' });
+    const owner = await t.userWithRole('acme', 'owner');
+    const denied = await t.app.inject({
+      method: 'PATCH',
+      url: '/api/v1/tenants/acme',
+      headers: owner.headers,
+      payload: { rate_limit: null },
+    });
+    expect(denied.statusCode).toBe(403);
+  });
+
+  it('limits are per tenant', async () => {
+    const t = await createTestApp();
+    await t.createTenant('acme', 'free');
+    await t.createTenant('other', 'free');
+    const a = await t.apiKey('acme', 'viewer');
+    const b = await t.apiKey('other', 'viewer');
+    for (let i = 0; i < 12; i++) await get(t, a.headers);
+    expect((await get(t, a.headers)).statusCode).toBe(429);
+    expect((await get(t, b.headers, '/api/v1/tenants/other')).statusCode).toBe(200);
+  });
+
+  it('at most 5 requests in flight per API key: the 6th is a 429 naming the cap', async () => {
+    const t = await createTestApp({ extend: slowRoute(400) });
+    await t.createTenant('acme');
+    const k = await t.apiKey('acme', 'viewer');
+    const results = await Promise.all(Array.from({ length: 6 }, () => get(t, k.headers, '/api/v1/tenants/acme/slow')));
+    const codes = results.map((r) => r.statusCode).sort();
+    expect(codes).toEqual([200, 200, 200, 200, 200, 429]);
+    const limited = results.find((r) => r.statusCode === 429)!;
+    expect(limited.json().error.message).toMatch(/^Concurrency cap reached: at most 5 requests in flight per API key/);
+    // Slots are released when requests finish.
+    expect((await get(t, k.headers, '/api/v1/tenants/acme/slow')).statusCode).toBe(200);
+  });
+});
+
+describe.runIf(redisAvailable())('rate limits (Redis)', () => {
+  it('two app instances sharing Redis share one budget', async () => {
+    const db = await freshDatabase('sqlite');
+    onTestFinished(() => db.dispose());
+    const prefix = `test:${randomBytes(6).toString('hex')}:`;
+    const limiterFor = () => createRedisLimiter({ redis: redisClient(TEST_REDIS_URL!), prefix });
+    const one = await createTestApp({ db, limiter: limiterFor() });
+    const two = await createTestApp({ db, limiter: limiterFor() });
+    await one.createTenant('acme', 'free');
+    const k = await one.apiKey('acme', 'viewer');
+    const codes: number[] = [];
+    for (let i = 0; i < 12; i++) codes.push((await get(i % 2 === 0 ? one : two, k.headers)).statusCode);
+    // One budget of 10 across both instances, not 10 each.
+    expect(codes).toEqual([...Array(10).fill(200), 429, 429]);
+    const remaining = await get(two, k.headers);
+    expect(remaining.statusCode).toBe(429);
+  });
+
+  it('the concurrency cap holds across instances', async () => {
+    const db = await freshDatabase('sqlite');
+    onTestFinished(() => db.dispose());
+    const prefix = `test:${randomBytes(6).toString('hex')}:`;
+    const one = await createTestApp({
+      db,
+      limiter: createRedisLimiter({ redis: redisClient(TEST_REDIS_URL!), prefix }),
+      extend: slowRoute(400),
+    });
+    const two = await createTestApp({
+      db,
+      limiter: createRedisLimiter({ redis: redisClient(TEST_REDIS_URL!), prefix }),
+      extend: slowRoute(400),
+    });
+    await one.createTenant('acme');
+    const k = await one.apiKey('acme', 'viewer');
+    const results = await Promise.all(
+      Array.from({ length: 6 }, (_, i) => get(i % 2 ? one : two, k.headers, '/api/v1/tenants/acme/slow')),
+    );
+    expect(results.map((r) => r.statusCode).sort()).toEqual([200, 200, 200, 200, 200, 429]);
+  });
+
+  it('with Redis unreachable the server keeps serving, limited in memory, and says so in /status', async () => {
+    const dead = redisClient('redis://127.0.0.1:1');
+    let degradedCalls = 0;
+    const limiter = createRedisLimiter({ redis: dead, prefix: 'x:', onDegraded: () => degradedCalls++ });
+    const t = await createTestApp({ limiter, redis: dead });
+    await t.createTenant('acme', 'free');
+    const k = await t.apiKey('acme', 'viewer');
+    const res = await get(t, k.headers);
+    expect(res.statusCode).toBe(200);
+    expect(res.headers['x-ratelimit-limit']).toBe('60');
+    for (let i = 0; i < 12; i++) await get(t, k.headers);
+    expect((await get(t, k.headers)).statusCode).toBe(429);
+    expect(degradedCalls).toBe(1);
+    const status = (await t.app.inject('/api/v1/status')).json().data;
+    expect(status.rate_limiter).toEqual({ backend: 'redis', degraded: true });
+    expect(status.redis.status).toBe('down');
+    expect(status.status).toBe('degraded');
+  });
+});
