@@ -136,7 +136,10 @@ export function instanceAttributes(o: Rec): InstanceAttributes & Rec {
  * an instance (then `instanceId` fills the attachment, which AWS leaves
  * implicit there).
  */
-export function networkInterfaceAttributes(o: Rec, embedded?: { instanceId: string; vpcId: string | null }): NetworkInterfaceAttributes & Rec {
+export function networkInterfaceAttributes(
+  o: Rec,
+  embedded?: { instanceId: string; vpcId: string | null },
+): NetworkInterfaceAttributes & Rec {
   const privateIps = recList(o.PrivateIpAddresses)
     .slice()
     .sort((a, b) => Number(bool(b.Primary) ?? false) - Number(bool(a.Primary) ?? false))
@@ -181,7 +184,10 @@ export function networkInterfaceAttributes(o: Rec, embedded?: { instanceId: stri
 /** One `IpPermissions[]` entry → one normalised rule. */
 export function securityGroupRule(p: Rec): SecurityGroupRule {
   const protocol = normaliseProtocol(p.IpProtocol) as string;
-  const ports = normaliseSgPorts(protocol, p.FromPort, p.ToPort) as { from_port: number | null; to_port: number | null };
+  const ports = normaliseSgPorts(protocol, p.FromPort, p.ToPort) as {
+    from_port: number | null;
+    to_port: number | null;
+  };
   const ipRanges = recList(p.IpRanges);
   const ipv6Ranges = recList(p.Ipv6Ranges);
   const prefixLists = recList(p.PrefixListIds);
@@ -214,10 +220,16 @@ export function securityGroupAttributes(o: Rec): SecurityGroupAttributes & Rec {
 }
 
 /** NACL entries in a stable order: ingress then egress, each by rule number. */
-export function sortNaclEntries<E extends { egress: unknown; rule_number: unknown }>(entries: E[]): E[] {
+export function sortNaclEntries<E extends object>(entries: E[]): E[] {
+  const ruleNumber = (e: E): number => {
+    const n = (e as Rec).rule_number;
+    return typeof n === 'number' ? n : 0;
+  };
   return entries.slice().sort((a, b) => {
-    if (a.egress !== b.egress) return a.egress === true ? 1 : -1;
-    return (typeof a.rule_number === 'number' ? a.rule_number : 0) - (typeof b.rule_number === 'number' ? b.rule_number : 0);
+    const ae = (a as Rec).egress === true;
+    const be = (b as Rec).egress === true;
+    if (ae !== be) return ae ? 1 : -1;
+    return ruleNumber(a) - ruleNumber(b);
   });
 }
 
@@ -540,7 +552,10 @@ export function vpnConnectionAttributes(o: Rec): VpnConnectionAttributes & Rec {
     static_routes_only: bool(rec(o.Options).StaticRoutesOnly) ?? false,
     routes: recList(o.Routes)
       .filter((r) => s(r, 'DestinationCidrBlock') !== null)
-      .map((r) => ({ destination_cidr: s(r, 'DestinationCidrBlock') as string, state: strOr(r, 'State', 'available') })),
+      .map((r) => ({
+        destination_cidr: s(r, 'DestinationCidrBlock') as string,
+        state: strOr(r, 'State', 'available'),
+      })),
     type: s(o, 'Type'),
     category: s(o, 'Category'),
     tunnels: recList(o.VgwTelemetry).map((t) => ({

@@ -48,7 +48,13 @@ import {
 import { InventoryBuilder } from './builder.ts';
 import { ingestError } from './errors.ts';
 import { linkInventory } from './link.ts';
-import { ACCOUNT_SCOPED_NAME_TYPES, AWS_TYPES, type AwsType, accountScopedKey, EC2_ARN_RESOURCE_TYPES } from './type-map.ts';
+import {
+  ACCOUNT_SCOPED_NAME_TYPES,
+  AWS_TYPES,
+  type AwsType,
+  accountScopedKey,
+  EC2_ARN_RESOURCE_TYPES,
+} from './type-map.ts';
 import {
   at,
   dedupe,
@@ -144,7 +150,8 @@ function validateInput(input: unknown): AwsSnapshotDocument[] {
   }
   input.documents.forEach((doc, i) => {
     if (!isRecord(doc)) throw ingestError(null, `documents[${i}]`, 'must be an object');
-    if (typeof doc.name !== 'string' || doc.name === '') throw ingestError(null, `documents[${i}].name`, 'must be a string');
+    if (typeof doc.name !== 'string' || doc.name === '')
+      throw ingestError(null, `documents[${i}].name`, 'must be a string');
     for (const key of ['account_id', 'region'] as const) {
       if (doc[key] !== undefined && typeof doc[key] !== 'string') throw ingestError(doc.name, key, 'must be a string');
     }
@@ -163,7 +170,13 @@ class Snapshot {
   ) {}
 
   context(doc: AwsSnapshotDocument, content: Rec): DocContext {
-    return new DocContext(this, doc.name, content, doc.region ?? this.input.region ?? null, doc.account_id ?? this.input.account_id ?? null);
+    return new DocContext(
+      this,
+      doc.name,
+      content,
+      doc.region ?? this.input.region ?? null,
+      doc.account_id ?? this.input.account_id ?? null,
+    );
   }
 
   /** Completes what only the sum of documents knows: which attachments each TGW route table has associated. */
@@ -255,7 +268,9 @@ class DocContext {
     if (this.region !== null) return this.region;
     if (!this.warnedRegion) {
       this.warnedRegion = true;
-      this.b.warn(`document "${this.doc}": no region given (document or input region); its regional resources are placed in 'global'`);
+      this.b.warn(
+        `document "${this.doc}": no region given (document or input region); its regional resources are placed in 'global'`,
+      );
     }
     return 'global';
   }
@@ -310,7 +325,10 @@ const HANDLERS = new Map<string, Handler>([
       ctx.objects(v, key).forEach((o, i) => {
         const id = ctx.id(o, 'NetworkAclId', at(key, i));
         ctx.objects(o.Entries ?? [], at(at(key, i), 'Entries'));
-        ctx.addNode(T.networkAcl, id, networkAclAttributes(o), { tags: tagsFromAwsList(o.Tags), account: str(o.OwnerId) });
+        ctx.addNode(T.networkAcl, id, networkAclAttributes(o), {
+          tags: tagsFromAwsList(o.Tags),
+          account: str(o.OwnerId),
+        });
       });
     },
   ],
@@ -436,7 +454,12 @@ const HANDLERS = new Map<string, Handler>([
     (ctx, v, key) => {
       ctx.objects(v, key).forEach((o, i) => {
         const rtId = ctx.id(o, 'TransitGatewayRouteTableId', at(key, i));
-        tgwPropagations(ctx, o.TransitGatewayRouteTablePropagations ?? [], at(at(key, i), 'TransitGatewayRouteTablePropagations'), rtId);
+        tgwPropagations(
+          ctx,
+          o.TransitGatewayRouteTablePropagations ?? [],
+          at(at(key, i), 'TransitGatewayRouteTablePropagations'),
+          rtId,
+        );
       });
     },
   ],
@@ -472,7 +495,10 @@ const HANDLERS = new Map<string, Handler>([
       ctx.objects(v, key).forEach((o, i) => {
         const id = ctx.id(o, 'RouteTableId', at(key, i));
         ctx.objects(o.Routes ?? [], at(at(key, i), 'Routes'));
-        ctx.addNode(T.routeTable, id, routeTableAttributes(o), { tags: tagsFromAwsList(o.Tags), account: str(o.OwnerId) });
+        ctx.addNode(T.routeTable, id, routeTableAttributes(o), {
+          tags: tagsFromAwsList(o.Tags),
+          account: str(o.OwnerId),
+        });
       });
     },
   ],
@@ -501,7 +527,9 @@ const HANDLERS = new Map<string, Handler>([
       ctx.objects(v, key).forEach((reservation, r) => {
         const owner = str(reservation.OwnerId);
         const path = at(at(key, r), 'Instances');
-        ctx.objects(reservation.Instances ?? [], path).forEach((o, i) => addInstance(ctx, o, at(path, i), owner));
+        ctx.objects(reservation.Instances ?? [], path).forEach((o, i) => {
+          addInstance(ctx, o, at(path, i), owner);
+        });
       });
     },
   ],
@@ -547,7 +575,10 @@ const HANDLERS = new Map<string, Handler>([
     (ctx, v, key) => {
       ctx.objects(v, key).forEach((o, i) => {
         const id = ctx.id(o, 'VpcEndpointId', at(key, i));
-        ctx.addNode(T.vpcEndpoint, id, vpcEndpointAttributes(o), { tags: tagsFromAwsList(o.Tags), account: str(o.OwnerId) });
+        ctx.addNode(T.vpcEndpoint, id, vpcEndpointAttributes(o), {
+          tags: tagsFromAwsList(o.Tags),
+          account: str(o.OwnerId),
+        });
       });
     },
   ],
@@ -584,7 +615,9 @@ const HANDLERS = new Map<string, Handler>([
   [
     'LoadBalancerListeners',
     (ctx, v, key) => {
-      ctx.objects(v, key).forEach((o, i) => listeners(ctx, o.Listeners ?? [], at(at(key, i), 'Listeners'), str(o.LoadBalancerArn)));
+      ctx.objects(v, key).forEach((o, i) => {
+        listeners(ctx, o.Listeners ?? [], at(at(key, i), 'Listeners'), str(o.LoadBalancerArn));
+      });
     },
   ],
   ['TargetHealthDescriptions', (ctx, v, key) => targetHealth(ctx, v, key, str(ctx.content.TargetGroupArn))],
@@ -650,7 +683,11 @@ const HANDLERS = new Map<string, Handler>([
           T.s3Bucket,
           name,
           { bucket: name, region: bucketRegion, creation_date: str(o.CreationDate), owner_canonical_id: str(owner.ID) },
-          { global: true, arn: `arn:${partitionForRegion(bucketRegion ?? ctx.region)}:s3:::${name}`, account: ctx.account },
+          {
+            global: true,
+            arn: `arn:${partitionForRegion(bucketRegion ?? ctx.region)}:s3:::${name}`,
+            account: ctx.account,
+          },
         );
       });
     },
@@ -662,7 +699,8 @@ const HANDLERS = new Map<string, Handler>([
   ['Policies', (ctx, v, key) => iamEntities(ctx, v, key, T.iamPolicy, 'PolicyName', iamPolicyAttributes)],
   [
     'InstanceProfiles',
-    (ctx, v, key) => iamEntities(ctx, v, key, T.iamInstanceProfile, 'InstanceProfileName', iamInstanceProfileAttributes),
+    (ctx, v, key) =>
+      iamEntities(ctx, v, key, T.iamInstanceProfile, 'InstanceProfileName', iamInstanceProfileAttributes),
   ],
 ]);
 

@@ -30,6 +30,9 @@ const ROUTE_TARGET_NODE_TYPES: Readonly<Record<string, string>> = {
   vpc_endpoint: T.vpcEndpoint,
 };
 
+const VPC_ROUTE_TARGET_TYPES = new Set(Object.values(ROUTE_TARGET_NODE_TYPES));
+const TGW_ROUTE_TARGET_TYPES = new Set<string>([T.transitGatewayAttachment]);
+
 /** Peering states in which no traffic flows, so no `peers_with` edge. */
 const DEAD_PEERING_STATES = new Set(['deleted', 'deleting', 'rejected', 'failed', 'expired']);
 
@@ -77,7 +80,8 @@ class Linker {
           this.contained(node, 'vpc_id', a.vpc_id, T.vpc);
           break;
         case T.instance:
-          if (!this.contained(node, 'subnet_id', a.subnet_id, T.subnet)) this.contained(node, 'vpc_id', a.vpc_id, T.vpc);
+          if (!this.contained(node, 'subnet_id', a.subnet_id, T.subnet))
+            this.contained(node, 'vpc_id', a.vpc_id, T.vpc);
           this.memberOfGroups(node, a.security_group_ids);
           this.refEdges(node, 'iam_instance_profile_arn', a.iam_instance_profile_arn, [T.iamInstanceProfile], 'uses');
           break;
@@ -115,7 +119,9 @@ class Linker {
           this.incoming(node, 'network_interface_id', a.network_interface_id, [T.networkInterface], 'attached_to');
           break;
         case T.elasticIp:
-          if (!this.refEdges(node, 'network_interface_id', a.network_interface_id, [T.networkInterface], 'attached_to')) {
+          if (
+            !this.refEdges(node, 'network_interface_id', a.network_interface_id, [T.networkInterface], 'attached_to')
+          ) {
             this.refEdges(node, 'instance_id', a.instance_id, [T.instance], 'attached_to');
           }
           break;
@@ -130,11 +136,23 @@ class Linker {
           } else if (a.resource_type === 'peering') {
             this.refEdges(node, 'resource_id', a.resource_id, [T.transitGateway], 'attached_to');
           }
-          this.refEdges(node, 'association_route_table_id', a.association_route_table_id, [T.transitGatewayRouteTable], 'member_of');
+          this.refEdges(
+            node,
+            'association_route_table_id',
+            a.association_route_table_id,
+            [T.transitGatewayRouteTable],
+            'member_of',
+          );
           break;
         case T.transitGatewayRouteTable:
           this.incoming(node, 'transit_gateway_id', a.transit_gateway_id, [T.transitGateway], 'contains');
-          this.incoming(node, 'association_attachment_ids', a.association_attachment_ids, [T.transitGatewayAttachment], 'member_of');
+          this.incoming(
+            node,
+            'association_attachment_ids',
+            a.association_attachment_ids,
+            [T.transitGatewayAttachment],
+            'member_of',
+          );
           for (const route of recList(a.routes)) {
             if (route.state === 'blackhole') continue;
             const destination = str(route.destination_cidr) ?? str(route.prefix_list_id);
@@ -341,7 +359,11 @@ class Linker {
   private unknownRouteTargets(node: NodeInput): void {
     const ids = this.b.unknownReferences.get(node.id)?.get('routes');
     if (ids === undefined) return;
-    for (const id of ids) this.b.addEdge(node.id, id, 'routes_to');
+    const targetTypes = node.type === T.transitGatewayRouteTable ? TGW_ROUTE_TARGET_TYPES : VPC_ROUTE_TARGET_TYPES;
+    for (const id of ids) {
+      const target = this.b.getNode(id);
+      if (target !== undefined && targetTypes.has(target.type)) this.b.addEdge(node.id, id, 'routes_to');
+    }
   }
 
   private peering(node: NodeInput, a: Rec): void {

@@ -88,7 +88,8 @@ export function tagsFromAwsList(v: unknown): Record<string, string> {
     if (!isRecord(t)) continue;
     const key = t.Key;
     if (typeof key !== 'string') continue;
-    tags[key] = typeof t.Value === 'string' ? t.Value : t.Value === undefined || t.Value === null ? '' : String(t.Value);
+    tags[key] =
+      typeof t.Value === 'string' ? t.Value : t.Value === undefined || t.Value === null ? '' : String(t.Value);
   }
   return tags;
 }
@@ -171,7 +172,11 @@ export function normaliseNaclPortRange(
 }
 
 /** NACL ICMP type/code: null = all types/codes or not ICMP. */
-export function normaliseNaclIcmp(protocol: string | Unknown, type: unknown, code: unknown): { type: number; code: number } | null {
+export function normaliseNaclIcmp(
+  protocol: string | Unknown,
+  type: unknown,
+  code: unknown,
+): { type: number; code: number } | null {
   if (!isIcmpProtocol(protocol)) return null;
   const t = num(type);
   const c = num(code);

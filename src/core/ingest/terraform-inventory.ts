@@ -1,0 +1,608 @@
+/**
+ * Terraform resources (from a state or a plan) → inventory.
+ *
+ * 1. Resources are sorted out: data sources and non-cloud providers (random,
+ *    null, tls…) are skipped; AWS rules/associations are kept for merging.
+ * 2. Each node resource gets a region (provider configuration, then ARN,
+ *    then availability zone, then the resource it sits in, then the input
+ *    default) and an account (ARN, owner_id, input default).
+ * 3. Nodes are built (identity → id, tags, raw + normalised attributes), then
+ *    rules and associations are merged into them.
+ * 4. Terraform-only gaps are filled (local routes, main route tables,
+ *    subnet groups, default TGW associations), then the shared link pass
+ *    derives edges, and `dependencies` become `depends_on` edges.
+ */
+import { isUnknown, type NodeInput, type ParsedInventory } from '../inventory/types.ts';
+import { InventoryBuilder } from './builder.ts';
+import { linkInventory } from './link.ts';
+import { configAddress } from './terraform-address.ts';
+import {
+  awsDisplayName,
+  awsIdentity,
+  type MergeContext,
+  mergeResource,
+  nodeAttributes,
+  REFERENCE_FIELDS,
+} from './terraform-aws.ts';
+import {
+  isSecretAttribute,
+  NON_ATTRIBUTE_KEYS,
+  type ReferenceResolver,
+  type TerraformParseOptions,
+  type TfResource,
+} from './terraform-model.ts';
+import {
+  ACCOUNT_SCOPED_NAME_TYPES,
+  AWS_TYPES,
+  type AwsType,
+  accountScopedKey,
+  type Cloud,
+  cloudOfTerraformType,
+  infracastTypeForTerraform,
+  isGlobalTerraformType,
+  TERRAFORM_MERGED_TYPES,
+} from './type-map.ts';
+import {
+  isRecord,
+  isRegionName,
+  parseArn,
+  type Rec,
+  recList,
+  regionFromAvailabilityZone,
+  str,
+  strList,
+  tagsFromMap,
+} from './values.ts';
+
+const T = AWS_TYPES;
+
+/** Attributes that name the resource a regionless resource sits in (its region is theirs). */
+const REGION_PARENT_ATTRIBUTES = [
+  'vpc_id',
+  'subnet_id',
+  'transit_gateway_id',
+  'security_group_id',
+  'instance',
+  'network_interface',
+  'network_interface_id',
+  'allocation_id',
+  'vpc_peering_connection_id',
+  'vpn_gateway_id',
+  'customer_gateway_id',
+  'transit_gateway_attachment_id',
+  'transit_gateway_route_table_id',
+  'route_table_id',
+  'network_acl_id',
+  'load_balancer_arn',
+  'target_group_arn',
+];
+
+export function buildTerraformInventory(
+  resources: TfResource[],
+  options: TerraformParseOptions,
+  resolver: ReferenceResolver | null,
+): ParsedInventory {
+  return new TerraformInventory(options, resolver).build(resources);
+}
+
+class TerraformInventory {
+  private readonly b = new InventoryBuilder();
+  /** Instance address → node id (merged resources → the node they were merged into). */
+  private readonly nodeIdByAddress = new Map<string, string>();
+  /** Configuration address (no instance keys) → instance addresses. */
+  private readonly addressesByConfig = new Map<string, string[]>();
+  private readonly resourceByAddress = new Map<string, TfResource>();
+  /** Configuration addresses deliberately left out (data sources, non-cloud providers). */
+  private readonly skippedConfig = new Set<string>();
+  private readonly regionByResource = new Map<TfResource, string | null>();
+  private defaultRegion: string | null = null;
+  private defaultAccount: string | null = null;
+
+  constructor(
+    private readonly options: TerraformParseOptions,
+    private readonly resolver: ReferenceResolver | null,
+  ) {}
+
+  build(resources: TfResource[]): ParsedInventory {
+    const nodeResources: { r: TfResource; cloud: Cloud }[] = [];
+    const merged: TfResource[] = [];
+    const nonCloud = new Map<string, number>();
+
+    for (const r of resources) {
+      const cfg = configAddress(r.address);
+      if (r.deposed === null) {
+        this.resourceByAddress.set(r.address, r);
+        const list = this.addressesByConfig.get(cfg);
+        if (list === undefined) this.addressesByConfig.set(cfg, [r.address]);
+        else list.push(r.address);
+      }
+      if (r.mode === 'data') {
+        this.skippedConfig.add(cfg);
+        continue;
+      }
+      const cloud = cloudOfTerraformType(r.type);
+      if (cloud === null) {
+        this.skippedConfig.add(cfg);
+        const provider = r.type.split('_')[0] ?? r.type;
+        nonCloud.set(provider, (nonCloud.get(provider) ?? 0) + 1);
+        continue;
+      }
+      if (cloud === 'aws' && TERRAFORM_MERGED_TYPES[r.type] !== undefined) merged.push(r);
+      else nodeResources.push({ r, cloud });
+    }
+
+    this.resolveRegionsAndAccounts(nodeResources.filter((n) => n.cloud === 'aws').map((n) => n.r));
+    for (const { r, cloud } of nodeResources) {
+      const node = cloud === 'aws' ? this.addAwsNode(r) : this.addOtherCloudNode(r, cloud);
+      if (node !== null && r.deposed === null) this.nodeIdByAddress.set(r.address, node.id);
+    }
+    this.mergeAll(merged);
+    if (this.resolver !== null) this.noteUnknownReferences(nodeResources);
+    this.fillTerraformGaps();
+    linkInventory(this.b);
+    this.dependencyEdges(resources);
+
+    if (nonCloud.size > 0) {
+      const list = [...nonCloud.entries()].map(([p, n]) => `${p}: ${n}`).join(', ');
+      this.b.warn(`skipped resources of non-cloud providers (${list})`);
+    }
+    return this.b.result();
+  }
+
+  // ------------------------------------------------------------ regions
+
+  private resolveRegionsAndAccounts(aws: TfResource[]): void {
+    const regions = new Set<string>();
+    const accounts = new Set<string>();
+    const byNativeId = new Map<string, string>();
+    const pending: TfResource[] = [];
+    for (const r of aws) {
+      const region = this.ownRegion(r);
+      this.regionByResource.set(r, region);
+      const account = parseArn(r.values.arn)?.account;
+      if (account && /^\d{12}$/.test(account)) accounts.add(account);
+      if (region === null) {
+        pending.push(r);
+        continue;
+      }
+      if (region !== 'global') regions.add(region);
+      for (const key of [str(r.values.id), str(r.values.arn)]) if (key !== null) byNativeId.set(key, region);
+    }
+    // Regionless resources (NAT gateways, peerings, TGW attachments…) take the region of what they sit in.
+    for (let pass = 0; pass < 3 && pending.length > 0; pass++) {
+      for (let i = pending.length - 1; i >= 0; i--) {
+        const r = pending[i] as TfResource;
+        const region = this.parentRegion(r, byNativeId);
+        if (region === null) continue;
+        this.regionByResource.set(r, region);
+        for (const key of [str(r.values.id), str(r.values.arn)]) if (key !== null) byNativeId.set(key, region);
+        pending.splice(i, 1);
+      }
+    }
+    // A peering is identified by its requester's region (both sides' views must meet).
+    for (const r of aws) {
+      if (r.type !== 'aws_vpc_peering_connection' && r.type !== 'aws_vpc_peering_connection_accepter') continue;
+      const requesterVpc = str(r.values.vpc_id);
+      const region = requesterVpc === null ? undefined : byNativeId.get(requesterVpc);
+      if (region !== undefined) this.regionByResource.set(r, region);
+    }
+    this.defaultRegion = this.options.region ?? (regions.size === 1 ? ([...regions][0] ?? null) : null);
+    this.defaultAccount = this.options.account_id ?? (accounts.size === 1 ? ([...accounts][0] ?? null) : null);
+    if (pending.length > 0 && this.defaultRegion === null) {
+      this.b.warn(
+        `could not tell the region of ${pending.length} resource(s) (e.g. ${pending[0]?.address}); they are placed in 'global' (pass a default region)`,
+      );
+    }
+  }
+
+  /** What the resource itself says about its region; null when nothing does. */
+  private ownRegion(r: TfResource): string | null {
+    if (isGlobalTerraformType(r.type)) return 'global';
+    const v = r.values;
+    const own = str(v.region);
+    if (own !== null && isRegionName(own)) return own;
+    if (r.type === 'aws_ec2_transit_gateway_peering_attachment_accepter') {
+      const peer = str(v.peer_region);
+      if (peer !== null) return peer;
+    }
+    const provider = r.providerRegion ?? this.providerRegionOption(r.provider);
+    if (provider !== null) return provider;
+    const arnRegion = parseArn(v.arn)?.region;
+    if (arnRegion) return arnRegion;
+    return regionFromAvailabilityZone(v.availability_zone);
+  }
+
+  private providerRegionOption(provider: string): string | null {
+    const map = this.options.provider_regions;
+    if (map === undefined) return null;
+    if (map[provider] !== undefined) return map[provider];
+    // provider["registry.terraform.io/hashicorp/aws"].west → aws.west
+    const m = /provider\["(?:[^"]*\/)?([^"/]+)"\](?:\.(\w+))?/.exec(provider);
+    if (m === null) return map[provider] ?? null;
+    const short = m[2] === undefined ? (m[1] as string) : `${m[1]}.${m[2]}`;
+    return map[short] ?? null;
+  }
+
+  private parentRegion(r: TfResource, byNativeId: Map<string, string>): string | null {
+    const v = r.values;
+    for (const attribute of REGION_PARENT_ATTRIBUTES) {
+      const ref = str(v[attribute]);
+      if (ref === null) continue;
+      const region = byNativeId.get(ref) ?? (parseArn(ref)?.region || null);
+      if (region) return region;
+    }
+    for (const attribute of ['subnet_ids', 'subnets', 'vpc_security_group_ids']) {
+      for (const ref of strList(v[attribute])) {
+        const region = byNativeId.get(ref);
+        if (region !== undefined) return region;
+      }
+    }
+    return null;
+  }
+
+  private regionOf(r: TfResource): string {
+    return this.regionByResource.get(r) ?? this.defaultRegion ?? 'global';
+  }
+
+  private accountOf(r: TfResource): string | null {
+    const fromArn = parseArn(r.values.arn)?.account;
+    if (fromArn) return fromArn;
+    return str(r.values.owner_id) ?? this.defaultAccount;
+  }
+
+  // ------------------------------------------------------------ nodes
+
+  private addAwsNode(r: TfResource): NodeInput | null {
+    const type = infracastTypeForTerraform(r.type) as string;
+    const region = this.regionOf(r);
+    const account = this.accountOf(r);
+    const identity = awsIdentity(r);
+    // Resources a plan creates do not exist yet: they are known by their address.
+    const creating = r.actions?.includes('create') === true;
+    const byAddress = creating || identity === null || isUnknown(identity);
+    const scoped = ACCOUNT_SCOPED_NAME_TYPES.has(type);
+    const key = byAddress ? r.address : scoped ? accountScopedKey(account, identity as string) : (identity as string);
+    const { tags, unknownKeys } = terraformTags(r.values);
+    const arn = str(r.values.arn);
+    const id = str(r.values.id);
+    const overlay = nodeAttributes(r, { account, region });
+    const attributes = rawAttributes(r);
+    for (const [k, v] of Object.entries(overlay)) {
+      if (v === undefined) delete attributes[k];
+      else attributes[k] = v;
+    }
+    annotate(attributes, r, unknownKeys);
+    const bare = typeof identity === 'string' ? identity : null;
+    return this.b.addNode({
+      provider: 'aws',
+      type,
+      region,
+      key,
+      name: tags.Name || (byAddress ? r.address : awsDisplayName(r, bare ?? r.address)),
+      account,
+      nativeId: arn ?? id ?? bare,
+      tags,
+      attributes,
+      aliases: [bare, id, arn, r.address],
+    });
+  }
+
+  /** azurerm / google resources: generic nodes with their tags / labels. */
+  private addOtherCloudNode(r: TfResource, cloud: Cloud): NodeInput | null {
+    const type = infracastTypeForTerraform(r.type) as string;
+    const v = r.values;
+    const id = str(v.id);
+    const creating = r.actions?.includes('create') === true;
+    const key = creating || id === null ? r.address : id;
+    let region = 'global';
+    let account: string | null = null;
+    if (cloud === 'azure') {
+      const location = str(v.location);
+      if (location !== null) region = location.toLowerCase().replace(/\s+/g, '');
+      account = /^\/subscriptions\/([^/]+)/i.exec(id ?? '')?.[1] ?? null;
+    } else {
+      const zone = str(v.zone);
+      region =
+        str(v.region) ??
+        (zone === null ? null : zone.replace(/-[a-z]$/, '')) ??
+        str(v.location)?.toLowerCase() ??
+        'global';
+      account = str(v.project);
+    }
+    const labels = cloud === 'google' ? (isRecord(v.effective_labels) ? v.effective_labels : v.labels) : null;
+    const { tags, unknownKeys } = cloud === 'google' ? tagsFromMap(labels) : terraformTags(v);
+    const attributes = rawAttributes(r);
+    annotate(attributes, r, unknownKeys);
+    return this.b.addNode({
+      provider: cloud,
+      type,
+      region,
+      key,
+      name: tags.Name || str(v.name) || (creating ? r.address : (id ?? r.address)),
+      account,
+      nativeId: id ?? str(v.self_link),
+      tags,
+      attributes,
+      aliases: [r.address],
+    });
+  }
+
+  // ------------------------------------------------------------ merges
+
+  private mergeAll(merged: TfResource[]): void {
+    const ctx: MergeContext = {
+      parent: (r, attribute, type) => this.parent(r, attribute, type),
+      noteUnknown: (node, field, r, attribute) => this.noteUnknown(node, field, r, attribute),
+      warn: (message) => this.b.warn(message),
+    };
+    for (const r of merged) {
+      const target = mergeResource(r, ctx);
+      if (target !== undefined && r.deposed === null) this.nodeIdByAddress.set(r.address, target.id);
+    }
+  }
+
+  /** The node a merged resource modifies, by the id / ARN in `attribute`, or (plans) by its configuration reference. */
+  private parent(r: TfResource, attribute: string, type: AwsType): NodeInput | undefined {
+    const value = r.values[attribute];
+    if (typeof value === 'string' && value !== '') {
+      const node = this.b.find(type, value, this.regionByResource.get(r) ?? undefined);
+      if (node === undefined) {
+        this.b.warn(`${r.address}: ${attribute} ${value} is not in the input; its ${r.type} is not merged`);
+      }
+      return node;
+    }
+    if (isUnknown(value)) {
+      for (const id of this.referencedNodeIds(r, attribute)) {
+        const node = this.b.getNode(id);
+        if (node?.type === type) return node;
+      }
+      this.b.warn(`${r.address}: ${attribute} is unknown until apply and its configuration names no ${type}`);
+    }
+    return undefined;
+  }
+
+  private referencedNodeIds(r: TfResource, attribute: string): string[] {
+    if (this.resolver === null) return [];
+    const ids: string[] = [];
+    for (const address of this.resolver.references(r, attribute)) {
+      const id = this.nodeIdByAddress.get(address);
+      if (id !== undefined && !ids.includes(id)) ids.push(id);
+    }
+    return ids;
+  }
+
+  private noteUnknown(node: NodeInput, field: string, r: TfResource, attribute: string): void {
+    if (this.resolver === null || !containsUnknown(r.values[attribute])) return;
+    this.b.addUnknownReference(node.id, field, this.referencedNodeIds(r, attribute));
+  }
+
+  private noteUnknownReferences(nodeResources: { r: TfResource }[]): void {
+    for (const { r } of nodeResources) {
+      const nodeId = this.nodeIdByAddress.get(r.address);
+      const node = nodeId === undefined ? undefined : this.b.getNode(nodeId);
+      if (node === undefined) continue;
+      for (const [field, attribute] of REFERENCE_FIELDS[r.type] ?? []) this.noteUnknown(node, field, r, attribute);
+      // A new group's `self` rules refer to the group itself, whose id is not known yet.
+      if ((r.type === 'aws_security_group' || r.type === 'aws_default_security_group') && isUnknown(r.values.id)) {
+        if (recList(r.values.ingress).some((rule) => rule.self === true)) {
+          this.b.addUnknownReference(node.id, 'ingress', [node.id]);
+        }
+      }
+    }
+  }
+
+  // ------------------------------------------------------------ fills
+
+  /** What Terraform leaves implicit but the EC2 API (and so the tracer) spells out. */
+  private fillTerraformGaps(): void {
+    const nodes = [...this.b.nodes.values()];
+    const enisByInstance = new Map<string, NodeInput[]>();
+    for (const node of nodes) {
+      if (node.type !== T.networkInterface) continue;
+      const attachment = node.attributes.attachment;
+      const instanceId = isRecord(attachment) ? str(attachment.instance_id) : null;
+      if (instanceId === null) continue;
+      enisByInstance.set(instanceId, [...(enisByInstance.get(instanceId) ?? []), node]);
+    }
+    for (const node of nodes) {
+      const a = node.attributes as Rec;
+      switch (node.type) {
+        case T.vpc: {
+          const main = str(a.main_route_table_id);
+          const rt = main === null ? undefined : this.b.find(T.routeTable, main, node.region);
+          if (rt !== undefined) (rt.attributes as Rec).main = true;
+          break;
+        }
+        case T.instance:
+          this.fillInstance(node, a, enisByInstance);
+          break;
+        case T.dbInstance: {
+          const groupName = str(a.db_subnet_group_name);
+          const group =
+            groupName === null
+              ? undefined
+              : (this.b.find(T.dbSubnetGroup, accountScopedKey(node.account, groupName)) ??
+                this.b.find(T.dbSubnetGroup, groupName, node.region));
+          if (group !== undefined) {
+            const g = group.attributes as Rec;
+            if (Array.isArray(g.subnet_ids)) a.subnet_ids = g.subnet_ids;
+            if (typeof g.vpc_id === 'string') a.vpc_id = g.vpc_id;
+          }
+          break;
+        }
+        case T.vpcPeeringConnection:
+          this.fillPeering(a);
+          break;
+        case T.transitGatewayAttachment:
+          this.fillDefaultTgwAssociation(node, a);
+          break;
+      }
+    }
+    for (const node of nodes) {
+      if (node.type === T.routeTable) this.addLocalRoutes(node);
+      if (node.type === T.transitGatewayAttachment) {
+        const rtId = node.attributes.association_route_table_id;
+        const rt = typeof rtId === 'string' ? this.b.find(T.transitGatewayRouteTable, rtId, node.region) : undefined;
+        if (rt !== undefined)
+          pushUnique(rt.attributes as Rec, 'association_attachment_ids', [
+            node.attributes.transit_gateway_attachment_id,
+          ]);
+      }
+    }
+  }
+
+  private fillInstance(node: NodeInput, a: Rec, enisByInstance: Map<string, NodeInput[]>): void {
+    const profile = str(a.iam_instance_profile);
+    if (profile !== null) {
+      const p =
+        this.b.find(T.iamInstanceProfile, accountScopedKey(node.account, profile)) ??
+        this.b.find(T.iamInstanceProfile, profile);
+      a.iam_instance_profile_arn = p === undefined ? null : (str(p.attributes.arn) ?? p.native_id);
+    }
+    // Only ENIs that are nodes: the primary ENI of a Terraform instance usually is not a resource of its own.
+    const candidates: { id: string; index: number }[] = [];
+    const primary = str(a.primary_network_interface_id);
+    if (primary !== null) candidates.push({ id: primary, index: 0 });
+    for (const block of recList(a.network_interface)) {
+      const id = str(block.network_interface_id);
+      if (id !== null) candidates.push({ id, index: typeof block.device_index === 'number' ? block.device_index : 0 });
+    }
+    const instanceId = str(a.instance_id);
+    for (const eni of instanceId === null ? [] : (enisByInstance.get(instanceId) ?? [])) {
+      const attachment = eni.attributes.attachment;
+      const index = isRecord(attachment) && typeof attachment.device_index === 'number' ? attachment.device_index : 1;
+      candidates.push({ id: String(eni.attributes.network_interface_id), index });
+    }
+    const ids = candidates
+      .sort((x, y) => x.index - y.index)
+      .map((c) => c.id)
+      .filter((id) => this.b.find(T.networkInterface, id, node.region) !== undefined);
+    a.network_interface_ids = [...new Set(ids)];
+  }
+
+  private fillPeering(a: Rec): void {
+    for (const sideName of ['requester', 'accepter'] as const) {
+      const side = a[sideName];
+      if (!isRecord(side) || typeof side.vpc_id !== 'string') continue;
+      const vpc = this.b.find(T.vpc, side.vpc_id);
+      if (vpc === undefined) continue;
+      const cidrs = vpc.attributes.cidr_blocks;
+      if (Array.isArray(cidrs) && Array.isArray(side.cidr_blocks) && side.cidr_blocks.length === 0)
+        side.cidr_blocks = cidrs;
+      if (side.owner_id === null) side.owner_id = vpc.account;
+      side.region = vpc.region;
+    }
+  }
+
+  /** Attachments that use the TGW's default route tables (Terraform's defaults: associate and propagate). */
+  private fillDefaultTgwAssociation(node: NodeInput, a: Rec): void {
+    const tgwId = str(a.transit_gateway_id);
+    const tgw = tgwId === null ? undefined : this.b.find(T.transitGateway, tgwId, node.region);
+    if (tgw === undefined || a.resource_type !== 'vpc') return;
+    const t = tgw.attributes as Rec;
+    if (a.association_route_table_id == null && a.transit_gateway_default_route_table_association !== false) {
+      a.association_route_table_id = str(t.default_association_route_table_id);
+    }
+    const propagation = str(t.default_propagation_route_table_id);
+    if (propagation !== null && a.transit_gateway_default_route_table_propagation !== false) {
+      const rt = this.b.find(T.transitGatewayRouteTable, propagation, node.region);
+      if (rt !== undefined)
+        pushUnique(rt.attributes as Rec, 'propagation_attachment_ids', [a.transit_gateway_attachment_id]);
+    }
+  }
+
+  /** Terraform never lists a route table's local routes; the EC2 API does, one per VPC CIDR. */
+  private addLocalRoutes(rt: NodeInput): void {
+    const a = rt.attributes as Rec;
+    if (!Array.isArray(a.routes) || a.routes.some((r) => isRecord(r) && r.target_type === 'local')) return;
+    const vpcId = str(a.vpc_id);
+    const vpc = vpcId === null ? undefined : this.b.find(T.vpc, vpcId, rt.region);
+    if (vpc === undefined) return;
+    const local = (cidr: unknown, ipv6: boolean) => ({
+      destination_cidr: ipv6 ? null : cidr,
+      destination_ipv6_cidr: ipv6 ? cidr : null,
+      destination_prefix_list_id: null,
+      target_type: 'local',
+      target_id: 'local',
+      state: 'active',
+      origin: 'CreateRouteTable',
+    });
+    const v4 = Array.isArray(vpc.attributes.cidr_blocks) ? vpc.attributes.cidr_blocks : [];
+    const v6 = Array.isArray(vpc.attributes.ipv6_cidr_blocks) ? vpc.attributes.ipv6_cidr_blocks : [];
+    a.routes = [...v4.map((c) => local(c, false)), ...v6.map((c) => local(c, true)), ...a.routes];
+  }
+
+  // ------------------------------------------------------------ depends_on
+
+  private dependencyEdges(resources: TfResource[]): void {
+    for (const r of resources) {
+      if (r.dependsOn.length === 0 || r.deposed !== null) continue;
+      const source = this.nodeIdByAddress.get(r.address);
+      if (source === undefined) continue;
+      for (const dependency of r.dependsOn) {
+        // Plans resolve references to exact instances; states record configuration addresses.
+        const exact = this.nodeIdByAddress.get(dependency);
+        if (exact !== undefined) {
+          if (exact !== source) this.b.addEdge(source, exact, 'depends_on');
+          continue;
+        }
+        const cfg = configAddress(dependency);
+        const candidates = this.addressesByConfig.get(cfg);
+        if (candidates === undefined) {
+          if (!this.skippedConfig.has(cfg) && !isDataAddress(cfg)) {
+            this.b.warn(`${r.address} depends on ${dependency}, which is not in the input`);
+          }
+          continue;
+        }
+        // Inside a module instance, depend on the same instance's resources (module.app["a"] → module.app["a"].…).
+        const sameModule = candidates.filter((a) => this.resourceByAddress.get(a)?.module === r.module);
+        const targets = sameModule.length > 0 ? sameModule : candidates;
+        for (const address of targets) {
+          const target = this.nodeIdByAddress.get(address);
+          if (target !== undefined && target !== source) this.b.addEdge(source, target, 'depends_on');
+        }
+      }
+    }
+  }
+}
+
+const isDataAddress = (cfg: string): boolean => cfg.startsWith('data.') || cfg.includes('.data.');
+
+/** `tags_all` (provider default tags included) when present, else `tags`. */
+function terraformTags(values: Rec): { tags: Record<string, string>; unknownKeys: string[] } {
+  const all = values.tags_all;
+  if (isRecord(all) && Object.keys(all).length > 0) return tagsFromMap(all);
+  const fromTags = tagsFromMap(values.tags);
+  if (isUnknown(all)) fromTags.unknownKeys.push('*');
+  return fromTags;
+}
+
+/** The resource's own attributes, minus tags (they are the node's tags) and secrets. */
+function rawAttributes(r: TfResource): Rec {
+  const out: Rec = {};
+  for (const [k, v] of Object.entries(r.values)) {
+    if (NON_ATTRIBUTE_KEYS.has(k) || isSecretAttribute(k)) continue;
+    out[k] = v;
+  }
+  return out;
+}
+
+function annotate(attributes: Rec, r: TfResource, unknownTagKeys: string[]): void {
+  attributes.terraform_address = r.address;
+  if (r.actions !== null) attributes.terraform_actions = r.actions;
+  if (r.deposed !== null) attributes.terraform_deposed = r.deposed;
+  if (unknownTagKeys.length > 0) attributes.unknown_tag_keys = unknownTagKeys;
+}
+
+function containsUnknown(v: unknown, depth = 0): boolean {
+  if (isUnknown(v)) return true;
+  if (depth > 4) return false;
+  if (Array.isArray(v)) return v.some((x) => containsUnknown(x, depth + 1));
+  if (isRecord(v)) return Object.values(v).some((x) => containsUnknown(x, depth + 1));
+  return false;
+}
+
+function pushUnique(a: Rec, field: string, values: unknown[]): void {
+  const current = Array.isArray(a[field]) ? (a[field] as unknown[]) : [];
+  a[field] = [...current, ...values.filter((v) => v !== null && v !== undefined && !current.includes(v))];
+}

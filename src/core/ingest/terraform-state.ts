@@ -1,0 +1,156 @@
+/**
+ * Terraform state parser. Accepts both
+ * - the raw state file (`.tfstate`, format version 4): `resources[]` with
+ *   `module`, `mode`, `type`, `name`, `provider` and `instances[]`
+ *   (`index_key`, `attributes`, `dependencies`, `sensitive_attributes`);
+ * - `terraform show -json` of a state: `values.root_module.resources[]`
+ *   and nested `child_modules[]`, with `sensitive_values` masks.
+ * Data sources are skipped; sensitive values are dropped.
+ */
+import type { ParsedInventory } from '../inventory/types.ts';
+import { ingestError } from './errors.ts';
+import { formatIndexKey, type IndexKey, moduleOfAddress } from './terraform-address.ts';
+import { buildTerraformInventory } from './terraform-inventory.ts';
+import type { TerraformParseOptions, TfResource } from './terraform-model.ts';
+import { dropSensitive, dropSensitivePaths } from './terraform-values.ts';
+import { at, isRecord, type Rec } from './values.ts';
+
+export interface TerraformDocumentOptions extends TerraformParseOptions {
+  /** Name used in error messages (default 'terraform_state' / 'terraform_plan'). */
+  document_name?: string;
+}
+
+export function parseTerraformState(doc: unknown, options: TerraformDocumentOptions = {}): ParsedInventory {
+  const name = options.document_name ?? 'terraform_state';
+  return buildTerraformInventory(readTerraformState(doc, name), options, null);
+}
+
+/** The managed and data resource instances of a state, in either format. */
+export function readTerraformState(doc: unknown, documentName: string): TfResource[] {
+  if (!isRecord(doc)) throw ingestError(documentName, null, 'must be a JSON object (a Terraform state)');
+  if (doc.values !== undefined || (doc.format_version !== undefined && doc.version === undefined)) {
+    return readShowJsonState(doc, documentName);
+  }
+  if (doc.version !== 4) {
+    const version = doc.version === undefined ? 'missing' : JSON.stringify(doc.version);
+    throw ingestError(
+      documentName,
+      'version',
+      `must be 4 (Terraform 0.12 or later state); got ${version}. Run \`terraform state pull\` with a current Terraform, or give \`terraform show -json\``,
+    );
+  }
+  if (doc.resources === undefined || doc.resources === null) return [];
+  if (!Array.isArray(doc.resources)) throw ingestError(documentName, 'resources', 'must be an array');
+  const out: TfResource[] = [];
+  doc.resources.forEach((res, i) => {
+    const path = at('resources', i);
+    if (!isRecord(res)) throw ingestError(documentName, path, 'must be an object');
+    const type = requireString(res, 'type', path, documentName);
+    const name = requireString(res, 'name', path, documentName);
+    const mode = res.mode === 'data' ? 'data' : 'managed';
+    if (res.mode !== 'managed' && res.mode !== 'data') {
+      throw ingestError(documentName, at(path, 'mode'), 'must be "managed" or "data"');
+    }
+    const module =
+      res.module === undefined || res.module === null ? '' : requireString(res, 'module', path, documentName);
+    const provider = typeof res.provider === 'string' ? res.provider : '';
+    const instances = res.instances ?? [];
+    if (!Array.isArray(instances)) throw ingestError(documentName, at(path, 'instances'), 'must be an array');
+    instances.forEach((inst, j) => {
+      const ipath = at(at(path, 'instances'), j);
+      if (!isRecord(inst)) throw ingestError(documentName, ipath, 'must be an object');
+      const indexKey = inst.index_key;
+      if (indexKey !== undefined && indexKey !== null && typeof indexKey !== 'number' && typeof indexKey !== 'string') {
+        throw ingestError(documentName, at(ipath, 'index_key'), 'must be a number or a string');
+      }
+      const raw = inst.attributes ?? inst.attributes_flat;
+      if (!isRecord(raw)) throw ingestError(documentName, at(ipath, 'attributes'), 'must be an object');
+      const attributes = dropSensitivePaths(raw, inst.sensitive_attributes);
+      const key = (indexKey ?? null) as IndexKey | null;
+      const prefix = mode === 'data' ? `data.${type}` : type;
+      out.push({
+        address: `${module ? `${module}.` : ''}${prefix}.${name}${formatIndexKey(key)}`,
+        mode,
+        type,
+        name,
+        module,
+        indexKey: key,
+        provider,
+        values: attributes,
+        dependsOn: stringArray(inst.dependencies, at(ipath, 'dependencies'), documentName),
+        providerRegion: null,
+        actions: null,
+        deposed: typeof inst.deposed === 'string' ? inst.deposed : null,
+      });
+    });
+  });
+  return out;
+}
+
+function readShowJsonState(doc: Rec, documentName: string): TfResource[] {
+  const values = doc.values;
+  if (values === undefined || values === null) return [];
+  if (!isRecord(values)) throw ingestError(documentName, 'values', 'must be an object');
+  const out: TfResource[] = [];
+  if (values.root_module !== undefined && values.root_module !== null) {
+    readShowJsonModule(values.root_module, 'values.root_module', documentName, out, null);
+  }
+  return out;
+}
+
+/**
+ * One module of `terraform show -json` values (state, `planned_values`,
+ * `prior_state`), with its child modules.
+ */
+export function readShowJsonModule(
+  module: unknown,
+  path: string,
+  documentName: string,
+  out: TfResource[],
+  providerRegion: ((resource: Rec) => string | null) | null,
+): void {
+  if (!isRecord(module)) throw ingestError(documentName, path, 'must be an object');
+  const resources = module.resources ?? [];
+  if (!Array.isArray(resources)) throw ingestError(documentName, at(path, 'resources'), 'must be an array');
+  resources.forEach((res, i) => {
+    const rpath = at(at(path, 'resources'), i);
+    if (!isRecord(res)) throw ingestError(documentName, rpath, 'must be an object');
+    const address = requireString(res, 'address', rpath, documentName);
+    const type = requireString(res, 'type', rpath, documentName);
+    const name = requireString(res, 'name', rpath, documentName);
+    const rawValues = res.values ?? {};
+    if (!isRecord(rawValues)) throw ingestError(documentName, at(rpath, 'values'), 'must be an object');
+    const index = res.index;
+    out.push({
+      address,
+      mode: res.mode === 'data' ? 'data' : 'managed',
+      type,
+      name,
+      module: moduleOfAddress(address),
+      indexKey: typeof index === 'number' || typeof index === 'string' ? index : null,
+      provider: typeof res.provider_name === 'string' ? res.provider_name : '',
+      values: dropSensitive(rawValues, res.sensitive_values) as Rec,
+      dependsOn: stringArray(res.depends_on, at(rpath, 'depends_on'), documentName),
+      providerRegion: providerRegion === null ? null : providerRegion(res),
+      actions: null,
+      deposed: typeof res.deposed_key === 'string' ? res.deposed_key : null,
+    });
+  });
+  const children = module.child_modules ?? [];
+  if (!Array.isArray(children)) throw ingestError(documentName, at(path, 'child_modules'), 'must be an array');
+  children.forEach((child, i) => {
+    readShowJsonModule(child, at(at(path, 'child_modules'), i), documentName, out, providerRegion);
+  });
+}
+
+export function requireString(o: Rec, key: string, path: string, documentName: string): string {
+  const v = o[key];
+  if (typeof v !== 'string' || v === '') throw ingestError(documentName, at(path, key), 'must be a string');
+  return v;
+}
+
+function stringArray(v: unknown, path: string, documentName: string): string[] {
+  if (v === undefined || v === null) return [];
+  if (!Array.isArray(v)) throw ingestError(documentName, path, 'must be an array');
+  return v.filter((x): x is string => typeof x === 'string');
+}
