@@ -78,11 +78,12 @@ export class SuggestionIndex {
     take(this.byFolded.get(foldValue(actual)));
     const query = squashValue(actual);
     take(this.bySquashed.get(query));
-    if (picked.length >= MAX_SUGGESTIONS || query.length === 0) return this.toValues(picked);
+    // A case or separator slip is the answer; typo neighbours (`app-2` for `App_1`) would only be noise.
+    if (picked.length > 0 || query.length === 0) return this.toValues(picked);
 
     const maxDistance = Math.max(1, Math.min(Math.max(2, Math.floor(query.length * 0.3)), query.length - 1));
     const near = this.nearByDeletion(query, maxDistance, seen);
-    if (near.length === 0 && picked.length === 0) near.push(...this.nearByScan(query, maxDistance, seen));
+    if (near.length === 0) near.push(...this.nearByScan(query, maxDistance, seen));
     near.sort((a, b) => a.d - b.d || a.i - b.i);
     for (const { i } of near) {
       if (picked.length >= MAX_SUGGESTIONS) break;
@@ -118,7 +119,8 @@ export class SuggestionIndex {
       if (seen.has(i)) return;
       seen.add(i);
       const d = distance(query, this.squashed[i]!);
-      if (d <= maxDistance) out.push({ i, d });
+      // d = 0 are the case/separator matches, handled (or deliberately excluded) before.
+      if (d > 0 && d <= maxDistance) out.push({ i, d });
     };
     // A value with one character removed equal to the query (query is an insertion-typo)…
     for (const i of this.deletions.get(query) ?? []) consider(i);
@@ -142,7 +144,7 @@ export class SuggestionIndex {
       for (const i of this.byLength.get(len) ?? []) {
         if (seen.has(i)) continue;
         const d = distance(query, this.squashed[i]!);
-        if (d <= maxDistance) out.push({ i, d });
+        if (d > 0 && d <= maxDistance) out.push({ i, d });
       }
     }
     return out;

@@ -1,0 +1,168 @@
+import { describe, expect, it } from 'vitest';
+import {
+  buildTaggableTypesFile,
+  providerOfSchemaKey,
+  taggableTypesFromSchema,
+  typesFromNameList,
+} from '../../../scripts/generate-taggable-types.ts';
+import taggableData from '../../../src/core/tagging/data/taggable-resource-types.json' with { type: 'json' };
+import {
+  checkRegexSafety,
+  compilePolicies,
+  compilePolicy,
+  infracastTypeFor,
+  isTaggableType,
+  normalizePolicyTags,
+  type TaggingPolicy,
+  terraformTypeFor,
+  terraformTypeOf,
+} from '../../../src/core/tagging/index.ts';
+
+describe('checkRegexSafety', () => {
+  it.each([
+    '(a+)+$',
+    '(x+x+)+y',
+    '(a|a)*',
+    '(a|ab)*c',
+    '(a*)*',
+    '(\\w+\\s?)*$',
+    '(.*a){20}',
+    '(a{2,3})+',
+    '^(?=(a+)+b)',
+  ])('rejects %s as catastrophic', (pattern) => {
+    const r = checkRegexSafety(pattern);
+    expect(r.ok).toBe(false);
+    expect(r.ok ? '' : r.reason).toMatch(/catastrophic/);
+  });
+
+  it.each(['[', '(abc', 'a{2,1}', '*a'])('rejects invalid syntax %s', (pattern) => {
+    const r = checkRegexSafety(pattern);
+    expect(r).toEqual({ ok: false, reason: expect.stringMatching(/^invalid regular expression/) });
+  });
+
+  it.each([
+    '^app-[0-9]+$',
+    '^(prod|staging|dev)$',
+    '^(\\d{1,3}\\.){3}\\d{1,3}$',
+    '^[a-z0-9]+(-[a-z0-9]+)*$',
+    '^([a-z]+-)*[a-z]+$',
+    '^[\\w.-]+@[\\w-]+\\.[a-z]{2,}$',
+    '^\\p{Lu}[\\p{L}\\d]*$',
+  ])('accepts %s', (pattern) => {
+    expect(checkRegexSafety(pattern)).toEqual({ ok: true });
+  });
+
+  it('rejects empty and oversized patterns', () => {
+    expect(checkRegexSafety('').ok).toBe(false);
+    expect(checkRegexSafety('a'.repeat(1001)).ok).toBe(false);
+  });
+});
+
+describe('normalizePolicyTags', () => {
+  it('dedupes allowed values keeping order, trims only when asked', () => {
+    const tags = [{ key: 'app', mandatory: true, valueType: 'LIST' as const, allowedValues: ['b', 'a', 'b', ' a ', 'c'] }];
+    expect(normalizePolicyTags(tags)[0]!.allowedValues).toEqual(['b', 'a', ' a ', 'c']);
+    expect(normalizePolicyTags(tags, { trimValues: true })[0]!.allowedValues).toEqual(['b', 'a', 'c']);
+    expect(tags[0]!.allowedValues).toHaveLength(5); // input untouched
+  });
+
+  it('dedupes case-insensitively for case-insensitive rules', () => {
+    const tags = [{ key: 'env', mandatory: true, valueType: 'LIST' as const, allowedValues: ['Prod', 'prod', 'DEV'], caseSensitive: false }];
+    expect(normalizePolicyTags(tags)[0]!.allowedValues).toEqual(['Prod', 'DEV']);
+  });
+});
+
+describe('compilePolicies', () => {
+  const policy: TaggingPolicy = {
+    id: 'p',
+    name: 'P',
+    enabled: true,
+    enforcement: 'warn',
+    tags: [{ key: 'env', mandatory: true, valueType: 'LIST', allowedValues: ['prod'], caseSensitive: false }],
+    exemptions: [{ resource: 'x', expires_at: 'not a date' }],
+  };
+
+  it('compiles once per policy object and reuses a compiled set', () => {
+    expect(compilePolicy(policy)).toBe(compilePolicy(policy));
+    const set = compilePolicies([policy]);
+    expect(compilePolicies(set)).toBe(set);
+    expect(set.policies[0]!.rules[0]!.accepts('PROD')).toBe(true);
+  });
+
+  it('does not turn an unreadable expiry into a permanent exemption', () => {
+    const set = compilePolicies([policy]);
+    expect(set.warnings.join()).toMatch(/unreadable expires_at/);
+    expect(set.policies[0]!.exemptionFor(['x'], Date.now())).toBeNull();
+  });
+});
+
+describe('resource types', () => {
+  it('maps Infracast and Terraform types both ways', () => {
+    expect(terraformTypeFor('aws.ec2.instance')).toBe('aws_instance');
+    expect(terraformTypeFor('aws.s3.bucket')).toBe('aws_s3_bucket');
+    expect(terraformTypeFor('aws.elbv2.load_balancer')).toBe('aws_lb');
+    expect(terraformTypeFor('azure.storage.account', 'azure')).toBe('azurerm_storage_account');
+    expect(terraformTypeFor('google.compute.instance', 'google')).toBe('google_compute_instance');
+    expect(infracastTypeFor('aws_instance')).toBe('aws.ec2.instance');
+    expect(infracastTypeFor('aws_lambda_function')).toBe('aws.lambda.function');
+    expect(terraformTypeOf({ provider: 'aws', type: 'aws.ec2.thing', attributes: { terraform_type: 'aws_thing' } })).toBe('aws_thing');
+  });
+
+  it('knows taggable types from the checked-in list', () => {
+    expect(isTaggableType('aws_instance')).toBe(true);
+    expect(isTaggableType('aws_iam_role_policy')).toBe(false);
+    expect(isTaggableType('aws_autoscaling_group')).toBe(true);
+    expect(isTaggableType('azurerm_resource_group')).toBe(true);
+    expect(isTaggableType('google_storage_bucket')).toBe(true);
+    expect(isTaggableType('random_id')).toBe(false);
+  });
+
+  it('the data file says where it came from', () => {
+    expect(taggableData.aws.length).toBeGreaterThan(700);
+    expect(taggableData.azurerm.length).toBeGreaterThan(400);
+    expect(taggableData.google.length).toBeGreaterThan(250);
+    expect(Object.keys(taggableData.generated_from).sort()).toEqual(['aws', 'azurerm', 'google']);
+    expect(taggableData.generated_from.aws).toMatch(/tflint-ruleset-aws/);
+    expect([...taggableData.aws].sort()).toEqual(taggableData.aws);
+  });
+});
+
+describe('generate-taggable-types', () => {
+  const schema = {
+    format_version: '1.0',
+    provider_schemas: {
+      'registry.terraform.io/hashicorp/aws': {
+        resource_schemas: {
+          aws_instance: { block: { attributes: { ami: {}, tags: {}, tags_all: {} } } },
+          aws_iam_role_policy: { block: { attributes: { policy: {} } } },
+        },
+      },
+      'registry.terraform.io/hashicorp/google-beta': {
+        resource_schemas: {
+          google_storage_bucket: { block: { attributes: { labels: {}, effective_labels: {} } } },
+          google_compute_network: { block: { attributes: { name: {} } } },
+        },
+      },
+      'registry.terraform.io/hashicorp/random': { resource_schemas: { random_id: { block: { attributes: {} } } } },
+    },
+  };
+
+  it('lists types with tags (aws, azurerm) or labels (google)', () => {
+    expect(taggableTypesFromSchema(schema)).toEqual({ aws: ['aws_instance'], google: ['google_storage_bucket'] });
+    expect(providerOfSchemaKey('registry.terraform.io/hashicorp/azurerm')).toBe('azurerm');
+    expect(() => taggableTypesFromSchema({})).toThrow(/provider_schemas/);
+  });
+
+  it('reads name lists and merges with a previous file', () => {
+    expect(typesFromNameList('b\n# comment\n\na\nb\n')).toEqual(['a', 'b']);
+    const previous = { aws: ['x'], azurerm: ['y'], google: [], generated_from: { aws: 'old', azurerm: 'older' }, generated_at: '' };
+    const file = buildTaggableTypesFile({ aws: ['z'] }, { aws: 'new' }, previous, new Date('2025-01-01T00:00:00Z'));
+    expect(file).toEqual({
+      aws: ['z'],
+      azurerm: ['y'],
+      google: [],
+      generated_from: { aws: 'new', azurerm: 'older' },
+      generated_at: '2025-01-01T00:00:00.000Z',
+    });
+  });
+});
