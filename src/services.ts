@@ -10,6 +10,7 @@ import { createApiKeyService } from './modules/tokens/service.ts';
 import { createJwt, loadSigningKey } from './platform/auth/jwt.ts';
 import type { Config } from './platform/config.ts';
 import type { Database } from './platform/db/index.ts';
+import { createEventBus } from './platform/events.ts';
 import { type Clock, systemClock } from './platform/time.ts';
 
 export interface ServiceDeps {
@@ -20,6 +21,7 @@ export interface ServiceDeps {
 
 export async function createServices({ config, database, clock = systemClock }: ServiceDeps) {
   const db = database.db;
+  const events = createEventBus();
   const jwt = createJwt(await loadSigningKey(db, config.jwtSecret));
   const auth = createAuthService({
     db,
@@ -36,7 +38,7 @@ export async function createServices({ config, database, clock = systemClock }: 
   });
   const members = createMemberService({ db, clock });
   const apiKeys = createApiKeyService({ db, clock });
-  return { db, clock, auth, tenants, members, apiKeys };
+  return { db, dialect: database.dialect, clock, events, auth, tenants, members, apiKeys };
 }
 
 export type Services = Awaited<ReturnType<typeof createServices>>;

@@ -1,0 +1,53 @@
+/**
+ * The internal event bus: modules publish domain events (`job.completed`,
+ * `job.failed`, …) and other modules subscribe (tagging compliance snapshots
+ * today, webhook deliveries later). In-process and synchronous to publish;
+ * handlers run after the publisher's transaction has committed and their
+ * failures are logged, never thrown back at the publisher.
+ */
+
+export interface EventMap {
+  'job.completed': { tenantId: string; jobId: string; source: string; counts: Record<string, number> };
+  'job.failed': { tenantId: string; jobId: string; source: string; error: { code: string; message: string } };
+  'job.cancelled': { tenantId: string; jobId: string; source: string };
+  /** The tenant's inventory graph changed (ingest, or a node/edge write). */
+  'inventory.changed': { tenantId: string; version: number };
+}
+
+export type EventName = keyof EventMap;
+type Handler<E extends EventName> = (payload: EventMap[E]) => void | Promise<void>;
+
+export interface EventBus {
+  publish<E extends EventName>(event: E, payload: EventMap[E]): void;
+  subscribe<E extends EventName>(event: E, handler: Handler<E>): () => void;
+  /** Resolves when every handler started so far has finished (tests, graceful shutdown). */
+  idle(): Promise<void>;
+}
+
+export function createEventBus(onError: (event: string, err: unknown) => void = () => {}): EventBus {
+  const handlers = new Map<EventName, Set<Handler<EventName>>>();
+  const running = new Set<Promise<void>>();
+  return {
+    publish(event, payload) {
+      for (const h of handlers.get(event) ?? []) {
+        const p = Promise.resolve()
+          .then(() => (h as Handler<typeof event>)(payload))
+          .catch((err) => onError(event, err))
+          .finally(() => running.delete(p));
+        running.add(p);
+      }
+    },
+    subscribe(event, handler) {
+      let set = handlers.get(event);
+      if (!set) {
+        set = new Set();
+        handlers.set(event, set);
+      }
+      set.add(handler as Handler<EventName>);
+      return () => set.delete(handler as Handler<EventName>);
+    },
+    async idle() {
+      while (running.size > 0) await Promise.all([...running]);
+    },
+  };
+}
