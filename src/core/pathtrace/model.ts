@@ -10,8 +10,8 @@
  * only so a query naming them can say why nothing flows.
  */
 import type { EdgeInput, JsonObject, NodeInput } from '../inventory/types.ts';
-import { AWS_NETWORK_TYPES as T } from '../network/attributes.ts';
 import type { NetworkAclEntry, Route, SecurityGroupRule, TransitGatewayRoute } from '../network/attributes.ts';
+import { AWS_NETWORK_TYPES as T } from '../network/attributes.ts';
 import { formatIPv4, type Ipv4Cidr, parseIPv4, parseIPv4Cidr } from '../network/ip.ts';
 import { bool, num, obj, objs, str, strs } from './attrs.ts';
 
@@ -761,12 +761,7 @@ class Builder {
   }
 
   /** Builds an interface from an ENI node; null when it cannot be placed in a known subnet. */
-  private eniFromNode(
-    n: NodeInput,
-    role: EniRole,
-    owner: NodeInput | null,
-    fallbackSgIds: string[] = [],
-  ): EniM | null {
+  private eniFromNode(n: NodeInput, role: EniRole, owner: NodeInput | null, fallbackSgIds: string[] = []): EniM | null {
     const a = n.attributes;
     const id = str(a, 'network_interface_id') ?? n.native_id ?? n.name;
     this.claimedEnis.add(id);
@@ -1054,7 +1049,9 @@ class Builder {
           eni.lb = lb;
           if (scheme === 'internet-facing') {
             eni.publicIpUnknown = true;
-            eni.assumptions.push(`internet-facing load balancer ${name} has public addresses the inventory does not show`);
+            eni.assumptions.push(
+              `internet-facing load balancer ${name} has public addresses the inventory does not show`,
+            );
           }
           lb.enis.push(eni);
         }
@@ -1349,9 +1346,7 @@ class Builder {
       }
     }
     for (const n of this.of(T.transitGatewayAttachment)) {
-      const att = this.tgwAttachments.get(
-        str(n.attributes, 'transit_gateway_attachment_id') ?? n.native_id ?? n.name,
-      );
+      const att = this.tgwAttachments.get(str(n.attributes, 'transit_gateway_attachment_id') ?? n.native_id ?? n.name);
       if (!att) continue;
       const assoc = str(n.attributes, 'association_route_table_id');
       if (assoc && this.tgwRouteTables.has(assoc)) att.rtb = this.tgwRouteTables.get(assoc)!;
@@ -1384,7 +1379,15 @@ class Builder {
       if (raw.destination_cidr) {
         const c = parseIPv4Cidr(raw.destination_cidr);
         if (c) {
-          routes.push({ first: c.first, last: c.last, prefix: c.prefix, priority, destination: c.text, raw, derived: false });
+          routes.push({
+            first: c.first,
+            last: c.last,
+            prefix: c.prefix,
+            priority,
+            destination: c.text,
+            raw,
+            derived: false,
+          });
         }
       } else if (raw.prefix_list_id) {
         const cidrs = this.prefixLists.get(raw.prefix_list_id);
@@ -1414,7 +1417,8 @@ class Builder {
       if (!att?.active) continue;
       let cidrs: Ipv4Cidr[] = [];
       if (att.vpc) cidrs = att.vpc.cidrs;
-      else if (att.type === 'vpn' && att.resourceId) cidrs = (this.vpns.get(att.resourceId)?.routes ?? []).map((r) => r.cidr);
+      else if (att.type === 'vpn' && att.resourceId)
+        cidrs = (this.vpns.get(att.resourceId)?.routes ?? []).map((r) => r.cidr);
       for (const c of cidrs) {
         routes.push({
           first: c.first,
@@ -1422,7 +1426,13 @@ class Builder {
           prefix: c.prefix,
           priority: 3,
           destination: c.text,
-          raw: { destination_cidr: c.text, prefix_list_id: null, type: 'propagated', state: 'active', attachment_ids: [attId] },
+          raw: {
+            destination_cidr: c.text,
+            prefix_list_id: null,
+            type: 'propagated',
+            state: 'active',
+            attachment_ids: [attId],
+          },
           derived: true,
         });
       }

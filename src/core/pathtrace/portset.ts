@@ -21,14 +21,14 @@ export function rangeSet(from: number, to: number): PortSet {
 export function intersectRange(set: PortSet, from: number, to: number): PortSet {
   // Fast path for the common single-interval case.
   if (set.length === 2) {
-    const lo = set[0]! > from ? set[0]! : from;
-    const hi = set[1]! < to ? set[1]! : to;
+    const lo = Math.max(set[0]!, from);
+    const hi = Math.min(set[1]!, to);
     return lo <= hi ? [lo, hi] : EMPTY;
   }
   const out: number[] = [];
   for (let i = 0; i < set.length; i += 2) {
-    const lo = set[i]! > from ? set[i]! : from;
-    const hi = set[i + 1]! < to ? set[i + 1]! : to;
+    const lo = Math.max(set[i]!, from);
+    const hi = Math.min(set[i + 1]!, to);
     if (lo <= hi) out.push(lo, hi);
   }
   return out;

@@ -120,7 +120,12 @@ export interface NaclAllEvaluation {
  * Passes only when every port in `ports` (and, for protocol -1, every
  * protocol) is allowed. A deny that claims any part decides.
  */
-export function evaluateNaclForAll(entries: NaclEntryM[], peer: number, proto: number, ports: PortSet): NaclAllEvaluation {
+export function evaluateNaclForAll(
+  entries: NaclEntryM[],
+  peer: number,
+  proto: number,
+  ports: PortSet,
+): NaclAllEvaluation {
   let remaining = ports;
   let lastAllow: NaclEntryM | null = null;
   for (const e of entries) {

@@ -229,8 +229,10 @@ export interface ExposedService {
   protocol_number: number;
   /** Ports reachable from some internet address (ICMP: type*256+code); null for protocols without ports. */
   ports: PortRange[] | null;
-  /** True when any internet address gets through (not only specific source ranges). */
+  /** True when every listed port is reachable from any internet address (not only from specific ranges). */
   open_to_any_address: boolean;
+  /** The ports reachable from any internet address (a subset of `ports`); null for protocols without ports. */
+  ports_open_to_any_address: PortRange[] | null;
   /** An internet address that gets through. */
   example_source_ip: string;
 }

@@ -1,0 +1,257 @@
+/**
+ * exposure(): every node reachable from the internet, on which ports, and
+ * one path for each.
+ *
+ * Two ways in: an interface's own public address through an internet
+ * gateway, and an internet-facing load balancer that forwards to a target.
+ * Each interface is tried from representative internet addresses (see
+ * candidates.ts), so ports opened only to some source ranges are found too.
+ */
+import { formatIPv4 } from '../network/ip.ts';
+import { internetSourceCandidates } from './candidates.ts';
+import type { EniM, LbM, NetworkModel, NodeEntry } from './model.ts';
+import { equals, intersectRange, isEmpty, type PortSet, toRanges, union } from './portset.ts';
+import {
+  createTraceContext,
+  eniLabel,
+  type Flow,
+  INTERNET_START,
+  parseFlow,
+  pathAssumptions,
+  runAddress,
+  runViaLoadBalancer,
+  type TraceContext,
+} from './trace.ts';
+import type { ExposedEndpoint, ExposedService, ExposureOptions, ExposureResult, Hop, TraceProtocol } from './types.ts';
+
+interface Probe {
+  ports: PortSet;
+  /** Ports reachable from the most general candidate, i.e. from any address. */
+  openPorts: PortSet;
+  openToAny: boolean;
+  exampleSource: number | null;
+  hops: Hop[] | null;
+}
+
+function flowsFor(opts: ExposureOptions): Flow[] {
+  const protocols: TraceProtocol[] = opts.protocols ?? ['tcp', 'udp', 'icmp'];
+  return protocols.map((protocol) => {
+    const flow = parseFlow({ protocol });
+    if (opts.ports && opts.ports.length > 0 && (flow.proto === 6 || flow.proto === 17)) {
+      let ports: PortSet = [];
+      for (const p of opts.ports) ports = union(ports, [p, p]);
+      return { ...flow, ports, portsAsked: true };
+    }
+    return flow;
+  });
+}
+
+function serviceOf(flow: Flow, probe: Probe): ExposedService {
+  return {
+    protocol: flow.protocolName,
+    protocol_number: flow.proto,
+    ports: flow.hasPorts ? toRanges(probe.ports) : null,
+    open_to_any_address: probe.openToAny && equals(probe.openPorts, probe.ports),
+    ports_open_to_any_address: flow.hasPorts ? toRanges(probe.openPorts) : null,
+    example_source_ip: formatIPv4(probe.exampleSource ?? 0),
+  };
+}
+
+function probeInterface(ctx: TraceContext, eni: EniM, sources: number[], assumptions: Set<string>): Probe {
+  const { flow } = ctx;
+  const probe: Probe = { ports: [], openPorts: [], openToAny: false, exampleSource: null, hops: null };
+  for (let i = 0; i < sources.length; i++) {
+    const src = sources[i]!;
+    const [path] = runAddress(ctx, INTERNET_START, src, eni.publicIp ?? 0, eni, eniLabel(eni, eni.ips[0]!));
+    if (!path?.reachable) continue;
+    const reached = flow.hasPorts ? flatten(path.reachable_ports ?? []) : [0, 0];
+    probe.ports = union(probe.ports, reached);
+    // Candidates come most general first: reaching the first means any address does.
+    if (i === 0) {
+      probe.openToAny = true;
+      probe.openPorts = reached;
+    }
+    if (probe.exampleSource === null) {
+      probe.exampleSource = src;
+      probe.hops = path.hops;
+      for (const a of pathAssumptions(ctx, path)) assumptions.add(a);
+    }
+    if (!flow.hasPorts || equals(probe.ports, flow.ports)) break;
+  }
+  return probe;
+}
+
+function intersectSets(a: PortSet, b: PortSet): PortSet {
+  let out: PortSet = [];
+  for (let i = 0; i < b.length; i += 2) out = union(out, intersectRange(a, b[i]!, b[i + 1]!));
+  return out;
+}
+
+function flatten(ranges: { from: number; to: number }[]): PortSet {
+  const out: number[] = [];
+  for (const r of ranges) out.push(r.from, r.to);
+  return out;
+}
+
+/** Resolves a load balancer target id (instance id or IP) to interfaces. */
+function targetInterfaces(model: NetworkModel, byNative: Map<string, NodeEntry>, lb: LbM, targetId: string): EniM[] {
+  const entry = byNative.get(targetId);
+  if (entry) return entry.inactiveReason ? [] : entry.enis.slice(0, 1);
+  for (const vpc of lb.vpc ? [lb.vpc] : model.vpcs.values()) {
+    for (const s of vpc.subnets) {
+      for (const [ip, eni] of s.eniByIp) if (formatIPv4(ip) === targetId) return [eni];
+    }
+  }
+  return [];
+}
+
+/** Every node reachable from the internet, with the ports and a path for each. */
+export function exposure(model: NetworkModel, opts: ExposureOptions = {}): ExposureResult {
+  const flows = flowsFor(opts);
+  const maxResults = Math.max(1, opts.maxResults ?? 1000);
+  const includePaths = opts.includePaths !== false;
+  const contexts = flows.map((f) => createTraceContext(model, f));
+  const assumptions = new Set<string>();
+  const byKey = new Map<string, ExposedEndpoint>();
+  const lbProbes = new Map<
+    LbM,
+    { eni: EniM; source: number; ports: Map<number, PortSet>; open: Map<number, PortSet> }
+  >();
+  let examined = 0;
+  let truncated = false;
+
+  const record = (key: string, make: () => ExposedEndpoint, services: ExposedService[], hops: Hop[] | null) => {
+    const existing = byKey.get(key);
+    if (existing) {
+      for (const s of services) {
+        const same = existing.services.find((x) => x.protocol_number === s.protocol_number);
+        if (!same) existing.services.push(s);
+        else if (same.ports && s.ports) {
+          const ports = union(flatten(same.ports), flatten(s.ports));
+          const open = union(flatten(same.ports_open_to_any_address ?? []), flatten(s.ports_open_to_any_address ?? []));
+          same.ports = toRanges(ports);
+          same.ports_open_to_any_address = toRanges(open);
+          same.open_to_any_address = equals(open, ports);
+        }
+      }
+      return;
+    }
+    if (byKey.size >= maxResults) {
+      truncated = true;
+      return;
+    }
+    const e = make();
+    e.services = services;
+    if (includePaths && hops) e.hops = hops;
+    byKey.set(key, e);
+  };
+
+  for (const eni of model.enis) {
+    if (eni.publicIp === null && !eni.publicIpUnknown) continue;
+    // NAT gateways never accept connections from outside; interfaces without a gateway cannot be reached.
+    if (eni.nat || !eni.vpc.igw) continue;
+    examined++;
+    const sources = internetSourceCandidates([eni]);
+    const services: ExposedService[] = [];
+    let hops: Hop[] | null = null;
+    for (const ctx of contexts) {
+      const probe = probeInterface(ctx, eni, sources, assumptions);
+      if (probe.exampleSource === null || (ctx.flow.hasPorts && isEmpty(probe.ports))) continue;
+      services.push(serviceOf(ctx.flow, probe));
+      hops ??= probe.hops;
+      if (eni.lb) {
+        let entry = lbProbes.get(eni.lb);
+        if (!entry) {
+          entry = { eni, source: probe.exampleSource, ports: new Map(), open: new Map() };
+          lbProbes.set(eni.lb, entry);
+        }
+        entry.ports.set(ctx.flow.proto, union(entry.ports.get(ctx.flow.proto) ?? [], probe.ports));
+        entry.open.set(ctx.flow.proto, union(entry.open.get(ctx.flow.proto) ?? [], probe.openPorts));
+      }
+    }
+    if (services.length === 0) continue;
+    const nodeId = eni.lb?.nodeId ?? eni.ownerNodeId ?? eni.nodeId;
+    const node = model.nodes.get(nodeId);
+    record(
+      `${nodeId}|public_ip`,
+      () => ({
+        node_id: nodeId,
+        node_type: node?.type ?? 'aws.ec2.network_interface',
+        name: node?.name ?? eni.id,
+        eni_id: eni.lb ? null : eni.id,
+        private_ip: eni.lb ? null : formatIPv4(eni.ips[0]!),
+        public_ip: eni.publicIp === null ? null : formatIPv4(eni.publicIp),
+        via: 'public_ip',
+        load_balancer_node_id: null,
+        services: [],
+      }),
+      services,
+      hops,
+    );
+  }
+
+  // Targets of exposed internet-facing load balancers.
+  const byNative = new Map<string, NodeEntry>();
+  for (const entry of model.entries.values()) {
+    if (entry.node.native_id) byNative.set(entry.node.native_id, entry);
+  }
+  for (const [lb, probe] of lbProbes) {
+    if (lb.scheme !== 'internet-facing') continue;
+    for (const targetId of lb.targetIds) {
+      for (const target of targetInterfaces(model, byNative, lb, targetId)) {
+        examined++;
+        const services: ExposedService[] = [];
+        let hops: Hop[] | null = null;
+        for (const ctx of contexts) {
+          const lbPorts = probe.ports.get(ctx.flow.proto);
+          // Load balancers forward TCP/UDP only.
+          if (!lbPorts || isEmpty(lbPorts) || (ctx.flow.proto !== 6 && ctx.flow.proto !== 17)) continue;
+          const portCtx = createTraceContext(model, { ...ctx.flow, ports: lbPorts, portsAsked: true });
+          const [path] = runViaLoadBalancer(
+            portCtx,
+            INTERNET_START,
+            probe.source,
+            lb,
+            target,
+            eniLabel(target, target.ips[0]!),
+          );
+          if (!path?.reachable) continue;
+          for (const a of pathAssumptions(portCtx, path)) assumptions.add(a);
+          const reached = flatten(path.reachable_ports ?? []);
+          // Open to any address where the load balancer itself is.
+          const open = intersectSets(reached, probe.open.get(ctx.flow.proto) ?? []);
+          services.push(
+            serviceOf(ctx.flow, {
+              ports: reached,
+              openPorts: open,
+              openToAny: !isEmpty(open),
+              exampleSource: probe.source,
+              hops: path.hops,
+            }),
+          );
+          hops ??= path.hops;
+        }
+        if (services.length === 0) continue;
+        const nodeId = target.ownerNodeId ?? target.nodeId;
+        const node = model.nodes.get(nodeId);
+        record(
+          `${nodeId}|lb|${lb.nodeId}`,
+          () => ({
+            node_id: nodeId,
+            node_type: node?.type ?? 'aws.ec2.network_interface',
+            name: node?.name ?? target.id,
+            eni_id: target.id,
+            private_ip: formatIPv4(target.ips[0]!),
+            public_ip: target.publicIp === null ? null : formatIPv4(target.publicIp),
+            via: 'load_balancer',
+            load_balancer_node_id: lb.nodeId,
+            services: [],
+          }),
+          services,
+          hops,
+        );
+      }
+    }
+  }
+  return { exposed: [...byKey.values()], examined, truncated, assumptions: [...assumptions] };
+}
