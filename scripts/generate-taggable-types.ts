@@ -35,7 +35,10 @@ const TAG_ATTRIBUTE: Record<TaggableProvider, string> = { aws: 'tags', azurerm: 
 
 interface ProviderSchemasJson {
   format_version?: string;
-  provider_schemas?: Record<string, { resource_schemas?: Record<string, { block?: { attributes?: Record<string, unknown> } }> }>;
+  provider_schemas?: Record<
+    string,
+    { resource_schemas?: Record<string, { block?: { attributes?: Record<string, unknown> } }> }
+  >;
 }
 
 /** `registry.terraform.io/hashicorp/google-beta` → `google`. */
@@ -56,7 +59,8 @@ export function taggableTypesFromSchema(schema: ProviderSchemasJson): Partial<Re
   for (const [key, provider] of Object.entries(schema.provider_schemas)) {
     const which = providerOfSchemaKey(key);
     if (!which) continue;
-    const set = (out[which] ??= new Set<string>());
+    out[which] ??= new Set<string>();
+    const set = out[which];
     for (const [type, resource] of Object.entries(provider.resource_schemas ?? {})) {
       const attributes = resource.block?.attributes ?? {};
       if (Object.hasOwn(attributes, TAG_ATTRIBUTE[which])) set.add(type);
@@ -129,7 +133,9 @@ function main(argv: string[]): void {
     else schemaFiles.push(arg);
   }
   if (schemaFiles.length === 0 && nameLists.length === 0) {
-    throw new Error('usage: generate-taggable-types.ts SCHEMA.json … | --names PROVIDER=FILE … [--source TEXT] [--merge] [--out PATH]');
+    throw new Error(
+      'usage: generate-taggable-types.ts SCHEMA.json … | --names PROVIDER=FILE … [--source TEXT] [--merge] [--out PATH]',
+    );
   }
 
   const lists: Partial<Record<TaggableProvider, string[]>> = {};
@@ -142,11 +148,12 @@ function main(argv: string[]): void {
     }
   }
   for (const [provider, file] of nameLists) {
-    lists[provider] = [...new Set([...(lists[provider] ?? []), ...typesFromNameList(readFileSync(file, 'utf8'))])].sort();
+    lists[provider] = [
+      ...new Set([...(lists[provider] ?? []), ...typesFromNameList(readFileSync(file, 'utf8'))]),
+    ].sort();
     sources[provider] = source ?? `name list ${basename(file)}`;
   }
-  const previous =
-    merge && existsSync(out) ? (JSON.parse(readFileSync(out, 'utf8')) as TaggableTypesFile) : null;
+  const previous = merge && existsSync(out) ? (JSON.parse(readFileSync(out, 'utf8')) as TaggableTypesFile) : null;
   const file = buildTaggableTypesFile(lists, sources, previous, new Date());
   writeFileSync(out, `${JSON.stringify(file, null, 2)}\n`);
   const counts = TAGGABLE_PROVIDERS.map((p) => `${p} ${file[p].length}`).join(', ');

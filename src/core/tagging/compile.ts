@@ -136,7 +136,9 @@ function compilePolicyWithWarnings(policy: TaggingPolicy): { compiled: CompiledP
       expiresAt = Date.parse(e.expires_at);
       if (Number.isNaN(expiresAt)) {
         // An unreadable expiry must not become a permanent exemption.
-        warnings.push(`policy ${policy.id}: exemption for ${e.resource} has an unreadable expires_at (${e.expires_at}); not applied`);
+        warnings.push(
+          `policy ${policy.id}: exemption for ${e.resource} has an unreadable expires_at (${e.expires_at}); not applied`,
+        );
         expiresAt = Number.NEGATIVE_INFINITY;
       }
     }
@@ -166,7 +168,8 @@ function compilePolicyWithWarnings(policy: TaggingPolicy): { compiled: CompiledP
       if (hit === undefined) {
         hit =
           (providers === null || providers.has(normalizeProvider(subject.provider))) &&
-          (include === null || include.some((re) => re.test(subject.terraformType) || re.test(subject.infracastType))) &&
+          (include === null ||
+            include.some((re) => re.test(subject.terraformType) || re.test(subject.infracastType))) &&
           !exclude.some((re) => re.test(subject.terraformType) || re.test(subject.infracastType));
         scopeCache.set(cacheKey, hit);
       }
@@ -281,7 +284,13 @@ export function summarizeRule(
     return { valueType, mandatory, caseSensitive, allowed_count: values.length, allowed_sample: sample, text };
   }
   if (valueType === 'REGEX') {
-    return { valueType, mandatory, caseSensitive, pattern: pattern ?? '', text: `a value matching \`${pattern ?? ''}\`${cs}` };
+    return {
+      valueType,
+      mandatory,
+      caseSensitive,
+      pattern: pattern ?? '',
+      text: `a value matching \`${pattern ?? ''}\`${cs}`,
+    };
   }
   return { valueType, mandatory, caseSensitive, text: 'any value' };
 }

@@ -4,7 +4,13 @@
  * tag key, resource type and account, with the most common invalid values.
  * Pure and single-pass: 100k nodes take a fraction of a second.
  */
-import { compilePolicies, compilePolicy, type CompiledPolicy, type CompiledPolicySet, type TagLookup } from './compile.ts';
+import {
+  type CompiledPolicy,
+  type CompiledPolicySet,
+  compilePolicies,
+  compilePolicy,
+  type TagLookup,
+} from './compile.ts';
 import { evaluateResource, ScopeIndex } from './evaluate.ts';
 import { infracastTypeFor, isTaggableType, normalizeProvider, terraformTypeOf } from './resource-types.ts';
 import type { Enforcement, TaggingPolicy } from './types.ts';
@@ -54,7 +60,13 @@ export interface NonCompliantNode {
   provider: string;
   account: string | null;
   region: string | null;
-  violations: { key: string; kind: 'missing' | 'invalid'; actual: string | null; message: string; suggestions: string[] }[];
+  violations: {
+    key: string;
+    kind: 'missing' | 'invalid';
+    actual: string | null;
+    message: string;
+    suggestions: string[];
+  }[];
 }
 
 /** A reusable view over a node's tag object, so 100k nodes allocate no Maps. */
@@ -268,7 +280,11 @@ export function computeTaggingCompliance(
       invalid: keyInvalid[i]!,
     })),
     by_resource_type: [...byType.entries()]
-      .map(([resource_type, t]) => ({ resource_type, terraform_type: t.terraform_type, ...figure(t.taggable, t.compliant) }))
+      .map(([resource_type, t]) => ({
+        resource_type,
+        terraform_type: t.terraform_type,
+        ...figure(t.taggable, t.compliant),
+      }))
       .sort((x, y) => y.taggable - x.taggable || x.resource_type.localeCompare(y.resource_type)),
     by_account: [...byAccount.entries()]
       .map(([account, a]) => ({ account, ...figure(a.taggable, a.compliant) }))
@@ -295,16 +311,23 @@ export function listNonCompliant(
     if (!kind.taggable || kind.policies.length === 0) continue;
     view.tags = tags;
     const violations: NonCompliantNode['violations'] = [];
-    evaluateResource(kind.policies, view, true, () => nodeNames(node), nowMs, (p, rule, outcome) => {
-      if (outcome.status !== 'fail' || outcome.kind === null) return;
-      violations.push({
-        key: rule.key,
-        kind: outcome.kind,
-        actual: outcome.actual,
-        message: rule.message,
-        suggestions: outcome.actual === null ? [] : rule.suggest(p.trim ? outcome.actual.trim() : outcome.actual),
-      });
-    });
+    evaluateResource(
+      kind.policies,
+      view,
+      true,
+      () => nodeNames(node),
+      nowMs,
+      (p, rule, outcome) => {
+        if (outcome.status !== 'fail' || outcome.kind === null) return;
+        violations.push({
+          key: rule.key,
+          kind: outcome.kind,
+          actual: outcome.actual,
+          message: rule.message,
+          suggestions: outcome.actual === null ? [] : rule.suggest(p.trim ? outcome.actual.trim() : outcome.actual),
+        });
+      },
+    );
     if (violations.length === 0) continue;
     out.push({
       node_id: node.id,

@@ -117,11 +117,16 @@ function readResourceChange(rc: Json, defaults: ProviderDefaults): PlanResource 
   if (!address || !type) return null;
   if (rc.mode === 'data' || (rc.mode === undefined && /(^|\.)data\./.test(address))) return null;
   const change = isObject(rc.change) ? rc.change : {};
-  const actions = Array.isArray(change.actions) ? (change.actions as unknown[]).filter((a) => typeof a === 'string') : [];
+  const actions = Array.isArray(change.actions)
+    ? (change.actions as unknown[]).filter((a) => typeof a === 'string')
+    : [];
   if (!actions.includes('create') && !actions.includes('update')) return null;
 
   const provider = providerOfResource(rc.provider_name, type);
-  const modulePath = typeof rc.module_address === 'string' && rc.module_address ? rc.module_address : modulePathOf(address, type, rc.name);
+  const modulePath =
+    typeof rc.module_address === 'string' && rc.module_address
+      ? rc.module_address
+      : modulePathOf(address, type, rc.name);
   const after = isObject(change.after) ? change.after : null;
   const afterUnknown = isObject(change.after_unknown) ? change.after_unknown : {};
 
@@ -247,7 +252,11 @@ function asgTags(after: Json | null, afterUnknown: Json): PlanTarget {
   const tags: TagMap = new Map();
   let complete = afterUnknown.tag !== true && afterUnknown.tags !== true;
   const blocks = Array.isArray(after?.tag) ? after.tag : Array.isArray(after?.tags) ? after.tags : [];
-  const unknownBlocks = Array.isArray(afterUnknown.tag) ? afterUnknown.tag : Array.isArray(afterUnknown.tags) ? afterUnknown.tags : [];
+  const unknownBlocks = Array.isArray(afterUnknown.tag)
+    ? afterUnknown.tag
+    : Array.isArray(afterUnknown.tags)
+      ? afterUnknown.tags
+      : [];
   blocks.forEach((block, i) => {
     if (!isObject(block)) return;
     const u = unknownBlocks[i];
@@ -306,8 +315,7 @@ class ProviderDefaults {
   /** Default tags (aws) or labels (google) for a resource, or null when its provider sets none. */
   tagsFor(kind: 'aws' | 'google', configModule: string, type: string, name: string): DefaultTags | null {
     const configAddress = configModule ? `${configModule}.${type}.${name}` : `${type}.${name}`;
-    const key =
-      this.resourceKeys.get(configAddress) ?? (configModule ? `${configModule}:${kind}` : kind);
+    const key = this.resourceKeys.get(configAddress) ?? (configModule ? `${configModule}:${kind}` : kind);
     const cacheKey = `${kind}|${key}`;
     if (this.cache.has(cacheKey)) return this.cache.get(cacheKey)!;
     const config = this.resolve(key);

@@ -65,7 +65,10 @@ export function compileTagRegex(
       } catch (raw) {
         message = (raw as Error).message;
       }
-      return { ok: false, reason: `invalid regular expression: ${message.replace(/^Invalid regular expression: \/.*\/[a-z]*: /, '')}` };
+      return {
+        ok: false,
+        reason: `invalid regular expression: ${message.replace(/^Invalid regular expression: \/.*\/[a-z]*: /, '')}`,
+      };
     }
   }
 }
@@ -339,7 +342,12 @@ class Parser {
     const set = new CharSet();
     while (this.pos < this.src.length && this.peek() !== ']') {
       const lo = this.classAtom();
-      if (this.peek() === '-' && this.src[this.pos + 1] !== ']' && this.pos + 1 < this.src.length && typeof lo === 'number') {
+      if (
+        this.peek() === '-' &&
+        this.src[this.pos + 1] !== ']' &&
+        this.pos + 1 < this.src.length &&
+        typeof lo === 'number'
+      ) {
         this.pos++;
         const hi = this.classAtom();
         if (typeof hi === 'number') set.addRange(lo, hi);

@@ -108,7 +108,8 @@ export function terraformTypeFor(infracastType: string, provider?: string): stri
   if (cached) return cached;
   let result = INFRACAST_TO_TERRAFORM[infracastType];
   if (!result) {
-    if (!infracastType.includes('.')) result = infracastType; // already a Terraform type
+    if (!infracastType.includes('.'))
+      result = infracastType; // already a Terraform type
     else {
       const [first, ...rest] = infracastType.split('.');
       const prov = normalizeProvider(provider ?? first!);

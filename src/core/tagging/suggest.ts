@@ -172,7 +172,12 @@ export function findSimilarKey(missing: string, present: Iterable<string>): stri
   const maxDistance = Math.max(1, Math.floor(folded.length * 0.25));
   for (const key of present) {
     const candidate = squashValue(key);
-    const d = candidate === folded ? 0 : Math.abs(candidate.length - folded.length) > maxDistance ? 99 : distance(candidate, folded);
+    const d =
+      candidate === folded
+        ? 0
+        : Math.abs(candidate.length - folded.length) > maxDistance
+          ? 99
+          : distance(candidate, folded);
     if (d <= maxDistance && d < bestDistance) {
       best = key;
       bestDistance = d;

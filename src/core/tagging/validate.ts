@@ -2,7 +2,13 @@
  * Validates a Terraform plan against tagging policies: the check that fails
  * a pull request with the FinOps team's message and "did you mean `app-1`?".
  */
-import { compilePolicies, type CompiledPolicy, type CompiledPolicySet, type CompiledRule, stripIndexKeys } from './compile.ts';
+import {
+  type CompiledPolicy,
+  type CompiledPolicySet,
+  type CompiledRule,
+  compilePolicies,
+  stripIndexKeys,
+} from './compile.ts';
 import { evaluateResource, type RuleOutcome, ScopeIndex } from './evaluate.ts';
 import { knownTags, type PlanResource, type PlanTarget, parsePlan } from './plan.ts';
 import { findSimilarKey } from './suggest.ts';
@@ -106,7 +112,15 @@ export function validatePlan(
           recordViolation(resource, target, policy, rule, outcome, violations, missingByTarget);
         }
       };
-      const appliedHere = evaluateResource(policies, target.tags, target.keysComplete, namesOf, nowMs, visit, includePassed);
+      const appliedHere = evaluateResource(
+        policies,
+        target.tags,
+        target.keysComplete,
+        namesOf,
+        nowMs,
+        visit,
+        includePassed,
+      );
       for (const p of appliedHere) applied.add(p.id);
     }
     result.policy_ids = [...applied];
@@ -147,7 +161,12 @@ function recordViolation(
   violations: TagViolation[],
   missingByTarget: Map<string, TagViolation>,
 ): void {
-  const ref = { policy_id: policy.id, policy_name: policy.name, enforcement: policy.enforcement, message: rule.message };
+  const ref = {
+    policy_id: policy.id,
+    policy_name: policy.name,
+    enforcement: policy.enforcement,
+    message: rule.message,
+  };
   if (outcome.kind === 'missing') {
     // One report per resource and key, however many policies require it; a block policy's message wins.
     const dedupeKey = `${resource.address}\u0000${target.sub_path ?? ''}\u0000${rule.key}`;
@@ -173,7 +192,8 @@ function recordViolation(
     return;
   }
   const violation = baseViolation(resource, target, policy, rule, outcome.actual, ref);
-  if (outcome.actual !== null) violation.suggestions = rule.suggest(policy.trim ? outcome.actual.trim() : outcome.actual);
+  if (outcome.actual !== null)
+    violation.suggestions = rule.suggest(policy.trim ? outcome.actual.trim() : outcome.actual);
   violations.push(violation);
 }
 

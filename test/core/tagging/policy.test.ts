@@ -60,14 +60,24 @@ describe('checkRegexSafety', () => {
 
 describe('normalizePolicyTags', () => {
   it('dedupes allowed values keeping order, trims only when asked', () => {
-    const tags = [{ key: 'app', mandatory: true, valueType: 'LIST' as const, allowedValues: ['b', 'a', 'b', ' a ', 'c'] }];
+    const tags = [
+      { key: 'app', mandatory: true, valueType: 'LIST' as const, allowedValues: ['b', 'a', 'b', ' a ', 'c'] },
+    ];
     expect(normalizePolicyTags(tags)[0]!.allowedValues).toEqual(['b', 'a', ' a ', 'c']);
     expect(normalizePolicyTags(tags, { trimValues: true })[0]!.allowedValues).toEqual(['b', 'a', 'c']);
     expect(tags[0]!.allowedValues).toHaveLength(5); // input untouched
   });
 
   it('dedupes case-insensitively for case-insensitive rules', () => {
-    const tags = [{ key: 'env', mandatory: true, valueType: 'LIST' as const, allowedValues: ['Prod', 'prod', 'DEV'], caseSensitive: false }];
+    const tags = [
+      {
+        key: 'env',
+        mandatory: true,
+        valueType: 'LIST' as const,
+        allowedValues: ['Prod', 'prod', 'DEV'],
+        caseSensitive: false,
+      },
+    ];
     expect(normalizePolicyTags(tags)[0]!.allowedValues).toEqual(['Prod', 'DEV']);
   });
 });
@@ -105,7 +115,9 @@ describe('resource types', () => {
     expect(terraformTypeFor('google.compute.instance', 'google')).toBe('google_compute_instance');
     expect(infracastTypeFor('aws_instance')).toBe('aws.ec2.instance');
     expect(infracastTypeFor('aws_lambda_function')).toBe('aws.lambda.function');
-    expect(terraformTypeOf({ provider: 'aws', type: 'aws.ec2.thing', attributes: { terraform_type: 'aws_thing' } })).toBe('aws_thing');
+    expect(
+      terraformTypeOf({ provider: 'aws', type: 'aws.ec2.thing', attributes: { terraform_type: 'aws_thing' } }),
+    ).toBe('aws_thing');
   });
 
   it('knows taggable types from the checked-in list', () => {
@@ -155,7 +167,13 @@ describe('generate-taggable-types', () => {
 
   it('reads name lists and merges with a previous file', () => {
     expect(typesFromNameList('b\n# comment\n\na\nb\n')).toEqual(['a', 'b']);
-    const previous = { aws: ['x'], azurerm: ['y'], google: [], generated_from: { aws: 'old', azurerm: 'older' }, generated_at: '' };
+    const previous = {
+      aws: ['x'],
+      azurerm: ['y'],
+      google: [],
+      generated_from: { aws: 'old', azurerm: 'older' },
+      generated_at: '',
+    };
     const file = buildTaggableTypesFile({ aws: ['z'] }, { aws: 'new' }, previous, new Date('2025-01-01T00:00:00Z'));
     expect(file).toEqual({
       aws: ['z'],

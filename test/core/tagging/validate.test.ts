@@ -96,16 +96,29 @@ describe('validatePlan over a realistic AWS plan', () => {
     expect(logs.status).toBe('unknown');
     expect(logs.unknown_tag_keys).toEqual(['owner']);
     expect(logs.tags).toMatchObject({ CostCenter: 'cc-100', app_id: 'app-3' });
-    expect(logs.checks).toEqual([expect.objectContaining({ key: 'owner', status: 'unknown', reason: 'known after apply' })]);
+    expect(logs.checks).toEqual([
+      expect.objectContaining({ key: 'owner', status: 'unknown', reason: 'known after apply' }),
+    ]);
     expect(result.violations.some((v) => v.address === 'aws_s3_bucket.logs')).toBe(false);
   });
 
   it('decides taggability from the plan first, then from the checked-in list', () => {
-    expect(resource(result, 'aws_iam_role_policy.reader')).toMatchObject({ taggable: false, taggable_source: 'plan', status: 'not_taggable' });
+    expect(resource(result, 'aws_iam_role_policy.reader')).toMatchObject({
+      taggable: false,
+      taggable_source: 'plan',
+      status: 'not_taggable',
+    });
     expect(resource(result, 'random_id.suffix')).toMatchObject({ taggable: false, taggable_source: 'plan' });
-    expect(resource(result, 'aws_cloudwatch_dashboard.ops')).toMatchObject({ taggable: false, taggable_source: 'list' });
+    expect(resource(result, 'aws_cloudwatch_dashboard.ops')).toMatchObject({
+      taggable: false,
+      taggable_source: 'list',
+    });
     // After is missing, the list says taggable: every mandatory key is unknown rather than missing.
-    expect(resource(result, 'aws_lambda_function.fn')).toMatchObject({ taggable: true, taggable_source: 'list', status: 'unknown' });
+    expect(resource(result, 'aws_lambda_function.fn')).toMatchObject({
+      taggable: true,
+      taggable_source: 'list',
+      status: 'unknown',
+    });
   });
 
   it('reads autoscaling group tag blocks as the group’s tags', () => {
@@ -131,13 +144,20 @@ describe('validatePlan over a realistic AWS plan', () => {
   });
 
   it('reports a missing key once per resource even when several policies require it', () => {
-    const strict: TaggingPolicy = ownerPolicy({ id: 'pol_strict', name: 'Strict owner', enforcement: 'block', message: 'Owner is required.' });
+    const strict: TaggingPolicy = ownerPolicy({
+      id: 'pol_strict',
+      name: 'Strict owner',
+      enforcement: 'block',
+      message: 'Owner is required.',
+    });
     const r = validatePlan(loadPlan('aws.plan.json'), [finopsPolicy(), ownerPolicy(), strict], { now: NOW });
     const v = one(find(r, 'aws_instance.web[0]', 'owner'));
     expect(v.policies.map((p) => p.policy_id)).toEqual(['pol_owner', 'pol_strict']);
     expect(v).toMatchObject({ enforcement: 'block', policy_id: 'pol_strict', message: 'Owner is required.' });
     // Checks still list each policy.
-    expect(resource(r, 'aws_instance.web[0]').checks.filter((c) => c.key === 'owner' && c.sub_path === null)).toHaveLength(2);
+    expect(
+      resource(r, 'aws_instance.web[0]').checks.filter((c) => c.key === 'owner' && c.sub_path === null),
+    ).toHaveLength(2);
   });
 
   it('suggests a similar key when a mandatory key is missing', () => {
@@ -199,7 +219,10 @@ describe('rule semantics', () => {
   it('an optional key may be absent but must be valid when present', () => {
     const rule = { key: 'env', mandatory: false, valueType: 'LIST' as const, allowedValues: ['prod', 'dev'] };
     expect(validatePlan(plan({}), [policy(rule)]).violations).toHaveLength(0);
-    expect(validatePlan(plan({ env: 'qa' }), [policy(rule)]).violations[0]).toMatchObject({ kind: 'invalid', actual: 'qa' });
+    expect(validatePlan(plan({ env: 'qa' }), [policy(rule)]).violations[0]).toMatchObject({
+      kind: 'invalid',
+      actual: 'qa',
+    });
   });
 
   it('LIST is case-sensitive by default and case-insensitive on request', () => {
@@ -213,7 +236,9 @@ describe('rule semantics', () => {
     expect(validatePlan(plan({ app: 'app-12' }), [policy(rule)]).violations).toHaveLength(0);
     expect(validatePlan(plan({ app: 'my-app-12' }), [policy(rule)]).violations).toHaveLength(1);
     expect(validatePlan(plan({ app: 'APP-12' }), [policy(rule)]).violations).toHaveLength(1);
-    expect(validatePlan(plan({ app: 'APP-12' }), [policy({ ...rule, caseSensitive: false })]).violations).toHaveLength(0);
+    expect(validatePlan(plan({ app: 'APP-12' }), [policy({ ...rule, caseSensitive: false })]).violations).toHaveLength(
+      0,
+    );
   });
 
   it('trims values only when the policy says so', () => {
@@ -240,7 +265,9 @@ describe('rule semantics', () => {
   });
 
   it('an unsafe pattern is not run: checks are unknown and the result carries a warning', () => {
-    const r = validatePlan(plan({ app: 'aaaa' }), [policy({ key: 'app', mandatory: true, valueType: 'REGEX', allowedRegex: '(a+)+$' })]);
+    const r = validatePlan(plan({ app: 'aaaa' }), [
+      policy({ key: 'app', mandatory: true, valueType: 'REGEX', allowedRegex: '(a+)+$' }),
+    ]);
     expect(r.summary.unknown).toBe(1);
     expect(r.warnings.join('\n')).toMatch(/pattern rejected/);
   });
@@ -297,7 +324,10 @@ describe('Azure and Google', () => {
   it('reads Azure tags; null tags means taggable with no tags', () => {
     expect(resource(r, 'azurerm_resource_group.rg')).toMatchObject({ status: 'pass', provider: 'azure' });
     expect(resource(r, 'azurerm_virtual_network.vnet')).toMatchObject({ taggable: true, status: 'fail' });
-    expect(r.violations.filter((v) => v.address === 'azurerm_virtual_network.vnet').map((v) => v.kind)).toEqual(['missing', 'missing']);
+    expect(r.violations.filter((v) => v.address === 'azurerm_virtual_network.vnet').map((v) => v.kind)).toEqual([
+      'missing',
+      'missing',
+    ]);
     expect(resource(r, 'azurerm_role_assignment.reader').taggable).toBe(false);
   });
 
@@ -313,12 +343,16 @@ describe('exemptions', () => {
 
   it('a policy exemption skips the listed keys and is reported as exempted', () => {
     const policy = finopsPolicy({
-      exemptions: [{ resource: 'module.legacy.*', keys: ['app_id'], reason: 'migrating', expires_at: '2025-12-31T00:00:00Z' }],
+      exemptions: [
+        { resource: 'module.legacy.*', keys: ['app_id'], reason: 'migrating', expires_at: '2025-12-31T00:00:00Z' },
+      ],
     });
     const r = validatePlan(loadPlan('aws.plan.json'), [policy], { now: NOW });
     expect(find(r, legacy, 'app_id')).toHaveLength(0);
     expect(resource(r, legacy).status).toBe('exempted');
-    expect(resource(r, legacy).checks).toEqual([expect.objectContaining({ key: 'app_id', status: 'exempted', reason: 'migrating' })]);
+    expect(resource(r, legacy).checks).toEqual([
+      expect.objectContaining({ key: 'app_id', status: 'exempted', reason: 'migrating' }),
+    ]);
     expect(r.summary.exempted).toBe(1);
   });
 
@@ -336,7 +370,9 @@ describe('exemptions', () => {
   });
 
   it('the infracast:skip tag skips the keys it lists', () => {
-    const plan = loadPlan('aws.plan.json') as { resource_changes: { change: { after: { tags_all: Record<string, string> } } }[] };
+    const plan = loadPlan('aws.plan.json') as {
+      resource_changes: { change: { after: { tags_all: Record<string, string> } } }[];
+    };
     plan.resource_changes[0]!.change.after.tags_all['infracast:skip'] = 'app_id, owner';
     const r = validatePlan(plan, [finopsPolicy(), ownerPolicy()], { now: NOW });
     expect(find(r, 'aws_instance.web[0]', 'app_id')).toHaveLength(0);
@@ -350,14 +386,20 @@ describe('scope', () => {
   const addresses = (r: ValidationResult) => [...new Set(r.violations.map((v) => v.address))];
 
   it('include and exclude Terraform type globs', () => {
-    const r = validatePlan(loadPlan('aws.plan.json'), [finopsPolicy({ scope: { resource_types: { include: ['aws_vpc', 'aws_security_*'] } } })]);
+    const r = validatePlan(loadPlan('aws.plan.json'), [
+      finopsPolicy({ scope: { resource_types: { include: ['aws_vpc', 'aws_security_*'] } } }),
+    ]);
     expect(addresses(r)).toEqual(['module.network.aws_vpc.main', 'module.legacy["eu"].aws_security_group.sg']);
-    const r2 = validatePlan(loadPlan('aws.plan.json'), [finopsPolicy({ scope: { resource_types: { exclude: ['aws_instance', 'aws_launch_*'] } } })]);
+    const r2 = validatePlan(loadPlan('aws.plan.json'), [
+      finopsPolicy({ scope: { resource_types: { exclude: ['aws_instance', 'aws_launch_*'] } } }),
+    ]);
     expect(addresses(r2)).toEqual(['module.network.aws_vpc.main', 'module.legacy["eu"].aws_security_group.sg']);
   });
 
   it('Infracast type globs', () => {
-    const r = validatePlan(loadPlan('aws.plan.json'), [finopsPolicy({ scope: { resource_types: { include: ['aws.ec2.instance'] } } })]);
+    const r = validatePlan(loadPlan('aws.plan.json'), [
+      finopsPolicy({ scope: { resource_types: { include: ['aws.ec2.instance'] } } }),
+    ]);
     expect(addresses(r)).toEqual(['aws_instance.web[0]']);
   });
 

@@ -48,11 +48,18 @@ export function formatMarkdown(result: ValidationResult, opts: FormatOptions = {
   } else {
     const limit = opts.maxTableRows ?? 20;
     // Blocking first, so the rows that fail the check are never the ones collapsed.
-    const sorted = [...result.violations].sort((a, b) => Number(b.enforcement === 'block') - Number(a.enforcement === 'block'));
+    const sorted = [...result.violations].sort(
+      (a, b) => Number(b.enforcement === 'block') - Number(a.enforcement === 'block'),
+    );
     out.push(...HEADER, ...sorted.slice(0, limit).map(row));
     if (sorted.length > limit) {
       const rest = sorted.length - limit;
-      out.push('', `<details><summary>${rest} more ${rest === 1 ? 'violation' : 'violations'}</summary>`, '', ...HEADER);
+      out.push(
+        '',
+        `<details><summary>${rest} more ${rest === 1 ? 'violation' : 'violations'}</summary>`,
+        '',
+        ...HEADER,
+      );
       out.push(...sorted.slice(limit).map(row), '', '</details>');
     }
     const policies = new Map<string, string>();

@@ -25,7 +25,9 @@ export function buildSarif(result: ValidationResult, opts: FormatOptions = {}): 
       rules.push({
         id: rule.rule_id,
         name: `${policy.name}: ${rule.key}`.replace(/[^\w.-]+/g, '-'),
-        shortDescription: { text: `Tag ${rule.key}: ${rule.summary.mandatory ? 'required, ' : ''}${rule.summary.text.replaceAll('`', '')}` },
+        shortDescription: {
+          text: `Tag ${rule.key}: ${rule.summary.mandatory ? 'required, ' : ''}${rule.summary.text.replaceAll('`', '')}`,
+        },
         fullDescription: { text: rule.message },
         help: { text: rule.message, markdown: rule.message },
         defaultConfiguration: { level: policy.enforcement === 'block' ? 'error' : 'warning' },
