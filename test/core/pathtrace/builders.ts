@@ -480,3 +480,10 @@ export function twoTier(): Net {
 }
 
 export const node = (nativeId: string, type: string = T.instance) => ({ node_id: id(type, nativeId) });
+
+/** Compact, exact view of a hop list: 'kind native_id direction decision'. */
+export function hopList(
+  hops: readonly { kind: string; native_id: string | null; direction: string; decision: string }[] | undefined,
+): string[] {
+  return (hops ?? []).map((h) => `${h.kind} ${h.native_id ?? '-'} ${h.direction} ${h.decision}`);
+}
