@@ -28,6 +28,10 @@ export type TagMap = Map<string, TagValue>;
 export interface TagLookup {
   get(key: string): TagValue | undefined;
 }
+/** A TagLookup that can also list its keys (for "did you mean key …?"). */
+export interface TagSource extends TagLookup {
+  keys(): Iterable<string>;
+}
 
 /** Values longer than this are not run through a REGEX (tag values are at most 256 characters on AWS and Azure). */
 export const MAX_REGEX_INPUT = 4096;

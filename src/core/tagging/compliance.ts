@@ -7,11 +7,12 @@
 import {
   type CompiledPolicy,
   type CompiledPolicySet,
+  type CompiledRule,
   compilePolicies,
   compilePolicy,
   type TagLookup,
 } from './compile.ts';
-import { evaluateResource, ScopeIndex } from './evaluate.ts';
+import { type EvaluationVisitor, evaluateResource, type RuleOutcome, ScopeIndex } from './evaluate.ts';
 import { infracastTypeFor, isTaggableType, normalizeProvider, terraformTypeOf } from './resource-types.ts';
 import type { Enforcement, TaggingPolicy } from './types.ts';
 
@@ -125,6 +126,112 @@ const figure = (taggable: number, compliant: number): ComplianceFigure => ({
   percent: taggable === 0 ? null : Math.round((compliant / taggable) * 10_000) / 100,
 });
 
+interface InvalidValue {
+  key: string;
+  value: string;
+  count: number;
+  policies: Set<CompiledPolicy>;
+  lastNode: number;
+}
+
+/** Aggregates one inventory pass; reused across nodes so the loop allocates almost nothing. */
+class ComplianceVisitor implements EvaluationVisitor {
+  readonly policyIndex: Map<CompiledPolicy, number>;
+  readonly policyInScope: number[];
+  readonly policyCompliant: number[];
+  readonly keyIds = new Map<string, number>();
+  readonly keyApplicable: number[];
+  readonly keyCompliant: number[];
+  readonly keyMissing: number[];
+  readonly keyInvalid: number[];
+  /** Per-node scratch: 0 untouched, 1 pass, 2 missing, 3 invalid (worst wins). */
+  private readonly keyState: Uint8Array;
+  private readonly touchedKeys: number[] = [];
+  readonly invalidValues = new Map<string, InvalidValue>();
+  private readonly failedPolicies = new Set<CompiledPolicy>();
+  private readonly appliedPolicies: CompiledPolicy[] = [];
+  node!: ComplianceNode;
+  nodeNumber = 0;
+  nodeOk = true;
+  private nameList: string[] | null = null;
+
+  constructor(policies: readonly CompiledPolicy[]) {
+    this.policyIndex = new Map(policies.map((p, i) => [p, i]));
+    this.policyInScope = new Array<number>(policies.length).fill(0);
+    this.policyCompliant = new Array<number>(policies.length).fill(0);
+    for (const p of policies)
+      for (const r of p.rules) if (!this.keyIds.has(r.key)) this.keyIds.set(r.key, this.keyIds.size);
+    const n = this.keyIds.size;
+    this.keyApplicable = new Array<number>(n).fill(0);
+    this.keyCompliant = new Array<number>(n).fill(0);
+    this.keyMissing = new Array<number>(n).fill(0);
+    this.keyInvalid = new Array<number>(n).fill(0);
+    this.keyState = new Uint8Array(n);
+  }
+
+  startNode(node: ComplianceNode): void {
+    this.node = node;
+    this.nodeNumber++;
+    this.nodeOk = true;
+    this.nameList = null;
+  }
+
+  names(): readonly string[] {
+    this.nameList ??= nodeNames(this.node);
+    return this.nameList;
+  }
+
+  applied(policy: CompiledPolicy): void {
+    this.appliedPolicies.push(policy);
+    this.policyInScope[this.policyIndex.get(policy)!]!++;
+  }
+
+  check(policy: CompiledPolicy, rule: CompiledRule, outcome: RuleOutcome): void {
+    const keyId = this.keyIds.get(rule.key)!;
+    const state = this.keyState;
+    if (state[keyId] === 0) this.touchedKeys.push(keyId);
+    if (outcome.status !== 'fail') {
+      if (state[keyId] === 0) state[keyId] = 1;
+      return;
+    }
+    this.nodeOk = false;
+    this.failedPolicies.add(policy);
+    const worst = outcome.kind === 'missing' ? 2 : 3;
+    if (state[keyId]! < worst) state[keyId] = worst;
+    if (outcome.kind === 'invalid' && outcome.actual !== null) {
+      const id = `${rule.key}\u0000${outcome.actual}`;
+      let entry = this.invalidValues.get(id);
+      if (!entry) {
+        entry = { key: rule.key, value: outcome.actual, count: 0, policies: new Set(), lastNode: -1 };
+        this.invalidValues.set(id, entry);
+      }
+      // Counted once per resource even when several policies reject it.
+      if (entry.lastNode !== this.nodeNumber) {
+        entry.count++;
+        entry.lastNode = this.nodeNumber;
+      }
+      entry.policies.add(policy);
+    }
+  }
+
+  endNode(): void {
+    for (const policy of this.appliedPolicies) {
+      if (!this.failedPolicies.has(policy)) this.policyCompliant[this.policyIndex.get(policy)!]!++;
+    }
+    this.appliedPolicies.length = 0;
+    this.failedPolicies.clear();
+    for (const keyId of this.touchedKeys) {
+      this.keyApplicable[keyId]!++;
+      const state = this.keyState[keyId]!;
+      if (state === 1) this.keyCompliant[keyId]!++;
+      else if (state === 2) this.keyMissing[keyId]!++;
+      else if (state === 3) this.keyInvalid[keyId]!++;
+      this.keyState[keyId] = 0;
+    }
+    this.touchedKeys.length = 0;
+  }
+}
+
 export function computeTaggingCompliance(
   policies: readonly TaggingPolicy[] | CompiledPolicySet,
   nodes: Iterable<ComplianceNode>,
@@ -135,32 +242,13 @@ export function computeTaggingCompliance(
   const resolveKind = kindResolver(scopes);
   const nowMs = (opts.now ?? new Date()).getTime();
   const view = new TagObjectView();
-
-  const policyIndex = new Map(scopes.policies.map((p, i) => [p, i]));
-  const policyInScope = new Array<number>(scopes.policies.length).fill(0);
-  const policyCompliant = new Array<number>(scopes.policies.length).fill(0);
-  const keyIds = new Map<string, number>();
-  for (const p of scopes.policies) for (const r of p.rules) if (!keyIds.has(r.key)) keyIds.set(r.key, keyIds.size);
-  const keyNames = [...keyIds.keys()];
-  const keyApplicable = new Array<number>(keyIds.size).fill(0);
-  const keyCompliant = new Array<number>(keyIds.size).fill(0);
-  const keyMissing = new Array<number>(keyIds.size).fill(0);
-  const keyInvalid = new Array<number>(keyIds.size).fill(0);
-  // Per-node scratch: 0 untouched, 1 pass, 2 missing, 3 invalid (worst wins).
-  const keyState = new Uint8Array(keyIds.size);
-  const touchedKeys: number[] = [];
+  const visitor = new ComplianceVisitor(scopes.policies);
   const byType = new Map<string, { terraform_type: string; taggable: number; compliant: number }>();
   const byAccount = new Map<string | null, { taggable: number; compliant: number }>();
-  const invalidValues = new Map<
-    string,
-    { key: string; value: string; count: number; policies: Set<CompiledPolicy>; lastNode: number }
-  >();
 
   let resources = 0;
   let taggable = 0;
   let compliant = 0;
-  let policyFailed = false;
-
   for (const node of nodes) {
     resources++;
     const tags = node.tags ?? EMPTY_TAGS;
@@ -173,65 +261,10 @@ export function computeTaggingCompliance(
     if (!kind.taggable) continue;
     taggable++;
     view.tags = tags;
-    let nodeOk = true;
-    let current: CompiledPolicy | null = null;
-    const closePolicy = () => {
-      if (current && !policyFailed) policyCompliant[policyIndex.get(current)!]!++;
-    };
-    let names: string[] | null = null;
-    evaluateResource(
-      kind.policies,
-      view,
-      true,
-      () => {
-        names ??= nodeNames(node);
-        return names;
-      },
-      nowMs,
-      (policy, rule, outcome) => {
-        if (policy !== current) {
-          closePolicy();
-          current = policy;
-          policyFailed = false;
-          policyInScope[policyIndex.get(policy)!]!++;
-        }
-        const keyId = keyIds.get(rule.key)!;
-        if (keyState[keyId] === 0) touchedKeys.push(keyId);
-        if (outcome.status !== 'fail') {
-          if (keyState[keyId] === 0) keyState[keyId] = 1;
-          return;
-        }
-        nodeOk = false;
-        policyFailed = true;
-        const state = outcome.kind === 'missing' ? 2 : 3;
-        if (keyState[keyId]! < state) keyState[keyId] = state;
-        if (outcome.kind === 'invalid' && outcome.actual !== null) {
-          const id = `${rule.key}\u0000${outcome.actual}`;
-          let entry = invalidValues.get(id);
-          if (!entry) {
-            entry = { key: rule.key, value: outcome.actual, count: 0, policies: new Set(), lastNode: -1 };
-            invalidValues.set(id, entry);
-          }
-          // Counted once per resource even when several policies reject it.
-          if (entry.lastNode !== resources) {
-            entry.count++;
-            entry.lastNode = resources;
-          }
-          entry.policies.add(policy);
-        }
-      },
-    );
-    closePolicy();
-    for (const keyId of touchedKeys) {
-      keyApplicable[keyId]!++;
-      const state = keyState[keyId]!;
-      if (state === 1) keyCompliant[keyId]!++;
-      else if (state === 2) keyMissing[keyId]!++;
-      else if (state === 3) keyInvalid[keyId]!++;
-      keyState[keyId] = 0;
-    }
-    touchedKeys.length = 0;
-
+    visitor.startNode(node);
+    evaluateResource(kind.policies, view, true, visitor, nowMs);
+    visitor.endNode();
+    const nodeOk = visitor.nodeOk;
     if (nodeOk) compliant++;
     let t = byType.get(node.type);
     if (!t) {
@@ -252,6 +285,9 @@ export function computeTaggingCompliance(
     }
   }
 
+  const { policyInScope, policyCompliant, keyApplicable, keyCompliant, keyMissing, keyInvalid, invalidValues } =
+    visitor;
+  const keyNames = [...visitor.keyIds.keys()];
   const top = [...invalidValues.values()]
     .sort((x, y) => y.count - x.count || x.key.localeCompare(y.key) || x.value.localeCompare(y.value))
     .slice(0, opts.topInvalidValues ?? 10)
@@ -311,22 +347,26 @@ export function listNonCompliant(
     if (!kind.taggable || kind.policies.length === 0) continue;
     view.tags = tags;
     const violations: NonCompliantNode['violations'] = [];
+    const names = () => nodeNames(node);
     evaluateResource(
       kind.policies,
       view,
       true,
-      () => nodeNames(node),
-      nowMs,
-      (p, rule, outcome) => {
-        if (outcome.status !== 'fail' || outcome.kind === null) return;
-        violations.push({
-          key: rule.key,
-          kind: outcome.kind,
-          actual: outcome.actual,
-          message: rule.message,
-          suggestions: outcome.actual === null ? [] : rule.suggest(p.trim ? outcome.actual.trim() : outcome.actual),
-        });
+      {
+        names,
+        applied() {},
+        check(p, rule, outcome) {
+          if (outcome.status !== 'fail' || outcome.kind === null) return;
+          violations.push({
+            key: rule.key,
+            kind: outcome.kind,
+            actual: outcome.actual,
+            message: rule.message,
+            suggestions: outcome.actual === null ? [] : rule.suggest(p.trim ? outcome.actual.trim() : outcome.actual),
+          });
+        },
       },
+      nowMs,
     );
     if (violations.length === 0) continue;
     out.push({

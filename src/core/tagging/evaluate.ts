@@ -58,12 +58,13 @@ export function skipKeysOf(tags: TagLookup): Set<string> | 'all' | null {
 
 /**
  * Which enabled policies apply to a kind of resource, by provider and type
- * (tag filters are checked per resource). Cached per set: a plan or an
- * inventory has few distinct types and many resources.
+ * (tag filters are checked per resource). Cached per set in nested maps: a
+ * plan or an inventory has few distinct types and many resources, and the
+ * lookup must not build a string per resource.
  */
 export class ScopeIndex {
   private readonly enabled: CompiledPolicy[];
-  private readonly cache = new Map<string, CompiledPolicy[]>();
+  private readonly cache = new Map<string, Map<string, Map<string, CompiledPolicy[]>>>();
 
   constructor(set: CompiledPolicySet) {
     this.enabled = set.policies.filter((p) => p.enabled);
@@ -74,57 +75,63 @@ export class ScopeIndex {
   }
 
   forSubject(subject: ScopeSubject): CompiledPolicy[] {
-    const key = `${subject.provider}|${subject.terraformType}|${subject.infracastType}`;
-    let hit = this.cache.get(key);
+    let byType = this.cache.get(subject.provider);
+    if (!byType) {
+      byType = new Map();
+      this.cache.set(subject.provider, byType);
+    }
+    let byInfracast = byType.get(subject.terraformType);
+    if (!byInfracast) {
+      byInfracast = new Map();
+      byType.set(subject.terraformType, byInfracast);
+    }
+    let hit = byInfracast.get(subject.infracastType);
     if (!hit) {
       hit = this.enabled.filter((p) => p.typeInScope(subject));
-      this.cache.set(key, hit);
+      byInfracast.set(subject.infracastType, hit);
     }
     return hit;
   }
 }
 
-export type CheckVisitor = (
-  policy: CompiledPolicy,
-  rule: CompiledRule,
-  outcome: RuleOutcome,
-  exemptReason: string | null,
-) => void;
+/** Receives the outcome of every rule for one resource; one object reused across resources. */
+export interface EvaluationVisitor {
+  /** Names an exemption may match (address, address without index keys, node id, …). Called only when needed. */
+  names(): readonly string[];
+  /** A policy's scope and tag filter matched. */
+  applied(policy: CompiledPolicy): void;
+  check(policy: CompiledPolicy, rule: CompiledRule, outcome: RuleOutcome, exemptReason: string | null): void;
+}
 
-/**
- * Runs every rule of the given policies over one resource's tags, calling
- * `visit` per rule. Returns the policies that applied (scope and tag filter
- * matched).
- */
+/** Runs every rule of the given policies over one resource's tags, reporting to `visitor`. */
 export function evaluateResource(
   policies: readonly CompiledPolicy[],
   tags: TagLookup,
   keysComplete: boolean,
-  names: () => readonly string[],
+  visitor: EvaluationVisitor,
   nowMs: number,
-  visit: CheckVisitor,
   includePassReason = false,
-): CompiledPolicy[] {
-  const applied: CompiledPolicy[] = [];
+): void {
   let skip: Set<string> | 'all' | null = null;
+  let first = true;
   for (const policy of policies) {
     if (policy.hasTagFilter && !policy.tagFilterMatches(tags)) continue;
-    if (applied.length === 0) skip = skipKeysOf(tags);
-    applied.push(policy);
-    const exemption = policy.hasExemptions ? policy.exemptionFor(names(), nowMs) : null;
+    if (first) {
+      skip = skipKeysOf(tags);
+      first = false;
+    }
+    visitor.applied(policy);
+    const exemption = policy.hasExemptions ? policy.exemptionFor(visitor.names(), nowMs) : null;
     for (const rule of policy.rules) {
       if (skip === 'all' || skip?.has(rule.key)) {
-        visit(policy, rule, exemptedOutcome(tags, rule), `skipped by the ${SKIP_TAG} tag`);
-        continue;
+        visitor.check(policy, rule, exemptedOutcome(tags, rule), `skipped by the ${SKIP_TAG} tag`);
+      } else if (exemption && (exemption.keys === null || exemption.keys.has(rule.key))) {
+        visitor.check(policy, rule, exemptedOutcome(tags, rule), exemption.reason ?? `exempted by policy ${policy.id}`);
+      } else {
+        visitor.check(policy, rule, evaluateRule(policy, rule, tags, keysComplete, includePassReason), null);
       }
-      if (exemption && (exemption.keys === null || exemption.keys.has(rule.key))) {
-        visit(policy, rule, exemptedOutcome(tags, rule), exemption.reason ?? `exempted by policy ${policy.id}`);
-        continue;
-      }
-      visit(policy, rule, evaluateRule(policy, rule, tags, keysComplete, includePassReason), null);
     }
   }
-  return applied;
 }
 
 function exemptedOutcome(tags: TagLookup, rule: CompiledRule): RuleOutcome {

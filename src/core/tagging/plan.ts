@@ -14,7 +14,7 @@
  * Values unknown until apply (`change.after_unknown`) stay unknown.
  */
 import { isUnknown, UNKNOWN } from '../inventory/types.ts';
-import { stripIndexKeys, type TagMap, type TagValue } from './compile.ts';
+import { stripIndexKeys, type TagMap, type TagSource, type TagValue } from './compile.ts';
 import { infracastTypeFor, isTaggableType, providerOfResource } from './resource-types.ts';
 
 export class InvalidPlanError extends Error {
@@ -29,7 +29,8 @@ export interface PlanTarget {
   /** null for the resource itself; `volume_tags`, `tag_specifications[0]` for what it creates. */
   sub_path: string | null;
   tagged_kind: string | null;
-  tags: TagMap;
+  /** A view over the plan's own tag object when nothing needs merging, else a Map. */
+  tags: TagSource;
   /** False when keys may exist that we cannot see yet (a whole map known only after apply). */
   keysComplete: boolean;
 }
@@ -66,6 +67,7 @@ function hasAnyKey(o: Json): boolean {
 }
 
 /** Tag attributes that prove, from the plan, that a type is taggable. */
+const DEFAULT_TAG_ATTRIBUTES = ['tags'];
 const TAG_ATTRIBUTES: Record<string, readonly string[]> = {
   aws: ['tags', 'tags_all'],
   azure: ['tags'],
@@ -117,9 +119,7 @@ function readResourceChange(rc: Json, defaults: ProviderDefaults): PlanResource 
   if (!address || !type) return null;
   if (rc.mode === 'data' || (rc.mode === undefined && /(^|\.)data\./.test(address))) return null;
   const change = isObject(rc.change) ? rc.change : {};
-  const actions = Array.isArray(change.actions)
-    ? (change.actions as unknown[]).filter((a) => typeof a === 'string')
-    : [];
+  const actions = Array.isArray(change.actions) ? (change.actions as string[]) : [];
   if (!actions.includes('create') && !actions.includes('update')) return null;
 
   const provider = providerOfResource(rc.provider_name, type);
@@ -136,7 +136,7 @@ function readResourceChange(rc: Json, defaults: ProviderDefaults): PlanResource 
     resource_type: type,
     infracast_type: infracastTypeFor(type),
     provider,
-    actions: actions as string[],
+    actions,
     file: typeof rc.file === 'string' ? rc.file : null,
     line: typeof rc.line === 'number' ? rc.line : null,
     taggable: false,
@@ -145,10 +145,11 @@ function readResourceChange(rc: Json, defaults: ProviderDefaults): PlanResource 
   };
 
   const isAsg = type === 'aws_autoscaling_group';
-  const attrs = TAG_ATTRIBUTES[provider] ?? ['tags'];
-  const saysTaggable =
-    attrs.some((a) => (after !== null && Object.hasOwn(after, a)) || Object.hasOwn(afterUnknown, a)) ||
-    (isAsg && after !== null && (Object.hasOwn(after, 'tag') || Object.hasOwn(afterUnknown, 'tag')));
+  const attrs = TAG_ATTRIBUTES[provider] ?? DEFAULT_TAG_ATTRIBUTES;
+  let saysTaggable = isAsg && after !== null && (Object.hasOwn(after, 'tag') || Object.hasOwn(afterUnknown, 'tag'));
+  for (let i = 0; i < attrs.length && !saysTaggable; i++) {
+    saysTaggable = (after !== null && Object.hasOwn(after, attrs[i]!)) || Object.hasOwn(afterUnknown, attrs[i]!);
+  }
   if (saysTaggable) {
     resource.taggable = true;
     resource.taggable_source = 'plan';
@@ -169,7 +170,7 @@ function readResourceChange(rc: Json, defaults: ProviderDefaults): PlanResource 
     } else if (provider === 'google') {
       resource.targets.push(googleLabels(after, afterUnknown, defaults.tagsFor('google', configModule, type, name)));
     } else resource.targets.push(plainTarget(null, null, after?.tags, afterUnknown.tags, null));
-    if (after === null) resource.targets[0]!.keysComplete = false;
+    if (after === null) resource.targets[0] = { ...resource.targets[0]!, keysComplete: false };
   }
 
   // What the resource creates, tagged by it: checked even if the plan says nothing else about tags.
@@ -220,6 +221,31 @@ function fillTags(into: TagMap, known: unknown, unknown: unknown): boolean {
   return unknown !== true;
 }
 
+/**
+ * A zero-copy view over a tag object in the plan. Most resources need no
+ * merging (tags_all is already merged), so this avoids copying 15,000 maps.
+ */
+export class ObjectTags implements TagSource {
+  constructor(readonly object: Json) {}
+
+  get(key: string): string | undefined {
+    if (!Object.hasOwn(this.object, key)) return undefined;
+    const value = this.object[key];
+    return typeof value === 'string' ? value : (toTagValue(value) ?? undefined);
+  }
+
+  keys(): string[] {
+    return Object.keys(this.object);
+  }
+}
+
+function hasUnknownEntry(unknown: unknown): boolean {
+  if (unknown === true) return true;
+  if (!isObject(unknown)) return false;
+  for (const key in unknown) if (unknown[key] === true) return true;
+  return false;
+}
+
 function plainTarget(
   subPath: string | null,
   kind: string | null,
@@ -227,6 +253,14 @@ function plainTarget(
   unknown: unknown,
   defaults: DefaultTags | null,
 ): PlanTarget {
+  if (defaults === null && !hasUnknownEntry(unknown)) {
+    return {
+      sub_path: subPath,
+      tagged_kind: kind,
+      tags: new ObjectTags(isObject(known) ? known : {}),
+      keysComplete: true,
+    };
+  }
   const tags: TagMap = defaults ? new Map(defaults.tags) : new Map();
   const complete = fillTags(tags, known, unknown);
   return { sub_path: subPath, tagged_kind: kind, tags, keysComplete: complete && (defaults?.complete ?? true) };
@@ -285,6 +319,7 @@ class ProviderDefaults {
   private readonly resourceKeys = new Map<string, string>();
   private readonly variables: Json;
   private readonly cache = new Map<string, DefaultTags | null>();
+  private readonly byResource = new Map<string, Map<string, Map<string, DefaultTags | null>>>();
 
   constructor(
     plan: Json,
@@ -314,6 +349,26 @@ class ProviderDefaults {
 
   /** Default tags (aws) or labels (google) for a resource, or null when its provider sets none. */
   tagsFor(kind: 'aws' | 'google', configModule: string, type: string, name: string): DefaultTags | null {
+    // Nested maps: no string building per resource on the hot path.
+    let byType = this.byResource.get(configModule);
+    if (!byType) {
+      byType = new Map();
+      this.byResource.set(configModule, byType);
+    }
+    let byName = byType.get(type);
+    if (!byName) {
+      byName = new Map();
+      byType.set(type, byName);
+    }
+    let hit = byName.get(name);
+    if (hit === undefined) {
+      hit = this.lookup(kind, configModule, type, name);
+      byName.set(name, hit);
+    }
+    return hit;
+  }
+
+  private lookup(kind: 'aws' | 'google', configModule: string, type: string, name: string): DefaultTags | null {
     const configAddress = configModule ? `${configModule}.${type}.${name}` : `${type}.${name}`;
     const key = this.resourceKeys.get(configAddress) ?? (configModule ? `${configModule}:${kind}` : kind);
     const cacheKey = `${kind}|${key}`;
@@ -397,12 +452,25 @@ class ProviderDefaults {
 }
 
 /** Effective tags as plain data for reports: known values only. */
-export function knownTags(tags: TagMap): { known: Record<string, string>; unknownKeys: string[] } {
+export function knownTags(tags: TagSource): { known: Record<string, string>; unknownKeys: string[] } {
+  if (tags instanceof ObjectTags) {
+    let allStrings = true;
+    for (const key in tags.object) {
+      if (typeof tags.object[key] !== 'string') {
+        allStrings = false;
+        break;
+      }
+    }
+    // Shared, not copied: results are plain data and nobody mutates them.
+    if (allStrings) return { known: tags.object as Record<string, string>, unknownKeys: [] };
+  }
   const known: Record<string, string> = {};
   const unknownKeys: string[] = [];
-  for (const [k, v] of tags) {
-    if (isUnknown(v)) unknownKeys.push(k);
-    else known[k] = v;
+  for (const key of tags.keys()) {
+    const v = tags.get(key);
+    if (v === undefined) continue;
+    if (isUnknown(v)) unknownKeys.push(key);
+    else known[key] = v;
   }
   return { known, unknownKeys };
 }

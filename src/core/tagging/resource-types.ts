@@ -13,14 +13,23 @@ export function normalizeProvider(provider: string): string {
 }
 
 /** `registry.terraform.io/hashicorp/aws` → `aws`; falls back to the type's prefix. */
+const providerCache = new Map<string, string>();
+
 export function providerOfResource(providerName: unknown, terraformType: string): string {
-  if (typeof providerName === 'string' && providerName) {
-    const last = providerName.split('/').pop()!;
-    // Aliased configurations in very old plans: `provider.aws.west`.
-    const local = last.replace(/^provider\./, '').split('.')[0]!;
-    if (local) return normalizeProvider(local);
+  const cacheKey = typeof providerName === 'string' && providerName ? providerName : `type:${terraformType}`;
+  let provider = providerCache.get(cacheKey);
+  if (provider === undefined) {
+    provider = normalizeProvider(terraformType.split('_')[0] ?? terraformType);
+    if (typeof providerName === 'string' && providerName) {
+      const last = providerName.split('/').pop()!;
+      // Aliased configurations in very old plans: `provider.aws.west`.
+      const local = last.replace(/^provider\./, '').split('.')[0]!;
+      if (local) provider = normalizeProvider(local);
+    }
+    if (providerCache.size > 1_000) providerCache.clear();
+    providerCache.set(cacheKey, provider);
   }
-  return normalizeProvider(terraformType.split('_')[0] ?? terraformType);
+  return provider;
 }
 
 const TAGGABLE = {
@@ -125,7 +134,19 @@ export function terraformTypeFor(infracastType: string, provider?: string): stri
 }
 
 /** `aws_instance` → `aws.ec2.instance`; generic: `aws_s3_bucket` → `aws.s3.bucket`, `azurerm_storage_account` → `azure.storage.account`. */
+const infracastTypeCache = new Map<string, string>();
+
 export function infracastTypeFor(terraformType: string): string {
+  let hit = infracastTypeCache.get(terraformType);
+  if (hit === undefined) {
+    hit = computeInfracastType(terraformType);
+    if (infracastTypeCache.size > 10_000) infracastTypeCache.clear();
+    infracastTypeCache.set(terraformType, hit);
+  }
+  return hit;
+}
+
+function computeInfracastType(terraformType: string): string {
   const mapped = TERRAFORM_TO_INFRACAST[terraformType];
   if (mapped) return mapped;
   const parts = terraformType.split('_');

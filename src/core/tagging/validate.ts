@@ -9,12 +9,11 @@ import {
   compilePolicies,
   stripIndexKeys,
 } from './compile.ts';
-import { evaluateResource, type RuleOutcome, ScopeIndex } from './evaluate.ts';
+import { type EvaluationVisitor, evaluateResource, type RuleOutcome, ScopeIndex } from './evaluate.ts';
 import { knownTags, type PlanResource, type PlanTarget, parsePlan } from './plan.ts';
 import { findSimilarKey } from './suggest.ts';
 import type {
   CheckCounts,
-  CheckResult,
   ResourceResult,
   ResourceStatus,
   TaggingPolicy,
@@ -44,10 +43,7 @@ export function validatePlan(
   const parsed = parsePlan(plan);
   const nowMs = (opts.now ?? new Date()).getTime();
   const scopes = new ScopeIndex(compiled);
-  const includePassed = opts.includePassedChecks === true;
-
-  const violations: TagViolation[] = [];
-  const missingByTarget = new Map<string, TagViolation>();
+  const visitor = new PlanVisitor(opts.includePassedChecks === true);
   const resources: ResourceResult[] = [];
   const summary: ValidationSummary = {
     resources: parsed.resources.length,
@@ -63,9 +59,6 @@ export function validatePlan(
   for (const resource of parsed.resources) {
     const own = resource.targets[0]?.sub_path === null ? resource.targets[0] : undefined;
     const { known, unknownKeys } = own ? knownTags(own.tags) : { known: {}, unknownKeys: [] };
-    const counts: CheckCounts = { pass: 0, fail: 0, unknown: 0, exempted: 0 };
-    const checks: CheckResult[] = [];
-    const applied = new Set<string>();
     const result: ResourceResult = {
       address: resource.address,
       module_path: resource.module_path,
@@ -78,8 +71,8 @@ export function validatePlan(
       tags: known,
       unknown_tag_keys: unknownKeys,
       policy_ids: [],
-      counts,
-      checks,
+      counts: { pass: 0, fail: 0, unknown: 0, exempted: 0 },
+      checks: [],
     };
     resources.push(result);
     if (!resource.taggable) continue;
@@ -90,59 +83,74 @@ export function validatePlan(
       terraformType: resource.resource_type,
       infracastType: resource.infracast_type,
     });
-    let names: string[] | null = null;
-    const namesOf = () => {
-      names ??= [resource.address, stripIndexKeys(resource.address)];
-      return names;
-    };
+    visitor.startResource(resource, result);
     for (const target of resource.targets) {
-      const visit = (policy: CompiledPolicy, rule: CompiledRule, outcome: RuleOutcome, exemptReason: string | null) => {
-        counts[outcome.status]++;
-        if (outcome.status !== 'pass' || includePassed) {
-          checks.push({
-            policy_id: policy.id,
-            key: rule.key,
-            sub_path: target.sub_path,
-            status: outcome.status,
-            actual: outcome.actual,
-            reason: exemptReason ?? outcome.reason,
-          });
-        }
-        if (outcome.status === 'fail') {
-          recordViolation(resource, target, policy, rule, outcome, violations, missingByTarget);
-        }
-      };
-      const appliedHere = evaluateResource(
-        policies,
-        target.tags,
-        target.keysComplete,
-        namesOf,
-        nowMs,
-        visit,
-        includePassed,
-      );
-      for (const p of appliedHere) applied.add(p.id);
+      visitor.target = target;
+      evaluateResource(policies, target.tags, target.keysComplete, visitor, nowMs, visitor.includePassed);
     }
-    result.policy_ids = [...applied];
-    result.status = statusOf(counts);
+    result.status = statusOf(result.counts);
     if (result.status === 'pass') summary.passed++;
     else if (result.status === 'fail') summary.failed++;
     else if (result.status === 'unknown') summary.unknown++;
     else if (result.status === 'exempted') summary.exempted++;
   }
 
-  for (const v of violations) {
+  for (const v of visitor.violations) {
     if (v.enforcement === 'block') summary.blocking++;
     else summary.warnings++;
   }
 
   return {
     summary,
-    violations,
+    violations: visitor.violations,
     resources,
     policies: compiled.policies.filter((p) => p.enabled).map((p) => p.info()),
     warnings: [...compiled.warnings, ...parsed.warnings],
   };
+}
+
+/** Collects checks and violations; one instance per validation, reused across resources (no closures per resource). */
+class PlanVisitor implements EvaluationVisitor {
+  readonly violations: TagViolation[] = [];
+  private readonly missingByTarget = new Map<string, TagViolation>();
+  private resource!: PlanResource;
+  private result!: ResourceResult;
+  private nameList: string[] | null = null;
+  target!: PlanTarget;
+
+  constructor(readonly includePassed: boolean) {}
+
+  startResource(resource: PlanResource, result: ResourceResult): void {
+    this.resource = resource;
+    this.result = result;
+    this.nameList = null;
+  }
+
+  names(): readonly string[] {
+    this.nameList ??= [this.resource.address, stripIndexKeys(this.resource.address)];
+    return this.nameList;
+  }
+
+  applied(policy: CompiledPolicy): void {
+    if (!this.result.policy_ids.includes(policy.id)) this.result.policy_ids.push(policy.id);
+  }
+
+  check(policy: CompiledPolicy, rule: CompiledRule, outcome: RuleOutcome, exemptReason: string | null): void {
+    this.result.counts[outcome.status]++;
+    if (outcome.status !== 'pass' || this.includePassed) {
+      this.result.checks.push({
+        policy_id: policy.id,
+        key: rule.key,
+        sub_path: this.target.sub_path,
+        status: outcome.status,
+        actual: outcome.actual,
+        reason: exemptReason ?? outcome.reason,
+      });
+    }
+    if (outcome.status === 'fail') {
+      recordViolation(this.resource, this.target, policy, rule, outcome, this.violations, this.missingByTarget);
+    }
+  }
 }
 
 function statusOf(counts: CheckCounts): ResourceStatus {
