@@ -684,6 +684,45 @@ function push(node: NodeInput, field: string, values: unknown[]): void {
   a[field] = next;
 }
 
+const sameValue = (a: unknown, b: unknown): boolean => a === b || (a == null && b == null);
+
+function subset(part: unknown, whole: unknown): boolean {
+  if (!Array.isArray(part)) return false;
+  if (part.length === 0) return true;
+  if (!Array.isArray(whole)) return false;
+  return part.every((x) => typeof x === 'string' && whole.includes(x));
+}
+
+/**
+ * Terraform reads a group's `ingress`/`egress`, a NACL's rules and a route
+ * table's routes back from the API, so the parent's state already lists what
+ * separate rule resources created: those are added only when not already there.
+ */
+function sgRuleCovered(list: unknown, rule: Rec): boolean {
+  if (!Array.isArray(list)) return false;
+  return list.some(
+    (e) =>
+      isRecord(e) &&
+      e.protocol === rule.protocol &&
+      sameValue(e.from_port, rule.from_port) &&
+      sameValue(e.to_port, rule.to_port) &&
+      subset(rule.cidrs, e.cidrs) &&
+      subset(rule.ipv6_cidrs, e.ipv6_cidrs) &&
+      subset(rule.prefix_list_ids, e.prefix_list_ids) &&
+      subset(rule.security_group_ids, e.security_group_ids),
+  );
+}
+
+function hasEntry(list: unknown, match: (e: Rec) => boolean): boolean {
+  return Array.isArray(list) && list.some((e) => isRecord(e) && match(e));
+}
+
+const sameDestination = (a: Rec, b: Rec): boolean =>
+  typeof (a.destination_cidr ?? a.destination_ipv6_cidr ?? a.destination_prefix_list_id) === 'string' &&
+  sameValue(a.destination_cidr, b.destination_cidr) &&
+  sameValue(a.destination_ipv6_cidr, b.destination_ipv6_cidr) &&
+  sameValue(a.destination_prefix_list_id, b.destination_prefix_list_id);
+
 /**
  * Folds a rule / association / attachment resource into its parent node.
  * Returns the node it was merged into (so `depends_on` on it can point there).
@@ -695,7 +734,8 @@ export function mergeResource(r: TfResource, ctx: MergeContext): NodeInput | und
       const sg = ctx.parent(r, 'security_group_id', T.securityGroup);
       if (sg === undefined) return undefined;
       const direction = strU(v.type) === 'egress' ? 'egress' : 'ingress';
-      push(sg, direction, [sgRuleResource(v, strU(attrs(sg).group_id) ?? UNKNOWN)]);
+      const rule = sgRuleResource(v, strU(attrs(sg).group_id) ?? UNKNOWN);
+      if (!sgRuleCovered(attrs(sg)[direction], rule)) push(sg, direction, [rule]);
       ctx.noteUnknown(sg, direction, r, 'source_security_group_id');
       return sg;
     }
@@ -704,7 +744,8 @@ export function mergeResource(r: TfResource, ctx: MergeContext): NodeInput | und
       const sg = ctx.parent(r, 'security_group_id', T.securityGroup);
       if (sg === undefined) return undefined;
       const direction = r.type === 'aws_vpc_security_group_egress_rule' ? 'egress' : 'ingress';
-      push(sg, direction, [vpcSgRuleResource(v)]);
+      const rule = vpcSgRuleResource(v);
+      if (!sgRuleCovered(attrs(sg)[direction], rule)) push(sg, direction, [rule]);
       ctx.noteUnknown(sg, direction, r, 'referenced_security_group_id');
       return sg;
     }
@@ -713,7 +754,9 @@ export function mergeResource(r: TfResource, ctx: MergeContext): NodeInput | und
       if (nacl === undefined) return undefined;
       const a = attrs(nacl);
       const entries = Array.isArray(a.entries) ? a.entries : [];
-      a.entries = sortNaclEntries([...entries, naclEntry(v, boolU(v.egress) ?? false)] as Rec[]);
+      const entry = naclEntry(v, boolU(v.egress) ?? false);
+      if (hasEntry(entries, (e) => e.egress === entry.egress && e.rule_number === entry.rule_number)) return nacl;
+      a.entries = sortNaclEntries([...entries, entry] as Rec[]);
       return nacl;
     }
     case 'aws_network_acl_association': {
@@ -727,7 +770,7 @@ export function mergeResource(r: TfResource, ctx: MergeContext): NodeInput | und
       const rt = ctx.parent(r, 'route_table_id', T.routeTable);
       if (rt === undefined) return undefined;
       const route = routeFromTerraform(v, 'destination_');
-      push(rt, 'routes', [route]);
+      if (!hasEntry(attrs(rt).routes, (e) => sameDestination(e, route))) push(rt, 'routes', [route]);
       for (const [attribute] of ROUTE_TARGET_ATTRIBUTES) ctx.noteUnknown(rt, 'routes', r, attribute);
       return rt;
     }
@@ -817,9 +860,11 @@ export function mergeResource(r: TfResource, ctx: MergeContext): NodeInput | und
       if (rt === undefined) return undefined;
       const blackhole = bool(v.blackhole) === true;
       const attachment = strU(v.transit_gateway_attachment_id);
+      const destination = strU(v.destination_cidr_block);
+      if (hasEntry(attrs(rt).routes, (e) => typeof destination === 'string' && e.destination_cidr === destination)) return rt;
       push(rt, 'routes', [
         {
-          destination_cidr: strU(v.destination_cidr_block),
+          destination_cidr: destination,
           prefix_list_id: null,
           type: 'static',
           state: blackhole ? 'blackhole' : 'active',
@@ -855,7 +900,9 @@ export function mergeResource(r: TfResource, ctx: MergeContext): NodeInput | und
     case 'aws_vpn_connection_route': {
       const vpn = ctx.parent(r, 'vpn_connection_id', T.vpnConnection);
       if (vpn === undefined) return undefined;
-      push(vpn, 'routes', [{ destination_cidr: strU(v.destination_cidr_block), state: 'available' }]);
+      const destination = strU(v.destination_cidr_block);
+      if (hasEntry(attrs(vpn).routes, (e) => typeof destination === 'string' && e.destination_cidr === destination)) return vpn;
+      push(vpn, 'routes', [{ destination_cidr: destination, state: 'available' }]);
       return vpn;
     }
     case 'aws_lb_listener':

@@ -38,11 +38,13 @@ import {
   accountScopedKey,
   type Cloud,
   cloudOfTerraformType,
+  EC2_ARN_RESOURCE_TYPES,
   infracastTypeForTerraform,
   isGlobalTerraformType,
   TERRAFORM_MERGED_TYPES,
 } from './type-map.ts';
 import {
+  ec2Arn,
   isRecord,
   isRegionName,
   parseArn,
@@ -273,6 +275,10 @@ class TerraformInventory {
     }
     annotate(attributes, r, unknownKeys);
     const bare = typeof identity === 'string' ? identity : null;
+    const ec2Type = EC2_ARN_RESOURCE_TYPES[type as AwsType];
+    const nativeEc2Id = id ?? bare;
+    // Most EC2 resources have an ARN attribute; those that do not (NAT gateways…) get the one AWS would give them.
+    const constructed = ec2Type === undefined || nativeEc2Id === null ? null : ec2Arn(region, account, ec2Type, nativeEc2Id);
     return this.b.addNode({
       provider: 'aws',
       type,
@@ -280,7 +286,7 @@ class TerraformInventory {
       key,
       name: tags.Name || (byAddress ? r.address : awsDisplayName(r, bare ?? r.address)),
       account,
-      nativeId: arn ?? id ?? bare,
+      nativeId: arn ?? constructed ?? id ?? bare,
       tags,
       attributes,
       aliases: [bare, id, arn, r.address],

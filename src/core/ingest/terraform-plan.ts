@@ -88,7 +88,7 @@ function readResourceChanges(doc: Rec, documentName: string, config: PlanConfigu
       deposed: null,
     };
     resource.providerRegion = config.providerRegion(resource);
-    resource.dependsOn = [...(prior.get(address) ?? []), ...config.dependencies(resource)];
+    resource.dependsOn = config.dependencies(resource, prior.get(address) ?? []);
     out.push(resource);
   });
   // Plans of older Terraform versions omit unchanged resources from resource_changes.
@@ -182,11 +182,14 @@ class PlanConfiguration implements ReferenceResolver {
     return this.providerRegions.get(provider) ?? null;
   }
 
-  /** Explicit `depends_on` and the resources the expressions refer to. */
-  dependencies(r: TfResource): string[] {
+  /**
+   * The prior state's dependencies, explicit `depends_on`, and (filled in by
+   * `resolvePendingDependencies`) the resources the expressions refer to.
+   */
+  dependencies(r: TfResource, prior: string[]): string[] {
+    const out: string[] = [...prior];
     const entry = this.resources.get(configAddress(r.address));
-    if (entry === undefined) return [];
-    const out: string[] = [];
+    if (entry === undefined) return out;
     if (Array.isArray(entry.json.depends_on)) {
       for (const d of entry.json.depends_on) {
         if (typeof d === 'string') out.push(entry.module.path ? `${entry.module.path}.${d}` : d);
@@ -202,7 +205,7 @@ class PlanConfiguration implements ReferenceResolver {
   references(r: TfResource, attribute: string): string[] {
     const entry = this.resources.get(configAddress(r.address));
     if (entry === undefined || !isRecord(entry.json.expressions)) return [];
-    const refs = collectReferences(entry.json.expressions[attribute]);
+    const refs = withForEach(collectReferences(entry.json.expressions[attribute]), entry.json);
     return this.resolve(refs, entry.module, r.module, r.indexKey, 0);
   }
 
@@ -211,7 +214,7 @@ class PlanConfiguration implements ReferenceResolver {
     for (const { r, out } of this.pendingDependencies) {
       const entry = this.resources.get(configAddress(r.address));
       if (entry === undefined || !isRecord(entry.json.expressions)) continue;
-      const refs = collectReferences(entry.json.expressions);
+      const refs = withForEach(collectReferences(entry.json.expressions), entry.json);
       for (const address of this.resolve(refs, entry.module, r.module, r.indexKey, 0)) {
         if (address !== r.address && !out.includes(address)) out.push(address);
       }
@@ -259,11 +262,13 @@ class PlanConfiguration implements ReferenceResolver {
         const callJson = isRecord(call) ? call[module.callName as string] : null;
         const expr =
           isRecord(callJson) && isRecord(callJson.expressions) ? callJson.expressions[stripKey(parts[1] ?? '')] : null;
+        // The caller's expression may pick by the module instance's key (`aws_subnet.app[each.key]`).
+        const callerKey = instance === '' ? null : lastIndexKey(instance);
         for (const a of this.resolve(
-          collectReferences(expr),
+          withForEach(collectReferences(expr), isRecord(callJson) ? callJson : {}),
           module.parent as ConfigModule,
           parentInstance(instance),
-          null,
+          callerKey,
           depth + 1,
         ))
           out.add(a);
@@ -292,14 +297,25 @@ class PlanConfiguration implements ReferenceResolver {
       }
       const explicit = resourceName.includes('[') ? lastIndexKey(`${root}.${resourceName}`) : null;
       if (explicit !== null) candidates = candidates.filter((a) => lastIndexKey(a) === explicit);
-      else if (followsIndex && indexKey !== null) {
-        const same = candidates.filter((a) => lastIndexKey(a) === indexKey);
-        if (same.length > 0) candidates = same;
+      else if (followsIndex && candidates.length > 1) {
+        // `aws_subnet.app[count.index]`: the instance with the same key, or nothing (a guess would be a wrong edge).
+        candidates = indexKey === null ? [] : candidates.filter((a) => lastIndexKey(a) === indexKey);
       }
       for (const a of candidates) out.add(a);
     }
     return [...out];
   }
+}
+
+/**
+ * `each.value` stands for an element of the `for_each` collection: when it
+ * is referenced and that collection is made of resources
+ * (`for_each = aws_subnet.app`), the element is the instance with the same key.
+ */
+function withForEach(refs: string[], block: Rec): string[] {
+  if (!refs.some((r) => r === 'each.value' || r.startsWith('each.value.') || r.startsWith('each.value['))) return refs;
+  const collection = collectReferences(block.for_each_expression);
+  return collection.length === 0 ? refs : [...refs, ...collection, 'each.key'];
 }
 
 /** All `references` strings inside an expression (nested blocks are objects / arrays of expressions). */
