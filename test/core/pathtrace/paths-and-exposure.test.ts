@@ -1,0 +1,320 @@
+import { describe, expect, it } from 'vitest';
+import { exposure, TraceQueryError, trace } from '../../../src/core/pathtrace/index.ts';
+import { hopList, id, node, route, tcp, twoTier } from './builders.ts';
+
+const LB_ARN = 'arn:aws:elasticloadbalancing:us-east-1:111122223333:loadbalancer/app/web-lb/0123456789abcdef';
+
+/** twoTier plus an internet-facing ALB on 443 in the public subnet, targeting app. */
+function withLoadBalancer() {
+  const net = twoTier();
+  net.sg('sg-lb', 'vpc-a', { ingress: [tcp(443, '0.0.0.0/0')] });
+  net.remove('sg-app').sg('sg-app', 'vpc-a', { ingress: [tcp(8080, 'sg-web'), tcp(443, 'sg-lb')] });
+  net.loadBalancer('web-lb', 'vpc-a', ['subnet-pub'], { sgs: ['sg-lb'], listeners: [443], targets: ['i-app'] });
+  return net;
+}
+
+describe('several paths', () => {
+  function twoInterfaces() {
+    const net = twoTier();
+    net.sg('sg-mute', 'vpc-a', { egress: [] });
+    net.remove('i-web').add('aws.ec2.instance', 'i-web', {
+      instance_id: 'i-web',
+      state: 'running',
+      subnet_id: 'subnet-pub',
+      private_ip: '10.0.1.10',
+      security_group_ids: ['sg-web'],
+      network_interface_ids: ['eni-w0', 'eni-w1'],
+    });
+    net.eni('eni-w0', 'subnet-pub', 'vpc-a', ['10.0.1.10'], { sgs: ['sg-mute'], instanceId: 'i-web', deviceIndex: 0 });
+    net.eni('eni-w1', 'subnet-pub', 'vpc-a', ['10.0.1.11'], { sgs: ['sg-web'], instanceId: 'i-web', deviceIndex: 1 });
+    return net.model();
+  }
+
+  it('returns the reachable path when some paths are blocked', () => {
+    const r = trace(twoInterfaces(), {
+      source: node('i-web'),
+      destination: node('i-app'),
+      protocol: 'tcp',
+      port: 8080,
+    });
+    expect(r.reachable).toBe(true);
+    expect(r.source).toMatchObject({ eni_id: 'eni-w1', ip: '10.0.1.11' });
+    expect(r.paths).toBeUndefined();
+  });
+
+  it('all_paths lists every path explored, within max_paths', () => {
+    const q = {
+      source: node('i-web'),
+      destination: node('i-app'),
+      protocol: 'tcp' as const,
+      port: 8080,
+      all_paths: true,
+    };
+    const r = trace(twoInterfaces(), q);
+    expect(r.reachable).toBe(true);
+    expect(r.paths?.map((p) => [p.source.eni_id, p.disposition, p.reachable])).toEqual([
+      ['eni-w0', 'DENIED_OUT', false],
+      ['eni-w1', 'ACCEPTED', true],
+    ]);
+    expect(r.paths?.[0]?.blocked_by?.native_id).toBe('sg-mute');
+    expect(trace(twoInterfaces(), { ...q, max_paths: 1 }).paths).toHaveLength(1);
+  });
+
+  it('tries the public address when the private one is not routable', () => {
+    const net = twoTier();
+    net.vpc('vpc-z', '172.16.0.0/16');
+    net.subnet('subnet-z', 'vpc-z', '172.16.0.0/24');
+    net.igw('igw-z', 'vpc-z');
+    net.routeTable('rtb-z', 'vpc-z', { main: true, routes: [route('0.0.0.0/0', 'igw-z')] });
+    net.instance('i-z', 'subnet-z', '172.16.0.10', { publicIp: '52.0.0.10', sgs: ['sg-web'] });
+    const r = trace(net.model(), {
+      source: node('i-app'),
+      destination: node('i-z'),
+      protocol: 'tcp',
+      port: 443,
+      all_paths: true,
+    });
+    expect(r.paths?.map((p) => p.disposition)).toEqual(['NO_ROUTE', 'ACCEPTED']);
+    expect(r.disposition).toBe('ACCEPTED');
+  });
+});
+
+describe('CIDR destinations', () => {
+  it('answers for some address in the range and says which one', () => {
+    const r = trace(twoTier().model(), {
+      source: node('i-web'),
+      destination: { cidr: '10.0.2.0/24' },
+      protocol: 'tcp',
+      port: 8080,
+    });
+    expect(r.reachable).toBe(true);
+    expect(r.destination).toMatchObject({ eni_id: 'i-app#eni0', ip: '10.0.2.20' });
+    expect(r.explanation).toContain('chosen in 10.0.2.0/24');
+  });
+
+  it('0.0.0.0/0 from a subnet without internet access is not reachable for any address', () => {
+    const net = twoTier();
+    net.remove('rtb-main').routeTable('rtb-main', 'vpc-a', { main: true, routes: [] });
+    const r = trace(net.model(), {
+      source: node('i-app'),
+      destination: { cidr: '0.0.0.0/0' },
+      protocol: 'tcp',
+      port: 443,
+      all_paths: true,
+    });
+    expect(r.reachable).toBe(false);
+    expect(r.disposition).toBe('NO_ROUTE');
+    expect(r.paths?.every((p) => p.disposition === 'NO_ROUTE')).toBe(true);
+    // Only internet addresses are tried: nothing private or inside the VPC.
+    expect(r.paths?.some((p) => p.destination.ip?.startsWith('10.'))).toBe(false);
+  });
+
+  it('finds the one internet range an egress rule allows', () => {
+    const net = twoTier();
+    net.remove('sg-app').sg('sg-app', 'vpc-a', { egress: [tcp(443, '198.51.100.0/24')] });
+    const r = trace(net.model(), {
+      source: node('i-app'),
+      destination: { cidr: '0.0.0.0/0' },
+      protocol: 'tcp',
+      port: 443,
+    });
+    expect(r.reachable).toBe(true);
+    expect(r.destination.ip).toBe('198.51.100.1');
+  });
+});
+
+describe('load balancers', () => {
+  it('forward internet traffic to a private target', () => {
+    const r = trace(withLoadBalancer().model(), {
+      source: { internet: true },
+      destination: node('i-app'),
+      protocol: 'tcp',
+      port: 443,
+    });
+    expect(r.reachable).toBe(true);
+    expect(r.disposition).toBe('ACCEPTED');
+    const lbEni = `${LB_ARN}#subnet-pub`;
+    expect(hopList(r.hops)).toEqual([
+      'internet - forward forward',
+      'internet_gateway igw-a ingress forward',
+      'network_acl acl-default ingress allow',
+      'security_group sg-lb ingress allow',
+      `load_balancer ${LB_ARN} ingress allow`,
+      `eni ${lbEni} ingress allow`,
+      `load_balancer ${LB_ARN} forward forward`,
+      `eni ${lbEni} egress forward`,
+      'security_group sg-lb egress allow',
+      'route_table rtb-pub forward forward',
+      'network_acl acl-default egress allow',
+      'network_acl acl-default ingress allow',
+      'security_group sg-app ingress allow',
+      'eni i-app#eni0 ingress allow',
+    ]);
+    expect(r.hops[4]!.rule).toEqual({ type: 'listener', load_balancer_arn: LB_ARN, port: 443, protocol: 'HTTPS' });
+    expect(r.destination).toMatchObject({ node_id: id('aws.ec2.instance', 'i-app'), ip: '10.0.2.20' });
+    expect(r.assumptions.some((a) => a.includes('target ports of web-lb'))).toBe(true);
+    expect(r.return_path.allowed).toBe(true);
+  });
+
+  it('a port without a listener stops at the load balancer', () => {
+    const net = withLoadBalancer();
+    net.remove('sg-lb').sg('sg-lb', 'vpc-a', { ingress: [tcp([0, 65535], '0.0.0.0/0')] });
+    const r = trace(net.model(), {
+      source: { internet: true },
+      destination: node(LB_ARN, 'aws.elbv2.load_balancer'),
+      protocol: 'tcp',
+      port: 8443,
+    });
+    expect(r.disposition).toBe('DENIED_IN');
+    expect(r.blocked_by).toMatchObject({ kind: 'load_balancer' });
+    expect(r.blocked_by?.note).toContain('no listener on port 8443');
+  });
+});
+
+describe('exposure', () => {
+  it('lists every node reachable from the internet, with ports and a path', () => {
+    const res = exposure(withLoadBalancer().model());
+    const summary = res.exposed.map((e) => ({
+      name: e.name,
+      via: e.via,
+      services: e.services.map((s) => [s.protocol, s.ports, s.ports_open_to_any_address, s.open_to_any_address]),
+    }));
+    expect(summary).toEqual([
+      {
+        name: 'web',
+        via: 'public_ip',
+        services: [
+          [
+            'tcp',
+            [
+              { from: 22, to: 22 },
+              { from: 443, to: 443 },
+            ],
+            [{ from: 443, to: 443 }],
+            false,
+          ],
+        ],
+      },
+      {
+        name: 'web-lb',
+        via: 'public_ip',
+        services: [['tcp', [{ from: 443, to: 443 }], [{ from: 443, to: 443 }], true]],
+      },
+      {
+        name: 'app',
+        via: 'load_balancer',
+        services: [['tcp', [{ from: 443, to: 443 }], [{ from: 443, to: 443 }], true]],
+      },
+    ]);
+    const web = res.exposed[0]!;
+    expect(web.public_ip).toBe('54.0.0.10');
+    expect(hopList(web.hops)[0]).toBe('internet - forward forward');
+    expect(res.exposed[2]!.load_balancer_node_id).toBe(id('aws.elbv2.load_balancer', LB_ARN));
+    expect(res.truncated).toBe(false);
+    // The NAT gateway has a public address but accepts no connections.
+    expect(res.exposed.some((e) => e.name === 'nat-a')).toBe(false);
+  });
+
+  it('restricts to the given ports and bounds the results', () => {
+    const m = withLoadBalancer().model();
+    const ssh = exposure(m, { ports: [22] });
+    expect(ssh.exposed.map((e) => e.name)).toEqual(['web']);
+    expect(ssh.exposed[0]!.services[0]!.ports).toEqual([{ from: 22, to: 22 }]);
+    const one = exposure(m, { maxResults: 1, includePaths: false });
+    expect(one.exposed).toHaveLength(1);
+    expect(one.truncated).toBe(true);
+    expect(one.exposed[0]!.hops).toBeUndefined();
+  });
+});
+
+describe('queries', () => {
+  it('an unknown node is NODE_NOT_FOUND', () => {
+    const m = twoTier().model();
+    expect(() => trace(m, { source: node('i-nope'), destination: node('i-app'), protocol: 'tcp', port: 1 })).toThrow(
+      TraceQueryError,
+    );
+    try {
+      trace(m, { source: node('i-web'), destination: node('i-nope'), protocol: 'tcp', port: 1 });
+    } catch (e) {
+      expect((e as TraceQueryError).code).toBe('NODE_NOT_FOUND');
+    }
+  });
+
+  it.each([
+    [{ protocol: 'tcp', port: 70000 }],
+    [{ protocol: 'tcp', port_range: { from: 10, to: 5 } }],
+    [{ protocol: 'icmp', port: 22 }],
+    [{ protocol: 'tcp', icmp_type: 8 }],
+    [{ protocol: 'sctp' }],
+    [{ protocol: 300 }],
+    [{ protocol: 'tcp', port: 22, port_range: { from: 1, to: 2 } }],
+  ])('rejects a malformed flow %j', (flow) => {
+    const m = twoTier().model();
+    const q = { source: node('i-web'), destination: node('i-app'), ...flow } as Parameters<typeof trace>[1];
+    expect(() => trace(m, q)).toThrow(expect.objectContaining({ code: 'INVALID_QUERY' }));
+  });
+
+  it('rejects a private source address outside every modelled subnet', () => {
+    expect(() =>
+      trace(twoTier().model(), { source: { ip: '10.9.9.9' }, destination: node('i-app'), protocol: 'tcp', port: 1 }),
+    ).toThrow(expect.objectContaining({ code: 'INVALID_QUERY' }));
+  });
+
+  it('a node that is not a network endpoint is UNSUPPORTED, with a reason', () => {
+    const m = twoTier().model();
+    const r = trace(m, {
+      source: node('i-web'),
+      destination: node('sg-app', 'aws.ec2.security_group'),
+      protocol: 'tcp',
+      port: 1,
+    });
+    expect(r.disposition).toBe('UNSUPPORTED');
+    expect(r.reachable).toBe(false);
+    expect(r.explanation).toContain('not a network destination');
+  });
+
+  it('databases and functions without interfaces are placed in their subnets, with the assumption stated', () => {
+    const net = twoTier();
+    net.sg('sg-rds', 'vpc-a', { ingress: [tcp(5432, 'sg-app')] });
+    net.add(
+      'aws.rds.db_instance',
+      'orders',
+      {
+        db_instance_identifier: 'orders',
+        engine: 'postgres',
+        status: 'available',
+        endpoint_address: 'orders.abc.us-east-1.rds.amazonaws.com',
+        endpoint_port: 5432,
+        publicly_accessible: false,
+        vpc_id: 'vpc-a',
+        subnet_ids: ['subnet-priv'],
+        security_group_ids: ['sg-rds'],
+        storage_encrypted: true,
+      },
+      { name: 'orders' },
+    );
+    net.add('aws.lambda.function', 'fn', {
+      function_name: 'fn',
+      vpc_id: 'vpc-a',
+      subnet_ids: ['subnet-priv'],
+      security_group_ids: ['sg-app'],
+    });
+    const m = net.model();
+    const r = trace(m, {
+      source: node('fn', 'aws.lambda.function'),
+      destination: node('orders', 'aws.rds.db_instance'),
+      protocol: 'tcp',
+      port: 5432,
+    });
+    expect(r.reachable).toBe(true);
+    expect(r.destination.ip).toBe('10.0.2.254');
+    expect(r.assumptions.some((a) => a.includes('assumed 10.0.2.254'))).toBe(true);
+    const toFn = trace(m, {
+      source: node('i-app'),
+      destination: node('fn', 'aws.lambda.function'),
+      protocol: 'tcp',
+      port: 443,
+    });
+    expect(toFn.disposition).toBe('UNSUPPORTED');
+  });
+});
