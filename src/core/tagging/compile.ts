@@ -131,7 +131,8 @@ function compilePolicyWithWarnings(policy: TaggingPolicy): { compiled: CompiledP
     scope.providers && scope.providers.length > 0 ? new Set(scope.providers.map(normalizeProvider)) : null;
   const include = scope.resource_types?.include?.length ? scope.resource_types.include.map(globToRegExp) : null;
   const exclude = (scope.resource_types?.exclude ?? []).map(globToRegExp);
-  const tagFilter = Object.entries(scope.tag_filter ?? {});
+  const filterKeys = Object.keys(scope.tag_filter ?? {});
+  const filterValues = filterKeys.map((k) => scope.tag_filter![k]!);
   const scopeCache = new Map<string, boolean>();
 
   const exemptions = (policy.exemptions ?? []).map((e) => {
@@ -164,7 +165,7 @@ function compilePolicyWithWarnings(policy: TaggingPolicy): { compiled: CompiledP
     trim,
     rules,
     source: policy,
-    hasTagFilter: tagFilter.length > 0,
+    hasTagFilter: filterKeys.length > 0,
     hasExemptions: exemptions.length > 0,
     typeInScope(subject) {
       const cacheKey = `${subject.provider}|${subject.terraformType}|${subject.infracastType}`;
@@ -180,10 +181,10 @@ function compilePolicyWithWarnings(policy: TaggingPolicy): { compiled: CompiledP
       return hit;
     },
     tagFilterMatches(tags) {
-      for (const [key, wanted] of tagFilter) {
-        const actual = tags.get(key);
+      for (let i = 0; i < filterKeys.length; i++) {
+        const actual = tags.get(filterKeys[i]!);
         if (actual === undefined || isUnknown(actual)) return false;
-        if ((trim ? actual.trim() : actual) !== wanted) return false;
+        if ((trim ? actual.trim() : actual) !== filterValues[i]) return false;
       }
       return true;
     },

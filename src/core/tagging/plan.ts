@@ -229,9 +229,11 @@ export class ObjectTags implements TagSource {
   constructor(readonly object: Json) {}
 
   get(key: string): string | undefined {
-    if (!Object.hasOwn(this.object, key)) return undefined;
     const value = this.object[key];
-    return typeof value === 'string' ? value : (toTagValue(value) ?? undefined);
+    // Object.prototype has no string properties, so a string is always an own tag.
+    if (typeof value === 'string') return value;
+    if (value === undefined || !Object.hasOwn(this.object, key)) return undefined;
+    return toTagValue(value) ?? undefined;
   }
 
   keys(): string[] {

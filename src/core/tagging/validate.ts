@@ -132,7 +132,9 @@ class PlanVisitor implements EvaluationVisitor {
   }
 
   applied(policy: CompiledPolicy): void {
-    if (!this.result.policy_ids.includes(policy.id)) this.result.policy_ids.push(policy.id);
+    // A resource meets each policy once per target; only sub-targets (volume_tags, …) can repeat one.
+    if (this.target.sub_path === null || !this.result.policy_ids.includes(policy.id))
+      this.result.policy_ids.push(policy.id);
   }
 
   check(policy: CompiledPolicy, rule: CompiledRule, outcome: RuleOutcome, exemptReason: string | null): void {
