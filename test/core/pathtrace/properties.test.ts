@@ -78,7 +78,7 @@ const specArb: fc.Arbitrary<Spec> = fc.record({
       ingress: fc.array(sgRuleArb, { maxLength: 4 }),
       // Mostly the AWS default egress (allow all), sometimes restricted.
       egress: fc.oneof(
-        { weight: 3, arbitrary: fc.constant([allTraffic('0.0.0.0/0')]) },
+        { weight: 3, arbitrary: fc.constant<SecurityGroupRule[]>([allTraffic('0.0.0.0/0')]) },
         { weight: 1, arbitrary: fc.array(sgRuleArb, { maxLength: 3 }) },
       ),
     }),
@@ -104,7 +104,9 @@ function build(spec: Spec): Net {
     net.subnet(`subnet-${i}`, 'vpc-p', cidr);
     net.nacl(`acl-${i}`, 'vpc-p', [`subnet-${i}`], spec.acls[i]!);
   });
-  spec.sgs.forEach((sg, i) => net.sg(SG_IDS[i]!, 'vpc-p', sg));
+  spec.sgs.forEach((sg, i) => {
+    net.sg(SG_IDS[i]!, 'vpc-p', sg);
+  });
   spec.instances.forEach((inst, i) => {
     const ip = `10.0.${inst.subnet}.${10 + i}`;
     net.instance(`i-${i}`, `subnet-${inst.subnet}`, ip, {
@@ -115,14 +117,21 @@ function build(spec: Spec): Net {
   return net;
 }
 
-const flowArb = fc.record({
+interface Flow {
+  src: number;
+  dst: number;
+  protocol: TraceQuery['protocol'];
+  port: number;
+}
+
+const flowArb: fc.Arbitrary<Flow> = fc.record({
   src: fc.integer({ min: 0, max: 4 }),
   dst: fc.integer({ min: -1, max: 4 }), // -1: an internet address
   protocol: fc.constantFrom<TraceQuery['protocol']>('tcp', 'udp', 'icmp', 'all'),
   port: fc.integer({ min: 0, max: 1300 }),
 });
 
-function queries(spec: Spec, flows: fc.infer<typeof flowArb>[]): TraceQuery[] {
+function queries(spec: Spec, flows: Flow[]): TraceQuery[] {
   const n = spec.instances.length;
   return flows.map((f) => ({
     source: node(`i-${f.src % n}`),
@@ -133,7 +142,7 @@ function queries(spec: Spec, flows: fc.infer<typeof flowArb>[]): TraceQuery[] {
 }
 
 /** The subnet (ACL index) of the first flow's source or destination, so changes hit what the flows cross. */
-function aclOf(spec: Spec, flows: fc.infer<typeof flowArb>[], atDestination: boolean): number {
+function aclOf(spec: Spec, flows: Flow[], atDestination: boolean): number {
   const n = spec.instances.length;
   const f = flows[0]!;
   const idx = atDestination && f.dst >= 0 ? f.dst % n : f.src % n;
@@ -141,7 +150,7 @@ function aclOf(spec: Spec, flows: fc.infer<typeof flowArb>[], atDestination: boo
 }
 
 /** A security group of the first flow's source (egress) or destination (ingress). */
-function sgOf(spec: Spec, flows: fc.infer<typeof flowArb>[], ingress: boolean, pick: number): number {
+function sgOf(spec: Spec, flows: Flow[], ingress: boolean, pick: number): number {
   const n = spec.instances.length;
   const f = flows[0]!;
   const idx = ingress && f.dst >= 0 ? f.dst % n : f.src % n;
