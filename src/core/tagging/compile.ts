@@ -122,9 +122,14 @@ function compilePolicyWithWarnings(policy: TaggingPolicy): { compiled: CompiledP
   if (cached) return cached;
   const warnings: string[] = [];
   const trim = policy.trim_values === true;
-  const rules = normalizePolicyTags(Array.isArray(policy.tags) ? policy.tags : [], { trimValues: trim }).map((rule) =>
-    compileRule(policy, rule, warnings),
-  );
+  const seenKeys = new Map<string, number>();
+  const rules = normalizePolicyTags(Array.isArray(policy.tags) ? policy.tags : [], { trimValues: trim }).map((rule) => {
+    // Rule ids must be unique (SARIF rules); a repeated key is an authoring slip policyProblems reports.
+    const n = (seenKeys.get(rule.key) ?? 0) + 1;
+    seenKeys.set(rule.key, n);
+    if (n === 2) warnings.push(`policy ${policy.id}: key ${rule.key} has more than one rule; all of them apply`);
+    return compileRule(policy, rule, n === 1 ? `${policy.id}/${rule.key}` : `${policy.id}/${rule.key}#${n}`, warnings);
+  });
 
   const scope = policy.scope ?? {};
   const providers =
@@ -219,7 +224,7 @@ function compilePolicyWithWarnings(policy: TaggingPolicy): { compiled: CompiledP
   return entry;
 }
 
-function compileRule(policy: TaggingPolicy, rule: TagRule, warnings: string[]): CompiledRule {
+function compileRule(policy: TaggingPolicy, rule: TagRule, ruleId: string, warnings: string[]): CompiledRule {
   const caseSensitive = rule.caseSensitive !== false;
   const valueType: TagValueType = rule.valueType === 'LIST' || rule.valueType === 'REGEX' ? rule.valueType : 'ANY';
   const values = valueType === 'LIST' ? (rule.allowedValues ?? []) : [];
@@ -251,7 +256,7 @@ function compileRule(policy: TaggingPolicy, rule: TagRule, warnings: string[]): 
   let index: SuggestionIndex | null = null;
   const summary = summarizeRule(valueType, rule.mandatory === true, caseSensitive, values, rule.allowedRegex);
   return {
-    rule_id: `${policy.id}/${rule.key}`,
+    rule_id: ruleId,
     key: rule.key,
     mandatory: rule.mandatory === true,
     valueType,
@@ -309,4 +314,43 @@ function defaultMessage(key: string, summary: RuleSummary): string {
 export function stripIndexKeys(address: string): string {
   if (!address.includes('[')) return address;
   return address.replace(/\[(?:"(?:[^"\\]|\\.)*"|\d+)\]/g, '');
+}
+
+/**
+ * What is wrong with a policy definition, in words an API error can carry.
+ * Empty when the policy is fine. The API rejects policies with problems;
+ * the validator still copes with them (see `CompiledPolicySet.warnings`).
+ */
+export function policyProblems(policy: TaggingPolicy): string[] {
+  const problems: string[] = [];
+  if (!policy.id) problems.push('id is required');
+  if (!policy.name) problems.push('name is required');
+  if (policy.enforcement !== 'warn' && policy.enforcement !== 'block')
+    problems.push("enforcement must be 'warn' or 'block'");
+  if (!Array.isArray(policy.tags)) return [...problems, 'tags must be an array'];
+  const keys = new Set<string>();
+  policy.tags.forEach((rule, i) => {
+    const where = `tags[${i}]`;
+    if (!rule.key || typeof rule.key !== 'string') problems.push(`${where}.key is required`);
+    else if (keys.has(rule.key)) problems.push(`${where}.key ${rule.key} is repeated; give each key one rule`);
+    else keys.add(rule.key);
+    if (rule.valueType === 'LIST') {
+      if (!Array.isArray(rule.allowedValues) || rule.allowedValues.length === 0) {
+        problems.push(`${where}.allowedValues must list at least one value for a LIST rule`);
+      } else if (rule.allowedValues.some((v) => typeof v !== 'string')) {
+        problems.push(`${where}.allowedValues must be strings`);
+      }
+    } else if (rule.valueType === 'REGEX') {
+      const safety = checkRegexSafety(rule.allowedRegex ?? '');
+      if (!safety.ok) problems.push(`${where}.allowedRegex: ${safety.reason}`);
+    } else if (rule.valueType !== 'ANY') {
+      problems.push(`${where}.valueType must be ANY, LIST or REGEX`);
+    }
+  });
+  for (const [i, e] of (policy.exemptions ?? []).entries()) {
+    if (!e.resource) problems.push(`exemptions[${i}].resource is required`);
+    if (e.expires_at && Number.isNaN(Date.parse(e.expires_at)))
+      problems.push(`exemptions[${i}].expires_at is not a date`);
+  }
+  return problems;
 }

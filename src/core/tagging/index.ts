@@ -9,6 +9,7 @@ export {
   type CompiledRule,
   compilePolicies,
   compilePolicy,
+  policyProblems,
   stripIndexKeys,
   type TagLookup,
   type TagMap,

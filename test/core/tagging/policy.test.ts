@@ -13,6 +13,7 @@ import {
   infracastTypeFor,
   isTaggableType,
   normalizePolicyTags,
+  policyProblems,
   type TaggingPolicy,
   terraformTypeFor,
   terraformTypeOf,
@@ -182,5 +183,37 @@ describe('generate-taggable-types', () => {
       generated_from: { aws: 'new', azurerm: 'older' },
       generated_at: '2025-01-01T00:00:00.000Z',
     });
+  });
+});
+
+describe('policyProblems', () => {
+  it('is empty for a good policy and names each problem otherwise', () => {
+    const good: TaggingPolicy = {
+      id: 'p',
+      name: 'P',
+      enabled: true,
+      enforcement: 'block',
+      tags: [{ key: 'app', mandatory: true, valueType: 'REGEX', allowedRegex: '^app-[0-9]+$' }],
+    };
+    expect(policyProblems(good)).toEqual([]);
+    const bad = {
+      ...good,
+      enforcement: 'deny',
+      tags: [
+        { key: 'app', mandatory: true, valueType: 'REGEX', allowedRegex: '(a+)+$' },
+        { key: 'app', mandatory: true, valueType: 'LIST', allowedValues: [] },
+        { key: 'x', mandatory: true, valueType: 'ENUM' },
+      ],
+      exemptions: [{ resource: '', expires_at: 'soon' }],
+    } as unknown as TaggingPolicy;
+    expect(policyProblems(bad)).toEqual([
+      "enforcement must be 'warn' or 'block'",
+      expect.stringMatching(/^tags\[0\]\.allowedRegex: nested quantifiers/),
+      'tags[1].key app is repeated; give each key one rule',
+      'tags[1].allowedValues must list at least one value for a LIST rule',
+      'tags[2].valueType must be ANY, LIST or REGEX',
+      'exemptions[0].resource is required',
+      'exemptions[0].expires_at is not a date',
+    ]);
   });
 });
