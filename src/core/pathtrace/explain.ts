@@ -78,7 +78,7 @@ const VERB: Record<Disposition, string> = {
   DENIED_OUT: 'is blocked on the way out',
   DENIED_IN: 'is blocked on the way in',
   NO_ROUTE: 'has no route',
-  NULL_ROUTED: 'is dropped by a blackhole route',
+  NULL_ROUTED: 'is dropped',
   NO_PUBLIC_IP: 'cannot use the internet gateway',
   UNSUPPORTED: 'cannot be decided',
 };

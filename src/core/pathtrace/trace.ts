@@ -231,7 +231,7 @@ function resolveSource(ctx: Ctx, q: TraceQuery): Start[] | TracePath {
     const node = model.nodes.get(src.node_id);
     if (!node) throw new TraceQueryError('NODE_NOT_FOUND', `source node ${src.node_id} is not in the inventory`);
     const source: TraceEndpoint = { node_id: node.id, eni_id: null, ip: null, kind: 'eni' };
-    const labels = { source: node.name, destination: destinationText(q) };
+    const labels = { source: node.name, destination: destinationText(q, model) };
     const nowhere: TraceEndpoint = { node_id: null, eni_id: null, ip: null, kind: 'external' };
     if (entry?.subnet) {
       const s = entry.subnet;
@@ -267,9 +267,10 @@ function resolveSource(ctx: Ctx, q: TraceQuery): Start[] | TracePath {
   throw new TraceQueryError('INVALID_QUERY', 'source needs node_id, ip or internet: true');
 }
 
-function destinationText(q: TraceQuery): string {
+function destinationText(q: TraceQuery, model?: NetworkModel): string {
   const d = q.destination as Record<string, unknown>;
-  return String(d.node_id ?? d.ip ?? d.cidr ?? 'the destination');
+  const named = typeof d.node_id === 'string' ? model?.nodes.get(d.node_id)?.name : undefined;
+  return String(named ?? d.node_id ?? d.ip ?? d.cidr ?? 'the destination');
 }
 
 function resolveDestination(ctx: Ctx, q: TraceQuery, internetSource: boolean): Target[] | TracePath {
@@ -338,7 +339,7 @@ function resolveDestination(ctx: Ctx, q: TraceQuery, internetSource: boolean): T
     if (!node) throw new TraceQueryError('NODE_NOT_FOUND', `destination node ${dst.node_id} is not in the inventory`);
     const entry = model.entries.get(node.id);
     const d: TraceEndpoint = { node_id: node.id, eni_id: null, ip: null, kind: 'eni' };
-    const labels = { source: sourceText(q), destination: node.name };
+    const labels = { source: sourceText(q, model), destination: node.name };
     if (entry?.inactiveReason) {
       return staticPath(
         ctx,
@@ -420,9 +421,11 @@ function resolveDestination(ctx: Ctx, q: TraceQuery, internetSource: boolean): T
   throw new TraceQueryError('INVALID_QUERY', 'destination needs node_id, ip or cidr');
 }
 
-function sourceText(q: TraceQuery): string {
+function sourceText(q: TraceQuery, model?: NetworkModel): string {
   const s = q.source as Record<string, unknown>;
-  return s.internet === true ? 'the internet' : String(s.node_id ?? s.ip ?? 'the source');
+  if (s.internet === true) return 'the internet';
+  const named = typeof s.node_id === 'string' ? model?.nodes.get(s.node_id)?.name : undefined;
+  return String(named ?? s.node_id ?? s.ip ?? 'the source');
 }
 
 function sourceEndpointGuess(q: TraceQuery): TraceEndpoint {
@@ -781,8 +784,8 @@ export function trace(model: NetworkModel, query: TraceQuery): TraceResult {
     };
     paths.push(
       staticPath(ctx, 'UNSUPPORTED', sourceEndpointGuess(query), destInfo(model, 0, null), hop, {
-        source: sourceText(query),
-        destination: destinationText(query),
+        source: sourceText(query, model),
+        destination: destinationText(query, model),
       }),
     );
   }

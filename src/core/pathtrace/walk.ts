@@ -95,6 +95,14 @@ const MAX_STEPS = 64;
 /** NAT gateways pick source ports from 1024–65535; replies to them arrive on these. */
 export const NAT_PORTS: PortSet = [1024, 65535];
 
+/** ' (ports 1024–32767)' or ' (ICMP type 0 code 0)': what part of the flow an ACL entry blocked. */
+function describeBlocked(proto: number, ports: PortSet): string {
+  if (proto === 6 || proto === 17) return ` (ports ${formatPorts(ports)})`;
+  if (proto === 1 && ports.length === 2 && ports[0] === ports[1])
+    return ` (ICMP type ${ports[0]! >> 8} code ${ports[0]! & 255})`;
+  return '';
+}
+
 export function isSuccess(d: Disposition): boolean {
   return d === 'ACCEPTED' || d === 'DELIVERED_TO_SUBNET' || d === 'EXITS_NETWORK';
 }
@@ -446,7 +454,7 @@ export class Walker {
       const ev = evaluateNaclForAll(entries, peer, p.proto, p.ports);
       allowed = ev.allowed ? p.ports : [];
       entry = ev.entry;
-      if (!ev.allowed && p.proto !== -1) blockedText = ` (ports ${formatPorts(ev.blockedPorts)})`;
+      if (!ev.allowed) blockedText = describeBlocked(p.proto, ev.blockedPorts);
     } else {
       const ev = evaluateNaclExists(entries, peer, p.proto, p.ports);
       allowed = ev.allowed;
