@@ -331,6 +331,12 @@ export interface LoadBalancerAttributes {
   listeners: { port: number; protocol: string }[];
   /** Target ids (instance ids or IPs) when the snapshot has them (describe-target-health). */
   target_ids: string[];
+  /**
+   * Optional: targets with the port the load balancer sends to (describe-target-health
+   * gives `Target.Port`). When absent, the path tracer assumes targets listen on the
+   * port the load balancer received and says so.
+   */
+  targets?: { id: string; port: number | null }[];
 }
 
 export interface DbInstanceAttributes {

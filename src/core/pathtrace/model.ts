@@ -253,6 +253,8 @@ export interface LbM {
   enis: EniM[];
   listeners: { port: number; protocol: string }[];
   targetIds: string[];
+  /** Port each target receives on, when the inventory says. */
+  targetPorts: Map<string, number>;
   vpc: VpcM | null;
 }
 
@@ -1004,8 +1006,16 @@ class Builder {
         enis: [],
         listeners: [],
         targetIds: strs(a, 'target_ids'),
+        targetPorts: new Map(),
         vpc,
       };
+      for (const t of objs(a, 'targets')) {
+        const targetId = str(t, 'id');
+        const port = num(t, 'port');
+        if (!targetId) continue;
+        if (!lb.targetIds.includes(targetId)) lb.targetIds.push(targetId);
+        if (port !== null) lb.targetPorts.set(targetId, port);
+      }
       for (const l of objs(a, 'listeners')) {
         const port = num(l, 'port');
         if (port !== null) lb.listeners.push({ port, protocol: str(l, 'protocol') ?? 'TCP' });

@@ -647,7 +647,10 @@ function runViaLoadBalancer(ctx: Ctx, start: Start, srcIp: number, lb: LbM, targ
       continue;
     }
     const lbStart: Start = { kind: 'eni', eni: lbEni, ip: lbEni.ips[0]! };
-    const forwardNote = `${lb.name} forwards to target ${target.ownerName ?? target.id} (${formatIPv4(target.ips[0]!)})`;
+    const targetPort = targetPortOf(ctx.model, lb, target);
+    const tcpUdp = ctx.flow.proto === 6 || ctx.flow.proto === 17;
+    const translated = targetPort !== null && tcpUdp;
+    const forwardNote = `${lb.name} forwards to target ${target.ownerName ?? target.id} (${formatIPv4(target.ips[0]!)}${translated ? ` port ${targetPort}` : ''})`;
     const lbHop: Hop = {
       node_id: lb.nodeId,
       native_id: lb.arn,
@@ -657,8 +660,19 @@ function runViaLoadBalancer(ctx: Ctx, start: Start, srcIp: number, lb: LbM, targ
       rule: null,
       note: forwardNote,
     };
-    const portAssumption = `target ports of ${lb.name} are not in the inventory; targets are assumed to listen on the port the load balancer receives`;
-    const leg2 = forward(ctx, lbStart, lbEni.ips[0]!, target.ips[0]!, target, o1.ports);
+    const portAssumptions = translated
+      ? []
+      : [
+          `target ports of ${lb.name} are not in the inventory; targets are assumed to listen on the port the load balancer receives`,
+        ];
+    const leg2 = forward(
+      ctx,
+      lbStart,
+      lbEni.ips[0]!,
+      target.ips[0]!,
+      target,
+      translated ? [targetPort, targetPort] : o1.ports,
+    );
     const o2 = leg2.find((o) => isSuccess(o.disposition)) ?? leg2[0];
     if (!o2) continue;
     const hops = [...o1.hops, lbHop, ...o2.hops];
@@ -675,15 +689,26 @@ function runViaLoadBalancer(ctx: Ctx, start: Start, srcIp: number, lb: LbM, targ
             assumptions: [...ret2.assumptions, ...ret1.assumptions],
             ...(ret1.ports ? { ports: ret1.ports } : {}),
           };
-    const path = assemble(ctx, labels, srcInfo, dstInfo, o2.disposition, hops, o2.blocked, o2.ports, ret, [
+    // With a known target port the client-facing ports are the listener ports that got through.
+    const ports = translated ? (isSuccess(o2.disposition) ? o1.ports : []) : o2.ports;
+    const path = assemble(ctx, labels, srcInfo, dstInfo, o2.disposition, hops, o2.blocked, ports, ret, [
       ...o1.assumptions,
       ...o2.assumptions,
-      portAssumption,
+      ...portAssumptions,
     ]);
     if (path.reachable) return [path];
     firstFailure ??= path;
   }
   return firstFailure ? [firstFailure] : [];
+}
+
+/** The port a load balancer sends to this target, when the inventory says (by instance id or IP). */
+function targetPortOf(model: NetworkModel, lb: LbM, target: EniM): number | null {
+  const ownerNative = target.ownerNodeId ? model.nodes.get(target.ownerNodeId)?.native_id : null;
+  for (const key of [ownerNative, target.id, ...target.ips.map((ip) => formatIPv4(ip))]) {
+    if (key && lb.targetPorts.has(key)) return lb.targetPorts.get(key)!;
+  }
+  return null;
 }
 
 /** Lazily yields the paths to try, in preference order. */

@@ -240,6 +240,20 @@ export class Walker {
       rule: null,
       note: `${eni.synthesized ? 'interface assumed for' : 'interface'} ${eni.ownerName ?? eni.id} sends from ${formatIPv4(p.src)}`,
     });
+    if (this.opts.mode === 'forward' && eni.ips.includes(p.dst)) {
+      // Traffic to one's own address never leaves the host: no group, ACL or route sees it.
+      this.hop({
+        node_id: eni.nodeId,
+        native_id: eni.id,
+        kind: 'eni',
+        direction: 'ingress',
+        decision: 'allow',
+        rule: null,
+        note: `${formatIPv4(p.dst)} is the interface's own address; the traffic stays on the host`,
+      });
+      this.finish('ACCEPTED', p, { end: { kind: 'eni', eni, ip: p.dst } });
+      return;
+    }
     if (this.opts.mode === 'forward') {
       const ports = this.checkSecurityGroups(eni, 'egress', p);
       if (!ports) return;
@@ -352,6 +366,11 @@ export class Walker {
 
   /** Replies from a destination interface or subnet address back towards the client. */
   startReturnAt(end: Endpoint, p: Packet): void {
+    const client = this.opts.expectedClient;
+    if (end.kind === 'eni' && client?.kind === 'eni' && client.eni === end.eni && end.eni.ips.includes(p.dst)) {
+      this.finish('ACCEPTED', p, { end: client });
+      return;
+    }
     if (end.kind === 'eni') {
       this.hop({
         node_id: end.eni.nodeId,

@@ -156,6 +156,25 @@ describe('load balancers', () => {
     expect(r.return_path.allowed).toBe(true);
   });
 
+  it('sends to the target port when the inventory gives it', () => {
+    const net = withLoadBalancer();
+    net.remove('sg-app').sg('sg-app', 'vpc-a', { ingress: [tcp(8080, 'sg-lb')] });
+    Object.assign(net.attrs(LB_ARN), { targets: [{ id: 'i-app', port: 8080 }] });
+    const r = trace(net.model(), {
+      source: { internet: true },
+      destination: node('i-app'),
+      protocol: 'tcp',
+      port: 443,
+    });
+    expect(r.reachable).toBe(true);
+    expect(r.reachable_ports).toEqual([{ from: 443, to: 443 }]);
+    expect(r.hops.find((h) => h.kind === 'load_balancer' && h.direction === 'forward')?.note).toBe(
+      'web-lb forwards to target app (10.0.2.20 port 8080)',
+    );
+    expect(r.hops.find((h) => h.native_id === 'sg-app')?.rule).toMatchObject({ rule: { from_port: 8080 } });
+    expect(r.assumptions.some((a) => a.includes('target ports of web-lb'))).toBe(false);
+  });
+
   it('a port without a listener stops at the load balancer', () => {
     const net = withLoadBalancer();
     net.remove('sg-lb').sg('sg-lb', 'vpc-a', { ingress: [tcp([0, 65535], '0.0.0.0/0')] });
@@ -258,6 +277,17 @@ describe('queries', () => {
     expect(() =>
       trace(twoTier().model(), { source: { ip: '10.9.9.9' }, destination: node('i-app'), protocol: 'tcp', port: 1 }),
     ).toThrow(expect.objectContaining({ code: 'INVALID_QUERY' }));
+  });
+
+  it('traffic to its own address never leaves the host', () => {
+    const r = trace(twoTier().model(), {
+      source: node('i-db'),
+      destination: node('i-db'),
+      protocol: 'tcp',
+      port: 9999,
+    });
+    expect(r.reachable).toBe(true);
+    expect(hopList(r.hops)).toEqual(['eni i-db#eni0 egress forward', 'eni i-db#eni0 ingress allow']);
   });
 
   it('a node that is not a network endpoint is UNSUPPORTED, with a reason', () => {
