@@ -7,7 +7,7 @@
  * turned into representative addresses), walks each candidate forward and
  * back, and returns the first reachable path, or the first path when none is.
  */
-import { formatIPv4, type Ipv4Cidr, isPublicIPv4, parseIPv4, parseIPv4Cidr } from '../network/ip.ts';
+import { formatIPv4, type Ipv4Cidr, isIPv6, isPublicIPv4, parseIPv4, parseIPv4Cidr } from '../network/ip.ts';
 import { cidrDestinationCandidates, internetSourceCandidates } from './candidates.ts';
 import { describeFlow, explain } from './explain.ts';
 import { type EniM, icmpSpan, type LbM, type NetworkModel, protocolNumber, type SubnetM } from './model.ts';
@@ -208,7 +208,7 @@ function resolveSource(ctx: Ctx, q: TraceQuery): Start[] | TracePath {
   if (src.internet === true) return [{ kind: 'internet', ip: null }];
   if (typeof src.ip === 'string') {
     const ip = parseIPv4(src.ip);
-    if (ip === null) throw new TraceQueryError('INVALID_QUERY', `source ip ${src.ip} is not an IPv4 address`);
+    if (ip === null) throw new TraceQueryError('INVALID_QUERY', notIPv4('source ip', src.ip));
     const subnets = subnetsContaining(model, ip);
     if (subnets.length === 0) {
       const byPublic = model.publicIpIndex.get(ip);
@@ -267,6 +267,12 @@ function resolveSource(ctx: Ctx, q: TraceQuery): Start[] | TracePath {
   throw new TraceQueryError('INVALID_QUERY', 'source needs node_id, ip or internet: true');
 }
 
+function notIPv4(what: string, text: string): string {
+  return isIPv6(text)
+    ? `${what} ${text} is IPv6; the path tracer models IPv4 only`
+    : `${what} ${text} is not an IPv4 ${what.endsWith('cidr') ? 'CIDR' : 'address'}`;
+}
+
 function destinationText(q: TraceQuery, model?: NetworkModel): string {
   const d = q.destination as Record<string, unknown>;
   const named = typeof d.node_id === 'string' ? model?.nodes.get(d.node_id)?.name : undefined;
@@ -279,7 +285,7 @@ function resolveDestination(ctx: Ctx, q: TraceQuery, internetSource: boolean): T
   const source: TraceEndpoint = sourceEndpointGuess(q);
   if (typeof dst.ip === 'string') {
     const ip = parseIPv4(dst.ip);
-    if (ip === null) throw new TraceQueryError('INVALID_QUERY', `destination ip ${dst.ip} is not an IPv4 address`);
+    if (ip === null) throw new TraceQueryError('INVALID_QUERY', notIPv4('destination ip', dst.ip));
     if (internetSource) {
       const eni = model.publicIpIndex.get(ip);
       if (eni) return [{ kind: 'address', ip, eni, label: eniLabel(eni, ip) }];
@@ -306,7 +312,7 @@ function resolveDestination(ctx: Ctx, q: TraceQuery, internetSource: boolean): T
   }
   if (typeof dst.cidr === 'string') {
     const cidr = parseIPv4Cidr(dst.cidr);
-    if (!cidr) throw new TraceQueryError('INVALID_QUERY', `destination cidr ${dst.cidr} is not an IPv4 CIDR`);
+    if (!cidr) throw new TraceQueryError('INVALID_QUERY', notIPv4('destination cidr', dst.cidr));
     if (internetSource) {
       const targets: Target[] = [];
       for (const eni of model.enis) {

@@ -273,10 +273,58 @@ describe('queries', () => {
     expect(() => trace(m, q)).toThrow(expect.objectContaining({ code: 'INVALID_QUERY' }));
   });
 
+  it('says plainly that IPv6 is not modelled', () => {
+    expect(() =>
+      trace(twoTier().model(), { source: node('i-web'), destination: { ip: '2001:db8::1' }, protocol: 'tcp', port: 1 }),
+    ).toThrow('destination ip 2001:db8::1 is IPv6; the path tracer models IPv4 only');
+  });
+
   it('rejects a private source address outside every modelled subnet', () => {
     expect(() =>
       trace(twoTier().model(), { source: { ip: '10.9.9.9' }, destination: node('i-app'), protocol: 'tcp', port: 1 }),
     ).toThrow(expect.objectContaining({ code: 'INVALID_QUERY' }));
+  });
+
+  it('results are plain JSON', () => {
+    const m = withLoadBalancer().model();
+    for (const q of [
+      {
+        source: { internet: true as const },
+        destination: node('i-app'),
+        protocol: 'tcp' as const,
+        port: 443,
+        all_paths: true,
+      },
+      { source: node('i-web'), destination: node('i-db'), protocol: 'all' as const },
+      { source: node('i-app'), destination: { cidr: '0.0.0.0/0' }, protocol: 'icmp' as const },
+    ]) {
+      const r = trace(m, q);
+      expect(JSON.parse(JSON.stringify(r))).toStrictEqual(r);
+    }
+    const e = exposure(m);
+    expect(JSON.parse(JSON.stringify(e))).toStrictEqual(e);
+  });
+
+  it('interface endpoints are reached through their interfaces and groups', () => {
+    const net = twoTier();
+    net.sg('sg-vpce', 'vpc-a', { ingress: [tcp(443, '10.0.2.0/24')] });
+    net.add('aws.ec2.vpc_endpoint', 'vpce-sqs', {
+      vpc_endpoint_id: 'vpce-sqs',
+      vpc_id: 'vpc-a',
+      vpc_endpoint_type: 'Interface',
+      service_name: 'com.amazonaws.us-east-1.sqs',
+      state: 'available',
+      route_table_ids: [],
+      subnet_ids: ['subnet-priv'],
+      network_interface_ids: [],
+      security_group_ids: ['sg-vpce'],
+    });
+    const m = net.model();
+    const q = { destination: node('vpce-sqs', 'aws.ec2.vpc_endpoint'), protocol: 'tcp' as const, port: 443 };
+    const ok = trace(m, { source: node('i-app'), ...q });
+    expect(ok.reachable).toBe(true);
+    expect(ok.hops.at(-2)?.rule).toMatchObject({ security_group_id: 'sg-vpce' });
+    expect(trace(m, { source: node('i-web'), ...q }).disposition).toBe('DENIED_IN');
   });
 
   it('traffic to its own address never leaves the host', () => {

@@ -207,6 +207,61 @@ describe('transit gateways', () => {
   });
 });
 
+describe('centralised egress', () => {
+  it('a spoke reaches the internet through the transit gateway and a NAT gateway in the egress VPC', () => {
+    const net = vpcs(['a', 'e']);
+    net.tgw('tgw-1');
+    net.subnet('subnet-e-pub', 'vpc-e', '10.1.0.0/24', 'us-east-1a');
+    net.igw('igw-e', 'vpc-e');
+    net.nat('nat-e', 'vpc-e', 'subnet-e-pub', '10.1.0.5', '54.1.0.5');
+    net.routeTable('rtb-a', 'vpc-a', { main: true, routes: [route('0.0.0.0/0', 'tgw-1')] });
+    // The egress VPC's transit gateway subnet sends everything to the NAT; the NAT subnet goes out or back.
+    net.routeTable('rtb-e-tgw', 'vpc-e', { subnets: ['subnet-e-tgw'], routes: [route('0.0.0.0/0', 'nat-e')] });
+    net.routeTable('rtb-e-pub', 'vpc-e', {
+      subnets: ['subnet-e-pub'],
+      routes: [route('0.0.0.0/0', 'igw-e'), route('10.0.0.0/8', 'tgw-1')],
+    });
+    net.routeTable('rtb-e', 'vpc-e', { main: true, routes: [] });
+    net.tgwAttachment('tgw-attach-a', 'tgw-1', { vpc: 'vpc-a' }, ['subnet-a-tgw'], { rtb: 'tgw-rtb-spokes' });
+    net.tgwAttachment('tgw-attach-e', 'tgw-1', { vpc: 'vpc-e' }, ['subnet-e-tgw'], { rtb: 'tgw-rtb-egress' });
+    net.tgwRouteTable('tgw-rtb-spokes', 'tgw-1', { routes: [tgwRoute('0.0.0.0/0', ['tgw-attach-e'])] });
+    net.tgwRouteTable('tgw-rtb-egress', 'tgw-1', { propagations: ['tgw-attach-a'] });
+    const r = trace(net.model(), {
+      source: node('i-a'),
+      destination: { cidr: '0.0.0.0/0' },
+      protocol: 'tcp',
+      port: 443,
+    });
+    expect(r.reachable).toBe(true);
+    expect(r.disposition).toBe('EXITS_NETWORK');
+    expect(hopList(r.hops).filter((h) => !h.startsWith('network_acl'))).toEqual([
+      'eni i-a#eni0 egress forward',
+      'security_group sg-a egress allow',
+      'route_table rtb-a forward forward',
+      'transit_gateway tgw-1 forward forward',
+      'transit_gateway_route_table tgw-rtb-spokes forward forward',
+      'transit_gateway_attachment tgw-attach-e forward forward',
+      'route_table rtb-e-tgw forward forward',
+      'nat_gateway nat-e forward forward',
+      'route_table rtb-e-pub forward forward',
+      'internet_gateway igw-e egress forward',
+      'internet - forward forward',
+    ]);
+    // Replies are translated back by the NAT and routed to the spoke through the egress table.
+    expect(hopList(r.return_path.hops).filter((h) => !h.startsWith('network_acl'))).toEqual([
+      'internet - forward forward',
+      'internet_gateway igw-e ingress forward',
+      'nat_gateway nat-e forward forward',
+      'route_table rtb-e-pub forward forward',
+      'transit_gateway tgw-1 forward forward',
+      'transit_gateway_route_table tgw-rtb-egress forward forward',
+      'transit_gateway_attachment tgw-attach-a forward forward',
+      'route_table rtb-a forward forward',
+      'eni i-a#eni0 ingress allow',
+    ]);
+  });
+});
+
 describe('VPN', () => {
   it('a virtual private gateway with a matching static route leaves the network', () => {
     const net = vpcs(['a']);
