@@ -48,3 +48,79 @@ export function report(rows: Comparison[]): void {
 export function rssMb(): number {
   return process.memoryUsage().rss / 1024 / 1024;
 }
+
+import { type ChildProcess, spawn } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+
+export interface BenchServer {
+  port: number;
+  headers: Record<string, string>;
+  stop(): Promise<void>;
+}
+
+/** Starts a server script from bench/servers/ in its own process (own core), waits for its {port, headers} line. */
+export function startBenchServer(script: string, env: Record<string, string> = {}): Promise<BenchServer> {
+  const path = fileURLToPath(new URL(`./servers/${script}`, import.meta.url));
+  return new Promise((resolve, reject) => {
+    const child: ChildProcess = spawn(process.execPath, ['--import', 'tsx', path], {
+      env: { ...process.env, ...env },
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    // Never leave a server behind if the benchmark itself dies.
+    process.once('exit', () => child.kill('SIGKILL'));
+    let out = '';
+    child.stdout?.on('data', (d) => {
+      out += d.toString();
+      const line = out.split('\n').find((l) => l.startsWith('{'));
+      if (!line) return;
+      const info = JSON.parse(line) as { port: number; headers: Record<string, string> };
+      resolve({
+        ...info,
+        stop: () =>
+          new Promise((r) => {
+            child.once('exit', () => r());
+            child.kill('SIGTERM');
+          }),
+      });
+    });
+    child.once('exit', (code) => reject(new Error(`${script} exited with ${code}`)));
+  });
+}
+
+export interface LoadResult {
+  requestsPerSec: number;
+  p50: number;
+  p99: number;
+  non2xx: number;
+  errors: number;
+}
+
+/** Runs autocannon against a URL: 100 connections, pipelining 10 (as the issues specify). */
+export async function load(
+  url: string,
+  headers: Record<string, string>,
+  opts: { seconds?: number; connections?: number; pipelining?: number } = {},
+): Promise<LoadResult> {
+  const { default: autocannon } = await import('autocannon');
+  const result = await autocannon({
+    url,
+    headers,
+    connections: opts.connections ?? 100,
+    pipelining: opts.pipelining ?? 10,
+    duration: opts.seconds ?? Number(process.env.BENCH_SECONDS ?? 5),
+  });
+  return {
+    requestsPerSec: result.requests.average,
+    p50: result.latency.p50,
+    p99: result.latency.p99,
+    non2xx: result.non2xx,
+    errors: result.errors,
+  };
+}
+
+export function printLoad(name: string, r: LoadResult): void {
+  console.log(
+    `  ${name.padEnd(44)} ${fmt(r.requestsPerSec).padStart(9)} req/s   p50 ${r.p50} ms   p99 ${r.p99} ms` +
+      (r.non2xx || r.errors ? `   (non-2xx ${r.non2xx}, errors ${r.errors})` : ''),
+  );
+}

@@ -7,9 +7,23 @@
  */
 
 export interface EventMap {
-  'job.completed': { tenantId: string; jobId: string; source: string; counts: Record<string, number> };
-  'job.failed': { tenantId: string; jobId: string; source: string; error: { code: string; message: string } };
-  'job.cancelled': { tenantId: string; jobId: string; source: string };
+  /** `kind` is the job kind (`discovery`, …); `source` the discovery source or, for other kinds, the kind. */
+  'job.completed': {
+    tenantId: string;
+    jobId: string;
+    kind: string;
+    source: string;
+    counts: Record<string, number>;
+    result: Record<string, unknown> | null;
+  };
+  'job.failed': {
+    tenantId: string;
+    jobId: string;
+    kind: string;
+    source: string;
+    error: { code: string; message: string };
+  };
+  'job.cancelled': { tenantId: string; jobId: string; kind: string; source: string };
   /** The tenant's inventory graph changed (ingest, or a node/edge write). */
   'inventory.changed': { tenantId: string; version: number };
 }

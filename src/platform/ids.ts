@@ -4,7 +4,7 @@
  * index well. Node ids are natural (`provider:region:type:name`) and tagging
  * policy ids are UUIDs (the seed's URLs use them), so neither is made here.
  */
-import { randomBytes } from 'node:crypto';
+import { randomFillSync } from 'node:crypto';
 
 export const ID_PREFIX = {
   tenant: 'ten',
@@ -27,6 +27,19 @@ export type Id<K extends IdKind> = `${(typeof ID_PREFIX)[K]}_${string}`;
 
 const CROCKFORD = '0123456789ABCDEFGHJKMNPQRSTVWXYZ';
 
+// Ids are made on every request (request ids): draw random bytes from a refilled pool
+// instead of one crypto call each.
+const pool = Buffer.alloc(4096);
+let poolOffset = pool.length;
+function randomTen(): Buffer {
+  if (poolOffset + 10 > pool.length) {
+    randomFillSync(pool);
+    poolOffset = 0;
+  }
+  poolOffset += 10;
+  return pool.subarray(poolOffset - 10, poolOffset);
+}
+
 export function sortableRandom(now: number = Date.now()): string {
   let out = '';
   let t = now;
@@ -34,7 +47,7 @@ export function sortableRandom(now: number = Date.now()): string {
     out = CROCKFORD[t % 32] + out;
     t = Math.floor(t / 32);
   }
-  const bytes = randomBytes(10);
+  const bytes = randomTen();
   // 80 random bits → 16 base32 characters, 5 bits at a time.
   let acc = 0;
   let bits = 0;

@@ -132,7 +132,7 @@ export async function createTestApp(opts: TestAppOptions = {}): Promise<TestApp>
     };
   };
 
-  const t_tenant = (slug: string) => services.tenants.findForOperator(slug);
+  const t_tenant = (slug: string) => services.tenants.operatorScope(slug);
 
   const adminEmail = `admin-${newId('user').slice(-10).toLowerCase()}@test.local`;
   const adminId = await insertUser(adminEmail, true);
@@ -182,7 +182,7 @@ export async function createTestApp(opts: TestAppOptions = {}): Promise<TestApp>
       // Through the service, not HTTP, so seeding doesn't spend the tenant's rate-limit budget.
       const tenant = await t_tenant(tenantSlug);
       const k = await services.apiKeys.create(
-        { principal: null, requestId: null, ip: null, tenant: { ...tenant, role: 'owner', rateLimit: null } },
+        { principal: null, requestId: null, ip: null, tenant },
         {
           description: `${role} key`,
           role,

@@ -86,9 +86,9 @@ export function registerAdminCommands(program: Command) {
           throw new CliError('give exactly one of --expires-in-days N or --never-expires', 2);
         }
         const key = await withServices(async (s) => {
-          const tenant = await s.tenants.findForOperator(opts.tenant);
+          const tenant = await s.tenants.operatorScope(opts.tenant);
           return s.apiKeys.create(
-            { principal: null, requestId: null, ip: null, tenant: { ...tenant, role: 'owner', rateLimit: null } },
+            { principal: null, requestId: null, ip: null, tenant },
             {
               description: opts.description,
               role: opts.role,

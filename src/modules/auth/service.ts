@@ -19,13 +19,13 @@ import type { ApiKeyPrincipal, Principal, TenantScope, UserPrincipal } from '../
 import type { Role } from '../../platform/auth/roles.ts';
 import type { RequestContext } from '../../platform/context.ts';
 import type { Db } from '../../platform/db/index.ts';
-import type { ApiKeyRow } from '../../platform/db/schema.ts';
+import type { ApiKeyRow, TenantRow } from '../../platform/db/schema.ts';
 import { flag } from '../../platform/db/sql.ts';
 import { AppError, badRequest, conflict, notFound, unauthorized } from '../../platform/errors.ts';
 import { newId } from '../../platform/ids.ts';
 import { addSeconds, type Clock, iso } from '../../platform/time.ts';
 import { insertAuditEntry } from '../audit/store.ts';
-import { findApiKeyByClientId, findApiKeyById, markApiKeyUsed } from '../tokens/store.ts';
+import { findApiKeyWithTenant, markApiKeyUsed } from '../tokens/store.ts';
 import * as store from './store.ts';
 
 export interface AuthServiceDeps {
@@ -86,7 +86,9 @@ export function createAuthService(deps: AuthServiceDeps) {
     }
   }
 
-  function keyPrincipal(key: ApiKeyRow): ApiKeyPrincipal {
+  type KeyWithTenant = ApiKeyRow & { tenant: TenantRow };
+
+  function keyPrincipal(key: KeyWithTenant): ApiKeyPrincipal {
     return {
       kind: 'api_key',
       id: key.id,
@@ -94,13 +96,14 @@ export function createAuthService(deps: AuthServiceDeps) {
       tenantId: key.tenant_id,
       role: key.role,
       expiresAt: key.expires_at,
+      tenant: key.tenant,
     };
   }
 
-  async function verifyClientSecret(clientId: string, secret: string, message: string): Promise<ApiKeyRow> {
+  async function verifyClientSecret(clientId: string, secret: string, message: string): Promise<KeyWithTenant> {
     // Shape and checksum first: typos and garbage never reach the database.
     if (!clientIdLooksValid(clientId) || !secretLooksValid(secret)) throw unauthorized(message);
-    const key = await findApiKeyByClientId(db, clientId);
+    const key = await findApiKeyWithTenant(db, 'client_id', clientId);
     if (!key || !secretMatches(secret, key.secret_hash)) throw unauthorized(message);
     assertKeyUsable(key);
     return key;
@@ -183,7 +186,7 @@ export function createAuthService(deps: AuthServiceDeps) {
       const c = verified.claims;
       if (c.typ === 'api_key') {
         // A token minted by client_credentials is only as good as its key: revocation applies at once.
-        const key = await findApiKeyById(db, c.sub);
+        const key = await findApiKeyWithTenant(db, 'id', c.sub);
         if (!key) throw unauthorized('Invalid or expired token');
         assertKeyUsable(key);
         await touchKey(key);
@@ -207,14 +210,26 @@ export function createAuthService(deps: AuthServiceDeps) {
      * the tenant did not exist: a 403 would confirm that the slug exists.
      */
     async scopeFor(principal: Principal, idOrSlug: string): Promise<TenantScope> {
-      const row = await store.tenantWithRole(db, idOrSlug, principal.kind === 'user' ? principal.id : null);
+      let row: TenantRow | undefined;
       let role: Role | null = null;
-      if (row) {
-        if (principal.kind === 'api_key') role = row.id === principal.tenantId ? principal.role : null;
-        else role = principal.isPlatformAdmin ? 'owner' : row.member_role;
+      if (principal.kind === 'api_key') {
+        // A key belongs to one tenant, read with the key itself: no second query.
+        const t = principal.tenant;
+        if (t.slug === idOrSlug || t.id === idOrSlug) {
+          row = t;
+          role = principal.role;
+        }
+      } else {
+        const found = await store.tenantWithRole(db, idOrSlug, principal.id);
+        if (found) {
+          const { member_role, ...tenant } = found;
+          row = tenant;
+          role = principal.isPlatformAdmin ? 'owner' : member_role;
+        }
       }
       if (!row || !role) throw notFound('tenant', idOrSlug);
       return {
+        row,
         id: row.id,
         slug: row.slug,
         plan: row.plan,

@@ -168,16 +168,26 @@ export function createTenantService(deps: TenantServiceDeps) {
       return toTenant(row);
     },
 
-    async findForOperator(idOrSlug: string) {
+    /** A tenant scope with full rights, for operator tooling (CLI, seeding) that has no caller. */
+    async operatorScope(idOrSlug: string): Promise<TenantScope> {
       const row = await store.findTenantByIdOrSlug(db, idOrSlug);
       if (!row) throw notFound('tenant', idOrSlug);
-      return { id: row.id, slug: row.slug, plan: row.plan };
+      return {
+        id: row.id,
+        slug: row.slug,
+        plan: row.plan,
+        role: 'owner',
+        rateLimit:
+          row.rate_limit_per_minute !== null && row.rate_limit_burst !== null
+            ? { perMinute: row.rate_limit_per_minute, burst: row.rate_limit_burst }
+            : null,
+        row,
+      };
     },
 
     async get(scope: TenantScope): Promise<TenantT> {
-      const row = await store.findTenantByIdOrSlug(db, scope.id);
-      if (!row) throw notFound('tenant', scope.slug);
-      return toTenant(row);
+      // The access-control hook read this row for this very request.
+      return toTenant(scope.row);
     },
 
     async update(

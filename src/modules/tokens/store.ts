@@ -1,6 +1,8 @@
 /** SQL for API keys (service accounts). */
+import type { Kysely } from 'kysely';
 import type { Executor } from '../../platform/db/index.ts';
-import type { ApiKeyRow } from '../../platform/db/schema.ts';
+import type { ApiKeyRow, DB, TenantRow } from '../../platform/db/schema.ts';
+import { precompiled } from '../../platform/db/sql.ts';
 import type { SortField } from '../../platform/http/pagination.ts';
 
 export async function findApiKeyByClientId(db: Executor, clientId: string): Promise<ApiKeyRow | undefined> {
@@ -14,6 +16,64 @@ export async function findApiKey(db: Executor, tenantId: string, id: string): Pr
     .where('tenant_id', '=', tenantId)
     .where((eb) => eb.or([eb('id', '=', id), eb('client_id', '=', id)]))
     .executeTakeFirst();
+}
+
+const keyWithTenantQuery = (by: 'api_keys.id' | 'api_keys.client_id') =>
+  precompiled(
+    (db: Kysely<DB>, value: string) =>
+      db
+        .selectFrom('api_keys')
+        .innerJoin('tenants', 'tenants.id', 'api_keys.tenant_id')
+        .selectAll('api_keys')
+        .select([
+          'tenants.slug as t_slug',
+          'tenants.name as t_name',
+          'tenants.plan as t_plan',
+          'tenants.rate_limit_per_minute as t_rate_limit_per_minute',
+          'tenants.rate_limit_burst as t_rate_limit_burst',
+          'tenants.inventory_version as t_inventory_version',
+          'tenants.created_at as t_created_at',
+          'tenants.updated_at as t_updated_at',
+        ])
+        .where(by, '=', value),
+    [''],
+  );
+const keyByClientId = keyWithTenantQuery('api_keys.client_id');
+const keyById = keyWithTenantQuery('api_keys.id');
+
+/** A key and its tenant in one query: the hot path of every API-key request. */
+export async function findApiKeyWithTenant(
+  db: Kysely<DB>,
+  by: 'client_id' | 'id',
+  value: string,
+): Promise<(ApiKeyRow & { tenant: TenantRow }) | undefined> {
+  const [row] = await (by === 'id' ? keyById : keyByClientId)(db, value);
+  if (!row) return undefined;
+  const {
+    t_slug,
+    t_name,
+    t_plan,
+    t_rate_limit_per_minute,
+    t_rate_limit_burst,
+    t_inventory_version,
+    t_created_at,
+    t_updated_at,
+    ...key
+  } = row;
+  return {
+    ...key,
+    tenant: {
+      id: key.tenant_id,
+      slug: t_slug,
+      name: t_name,
+      plan: t_plan,
+      rate_limit_per_minute: t_rate_limit_per_minute,
+      rate_limit_burst: t_rate_limit_burst,
+      inventory_version: t_inventory_version,
+      created_at: t_created_at,
+      updated_at: t_updated_at,
+    },
+  };
 }
 
 export async function findApiKeyById(db: Executor, id: string): Promise<ApiKeyRow | undefined> {

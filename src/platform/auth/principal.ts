@@ -1,4 +1,5 @@
 /** Who is calling. Resolved once per request by the auth plugin. */
+import type { TenantRow } from '../db/schema.ts';
 import type { Role } from './roles.ts';
 
 export type Principal = UserPrincipal | ApiKeyPrincipal;
@@ -20,6 +21,8 @@ export interface ApiKeyPrincipal {
   tenantId: string;
   role: Role;
   expiresAt: string | null;
+  /** The key's tenant as read with the key (one query authenticates and scopes a key). */
+  tenant: TenantRow;
 }
 
 /** The tenant a tenant-scoped request works in, and the caller's role there. */
@@ -29,6 +32,8 @@ export interface TenantScope {
   plan: 'free' | 'pro' | 'enterprise';
   role: Role;
   rateLimit: { perMinute: number; burst: number } | null;
+  /** The tenant row as read for this request. */
+  row: TenantRow;
 }
 
 /** Actor fields for the audit log. */

@@ -73,7 +73,7 @@ export async function openDatabase(opts: DatabaseOptions): Promise<Database> {
     handle.pragma('synchronous = NORMAL');
     handle.pragma('foreign_keys = ON');
     handle.pragma('busy_timeout = 5000');
-    const db = new Kysely<DB>({ dialect: new InfracastSqliteDialect({ database: handle }) });
+    const db = new Kysely<DB>({ dialect: new InfracastSqliteDialect({ database: withStatementCache(handle) }) });
     return {
       db,
       dialect: 'sqlite',
@@ -117,6 +117,35 @@ export async function openDatabase(opts: DatabaseOptions): Promise<Database> {
     },
     close: () => db.destroy(),
   };
+}
+
+/**
+ * Kysely prepares a statement for every query; preparing costs more than
+ * running a simple indexed SELECT. Reuse prepared statements by SQL text
+ * (bounded, least recently used dropped first). Safe because Kysely runs one
+ * statement at a time on the single SQLite connection.
+ */
+function withStatementCache(handle: SQLite.Database, max = 500): SQLite.Database {
+  const cache = new Map<string, SQLite.Statement>();
+  return new Proxy(handle, {
+    get(target, prop, receiver) {
+      if (prop !== 'prepare') {
+        const value = Reflect.get(target, prop, receiver);
+        return typeof value === 'function' ? value.bind(target) : value;
+      }
+      return (source: string) => {
+        let stmt = cache.get(source);
+        if (stmt) {
+          cache.delete(source);
+        } else {
+          stmt = target.prepare(source);
+          if (cache.size >= max) cache.delete(cache.keys().next().value as string);
+        }
+        cache.set(source, stmt);
+        return stmt;
+      };
+    },
+  });
 }
 
 export function redactUrl(url: string): string {

@@ -124,8 +124,19 @@ export interface EdgeTable {
   attributes: JsonText;
   source: string;
   scope_key: string | null;
+  /** Hash of the edge's attributes and scope, so an unchanged re-ingest skips it. */
+  content_hash: string;
   created_at: Timestamp;
   updated_at: Timestamp;
+}
+
+/** When each ingest scope was last ingested (a node's last_seen_at is at least its scope's). */
+export interface InventoryScopeTable {
+  tenant_id: string;
+  scope_key: string;
+  source: string;
+  last_job_id: string;
+  last_seen_at: Timestamp;
 }
 
 export interface JobTable {
@@ -142,6 +153,8 @@ export interface JobTable {
   error: JsonText | null;
   attempts: number;
   cancel_requested: Flag;
+  /** Size of the stored input (sum of job_inputs.size_bytes). */
+  input_bytes: ColumnType<number, number | undefined, number>;
   lease_owner: string | null;
   lease_expires_at: Timestamp | null;
   heartbeat_at: Timestamp | null;
@@ -155,6 +168,8 @@ export interface JobTable {
 
 export interface JobInputTable {
   job_id: string;
+  /** 0, 1, 2…: the input is stored in parts of a few MB, concatenated in order. */
+  part: number;
   content: string;
   size_bytes: number;
 }
@@ -196,6 +211,7 @@ export interface DB {
   audit_log: AuditLogTable;
   nodes: NodeTable;
   edges: EdgeTable;
+  inventory_scopes: InventoryScopeTable;
   jobs: JobTable;
   job_inputs: JobInputTable;
   tagging_policies: TaggingPolicyTable;

@@ -1,5 +1,13 @@
 /** Small SQL helpers that behave the same on SQLite and PostgreSQL. */
-import { type Expression, type RawBuilder, type SqlBool, sql } from 'kysely';
+import {
+  type Compilable,
+  type CompiledQuery,
+  type Expression,
+  type Kysely,
+  type RawBuilder,
+  type SqlBool,
+  sql,
+} from 'kysely';
 
 /** `lower(expr) LIKE '%text%'` with % and _ in `text` matched literally on both dialects. */
 export function containsInsensitive(expr: Expression<unknown>, text: string): RawBuilder<SqlBool> {
@@ -10,3 +18,27 @@ export function containsInsensitive(expr: Expression<unknown>, text: string): Ra
 /** Converts a 0/1 flag column to a boolean. */
 export const flag = (v: number | boolean | null | undefined): boolean => v === 1 || v === true;
 export const toFlag = (b: boolean): number => (b ? 1 : 0);
+
+/**
+ * A query on a hot path (every request) compiled once and run with new
+ * parameters, instead of rebuilding and recompiling it with Kysely each time.
+ * `build` receives placeholder values; their order is the parameter order.
+ */
+export function precompiled<DBT, Row, P extends unknown[]>(
+  build: (db: Kysely<DBT>, ...placeholders: P) => Compilable<Row>,
+  placeholders: P,
+) {
+  const compiledFor = new WeakMap<Kysely<DBT>, CompiledQuery<Row>>();
+  return async (db: Kysely<DBT>, ...params: P): Promise<Row[]> => {
+    let compiled = compiledFor.get(db);
+    if (!compiled) {
+      compiled = build(db, ...placeholders).compile();
+      if (compiled.parameters.length !== params.length) {
+        throw new Error(`precompiled query has ${compiled.parameters.length} parameters, expected ${params.length}`);
+      }
+      compiledFor.set(db, compiled);
+    }
+    const result = await db.executeQuery<Row>({ ...compiled, parameters: params });
+    return result.rows;
+  };
+}

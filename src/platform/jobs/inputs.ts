@@ -1,0 +1,65 @@
+/**
+ * A job's input, stored in parts of a few MB. better-sqlite3 is synchronous:
+ * writing or reading a 100 MB text value in one statement would hold the
+ * event loop for hundreds of milliseconds, a few MB at a time does not.
+ */
+import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
+import type { Executor } from '../db/index.ts';
+
+/** Characters per stored part (≈ 4 MB of ASCII JSON). */
+export const INPUT_PART_CHARS = 4 * 1024 * 1024;
+
+/** Splits text into parts of at most `size` UTF-16 units, never between the halves of a surrogate pair. */
+export function* textParts(text: string, size = INPUT_PART_CHARS): Generator<string> {
+  let start = 0;
+  while (start < text.length) {
+    let end = Math.min(text.length, start + size);
+    const code = text.charCodeAt(end - 1);
+    if (end < text.length && code >= 0xd800 && code <= 0xdbff) end -= 1;
+    yield text.slice(start, end);
+    start = end;
+  }
+}
+
+/**
+ * Splits UTF-8 bytes into text parts of at most `size` bytes, never inside a
+ * multi-byte character (continuation bytes are 0b10xxxxxx).
+ */
+export function* utf8Parts(bytes: Uint8Array, size = INPUT_PART_CHARS): Generator<string> {
+  const decoder = new TextDecoder('utf-8', { fatal: false });
+  let start = 0;
+  while (start < bytes.length) {
+    let end = Math.min(bytes.length, start + size);
+    while (end < bytes.length && end > start && ((bytes[end] as number) & 0xc0) === 0x80) end -= 1;
+    yield decoder.decode(bytes.subarray(start, end));
+    start = end;
+  }
+}
+
+/** Stores the parts in order; returns the total size in bytes. Call inside the job's creating transaction. */
+export async function storeJobInput(db: Executor, jobId: string, parts: Iterable<string>): Promise<number> {
+  let part = 0;
+  let total = 0;
+  for (const content of parts) {
+    const size = Buffer.byteLength(content, 'utf8');
+    await db.insertInto('job_inputs').values({ job_id: jobId, part, content, size_bytes: size }).execute();
+    total += size;
+    part += 1;
+    await yieldToEventLoop();
+  }
+  return total;
+}
+
+/** Reads the parts back one at a time, in order. */
+export async function* readJobInput(db: Executor, jobId: string): AsyncGenerator<string> {
+  for (let part = 0; ; part++) {
+    const row = await db
+      .selectFrom('job_inputs')
+      .select('content')
+      .where('job_id', '=', jobId)
+      .where('part', '=', part)
+      .executeTakeFirst();
+    if (!row) return;
+    yield row.content;
+  }
+}

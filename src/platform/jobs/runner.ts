@@ -1,0 +1,341 @@
+/**
+ * The job runner: claims jobs of the registered kinds from the database with
+ * a lease, runs them, heartbeats, and records how they ended.
+ *
+ * - Lease: a claimed job belongs to this worker until `lease_expires_at`;
+ *   a heartbeat every lease/3 extends it. A worker that dies (kill -9) stops
+ *   heartbeating; once the lease expires any worker claims the job again and
+ *   re-runs it from the start (handlers make a run all-or-nothing).
+ * - Fencing: every state change is conditional on still holding the lease,
+ *   so a worker that lost its job can never overwrite the new owner's result.
+ * - Cancel: the job's `cancel_requested` flag (read every second, or signalled
+ *   in-process) aborts the handler at its next checkpoint; the job then ends
+ *   `cancelled` with the handler's transaction rolled back.
+ * - Shutdown: `stop()` interrupts running jobs at their next checkpoint and
+ *   hands them back to the queue (status queued) so another worker can take
+ *   them over at once.
+ */
+import { randomBytes } from 'node:crypto';
+import { hostname } from 'node:os';
+import type { FastifyBaseLogger } from 'fastify';
+import type { DatabaseDialect } from '../config.ts';
+import type { Db } from '../db/index.ts';
+import type { JobRow } from '../db/schema.ts';
+import type { EventBus } from '../events.ts';
+import { type Clock, iso } from '../time.ts';
+import type { JobKinds, JobSignals } from './registry.ts';
+import * as store from './store.ts';
+import {
+  type InterruptReason,
+  type JobContext,
+  type JobError,
+  JobFailure,
+  JobInterrupted,
+  type JobOutcome,
+} from './types.ts';
+
+export interface JobRunnerOptions {
+  db: Db;
+  dialect: DatabaseDialect;
+  kinds: JobKinds;
+  signals: JobSignals;
+  events: EventBus;
+  clock: Clock;
+  log: FastifyBaseLogger;
+  /** Identifies this worker in `lease_owner` (default host:pid:random). */
+  workerId?: string;
+  /** How long a claim lasts without a heartbeat (default 30 s). Heartbeats come every third of it. */
+  leaseSeconds?: number;
+  /** How often an idle worker looks for jobs (default 1000 ms); in-process starts wake it at once. */
+  pollMs?: number;
+  /** Jobs run at the same time by this worker (default 1). */
+  concurrency?: number;
+  /** Claims of one job before it is failed as ATTEMPTS_EXCEEDED (a job that keeps killing its worker). */
+  maxAttempts?: number;
+  /** How long stop() waits for running jobs to reach a checkpoint and hand their job back (default 15 s). */
+  stopTimeoutMs?: number;
+}
+
+export interface JobRunner {
+  readonly workerId: string;
+  start(): void;
+  /** Stops claiming, interrupts running jobs at their next checkpoint and releases them. */
+  stop(): Promise<void>;
+  /** Looks for work now instead of at the next poll. */
+  wake(): void;
+  /** Ids of the jobs this runner is running. */
+  running(): string[];
+  /** Resolves when nothing is claimable and nothing is running (tests). */
+  drain(): Promise<void>;
+}
+
+interface Active {
+  job: JobRow;
+  controller: AbortController;
+  reason: InterruptReason | null;
+  progress: { percent: number; step: string } | null;
+  progressDirty: boolean;
+}
+
+const CONTROL_TICK_MS = 1000;
+
+export function createJobRunner(o: JobRunnerOptions): JobRunner {
+  const workerId = o.workerId ?? `${hostname()}:${process.pid}:${randomBytes(3).toString('hex')}`;
+  const leaseMs = (o.leaseSeconds ?? 30) * 1000;
+  const heartbeatMs = Math.max(100, Math.floor(leaseMs / 3));
+  const tickMs = Math.min(CONTROL_TICK_MS, heartbeatMs);
+  const pollMs = o.pollMs ?? 1000;
+  const concurrency = o.concurrency ?? 1;
+  const maxAttempts = o.maxAttempts ?? 3;
+  const log = o.log.child({ worker: workerId });
+
+  const active = new Map<string, Active>();
+  const runs = new Set<Promise<void>>();
+  let started = false;
+  let stopping = false;
+  let loopDone: Promise<void> = Promise.resolve();
+  let wakeUp: (() => void) | null = null;
+  let wakePending = false;
+  const unsubscribe: (() => void)[] = [];
+
+  const now = () => o.clock();
+  const leaseUntil = (d: Date) => iso(new Date(d.getTime() + leaseMs));
+
+  const wake = () => {
+    wakePending = true;
+    wakeUp?.();
+  };
+
+  const sleep = (ms: number) =>
+    new Promise<void>((resolve) => {
+      if (wakePending) {
+        wakePending = false;
+        resolve();
+        return;
+      }
+      const timer = setTimeout(done, ms);
+      function done() {
+        clearTimeout(timer);
+        wakeUp = null;
+        wakePending = false;
+        resolve();
+      }
+      wakeUp = done;
+    });
+
+  async function claim(): Promise<JobRow | undefined> {
+    const at = now();
+    // Read first: idle polling never takes SQLite's writer lock.
+    if (!(await store.hasClaimableJob(o.db, o.kinds.kinds(), iso(at)))) return undefined;
+    return store.claimNextJob(o.db, o.dialect, {
+      owner: workerId,
+      kinds: o.kinds.kinds(),
+      now: iso(at),
+      leaseExpiresAt: leaseUntil(at),
+    });
+  }
+
+  async function loop() {
+    let failures = 0;
+    while (!stopping) {
+      if (active.size < concurrency) {
+        try {
+          const job = await claim();
+          failures = 0;
+          if (job) {
+            launch(job);
+            continue;
+          }
+        } catch (err) {
+          failures += 1;
+          // The database may be restarting; back off instead of spinning.
+          log.warn({ err }, 'could not claim a job');
+          await sleep(Math.min(30_000, pollMs * 2 ** Math.min(failures, 5)));
+          continue;
+        }
+      }
+      await sleep(pollMs);
+    }
+  }
+
+  function launch(job: JobRow) {
+    const entry: Active = {
+      job,
+      controller: new AbortController(),
+      reason: null,
+      progress: null,
+      progressDirty: false,
+    };
+    active.set(job.id, entry);
+    const run = runJob(entry)
+      .catch((err) => log.error({ err, job: job.id }, 'job runner error'))
+      .finally(() => {
+        active.delete(job.id);
+        runs.delete(run);
+        wake();
+      });
+    runs.add(run);
+  }
+
+  const interrupt = (entry: Active, reason: InterruptReason) => {
+    if (entry.controller.signal.aborted) return;
+    entry.reason = reason;
+    entry.controller.abort(new JobInterrupted(reason));
+  };
+
+  /** Heartbeat (lease + progress) and cancel check, every second, never overlapping. */
+  function watch(entry: Active): () => void {
+    let timer: NodeJS.Timeout | null = null;
+    let stopped = false;
+    let lastBeat = Date.now();
+    const tick = async () => {
+      if (stopped) return;
+      try {
+        const due = Date.now() - lastBeat >= heartbeatMs;
+        let control: store.HeartbeatResult;
+        if (due || entry.progressDirty) {
+          const at = now();
+          const progress = entry.progressDirty ? entry.progress : null;
+          entry.progressDirty = false;
+          control = await store.heartbeat(o.db, entry.job.id, workerId, iso(at), leaseUntil(at), progress);
+          lastBeat = Date.now();
+        } else {
+          control = await store.readJobControl(o.db, entry.job.id, workerId);
+        }
+        if (stopped) return;
+        if (!control.held) interrupt(entry, 'lease_lost');
+        else if (control.cancelRequested) interrupt(entry, 'cancelled');
+      } catch (err) {
+        log.warn({ err, job: entry.job.id }, 'heartbeat failed');
+      }
+      if (!stopped) timer = setTimeout(tick, tickMs);
+    };
+    timer = setTimeout(tick, tickMs);
+    return () => {
+      stopped = true;
+      if (timer) clearTimeout(timer);
+    };
+  }
+
+  async function runJob(entry: Active) {
+    const { job } = entry;
+    const jlog = log.child({ job: job.id, kind: job.kind, tenant: job.tenant_id });
+    const base = { tenantId: job.tenant_id, jobId: job.id, kind: job.kind, source: job.source };
+    const handler = o.kinds.get(job.kind);
+    const fail = async (error: JobError) => {
+      if (await store.failJob(o.db, job.id, workerId, iso(now()), error)) {
+        o.events.publish('job.failed', { ...base, error: { code: error.code, message: error.message } });
+      }
+    };
+    if (!handler) {
+      await fail({ code: 'INTERNAL_ERROR', message: `no handler for job kind ${job.kind}` });
+      return;
+    }
+    if (job.attempts > maxAttempts) {
+      await fail({
+        code: 'ATTEMPTS_EXCEEDED',
+        message: `the job was started ${maxAttempts} times and its worker stopped each time before it finished`,
+      });
+      return;
+    }
+    if (job.cancel_requested === 1) interrupt(entry, 'cancelled');
+    const stopWatching = watch(entry);
+    const stopListening = o.signals.onCancelRequested(job.id, job.tenant_id, () => interrupt(entry, 'cancelled'));
+
+    let completed: JobOutcome | null = null;
+    const ctx: JobContext = {
+      job,
+      signal: entry.controller.signal,
+      log: jlog,
+      progress(percent, step) {
+        entry.progress = { percent: Math.max(0, Math.min(100, Math.round(percent))), step };
+        entry.progressDirty = true;
+      },
+      checkpoint() {
+        if (entry.controller.signal.aborted) throw new JobInterrupted(entry.reason ?? 'cancelled');
+      },
+      async complete(tx, outcome) {
+        if (!(await store.completeJob(tx, job.id, workerId, iso(now()), outcome))) {
+          throw new JobInterrupted('lease_lost');
+        }
+        completed = outcome;
+      },
+    };
+
+    jlog.info({ attempt: job.attempts }, 'job started');
+    try {
+      const outcome = (await handler(ctx)) ?? {};
+      if (!completed) {
+        if (!(await store.completeJob(o.db, job.id, workerId, iso(now()), outcome))) {
+          throw new JobInterrupted('lease_lost');
+        }
+        completed = outcome;
+      }
+    } catch (err) {
+      stopWatching();
+      if (completed) {
+        jlog.error({ err }, 'error after the job was completed');
+      } else if (err instanceof JobInterrupted || entry.controller.signal.aborted) {
+        const reason = err instanceof JobInterrupted ? err.reason : (entry.reason ?? 'cancelled');
+        if (reason === 'cancelled') {
+          if (await store.markRunningJobCancelled(o.db, job.id, workerId, iso(now()))) {
+            o.events.publish('job.cancelled', base);
+          }
+          jlog.info('job cancelled');
+        } else if (reason === 'shutdown') {
+          await store.releaseJob(o.db, job.id, workerId, iso(now()));
+          jlog.info('job handed back to the queue (shutdown)');
+        } else {
+          jlog.warn('lease lost: another worker took the job over');
+        }
+        return;
+      } else if (err instanceof JobFailure) {
+        jlog.info({ code: err.code, message: err.message }, 'job failed');
+        await fail({ code: err.code, message: err.message, details: err.details });
+        return;
+      } else {
+        jlog.error({ err }, 'job failed with an unexpected error');
+        await fail({ code: 'INTERNAL_ERROR', message: 'The job failed with an internal error; see the server log' });
+        return;
+      }
+    } finally {
+      stopWatching();
+      stopListening();
+    }
+    if (completed) {
+      const done = completed as JobOutcome;
+      jlog.info({ counts: done.counts }, 'job succeeded');
+      o.events.publish('job.completed', { ...base, counts: done.counts ?? {}, result: done.result ?? null });
+    }
+  }
+
+  return {
+    workerId,
+    start() {
+      if (started) return;
+      started = true;
+      unsubscribe.push(o.signals.onQueued(() => wake()));
+      loopDone = loop();
+    },
+    async stop() {
+      if (stopping) return;
+      stopping = true;
+      wake();
+      for (const entry of active.values()) interrupt(entry, 'shutdown');
+      const timeout = new Promise<void>((r) => setTimeout(r, o.stopTimeoutMs ?? 15_000).unref());
+      await Promise.race([Promise.all([loopDone, ...runs]), timeout]);
+      for (const u of unsubscribe.splice(0)) u();
+    },
+    wake,
+    running: () => [...active.keys()],
+    async drain() {
+      for (;;) {
+        while (runs.size > 0) await Promise.all([...runs]);
+        const more = await store.hasClaimableJob(o.db, o.kinds.kinds(), iso(now()));
+        if (!more && runs.size === 0) return;
+        wake();
+        await new Promise((r) => setTimeout(r, 10));
+      }
+    },
+  };
+}
