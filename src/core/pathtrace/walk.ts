@@ -92,6 +92,7 @@ export interface WalkOptions {
 }
 
 const MAX_STEPS = 64;
+const MAX_BUDGET = 4096;
 /** NAT gateways pick source ports from 1024–65535; replies to them arrive on these. */
 export const NAT_PORTS: PortSet = [1024, 65535];
 
@@ -141,7 +142,10 @@ export class Walker {
   private readonly hops: Hop[] = [];
   private readonly nats: NatRecord[] = [];
   private readonly assumptions: string[] = [];
+  /** Forwarding decisions on the current path (loop guard; restored when branches unwind). */
   private steps = 0;
+  /** Forwarding decisions across all branches (bounds ECMP fan-out over loops). */
+  private budget = MAX_BUDGET;
   private readonly forAll: boolean;
   private readonly model: NetworkModel;
   private readonly opts: WalkOptions;
@@ -198,12 +202,34 @@ export class Walker {
     const n = this.nats.length;
     const a = this.assumptions.length;
     const pending = this.pendingNats.slice();
+    const steps = this.steps;
     fn();
+    this.steps = steps;
     this.hops.length = h;
     this.nats.length = n;
     this.assumptions.length = a;
     this.pendingNats.length = 0;
     this.pendingNats.push(...pending);
+  }
+
+  /** Loop and fan-out guard for every forwarding decision. */
+  private overBudget(p: Packet, kind: HopKind, nodeId: string | null, nativeId: string): boolean {
+    if (--this.budget < 0) {
+      this.drop(
+        'UNSUPPORTED',
+        p,
+        kind,
+        nodeId,
+        nativeId,
+        'too many equal-cost branches to explore; the analysis stopped here',
+      );
+      return true;
+    }
+    if (++this.steps > MAX_STEPS) {
+      this.drop('NO_ROUTE', p, kind, nodeId, nativeId, 'routing loop: the packet keeps being forwarded');
+      return true;
+    }
+    return false;
   }
 
   private drop(
@@ -531,10 +557,7 @@ export class Walker {
   }
 
   private routeWith(vpc: VpcM, rt: RouteTableM, from: SubnetM | null, p: Packet): void {
-    if (++this.steps > MAX_STEPS) {
-      this.drop('NO_ROUTE', p, 'route_table', rt.nodeId, rt.id, 'routing loop: the packet keeps being forwarded');
-      return;
-    }
+    if (this.overBudget(p, 'route_table', rt.nodeId, rt.id)) return;
     this.assume(rt.assumptions);
     const route = lookupRoute(rt.routes, p.dst) as RouteM | null;
     if (!route) {
@@ -1101,10 +1124,7 @@ export class Walker {
   }
 
   private tgwRoute(inAtt: TgwAttachmentM, p: Packet): void {
-    if (++this.steps > MAX_STEPS) {
-      this.drop('NO_ROUTE', p, 'transit_gateway', null, inAtt.tgwId, 'routing loop through the transit gateway');
-      return;
-    }
+    if (this.overBudget(p, 'transit_gateway', null, inAtt.tgwId)) return;
     const rtb = inAtt.rtb;
     if (!rtb) {
       this.drop(

@@ -198,6 +198,17 @@ describe('transit gateways', () => {
     expect(r.blocked_by?.note).toContain('no subnet in us-east-1b');
   });
 
+  it('detects routing loops', () => {
+    const net = vpcs(['a']);
+    net.tgw('tgw-1');
+    net.routeTable('rtb-a', 'vpc-a', { main: true, routes: [route('0.0.0.0/0', 'tgw-1')] });
+    net.tgwAttachment('tgw-attach-a', 'tgw-1', { vpc: 'vpc-a' }, ['subnet-a-tgw'], { rtb: 'tgw-rtb' });
+    net.tgwRouteTable('tgw-rtb', 'tgw-1', { routes: [tgwRoute('0.0.0.0/0', ['tgw-attach-a'])] });
+    const r = trace(net.model(), { source: node('i-a'), destination: { ip: '8.8.8.8' }, ...ssh });
+    expect(r.disposition).toBe('NO_ROUTE');
+    expect(r.blocked_by?.note).toBe('routing loop: the packet keeps being forwarded');
+  });
+
   it('the attachment subnet ACL applies to traffic entering the transit gateway', () => {
     const net = hub();
     net.nacl('acl-a-tgw', 'vpc-a', ['subnet-a-tgw'], [aclEntry(50, 'deny'), aclEntry(100, 'allow', { egress: true })]);
