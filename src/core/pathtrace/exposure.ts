@@ -7,7 +7,7 @@
  * Each interface is tried from representative internet addresses (see
  * candidates.ts), so ports opened only to some source ranges are found too.
  */
-import { formatIPv4 } from '../network/ip.ts';
+import { formatIPv4, parseIPv4 } from '../network/ip.ts';
 import { internetSourceCandidates } from './candidates.ts';
 import type { EniM, LbM, NetworkModel, NodeEntry } from './model.ts';
 import { equals, intersectRange, isEmpty, type PortSet, toRanges, union } from './portset.ts';
@@ -23,6 +23,7 @@ import {
   type TraceContext,
 } from './trace.ts';
 import type { ExposedEndpoint, ExposedService, ExposureOptions, ExposureResult, Hop, TraceProtocol } from './types.ts';
+import { findSubnet } from './walk.ts';
 
 interface Probe {
   ports: PortSet;
@@ -97,10 +98,11 @@ function flatten(ranges: { from: number; to: number }[]): PortSet {
 function targetInterfaces(model: NetworkModel, byNative: Map<string, NodeEntry>, lb: LbM, targetId: string): EniM[] {
   const entry = byNative.get(targetId);
   if (entry) return entry.inactiveReason ? [] : entry.enis.slice(0, 1);
+  const ip = parseIPv4(targetId);
+  if (ip === null) return [];
   for (const vpc of lb.vpc ? [lb.vpc] : model.vpcs.values()) {
-    for (const s of vpc.subnets) {
-      for (const [ip, eni] of s.eniByIp) if (formatIPv4(ip) === targetId) return [eni];
-    }
+    const eni = findSubnet(vpc, ip)?.eniByIp.get(ip);
+    if (eni) return [eni];
   }
   return [];
 }

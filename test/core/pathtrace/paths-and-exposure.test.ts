@@ -234,6 +234,20 @@ describe('exposure', () => {
     expect(res.exposed.some((e) => e.name === 'nat-a')).toBe(false);
   });
 
+  it('resolves load balancer targets given as IP addresses', () => {
+    const net = withLoadBalancer();
+    Object.assign(net.attrs(LB_ARN), { target_ids: ['10.0.2.20'] });
+    const viaLb = exposure(net.model()).exposed.filter((e) => e.via === 'load_balancer');
+    expect(viaLb.map((e) => [e.name, e.private_ip])).toEqual([['app', '10.0.2.20']]);
+    const r = trace(net.model(), {
+      source: { internet: true },
+      destination: node('i-app'),
+      protocol: 'tcp',
+      port: 443,
+    });
+    expect(r.reachable).toBe(true);
+  });
+
   it('restricts to the given ports and bounds the results', () => {
     const m = withLoadBalancer().model();
     const ssh = exposure(m, { ports: [22] });
