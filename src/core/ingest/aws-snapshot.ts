@@ -181,7 +181,7 @@ class Snapshot {
 
   /** Completes what only the sum of documents knows: which attachments each TGW route table has associated. */
   finish(): void {
-    for (const node of this.b.nodes.values()) {
+    for (const node of this.b.allNodes()) {
       if (node.type !== T.transitGatewayAttachment) continue;
       const rtId = str(node.attributes.association_route_table_id);
       if (rtId === null) continue;

@@ -33,9 +33,10 @@ export interface NodeDraft {
 
 /** Above this many, warnings are counted and summarised rather than listed. */
 const MAX_WARNINGS = 200;
+/** Edge types get small ordinals; (source, type) pairs pack into one small integer key. */
+const TYPE_LIMIT = 64;
 
 export class InventoryBuilder {
-  readonly nodes = new Map<string, NodeInput>();
   readonly skippedDocuments: string[] = [];
   /**
    * For plans: node ids that an attribute whose value is unknown will refer
@@ -43,19 +44,31 @@ export class InventoryBuilder {
    * by the normalised attribute name (`subnet_id`, `security_group_ids`, `routes`…).
    */
   readonly unknownReferences = new Map<string, Map<string, string[]>>();
-  private readonly index = new Map<string, string[]>();
-  private readonly edges = new Map<string, EdgeInput>();
+  /** Nodes in insertion order; a node's position is its ordinal. */
+  private readonly nodeList: NodeInput[] = [];
+  private readonly ordinalById = new Map<string, number>();
+  /** The same by object: identity hashing is cheaper than hashing long id strings on hot paths. */
+  private readonly ordinalByNode = new Map<NodeInput, number>();
+  /** type → lookup key → node ordinal (or ordinals, when a name is ambiguous across regions). */
+  private readonly index = new Map<string, Map<string, number | number[]>>();
+  private readonly edgeTypes = new Map<string, number>();
+  private readonly edges: EdgeInput[] = [];
+  /** Target ordinal of each edge, parallel to `edges`. */
+  private readonly edgeTargets: number[] = [];
+  /** (source ordinal, edge type) → index of the edge in `edges`, or indexes when it has several targets. */
+  private readonly edgesBySourceType = new Map<number, number | number[]>();
   private readonly warnings: string[] = [];
   private readonly warningSet = new Set<string>();
   private suppressedWarnings = 0;
 
   addNode(draft: NodeDraft): NodeInput {
     const id = nodeId(draft.provider, draft.region, draft.type, draft.key);
-    const existing = this.nodes.get(id);
+    const existing = this.ordinalById.get(id);
     if (existing !== undefined) {
-      mergeNode(existing, draft);
-      this.indexNode(existing, draft);
-      return existing;
+      const node = this.nodeList[existing] as NodeInput;
+      mergeNode(node, draft);
+      this.indexNode(node.type, existing, draft);
+      return node;
     }
     const node: NodeInput = {
       id,
@@ -68,14 +81,27 @@ export class InventoryBuilder {
       tags: draft.tags,
       attributes: draft.attributes as JsonObject,
     };
-    this.nodes.set(id, node);
-    this.indexNode(node, draft);
+    const ordinal = this.nodeList.length;
+    this.nodeList.push(node);
+    this.ordinalById.set(id, ordinal);
+    this.ordinalByNode.set(node, ordinal);
+    this.indexNode(node.type, ordinal, draft);
     return node;
+  }
+
+  /** All nodes, in insertion order (the live list: do not add nodes while iterating it). */
+  allNodes(): readonly NodeInput[] {
+    return this.nodeList;
+  }
+
+  get nodeCount(): number {
+    return this.nodeList.length;
   }
 
   /** Registers another string the node can be found by (`find(node.type, alias)`). */
   alias(node: NodeInput, alias: string): void {
-    this.addToIndex(`${node.type}\u0000${alias}`, node.id);
+    const ordinal = this.ordinalById.get(node.id);
+    if (ordinal !== undefined) this.addToIndex(node.type, alias, ordinal);
   }
 
   /**
@@ -84,11 +110,11 @@ export class InventoryBuilder {
    * in `nearRegion` wins; an ambiguous match gives undefined.
    */
   find(type: string, key: string, nearRegion?: string): NodeInput | undefined {
-    const ids = this.index.get(`${type}\u0000${key}`);
-    if (ids === undefined) return undefined;
-    if (ids.length === 1) return this.nodes.get(ids[0] as string);
-    const near = ids.find((id) => this.nodes.get(id)?.region === nearRegion);
-    return near === undefined ? undefined : this.nodes.get(near);
+    const found = this.index.get(type)?.get(key);
+    if (found === undefined) return undefined;
+    if (typeof found === 'number') return this.nodeList[found];
+    const near = found.find((o) => this.nodeList[o]?.region === nearRegion);
+    return near === undefined ? undefined : this.nodeList[near];
   }
 
   /** A node by an EC2-style id whose prefix says its type ('sg-…', 'igw-…'). */
@@ -98,26 +124,65 @@ export class InventoryBuilder {
   }
 
   getNode(id: string): NodeInput | undefined {
-    return this.nodes.get(id);
+    const ordinal = this.ordinalById.get(id);
+    return ordinal === undefined ? undefined : this.nodeList[ordinal];
   }
 
   /** Adds an edge when both ends are nodes; returns false (and adds nothing) otherwise. */
   addEdge(sourceId: string, targetId: string, type: EdgeType, attributes?: JsonObject): boolean {
-    if (!this.nodes.has(sourceId) || !this.nodes.has(targetId)) return false;
-    const key = `${sourceId}\u0000${targetId}\u0000${type}`;
-    const existing = this.edges.get(key);
-    if (existing === undefined) {
-      const edge: EdgeInput = { source_id: sourceId, target_id: targetId, type };
-      if (attributes !== undefined) edge.attributes = attributes;
-      this.edges.set(key, edge);
-    } else if (attributes !== undefined) {
-      existing.attributes = mergeEdgeAttributes(existing.attributes, attributes);
+    const source = this.ordinalById.get(sourceId);
+    const target = this.ordinalById.get(targetId);
+    if (source === undefined || target === undefined) return false;
+    return this.addEdgeByOrdinal(source, target, type, attributes);
+  }
+
+  /** `addEdge` for node objects of this builder (the hot path of the link pass). */
+  addEdgeBetween(sourceNode: NodeInput, targetNode: NodeInput, type: EdgeType, attributes?: JsonObject): boolean {
+    const source = this.ordinalByNode.get(sourceNode);
+    const target = this.ordinalByNode.get(targetNode);
+    if (source === undefined || target === undefined) return false;
+    return this.addEdgeByOrdinal(source, target, type, attributes);
+  }
+
+  private addEdgeByOrdinal(source: number, target: number, type: EdgeType, attributes?: JsonObject): boolean {
+    const sourceId = (this.nodeList[source] as NodeInput).id;
+    const targetId = (this.nodeList[target] as NodeInput).id;
+    let typeOrdinal = this.edgeTypes.get(type);
+    if (typeOrdinal === undefined) {
+      typeOrdinal = this.edgeTypes.size;
+      this.edgeTypes.set(type, typeOrdinal);
     }
+    // Past 64 edge types keys may collide; the edge's own type is compared below, so that stays correct.
+    const key = source * TYPE_LIMIT + (typeOrdinal % TYPE_LIMIT);
+    const present = this.edgesBySourceType.get(key);
+    let existing: EdgeInput | undefined;
+    if (typeof present === 'number') {
+      if (this.edgeTargets[present] === target && this.edges[present]?.type === type) existing = this.edges[present];
+    } else if (present !== undefined) {
+      for (const i of present) {
+        if (this.edgeTargets[i] === target && this.edges[i]?.type === type) {
+          existing = this.edges[i];
+          break;
+        }
+      }
+    }
+    if (existing !== undefined) {
+      if (attributes !== undefined) existing.attributes = mergeEdgeAttributes(existing.attributes, attributes);
+      return true;
+    }
+    const edge: EdgeInput = { source_id: sourceId, target_id: targetId, type };
+    if (attributes !== undefined) edge.attributes = attributes;
+    const index = this.edges.length;
+    this.edges.push(edge);
+    this.edgeTargets.push(target);
+    if (present === undefined) this.edgesBySourceType.set(key, index);
+    else if (typeof present === 'number') this.edgesBySourceType.set(key, [present, index]);
+    else present.push(index);
     return true;
   }
 
   hasEdges(): boolean {
-    return this.edges.size > 0;
+    return this.edges.length > 0;
   }
 
   warn(message: string): void {
@@ -150,27 +215,40 @@ export class InventoryBuilder {
     const warnings = [...this.warnings];
     if (this.suppressedWarnings > 0) warnings.push(`${this.suppressedWarnings} more warnings not listed`);
     return {
-      nodes: [...this.nodes.values()],
-      edges: [...this.edges.values()],
+      nodes: [...this.nodeList],
+      edges: [...this.edges],
       skipped_documents: [...this.skippedDocuments],
       warnings,
     };
   }
 
-  private indexNode(node: NodeInput, draft: NodeDraft): void {
-    this.addToIndex(`${node.type}\u0000${draft.key}`, node.id);
-    if (draft.nativeId) this.addToIndex(`${node.type}\u0000${draft.nativeId}`, node.id);
+  private indexNode(type: string, ordinal: number, draft: NodeDraft): void {
+    this.addToIndex(type, draft.key, ordinal);
+    // EC2 objects are referenced by their ids, never by ARN: indexing those ARNs would only cost memory.
+    const nativeId = draft.nativeId;
+    if (nativeId && nativeId !== draft.key && !isEc2Arn(nativeId)) this.addToIndex(type, nativeId, ordinal);
     if (draft.aliases) {
-      for (const alias of draft.aliases) if (alias) this.addToIndex(`${node.type}\u0000${alias}`, node.id);
+      for (const alias of draft.aliases) {
+        if (alias && alias !== draft.key && alias !== nativeId) this.addToIndex(type, alias, ordinal);
+      }
     }
   }
 
-  private addToIndex(key: string, id: string): void {
-    const ids = this.index.get(key);
-    if (ids === undefined) this.index.set(key, [id]);
-    else if (!ids.includes(id)) ids.push(id);
+  private addToIndex(type: string, key: string, ordinal: number): void {
+    let byKey = this.index.get(type);
+    if (byKey === undefined) {
+      byKey = new Map();
+      this.index.set(type, byKey);
+    }
+    const found = byKey.get(key);
+    if (found === undefined) byKey.set(key, ordinal);
+    else if (typeof found === 'number') {
+      if (found !== ordinal) byKey.set(key, [found, ordinal]);
+    } else if (!found.includes(ordinal)) found.push(ordinal);
   }
 }
+
+const isEc2Arn = (v: string): boolean => v.startsWith('arn:') && v.indexOf(':ec2:') > 0 && v.indexOf(':ec2:') < 16;
 
 /** True when an attribute value carries no information (so another view of the node may fill it). */
 function isBlank(v: unknown): boolean {

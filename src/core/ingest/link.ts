@@ -46,7 +46,7 @@ class Linker {
   constructor(private readonly b: InventoryBuilder) {}
 
   fill(): void {
-    const nodes = [...this.b.nodes.values()];
+    const nodes = this.b.allNodes();
     for (const node of nodes) {
       const a = attrs(node);
       switch (node.type) {
@@ -73,7 +73,7 @@ class Linker {
   }
 
   deriveEdges(): void {
-    for (const node of this.b.nodes.values()) {
+    for (const node of this.b.allNodes()) {
       const a = attrs(node);
       switch (node.type) {
         case T.subnet:
@@ -271,7 +271,7 @@ class Linker {
     for (const target of this.resolve(node, field, value, targetTypes)) {
       const attributes: JsonObject | undefined =
         destination === undefined ? undefined : destination === null ? {} : { destinations: [destination] };
-      made = this.b.addEdge(node.id, target.id, type, attributes) || made;
+      made = this.b.addEdgeBetween(node, target, type, attributes) || made;
     }
     return made;
   }
@@ -287,7 +287,7 @@ class Linker {
   ): boolean {
     let made = false;
     for (const source of this.resolve(node, field, value, sourceTypes, optional)) {
-      made = this.b.addEdge(source.id, node.id, type) || made;
+      made = this.b.addEdgeBetween(source, node, type) || made;
     }
     return made;
   }
@@ -298,48 +298,60 @@ class Linker {
    * configuration references recorded for the field.
    */
   private resolve(node: NodeInput, field: string, value: unknown, types: string[], optional = false): NodeInput[] {
-    if (value === null || value === undefined) return [];
+    const out: NodeInput[] = [];
+    if (value === null || value === undefined) return out;
+    if (typeof value === 'string') {
+      this.resolveOne(node, field, value, types, optional, out);
+      return out;
+    }
     if (isUnknown(value) || (Array.isArray(value) && value.some(isUnknown))) {
-      const ids = this.b.unknownReferences.get(node.id)?.get(field) ?? [];
-      const out: NodeInput[] = [];
-      for (const id of ids) {
+      for (const id of this.b.unknownReferences.get(node.id)?.get(field) ?? []) {
         const target = this.b.getNode(id);
         if (target !== undefined && types.includes(target.type)) out.push(target);
       }
-      if (!Array.isArray(value)) return out;
-      for (const v of value) if (typeof v === 'string') out.push(...this.resolve(node, field, v, types, optional));
-      return out;
     }
     if (Array.isArray(value)) {
-      const out: NodeInput[] = [];
-      for (const v of value) out.push(...this.resolve(node, field, v, types, optional));
-      return out;
+      for (const v of value) if (typeof v === 'string') this.resolveOne(node, field, v, types, optional, out);
     }
-    if (typeof value !== 'string' || value === '') return [];
+    return out;
+  }
+
+  private resolveOne(
+    node: NodeInput,
+    field: string,
+    value: string,
+    types: string[],
+    optional: boolean,
+    out: NodeInput[],
+  ): void {
+    if (value === '') return;
     for (const type of types) {
       const target = this.b.find(type, value, node.region);
-      if (target !== undefined) return [target];
+      if (target !== undefined) {
+        out.push(target);
+        return;
+      }
     }
-    if (!optional) {
-      this.b.warn(`${describe(node)} references ${value} (${field}), which is not in the input`);
-    }
-    return [];
+    if (!optional) this.b.warn(`${describe(node)} references ${value} (${field}), which is not in the input`);
   }
 
   private securityGroupReferences(node: NodeInput, a: Rec): void {
-    const ruleIndexes = new Map<string, number[]>();
     const ingress = Array.isArray(a.ingress) ? a.ingress : [];
+    let ruleIndexes: Map<NodeInput, number[]> | null = null;
     ingress.forEach((rule, index) => {
       if (!isRecord(rule)) return;
       const groups = rule.security_group_ids;
+      if (Array.isArray(groups) && groups.length === 0) return;
       for (const target of this.resolve(node, 'ingress', groups, [T.securityGroup])) {
-        const list = ruleIndexes.get(target.id) ?? [];
+        ruleIndexes ??= new Map();
+        const list = ruleIndexes.get(target) ?? [];
         list.push(index);
-        ruleIndexes.set(target.id, list);
+        ruleIndexes.set(target, list);
       }
     });
-    for (const [targetId, indexes] of ruleIndexes) {
-      this.b.addEdge(node.id, targetId, 'allows_traffic_from', { ingress_rule_indexes: indexes });
+    if (ruleIndexes === null) return;
+    for (const [target, indexes] of ruleIndexes as Map<NodeInput, number[]>) {
+      this.b.addEdgeBetween(node, target, 'allows_traffic_from', { ingress_rule_indexes: indexes });
     }
   }
 
@@ -371,13 +383,13 @@ class Linker {
     const accepter = isRecord(a.accepter) ? a.accepter : {};
     const reqVpc = this.resolve(node, 'requester', requester.vpc_id, [T.vpc])[0];
     const accVpc = this.resolve(node, 'accepter', accepter.vpc_id, [T.vpc])[0];
-    if (reqVpc !== undefined) this.b.addEdge(node.id, reqVpc.id, 'attached_to');
-    if (accVpc !== undefined) this.b.addEdge(node.id, accVpc.id, 'attached_to');
+    if (reqVpc !== undefined) this.b.addEdgeBetween(node, reqVpc, 'attached_to');
+    if (accVpc !== undefined) this.b.addEdgeBetween(node, accVpc, 'attached_to');
     if (reqVpc === undefined || accVpc === undefined) return;
     if (typeof a.status === 'string' && DEAD_PEERING_STATES.has(a.status)) return;
     const via = { vpc_peering_connection_id: str(a.vpc_peering_connection_id) ?? node.native_id };
-    this.b.addEdge(reqVpc.id, accVpc.id, 'peers_with', via);
-    this.b.addEdge(accVpc.id, reqVpc.id, 'peers_with', via);
+    this.b.addEdgeBetween(reqVpc, accVpc, 'peers_with', via);
+    this.b.addEdgeBetween(accVpc, reqVpc, 'peers_with', via);
   }
 
   /** Load balancer / target group → targets: instance ids, or IPs matched to the ENI holding them. */
@@ -391,7 +403,7 @@ class Linker {
         this.refEdges(node, 'target_ids', target, [T.lambdaFunction, T.loadBalancer], 'targets');
       } else {
         const eni = this.eniByIp(target, typeof vpcId === 'string' ? vpcId : null);
-        if (eni !== undefined) this.b.addEdge(node.id, eni.id, 'targets');
+        if (eni !== undefined) this.b.addEdgeBetween(node, eni, 'targets');
       }
     }
   }
@@ -401,7 +413,7 @@ class Linker {
   private eniByIp(ip: string, vpcId: string | null): NodeInput | undefined {
     if (this.eniIndex === null) {
       this.eniIndex = new Map();
-      for (const n of this.b.nodes.values()) {
+      for (const n of this.b.allNodes()) {
         if (n.type !== T.networkInterface) continue;
         const a = attrs(n);
         const ips = Array.isArray(a.private_ips) ? a.private_ips : [];

@@ -861,7 +861,8 @@ export function mergeResource(r: TfResource, ctx: MergeContext): NodeInput | und
       const blackhole = bool(v.blackhole) === true;
       const attachment = strU(v.transit_gateway_attachment_id);
       const destination = strU(v.destination_cidr_block);
-      if (hasEntry(attrs(rt).routes, (e) => typeof destination === 'string' && e.destination_cidr === destination)) return rt;
+      if (hasEntry(attrs(rt).routes, (e) => typeof destination === 'string' && e.destination_cidr === destination))
+        return rt;
       push(rt, 'routes', [
         {
           destination_cidr: destination,
@@ -901,7 +902,8 @@ export function mergeResource(r: TfResource, ctx: MergeContext): NodeInput | und
       const vpn = ctx.parent(r, 'vpn_connection_id', T.vpnConnection);
       if (vpn === undefined) return undefined;
       const destination = strU(v.destination_cidr_block);
-      if (hasEntry(attrs(vpn).routes, (e) => typeof destination === 'string' && e.destination_cidr === destination)) return vpn;
+      if (hasEntry(attrs(vpn).routes, (e) => typeof destination === 'string' && e.destination_cidr === destination))
+        return vpn;
       push(vpn, 'routes', [{ destination_cidr: destination, state: 'available' }]);
       return vpn;
     }

@@ -44,6 +44,7 @@ import {
   TERRAFORM_MERGED_TYPES,
 } from './type-map.ts';
 import {
+  type Arn,
   ec2Arn,
   isRecord,
   isRegionName,
@@ -87,16 +88,25 @@ export function buildTerraformInventory(
   return new TerraformInventory(options, resolver).build(resources);
 }
 
+/** A resource that becomes a node, with what the region pass learns about it. */
+interface NodeEntry {
+  r: TfResource;
+  cloud: Cloud;
+  arn: Arn | null;
+  region: string | null;
+}
+
 class TerraformInventory {
   private readonly b = new InventoryBuilder();
-  /** Instance address → node id (merged resources → the node they were merged into). */
-  private readonly nodeIdByAddress = new Map<string, string>();
-  /** Configuration address (no instance keys) → instance addresses. */
-  private readonly addressesByConfig = new Map<string, string[]>();
-  private readonly resourceByAddress = new Map<string, TfResource>();
+  /** Instance address → node (merged resources → the node they were merged into). */
+  private readonly nodeByAddress = new Map<string, NodeInput>();
+  /**
+   * Configuration address → its instances, for resources whose address has
+   * instance keys (the others are found by their exact address).
+   */
+  private readonly instancesByConfig = new Map<string, TfResource[]>();
   /** Configuration addresses deliberately left out (data sources, non-cloud providers). */
   private readonly skippedConfig = new Set<string>();
-  private readonly regionByResource = new Map<TfResource, string | null>();
   private defaultRegion: string | null = null;
   private defaultAccount: string | null = null;
 
@@ -106,17 +116,16 @@ class TerraformInventory {
   ) {}
 
   build(resources: TfResource[]): ParsedInventory {
-    const nodeResources: { r: TfResource; cloud: Cloud }[] = [];
+    const nodeResources: NodeEntry[] = [];
     const merged: TfResource[] = [];
     const nonCloud = new Map<string, number>();
 
     for (const r of resources) {
       const cfg = configAddress(r.address);
-      if (r.deposed === null) {
-        this.resourceByAddress.set(r.address, r);
-        const list = this.addressesByConfig.get(cfg);
-        if (list === undefined) this.addressesByConfig.set(cfg, [r.address]);
-        else list.push(r.address);
+      if (r.deposed === null && cfg !== r.address) {
+        const list = this.instancesByConfig.get(cfg);
+        if (list === undefined) this.instancesByConfig.set(cfg, [r]);
+        else list.push(r);
       }
       if (r.mode === 'data') {
         this.skippedConfig.add(cfg);
@@ -130,13 +139,14 @@ class TerraformInventory {
         continue;
       }
       if (cloud === 'aws' && TERRAFORM_MERGED_TYPES[r.type] !== undefined) merged.push(r);
-      else nodeResources.push({ r, cloud });
+      else nodeResources.push({ r, cloud, arn: null, region: null });
     }
 
-    this.resolveRegionsAndAccounts(nodeResources.filter((n) => n.cloud === 'aws').map((n) => n.r));
-    for (const { r, cloud } of nodeResources) {
-      const node = cloud === 'aws' ? this.addAwsNode(r) : this.addOtherCloudNode(r, cloud);
-      if (node !== null && r.deposed === null) this.nodeIdByAddress.set(r.address, node.id);
+    this.resolveRegionsAndAccounts(nodeResources.filter((n) => n.cloud === 'aws'));
+    for (const entry of nodeResources) {
+      const r = entry.r;
+      const node = entry.cloud === 'aws' ? this.addAwsNode(entry) : this.addOtherCloudNode(r, entry.cloud);
+      if (node !== null && r.deposed === null) this.nodeByAddress.set(r.address, node);
     }
     this.mergeAll(merged);
     if (this.resolver !== null) this.noteUnknownReferences(nodeResources);
@@ -153,52 +163,61 @@ class TerraformInventory {
 
   // ------------------------------------------------------------ regions
 
-  private resolveRegionsAndAccounts(aws: TfResource[]): void {
+  private resolveRegionsAndAccounts(aws: NodeEntry[]): void {
     const regions = new Set<string>();
     const accounts = new Set<string>();
-    const byNativeId = new Map<string, string>();
-    const pending: TfResource[] = [];
-    for (const r of aws) {
-      const region = this.ownRegion(r);
-      this.regionByResource.set(r, region);
-      const account = parseArn(r.values.arn)?.account;
-      if (account && /^\d{12}$/.test(account)) accounts.add(account);
-      if (region === null) {
-        pending.push(r);
-        continue;
-      }
-      if (region !== 'global') regions.add(region);
-      for (const key of [str(r.values.id), str(r.values.arn)]) if (key !== null) byNativeId.set(key, region);
+    const pending: NodeEntry[] = [];
+    let peerings = false;
+    for (const entry of aws) {
+      const r = entry.r;
+      entry.arn = parseArn(r.values.arn);
+      entry.region = this.ownRegion(r, entry.arn);
+      const account = entry.arn?.account;
+      if (account && account.length === 12 && !accounts.has(account) && /^\d{12}$/.test(account)) accounts.add(account);
+      if (entry.region === null) pending.push(entry);
+      else if (entry.region !== 'global') regions.add(entry.region);
+      if (r.type === 'aws_vpc_peering_connection' || r.type === 'aws_vpc_peering_connection_accepter') peerings = true;
     }
-    // Regionless resources (NAT gateways, peerings, TGW attachments…) take the region of what they sit in.
-    for (let pass = 0; pass < 3 && pending.length > 0; pass++) {
-      for (let i = pending.length - 1; i >= 0; i--) {
-        const r = pending[i] as TfResource;
-        const region = this.parentRegion(r, byNativeId);
-        if (region === null) continue;
-        this.regionByResource.set(r, region);
-        for (const key of [str(r.values.id), str(r.values.arn)]) if (key !== null) byNativeId.set(key, region);
-        pending.splice(i, 1);
+    if (pending.length > 0 || peerings) {
+      // Regionless resources (NAT gateways, peerings, TGW attachments…) take the region of what they sit in.
+      const byNativeId = new Map<string, string>();
+      const remember = (entry: NodeEntry) => {
+        if (entry.region === null) return;
+        const id = str(entry.r.values.id);
+        if (id !== null) byNativeId.set(id, entry.region);
+        const arn = str(entry.r.values.arn);
+        if (arn !== null) byNativeId.set(arn, entry.region);
+      };
+      for (const entry of aws) remember(entry);
+      for (let pass = 0; pass < 3 && pending.length > 0; pass++) {
+        for (let i = pending.length - 1; i >= 0; i--) {
+          const entry = pending[i] as NodeEntry;
+          entry.region = this.parentRegion(entry.r, byNativeId);
+          if (entry.region === null) continue;
+          remember(entry);
+          pending.splice(i, 1);
+        }
       }
-    }
-    // A peering is identified by its requester's region (both sides' views must meet).
-    for (const r of aws) {
-      if (r.type !== 'aws_vpc_peering_connection' && r.type !== 'aws_vpc_peering_connection_accepter') continue;
-      const requesterVpc = str(r.values.vpc_id);
-      const region = requesterVpc === null ? undefined : byNativeId.get(requesterVpc);
-      if (region !== undefined) this.regionByResource.set(r, region);
+      // A peering is identified by its requester's region (both sides' views must meet).
+      for (const entry of aws) {
+        const r = entry.r;
+        if (r.type !== 'aws_vpc_peering_connection' && r.type !== 'aws_vpc_peering_connection_accepter') continue;
+        const requesterVpc = str(r.values.vpc_id);
+        const region = requesterVpc === null ? undefined : byNativeId.get(requesterVpc);
+        if (region !== undefined) entry.region = region;
+      }
     }
     this.defaultRegion = this.options.region ?? (regions.size === 1 ? ([...regions][0] ?? null) : null);
     this.defaultAccount = this.options.account_id ?? (accounts.size === 1 ? ([...accounts][0] ?? null) : null);
     if (pending.length > 0 && this.defaultRegion === null) {
       this.b.warn(
-        `could not tell the region of ${pending.length} resource(s) (e.g. ${pending[0]?.address}); they are placed in 'global' (pass a default region)`,
+        `could not tell the region of ${pending.length} resource(s) (e.g. ${pending[0]?.r.address}); they are placed in 'global' (pass a default region)`,
       );
     }
   }
 
   /** What the resource itself says about its region; null when nothing does. */
-  private ownRegion(r: TfResource): string | null {
+  private ownRegion(r: TfResource, arn: Arn | null): string | null {
     if (isGlobalTerraformType(r.type)) return 'global';
     const v = r.values;
     const own = str(v.region);
@@ -209,8 +228,7 @@ class TerraformInventory {
     }
     const provider = r.providerRegion ?? this.providerRegionOption(r.provider);
     if (provider !== null) return provider;
-    const arnRegion = parseArn(v.arn)?.region;
-    if (arnRegion) return arnRegion;
+    if (arn?.region) return arn.region;
     return regionFromAvailabilityZone(v.availability_zone);
   }
 
@@ -242,22 +260,18 @@ class TerraformInventory {
     return null;
   }
 
-  private regionOf(r: TfResource): string {
-    return this.regionByResource.get(r) ?? this.defaultRegion ?? 'global';
-  }
-
-  private accountOf(r: TfResource): string | null {
-    const fromArn = parseArn(r.values.arn)?.account;
-    if (fromArn) return fromArn;
-    return str(r.values.owner_id) ?? this.defaultAccount;
+  private accountOf(entry: NodeEntry): string | null {
+    if (entry.arn?.account) return entry.arn.account;
+    return str(entry.r.values.owner_id) ?? this.defaultAccount;
   }
 
   // ------------------------------------------------------------ nodes
 
-  private addAwsNode(r: TfResource): NodeInput | null {
+  private addAwsNode(entry: NodeEntry): NodeInput | null {
+    const r = entry.r;
     const type = infracastTypeForTerraform(r.type) as string;
-    const region = this.regionOf(r);
-    const account = this.accountOf(r);
+    const region = entry.region ?? this.defaultRegion ?? 'global';
+    const account = this.accountOf(entry);
     const identity = awsIdentity(r);
     // Resources a plan creates do not exist yet: they are known by their address.
     const creating = r.actions?.includes('create') === true;
@@ -269,16 +283,20 @@ class TerraformInventory {
     const id = str(r.values.id);
     const overlay = nodeAttributes(r, { account, region });
     const attributes = rawAttributes(r);
-    for (const [k, v] of Object.entries(overlay)) {
+    for (const k in overlay) {
+      const v = overlay[k];
       if (v === undefined) delete attributes[k];
       else attributes[k] = v;
     }
     annotate(attributes, r, unknownKeys);
     const bare = typeof identity === 'string' ? identity : null;
-    const ec2Type = EC2_ARN_RESOURCE_TYPES[type as AwsType];
-    const nativeEc2Id = id ?? bare;
     // Most EC2 resources have an ARN attribute; those that do not (NAT gateways…) get the one AWS would give them.
-    const constructed = ec2Type === undefined || nativeEc2Id === null ? null : ec2Arn(region, account, ec2Type, nativeEc2Id);
+    let constructed: string | null = null;
+    if (arn === null) {
+      const ec2Type = EC2_ARN_RESOURCE_TYPES[type as AwsType];
+      const nativeEc2Id = id ?? bare;
+      if (ec2Type !== undefined && nativeEc2Id !== null) constructed = ec2Arn(region, account, ec2Type, nativeEc2Id);
+    }
     return this.b.addNode({
       provider: 'aws',
       type,
@@ -289,7 +307,7 @@ class TerraformInventory {
       nativeId: arn ?? constructed ?? id ?? bare,
       tags,
       attributes,
-      aliases: [bare, id, arn, r.address],
+      aliases: [bare, id],
     });
   }
 
@@ -343,7 +361,7 @@ class TerraformInventory {
     };
     for (const r of merged) {
       const target = mergeResource(r, ctx);
-      if (target !== undefined && r.deposed === null) this.nodeIdByAddress.set(r.address, target.id);
+      if (target !== undefined && r.deposed === null) this.nodeByAddress.set(r.address, target);
     }
   }
 
@@ -351,7 +369,7 @@ class TerraformInventory {
   private parent(r: TfResource, attribute: string, type: AwsType): NodeInput | undefined {
     const value = r.values[attribute];
     if (typeof value === 'string' && value !== '') {
-      const node = this.b.find(type, value, this.regionByResource.get(r) ?? undefined);
+      const node = this.b.find(type, value);
       if (node === undefined) {
         this.b.warn(`${r.address}: ${attribute} ${value} is not in the input; its ${r.type} is not merged`);
       }
@@ -371,7 +389,7 @@ class TerraformInventory {
     if (this.resolver === null) return [];
     const ids: string[] = [];
     for (const address of this.resolver.references(r, attribute)) {
-      const id = this.nodeIdByAddress.get(address);
+      const id = this.nodeByAddress.get(address)?.id;
       if (id !== undefined && !ids.includes(id)) ids.push(id);
     }
     return ids;
@@ -384,8 +402,7 @@ class TerraformInventory {
 
   private noteUnknownReferences(nodeResources: { r: TfResource }[]): void {
     for (const { r } of nodeResources) {
-      const nodeId = this.nodeIdByAddress.get(r.address);
-      const node = nodeId === undefined ? undefined : this.b.getNode(nodeId);
+      const node = this.nodeByAddress.get(r.address);
       if (node === undefined) continue;
       for (const [field, attribute] of REFERENCE_FIELDS[r.type] ?? []) this.noteUnknown(node, field, r, attribute);
       // A new group's `self` rules refer to the group itself, whose id is not known yet.
@@ -401,7 +418,7 @@ class TerraformInventory {
 
   /** What Terraform leaves implicit but the EC2 API (and so the tracer) spells out. */
   private fillTerraformGaps(): void {
-    const nodes = [...this.b.nodes.values()];
+    const nodes = this.b.allNodes();
     const enisByInstance = new Map<string, NodeInput[]>();
     for (const node of nodes) {
       if (node.type !== T.networkInterface) continue;
@@ -543,17 +560,17 @@ class TerraformInventory {
   private dependencyEdges(resources: TfResource[]): void {
     for (const r of resources) {
       if (r.dependsOn.length === 0 || r.deposed !== null) continue;
-      const source = this.nodeIdByAddress.get(r.address);
+      const source = this.nodeByAddress.get(r.address);
       if (source === undefined) continue;
       for (const dependency of r.dependsOn) {
         // Plans resolve references to exact instances; states record configuration addresses.
-        const exact = this.nodeIdByAddress.get(dependency);
+        const exact = this.nodeByAddress.get(dependency);
         if (exact !== undefined) {
-          if (exact !== source) this.b.addEdge(source, exact, 'depends_on');
+          if (exact !== source) this.b.addEdgeBetween(source, exact, 'depends_on');
           continue;
         }
         const cfg = configAddress(dependency);
-        const candidates = this.addressesByConfig.get(cfg);
+        const candidates = this.instancesByConfig.get(cfg);
         if (candidates === undefined) {
           if (!this.skippedConfig.has(cfg) && !isDataAddress(cfg)) {
             this.b.warn(`${r.address} depends on ${dependency}, which is not in the input`);
@@ -561,11 +578,10 @@ class TerraformInventory {
           continue;
         }
         // Inside a module instance, depend on the same instance's resources (module.app["a"] → module.app["a"].…).
-        const sameModule = candidates.filter((a) => this.resourceByAddress.get(a)?.module === r.module);
-        const targets = sameModule.length > 0 ? sameModule : candidates;
-        for (const address of targets) {
-          const target = this.nodeIdByAddress.get(address);
-          if (target !== undefined && target !== source) this.b.addEdge(source, target, 'depends_on');
+        const sameModule = candidates.filter((c) => c.module === r.module);
+        for (const c of sameModule.length > 0 ? sameModule : candidates) {
+          const target = this.nodeByAddress.get(c.address);
+          if (target !== undefined && target !== source) this.b.addEdgeBetween(source, target, 'depends_on');
         }
       }
     }
@@ -577,18 +593,24 @@ const isDataAddress = (cfg: string): boolean => cfg.startsWith('data.') || cfg.i
 /** `tags_all` (provider default tags included) when present, else `tags`. */
 function terraformTags(values: Rec): { tags: Record<string, string>; unknownKeys: string[] } {
   const all = values.tags_all;
-  if (isRecord(all) && Object.keys(all).length > 0) return tagsFromMap(all);
+  if (isRecord(all) && hasKeys(all)) return tagsFromMap(all);
   const fromTags = tagsFromMap(values.tags);
   if (isUnknown(all)) fromTags.unknownKeys.push('*');
   return fromTags;
 }
 
+function hasKeys(o: Rec): boolean {
+  for (const _ in o) return true;
+  return false;
+}
+
 /** The resource's own attributes, minus tags (they are the node's tags) and secrets. */
 function rawAttributes(r: TfResource): Rec {
   const out: Rec = {};
-  for (const [k, v] of Object.entries(r.values)) {
+  const values = r.values;
+  for (const k in values) {
     if (NON_ATTRIBUTE_KEYS.has(k) || isSecretAttribute(k)) continue;
-    out[k] = v;
+    out[k] = values[k];
   }
   return out;
 }
