@@ -8,6 +8,10 @@ import type { Redis } from 'ioredis';
 import { auditRoutes } from './modules/audit/routes.ts';
 import { authRoutes } from './modules/auth/routes.ts';
 import { healthRoutes } from './modules/health/routes.ts';
+import { edgeRoutes, nodeRoutes } from './modules/inventory/routes.ts';
+import { Edge, Node } from './modules/inventory/schemas.ts';
+import { jobRoutes } from './modules/jobs/routes.ts';
+import { Job } from './modules/jobs/schemas.ts';
 import { memberRoutes } from './modules/members/routes.ts';
 import { Member } from './modules/members/schemas.ts';
 import { tenantRoutes } from './modules/tenants/routes.ts';
@@ -59,7 +63,7 @@ export async function buildApp(deps: AppDeps): Promise<App> {
   app.setValidatorCompiler(createValidatorCompiler());
   // Entity schemas are shared at the root so responses reference them and the
   // OpenAPI document lists each once under components.schemas.
-  for (const schema of [Tenant, Member, ApiKey]) app.addSchema(schema);
+  for (const schema of [Tenant, Member, ApiKey, Node, Edge, Job]) app.addSchema(schema);
   const limiter = deps.limiter ?? createMemoryLimiter();
 
   await app.register(conventions, { bodyLimitBytes: config.bodyLimitBytes });
@@ -135,6 +139,9 @@ export async function buildApp(deps: AppDeps): Promise<App> {
       await a.register(memberRoutes, { members: services.members });
       await a.register(apiKeyRoutes, { apiKeys: services.apiKeys });
       await a.register(auditRoutes, { db: services.db });
+      await a.register(nodeRoutes, { inventory: services.inventory });
+      await a.register(edgeRoutes, { inventory: services.inventory });
+      await a.register(jobRoutes, { jobs: services.jobs });
     },
     { prefix: '/api/v1' },
   );

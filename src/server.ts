@@ -9,6 +9,7 @@ import type { Config } from './platform/config.ts';
 import { type Database, openDatabase } from './platform/db/index.ts';
 import { migrateToLatest } from './platform/db/migrate.ts';
 import type { App } from './platform/http/types.ts';
+import { createJobRunner, type JobRunner } from './platform/jobs/runner.ts';
 import { createMemoryLimiter, createRedisLimiter, type RateLimiter } from './platform/ratelimit/limiter.ts';
 import { connectRedis } from './platform/redis.ts';
 import { createServices, type Services } from './services.ts';
@@ -20,6 +21,8 @@ export interface Runtime {
   database: Database;
   services: Services;
   redis: Redis | null;
+  /** The in-process job runner (null when INFRACAST_WORKER=false). */
+  runner: JobRunner | null;
   url: string;
   close(): Promise<void>;
 }
@@ -75,15 +78,29 @@ export async function startServer(
   const address = await app.listen({ host: config.host, port: config.port });
   print(`Infracast ${opts.version} listening on ${address} (${database.dialect})`);
 
+  const runner = config.workerEnabled
+    ? createJobRunner({
+        db: database.db,
+        dialect: database.dialect,
+        kinds: services.jobKinds,
+        signals: services.jobSignals,
+        events: services.events,
+        clock: services.clock,
+        log: app.log,
+      })
+    : null;
+  runner?.start();
+
   let closing: Promise<void> | null = null;
   const close = () => {
     closing ??= (async () => {
-      // Stop accepting, let in-flight requests finish, then release the database and Redis.
-      await app?.close();
+      // Stop accepting and let in-flight requests finish while running jobs reach a batch
+      // boundary and hand their job back; then release the database and Redis.
+      await Promise.all([app?.close(), runner?.stop()]);
       await database.close();
       redis?.disconnect();
     })();
     return closing;
   };
-  return { app, database, services, redis, url: address, close };
+  return { app, database, services, redis, runner, url: address, close };
 }

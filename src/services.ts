@@ -4,6 +4,13 @@
  */
 
 import { createAuthService } from './modules/auth/service.ts';
+import {
+  createDiscoveryJobHandler,
+  DISCOVERY_JOB_KIND,
+  type DiscoveryJobDeps,
+} from './modules/inventory/ingest/discovery-job.ts';
+import { createInventoryService } from './modules/inventory/service.ts';
+import { createJobService } from './modules/jobs/service.ts';
 import { createMemberService } from './modules/members/service.ts';
 import { createTenantService } from './modules/tenants/service.ts';
 import { createApiKeyService } from './modules/tokens/service.ts';
@@ -11,15 +18,18 @@ import { createJwt, loadSigningKey } from './platform/auth/jwt.ts';
 import type { Config } from './platform/config.ts';
 import type { Database } from './platform/db/index.ts';
 import { createEventBus } from './platform/events.ts';
+import { createJobKinds, createJobSignals } from './platform/jobs/registry.ts';
 import { type Clock, systemClock } from './platform/time.ts';
 
 export interface ServiceDeps {
   config: Config;
   database: Database;
   clock?: Clock;
+  /** Tuning of discovery jobs (`infracast worker --batch-pause-ms`, tests). */
+  discovery?: Pick<DiscoveryJobDeps, 'batchPauseMs' | 'threadMinBytes' | 'nodeBatchSize' | 'edgeBatchSize'>;
 }
 
-export async function createServices({ config, database, clock = systemClock }: ServiceDeps) {
+export async function createServices({ config, database, clock = systemClock, discovery = {} }: ServiceDeps) {
   const db = database.db;
   const events = createEventBus();
   const jwt = createJwt(await loadSigningKey(db, config.jwtSecret));
@@ -38,7 +48,29 @@ export async function createServices({ config, database, clock = systemClock }: 
   });
   const members = createMemberService({ db, clock });
   const apiKeys = createApiKeyService({ db, clock });
-  return { db, dialect: database.dialect, clock, events, auth, tenants, members, apiKeys };
+  const inventory = createInventoryService({ db, dialect: database.dialect, clock, events });
+  // Background jobs: modules register the kinds they run; runners (server, `infracast worker`) claim them.
+  const jobKinds = createJobKinds();
+  const jobSignals = createJobSignals();
+  const jobs = createJobService({ db, clock, events, signals: jobSignals });
+  jobKinds.register(
+    DISCOVERY_JOB_KIND,
+    createDiscoveryJobHandler({ db, dialect: database.dialect, clock, events, ...discovery }),
+  );
+  return {
+    db,
+    dialect: database.dialect,
+    clock,
+    events,
+    auth,
+    tenants,
+    members,
+    apiKeys,
+    inventory,
+    jobs,
+    jobKinds,
+    jobSignals,
+  };
 }
 
 export type Services = Awaited<ReturnType<typeof createServices>>;

@@ -5,8 +5,10 @@
 import { readFileSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
 import { registerAdminCommands } from './commands/admin.ts';
+import { registerIngestCommands } from './commands/ingest.ts';
 import { registerMigrateCommand } from './commands/migrate.ts';
 import { registerServeCommand } from './commands/serve.ts';
+import { registerWorkerCommand } from './commands/worker.ts';
 import { CliError } from './shared.ts';
 
 const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
@@ -24,6 +26,9 @@ Examples:
   $ infracast admin create-user --email ops@example.com --platform-admin
   $ infracast admin create-tenant --slug acme --name "Acme" --owner ops@example.com
   $ infracast admin create-token --tenant acme --role viewer --description "CI" --expires-in-days 90
+  $ INFRACAST_TOKEN=ick_… infracast ingest terraform-state prod.tfstate --tenant acme
+  $ INFRACAST_TOKEN=ick_… infracast ingest aws-snapshot ./snapshot --tenant acme --server https://infracast.example.com
+  $ INFRACAST_DATABASE_URL=postgres://… infracast worker --concurrency 2
 
 Configuration is read from INFRACAST_* environment variables; see the README.`,
   );
@@ -31,6 +36,8 @@ Configuration is read from INFRACAST_* environment variables; see the README.`,
 registerServeCommand(program, pkg.version);
 registerMigrateCommand(program);
 registerAdminCommands(program);
+registerIngestCommands(program);
+registerWorkerCommand(program);
 
 try {
   await program.parseAsync(process.argv);

@@ -13,7 +13,7 @@ import { type Config, type DatabaseDialect, loadConfig } from '../../src/platfor
 import type { App } from '../../src/platform/http/types.ts';
 import { newId } from '../../src/platform/ids.ts';
 import type { RateLimiter } from '../../src/platform/ratelimit/limiter.ts';
-import { createServices, type Services } from '../../src/services.ts';
+import { createServices, type ServiceDeps, type Services } from '../../src/services.ts';
 import { freshDatabase, type TestDatabase } from './db.ts';
 
 export const TEST_PASSWORD = 'correct horse battery staple';
@@ -35,6 +35,8 @@ export interface TestAppOptions {
   captureLogs?: boolean;
   /** Register extra routes before the app is ready (e.g. one that throws). */
   extend?: (app: App) => void;
+  /** Discovery job tuning (batch sizes, pause between batches, thread threshold). */
+  discovery?: ServiceDeps['discovery'];
 }
 
 export interface Caller {
@@ -72,7 +74,11 @@ export async function createTestApp(opts: TestAppOptions = {}): Promise<TestApp>
     INFRACAST_JWT_SECRET: 'test-secret-test-secret-test-secret-0123',
     ...opts.env,
   });
-  const services = await createServices({ config: { ...config, database: { ...db.options } }, database: db.database });
+  const services = await createServices({
+    config: { ...config, database: { ...db.options } },
+    database: db.database,
+    discovery: opts.discovery,
+  });
   const logs: string[] = [];
   const stream = new Writable({
     write(chunk, _enc, cb) {

@@ -1,0 +1,78 @@
+/**
+ * Stable identities and content hashes for the inventory graph. Node ids are
+ * natural (`provider:region:type:name`, chosen by the parsers or the caller);
+ * edge ids are derived from (source, type, target), so the same relation
+ * discovered twice, or created twice by hand, is the same edge.
+ */
+import { hash } from 'node:crypto';
+
+const CROCKFORD = '0123456789ABCDEFGHJKMNPQRSTVWXYZ';
+
+/** `edg_` + 26 Crockford base32 characters of SHA-256(source, type, target). */
+export function edgeIdFor(sourceId: string, type: string, targetId: string): string {
+  const digest = hash('sha256', `${sourceId}\n${type}\n${targetId}`, 'buffer');
+  let out = 'edg_';
+  let acc = 0;
+  let bits = 0;
+  for (const byte of digest) {
+    acc = ((acc << 8) | byte) & 0xffff;
+    bits += 8;
+    while (bits >= 5 && out.length < 30) {
+      bits -= 5;
+      out += CROCKFORD[(acc >> bits) & 31];
+    }
+    if (out.length >= 30) break;
+  }
+  return out;
+}
+
+/** Tags as JSON with sorted keys: AWS lists tags in no particular order, and the hash must not care. */
+export function canonicalTagsJson(tags: Record<string, string>): string {
+  const keys = Object.keys(tags);
+  if (keys.length === 0) return '{}';
+  keys.sort();
+  const sorted: Record<string, string> = {};
+  for (const k of keys) sorted[k] = tags[k] as string;
+  return JSON.stringify(sorted);
+}
+
+export interface NodeContent {
+  provider: string;
+  type: string;
+  account: string | null;
+  region: string;
+  name: string;
+  native_id: string | null;
+}
+
+/** Hash of everything a node holds, plus the scope that owns it (a move between scopes is a change). */
+export function nodeContentHash(
+  scopeKey: string | null,
+  n: NodeContent,
+  tagsJson: string,
+  attributesJson: string,
+): string {
+  return hash(
+    'sha1',
+    `${scopeKey ?? ''}\u0000${n.provider}\u0000${n.type}\u0000${n.account ?? ''}\u0000${n.region}\u0000${n.name}\u0000${
+      n.native_id ?? ''
+    }\u0000${tagsJson}\u0000${attributesJson}`,
+    'base64',
+  );
+}
+
+export function edgeContentHash(scopeKey: string | null, attributesJson: string): string {
+  return hash('sha1', `${scopeKey ?? ''}\u0000${attributesJson}`, 'base64');
+}
+
+/**
+ * Splits `provider:region:type:name` at its first three colons (names may
+ * contain colons: ARNs). Null when the id has fewer than four parts.
+ */
+export function splitNodeId(id: string): { provider: string; region: string; type: string; name: string } | null {
+  const a = id.indexOf(':');
+  const b = a < 0 ? -1 : id.indexOf(':', a + 1);
+  const c = b < 0 ? -1 : id.indexOf(':', b + 1);
+  if (a <= 0 || b <= a + 1 || c <= b + 1 || c === id.length - 1) return null;
+  return { provider: id.slice(0, a), region: id.slice(a + 1, b), type: id.slice(b + 1, c), name: id.slice(c + 1) };
+}

@@ -1,0 +1,295 @@
+/**
+ * The `discovery` job kind: ingest one input (Terraform state, Terraform plan
+ * or AWS snapshot) into the tenant's inventory as an upsert.
+ *
+ * 1. read the stored input and parse it (in a worker thread when large);
+ * 2. compare, with reads only: which nodes and edges are new, changed
+ *    (content hash differs), unchanged, or gone from the scopes the input
+ *    covers. Nothing is written yet, so a cancel or a crash here changes nothing;
+ * 3. apply everything in one transaction, in batches with a checkpoint and a
+ *    yield to the event loop between them, and mark the job succeeded in the
+ *    same transaction. A cancel, a shutdown or a kill -9 during the apply
+ *    rolls it back: the inventory is exactly as before the job, and a re-run
+ *    reaches the same end state.
+ */
+import { setTimeout as sleep, setImmediate as yieldToEventLoop } from 'node:timers/promises';
+import type { IngestSource } from '../../../core/ingest/index.ts';
+import type { DatabaseDialect } from '../../../platform/config.ts';
+import type { Db, Executor } from '../../../platform/db/index.ts';
+import type { EventBus } from '../../../platform/events.ts';
+import { readJobInput } from '../../../platform/jobs/inputs.ts';
+import { ThreadError } from '../../../platform/jobs/threads.ts';
+import { type JobContext, JobFailure, type JobHandler, JobInterrupted } from '../../../platform/jobs/types.ts';
+import { type Clock, iso } from '../../../platform/time.ts';
+import * as store from '../store.ts';
+import { MAX_WARNINGS } from './session.ts';
+import { openSession, type SessionClient } from './session-client.ts';
+
+export const DISCOVERY_JOB_KIND = 'discovery';
+
+export interface DiscoveryJobDeps {
+  db: Db;
+  dialect: DatabaseDialect;
+  clock: Clock;
+  events: EventBus;
+  /** Inputs of at least this many bytes are parsed in a worker thread (default 1 MiB). */
+  threadMinBytes?: number;
+  /** Nodes per write statement (default 1,000 on SQLite, 2,000 on PostgreSQL). */
+  nodeBatchSize?: number;
+  /** Edges per write statement (default 2,000 on SQLite, 5,000 on PostgreSQL). */
+  edgeBatchSize?: number;
+  /** Pause between batches, to throttle a large ingest (and, in tests, to stop one mid-run). */
+  batchPauseMs?: number;
+}
+
+export interface DiscoveryCounts {
+  created: number;
+  updated: number;
+  unchanged: number;
+  removed: number;
+  edges: number;
+  [key: string]: number;
+}
+
+interface Plan {
+  scopes: string[];
+  /** Session indices of the nodes/edges to write (new or changed). */
+  writeNodes: number[];
+  writeEdges: number[];
+  removedNodes: string[];
+  removedEdges: string[];
+  counts: DiscoveryCounts;
+  edgeCounts: { created: number; updated: number; unchanged: number; removed: number; skipped: number };
+  warnings: string[];
+}
+
+const KEY_BATCH = 5_000;
+
+export function createDiscoveryJobHandler(deps: DiscoveryJobDeps): JobHandler {
+  const { db, dialect, clock, events } = deps;
+  const threadMinBytes = deps.threadMinBytes ?? 1024 * 1024;
+  const nodeBatchSize = deps.nodeBatchSize ?? (dialect === 'sqlite' ? 1000 : 2000);
+  const edgeBatchSize = deps.edgeBatchSize ?? (dialect === 'sqlite' ? 2000 : 5000);
+  const format = dialect === 'postgres' ? ('json' as const) : ('rows' as const);
+  // better-sqlite3 runs each statement synchronously: give the event loop a turn after every batch.
+  const pause = () => (deps.batchPauseMs ? sleep(deps.batchPauseMs) : yieldToEventLoop());
+
+  return async (ctx) => {
+    const { job } = ctx;
+    const tenantId = job.tenant_id;
+    const session = openSession(job.input_bytes >= threadMinBytes);
+    // Terminating the thread stops a long parse at once instead of at its end.
+    const stopThread = () => void session.close();
+    ctx.signal.addEventListener('abort', stopThread, { once: true });
+    try {
+      ctx.progress(1, 'reading input');
+      for await (const part of readJobInput(db, job.id)) {
+        await session.append(part);
+        ctx.checkpoint();
+      }
+
+      ctx.progress(5, 'parsing');
+      const summary = await session.parse({ source: job.source as IngestSource, jobName: job.name }).catch((e) => {
+        if (ctx.signal.aborted) throw new JobInterrupted('cancelled');
+        throw asInputFailure(e);
+      });
+      ctx.checkpoint();
+
+      ctx.progress(30, 'comparing');
+      const plan = await planChanges(db, ctx, session, summary, tenantId, pause);
+      const warnings = [...summary.warnings, ...plan.warnings].slice(0, MAX_WARNINGS);
+      const result = {
+        skipped_documents: summary.skipped_documents,
+        warnings,
+        warnings_total: summary.warnings_total + plan.warnings.length,
+        scopes: plan.scopes,
+        edges: plan.edgeCounts,
+      };
+
+      ctx.progress(60, 'writing');
+      const changed =
+        plan.writeNodes.length + plan.writeEdges.length + plan.removedNodes.length + plan.removedEdges.length > 0;
+      const total = plan.writeNodes.length + plan.writeEdges.length + 1;
+      let written = 0;
+      const step = (n: number) => {
+        written += n;
+        ctx.progress(60 + (39 * written) / total, 'writing');
+      };
+      let version: number | null = null;
+      await db.transaction().execute(async (tx) => {
+        const now = iso(clock());
+        for (const ids of store.chunks(plan.removedEdges, 1000)) {
+          await store.deleteByIds(tx, 'edges', tenantId, ids);
+          ctx.checkpoint();
+          await pause();
+        }
+        for (const ids of store.chunks(plan.removedNodes, 1000)) {
+          await store.deleteByIds(tx, 'nodes', tenantId, ids);
+          ctx.checkpoint();
+          await pause();
+        }
+        const write = { tenantId, source: job.id, now };
+        for (const indices of store.chunks(plan.writeNodes, nodeBatchSize)) {
+          const batch = await session.nodeBatch(indices, format);
+          await store.upsertNodeBatch(tx, dialect, { ...write, batch });
+          step(indices.length);
+          ctx.checkpoint();
+          await pause();
+        }
+        for (const indices of store.chunks(plan.writeEdges, edgeBatchSize)) {
+          const batch = await session.edgeBatch(indices, format);
+          await store.upsertEdgeBatch(tx, dialect, { ...write, batch });
+          step(indices.length);
+          ctx.checkpoint();
+          await pause();
+        }
+        await store.touchScopes(tx, tenantId, plan.scopes, job.source, job.id, now);
+        if (changed) version = await store.bumpInventoryVersion(tx, tenantId);
+        ctx.checkpoint();
+        await ctx.complete(tx as Executor, { counts: plan.counts, result });
+      });
+      if (version !== null) events.publish('inventory.changed', { tenantId, version });
+      return { counts: plan.counts, result };
+    } finally {
+      ctx.signal.removeEventListener('abort', stopThread);
+      await session.close();
+    }
+  };
+}
+
+async function planChanges(
+  db: Db,
+  ctx: JobContext,
+  session: SessionClient,
+  summary: Awaited<ReturnType<SessionClient['parse']>>,
+  tenantId: string,
+  pause: () => Promise<unknown>,
+): Promise<Plan> {
+  const counts: DiscoveryCounts = { created: 0, updated: 0, unchanged: 0, removed: 0, edges: 0 };
+  const edgeCounts = { created: 0, updated: 0, unchanged: 0, removed: 0, skipped: 0 };
+  const warnings: string[] = [];
+  const seenNodes = new Set<string>();
+  const writeNodes: number[] = [];
+  const progress = (share: number) => ctx.progress(30 + 30 * share, 'comparing');
+
+  for (let from = 0; from < summary.nodes; from += KEY_BATCH) {
+    const keys = await session.nodeKeys(from, KEY_BATCH);
+    const existing = await store.contentHashes(db, 'nodes', tenantId, keys.ids);
+    keys.ids.forEach((id, i) => {
+      seenNodes.add(id);
+      const before = existing.get(id);
+      if (before === undefined) counts.created += 1;
+      else if (before !== keys.hashes[i]) counts.updated += 1;
+      else {
+        counts.unchanged += 1;
+        return;
+      }
+      writeNodes.push(from + i);
+    });
+    progress((from + keys.ids.length) / Math.max(1, summary.nodes) / 2);
+    ctx.checkpoint();
+    await pause();
+  }
+
+  const removedNodes = await unseenInScopes(db, ctx, 'nodes', tenantId, summary.scopes, seenNodes, pause);
+  counts.removed = removedNodes.length;
+  const removedSet = new Set(removedNodes);
+
+  // Edges may point at nodes of other inputs; those must be in the inventory (and stay there).
+  const externalKnown = await store.existingNodeIds(
+    db,
+    tenantId,
+    summary.external_ends.filter((id) => !removedSet.has(id)),
+  );
+  const endOk = (id: string) => seenNodes.has(id) || (externalKnown.has(id) && !removedSet.has(id));
+
+  const seenEdges = new Set<string>();
+  const writeEdges: number[] = [];
+  for (let from = 0; from < summary.edges; from += KEY_BATCH) {
+    const keys = await session.edgeKeys(from, KEY_BATCH);
+    const kept: number[] = [];
+    keys.ids.forEach((_id, i) => {
+      const source = keys.sources[i] as string;
+      const target = keys.targets[i] as string;
+      if (endOk(source) && endOk(target)) kept.push(i);
+      else {
+        edgeCounts.skipped += 1;
+        if (warnings.length < MAX_WARNINGS) {
+          const missing = endOk(source) ? target : source;
+          warnings.push(`edge ${source} → ${target} skipped: ${missing} is not in the inventory`);
+        }
+      }
+    });
+    const existing = await store.contentHashes(
+      db,
+      'edges',
+      tenantId,
+      kept.map((i) => keys.ids[i] as string),
+    );
+    for (const i of kept) {
+      const id = keys.ids[i] as string;
+      seenEdges.add(id);
+      const before = existing.get(id);
+      if (before === undefined) edgeCounts.created += 1;
+      else if (before !== keys.hashes[i]) edgeCounts.updated += 1;
+      else {
+        edgeCounts.unchanged += 1;
+        continue;
+      }
+      writeEdges.push(from + i);
+    }
+    progress(0.5 + (from + keys.ids.length) / Math.max(1, summary.edges) / 2);
+    ctx.checkpoint();
+    await pause();
+  }
+  const removedEdges = await unseenInScopes(db, ctx, 'edges', tenantId, summary.scopes, seenEdges, pause);
+  edgeCounts.removed = removedEdges.length;
+  counts.edges = seenEdges.size;
+
+  return {
+    scopes: summary.scopes,
+    writeNodes,
+    writeEdges,
+    removedNodes,
+    removedEdges,
+    counts,
+    edgeCounts,
+    warnings,
+  };
+}
+
+/** Ids the covered scopes own in the database that this input no longer has: they are removed. */
+async function unseenInScopes(
+  db: Db,
+  ctx: JobContext,
+  table: 'nodes' | 'edges',
+  tenantId: string,
+  scopes: string[],
+  seen: Set<string>,
+  pause: () => Promise<unknown>,
+): Promise<string[]> {
+  const gone: string[] = [];
+  let after: string | null = null;
+  for (;;) {
+    const page = await store.idsInScopes(db, table, tenantId, scopes, after, KEY_BATCH);
+    if (page.length === 0) return gone;
+    for (const id of page) if (!seen.has(id)) gone.push(id);
+    after = page[page.length - 1] as string;
+    ctx.checkpoint();
+    await pause();
+  }
+}
+
+/** A malformed document or input: the job fails with INVALID_INPUT naming the document and field. */
+function asInputFailure(e: unknown): unknown {
+  const err = e as Error & { document?: string | null; path?: string | null };
+  const fields = e instanceof ThreadError ? e.fields : (err as unknown as Record<string, unknown>);
+  if (err?.name === 'IngestError') {
+    return new JobFailure('INVALID_INPUT', err.message, {
+      document: (fields.document as string | null) ?? null,
+      path: (fields.path as string | null) ?? null,
+    });
+  }
+  if (err?.name === 'SyntaxError') return new JobFailure('INVALID_INPUT', `input is not valid JSON: ${err.message}`);
+  return e;
+}

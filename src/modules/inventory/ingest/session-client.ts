@@ -1,0 +1,48 @@
+/**
+ * Runs an IngestSession in a worker thread (large inputs: JSON.parse and the
+ * parser would hold the event loop for seconds) or inline (small inputs: a
+ * thread costs more to start than the work). The caller sees the same API.
+ */
+import { startThread } from '../../../platform/jobs/threads.ts';
+import type { Batch, BatchFormat, EdgeKeyBatch, IngestParams, IngestSummary, KeyBatch } from './session.ts';
+import { IngestSession } from './session.ts';
+
+export interface SessionClient {
+  readonly threaded: boolean;
+  append(part: string): Promise<void>;
+  parse(params: IngestParams): Promise<IngestSummary>;
+  nodeKeys(from: number, count: number): Promise<KeyBatch>;
+  edgeKeys(from: number, count: number): Promise<EdgeKeyBatch>;
+  nodeBatch(indices: number[], format: BatchFormat): Promise<Batch>;
+  edgeBatch(indices: number[], format: BatchFormat): Promise<Batch>;
+  close(): Promise<void>;
+}
+
+const THREAD_ENTRY = new URL('./session-thread.ts', import.meta.url);
+
+export function openSession(threaded: boolean): SessionClient {
+  if (!threaded) {
+    const s = new IngestSession();
+    return {
+      threaded,
+      append: async (part) => s.append(part),
+      parse: async (params) => s.parse(params),
+      nodeKeys: async (from, count) => s.nodeKeys(from, count),
+      edgeKeys: async (from, count) => s.edgeKeys(from, count),
+      nodeBatch: async (indices, format) => s.nodeBatch(indices, format),
+      edgeBatch: async (indices, format) => s.edgeBatch(indices, format),
+      close: async () => {},
+    };
+  }
+  const thread = startThread(THREAD_ENTRY);
+  return {
+    threaded,
+    append: (part) => thread.call('append', part),
+    parse: (params) => thread.call('parse', params),
+    nodeKeys: (from, count) => thread.call('nodeKeys', { from, count }),
+    edgeKeys: (from, count) => thread.call('edgeKeys', { from, count }),
+    nodeBatch: (indices, format) => thread.call('nodeBatch', { indices, format }),
+    edgeBatch: (indices, format) => thread.call('edgeBatch', { indices, format }),
+    close: () => thread.close(),
+  };
+}

@@ -1,0 +1,240 @@
+/**
+ * The CPU-heavy half of an ingest, with no database: JSON-parse the stored
+ * input, run the pure parser, assign each node and edge its scope and
+ * content hash, and hand out batches ready for the database. It runs in a
+ * worker thread for large inputs (see session-client.ts) and inline for small
+ * ones; either way the main thread only sees small batches.
+ */
+import { type IngestSource, parseSource } from '../../../core/ingest/index.ts';
+import type { EdgeInput, NodeInput } from '../../../core/inventory/types.ts';
+import { canonicalTagsJson, edgeContentHash, edgeIdFor, nodeContentHash } from '../identity.ts';
+
+export interface IngestParams {
+  source: IngestSource;
+  /** Used as the scope of Terraform inputs that carry no state lineage. */
+  jobName: string;
+}
+
+/** At most this many warnings are kept in a job's result; the total is reported beside them. */
+export const MAX_WARNINGS = 500;
+
+export interface IngestSummary {
+  nodes: number;
+  edges: number;
+  /** Scopes this input covers: nodes of these scopes that it no longer contains are removed. */
+  scopes: string[];
+  skipped_documents: string[];
+  warnings: string[];
+  warnings_total: number;
+  /** Edge endpoints that are not nodes of this input (they must already be in the inventory). */
+  external_ends: string[];
+}
+
+export interface KeyBatch {
+  ids: string[];
+  hashes: string[];
+}
+
+export interface EdgeKeyBatch extends KeyBatch {
+  sources: string[];
+  targets: string[];
+}
+
+/**
+ * A batch for the database: PostgreSQL gets one JSON array text (unpacked
+ * server-side by json_to_recordset); SQLite gets rows of values to bind
+ * (better-sqlite3 binds faster than SQLite's json_each unpacks).
+ */
+export type BatchFormat = 'json' | 'rows';
+export type Batch = string | (string | null)[][];
+
+interface PreparedNode {
+  node: NodeInput;
+  scope: string;
+  tags: string;
+  attributes: string;
+  hash: string;
+}
+
+interface PreparedEdge {
+  id: string;
+  edge: EdgeInput;
+  scope: string;
+  attributes: string;
+  hash: string;
+}
+
+export class IngestSession {
+  private parts: string[] = [];
+  private nodes: PreparedNode[] = [];
+  private edges: PreparedEdge[] = [];
+
+  append(part: string): void {
+    this.parts.push(part);
+  }
+
+  /** Throws IngestError (malformed document) or SyntaxError (not JSON). */
+  parse(p: IngestParams): IngestSummary {
+    const text = this.parts.length === 1 ? (this.parts[0] as string) : this.parts.join('');
+    this.parts = [];
+    const input: unknown = JSON.parse(text);
+    const parsed = parseSource(p.source, input);
+    const scopes = new Set<string>();
+    const fixedScope = p.source === 'aws_snapshot' ? null : terraformScope(p.source, input, p.jobName);
+    if (fixedScope) scopes.add(fixedScope);
+    else for (const s of declaredAwsScopes(input, new Set(parsed.skipped_documents))) scopes.add(s);
+
+    const extraWarnings: string[] = [];
+    const byId = new Map<string, PreparedNode>();
+    for (const node of parsed.nodes) {
+      const scope = fixedScope ?? awsScope(node.account, node.region);
+      scopes.add(scope);
+      const tags = canonicalTagsJson(node.tags ?? {});
+      const attributes = JSON.stringify(node.attributes ?? {});
+      const prepared = { node, scope, tags, attributes, hash: nodeContentHash(scope, node, tags, attributes) };
+      if (byId.has(node.id)) extraWarnings.push(`node ${node.id} appears more than once; the last one is kept`);
+      byId.set(node.id, prepared);
+    }
+    this.nodes = [...byId.values()];
+
+    const edgesById = new Map<string, PreparedEdge>();
+    const external = new Set<string>();
+    for (const edge of parsed.edges) {
+      const id = edgeIdFor(edge.source_id, edge.type, edge.target_id);
+      const owner = byId.get(edge.source_id) ?? byId.get(edge.target_id);
+      const scope = owner?.scope ?? fixedScope ?? 'aws_snapshot:-:global';
+      const attributes = JSON.stringify(edge.attributes ?? {});
+      edgesById.set(id, { id, edge, scope, attributes, hash: edgeContentHash(scope, attributes) });
+      if (!byId.has(edge.source_id)) external.add(edge.source_id);
+      if (!byId.has(edge.target_id)) external.add(edge.target_id);
+    }
+    this.edges = [...edgesById.values()];
+
+    return {
+      nodes: this.nodes.length,
+      edges: this.edges.length,
+      scopes: [...scopes].sort(),
+      skipped_documents: parsed.skipped_documents,
+      warnings: [...parsed.warnings.slice(0, MAX_WARNINGS), ...extraWarnings].slice(0, MAX_WARNINGS),
+      warnings_total: parsed.warnings.length + extraWarnings.length,
+      external_ends: [...external],
+    };
+  }
+
+  nodeKeys(from: number, count: number): KeyBatch {
+    const slice = this.nodes.slice(from, from + count);
+    return { ids: slice.map((n) => n.node.id), hashes: slice.map((n) => n.hash) };
+  }
+
+  edgeKeys(from: number, count: number): EdgeKeyBatch {
+    const slice = this.edges.slice(from, from + count);
+    return {
+      ids: slice.map((e) => e.id),
+      hashes: slice.map((e) => e.hash),
+      sources: slice.map((e) => e.edge.source_id),
+      targets: slice.map((e) => e.edge.target_id),
+    };
+  }
+
+  /**
+   * json: `[{id, provider, type, account, region, name, native_id, tags, attributes, scope_key, content_hash}, …]`;
+   * rows: the same fields as arrays, in that order.
+   */
+  nodeBatch(indices: number[], format: BatchFormat): Batch {
+    if (format === 'rows') {
+      const rows: (string | null)[][] = [];
+      for (const i of indices) {
+        const p = this.nodes[i];
+        if (!p) continue;
+        const n = p.node;
+        rows.push([
+          n.id,
+          n.provider,
+          n.type,
+          n.account ?? null,
+          n.region,
+          n.name,
+          n.native_id ?? null,
+          p.tags,
+          p.attributes,
+          p.scope,
+          p.hash,
+        ]);
+      }
+      return rows;
+    }
+    const out: string[] = [];
+    for (const i of indices) {
+      const p = this.nodes[i];
+      if (!p) continue;
+      const n = p.node;
+      out.push(
+        `{"id":${JSON.stringify(n.id)},"provider":${JSON.stringify(n.provider)},"type":${JSON.stringify(n.type)},` +
+          `"account":${JSON.stringify(n.account ?? null)},"region":${JSON.stringify(n.region)},` +
+          `"name":${JSON.stringify(n.name)},"native_id":${JSON.stringify(n.native_id ?? null)},` +
+          `"tags":${p.tags},"attributes":${p.attributes},"scope_key":${JSON.stringify(p.scope)},` +
+          `"content_hash":${JSON.stringify(p.hash)}}`,
+      );
+    }
+    return `[${out.join(',')}]`;
+  }
+
+  /** json: `[{id, source_id, target_id, type, attributes, scope_key, content_hash}, …]`; rows: the same as arrays. */
+  edgeBatch(indices: number[], format: BatchFormat): Batch {
+    if (format === 'rows') {
+      const rows: (string | null)[][] = [];
+      for (const i of indices) {
+        const p = this.edges[i];
+        if (!p) continue;
+        rows.push([p.id, p.edge.source_id, p.edge.target_id, p.edge.type, p.attributes, p.scope, p.hash]);
+      }
+      return rows;
+    }
+    const out: string[] = [];
+    for (const i of indices) {
+      const p = this.edges[i];
+      if (!p) continue;
+      out.push(
+        `{"id":${JSON.stringify(p.id)},"source_id":${JSON.stringify(p.edge.source_id)},` +
+          `"target_id":${JSON.stringify(p.edge.target_id)},"type":${JSON.stringify(p.edge.type)},` +
+          `"attributes":${p.attributes},"scope_key":${JSON.stringify(p.scope)},"content_hash":${JSON.stringify(p.hash)}}`,
+      );
+    }
+    return `[${out.join(',')}]`;
+  }
+}
+
+/**
+ * A Terraform state's scope is its lineage (stable across serials, unique per
+ * state); inputs without one (plans, `terraform show -json`) are scoped by
+ * the job's name, so re-ingesting under the same name replaces the previous.
+ */
+function terraformScope(source: string, input: unknown, jobName: string): string {
+  const doc = isObject(input) && isObject(input.document) ? input.document : input;
+  const lineage = isObject(doc) && typeof doc.lineage === 'string' && doc.lineage !== '' ? doc.lineage : null;
+  return lineage ? `${source}:lineage:${lineage}` : `${source}:name:${jobName}`;
+}
+
+export const awsScope = (account: string | null, region: string): string =>
+  `aws_snapshot:${account ?? '-'}:${region || 'global'}`;
+
+/**
+ * Account/region pairs the snapshot's recognised documents say they cover,
+ * even when those documents are empty now (everything there was deleted).
+ * Skipped (unknown) documents cover nothing.
+ */
+function declaredAwsScopes(input: unknown, skipped: Set<string>): string[] {
+  if (!isObject(input) || !Array.isArray(input.documents)) return [];
+  const defaultAccount = typeof input.account_id === 'string' ? input.account_id : null;
+  const defaultRegion = typeof input.region === 'string' ? input.region : null;
+  const out: string[] = [];
+  for (const doc of input.documents) {
+    if (!isObject(doc) || (typeof doc.name === 'string' && skipped.has(doc.name))) continue;
+    const account = typeof doc.account_id === 'string' ? doc.account_id : defaultAccount;
+    const region = typeof doc.region === 'string' ? doc.region : defaultRegion;
+    if (account && region) out.push(awsScope(account, region));
+  }
+  return out;
+}
+
+const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);

@@ -1,0 +1,421 @@
+/**
+ * SQL for the inventory graph. Every function takes the database or an open
+ * transaction first and the tenant id second; nothing here knows about HTTP.
+ */
+import { CompiledQuery, type Expression, type SqlBool, sql } from 'kysely';
+import type { DatabaseDialect } from '../../platform/config.ts';
+import type { Executor } from '../../platform/db/index.ts';
+import type { EdgeRow, NodeRow } from '../../platform/db/schema.ts';
+import { containsInsensitive } from '../../platform/db/sql.ts';
+import type { SortField } from '../../platform/http/pagination.ts';
+
+/** A node row plus when its scope was last ingested (null for manual nodes). */
+export type NodeRecord = NodeRow & { scope_seen_at: string | null };
+
+function nodesWithScope(db: Executor, tenantId: string) {
+  return db
+    .selectFrom('nodes as n')
+    .leftJoin('inventory_scopes as s', (j) =>
+      j.onRef('s.tenant_id', '=', 'n.tenant_id').onRef('s.scope_key', '=', 'n.scope_key'),
+    )
+    .where('n.tenant_id', '=', tenantId);
+}
+
+export async function findNode(db: Executor, tenantId: string, id: string): Promise<NodeRecord | undefined> {
+  return nodesWithScope(db, tenantId)
+    .selectAll('n')
+    .select('s.last_seen_at as scope_seen_at')
+    .where('n.id', '=', id)
+    .executeTakeFirst();
+}
+
+/** Nodes of one provider/region/type with this name (the Name-tag fallback of GET /nodes/{id}). */
+export async function findNodesByName(
+  db: Executor,
+  tenantId: string,
+  k: { provider: string; region: string; type: string; name: string },
+  limit: number,
+): Promise<NodeRecord[]> {
+  return nodesWithScope(db, tenantId)
+    .selectAll('n')
+    .select('s.last_seen_at as scope_seen_at')
+    .where('n.type', '=', k.type)
+    .where('n.name', '=', k.name)
+    .where('n.provider', '=', k.provider)
+    .where('n.region', '=', k.region)
+    .orderBy('n.id')
+    .limit(limit)
+    .execute();
+}
+
+export async function findNodesByIds(db: Executor, tenantId: string, ids: string[]): Promise<NodeRecord[]> {
+  const out: NodeRecord[] = [];
+  for (const chunk of chunks(ids, 500)) {
+    out.push(
+      ...(await nodesWithScope(db, tenantId)
+        .selectAll('n')
+        .select('s.last_seen_at as scope_seen_at')
+        .where('n.id', 'in', chunk)
+        .execute()),
+    );
+  }
+  return out;
+}
+
+export async function existingNodeIds(db: Executor, tenantId: string, ids: string[]): Promise<Set<string>> {
+  const found = new Set<string>();
+  for (const chunk of chunks([...new Set(ids)], 1000)) {
+    const rows = await db
+      .selectFrom('nodes')
+      .select('id')
+      .where('tenant_id', '=', tenantId)
+      .where('id', 'in', chunk)
+      .execute();
+    for (const r of rows) found.add(r.id);
+  }
+  return found;
+}
+
+export async function insertNode(db: Executor, row: NodeRow): Promise<void> {
+  await db.insertInto('nodes').values(row).execute();
+}
+
+export async function updateNodeRow(
+  db: Executor,
+  tenantId: string,
+  id: string,
+  patch: Partial<Pick<NodeRow, 'name' | 'tags' | 'attributes' | 'source' | 'content_hash' | 'updated_at'>>,
+): Promise<void> {
+  await db.updateTable('nodes').set(patch).where('tenant_id', '=', tenantId).where('id', '=', id).execute();
+}
+
+/** Deletes the node; its edges go with it (foreign keys cascade). */
+export async function deleteNodeRow(db: Executor, tenantId: string, id: string): Promise<number> {
+  const res = await db.deleteFrom('nodes').where('tenant_id', '=', tenantId).where('id', '=', id).executeTakeFirst();
+  return Number(res.numDeletedRows);
+}
+
+export interface NodeFilter {
+  types?: string[];
+  providers?: string[];
+  regions?: string[];
+  accounts?: string[];
+  sources?: string[];
+  /** tag key → any of these values */
+  tags?: [string, string[]][];
+  /** nodes lacking any of these tag keys */
+  tagMissing?: string[];
+  q?: string;
+  updatedSince?: string;
+}
+
+export type NodeSortField = 'created_at' | 'updated_at' | 'name' | 'type';
+
+/** Tags are JSON text; each dialect looks into them its own way, with the key always a bound parameter. */
+function tagHasValue(dialect: DatabaseDialect, key: string, values: string[]): Expression<SqlBool> {
+  const list = sql.join(values.map((v) => sql`${v}`));
+  return dialect === 'postgres'
+    ? sql<SqlBool>`(n.tags::jsonb ->> ${key}) in (${list})`
+    : sql<SqlBool>`exists (select 1 from json_each(n.tags) as t where t.key = ${key} and t.type = 'text' and t.value in (${list}))`;
+}
+
+function tagPresent(dialect: DatabaseDialect, key: string): Expression<SqlBool> {
+  return dialect === 'postgres'
+    ? sql<SqlBool>`(n.tags::jsonb -> ${key}) is not null`
+    : sql<SqlBool>`exists (select 1 from json_each(n.tags) as t where t.key = ${key})`;
+}
+
+export async function listNodeRows(
+  db: Executor,
+  dialect: DatabaseDialect,
+  tenantId: string,
+  f: NodeFilter,
+  sort: SortField<NodeSortField>[],
+  limit: number,
+  offset: number,
+): Promise<{ rows: NodeRecord[]; total: number }> {
+  let base = nodesWithScope(db, tenantId);
+  if (f.types) base = base.where('n.type', 'in', f.types);
+  if (f.providers) base = base.where('n.provider', 'in', f.providers);
+  if (f.regions) base = base.where('n.region', 'in', f.regions);
+  if (f.accounts) base = base.where('n.account', 'in', f.accounts);
+  if (f.sources) base = base.where('n.source', 'in', f.sources);
+  for (const [key, values] of f.tags ?? []) base = base.where(tagHasValue(dialect, key, values));
+  if (f.tagMissing) {
+    const missing = f.tagMissing;
+    base = base.where((eb) => eb.or(missing.map((key) => eb.not(tagPresent(dialect, key)))));
+  }
+  if (f.q) {
+    const text = f.q;
+    base = base.where((eb) =>
+      eb.or([containsInsensitive(eb.ref('n.name'), text), containsInsensitive(eb.ref('n.native_id'), text)]),
+    );
+  }
+  if (f.updatedSince) base = base.where('n.updated_at', '>=', f.updatedSince);
+  const { total } = await base.select((eb) => eb.fn.countAll<number>().as('total')).executeTakeFirstOrThrow();
+  let q = base.selectAll('n').select('s.last_seen_at as scope_seen_at');
+  for (const s of sort) q = q.orderBy(`n.${s.field}`, s.desc ? 'desc' : 'asc');
+  const rows = await q.orderBy('n.id', 'asc').limit(limit).offset(offset).execute();
+  return { rows, total: Number(total) };
+}
+
+/** Bumps the tenant's inventory version (path tracer caches key on it); returns the new version. */
+export async function bumpInventoryVersion(db: Executor, tenantId: string): Promise<number> {
+  const row = await db
+    .updateTable('tenants')
+    .set((eb) => ({ inventory_version: eb('inventory_version', '+', 1) }))
+    .where('id', '=', tenantId)
+    .returning('inventory_version')
+    .executeTakeFirst();
+  return row?.inventory_version ?? 0;
+}
+
+// ---- edges ----
+
+export async function findEdge(db: Executor, tenantId: string, id: string): Promise<EdgeRow | undefined> {
+  return db.selectFrom('edges').selectAll().where('tenant_id', '=', tenantId).where('id', '=', id).executeTakeFirst();
+}
+
+export async function insertEdge(db: Executor, row: EdgeRow): Promise<void> {
+  await db.insertInto('edges').values(row).execute();
+}
+
+export async function deleteEdgeRow(db: Executor, tenantId: string, id: string): Promise<number> {
+  const res = await db.deleteFrom('edges').where('tenant_id', '=', tenantId).where('id', '=', id).executeTakeFirst();
+  return Number(res.numDeletedRows);
+}
+
+export interface EdgeFilter {
+  sourceIds?: string[];
+  targetIds?: string[];
+  nodeId?: string;
+  types?: string[];
+}
+
+export type EdgeSortField = 'created_at' | 'type' | 'source_id' | 'target_id';
+
+export async function listEdgeRows(
+  db: Executor,
+  tenantId: string,
+  f: EdgeFilter,
+  sort: SortField<EdgeSortField>[],
+  limit: number,
+  offset: number,
+): Promise<{ rows: EdgeRow[]; total: number }> {
+  let base = db.selectFrom('edges').where('tenant_id', '=', tenantId);
+  if (f.sourceIds) base = base.where('source_id', 'in', f.sourceIds);
+  if (f.targetIds) base = base.where('target_id', 'in', f.targetIds);
+  if (f.nodeId) {
+    const id = f.nodeId;
+    base = base.where((eb) => eb.or([eb('source_id', '=', id), eb('target_id', '=', id)]));
+  }
+  if (f.types) base = base.where('type', 'in', f.types);
+  const { total } = await base.select((eb) => eb.fn.countAll<number>().as('total')).executeTakeFirstOrThrow();
+  let q = base.selectAll();
+  for (const s of sort) q = q.orderBy(s.field, s.desc ? 'desc' : 'asc');
+  const rows = await q.orderBy('id', 'asc').limit(limit).offset(offset).execute();
+  return { rows, total: Number(total) };
+}
+
+/** Edges touching any of `ids` in the given direction, at most `limit`. */
+export async function edgesAround(
+  db: Executor,
+  tenantId: string,
+  ids: string[],
+  direction: 'in' | 'out' | 'both',
+  types: string[] | undefined,
+  limit: number,
+): Promise<EdgeRow[]> {
+  const out: EdgeRow[] = [];
+  for (const chunk of chunks(ids, 500)) {
+    if (out.length >= limit) break;
+    let q = db.selectFrom('edges').selectAll().where('tenant_id', '=', tenantId);
+    q = q.where((eb) =>
+      eb.or([
+        ...(direction !== 'in' ? [eb('source_id', 'in', chunk)] : []),
+        ...(direction !== 'out' ? [eb('target_id', 'in', chunk)] : []),
+      ]),
+    );
+    if (types) q = q.where('type', 'in', types);
+    out.push(
+      ...(await q
+        .orderBy('id')
+        .limit(limit - out.length)
+        .execute()),
+    );
+  }
+  return out;
+}
+
+// ---- bulk writes for ingest ----
+
+/** id → content_hash of those of `ids` that exist. */
+export async function contentHashes(
+  db: Executor,
+  table: 'nodes' | 'edges',
+  tenantId: string,
+  ids: string[],
+): Promise<Map<string, string>> {
+  const found = new Map<string, string>();
+  for (const chunk of chunks(ids, 1000)) {
+    const rows = await db
+      .selectFrom(table)
+      .select(['id', 'content_hash'])
+      .where('tenant_id', '=', tenantId)
+      .where('id', 'in', chunk)
+      .execute();
+    for (const r of rows) found.set(r.id, r.content_hash);
+  }
+  return found;
+}
+
+/** One page (keyset on id) of the ids owned by these scopes. */
+export async function idsInScopes(
+  db: Executor,
+  table: 'nodes' | 'edges',
+  tenantId: string,
+  scopes: string[],
+  afterId: string | null,
+  limit: number,
+): Promise<string[]> {
+  if (scopes.length === 0) return [];
+  let q = db.selectFrom(table).select('id').where('tenant_id', '=', tenantId).where('scope_key', 'in', scopes);
+  if (afterId !== null) q = q.where('id', '>', afterId);
+  const rows = await q.orderBy('id').limit(limit).execute();
+  return rows.map((r) => r.id);
+}
+
+export async function deleteByIds(
+  db: Executor,
+  table: 'nodes' | 'edges',
+  tenantId: string,
+  ids: string[],
+): Promise<number> {
+  let n = 0;
+  for (const chunk of chunks(ids, 500)) {
+    const res = await db
+      .deleteFrom(table)
+      .where('tenant_id', '=', tenantId)
+      .where('id', 'in', chunk)
+      .executeTakeFirst();
+    n += Number(res.numDeletedRows);
+  }
+  return n;
+}
+
+export interface BulkWrite {
+  tenantId: string;
+  /** Written to `source`: the job id. */
+  source: string;
+  now: string;
+  /**
+   * PostgreSQL: a JSON array of row objects; SQLite: rows of values in
+   * IngestSession's order (see IngestSession.nodeBatch / edgeBatch).
+   */
+  batch: string | (string | null)[][];
+}
+
+/*
+ * Bulk upserts, one statement per batch. PostgreSQL gets one JSON array and
+ * unpacks it server-side (json_to_recordset): one bound parameter, and `json`
+ * keeps the attribute text exactly as sent. SQLite binds values into a
+ * multi-row VALUES list (faster there than json_each). Raw SQL: Kysely's
+ * builder would build an AST node per value for thousands of values.
+ */
+
+const NODE_COLUMNS =
+  'tenant_id, id, provider, type, account, region, name, native_id, tags, attributes, source, scope_key, content_hash, first_seen_at, last_seen_at, created_at, updated_at';
+const NODE_UPDATE_SET = ['provider', 'type', 'account', 'region', 'name', 'native_id', 'tags', 'attributes', 'source']
+  .concat(['scope_key', 'content_hash', 'last_seen_at', 'updated_at'])
+  .map((c) => `${c} = excluded.${c}`)
+  .join(', ');
+const EDGE_COLUMNS =
+  'tenant_id, id, source_id, target_id, type, attributes, source, scope_key, content_hash, created_at, updated_at';
+const EDGE_UPDATE_SET = ['attributes', 'source', 'scope_key', 'content_hash', 'updated_at']
+  .map((c) => `${c} = excluded.${c}`)
+  .join(', ');
+
+/** SQL text per row count, so a batch compiles once per size instead of once per batch. */
+const sqliteInsertText = new Map<string, string>();
+function sqliteUpsert(table: 'nodes' | 'edges', rows: number): string {
+  const key = `${table}:${rows}`;
+  let text = sqliteInsertText.get(key);
+  if (!text) {
+    const width = table === 'nodes' ? 17 : 11;
+    const tuple = `(${Array.from({ length: width }, () => '?').join(',')})`;
+    const columns = table === 'nodes' ? NODE_COLUMNS : EDGE_COLUMNS;
+    const set = table === 'nodes' ? NODE_UPDATE_SET : EDGE_UPDATE_SET;
+    text = `insert into ${table} (${columns}) values ${Array.from({ length: rows }, () => tuple).join(',')} on conflict (tenant_id, id) do update set ${set}`;
+    sqliteInsertText.set(key, text);
+  }
+  return text;
+}
+
+export async function upsertNodeBatch(db: Executor, dialect: DatabaseDialect, w: BulkWrite): Promise<void> {
+  if (dialect === 'postgres') {
+    await sql`
+      insert into nodes (${sql.raw(NODE_COLUMNS)})
+      select ${w.tenantId}, r.id, r.provider, r.type, r.account, r.region, r.name, r.native_id, r.tags::text,
+             r.attributes::text, ${w.source}, r.scope_key, r.content_hash, ${w.now}, ${w.now}, ${w.now}, ${w.now}
+      from json_to_recordset(${w.batch as string}::json) as r(id text, provider text, type text, account text,
+           region text, name text, native_id text, tags json, attributes json, scope_key text, content_hash text)
+      on conflict (tenant_id, id) do update set ${sql.raw(NODE_UPDATE_SET)}`.execute(db);
+    return;
+  }
+  const rows = w.batch as (string | null)[][];
+  if (rows.length === 0) return;
+  const params: unknown[] = [];
+  for (const r of rows) {
+    // id, provider, type, account, region, name, native_id, tags, attributes | scope_key, content_hash
+    params.push(w.tenantId, r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[7], r[8], w.source, r[9], r[10]);
+    params.push(w.now, w.now, w.now, w.now);
+  }
+  await db.executeQuery(CompiledQuery.raw(sqliteUpsert('nodes', rows.length), params));
+}
+
+export async function upsertEdgeBatch(db: Executor, dialect: DatabaseDialect, w: BulkWrite): Promise<void> {
+  if (dialect === 'postgres') {
+    await sql`
+      insert into edges (${sql.raw(EDGE_COLUMNS)})
+      select ${w.tenantId}, r.id, r.source_id, r.target_id, r.type, r.attributes::text, ${w.source}, r.scope_key,
+             r.content_hash, ${w.now}, ${w.now}
+      from json_to_recordset(${w.batch as string}::json) as r(id text, source_id text, target_id text, type text,
+           attributes json, scope_key text, content_hash text)
+      on conflict (tenant_id, id) do update set ${sql.raw(EDGE_UPDATE_SET)}`.execute(db);
+    return;
+  }
+  const rows = w.batch as (string | null)[][];
+  if (rows.length === 0) return;
+  const params: unknown[] = [];
+  for (const r of rows) {
+    // id, source_id, target_id, type, attributes, scope_key, content_hash
+    params.push(w.tenantId, r[0], r[1], r[2], r[3], r[4], w.source, r[5], r[6], w.now, w.now);
+  }
+  await db.executeQuery(CompiledQuery.raw(sqliteUpsert('edges', rows.length), params));
+}
+
+/** Records that these scopes were ingested now by `jobId`. */
+export async function touchScopes(
+  db: Executor,
+  tenantId: string,
+  scopes: string[],
+  source: string,
+  jobId: string,
+  now: string,
+): Promise<void> {
+  for (const chunk of chunks(scopes, 200)) {
+    await db
+      .insertInto('inventory_scopes')
+      .values(
+        chunk.map((scope_key) => ({ tenant_id: tenantId, scope_key, source, last_job_id: jobId, last_seen_at: now })),
+      )
+      .onConflict((oc) =>
+        oc.columns(['tenant_id', 'scope_key']).doUpdateSet({ last_job_id: jobId, last_seen_at: now, source }),
+      )
+      .execute();
+  }
+}
+
+export function* chunks<T>(items: T[], size: number): Generator<T[]> {
+  for (let i = 0; i < items.length; i += size) yield items.slice(i, i + size);
+}

@@ -1,0 +1,99 @@
+/**
+ * Runs the background job worker on its own, without HTTP (`infracast
+ * worker`): opens the database, applies migrations and claims jobs until
+ * stopped. Any number of workers (and servers with INFRACAST_WORKER=true)
+ * can share one PostgreSQL database; each job runs on one of them at a time.
+ */
+import type { FastifyBaseLogger } from 'fastify';
+import type { Config, LogLevel } from './platform/config.ts';
+import type { Database } from './platform/db/index.ts';
+import { createJobRunner, type JobRunner } from './platform/jobs/runner.ts';
+import { openAndMigrate } from './server.ts';
+import { createServices, type ServiceDeps, type Services } from './services.ts';
+
+export interface WorkerOptions {
+  /** Lease length in seconds (heartbeats every third of it). */
+  leaseSeconds?: number;
+  pollMs?: number;
+  concurrency?: number;
+  discovery?: ServiceDeps['discovery'];
+  /** Log destination (default: JSON lines on stdout). */
+  write?: (line: string) => void;
+}
+
+export interface WorkerRuntime {
+  runner: JobRunner;
+  database: Database;
+  services: Services;
+  log: FastifyBaseLogger;
+  close(): Promise<void>;
+}
+
+export async function startWorker(config: Config, opts: WorkerOptions = {}): Promise<WorkerRuntime> {
+  const database = await openAndMigrate(config);
+  const services = await createServices({ config, database, discovery: opts.discovery });
+  const log = createLineLogger(config.logLevel, opts.write ?? ((l) => process.stdout.write(`${l}\n`)));
+  const runner = createJobRunner({
+    db: database.db,
+    dialect: database.dialect,
+    kinds: services.jobKinds,
+    signals: services.jobSignals,
+    events: services.events,
+    clock: services.clock,
+    log,
+    leaseSeconds: opts.leaseSeconds,
+    pollMs: opts.pollMs,
+    concurrency: opts.concurrency,
+  });
+  runner.start();
+  log.info({ worker: runner.workerId, dialect: database.dialect, kinds: services.jobKinds.kinds() }, 'worker started');
+  let closing: Promise<void> | null = null;
+  return {
+    runner,
+    database,
+    services,
+    log,
+    close() {
+      closing ??= (async () => {
+        await runner.stop();
+        await services.events.idle();
+        await database.close();
+      })();
+      return closing;
+    },
+  };
+}
+
+const LEVELS: Record<LogLevel, number> = { trace: 10, debug: 20, info: 30, warn: 40, error: 50, fatal: 60, silent: 100 };
+
+/** Pino-compatible JSON-lines logger for the headless worker (the server uses Fastify's). */
+export function createLineLogger(
+  level: LogLevel,
+  write: (line: string) => void,
+  bindings: Record<string, unknown> = {},
+): FastifyBaseLogger {
+  const threshold = LEVELS[level];
+  const method = (name: Exclude<LogLevel, 'silent'>) => (objOrMsg?: unknown, msg?: string) => {
+    if (LEVELS[name] < threshold) return;
+    const fields = typeof objOrMsg === 'object' && objOrMsg !== null ? (objOrMsg as Record<string, unknown>) : {};
+    const text = typeof objOrMsg === 'string' ? objOrMsg : msg;
+    const out: Record<string, unknown> = { level: LEVELS[name], time: Date.now(), ...bindings };
+    for (const [k, v] of Object.entries(fields)) {
+      out[k] = v instanceof Error ? { type: v.name, message: v.message, stack: v.stack } : v;
+    }
+    if (text) out.msg = text;
+    write(JSON.stringify(out));
+  };
+  const logger = {
+    level,
+    trace: method('trace'),
+    debug: method('debug'),
+    info: method('info'),
+    warn: method('warn'),
+    error: method('error'),
+    fatal: method('fatal'),
+    silent: () => {},
+    child: (more: Record<string, unknown>) => createLineLogger(level, write, { ...bindings, ...more }),
+  };
+  return logger as unknown as FastifyBaseLogger;
+}
