@@ -725,12 +725,13 @@ function prefixLists(ctx: DocContext, v: unknown, key: string): void {
   ctx.objects(v, key).forEach((o, i) => {
     const id = ctx.id(o, 'PrefixListId', at(key, i));
     const attributes = prefixListAttributes(o);
+    const awsManaged = str(o.OwnerId) === 'AWS' || (attributes.prefix_list_name ?? '').startsWith('com.amazonaws.');
     ctx.addNode(T.managedPrefixList, id, attributes, {
       tags: tagsFromAwsList(o.Tags),
       arn: str(o.PrefixListArn),
       displayName: attributes.prefix_list_name ?? id,
-      // AWS-managed lists are owned by 'AWS', not an account.
-      account: str(o.OwnerId) === 'AWS' ? null : str(o.OwnerId),
+      // AWS-managed lists (owner 'AWS', names com.amazonaws.*) get the account 'aws', as AWS-managed IAM policies do.
+      account: awsManaged ? 'aws' : str(o.OwnerId),
     });
   });
 }

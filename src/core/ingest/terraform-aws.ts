@@ -223,7 +223,9 @@ export function nodeAttributes(r: TfResource, info: MapInfo): Rec {
     case 'aws_vpc':
     case 'aws_default_vpc': {
       const cidr = strU(v.cidr_block);
-      const ipv6 = strU(v.ipv6_cidr_block);
+      // Plans mark ipv6_cidr_block unknown even for VPCs that will get none.
+      const getsIpv6 = v.assign_generated_ipv6_cidr_block === true || typeof v.ipv6_ipam_pool_id === 'string';
+      const ipv6 = isUnknown(v.ipv6_cidr_block) && !getsIpv6 ? null : strU(v.ipv6_cidr_block);
       return {
         vpc_id: id,
         state: 'available',

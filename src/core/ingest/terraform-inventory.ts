@@ -538,9 +538,9 @@ class TerraformInventory {
   private addLocalRoutes(rt: NodeInput): void {
     const a = rt.attributes as Rec;
     if (!Array.isArray(a.routes) || a.routes.some((r) => isRecord(r) && r.target_type === 'local')) return;
-    const vpcId = str(a.vpc_id);
-    const vpc = vpcId === null ? undefined : this.b.find(T.vpc, vpcId, rt.region);
+    const vpc = this.referenced(rt, 'vpc_id', a.vpc_id, T.vpc);
     if (vpc === undefined) return;
+    this.typeUnknownRouteTarget(rt, a.routes);
     const local = (cidr: unknown, ipv6: boolean) => ({
       destination_cidr: ipv6 ? null : cidr,
       destination_ipv6_cidr: ipv6 ? cidr : null,
@@ -553,6 +553,32 @@ class TerraformInventory {
     const v4 = Array.isArray(vpc.attributes.cidr_blocks) ? vpc.attributes.cidr_blocks : [];
     const v6 = Array.isArray(vpc.attributes.ipv6_cidr_blocks) ? vpc.attributes.ipv6_cidr_blocks : [];
     a.routes = [...v4.map((c) => local(c, false)), ...v6.map((c) => local(c, true)), ...a.routes];
+  }
+
+  /** The node a reference attribute names: by value, or (plans, value unknown) by configuration reference. */
+  private referenced(node: NodeInput, field: string, value: unknown, type: string): NodeInput | undefined {
+    if (typeof value === 'string') return this.b.find(type, value, node.region);
+    if (!isUnknown(value)) return undefined;
+    for (const id of this.b.unknownReferences.get(node.id)?.get(field) ?? []) {
+      const target = this.b.getNode(id);
+      if (target?.type === type) return target;
+    }
+    return undefined;
+  }
+
+  /**
+   * Plans: a route whose target is unknown until apply (`gateway_id =
+   * aws_internet_gateway.main.id`) gets its target type from the resource the
+   * configuration names, when that is unambiguous.
+   */
+  private typeUnknownRouteTarget(rt: NodeInput, routes: unknown[]): void {
+    const pending = routes.filter((r) => isRecord(r) && isUnknown(r.target_id) && r.target_type === 'unknown') as Rec[];
+    if (pending.length !== 1) return;
+    const targets = (this.b.unknownReferences.get(rt.id)?.get('routes') ?? [])
+      .map((id) => this.b.getNode(id)?.type)
+      .map((type) => (type === undefined ? undefined : ROUTE_TARGET_TYPE_BY_NODE_TYPE[type]))
+      .filter((t) => t !== undefined);
+    if (targets.length === 1) (pending[0] as Rec).target_type = targets[0];
   }
 
   // ------------------------------------------------------------ depends_on
@@ -587,6 +613,18 @@ class TerraformInventory {
     }
   }
 }
+
+const ROUTE_TARGET_TYPE_BY_NODE_TYPE: Readonly<Record<string, string>> = {
+  [T.internetGateway]: 'internet_gateway',
+  [T.egressOnlyInternetGateway]: 'egress_only_internet_gateway',
+  [T.natGateway]: 'nat_gateway',
+  [T.vpcPeeringConnection]: 'vpc_peering_connection',
+  [T.transitGateway]: 'transit_gateway',
+  [T.vpnGateway]: 'vpn_gateway',
+  [T.networkInterface]: 'network_interface',
+  [T.instance]: 'instance',
+  [T.vpcEndpoint]: 'vpc_endpoint',
+};
 
 const isDataAddress = (cfg: string): boolean => cfg.startsWith('data.') || cfg.includes('.data.');
 

@@ -1,0 +1,232 @@
+import { describe, expect, it } from 'vitest';
+import { IngestError, parseTerraformPlan } from '../../../src/core/ingest/index.ts';
+import { isUnknown, UNKNOWN } from '../../../src/core/inventory/types.ts';
+import { edgeStrings, hasEdge, nodeById, readJson } from './helpers.ts';
+
+const EU = 'eu-west-1';
+const id = (type: string, key: string, region = EU) => `aws:${region}:${type}:${key}`;
+
+describe('terraform_plan: terraform show -json of a plan', () => {
+  const plan = readJson('terraform/plan.json') as Record<string, unknown>;
+  const inv = parseTerraformPlan(plan);
+
+  it('keeps what exists after apply: creates, updates, no-ops and replacements, not deletes', () => {
+    expect(inv.nodes.map((n) => n.id)).toEqual([
+      id('aws.ec2.vpc', 'aws_vpc.main'),
+      id('aws.ec2.subnet', 'aws_subnet.app["a"]'),
+      id('aws.ec2.subnet', 'aws_subnet.app["b"]'),
+      id('aws.ec2.internet_gateway', 'aws_internet_gateway.main'),
+      id('aws.ec2.route_table', 'aws_route_table.app'),
+      id('aws.ec2.security_group', 'aws_security_group.lb'),
+      id('aws.ec2.security_group', 'aws_security_group.app'),
+      id('aws.ec2.instance', 'module.app["a"].aws_instance.this'),
+      id('aws.ec2.instance', 'module.app["b"].aws_instance.this'),
+      'aws:global:aws.s3.bucket:staging-logs-222222222222',
+      id('aws.rds.db_instance', '222222222222/staging-db'),
+      // the replacement, in the region of its aliased provider (aws.use1)
+      'aws:us-east-1:aws.ec2.instance:aws_instance.bastion',
+    ]);
+    expect(inv.nodes.some((n) => n.name === 'legacy-deployer')).toBe(false);
+    expect(JSON.stringify(inv.nodes)).not.toContain('i-0b2c3d4e5f6a70008'); // the deposed object
+    expect(inv.warnings).toContain('skipped resources of non-cloud providers (random: 1)');
+  });
+
+  it('records the planned actions and the address', () => {
+    expect(nodeById(inv, 'aws:us-east-1:aws.ec2.instance:aws_instance.bastion').attributes).toMatchObject({
+      terraform_address: 'aws_instance.bastion',
+      terraform_actions: ['delete', 'create'],
+      instance_type: 't3.nano',
+      subnet_id: 'subnet-0b2c3d4e5f6a70002',
+    });
+    expect(nodeById(inv, 'aws:global:aws.s3.bucket:staging-logs-222222222222').attributes.terraform_actions).toEqual([
+      'update',
+    ]);
+  });
+
+  it('keeps values unknown after apply as UNKNOWN, never as strings', () => {
+    const vpc = nodeById(inv, id('aws.ec2.vpc', 'aws_vpc.main'));
+    expect(vpc).toMatchObject({ name: 'staging', native_id: null, account: '222222222222' });
+    expect(vpc.attributes).toMatchObject({
+      vpc_id: UNKNOWN,
+      id: UNKNOWN,
+      arn: UNKNOWN,
+      owner_id: UNKNOWN,
+      cidr_blocks: ['10.20.0.0/16'],
+      ipv6_cidr_blocks: [],
+      is_default: false,
+    });
+    const instance = nodeById(inv, id('aws.ec2.instance', 'module.app["a"].aws_instance.this'));
+    expect(instance.attributes).toMatchObject({
+      instance_id: UNKNOWN,
+      subnet_id: UNKNOWN,
+      private_ip: UNKNOWN,
+      public_ip: UNKNOWN,
+      security_group_ids: [UNKNOWN],
+      state: UNKNOWN,
+      instance_type: 't3.small',
+      metadata_http_tokens: 'required',
+    });
+    const bastion = nodeById(inv, 'aws:us-east-1:aws.ec2.instance:aws_instance.bastion');
+    expect(isUnknown(bastion.attributes.instance_id)).toBe(true);
+    expect(isUnknown(bastion.attributes.private_ip)).toBe(true);
+    expect(bastion.attributes.security_group_ids).toEqual(['sg-0b2c3d4e5f6a70003']);
+  });
+
+  it('uses tags_all (provider default tags included) as the node tags', () => {
+    expect(nodeById(inv, id('aws.ec2.instance', 'module.app["b"].aws_instance.this')).tags).toEqual({
+      Name: 'app-b',
+      app: 'orders',
+      env: 'staging',
+      'managed-by': 'terraform',
+    });
+    expect(nodeById(inv, 'aws:global:aws.s3.bucket:staging-logs-222222222222').tags).toMatchObject({
+      'cost-center': 'cc-1234',
+    });
+  });
+
+  it('drops values the plan marks sensitive', () => {
+    const db = nodeById(inv, id('aws.rds.db_instance', '222222222222/staging-db'));
+    expect(db.attributes).not.toHaveProperty('password');
+    expect(JSON.stringify(inv)).not.toContain('correct-horse-battery-staple');
+    expect(db.attributes).toMatchObject({
+      terraform_actions: ['no-op'],
+      db_instance_identifier: 'staging-db',
+      storage_encrypted: true,
+    });
+  });
+
+  it('merges separate rule resources into new groups, unknown sources included', () => {
+    const app = nodeById(inv, id('aws.ec2.security_group', 'aws_security_group.app'));
+    expect(app.attributes.group_id).toEqual(UNKNOWN);
+    expect(app.attributes.ingress).toEqual([
+      {
+        protocol: '6',
+        from_port: 8080,
+        to_port: 8080,
+        cidrs: [],
+        ipv6_cidrs: [],
+        prefix_list_ids: [],
+        security_group_ids: [UNKNOWN],
+        description: 'from the load balancer',
+      },
+      {
+        protocol: '6',
+        from_port: 22,
+        to_port: 22,
+        cidrs: ['10.20.0.0/16'],
+        ipv6_cidrs: [],
+        prefix_list_ids: [],
+        security_group_ids: [],
+        description: 'SSH inside the VPC',
+      },
+    ]);
+    expect(nodeById(inv, id('aws.ec2.security_group', 'aws_security_group.lb')).attributes.egress).toEqual([
+      {
+        protocol: '6',
+        from_port: 8080,
+        to_port: 8080,
+        cidrs: [],
+        ipv6_cidrs: [],
+        prefix_list_ids: [],
+        security_group_ids: [UNKNOWN],
+        description: 'to app',
+      },
+    ]);
+  });
+
+  it('types an unknown route target from the configuration and adds the VPC’s local route', () => {
+    expect(nodeById(inv, id('aws.ec2.route_table', 'aws_route_table.app')).attributes).toMatchObject({
+      vpc_id: UNKNOWN,
+      routes: [
+        {
+          destination_cidr: '10.20.0.0/16',
+          destination_ipv6_cidr: null,
+          destination_prefix_list_id: null,
+          target_type: 'local',
+          target_id: 'local',
+          state: 'active',
+          origin: 'CreateRouteTable',
+        },
+        {
+          destination_cidr: '0.0.0.0/0',
+          destination_ipv6_cidr: null,
+          destination_prefix_list_id: null,
+          target_type: 'internet_gateway',
+          target_id: UNKNOWN,
+          state: 'active',
+          origin: 'CreateRouteTable',
+        },
+      ],
+      // two associations whose subnets are not created yet
+      subnet_ids: [UNKNOWN, UNKNOWN],
+    });
+  });
+
+  it('derives edges for unknown references from the configuration (through module variables and for_each keys)', () => {
+    expect(edgeStrings(inv, (e) => e.type !== 'depends_on')).toEqual(
+      [
+        'contains aws_vpc.main -> aws_subnet.app["a"]',
+        'contains aws_vpc.main -> aws_subnet.app["b"]',
+        'contains aws_vpc.main -> aws_route_table.app',
+        'contains aws_vpc.main -> aws_security_group.lb',
+        'contains aws_vpc.main -> aws_security_group.app',
+        'attached_to aws_internet_gateway.main -> aws_vpc.main',
+        'member_of aws_subnet.app["a"] -> aws_route_table.app',
+        'member_of aws_subnet.app["b"] -> aws_route_table.app',
+        'routes_to aws_route_table.app -> aws_internet_gateway.main',
+        'allows_traffic_from aws_security_group.app -> aws_security_group.lb',
+        'contains aws_subnet.app["a"] -> module.app["a"].aws_instance.this',
+        'contains aws_subnet.app["b"] -> module.app["b"].aws_instance.this',
+        'member_of module.app["a"].aws_instance.this -> aws_security_group.app',
+        'member_of module.app["b"].aws_instance.this -> aws_security_group.app',
+      ].sort(),
+    );
+    // never the other subnet's instance
+    expect(
+      hasEdge(
+        inv,
+        id('aws.ec2.subnet', 'aws_subnet.app["a"]'),
+        id('aws.ec2.instance', 'module.app["b"].aws_instance.this'),
+        'contains',
+      ),
+    ).toBe(false);
+  });
+
+  it('makes depends_on edges from references, explicit depends_on and the prior state', () => {
+    const deps = edgeStrings(inv, (e) => e.type === 'depends_on');
+    expect(deps).toContain('depends_on aws_subnet.app["a"] -> aws_vpc.main');
+    expect(deps).toContain('depends_on module.app["a"].aws_instance.this -> aws_subnet.app["a"]');
+    expect(deps).toContain('depends_on module.app["a"].aws_instance.this -> aws_security_group.app');
+    expect(deps).toContain('depends_on 222222222222/staging-db -> staging-logs-222222222222');
+    expect(deps).not.toContain('depends_on module.app["a"].aws_instance.this -> aws_subnet.app["b"]');
+  });
+
+  it('throws IngestErrors naming the field', () => {
+    expect(() => parseTerraformPlan({ resource_changes: [] })).toThrow(IngestError);
+    expect(() => parseTerraformPlan({ resource_changes: [] })).toThrow(
+      'document "terraform_plan": format_version must be a string',
+    );
+    expect(() => parseTerraformPlan({ format_version: '1.2', values: {} })).toThrow(
+      'document "terraform_plan": resource_changes is missing: this is not a plan',
+    );
+    const changes = (plan.resource_changes as Record<string, unknown>[]).slice(0, 3);
+    const broken = {
+      ...plan,
+      resource_changes: [...changes.slice(0, 2), { ...changes[2], change: { actions: 'create' } }],
+    };
+    expect(() => parseTerraformPlan(broken, { document_name: 'plan.json' })).toThrow(
+      'document "plan.json": resource_changes[2].change.actions must be an array of strings',
+    );
+  });
+
+  it('handles a plan that changes nothing', () => {
+    expect(
+      parseTerraformPlan({ format_version: '1.2', planned_values: { root_module: {} }, resource_changes: [] }),
+    ).toEqual({
+      nodes: [],
+      edges: [],
+      skipped_documents: [],
+      warnings: [],
+    });
+  });
+});
