@@ -1,0 +1,68 @@
+/** Helpers for path tracer tests: the two-tier network ingested through the jobs API, trace calls. */
+import { expect } from 'vitest';
+import type { TestApp } from '../../helpers/app.ts';
+import { ingest, snapshotFromDir, startRunner } from '../jobs/helpers.ts';
+
+/** Node ids of the two-tier fixture (test/fixtures/aws-snapshot/two-tier). */
+export const TWO_TIER = {
+  web: 'aws:us-east-1:aws.ec2.instance:i-0a1b2c3d4e5f60091',
+  webByName: 'aws:us-east-1:aws.ec2.instance:web-01',
+  webIp: '10.0.1.10',
+  webPublicIp: '3.91.20.30',
+  webEni: 'aws:us-east-1:aws.ec2.network_interface:eni-0a1b2c3d4e5f60042',
+  db: 'aws:us-east-1:aws.ec2.instance:i-0a1b2c3d4e5f60092',
+  dbByName: 'aws:us-east-1:aws.ec2.instance:db-01',
+  dbIp: '10.0.2.20',
+  dbEni: 'aws:us-east-1:aws.ec2.network_interface:eni-0a1b2c3d4e5f60043',
+  webSg: 'aws:us-east-1:aws.ec2.security_group:sg-0a1b2c3d4e5f60081',
+  dbSgNative: 'sg-0a1b2c3d4e5f60082',
+  privateAclNative: 'acl-0a1b2c3d4e5f60072',
+  publicSubnet: 'aws:us-east-1:aws.ec2.subnet:subnet-0a1b2c3d4e5f60011',
+  vpc: 'aws:us-east-1:aws.ec2.vpc:vpc-0a1b2c3d4e5f60001',
+} as const;
+
+/** Ingests a snapshot fixture through POST /jobs (start: true) and a job runner, as a user would. */
+export async function ingestSnapshot(
+  t: TestApp,
+  tenant: string,
+  headers: Record<string, string>,
+  fixture = 'aws-snapshot/two-tier',
+) {
+  const runner = startRunner(t);
+  const job = await ingest(t, runner, tenant, headers, {
+    name: fixture,
+    source: 'aws_snapshot',
+    input: snapshotFromDir(fixture),
+  });
+  expect(job.status, JSON.stringify(job.error)).toBe('succeeded');
+  await t.services.events.idle();
+  return job;
+}
+
+export function tracePath(t: TestApp, tenant: string, headers: Record<string, string>, body: unknown) {
+  return t.app.inject({
+    method: 'POST',
+    url: `/api/v1/tenants/${tenant}/pathtracer/trace`,
+    headers,
+    payload: body as object,
+  });
+}
+
+export function findExposure(t: TestApp, tenant: string, headers: Record<string, string>, body: unknown = {}) {
+  return t.app.inject({
+    method: 'POST',
+    url: `/api/v1/tenants/${tenant}/pathtracer/exposure`,
+    headers,
+    payload: body as object,
+  });
+}
+
+/** A trace that must answer 200; returns the TraceResult. */
+export async function traceOk(t: TestApp, tenant: string, headers: Record<string, string>, body: unknown) {
+  const res = await tracePath(t, tenant, headers, body);
+  expect(res.statusCode, res.body).toBe(200);
+  const json = res.json();
+  expect(json.error).toBeNull();
+  expect(json.meta).toBeNull();
+  return json.data;
+}
