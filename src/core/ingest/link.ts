@@ -234,9 +234,18 @@ class Linker {
     }
   }
 
+  /**
+   * A load balancer's targets are those of its target groups: `target_ids`,
+   * and `targets` with the port traffic is sent to (the target's own port,
+   * else the group's).
+   */
   private fillLoadBalancerTargets(tg: NodeInput, a: Rec): void {
     const targetIds = Array.isArray(a.target_ids) ? a.target_ids.filter((t) => typeof t === 'string') : [];
-    if (!Array.isArray(a.load_balancer_arns)) return;
+    if (!Array.isArray(a.load_balancer_arns) || targetIds.length === 0) return;
+    const groupPort = typeof a.port === 'number' ? a.port : null;
+    const targets = recList(a.targets)
+      .filter((t) => typeof t.id === 'string')
+      .map((t) => ({ id: t.id as string, port: typeof t.port === 'number' ? t.port : groupPort }));
     for (const arn of a.load_balancer_arns) {
       if (typeof arn !== 'string') continue;
       const lb = this.b.find(T.loadBalancer, arn, tg.region);
@@ -244,6 +253,9 @@ class Linker {
       const la = attrs(lb);
       const current = Array.isArray(la.target_ids) ? la.target_ids : [];
       la.target_ids = [...new Set([...current, ...targetIds])];
+      const known = recList(la.targets);
+      const seen = new Set(known.map((t) => `${t.id}|${t.port}`));
+      la.targets = [...known, ...targets.filter((t) => !seen.has(`${t.id}|${t.port}`))];
     }
   }
 

@@ -17,6 +17,10 @@
  * - `state` keeps the provider's lifecycle state verbatim (`running`,
  *   `terminated`, `available`, `active`, `deleted`, `blackhole`, …) so the
  *   tracer can ignore resources that carry no traffic.
+ * - Nodes from a Terraform plan may hold `{ $unknown: true }` (UNKNOWN in
+ *   src/core/inventory/types.ts) in place of any value Terraform knows only
+ *   after apply (ids of resources being created, computed addresses), also
+ *   inside arrays. Nodes from states and AWS snapshots never do.
  */
 
 /** Infracast node types for AWS networking (others: aws.s3.bucket, aws.iam.role, …). */
@@ -90,6 +94,8 @@ export interface NetworkInterfaceAttributes {
   attachment: { instance_id: string | null; device_index: number | null; status: string } | null;
   /** AWS `Description`, e.g. 'ELB app/my-lb/…', used to link managed ENIs to their owner. */
   description: string | null;
+  /** Optional: AWS manages the interface (NAT gateway, load balancer, endpoint ENIs). */
+  requester_managed?: boolean;
 }
 
 export interface InstanceAttributes {
@@ -105,6 +111,8 @@ export interface InstanceAttributes {
   instance_type: string | null;
   image_id: string | null;
   iam_instance_profile_arn: string | null;
+  /** Optional: IMDS `HttpTokens` ('required' = IMDSv2 only, 'optional'). */
+  metadata_http_tokens?: string | null;
 }
 
 export interface SecurityGroupRule {
@@ -192,6 +200,12 @@ export interface RouteTableAttributes {
 export interface InternetGatewayAttributes {
   internet_gateway_id: string;
   attachments: { vpc_id: string; state: string }[]; // state 'available' | 'attached' | 'detached'
+}
+
+/** Same shape as an internet gateway's attachments (state 'attached' | 'detached'). */
+export interface EgressOnlyInternetGatewayAttributes {
+  egress_only_internet_gateway_id: string;
+  attachments: { vpc_id: string; state: string }[];
 }
 
 export interface NatGatewayAttributes {
@@ -337,6 +351,21 @@ export interface LoadBalancerAttributes {
    * port the load balancer received and says so.
    */
   targets?: { id: string; port: number | null }[];
+}
+
+/** An ELBv2 target group: what its load balancers send traffic to. */
+export interface TargetGroupAttributes {
+  target_group_arn: string;
+  target_group_name: string;
+  protocol: string | null;
+  port: number | null;
+  vpc_id: string | null;
+  target_type: string | null; // 'instance' | 'ip' | 'lambda' | 'alb'
+  /** Load balancers forwarding to the group (describe-target-groups, or their listeners). */
+  load_balancer_arns: string[];
+  target_ids: string[];
+  /** Targets with their port and health when the input has them (describe-target-health). */
+  targets: { id: string; port: number | null; health: string | null }[];
 }
 
 export interface DbInstanceAttributes {

@@ -590,6 +590,7 @@ describe('aws_snapshot: several accounts and regions', () => {
       state: 'active',
       listeners: [{ port: 443, protocol: 'TCP' }],
       target_ids: ['10.100.1.10'],
+      targets: [{ id: '10.100.1.10', port: 443 }],
     });
     const tgId = id('aws.elbv2.target_group', `${HUB}/edge-tcp`);
     expect(nodeById(inv, tgId).attributes).toMatchObject({

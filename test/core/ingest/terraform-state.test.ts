@@ -421,6 +421,10 @@ describe('terraform_state: terraform show -json, several regions, modules, count
       subnet_ids: ['subnet-0e1a2b3c4d5e6f720', 'subnet-0e1a2b3c4d5e6f721'],
       listeners: [{ port: 443, protocol: 'HTTPS' }],
       target_ids: ['i-0c3d4e5f6a7b800a0', 'i-0c3d4e5f6a7b800a1'],
+      targets: [
+        { id: 'i-0c3d4e5f6a7b800a0', port: 8080 },
+        { id: 'i-0c3d4e5f6a7b800a1', port: 8080 },
+      ],
     });
     expect(hasEdge(inv, lbId, id('aws.ec2.instance', 'i-0c3d4e5f6a7b800a0'), 'targets')).toBe(true);
     expect(hasEdge(inv, lbId, id('aws.elbv2.target_group', '333333333333/api'), 'targets')).toBe(true);
