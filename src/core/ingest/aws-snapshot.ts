@@ -46,7 +46,7 @@ import {
   vpnGatewayAttributes,
 } from './aws-shapes.ts';
 import { InventoryBuilder } from './builder.ts';
-import { ingestError } from './errors.ts';
+import { ingestError, parseJsonText } from './errors.ts';
 import { linkInventory } from './link.ts';
 import {
   ACCOUNT_SCOPED_NAME_TYPES,
@@ -113,7 +113,8 @@ export function parseAwsSnapshot(input: AwsSnapshotInput): ParsedInventory {
   const byKey = new Map<string, DocContext[]>();
 
   for (const doc of documents) {
-    const content = doc.content;
+    const content =
+      typeof doc.content === 'string' && doc.content.trim() !== '' ? parseJsonText(doc.content, doc.name) : doc.content;
     if (content === null || content === undefined || content === '') continue;
     if (!isRecord(content)) {
       b.skipDocument(doc.name);

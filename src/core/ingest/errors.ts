@@ -22,3 +22,13 @@ export function ingestError(document: string | null, path: string | null, proble
   const field = path === null || path === '' ? '' : `${path} `;
   return new IngestError(`${prefix}${field}${problem}`, document, path);
 }
+
+/** Inputs may arrive as JSON text (a file's content posted as a string): parse it, or say where it is broken. */
+export function parseJsonText(value: unknown, document: string | null): unknown {
+  if (typeof value !== 'string') return value;
+  try {
+    return JSON.parse(value) as unknown;
+  } catch (e) {
+    throw ingestError(document, null, `is not valid JSON (${(e as Error).message})`);
+  }
+}

@@ -14,7 +14,7 @@
  * instance is still contained in it.
  */
 import type { ParsedInventory } from '../inventory/types.ts';
-import { ingestError } from './errors.ts';
+import { ingestError, parseJsonText } from './errors.ts';
 import { configAddress, type IndexKey, lastIndexKey, moduleOfAddress, splitAddress } from './terraform-address.ts';
 import { buildTerraformInventory } from './terraform-inventory.ts';
 import type { ReferenceResolver, TfResource } from './terraform-model.ts';
@@ -22,8 +22,9 @@ import { readShowJsonModule, requireString, type TerraformDocumentOptions } from
 import { applyUnknown, dropSensitive } from './terraform-values.ts';
 import { at, isRecord, type Rec } from './values.ts';
 
-export function parseTerraformPlan(doc: unknown, options: TerraformDocumentOptions = {}): ParsedInventory {
+export function parseTerraformPlan(input: unknown, options: TerraformDocumentOptions = {}): ParsedInventory {
   const documentName = options.document_name ?? 'terraform_plan';
+  const doc = parseJsonText(input, documentName);
   if (!isRecord(doc)) throw ingestError(documentName, null, 'must be a JSON object (terraform show -json of a plan)');
   if (typeof doc.format_version !== 'string') throw ingestError(documentName, 'format_version', 'must be a string');
   if (doc.resource_changes === undefined && doc.planned_values === undefined) {

@@ -8,7 +8,7 @@
  * Data sources are skipped; sensitive values are dropped.
  */
 import type { ParsedInventory } from '../inventory/types.ts';
-import { ingestError } from './errors.ts';
+import { ingestError, parseJsonText } from './errors.ts';
 import { formatIndexKey, type IndexKey, moduleOfAddress } from './terraform-address.ts';
 import { buildTerraformInventory } from './terraform-inventory.ts';
 import type { TerraformParseOptions, TfResource } from './terraform-model.ts';
@@ -26,7 +26,8 @@ export function parseTerraformState(doc: unknown, options: TerraformDocumentOpti
 }
 
 /** The managed and data resource instances of a state, in either format. */
-export function readTerraformState(doc: unknown, documentName: string): TfResource[] {
+export function readTerraformState(input: unknown, documentName: string): TfResource[] {
+  const doc = parseJsonText(input, documentName);
   if (!isRecord(doc)) throw ingestError(documentName, null, 'must be a JSON object (a Terraform state)');
   if (doc.values !== undefined || (doc.format_version !== undefined && doc.version === undefined)) {
     return readShowJsonState(doc, documentName);

@@ -758,5 +758,14 @@ describe('aws_snapshot: inputs and errors', () => {
       'documents[0].name must be a string',
     );
     expect(() => parseAwsSnapshot({} as never)).toThrow('documents must be an array');
+    expect(() => parseAwsSnapshot({ documents: [{ name: 'v.json', content: '{"Vpcs": [' }] })).toThrow(
+      'document "v.json": is not valid JSON',
+    );
+    // JSON text is accepted as well as parsed JSON
+    const fromText = parseAwsSnapshot({
+      region: 'us-east-1',
+      documents: [{ name: 'v.json', content: JSON.stringify(vpcs) }],
+    });
+    expect(fromText.nodes.map((n) => n.id)).toEqual(['aws:us-east-1:aws.ec2.vpc:vpc-1']);
   });
 });

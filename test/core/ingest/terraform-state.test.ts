@@ -555,6 +555,8 @@ describe('terraform_state: regions, options and errors', () => {
         values: { root_module: { resources: [{ type: 'aws_vpc', name: 'x', values: {} }] } },
       }),
     ).toThrow('document "terraform_state": values.root_module.resources[0].address must be a string');
-    expect(() => parseTerraformState('nope')).toThrow('document "terraform_state": must be a JSON object');
+    expect(() => parseTerraformState('nope')).toThrow('document "terraform_state": is not valid JSON');
+    expect(() => parseTerraformState('[1]')).toThrow('document "terraform_state": must be a JSON object');
+    expect(parseTerraformState(JSON.stringify(readJson('terraform/empty.tfstate'))).nodes).toEqual([]);
   });
 });
