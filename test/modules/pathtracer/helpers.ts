@@ -1,5 +1,6 @@
 /** Helpers for path tracer tests: the two-tier network ingested through the jobs API, trace calls. */
 import { expect } from 'vitest';
+import type { JobRunner } from '../../../src/platform/jobs/runner.ts';
 import type { TestApp } from '../../helpers/app.ts';
 import { ingest, snapshotFromDir, startRunner } from '../jobs/helpers.ts';
 
@@ -21,6 +22,9 @@ export const TWO_TIER = {
   vpc: 'aws:us-east-1:aws.ec2.vpc:vpc-0a1b2c3d4e5f60001',
 } as const;
 
+// One job runner per app: a second one could claim the job the first is asked to drain.
+const runners = new WeakMap<TestApp, JobRunner>();
+
 /** Ingests a snapshot fixture through POST /jobs (start: true) and a job runner, as a user would. */
 export async function ingestSnapshot(
   t: TestApp,
@@ -28,7 +32,11 @@ export async function ingestSnapshot(
   headers: Record<string, string>,
   fixture = 'aws-snapshot/two-tier',
 ) {
-  const runner = startRunner(t);
+  let runner = runners.get(t);
+  if (!runner) {
+    runner = startRunner(t);
+    runners.set(t, runner);
+  }
   const job = await ingest(t, runner, tenant, headers, {
     name: fixture,
     source: 'aws_snapshot',
