@@ -8,20 +8,26 @@ import { hash } from 'node:crypto';
 
 const CROCKFORD = '0123456789ABCDEFGHJKMNPQRSTVWXYZ';
 
-/** `edg_` + 26 Crockford base32 characters of SHA-256(source, type, target). */
+const BASE64_VALUE = new Uint8Array(128);
+for (const [i, c] of [...'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/'].entries()) {
+  BASE64_VALUE[c.charCodeAt(0)] = i;
+}
+
+/** `edg_` + 26 Crockford base32 characters (130 bits) of SHA-1(source, type, target). */
 export function edgeIdFor(sourceId: string, type: string, targetId: string): string {
-  const digest = hash('sha256', `${sourceId}\n${type}\n${targetId}`, 'buffer');
+  // A base64 digest re-packed into base32 by hand: several times faster than a Buffer digest,
+  // which matters at 400k edges per 100k resources.
+  const b64 = hash('sha1', `${sourceId}\n${type}\n${targetId}`, 'base64');
   let out = 'edg_';
   let acc = 0;
   let bits = 0;
-  for (const byte of digest) {
-    acc = ((acc << 8) | byte) & 0xffff;
-    bits += 8;
+  for (let i = 0; out.length < 30; i++) {
+    acc = ((acc << 6) | (BASE64_VALUE[b64.charCodeAt(i)] as number)) & 0x7ff;
+    bits += 6;
     while (bits >= 5 && out.length < 30) {
       bits -= 5;
       out += CROCKFORD[(acc >> bits) & 31];
     }
-    if (out.length >= 30) break;
   }
   return out;
 }

@@ -4,8 +4,9 @@
  * what a run does is the inventory module's (`discovery` job kind).
  */
 import { actorOf } from '../../platform/auth/principal.ts';
+import type { DatabaseDialect } from '../../platform/config.ts';
 import type { TenantContext } from '../../platform/context.ts';
-import type { Db } from '../../platform/db/index.ts';
+import type { Db, Executor } from '../../platform/db/index.ts';
 import type { JobRow } from '../../platform/db/schema.ts';
 import { badRequest, conflict, notFound } from '../../platform/errors.ts';
 import type { EventBus } from '../../platform/events.ts';
@@ -13,16 +14,18 @@ import { csv, type PageRequest, parseSort } from '../../platform/http/pagination
 import { newId } from '../../platform/ids.ts';
 import { storeJobInput } from '../../platform/jobs/inputs.ts';
 import type { JobSignals } from '../../platform/jobs/registry.ts';
+import { withoutAutoCheckpoint } from '../../platform/jobs/sqlite-checkpoint.ts';
 import { isFinished, JOB_STATUSES, type JobStatus } from '../../platform/jobs/types.ts';
 import { type Clock, iso } from '../../platform/time.ts';
 import { insertAuditEntry } from '../audit/store.ts';
 import { DISCOVERY_JOB_KIND } from '../inventory/ingest/discovery-job.ts';
 import type { JobInput } from './body.ts';
-import { JOB_SORT_FIELDS, JOB_SOURCES, type JobT, type ListJobsQueryT } from './schemas.ts';
+import { JOB_SORT_FIELDS, type JOB_SOURCES, type JobT, type ListJobsQueryT } from './schemas.ts';
 import * as store from './store.ts';
 
 export interface JobServiceDeps {
   db: Db;
+  dialect: DatabaseDialect;
   clock: Clock;
   events: EventBus;
   signals: JobSignals;
@@ -59,7 +62,10 @@ export function toJob(row: JobRow): JobT {
   };
 }
 
-export function createJobService({ db, clock, events, signals }: JobServiceDeps) {
+/** Inputs above this size are committed without SQLite's synchronous checkpoint (see sqlite-checkpoint.ts). */
+const LARGE_INPUT_BYTES = 2 * 1024 * 1024;
+
+export function createJobService({ db, dialect, clock, events, signals }: JobServiceDeps) {
   const kind = DISCOVERY_JOB_KIND;
 
   const audit = (ctx: TenantContext, jobId: string, action: string, summary: Record<string, unknown>) => ({
@@ -113,14 +119,20 @@ export function createJobService({ db, clock, events, signals }: JobServiceDeps)
         started_at: null,
         finished_at: null,
       };
-      await db.transaction().execute(async (tx) => {
-        await store.insertJob(tx, row);
-        await storeJobInput(tx, row.id, body.input.parts());
-        await insertAuditEntry(
-          tx,
-          audit(ctx, row.id, 'job.created', { name: row.name, source: row.source, bytes: row.input_bytes }),
-        );
-      });
+      const commit: { after: ((db: Executor) => Promise<void>) | null } = { after: null };
+      await db
+        .transaction()
+        .execute(async (tx) => {
+          await store.insertJob(tx, row);
+          await storeJobInput(tx, row.id, body.input.parts());
+          await insertAuditEntry(
+            tx,
+            audit(ctx, row.id, 'job.created', { name: row.name, source: row.source, bytes: row.input_bytes }),
+          );
+          if (dialect === 'sqlite' && row.input_bytes > LARGE_INPUT_BYTES)
+            commit.after = await withoutAutoCheckpoint(tx);
+        })
+        .finally(() => commit.after?.(db));
       if (body.start) signals.queued(row.id);
       return toJob(row);
     },

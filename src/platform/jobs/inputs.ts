@@ -6,8 +6,8 @@
 import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
 import type { Executor } from '../db/index.ts';
 
-/** Characters per stored part (≈ 4 MB of ASCII JSON). */
-export const INPUT_PART_CHARS = 4 * 1024 * 1024;
+/** Characters per stored part (≈ 1 MB of ASCII JSON): a few milliseconds to write or read. */
+export const INPUT_PART_CHARS = 1024 * 1024;
 
 /** Splits text into parts of at most `size` UTF-16 units, never between the halves of a surrogate pair. */
 export function* textParts(text: string, size = INPUT_PART_CHARS): Generator<string> {
@@ -61,5 +61,21 @@ export async function* readJobInput(db: Executor, jobId: string): AsyncGenerator
       .executeTakeFirst();
     if (!row) return;
     yield row.content;
+  }
+}
+
+/** Deletes a finished job's input, one part per statement (freeing 100 MB at once would stall SQLite). */
+export async function dropJobInput(db: Executor, jobId: string): Promise<void> {
+  for (;;) {
+    const row = await db
+      .selectFrom('job_inputs')
+      .select('part')
+      .where('job_id', '=', jobId)
+      .orderBy('part', 'desc')
+      .limit(1)
+      .executeTakeFirst();
+    if (!row) return;
+    await db.deleteFrom('job_inputs').where('job_id', '=', jobId).where('part', '=', row.part).execute();
+    await yieldToEventLoop();
   }
 }

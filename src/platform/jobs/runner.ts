@@ -23,6 +23,7 @@ import type { Db } from '../db/index.ts';
 import type { JobRow } from '../db/schema.ts';
 import type { EventBus } from '../events.ts';
 import { type Clock, iso } from '../time.ts';
+import { dropJobInput } from './inputs.ts';
 import type { JobKinds, JobSignals } from './registry.ts';
 import * as store from './store.ts';
 import {
@@ -217,7 +218,19 @@ export function createJobRunner(o: JobRunnerOptions): JobRunner {
     };
   }
 
+  /** A finished job's input is of no further use (a finished job cannot be started again). */
+  const dropInput = (jobId: string) =>
+    dropJobInput(o.db, jobId).catch((err) => log.warn({ err, job: jobId }, 'could not delete the job input'));
+
   async function runJob(entry: Active) {
+    await runToEnd(entry);
+    const row = await store.findJobById(o.db, entry.job.id).catch(() => undefined);
+    if (row && (row.status === 'succeeded' || row.status === 'failed' || row.status === 'cancelled')) {
+      await dropInput(row.id);
+    }
+  }
+
+  async function runToEnd(entry: Active) {
     const { job } = entry;
     const jlog = log.child({ job: job.id, kind: job.kind, tenant: job.tenant_id });
     const base = { tenantId: job.tenant_id, jobId: job.id, kind: job.kind, source: job.source };

@@ -19,7 +19,8 @@ export function snapshotFromDir(path: string): ReturnType<typeof snapshotDocumen
     for (const name of readdirSync(dir).sort()) {
       const full = join(dir, name);
       if (statSync(full).isDirectory()) walk(full);
-      else if (name.endsWith('.json')) files.push({ path: relative(root, full), content: JSON.parse(readFileSync(full, 'utf8')) });
+      else if (name.endsWith('.json'))
+        files.push({ path: relative(root, full), content: JSON.parse(readFileSync(full, 'utf8')) });
     }
   };
   walk(root);

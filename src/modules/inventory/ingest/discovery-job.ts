@@ -18,6 +18,7 @@ import type { DatabaseDialect } from '../../../platform/config.ts';
 import type { Db, Executor } from '../../../platform/db/index.ts';
 import type { EventBus } from '../../../platform/events.ts';
 import { readJobInput } from '../../../platform/jobs/inputs.ts';
+import { withoutAutoCheckpoint } from '../../../platform/jobs/sqlite-checkpoint.ts';
 import { ThreadError } from '../../../platform/jobs/threads.ts';
 import { type JobContext, JobFailure, type JobHandler, JobInterrupted } from '../../../platform/jobs/types.ts';
 import { type Clock, iso } from '../../../platform/time.ts';
@@ -34,9 +35,9 @@ export interface DiscoveryJobDeps {
   events: EventBus;
   /** Inputs of at least this many bytes are parsed in a worker thread (default 1 MiB). */
   threadMinBytes?: number;
-  /** Nodes per write statement (default 1,000 on SQLite, 2,000 on PostgreSQL). */
+  /** Nodes per write statement (default 500 on SQLite, 2,000 on PostgreSQL). */
   nodeBatchSize?: number;
-  /** Edges per write statement (default 2,000 on SQLite, 5,000 on PostgreSQL). */
+  /** Edges per write statement (default 1,000 on SQLite, 5,000 on PostgreSQL). */
   edgeBatchSize?: number;
   /** Pause between batches, to throttle a large ingest (and, in tests, to stop one mid-run). */
   batchPauseMs?: number;
@@ -63,13 +64,16 @@ interface Plan {
   warnings: string[];
 }
 
-const KEY_BATCH = 5_000;
+const KEY_BATCH = 2_000;
+/** Above this many rows written, a SQLite commit's checkpoint is moved to a thread. */
+const LARGE_WRITE_ROWS = 5_000;
 
 export function createDiscoveryJobHandler(deps: DiscoveryJobDeps): JobHandler {
   const { db, dialect, clock, events } = deps;
   const threadMinBytes = deps.threadMinBytes ?? 1024 * 1024;
-  const nodeBatchSize = deps.nodeBatchSize ?? (dialect === 'sqlite' ? 1000 : 2000);
-  const edgeBatchSize = deps.edgeBatchSize ?? (dialect === 'sqlite' ? 2000 : 5000);
+  // SQLite statements run on the event loop: batches of a few tens of milliseconds at most.
+  const nodeBatchSize = deps.nodeBatchSize ?? (dialect === 'sqlite' ? 500 : 2000);
+  const edgeBatchSize = deps.edgeBatchSize ?? (dialect === 'sqlite' ? 1000 : 5000);
   const format = dialect === 'postgres' ? ('json' as const) : ('rows' as const);
   // better-sqlite3 runs each statement synchronously: give the event loop a turn after every batch.
   const pause = () => (deps.batchPauseMs ? sleep(deps.batchPauseMs) : yieldToEventLoop());
@@ -79,7 +83,7 @@ export function createDiscoveryJobHandler(deps: DiscoveryJobDeps): JobHandler {
     const tenantId = job.tenant_id;
     const session = openSession(job.input_bytes >= threadMinBytes);
     // Terminating the thread stops a long parse at once instead of at its end.
-    const stopThread = () => void session.close();
+    const stopThread = () => void session.abort();
     ctx.signal.addEventListener('abort', stopThread, { once: true });
     try {
       ctx.progress(1, 'reading input');
@@ -116,38 +120,58 @@ export function createDiscoveryJobHandler(deps: DiscoveryJobDeps): JobHandler {
         ctx.progress(60 + (39 * written) / total, 'writing');
       };
       let version: number | null = null;
-      await db.transaction().execute(async (tx) => {
-        const now = iso(clock());
-        for (const ids of store.chunks(plan.removedEdges, 1000)) {
-          await store.deleteByIds(tx, 'edges', tenantId, ids);
+      const commit: { after: ((db: Executor) => Promise<void>) | null } = { after: null };
+      await db
+        .transaction()
+        .execute(async (tx) => {
+          const now = iso(clock());
+          for (const ids of store.chunks(plan.removedEdges, 1000)) {
+            await store.deleteByIds(tx, 'edges', tenantId, ids);
+            ctx.checkpoint();
+            await pause();
+          }
+          for (const ids of store.chunks(plan.removedNodes, 1000)) {
+            await store.deleteByIds(tx, 'nodes', tenantId, ids);
+            ctx.checkpoint();
+            await pause();
+          }
+          const write = { tenantId, source: job.id, now };
+          const nodeChunks = [...store.chunks(plan.writeNodes, nodeBatchSize)];
+          const nodeBatches = prefetched(
+            nodeChunks.length,
+            (i) => session.nodeBatch(nodeChunks[i] as number[], format),
+            1,
+          );
+          for await (const [i, batch] of nodeBatches) {
+            await store.upsertNodeBatch(tx, dialect, { ...write, batch });
+            step((nodeChunks[i] as number[]).length);
+            ctx.checkpoint();
+            await pause();
+          }
+          const edgeChunks = [...store.chunks(plan.writeEdges, edgeBatchSize)];
+          const edgeBatches = prefetched(
+            edgeChunks.length,
+            (i) => session.edgeBatch(edgeChunks[i] as number[], format),
+            1,
+          );
+          for await (const [i, batch] of edgeBatches) {
+            await store.upsertEdgeBatch(tx, dialect, { ...write, batch });
+            step((edgeChunks[i] as number[]).length);
+            ctx.checkpoint();
+            await pause();
+          }
+          await store.touchScopes(tx, tenantId, plan.scopes, job.source, job.id, now);
+          if (changed) version = await store.bumpInventoryVersion(tx, tenantId);
           ctx.checkpoint();
-          await pause();
-        }
-        for (const ids of store.chunks(plan.removedNodes, 1000)) {
-          await store.deleteByIds(tx, 'nodes', tenantId, ids);
-          ctx.checkpoint();
-          await pause();
-        }
-        const write = { tenantId, source: job.id, now };
-        for (const indices of store.chunks(plan.writeNodes, nodeBatchSize)) {
-          const batch = await session.nodeBatch(indices, format);
-          await store.upsertNodeBatch(tx, dialect, { ...write, batch });
-          step(indices.length);
-          ctx.checkpoint();
-          await pause();
-        }
-        for (const indices of store.chunks(plan.writeEdges, edgeBatchSize)) {
-          const batch = await session.edgeBatch(indices, format);
-          await store.upsertEdgeBatch(tx, dialect, { ...write, batch });
-          step(indices.length);
-          ctx.checkpoint();
-          await pause();
-        }
-        await store.touchScopes(tx, tenantId, plan.scopes, job.source, job.id, now);
-        if (changed) version = await store.bumpInventoryVersion(tx, tenantId);
-        ctx.checkpoint();
-        await ctx.complete(tx as Executor, { counts: plan.counts, result });
-      });
+          // A large SQLite commit would checkpoint the whole log synchronously; do that in a thread instead.
+          if (dialect === 'sqlite' && total > LARGE_WRITE_ROWS) commit.after = await withoutAutoCheckpoint(tx);
+          await ctx.complete(tx as Executor, { counts: plan.counts, result });
+        })
+        .catch(async (e) => {
+          await commit.after?.(db);
+          throw e;
+        });
+      await commit.after?.(db);
       if (version !== null) events.publish('inventory.changed', { tenantId, version });
       return { counts: plan.counts, result };
     } finally {
@@ -168,16 +192,24 @@ async function planChanges(
   const counts: DiscoveryCounts = { created: 0, updated: 0, unchanged: 0, removed: 0, edges: 0 };
   const edgeCounts = { created: 0, updated: 0, unchanged: 0, removed: 0, skipped: 0 };
   const warnings: string[] = [];
-  const seenNodes = new Set<string>();
-  const writeNodes: number[] = [];
   const progress = (share: number) => ctx.progress(30 + 30 * share, 'comparing');
 
-  for (let from = 0; from < summary.nodes; from += KEY_BATCH) {
-    const keys = await session.nodeKeys(from, KEY_BATCH);
-    const existing = await store.contentHashes(db, 'nodes', tenantId, keys.ids);
+  // What the covered scopes hold now; whatever the input does not claim is left over at the end: removed.
+  const scopeNodes = await hashesInScopes(db, ctx, 'nodes', tenantId, summary.scopes, pause);
+  const seenNodes = new Set<string>();
+  const writeNodes: number[] = [];
+  for await (const [from, keys] of prefetched(summary.nodes, (f, n) => session.nodeKeys(f, n))) {
+    // Ids the scopes do not own may still exist elsewhere (another scope, or made by hand).
+    const elsewhere = await store.contentHashes(
+      db,
+      'nodes',
+      tenantId,
+      keys.ids.filter((id) => !scopeNodes.has(id)),
+    );
     keys.ids.forEach((id, i) => {
       seenNodes.add(id);
-      const before = existing.get(id);
+      const before = scopeNodes.get(id) ?? elsewhere.get(id);
+      scopeNodes.delete(id);
       if (before === undefined) counts.created += 1;
       else if (before !== keys.hashes[i]) counts.updated += 1;
       else {
@@ -190,8 +222,7 @@ async function planChanges(
     ctx.checkpoint();
     await pause();
   }
-
-  const removedNodes = await unseenInScopes(db, ctx, 'nodes', tenantId, summary.scopes, seenNodes, pause);
+  const removedNodes = [...scopeNodes.keys()];
   counts.removed = removedNodes.length;
   const removedSet = new Set(removedNodes);
 
@@ -203,10 +234,9 @@ async function planChanges(
   );
   const endOk = (id: string) => seenNodes.has(id) || (externalKnown.has(id) && !removedSet.has(id));
 
-  const seenEdges = new Set<string>();
+  const scopeEdges = await hashesInScopes(db, ctx, 'edges', tenantId, summary.scopes, pause);
   const writeEdges: number[] = [];
-  for (let from = 0; from < summary.edges; from += KEY_BATCH) {
-    const keys = await session.edgeKeys(from, KEY_BATCH);
+  for await (const [from, keys] of prefetched(summary.edges, (f, n) => session.edgeKeys(f, n))) {
     const kept: number[] = [];
     keys.ids.forEach((_id, i) => {
       const source = keys.sources[i] as string;
@@ -220,16 +250,17 @@ async function planChanges(
         }
       }
     });
-    const existing = await store.contentHashes(
+    const elsewhere = await store.contentHashes(
       db,
       'edges',
       tenantId,
-      kept.map((i) => keys.ids[i] as string),
+      kept.map((i) => keys.ids[i] as string).filter((id) => !scopeEdges.has(id)),
     );
     for (const i of kept) {
       const id = keys.ids[i] as string;
-      seenEdges.add(id);
-      const before = existing.get(id);
+      counts.edges += 1;
+      const before = scopeEdges.get(id) ?? elsewhere.get(id);
+      scopeEdges.delete(id);
       if (before === undefined) edgeCounts.created += 1;
       else if (before !== keys.hashes[i]) edgeCounts.updated += 1;
       else {
@@ -242,9 +273,8 @@ async function planChanges(
     ctx.checkpoint();
     await pause();
   }
-  const removedEdges = await unseenInScopes(db, ctx, 'edges', tenantId, summary.scopes, seenEdges, pause);
+  const removedEdges = [...scopeEdges.keys()];
   edgeCounts.removed = removedEdges.length;
-  counts.edges = seenEdges.size;
 
   return {
     scopes: summary.scopes,
@@ -258,25 +288,43 @@ async function planChanges(
   };
 }
 
-/** Ids the covered scopes own in the database that this input no longer has: they are removed. */
-async function unseenInScopes(
+/** id → content hash of everything the scopes own, read a page at a time. */
+async function hashesInScopes(
   db: Db,
   ctx: JobContext,
   table: 'nodes' | 'edges',
   tenantId: string,
   scopes: string[],
-  seen: Set<string>,
   pause: () => Promise<unknown>,
-): Promise<string[]> {
-  const gone: string[] = [];
+): Promise<Map<string, string>> {
+  const out = new Map<string, string>();
   let after: string | null = null;
   for (;;) {
-    const page = await store.idsInScopes(db, table, tenantId, scopes, after, KEY_BATCH);
-    if (page.length === 0) return gone;
-    for (const id of page) if (!seen.has(id)) gone.push(id);
-    after = page[page.length - 1] as string;
+    const page = await store.hashesInScopes(db, table, tenantId, scopes, after, KEY_BATCH);
+    if (page.length === 0) return out;
+    for (const r of page) out.set(r.id, r.content_hash);
+    after = page[page.length - 1]?.id as string;
     ctx.checkpoint();
     await pause();
+  }
+}
+
+/**
+ * Batches from the session, the next one requested while the caller works on
+ * the current one, so the thread and the database work at the same time.
+ */
+export async function* prefetched<T>(
+  total: number,
+  fetch: (from: number, count: number) => Promise<T>,
+  size = KEY_BATCH,
+): AsyncGenerator<[number, T]> {
+  let next: Promise<T> | null = total > 0 ? fetch(0, size) : null;
+  for (let from = 0; from < total; from += size) {
+    const current = await (next as Promise<T>);
+    next = from + size < total ? fetch(from + size, size) : null;
+    // If the caller stops early, the prefetched batch is dropped without an unhandled rejection.
+    next?.catch(() => {});
+    yield [from, current];
   }
 }
 

@@ -3,7 +3,7 @@
  * parser would hold the event loop for seconds) or inline (small inputs: a
  * thread costs more to start than the work). The caller sees the same API.
  */
-import { startThread } from '../../../platform/jobs/threads.ts';
+import { startThread, type Thread } from '../../../platform/jobs/threads.ts';
 import type { Batch, BatchFormat, EdgeKeyBatch, IngestParams, IngestSummary, KeyBatch } from './session.ts';
 import { IngestSession } from './session.ts';
 
@@ -15,10 +15,16 @@ export interface SessionClient {
   edgeKeys(from: number, count: number): Promise<EdgeKeyBatch>;
   nodeBatch(indices: number[], format: BatchFormat): Promise<Batch>;
   edgeBatch(indices: number[], format: BatchFormat): Promise<Batch>;
+  /** Ends the session; a thread is kept warm for the next one. */
   close(): Promise<void>;
+  /** Ends the session at once, stopping whatever the thread is doing (cancel). */
+  abort(): Promise<void>;
 }
 
 const THREAD_ENTRY = new URL('./session-thread.ts', import.meta.url);
+
+/** One idle thread kept warm: starting one (and its TypeScript loader) costs a few hundred ms. */
+let idle: Thread | null = null;
 
 export function openSession(threaded: boolean): SessionClient {
   if (!threaded) {
@@ -32,9 +38,12 @@ export function openSession(threaded: boolean): SessionClient {
       nodeBatch: async (indices, format) => s.nodeBatch(indices, format),
       edgeBatch: async (indices, format) => s.edgeBatch(indices, format),
       close: async () => {},
+      abort: async () => {},
     };
   }
-  const thread = startThread(THREAD_ENTRY);
+  const thread = idle ?? startThread(THREAD_ENTRY);
+  idle = null;
+  let closed = false;
   return {
     threaded,
     append: (part) => thread.call('append', part),
@@ -43,6 +52,22 @@ export function openSession(threaded: boolean): SessionClient {
     edgeKeys: (from, count) => thread.call('edgeKeys', { from, count }),
     nodeBatch: (indices, format) => thread.call('nodeBatch', { indices, format }),
     edgeBatch: (indices, format) => thread.call('edgeBatch', { indices, format }),
-    close: () => thread.close(),
+    async close() {
+      if (closed) return;
+      closed = true;
+      try {
+        await thread.call('reset');
+      } catch {
+        await thread.close();
+        return;
+      }
+      if (idle === null) idle = thread;
+      else await thread.close();
+    },
+    async abort() {
+      if (closed) return;
+      closed = true;
+      await thread.close();
+    },
   };
 }

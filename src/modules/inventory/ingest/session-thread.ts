@@ -7,6 +7,7 @@ type BatchArg = { indices: number[]; format: BatchFormat };
 const session = new IngestSession();
 
 serveThread({
+  reset: () => session.reset(),
   append: (part: string) => session.append(part),
   parse: (params: IngestParams) => session.parse(params),
   nodeKeys: ({ from, count }: { from: number; count: number }) => session.nodeKeys(from, count),

@@ -69,6 +69,13 @@ export class IngestSession {
   private nodes: PreparedNode[] = [];
   private edges: PreparedEdge[] = [];
 
+  /** Drops everything, so the thread can serve the next job. */
+  reset(): void {
+    this.parts = [];
+    this.nodes = [];
+    this.edges = [];
+  }
+
   append(part: string): void {
     this.parts.push(part);
   }
@@ -99,12 +106,20 @@ export class IngestSession {
 
     const edgesById = new Map<string, PreparedEdge>();
     const external = new Set<string>();
+    // Most edges carry no attributes: their hash depends on the scope only.
+    const bareEdgeHash = new Map<string, string>();
     for (const edge of parsed.edges) {
       const id = edgeIdFor(edge.source_id, edge.type, edge.target_id);
       const owner = byId.get(edge.source_id) ?? byId.get(edge.target_id);
       const scope = owner?.scope ?? fixedScope ?? 'aws_snapshot:-:global';
-      const attributes = JSON.stringify(edge.attributes ?? {});
-      edgesById.set(id, { id, edge, scope, attributes, hash: edgeContentHash(scope, attributes) });
+      const bare = edge.attributes === undefined || Object.keys(edge.attributes).length === 0;
+      const attributes = bare ? '{}' : JSON.stringify(edge.attributes);
+      let hash = bare ? bareEdgeHash.get(scope) : undefined;
+      if (hash === undefined) {
+        hash = edgeContentHash(scope, attributes);
+        if (bare) bareEdgeHash.set(scope, hash);
+      }
+      edgesById.set(id, { id, edge, scope, attributes, hash });
       if (!byId.has(edge.source_id)) external.add(edge.source_id);
       if (!byId.has(edge.target_id)) external.add(edge.target_id);
     }

@@ -1,0 +1,388 @@
+/**
+ * Ingest benchmark: a generated 100k-resource Terraform state (≈ 300k
+ * dependency edges, 430k edges in all) sent to POST /jobs and ingested by the
+ * job runner, on SQLite and (when INFRACAST_BENCH_DATABASE_URL or
+ * INFRACAST_TEST_DATABASE_URL is set) on PostgreSQL in a fresh schema; then
+ * the same state again (nothing changed). Beside it, in the same run, a
+ * baseline that does the least possible: JSON.parse plus one prepared insert
+ * per row in one transaction (SQLite), COPY (PostgreSQL), into the same
+ * tables. Also prints the longest event-loop stall seen while the server
+ * ingested, and the peak RSS.
+ *
+ * BENCH_INGEST_RESOURCES overrides the size (default 100000).
+ */
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { request } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
+import { pipeline } from 'node:stream/promises';
+import SQLite from 'better-sqlite3';
+import pg from 'pg';
+import { from as copyFrom } from 'pg-copy-streams';
+import { buildApp } from '../src/app.ts';
+import { toJob } from '../src/modules/jobs/service.ts';
+import { loadConfig } from '../src/platform/config.ts';
+import { type Database, type DatabaseOptions, openDatabase } from '../src/platform/db/index.ts';
+import { migrateToLatest } from '../src/platform/db/migrate.ts';
+import type { JobRow } from '../src/platform/db/schema.ts';
+import { createJobRunner } from '../src/platform/jobs/runner.ts';
+import { findJobById } from '../src/platform/jobs/store.ts';
+import { createServices } from '../src/services.ts';
+import { generateTerraformState } from './fixtures/tfstate.ts';
+import { type Comparison, fmt, report, rssMb } from './lib.ts';
+
+const RESOURCES = Number(process.env.BENCH_INGEST_RESOURCES ?? 100_000);
+const EDGES_PER_RESOURCE = 3;
+const PG_URL = process.env.INFRACAST_BENCH_DATABASE_URL || process.env.INFRACAST_TEST_DATABASE_URL || null;
+
+interface Run {
+  firstMs: number;
+  secondMs: number;
+  maxStallMs: number;
+  counts: unknown;
+  edges: number;
+}
+
+/** Peak RSS, sampled every 50 ms. */
+function rssPeak() {
+  let peak = rssMb();
+  const timer = setInterval(() => {
+    peak = Math.max(peak, rssMb());
+  }, 50);
+  return {
+    reset: () => {
+      peak = rssMb();
+    },
+    read: () => Math.max(peak, rssMb()),
+    stop: () => clearInterval(timer),
+  };
+}
+
+async function ingestThroughServer(database: Database, body: string): Promise<Run> {
+  const config = loadConfig({
+    INFRACAST_LOG_LEVEL: 'silent',
+    INFRACAST_JWT_SECRET: 'bench-secret-bench-secret-bench-secret-0',
+  });
+  const services = await createServices({ config, database });
+  const app = await buildApp({ config, database, services, version: 'bench', logger: false });
+  await app.ready();
+  const runner = createJobRunner({
+    db: database.db,
+    dialect: database.dialect,
+    kinds: services.jobKinds,
+    signals: services.jobSignals,
+    events: services.events,
+    clock: services.clock,
+    log: app.log,
+    pollMs: 20,
+  });
+  runner.start();
+  const admin = await services.auth.createUser({ email: 'bench@example.com', platformAdmin: true });
+  const tenant = await services.tenants.createAsOperator(
+    { slug: 'bench', name: 'bench', plan: 'enterprise' },
+    admin.email,
+  );
+  const key = await services.apiKeys.create(
+    { principal: null, requestId: null, ip: null, tenant: await services.tenants.operatorScope(tenant.slug) },
+    { description: 'bench', role: 'editor', never_expires: true },
+  );
+  const headers = { authorization: `Bearer ${key.token}`, 'content-type': 'application/json' };
+
+  // A real socket, the body written 1 MB at a time: how a client's 100 MB upload reaches the server
+  // (app.inject would copy the whole payload in one go on this event loop).
+  const address = await app.listen({ host: '127.0.0.1', port: 0 });
+  const payload = Buffer.from(body);
+  const post = () =>
+    new Promise<{ status: number; text: string }>((resolve, reject) => {
+      const req = request(
+        `${address}/api/v1/tenants/bench/jobs`,
+        { method: 'POST', headers: { ...headers, 'content-length': String(payload.length) } },
+        (res) => {
+          let text = '';
+          res.setEncoding('utf8');
+          res.on('data', (d) => {
+            text += d;
+          });
+          res.on('end', () => resolve({ status: res.statusCode ?? 0, text }));
+        },
+      );
+      req.on('error', reject);
+      let offset = 0;
+      const write = () => {
+        while (offset < payload.length) {
+          const chunk = payload.subarray(offset, offset + (1 << 20));
+          offset += chunk.length;
+          if (!req.write(chunk)) {
+            req.once('drain', write);
+            return;
+          }
+        }
+        req.end();
+      };
+      write();
+    });
+
+  const once = async () => {
+    const start = performance.now();
+    const res = await post();
+    if (res.status !== 201) throw new Error(`createJob: ${res.status} ${res.text.slice(0, 300)}`);
+    const id = JSON.parse(res.text).data.id as string;
+    for (;;) {
+      // Straight from the database: polling over HTTP would spend the tenant's rate limit.
+      const job = toJob((await findJobById(database.db, id)) as JobRow);
+      if (job.status === 'succeeded') return { ms: performance.now() - start, job };
+      if (job.status === 'failed' || job.status === 'cancelled')
+        throw new Error(`job ${job.status}: ${JSON.stringify(job.error)}`);
+      await new Promise((r) => setTimeout(r, 20));
+    }
+  };
+
+  const loop = monitorEventLoopDelay({ resolution: 5 });
+  loop.enable();
+  const first = await once();
+  const second = await once();
+  loop.disable();
+  await runner.stop();
+  await app.close();
+  return {
+    firstMs: first.ms,
+    secondMs: second.ms,
+    maxStallMs: loop.max / 1e6,
+    counts: { first: first.job.counts, second: second.job.counts },
+    edges: first.job.counts.edges,
+  };
+}
+
+interface BaselineRows {
+  nodes: [string, string, string, string, string][]; // id, type, name, native_id, attributes
+  edges: [string, string, string][]; // id, source_id, target_id
+}
+
+/** What the least possible ingest does with the state: every resource a node, every dependency an edge. */
+function baselineRows(text: string): BaselineRows {
+  const doc = JSON.parse(text) as ReturnType<typeof generateTerraformState>;
+  const byAddress = new Map<string, string>();
+  const nodes: BaselineRows['nodes'] = [];
+  const edges: BaselineRows['edges'] = [];
+  for (const r of doc.resources) {
+    const inst = r.instances[0];
+    if (!inst) continue;
+    const nativeId = String(inst.attributes.id);
+    const id = `aws:us-east-1:${r.type}:${nativeId}`;
+    byAddress.set(`${r.type}.${r.name}`, id);
+    nodes.push([id, r.type, r.name, nativeId, JSON.stringify(inst.attributes)]);
+    for (const dep of inst.dependencies) {
+      const target = byAddress.get(dep);
+      if (target) edges.push([`e${edges.length}`, id, target]);
+    }
+  }
+  return { nodes, edges };
+}
+
+async function sqliteBaseline(dir: string, text: string): Promise<number> {
+  const path = join(dir, 'baseline.db');
+  const database = await openDatabase({ dialect: 'sqlite', url: `sqlite:${path}`, sqlitePath: path });
+  await migrateToLatest(database.db, null);
+  await database.close();
+  const db = new SQLite(path);
+  db.pragma('journal_mode = WAL');
+  db.pragma('synchronous = NORMAL');
+  db.pragma('foreign_keys = ON');
+  const now = new Date().toISOString();
+  db.prepare(
+    `insert into tenants (id, slug, name, plan, created_at, updated_at) values ('t', 't', 't', 'free', ?, ?)`,
+  ).run(now, now);
+  const start = performance.now();
+  const rows = baselineRows(text);
+  const node = db.prepare(
+    `insert into nodes (tenant_id, id, provider, type, account, region, name, native_id, tags, attributes, source, scope_key,
+     content_hash, first_seen_at, last_seen_at, created_at, updated_at) values ('t', ?, 'aws', ?, null, 'us-east-1', ?, ?, '{}', ?, 'b', null, '', ?, ?, ?, ?)`,
+  );
+  const edge = db.prepare(
+    `insert into edges (tenant_id, id, source_id, target_id, type, attributes, source, scope_key, content_hash, created_at, updated_at)
+     values ('t', ?, ?, ?, 'depends_on', '{}', 'b', null, '', ?, ?)`,
+  );
+  db.transaction(() => {
+    for (const n of rows.nodes) node.run(n[0], n[1], n[2], n[3], n[4], now, now, now, now);
+    for (const e of rows.edges) edge.run(e[0], e[1], e[2], now, now);
+  })();
+  const ms = performance.now() - start;
+  db.close();
+  return ms;
+}
+
+const tsv = (v: string) => v.replace(/\\/g, '\\\\').replace(/\t/g, '\\t').replace(/\n/g, '\\n').replace(/\r/g, '\\r');
+
+async function pgBaseline(url: string, schema: string, text: string): Promise<number> {
+  const client = new pg.Client({ connectionString: url, options: `-c search_path=${schema}` });
+  await client.connect();
+  const now = new Date().toISOString();
+  await client.query(
+    `insert into tenants (id, slug, name, plan, created_at, updated_at) values ('t', 't', 't', 'free', $1, $1)`,
+    [now],
+  );
+  const start = performance.now();
+  const rows = baselineRows(text);
+  const copy = async (sqlText: string, lines: Iterable<string>) => {
+    const stream = client.query(copyFrom(sqlText));
+    await pipeline(async function* () {
+      let chunk = '';
+      for (const line of lines) {
+        chunk += line;
+        if (chunk.length > 1 << 20) {
+          yield chunk;
+          chunk = '';
+        }
+      }
+      if (chunk) yield chunk;
+    }, stream);
+  };
+  await client.query('begin');
+  await copy(
+    `copy nodes (tenant_id, id, provider, type, region, name, native_id, tags, attributes, source, content_hash, first_seen_at, last_seen_at, created_at, updated_at) from stdin`,
+    (function* () {
+      for (const n of rows.nodes) {
+        yield `t\t${tsv(n[0])}\taws\t${n[1]}\tus-east-1\t${tsv(n[2])}\t${tsv(n[3])}\t{}\t${tsv(n[4])}\tb\t\t${now}\t${now}\t${now}\t${now}\n`;
+      }
+    })(),
+  );
+  await copy(
+    `copy edges (tenant_id, id, source_id, target_id, type, attributes, source, content_hash, created_at, updated_at) from stdin`,
+    (function* () {
+      for (const e of rows.edges) yield `t\t${e[0]}\t${tsv(e[1])}\t${tsv(e[2])}\tdepends_on\t{}\tb\t\t${now}\t${now}\n`;
+    })(),
+  );
+  await client.query('commit');
+  const ms = performance.now() - start;
+  await client.end();
+  return ms;
+}
+
+async function freshPgSchema(url: string): Promise<{ schema: string; drop: () => Promise<void> }> {
+  const schema = `bench_${randomBytes(4).toString('hex')}`;
+  const admin = new pg.Client({ connectionString: url });
+  await admin.connect();
+  await admin.query(`create schema ${schema}`);
+  await admin.end();
+  return {
+    schema,
+    drop: async () => {
+      const c = new pg.Client({ connectionString: url });
+      await c.connect();
+      await c.query(`drop schema if exists ${schema} cascade`);
+      await c.end();
+    },
+  };
+}
+
+function print(dialect: string, run: Run, baselineMs: number, baselineName: string, ratioTarget: number, rss: number) {
+  const rate = RESOURCES / (run.firstMs / 1000);
+  console.log(
+    `${dialect}: first ingest ${fmt(run.firstMs)} ms (${fmt(rate)} resources/s, ${fmt(run.edges)} edges), ` +
+      `unchanged re-ingest ${fmt(run.secondMs)} ms, baseline ${fmt(baselineMs)} ms, ` +
+      `longest event-loop stall ${fmt(run.maxStallMs)} ms, peak RSS ${fmt(rss)} MB`,
+  );
+  console.log(`  counts ${JSON.stringify(run.counts)}`);
+  const rows: Comparison[] = [
+    {
+      metric: `${dialect} ingest time (ms)`,
+      infracast: run.firstMs,
+      baseline: baselineMs,
+      baselineName,
+      higherIsBetter: false,
+      target: `≤ ${ratioTarget}`,
+      met: run.firstMs / baselineMs <= ratioTarget,
+    },
+    {
+      metric: `${dialect} unchanged re-ingest vs first ingest (ms)`,
+      infracast: run.secondMs,
+      baseline: run.firstMs,
+      baselineName: 'first ingest',
+      higherIsBetter: false,
+      target: '≤ 0.5',
+      met: run.secondMs * 2 <= run.firstMs,
+    },
+    {
+      metric: `${dialect} longest event-loop stall during ingest (ms)`,
+      infracast: run.maxStallMs,
+      baseline: 100,
+      baselineName: 'budget',
+      higherIsBetter: false,
+      target: '≤ 1',
+      met: run.maxStallMs <= 100,
+    },
+  ];
+  if (dialect === 'sqlite') {
+    rows.unshift({
+      metric: 'sqlite resources/s',
+      infracast: rate,
+      baseline: 50_000,
+      baselineName: 'target',
+      higherIsBetter: true,
+      target: '≥ 1',
+      met: rate >= 50_000,
+    });
+  }
+  report(rows);
+}
+
+export default async function main() {
+  console.log(`generating a Terraform state with ${fmt(RESOURCES)} resources…`);
+  // Only the text is kept: holding the generated object graph would slow every garbage collection of the server.
+  const input = JSON.stringify(generateTerraformState({ resources: RESOURCES, edgesPerResource: EDGES_PER_RESOURCE }));
+  const body = `{"name":"bench state","source":"terraform_state","start":true,"input":${input}}`;
+  console.log(`state: ${fmt(input.length / 1024 / 1024)} MB`);
+  const peak = rssPeak();
+
+  const dir = mkdtempSync(join(tmpdir(), 'infracast-bench-'));
+  try {
+    const path = join(dir, 'infracast.db');
+    const options: DatabaseOptions = { dialect: 'sqlite', url: `sqlite:${path}`, sqlitePath: path };
+    const database = await openDatabase(options);
+    await migrateToLatest(database.db, null);
+    peak.reset();
+    const run = await ingestThroughServer(database, body);
+    const rss = peak.read();
+    await database.close();
+    const baseline = await sqliteBaseline(dir, input);
+    print('sqlite', run, baseline, 'JSON.parse + prepared insert loop', 2.5, rss);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+
+  if (!PG_URL) {
+    console.log('postgres: skipped (set INFRACAST_BENCH_DATABASE_URL or INFRACAST_TEST_DATABASE_URL)');
+  } else {
+    const ours = await freshPgSchema(PG_URL);
+    const theirs = await freshPgSchema(PG_URL);
+    try {
+      const database = await openDatabase({
+        dialect: 'postgres',
+        url: PG_URL,
+        sqlitePath: null,
+        pgSchema: ours.schema,
+      });
+      await migrateToLatest(database.db, ours.schema);
+      peak.reset();
+      const run = await ingestThroughServer(database, body);
+      const rss = peak.read();
+      await database.close();
+      const migrated = await openDatabase({
+        dialect: 'postgres',
+        url: PG_URL,
+        sqlitePath: null,
+        pgSchema: theirs.schema,
+      });
+      await migrateToLatest(migrated.db, theirs.schema);
+      await migrated.close();
+      const baseline = await pgBaseline(PG_URL, theirs.schema, input);
+      print('postgres', run, baseline, 'JSON.parse + COPY', 2.5, rss);
+    } finally {
+      await ours.drop();
+      await theirs.drop();
+    }
+  }
+  peak.stop();
+}

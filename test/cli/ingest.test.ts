@@ -1,0 +1,202 @@
+/**
+ * `infracast ingest …` against a real `infracast serve` (child process, SQLite,
+ * in-process job worker), authenticated with an API key.
+ */
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runCli, startServe } from '../helpers/cli.ts';
+
+const FIXTURES = fileURLToPath(new URL('../fixtures/', import.meta.url));
+const ADMIN = { email: 'root@example.com', password: 'a long admin password' };
+
+describe('infracast ingest', () => {
+  let dir: string;
+  let url: string;
+  let stop: () => Promise<void>;
+  let key: { token: string; client_id: string; secret_key: string };
+  let adminToken: string;
+
+  beforeAll(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'infracast-ingest-'));
+    const serve = await startServe({
+      INFRACAST_DATA_DIR: dir,
+      INFRACAST_PORT: '0',
+      INFRACAST_ADMIN_EMAIL: ADMIN.email,
+      INFRACAST_ADMIN_PASSWORD: ADMIN.password,
+      INFRACAST_LOG_LEVEL: 'warn',
+    });
+    url = serve.url;
+    stop = () =>
+      new Promise((resolve) => {
+        serve.child.once('exit', () => resolve());
+        serve.child.kill('SIGTERM');
+      });
+    const login = await fetch(`${url}/api/v1/auth/token`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ grant_type: 'password', ...ADMIN }),
+    });
+    adminToken = ((await login.json()) as { data: { access_token: string } }).data.access_token;
+    const auth = { authorization: `Bearer ${adminToken}`, 'content-type': 'application/json' };
+    const tenant = await fetch(`${url}/api/v1/tenants`, {
+      method: 'POST',
+      headers: auth,
+      body: JSON.stringify({ slug: 'acme', name: 'Acme', plan: 'enterprise' }),
+    });
+    expect(tenant.status).toBe(201);
+    const created = await fetch(`${url}/api/v1/tenants/acme/tokens`, {
+      method: 'POST',
+      headers: auth,
+      body: JSON.stringify({ description: 'ci', role: 'editor', never_expires: true }),
+    });
+    key = ((await created.json()) as { data: typeof key }).data;
+  }, 60_000);
+
+  afterAll(async () => {
+    await stop?.();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  const env = () => ({ INFRACAST_TOKEN: key.token });
+
+  it('terraform-state FILE: creates and starts a job, follows it, exits 0 with the counts', async () => {
+    const r = await runCli(
+      [
+        'ingest',
+        'terraform-state',
+        join(FIXTURES, 'terraform/two-tier.tfstate'),
+        '--tenant',
+        'acme',
+        '--server',
+        url,
+        '--poll-ms',
+        '100',
+      ],
+      env(),
+    );
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/^Created job job_[0-9A-Z]{26} \(terraform_state, \d+ bytes\)/);
+    expect(r.stdout).toMatch(/succeeded: 20 created, 0 updated, 0 unchanged, 0 removed, 59 edges/);
+    // Not a TTY: plain progress lines, ending with the finished state.
+    expect(r.stderr).toMatch(/job_[0-9A-Z]{26}: succeeded 100% done/);
+
+    const again = await runCli(
+      [
+        'ingest',
+        'terraform-state',
+        join(FIXTURES, 'terraform/two-tier.tfstate'),
+        '--tenant',
+        'acme',
+        '--server',
+        url,
+        '--poll-ms',
+        '100',
+      ],
+      env(),
+    );
+    expect(again.code, again.stderr).toBe(0);
+    expect(again.stdout).toMatch(/succeeded: 0 created, 0 updated, 20 unchanged, 0 removed, 59 edges/);
+  });
+
+  it('terraform-plan FILE with client id + secret key credentials', async () => {
+    const r = await runCli(
+      [
+        'ingest',
+        'terraform-plan',
+        join(FIXTURES, 'terraform/plan.json'),
+        '--tenant',
+        'acme',
+        '--server',
+        url,
+        '--name',
+        'staging plan',
+        '--poll-ms',
+        '100',
+      ],
+      { INFRACAST_CLIENT_ID: key.client_id, INFRACAST_SECRET_KEY: key.secret_key },
+    );
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/succeeded: 12 created/);
+    const nodes = await fetch(
+      `${url}/api/v1/tenants/acme/nodes/${encodeURIComponent('aws:eu-west-1:aws.ec2.subnet:aws_subnet.app["a"]')}`,
+      { headers: { authorization: `Bearer ${key.token}` } },
+    );
+    expect(nodes.status).toBe(200);
+  });
+
+  it('aws-snapshot DIR walks account/region folders', async () => {
+    const r = await runCli(
+      [
+        'ingest',
+        'aws-snapshot',
+        join(FIXTURES, 'aws-snapshot/two-tier'),
+        '--tenant',
+        'acme',
+        '--server',
+        url,
+        '--poll-ms',
+        '100',
+      ],
+      env(),
+    );
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/succeeded: \d+ created, \d+ updated, 0 unchanged, 0 removed, 33 edges/);
+    const list = await fetch(`${url}/api/v1/tenants/acme/nodes?source=manual&per_page=1`, {
+      headers: { authorization: `Bearer ${key.token}` },
+    });
+    expect(((await list.json()) as { meta: { total: number } }).meta.total).toBe(0);
+  });
+
+  it('a malformed document fails the job: exit 1 with the error naming the field', async () => {
+    const file = join(dir, 'broken.tfstate');
+    writeFileSync(
+      file,
+      JSON.stringify({ version: 4, lineage: 'x', resources: [{ mode: 'managed', type: 'aws_vpc' }] }),
+    );
+    const r = await runCli(
+      ['ingest', 'terraform-state', file, '--tenant', 'acme', '--server', url, '--poll-ms', '100'],
+      env(),
+    );
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(
+      /failed: INVALID_INPUT: document "terraform_state": resources\[0\]\.name must be a string/,
+    );
+  });
+
+  it('bad input exits 2: a missing file, invalid JSON, no credentials', async () => {
+    const missing = await runCli(
+      ['ingest', 'terraform-state', join(dir, 'nope.json'), '--tenant', 'acme', '--server', url],
+      env(),
+    );
+    expect(missing.code).toBe(2);
+    expect(missing.stderr).toMatch(/^infracast: cannot read .*nope\.json: ENOENT/);
+    const file = join(dir, 'bad.json');
+    writeFileSync(file, '{"version": 4,');
+    const invalid = await runCli(['ingest', 'terraform-plan', file, '--tenant', 'acme', '--server', url], env());
+    expect(invalid.code).toBe(2);
+    expect(invalid.stderr).toMatch(/bad\.json is not valid JSON/);
+    const noCreds = await runCli(
+      ['ingest', 'terraform-state', join(FIXTURES, 'terraform/two-tier.tfstate'), '--tenant', 'acme', '--server', url],
+      {},
+    );
+    expect(noCreds.code).toBe(2);
+    expect(noCreds.stderr).toMatch(/INFRACAST_TOKEN/);
+    const notDir = await runCli(
+      ['ingest', 'aws-snapshot', join(dir, 'missing-dir'), '--tenant', 'acme', '--server', url],
+      env(),
+    );
+    expect(notDir.code).toBe(2);
+  });
+
+  it('API errors are reported with the server message: unknown tenant is exit 1', async () => {
+    const r = await runCli(
+      ['ingest', 'terraform-state', join(FIXTURES, 'terraform/two-tier.tfstate'), '--tenant', 'other', '--server', url],
+      env(),
+    );
+    expect(r.code).toBe(1);
+    expect(r.stderr.trim()).toBe('infracast: tenant other not found');
+  });
+});
