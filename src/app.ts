@@ -14,6 +14,7 @@ import { jobRoutes } from './modules/jobs/routes.ts';
 import { Job } from './modules/jobs/schemas.ts';
 import { memberRoutes } from './modules/members/routes.ts';
 import { Member } from './modules/members/schemas.ts';
+import { pathTracerRoutes } from './modules/pathtracer/routes.ts';
 import { tenantRoutes } from './modules/tenants/routes.ts';
 import { Tenant } from './modules/tenants/schemas.ts';
 import { apiKeyRoutes } from './modules/tokens/routes.ts';
@@ -142,6 +143,7 @@ export async function buildApp(deps: AppDeps): Promise<App> {
       await a.register(nodeRoutes, { inventory: services.inventory });
       await a.register(edgeRoutes, { inventory: services.inventory });
       await a.register(jobRoutes, { jobs: services.jobs });
+      await a.register(pathTracerRoutes, { pathtracer: services.pathtracer });
     },
     { prefix: '/api/v1' },
   );

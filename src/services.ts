@@ -12,6 +12,7 @@ import {
 import { createInventoryService } from './modules/inventory/service.ts';
 import { createJobService } from './modules/jobs/service.ts';
 import { createMemberService } from './modules/members/service.ts';
+import { createPathTracerService } from './modules/pathtracer/service.ts';
 import { createTenantService } from './modules/tenants/service.ts';
 import { createApiKeyService } from './modules/tokens/service.ts';
 import { createJwt, loadSigningKey } from './platform/auth/jwt.ts';
@@ -49,6 +50,7 @@ export async function createServices({ config, database, clock = systemClock, di
   const members = createMemberService({ db, clock });
   const apiKeys = createApiKeyService({ db, clock });
   const inventory = createInventoryService({ db, dialect: database.dialect, clock, events });
+  const pathtracer = createPathTracerService({ db, events, inventory });
   // Background jobs: modules register the kinds they run; runners (server, `infracast worker`) claim them.
   const jobKinds = createJobKinds();
   const jobSignals = createJobSignals();
@@ -67,6 +69,7 @@ export async function createServices({ config, database, clock = systemClock, di
     members,
     apiKeys,
     inventory,
+    pathtracer,
     jobs,
     jobKinds,
     jobSignals,

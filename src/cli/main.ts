@@ -8,6 +8,7 @@ import { registerAdminCommands } from './commands/admin.ts';
 import { registerIngestCommands } from './commands/ingest.ts';
 import { registerMigrateCommand } from './commands/migrate.ts';
 import { registerServeCommand } from './commands/serve.ts';
+import { registerTraceCommand } from './commands/trace.ts';
 import { registerWorkerCommand } from './commands/worker.ts';
 import { CliError } from './shared.ts';
 
@@ -29,6 +30,7 @@ Examples:
   $ INFRACAST_TOKEN=ick_… infracast ingest terraform-state prod.tfstate --tenant acme
   $ INFRACAST_TOKEN=ick_… infracast ingest aws-snapshot ./snapshot --tenant acme --server https://infracast.example.com
   $ INFRACAST_DATABASE_URL=postgres://… infracast worker --concurrency 2
+  $ INFRACAST_TOKEN=ick_… infracast trace --tenant acme --from aws:us-east-1:aws.ec2.instance:web-01 --to 0.0.0.0/0 --port 443
 
 Configuration is read from INFRACAST_* environment variables; see the README.`,
   );
@@ -38,6 +40,7 @@ registerMigrateCommand(program);
 registerAdminCommands(program);
 registerIngestCommands(program);
 registerWorkerCommand(program);
+registerTraceCommand(program);
 
 try {
   await program.parseAsync(process.argv);
