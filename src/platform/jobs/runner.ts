@@ -55,6 +55,8 @@ export interface JobRunnerOptions {
   maxAttempts?: number;
   /** How long stop() waits for running jobs to reach a checkpoint and hand their job back (default 15 s). */
   stopTimeoutMs?: number;
+  /** Called on every progress report of a running job (metrics, logs, tests). */
+  onProgress?: (jobId: string, progress: { percent: number; step: string }) => void;
 }
 
 export interface JobRunner {
@@ -184,13 +186,26 @@ export function createJobRunner(o: JobRunnerOptions): JobRunner {
     entry.controller.abort(new JobInterrupted(reason));
   };
 
-  /** Heartbeat (lease + progress) and cancel check, every second, never overlapping. */
-  function watch(entry: Active): () => void {
+  /**
+   * Heartbeat (lease + progress) and cancel check, every second, never
+   * overlapping; `nudge` runs one now (a new step is written at once, so it
+   * is visible before a long transaction starts).
+   */
+  function watch(entry: Active): { stop(): void; nudge(): void } {
     let timer: NodeJS.Timeout | null = null;
     let stopped = false;
+    let running = false;
+    let again = false;
     let lastBeat = Date.now();
     const tick = async () => {
       if (stopped) return;
+      if (running) {
+        again = true;
+        return;
+      }
+      running = true;
+      if (timer) clearTimeout(timer);
+      timer = null;
       try {
         const due = Date.now() - lastBeat >= heartbeatMs;
         let control: store.HeartbeatResult;
@@ -209,12 +224,20 @@ export function createJobRunner(o: JobRunnerOptions): JobRunner {
       } catch (err) {
         log.warn({ err, job: entry.job.id }, 'heartbeat failed');
       }
-      if (!stopped) timer = setTimeout(tick, tickMs);
+      running = false;
+      if (stopped) return;
+      if (again) {
+        again = false;
+        void tick();
+      } else timer = setTimeout(tick, tickMs);
     };
     timer = setTimeout(tick, tickMs);
-    return () => {
-      stopped = true;
-      if (timer) clearTimeout(timer);
+    return {
+      stop() {
+        stopped = true;
+        if (timer) clearTimeout(timer);
+      },
+      nudge: () => void tick(),
     };
   }
 
@@ -252,7 +275,8 @@ export function createJobRunner(o: JobRunnerOptions): JobRunner {
       return;
     }
     if (job.cancel_requested === 1) interrupt(entry, 'cancelled');
-    const stopWatching = watch(entry);
+    const watcher = watch(entry);
+    const stopWatching = () => watcher.stop();
     const stopListening = o.signals.onCancelRequested(job.id, job.tenant_id, () => interrupt(entry, 'cancelled'));
 
     let completed: JobOutcome | null = null;
@@ -261,8 +285,11 @@ export function createJobRunner(o: JobRunnerOptions): JobRunner {
       signal: entry.controller.signal,
       log: jlog,
       progress(percent, step) {
+        const stepChanged = entry.progress?.step !== step;
         entry.progress = { percent: Math.max(0, Math.min(100, Math.round(percent))), step };
         entry.progressDirty = true;
+        o.onProgress?.(job.id, entry.progress);
+        if (stepChanged) watcher.nudge();
       },
       checkpoint() {
         if (entry.controller.signal.aborted) throw new JobInterrupted(entry.reason ?? 'cancelled');

@@ -5,7 +5,7 @@
  * worker thread for large inputs (see session-client.ts) and inline for small
  * ones; either way the main thread only sees small batches.
  */
-import { type IngestSource, parseSource } from '../../../core/ingest/index.ts';
+import { type IngestSource, parseSource, RECOGNISED_DOCUMENT_KEYS } from '../../../core/ingest/index.ts';
 import type { EdgeInput, NodeInput } from '../../../core/inventory/types.ts';
 import { canonicalTagsJson, edgeContentHash, edgeIdFor, nodeContentHash } from '../identity.ts';
 
@@ -230,6 +230,8 @@ function terraformScope(source: string, input: unknown, jobName: string): string
   return lineage ? `${source}:lineage:${lineage}` : `${source}:name:${jobName}`;
 }
 
+const RECOGNISED = new Set(RECOGNISED_DOCUMENT_KEYS);
+
 export const awsScope = (account: string | null, region: string): string =>
   `aws_snapshot:${account ?? '-'}:${region || 'global'}`;
 
@@ -245,6 +247,8 @@ function declaredAwsScopes(input: unknown, skipped: Set<string>): string[] {
   const out: string[] = [];
   for (const doc of input.documents) {
     if (!isObject(doc) || (typeof doc.name === 'string' && skipped.has(doc.name))) continue;
+    // `{}` or pagination leftovers say nothing about any resource: they cover no scope.
+    if (!isObject(doc.content) || !Object.keys(doc.content).some((k) => RECOGNISED.has(k))) continue;
     const account = typeof doc.account_id === 'string' ? doc.account_id : defaultAccount;
     const region = typeof doc.region === 'string' ? doc.region : defaultRegion;
     if (account && region) out.push(awsScope(account, region));
