@@ -16,6 +16,9 @@ export async function up(db: Kysely<any>): Promise<void> {
     .addColumn('tags', 'text', (c) => c.notNull())
     .addColumn('exemptions', 'text', (c) => c.notNull())
     .addColumn('trim_values', 'integer', (c) => c.notNull().defaultTo(0))
+    // Bumped on every write: caches of compiled policies compare (id, version) lists, so a
+    // write on another instance is seen on the next request without reading the 2 MB of values.
+    .addColumn('version', 'integer', (c) => c.notNull().defaultTo(1))
     .addColumn('created_at', 'text', (c) => c.notNull())
     .addColumn('updated_at', 'text', (c) => c.notNull())
     .execute();
@@ -29,10 +32,18 @@ export async function up(db: Kysely<any>): Promise<void> {
     .createTable('tagging_compliance_snapshots')
     .addColumn('id', 'text', (c) => c.primaryKey())
     .addColumn('tenant_id', 'text', (c) => c.notNull().references('tenants.id').onDelete('cascade'))
+    // 'job' (after a discovery job) or 'daily'.
     .addColumn('trigger', 'text', (c) => c.notNull())
+    .addColumn('job_id', 'text')
+    // UTC date of a daily snapshot, null for the others: the unique index below makes "at most
+    // one daily snapshot per tenant per day" hold across instances (NULLs never collide).
+    .addColumn('day', 'text')
+    .addColumn('inventory_version', 'integer', (c) => c.notNull())
+    .addColumn('resources', 'integer', (c) => c.notNull())
     .addColumn('taggable', 'integer', (c) => c.notNull())
     .addColumn('compliant', 'integer', (c) => c.notNull())
-    .addColumn('percent', 'double precision', (c) => c.notNull())
+    // null when nothing is taggable.
+    .addColumn('percent', 'double precision')
     .addColumn('details', 'text', (c) => c.notNull())
     .addColumn('taken_at', 'text', (c) => c.notNull())
     .execute();
@@ -40,6 +51,12 @@ export async function up(db: Kysely<any>): Promise<void> {
     .createIndex('tagging_snapshots_tenant_idx')
     .on('tagging_compliance_snapshots')
     .columns(['tenant_id', 'taken_at'])
+    .execute();
+  await db.schema
+    .createIndex('tagging_snapshots_daily_idx')
+    .on('tagging_compliance_snapshots')
+    .columns(['tenant_id', 'day'])
+    .unique()
     .execute();
 }
 

@@ -15,6 +15,8 @@ import { Job } from './modules/jobs/schemas.ts';
 import { memberRoutes } from './modules/members/routes.ts';
 import { Member } from './modules/members/schemas.ts';
 import { pathTracerRoutes } from './modules/pathtracer/routes.ts';
+import { taggingCompatRoutes, taggingRoutes } from './modules/tagging/routes/index.ts';
+import { TaggingPolicy } from './modules/tagging/schemas.ts';
 import { tenantRoutes } from './modules/tenants/routes.ts';
 import { Tenant } from './modules/tenants/schemas.ts';
 import { apiKeyRoutes } from './modules/tokens/routes.ts';
@@ -64,7 +66,7 @@ export async function buildApp(deps: AppDeps): Promise<App> {
   app.setValidatorCompiler(createValidatorCompiler());
   // Entity schemas are shared at the root so responses reference them and the
   // OpenAPI document lists each once under components.schemas.
-  for (const schema of [Tenant, Member, ApiKey, Node, Edge, Job]) app.addSchema(schema);
+  for (const schema of [Tenant, Member, ApiKey, Node, Edge, Job, TaggingPolicy]) app.addSchema(schema);
   const limiter = deps.limiter ?? createMemoryLimiter();
 
   await app.register(conventions, { bodyLimitBytes: config.bodyLimitBytes });
@@ -144,9 +146,12 @@ export async function buildApp(deps: AppDeps): Promise<App> {
       await a.register(edgeRoutes, { inventory: services.inventory });
       await a.register(jobRoutes, { jobs: services.jobs });
       await a.register(pathTracerRoutes, { pathtracer: services.pathtracer });
+      await a.register(taggingRoutes, { tagging: services.tagging });
     },
     { prefix: '/api/v1' },
   );
+  // The seed's `PATCH /v1/orgs/{org}/tagging-policies/{id}`, outside /api/v1 so its scripts only change host.
+  await app.register(taggingCompatRoutes, { tagging: services.tagging });
 
   return app;
 }

@@ -5,6 +5,7 @@
  */
 import type { Redis } from 'ioredis';
 import { buildApp } from './app.ts';
+import { startDailySnapshots } from './modules/tagging/daily.ts';
 import type { Config } from './platform/config.ts';
 import { type Database, openDatabase } from './platform/db/index.ts';
 import { migrateToLatest } from './platform/db/migrate.ts';
@@ -90,13 +91,16 @@ export async function startServer(
       })
     : null;
   runner?.start();
+  const dailySnapshots = startDailySnapshots(services.tagging, {
+    onError: (err) => app?.log.error({ err }, 'daily tagging compliance snapshot failed'),
+  });
 
   let closing: Promise<void> | null = null;
   const close = () => {
     closing ??= (async () => {
       // Stop accepting and let in-flight requests finish while running jobs reach a batch
       // boundary and hand their job back; then release the database and Redis.
-      await Promise.all([app?.close(), runner?.stop()]);
+      await Promise.all([app?.close(), runner?.stop(), dailySnapshots.stop()]);
       await database.close();
       redis?.disconnect();
     })();

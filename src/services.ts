@@ -13,6 +13,7 @@ import { createInventoryService } from './modules/inventory/service.ts';
 import { createJobService } from './modules/jobs/service.ts';
 import { createMemberService } from './modules/members/service.ts';
 import { createPathTracerService } from './modules/pathtracer/service.ts';
+import { createTaggingService } from './modules/tagging/service.ts';
 import { createTenantService } from './modules/tenants/service.ts';
 import { createApiKeyService } from './modules/tokens/service.ts';
 import { createJwt, loadSigningKey } from './platform/auth/jwt.ts';
@@ -51,6 +52,7 @@ export async function createServices({ config, database, clock = systemClock, di
   const apiKeys = createApiKeyService({ db, clock });
   const inventory = createInventoryService({ db, dialect: database.dialect, clock, events });
   const pathtracer = createPathTracerService({ db, events, inventory });
+  const tagging = createTaggingService({ db, dialect: database.dialect, clock, events });
   // Background jobs: modules register the kinds they run; runners (server, `infracast worker`) claim them.
   const jobKinds = createJobKinds();
   const jobSignals = createJobSignals();
@@ -70,6 +72,7 @@ export async function createServices({ config, database, clock = systemClock, di
     apiKeys,
     inventory,
     pathtracer,
+    tagging,
     jobs,
     jobKinds,
     jobSignals,

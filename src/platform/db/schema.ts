@@ -186,6 +186,8 @@ export interface TaggingPolicyTable {
   tags: JsonText;
   exemptions: JsonText;
   trim_values: Flag;
+  /** Bumped on every write (cache fingerprints compare it). */
+  version: number;
   created_at: Timestamp;
   updated_at: Timestamp;
 }
@@ -193,10 +195,16 @@ export interface TaggingPolicyTable {
 export interface TaggingComplianceSnapshotTable {
   id: string;
   tenant_id: string;
-  trigger: string;
+  trigger: 'job' | 'daily';
+  job_id: string | null;
+  /** UTC date (YYYY-MM-DD) of a daily snapshot; null for the others. Unique per tenant. */
+  day: string | null;
+  inventory_version: number;
+  resources: number;
   taggable: number;
   compliant: number;
-  percent: number;
+  /** null when nothing is taggable. */
+  percent: number | null;
   details: JsonText;
   taken_at: Timestamp;
 }
@@ -228,5 +236,6 @@ export type NodeRow = Selectable<NodeTable>;
 export type EdgeRow = Selectable<EdgeTable>;
 export type JobRow = Selectable<JobTable>;
 export type TaggingPolicyRow = Selectable<TaggingPolicyTable>;
+export type TaggingComplianceSnapshotRow = Selectable<TaggingComplianceSnapshotTable>;
 export type AuditLogRow = Selectable<AuditLogTable>;
 export type { Generated };

@@ -1,0 +1,391 @@
+/**
+ * Policy definitions without I/O: the two body forms reduced to one set of
+ * fields, defaults and PATCH merging, normalisation and the engine's checks
+ * as field errors, the audit diff, and the policy files the CLI reads
+ * offline (the API's list/get data, a plain array, or the seed's wrapper).
+ */
+
+import Value from 'typebox/value';
+import {
+  type Enforcement,
+  normalizePolicyTags,
+  policyProblems,
+  type TaggingPolicy,
+  type TagRule,
+} from '../../core/tagging/index.ts';
+import { badRequest, type FieldError } from '../../platform/errors.ts';
+import {
+  PolicyAttributesInput,
+  type PolicyAttributesInputT,
+  type PolicyBodyT,
+  type TaggingPolicyT,
+} from './schemas.ts';
+
+/** A policy's stored fields, every default filled in. */
+export interface PolicyDefinition {
+  name: string;
+  description: string | null;
+  enabled: boolean;
+  enforcement: Enforcement;
+  message: string | null;
+  scope: {
+    providers: string[];
+    resource_types: { include: string[]; exclude: string[] };
+    tag_filter: Record<string, string>;
+  };
+  exemptions: { resource: string; keys: string[]; reason: string | null; expires_at: string | null }[];
+  trim_values: boolean;
+  tags: StoredTagRule[];
+}
+
+export interface StoredTagRule {
+  key: string;
+  mandatory: boolean;
+  valueType: 'ANY' | 'LIST' | 'REGEX';
+  allowedValues?: string[];
+  allowedRegex?: string;
+  caseSensitive: boolean;
+  message: string | null;
+}
+
+export type PolicyField = keyof PolicyDefinition;
+export const POLICY_FIELDS: readonly PolicyField[] = [
+  'name',
+  'description',
+  'enabled',
+  'enforcement',
+  'message',
+  'scope',
+  'exemptions',
+  'trim_values',
+  'tags',
+];
+
+/** The fields a request sent, and where they sat (`body` or `body.data.attributes`) for error paths. */
+export interface SentFields {
+  attributes: PolicyAttributesInputT;
+  base: string;
+}
+
+/**
+ * Reduces either body form to its fields. `pathId` is the policy in the URL
+ * (PUT, PATCH): a JSON:API `data.id` must name the same one.
+ */
+export function sentFields(body: PolicyBodyT, pathId: string | null): SentFields {
+  const { data, ...top } = body;
+  if (data === undefined) return { attributes: top, base: 'body' };
+  const topLevel = Object.keys(top);
+  if (topLevel.length > 0) {
+    throw badRequest(
+      'Send the policy fields either at the top level or under data.attributes, not both',
+      topLevel.map((f) => ({ path: `body.${f}`, message: 'not allowed beside data; move it into data.attributes' })),
+    );
+  }
+  if (data.id !== undefined) {
+    if (pathId === null) {
+      throw badRequest('Policy ids are assigned by the server; leave out data.id', [
+        { path: 'body.data.id', message: 'not allowed when creating a policy' },
+      ]);
+    }
+    if (data.id !== pathId) {
+      throw badRequest(`data.id ${data.id} is not the policy in the path (${pathId})`, [
+        { path: 'body.data.id', message: `must be ${pathId}` },
+      ]);
+    }
+  }
+  return { attributes: data.attributes, base: 'body.data.attributes' };
+}
+
+const emptyScope = (): PolicyDefinition['scope'] => ({
+  providers: [],
+  resource_types: { include: [], exclude: [] },
+  tag_filter: {},
+});
+
+function scopeOf(input: PolicyAttributesInputT['scope']): PolicyDefinition['scope'] {
+  if (!input) return emptyScope();
+  return {
+    providers: input.providers ?? [],
+    resource_types: { include: input.resource_types?.include ?? [], exclude: input.resource_types?.exclude ?? [] },
+    tag_filter: { ...(input.tag_filter ?? {}) },
+  };
+}
+
+function exemptionsOf(input: PolicyAttributesInputT['exemptions']): PolicyDefinition['exemptions'] {
+  return (input ?? []).map((e) => {
+    const parsed = e.expires_at ? Date.parse(e.expires_at) : Number.NaN;
+    return {
+      resource: e.resource,
+      keys: e.keys ?? [],
+      reason: e.reason ?? null,
+      // Stored as a full UTC instant so every reader compares the same thing; an unreadable
+      // date is kept as sent for policyProblems to reject.
+      expires_at: e.expires_at ? (Number.isNaN(parsed) ? e.expires_at : new Date(parsed).toISOString()) : null,
+    };
+  });
+}
+
+function rulesOf(input: NonNullable<PolicyAttributesInputT['tags']>): StoredTagRule[] {
+  return input.map((r) => {
+    const rule: StoredTagRule = {
+      key: r.key,
+      mandatory: r.mandatory ?? false,
+      valueType: r.valueType,
+      caseSensitive: r.caseSensitive ?? true,
+      message: r.message ?? null,
+    };
+    if (r.allowedValues !== undefined) rule.allowedValues = r.allowedValues;
+    if (r.allowedRegex !== undefined) rule.allowedRegex = r.allowedRegex;
+    return rule;
+  });
+}
+
+/** POST and PUT: a whole definition; `name` and `tags` are required, the rest defaults. */
+export function definitionFrom({ attributes: a, base }: SentFields): PolicyDefinition {
+  const missing: FieldError[] = [];
+  if (a.name === undefined) missing.push({ path: `${base}.name`, message: 'is required' });
+  if (a.tags === undefined) missing.push({ path: `${base}.tags`, message: 'is required' });
+  if (missing.length > 0) {
+    throw badRequest(`Invalid request: ${missing.map((m) => `${m.path} ${m.message}`).join('; ')}`, missing);
+  }
+  return {
+    name: a.name as string,
+    description: a.description ?? null,
+    enabled: a.enabled ?? true,
+    enforcement: a.enforcement ?? 'warn',
+    message: a.message ?? null,
+    scope: scopeOf(a.scope),
+    exemptions: exemptionsOf(a.exemptions),
+    trim_values: a.trim_values ?? false,
+    tags: rulesOf(a.tags ?? []),
+  };
+}
+
+/** PATCH: the named fields replace the current ones (a list or the scope as a whole). */
+export function mergeDefinition(current: PolicyDefinition, { attributes: a, base }: SentFields): PolicyDefinition {
+  if (Object.keys(a).length === 0) {
+    throw badRequest('Nothing to change: name at least one field', [
+      { path: base, message: `give at least one of ${POLICY_FIELDS.join(', ')}` },
+    ]);
+  }
+  return {
+    name: a.name ?? current.name,
+    description: a.description !== undefined ? a.description : current.description,
+    enabled: a.enabled ?? current.enabled,
+    enforcement: a.enforcement ?? current.enforcement,
+    message: a.message !== undefined ? a.message : current.message,
+    scope: a.scope !== undefined ? scopeOf(a.scope) : current.scope,
+    exemptions: a.exemptions !== undefined ? exemptionsOf(a.exemptions) : current.exemptions,
+    trim_values: a.trim_values ?? current.trim_values,
+    tags: a.tags !== undefined ? rulesOf(a.tags) : current.tags,
+  };
+}
+
+/**
+ * Dedupes (and, when the policy says so, trims) allowed values, then checks
+ * the definition with the engine's `policyProblems` (regexes compiled and
+ * checked for catastrophic backtracking). Throws a 400 listing every problem
+ * with the path it belongs to; returns the definition to store.
+ */
+export function normalizeDefinition(def: PolicyDefinition, base: string): PolicyDefinition {
+  const problems: FieldError[] = [];
+  const tags = normalizePolicyTags(def.tags as TagRule[], { trimValues: def.trim_values }) as StoredTagRule[];
+  tags.forEach((rule, i) => {
+    // A field that does not apply to the rule's type is a slip (a LIST turned REGEX with its values left behind).
+    if (rule.valueType !== 'LIST' && rule.allowedValues !== undefined) {
+      if (rule.allowedValues.length > 0) {
+        problems.push({
+          path: `${base}.tags[${i}].allowedValues`,
+          message: `applies only to LIST rules, not ${rule.valueType}`,
+        });
+      }
+      delete rule.allowedValues;
+    }
+    if (rule.valueType !== 'REGEX' && rule.allowedRegex !== undefined) {
+      problems.push({
+        path: `${base}.tags[${i}].allowedRegex`,
+        message: `applies only to REGEX rules, not ${rule.valueType}`,
+      });
+    }
+    if (rule.valueType === 'REGEX' && rule.allowedRegex === undefined) {
+      problems.push({ path: `${base}.tags[${i}].allowedRegex`, message: 'is required for a REGEX rule' });
+    }
+  });
+  const definition = { ...def, tags };
+  for (const text of policyProblems({ id: 'policy', ...definition } as TaggingPolicy)) {
+    const m = /^((?:tags|exemptions)\[\d+\]\.\w+)(?::\s*|\s+)(.*)$/.exec(text);
+    const problem = m ? { path: `${base}.${m[1]}`, message: m[2]! } : { path: base, message: text };
+    if (!problems.some((p) => p.path === problem.path)) problems.push(problem);
+  }
+  if (problems.length > 0) {
+    throw badRequest(`Invalid policy: ${problems.map((p) => `${p.path} ${p.message}`).join('; ')}`, problems);
+  }
+  return definition;
+}
+
+/** The engine's view of a stored policy. */
+export function toEnginePolicy(id: string, def: PolicyDefinition): TaggingPolicy {
+  return { id, ...def };
+}
+
+// ---------------------------------------------------------------------------
+// Audit diff
+
+export interface TagDiff {
+  key: string;
+  change: 'added' | 'removed' | 'changed';
+  values_added: number;
+  values_removed: number;
+  /** Allowed values after the change (LIST rules). */
+  values: number;
+  /** Other parts of the rule that changed: valueType, allowedRegex, mandatory, caseSensitive, message. */
+  fields?: string[];
+}
+
+export interface DefinitionDiff {
+  /** Top-level fields that changed (besides tags). */
+  fields: string[];
+  tags: TagDiff[];
+}
+
+const RULE_FIELDS = ['valueType', 'mandatory', 'caseSensitive', 'allowedRegex', 'message'] as const;
+
+/** What changed, in counts: "app_id: 120 values added, 3 removed" (never the 50,000 values themselves). */
+export function diffDefinitions(before: PolicyDefinition | null, after: PolicyDefinition | null): DefinitionDiff {
+  const fields = POLICY_FIELDS.filter(
+    (f) => f !== 'tags' && JSON.stringify(before?.[f] ?? null) !== JSON.stringify(after?.[f] ?? null),
+  );
+  const old = new Map((before?.tags ?? []).map((r) => [r.key, r]));
+  const now = new Map((after?.tags ?? []).map((r) => [r.key, r]));
+  const tags: TagDiff[] = [];
+  for (const [key, rule] of now) {
+    const prev = old.get(key);
+    const values = rule.allowedValues ?? [];
+    if (!prev) {
+      tags.push({ key, change: 'added', values_added: values.length, values_removed: 0, values: values.length });
+      continue;
+    }
+    const prevValues = new Set(prev.allowedValues ?? []);
+    const nextValues = new Set(values);
+    let added = 0;
+    for (const v of nextValues) if (!prevValues.has(v)) added++;
+    let removed = 0;
+    for (const v of prevValues) if (!nextValues.has(v)) removed++;
+    const changedFields = RULE_FIELDS.filter((f) => (prev[f] ?? null) !== (rule[f] ?? null));
+    if (added > 0 || removed > 0 || changedFields.length > 0) {
+      tags.push({
+        key,
+        change: 'changed',
+        values_added: added,
+        values_removed: removed,
+        values: values.length,
+        ...(changedFields.length > 0 ? { fields: [...changedFields] } : {}),
+      });
+    }
+  }
+  for (const [key, rule] of old) {
+    if (!now.has(key)) {
+      const n = rule.allowedValues?.length ?? 0;
+      tags.push({ key, change: 'removed', values_added: 0, values_removed: n, values: 0 });
+    }
+  }
+  return { fields, tags };
+}
+
+// ---------------------------------------------------------------------------
+// Policy files for `infracast validate --policies`
+
+/**
+ * Policies from a JSON document: the API's list or get answer (`{data: [...]}`
+ * / `{data: {...}}`), its `data` alone, a plain array, one policy, or the
+ * seed's `{"data":{"attributes":{…}}}` (with or without `id`/`type`). Throws
+ * PolicyFileError listing what is wrong.
+ */
+export function policiesFromDocument(doc: unknown): TaggingPolicy[] {
+  let items: unknown[];
+  const d = isObject(doc) && 'data' in doc ? doc.data : doc;
+  if (Array.isArray(d)) items = d;
+  else if (isObject(d)) items = [d];
+  else throw new PolicyFileError(['expected a policy, a list of policies, or {"data": …}']);
+  const problems: string[] = [];
+  const policies: TaggingPolicy[] = [];
+  items.forEach((item, i) => {
+    const where = items.length === 1 && !Array.isArray(d) ? '' : `[${i}]`;
+    if (!isObject(item)) {
+      problems.push(`${where || 'policy'}: must be an object`);
+      return;
+    }
+    // JSON:API resource `{id, type, attributes}`, or the policy's fields directly.
+    const attrs = isObject(item.attributes) ? item.attributes : item;
+    const id = typeof item.id === 'string' && item.id ? item.id : items.length === 1 ? 'policy' : `policy-${i + 1}`;
+    const {
+      id: _id,
+      type: _type,
+      version: _v,
+      created_at: _c,
+      updated_at: _u,
+      ...fields
+    } = attrs as Record<string, unknown>;
+    const shapeProblems = schemaProblems(fields).map((p) => `${where ? `${where}.` : ''}${p}`);
+    problems.push(...shapeProblems);
+    if (shapeProblems.length > 0) return;
+    const a = fields as PolicyAttributesInputT;
+    try {
+      const def = normalizeDefinition(
+        definitionFrom({ attributes: { name: a.name ?? id, tags: a.tags ?? [], ...a }, base: 'policy' }),
+        'policy',
+      );
+      policies.push(toEnginePolicy(id, def));
+    } catch (e) {
+      const details = (e as { details?: FieldError[] | null }).details ?? [];
+      for (const p of details)
+        problems.push(`${where ? `${where}.` : ''}${p.path.replace(/^policy\.?/, '')} ${p.message}`);
+    }
+  });
+  if (problems.length > 0) throw new PolicyFileError(problems);
+  const seen = new Set<string>();
+  for (const p of policies) {
+    if (seen.has(p.id)) throw new PolicyFileError([`policy id ${p.id} appears more than once`]);
+    seen.add(p.id);
+  }
+  return policies;
+}
+
+export class PolicyFileError extends Error {
+  constructor(readonly problems: string[]) {
+    super(problems.slice(0, 5).join('; ') + (problems.length > 5 ? `; and ${problems.length - 5} more` : ''));
+    this.name = 'PolicyFileError';
+  }
+}
+
+const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+/** The API's own schema checks, for files that never went through the API. */
+function schemaProblems(fields: Record<string, unknown>): string[] {
+  const out: string[] = [];
+  for (const e of Value.Errors(PolicyAttributesInput, fields)) {
+    const path = e.instancePath
+      .split('/')
+      .slice(1)
+      .map((seg) => (/^\d+$/.test(seg) ? `[${seg}]` : `.${seg}`))
+      .join('')
+      .replace(/^\./, '');
+    if (e.keyword === 'boolean') continue; // the additionalProperties entry below names the field
+    if (e.keyword === 'additionalProperties') {
+      const names = (e.params as { additionalProperties?: string[] }).additionalProperties ?? [];
+      for (const n of names) out.push(`${path ? `${path}.` : ''}${n}: unknown field`);
+      continue;
+    }
+    out.push(`${path || 'policy'}: ${e.message}`);
+  }
+  return out;
+}
+
+/** A stored policy as the API answers it. */
+export function toApiPolicy(
+  id: string,
+  def: PolicyDefinition,
+  meta: { version: number; created_at: string; updated_at: string },
+): TaggingPolicyT {
+  return { id, ...def, ...meta };
+}

@@ -1,0 +1,615 @@
+/**
+ * Tagging policies over HTTP: the policy, its two body forms (plain fields, or
+ * the seed's `{"data":{"attributes":{…}}}`), plan validation, compliance and
+ * its history. Field names of tag rules follow the seed exactly (`key`,
+ * `mandatory`, `valueType`, `allowedValues`, `allowedRegex`, `caseSensitive`,
+ * `message`); the engine's types are in src/core/tagging/types.ts.
+ */
+import { type Static, Type } from 'typebox';
+import { MAX_PATTERN_LENGTH } from '../../core/tagging/index.ts';
+import { PaginationQuery, SortQuery, StringEnum, Timestamp } from '../../platform/http/schemas.ts';
+
+export const VALUE_TYPES = ['ANY', 'LIST', 'REGEX'] as const;
+export const ENFORCEMENTS = ['warn', 'block'] as const;
+/** Comfortably above the 50,000 CMDB values one request must carry. */
+export const MAX_ALLOWED_VALUES = 100_000;
+export const MAX_RULES = 500;
+export const MAX_EXEMPTIONS = 10_000;
+
+/**
+ * `{type: [T, 'null']}` rather than `anyOf`: Ajv then says "must be string,null"
+ * instead of two branch errors, and the serializer needs no runtime branch check.
+ */
+const nullable = <T>(type: 'string' | 'integer' | 'number', options: Record<string, unknown> = {}) =>
+  Type.Unsafe<T | null>({ type: [type, 'null'], ...options });
+const NullableString = (options: Record<string, unknown> = {}) => nullable<string>('string', options);
+
+// Tag keys: AWS allows 128 characters, Azure 512; values: 256 on AWS and Azure (63 on GCP).
+const TagKey = Type.String({ minLength: 1, maxLength: 512, examples: ['app_id'] });
+const TagValue = Type.String({ maxLength: 256 });
+
+// ---------------------------------------------------------------------------
+// Requests
+
+export const TagRuleInput = Type.Object(
+  {
+    key: TagKey,
+    mandatory: Type.Optional(
+      Type.Boolean({ default: false, description: 'A resource without this key fails. Default false.' }),
+    ),
+    valueType: StringEnum(VALUE_TYPES, {
+      description: '`LIST`: one of `allowedValues`; `REGEX`: the whole value matches `allowedRegex`; `ANY`: any value.',
+    }),
+    allowedValues: Type.Optional(
+      Type.Array(TagValue, {
+        maxItems: MAX_ALLOWED_VALUES,
+        description:
+          'LIST only. Thousands are fine (e.g. synced from a CMDB). Duplicates are removed (case-insensitively when ' +
+          '`caseSensitive` is false); values are trimmed only when the policy sets `trim_values`.',
+        examples: [['app1', 'app2', 'app3']],
+      }),
+    ),
+    allowedRegex: Type.Optional(
+      Type.String({
+        minLength: 1,
+        maxLength: MAX_PATTERN_LENGTH,
+        description:
+          'REGEX only. JavaScript syntax, anchored for you. Invalid patterns and patterns that can backtrack ' +
+          'catastrophically are rejected with a 400.',
+        examples: ['^cc-[0-9]{3}$'],
+      }),
+    ),
+    caseSensitive: Type.Optional(
+      Type.Boolean({ default: true, description: 'When false, LIST and REGEX compare case-insensitively.' }),
+    ),
+    message: Type.Optional(
+      NullableString({
+        maxLength: 4000,
+        description: "Shown to engineers when this rule fails; falls back to the policy's message.",
+      }),
+    ),
+  },
+  { additionalProperties: false },
+);
+export type TagRuleInputT = Static<typeof TagRuleInput>;
+
+const Patterns = (description: string) =>
+  Type.Array(Type.String({ minLength: 1, maxLength: 200 }), { maxItems: 200, description });
+
+export const ScopeInput = Type.Object(
+  {
+    providers: Type.Optional(
+      Type.Array(Type.String({ minLength: 1, maxLength: 64 }), {
+        maxItems: 50,
+        description: '`aws`, `azure` (or `azurerm`), `google` (or `google-beta`), … Empty: every provider.',
+      }),
+    ),
+    resource_types: Type.Optional(
+      Type.Object(
+        {
+          include: Type.Optional(
+            Patterns('Terraform (`aws_instance`) or Infracast (`aws.ec2.instance`) types; `*` and `?` globs.'),
+          ),
+          exclude: Type.Optional(Patterns('Types left out even when included.')),
+        },
+        { additionalProperties: false },
+      ),
+    ),
+    tag_filter: Type.Optional(
+      Type.Record(TagKey, TagValue, {
+        description: 'Only resources carrying every one of these tags with exactly this value.',
+        examples: [{ Environment: 'prod' }],
+      }),
+    ),
+  },
+  { additionalProperties: false, description: 'Which resources the policy applies to. Empty: all of them.' },
+);
+
+export const ExemptionInput = Type.Object(
+  {
+    resource: Type.String({
+      minLength: 1,
+      maxLength: 1000,
+      description:
+        'Resource address or glob (`module.legacy.*`); inventory resources match on node id, native id or name too.',
+    }),
+    keys: Type.Optional(
+      Type.Array(TagKey, { maxItems: MAX_RULES, description: "Keys exempted; all of the policy's keys when empty." }),
+    ),
+    reason: Type.Optional(NullableString({ maxLength: 2000 })),
+    expires_at: Type.Optional(
+      NullableString({
+        maxLength: 40,
+        description: 'ISO date or date-time; the exemption stops applying then. null: never expires.',
+      }),
+    ),
+  },
+  { additionalProperties: false },
+);
+
+/** Every writable field, each optional: POST/PUT check what they require, PATCH changes what it names. */
+const policyFields = {
+  name: Type.Optional(Type.String({ minLength: 1, maxLength: 200, examples: ['FinOps showback'] })),
+  description: Type.Optional(NullableString({ maxLength: 4000 })),
+  enabled: Type.Optional(Type.Boolean({ description: 'Default true.' })),
+  enforcement: Type.Optional(
+    StringEnum(ENFORCEMENTS, {
+      description: '`block` fails the pull request (CLI exit 1); `warn` only reports. Default `warn`.',
+    }),
+  ),
+  message: Type.Optional(
+    NullableString({
+      maxLength: 4000,
+      description: 'Default message for the rules, shown in pull requests.',
+      examples: [
+        "The application ID isn't valid, please ensure your application is registered at https://services.acme-inc.com/list",
+      ],
+    }),
+  ),
+  scope: Type.Optional(ScopeInput),
+  exemptions: Type.Optional(
+    Type.Array(ExemptionInput, {
+      maxItems: MAX_EXEMPTIONS,
+      description: 'Resources exempted from some or all keys, optionally until a date.',
+    }),
+  ),
+  trim_values: Type.Optional(
+    Type.Boolean({ description: "Trim whitespace from allowed values and from resources' tag values. Default false." }),
+  ),
+  tags: Type.Optional(
+    Type.Array(TagRuleInput, {
+      maxItems: MAX_RULES,
+      description: 'The tag rules. A PATCH that names `tags` replaces the whole list.',
+    }),
+  ),
+};
+
+export const PolicyAttributesInput = Type.Object(policyFields, { additionalProperties: false });
+export type PolicyAttributesInputT = Static<typeof PolicyAttributesInput>;
+
+/**
+ * One object schema for both body forms, not an `anyOf` of two: with an
+ * anyOf, Ajv reports every branch's errors and a misspelt field drowns in
+ * "must match a schema in anyOf". Here an unknown field is always one
+ * `additionalProperties` error naming it, at the top level or under
+ * `data.attributes`. Sending both forms at once is refused by the service.
+ */
+export const PolicyBody = Type.Object(
+  {
+    ...policyFields,
+    data: Type.Optional(
+      Type.Object(
+        {
+          type: Type.Optional(Type.Literal('tagging-policies')),
+          id: Type.Optional(
+            Type.String({ minLength: 1, maxLength: 100, description: 'When given, must be the id in the path.' }),
+          ),
+          attributes: PolicyAttributesInput,
+        },
+        {
+          additionalProperties: false,
+          description: 'The JSON:API form used by the seed\'s example: `{"data":{"attributes":{"tags":[…]}}}`.',
+        },
+      ),
+    ),
+  },
+  {
+    additionalProperties: false,
+    description:
+      'The policy fields, either at the top level or as `data.attributes` (not both). ' +
+      'POST and PUT need `name` and `tags`; PATCH changes only the fields it names.',
+    examples: [
+      {
+        data: {
+          attributes: {
+            tags: [
+              {
+                key: 'app_id',
+                mandatory: true,
+                valueType: 'LIST',
+                allowedValues: ['app1', 'app2', 'app3', 'app4', 'app5'],
+              },
+            ],
+          },
+        },
+      },
+    ],
+  },
+);
+export type PolicyBodyT = Static<typeof PolicyBody>;
+
+const PolicyId = Type.String({
+  minLength: 1,
+  maxLength: 100,
+  description: 'Policy id (a UUID).',
+  examples: ['e17b9d51-151d-4855-a17e-6349e485584c'],
+});
+
+export const PolicyParams = Type.Object(
+  { t: Type.String({ minLength: 1, maxLength: 100, description: 'Tenant id or slug.' }), id: PolicyId },
+  { additionalProperties: false },
+);
+
+export const CompatPolicyParams = Type.Object(
+  { org: Type.String({ minLength: 1, maxLength: 100, description: 'Tenant slug (the "org").' }), id: PolicyId },
+  { additionalProperties: false },
+);
+
+export const POLICY_SORT_FIELDS = ['created_at', 'updated_at', 'name'] as const;
+export const ListPoliciesQuery = Type.Object(
+  {
+    ...PaginationQuery,
+    sort: SortQuery(POLICY_SORT_FIELDS, 'created_at'),
+    enabled: Type.Optional(Type.Boolean()),
+    enforcement: Type.Optional(StringEnum(ENFORCEMENTS)),
+  },
+  { additionalProperties: false },
+);
+export type ListPoliciesQueryT = Static<typeof ListPoliciesQuery>;
+
+// ---------------------------------------------------------------------------
+// The policy as the API returns it
+
+export const TagRule = Type.Object(
+  {
+    key: Type.String(),
+    mandatory: Type.Boolean(),
+    valueType: StringEnum(VALUE_TYPES),
+    allowedValues: Type.Optional(Type.Array(Type.String(), { description: 'LIST rules.' })),
+    allowedRegex: Type.Optional(Type.String({ description: 'REGEX rules.' })),
+    caseSensitive: Type.Boolean(),
+    message: NullableString(),
+  },
+  { additionalProperties: false },
+);
+
+export const Scope = Type.Object(
+  {
+    providers: Type.Array(Type.String()),
+    resource_types: Type.Object(
+      { include: Type.Array(Type.String()), exclude: Type.Array(Type.String()) },
+      { additionalProperties: false },
+    ),
+    tag_filter: Type.Record(Type.String(), Type.String()),
+  },
+  { additionalProperties: false },
+);
+
+export const Exemption = Type.Object(
+  {
+    resource: Type.String(),
+    keys: Type.Array(Type.String()),
+    reason: NullableString(),
+    expires_at: NullableString({ format: 'date-time' }),
+  },
+  { additionalProperties: false },
+);
+
+const policyProperties = {
+  name: Type.String(),
+  description: NullableString(),
+  enabled: Type.Boolean(),
+  enforcement: StringEnum(ENFORCEMENTS),
+  message: NullableString(),
+  scope: Scope,
+  exemptions: Type.Array(Exemption),
+  trim_values: Type.Boolean(),
+  tags: Type.Array(TagRule),
+  version: Type.Integer({ minimum: 1, description: 'Goes up by one on every change.' }),
+  created_at: Timestamp,
+  updated_at: Timestamp,
+};
+
+export const TaggingPolicy = Type.Object(
+  { id: Type.String({ examples: ['e17b9d51-151d-4855-a17e-6349e485584c'] }), ...policyProperties },
+  { additionalProperties: false, $id: 'TaggingPolicy', title: 'TaggingPolicy' },
+);
+export type TaggingPolicyT = Static<typeof TaggingPolicy>;
+
+/** The seed's JSON:API shape, answered by the compatibility route. */
+export const CompatPolicy = Type.Object(
+  {
+    id: Type.String(),
+    type: Type.Literal('tagging-policies'),
+    attributes: Type.Object(policyProperties, { additionalProperties: false }),
+  },
+  { additionalProperties: false },
+);
+
+// ---------------------------------------------------------------------------
+// Validation of a plan
+
+/**
+ * The body is a `terraform show -json` document, whose top level Terraform
+ * extends from version to version, so this one schema stays open
+ * (`additionalProperties: true`): the engine's plan reader decides what is
+ * readable and a 400 says what is wrong. The `{plan, policy_ids}` form is
+ * recognised by its `plan` field (never a top-level key of a Terraform
+ * plan), and there the service refuses unknown fields by name.
+ */
+export const ValidateBody = Type.Object(
+  {
+    plan: Type.Optional(
+      Type.Unknown({ description: 'The plan (`terraform show -json plan.out`), as JSON or as its text.' }),
+    ),
+    policy_ids: Type.Optional(
+      Type.Array(Type.String({ minLength: 1, maxLength: 100 }), {
+        minItems: 1,
+        maxItems: 500,
+        description: 'Check only these policies (disabled ones included). Default: every enabled policy.',
+      }),
+    ),
+  },
+  {
+    additionalProperties: true,
+    description: 'The Terraform plan JSON itself, or `{"plan": …, "policy_ids": […]}`.',
+  },
+);
+export type ValidateBodyT = Static<typeof ValidateBody>;
+
+export const ValidateQuery = Type.Object(
+  {
+    include: Type.Optional(
+      StringEnum(['resources'] as const, {
+        description: '`resources`: also list every checked resource with its tags and checks (what the CLI formats).',
+      }),
+    ),
+  },
+  { additionalProperties: false },
+);
+
+const Count = Type.Integer({ minimum: 0 });
+
+export const RuleSummary = Type.Object(
+  {
+    valueType: StringEnum(VALUE_TYPES),
+    mandatory: Type.Boolean(),
+    caseSensitive: Type.Boolean(),
+    allowed_count: Type.Optional(Count),
+    allowed_sample: Type.Optional(Type.Array(Type.String())),
+    pattern: Type.Optional(Type.String()),
+    text: Type.String({ examples: ['one of 10,000 allowed values (e.g. `app-1`, `app-2`, `app-3`)'] }),
+  },
+  { additionalProperties: false },
+);
+
+const ViolationPolicy = Type.Object(
+  {
+    policy_id: Type.String(),
+    policy_name: Type.String(),
+    enforcement: StringEnum(ENFORCEMENTS),
+    message: Type.String(),
+  },
+  { additionalProperties: false },
+);
+
+export const TagViolation = Type.Object(
+  {
+    address: Type.String({ examples: ['module.app.aws_instance.web["a"]'] }),
+    sub_path: NullableString({ description: '`volume_tags`, `tag_specifications[0]`… when not the resource itself.' }),
+    tagged_kind: NullableString(),
+    module_path: NullableString(),
+    resource_type: Type.String(),
+    provider: Type.String(),
+    file: NullableString(),
+    line: nullable<number>('integer'),
+    key: Type.String(),
+    kind: StringEnum(['missing', 'invalid'] as const),
+    actual: NullableString({ description: 'The value found; null when the key is missing.' }),
+    rule: RuleSummary,
+    message: Type.String(),
+    policy_id: Type.String(),
+    policy_name: Type.String(),
+    enforcement: StringEnum(ENFORCEMENTS),
+    policies: Type.Array(ViolationPolicy, { description: 'Every policy that raised it.' }),
+    suggestions: Type.Array(Type.String(), { description: 'Closest allowed values, best first (at most 3).' }),
+    similar_key: NullableString({ description: 'A key on the resource that looks like the missing one.' }),
+    rule_id: Type.String(),
+  },
+  { additionalProperties: false },
+);
+
+const CheckResult = Type.Object(
+  {
+    policy_id: Type.String(),
+    key: Type.String(),
+    sub_path: NullableString(),
+    status: StringEnum(['pass', 'fail', 'unknown', 'exempted'] as const),
+    actual: NullableString(),
+    reason: NullableString(),
+  },
+  { additionalProperties: false },
+);
+
+const CheckCounts = Type.Object(
+  { pass: Count, fail: Count, unknown: Count, exempted: Count },
+  { additionalProperties: false },
+);
+
+const ResourceResult = Type.Object(
+  {
+    address: Type.String(),
+    module_path: NullableString(),
+    resource_type: Type.String(),
+    provider: Type.String(),
+    actions: Type.Array(Type.String()),
+    taggable: Type.Boolean(),
+    taggable_source: Type.Unsafe<'plan' | 'list' | null>({ type: ['string', 'null'], enum: ['plan', 'list', null] }),
+    status: StringEnum(['pass', 'fail', 'unknown', 'exempted', 'not_taggable'] as const),
+    tags: Type.Record(Type.String(), Type.String()),
+    unknown_tag_keys: Type.Array(Type.String()),
+    policy_ids: Type.Array(Type.String()),
+    counts: CheckCounts,
+    checks: Type.Array(CheckResult),
+  },
+  { additionalProperties: false },
+);
+
+const PolicyInfo = Type.Object(
+  {
+    id: Type.String(),
+    name: Type.String(),
+    description: NullableString(),
+    enforcement: StringEnum(ENFORCEMENTS),
+    enabled: Type.Boolean(),
+    rules: Type.Array(
+      Type.Object(
+        { rule_id: Type.String(), key: Type.String(), message: Type.String(), summary: RuleSummary },
+        { additionalProperties: false },
+      ),
+    ),
+  },
+  { additionalProperties: false },
+);
+
+export const ValidationSummary = Type.Object(
+  {
+    resources: Type.Integer({ minimum: 0, description: 'Managed resources being created, updated or replaced.' }),
+    taggable: Count,
+    passed: Count,
+    failed: Count,
+    unknown: Type.Integer({ minimum: 0, description: 'Tags known only after apply: never a failure.' }),
+    exempted: Count,
+    blocking: Type.Integer({ minimum: 0, description: 'Violations raised by `block` policies.' }),
+    warnings: Type.Integer({ minimum: 0, description: 'Violations raised only by `warn` policies.' }),
+  },
+  { additionalProperties: false },
+);
+
+export const ValidationResult = Type.Object(
+  {
+    summary: ValidationSummary,
+    violations: Type.Array(TagViolation),
+    policies: Type.Array(PolicyInfo, { description: 'The policies checked.' }),
+    warnings: Type.Array(Type.String(), { description: 'Non-fatal observations about the plan or the policies.' }),
+    resources: Type.Optional(Type.Array(ResourceResult, { description: 'With `?include=resources` only.' })),
+  },
+  { additionalProperties: false },
+);
+
+// ---------------------------------------------------------------------------
+// Compliance over the inventory
+
+const figureProperties = {
+  taggable: Count,
+  compliant: Count,
+  percent: nullable<number>('number', { description: 'compliant / taggable × 100; null when nothing is taggable.' }),
+};
+
+const PolicyFigure = Type.Object(
+  { policy_id: Type.String(), policy_name: Type.String(), enforcement: StringEnum(ENFORCEMENTS), ...figureProperties },
+  { additionalProperties: false },
+);
+const KeyFigure = Type.Object(
+  { key: Type.String(), ...figureProperties, missing: Count, invalid: Count },
+  { additionalProperties: false },
+);
+
+export const TaggingCompliance = Type.Object(
+  {
+    overall: Type.Object({ resources: Count, ...figureProperties }, { additionalProperties: false }),
+    by_policy: Type.Array(PolicyFigure),
+    by_key: Type.Array(KeyFigure),
+    by_resource_type: Type.Array(
+      Type.Object(
+        { resource_type: Type.String(), terraform_type: Type.String(), ...figureProperties },
+        { additionalProperties: false },
+      ),
+    ),
+    by_account: Type.Array(
+      Type.Object({ account: NullableString(), ...figureProperties }, { additionalProperties: false }),
+    ),
+    top_invalid_values: Type.Array(
+      Type.Object(
+        {
+          key: Type.String(),
+          value: Type.String(),
+          count: Count,
+          suggestions: Type.Array(Type.String()),
+          policy_ids: Type.Array(Type.String()),
+        },
+        { additionalProperties: false },
+      ),
+    ),
+    inventory_version: Type.Integer({ description: 'The inventory version the figures were computed from.' }),
+    computed_at: Timestamp,
+  },
+  { additionalProperties: false },
+);
+
+export const ComplianceQuery = Type.Object(
+  {
+    top: Type.Optional(
+      Type.Integer({ minimum: 0, maximum: 50, default: 10, description: 'How many invalid values to list.' }),
+    ),
+  },
+  { additionalProperties: false },
+);
+
+export const HistoryQuery = Type.Object(
+  {
+    ...PaginationQuery,
+    from: Type.Optional(Type.String({ maxLength: 40, description: 'ISO date or date-time (inclusive).' })),
+    to: Type.Optional(Type.String({ maxLength: 40, description: 'ISO date or date-time (inclusive).' })),
+    trigger: Type.Optional(StringEnum(['job', 'daily'] as const)),
+  },
+  { additionalProperties: false },
+);
+export type HistoryQueryT = Static<typeof HistoryQuery>;
+
+export const CompliancePoint = Type.Object(
+  {
+    id: Type.String(),
+    taken_at: Timestamp,
+    trigger: StringEnum(['job', 'daily'] as const, {
+      description: '`job`: after a discovery job; `daily`: the daily snapshot.',
+    }),
+    job_id: NullableString(),
+    inventory_version: Type.Integer(),
+    resources: Count,
+    ...figureProperties,
+    by_policy: Type.Array(PolicyFigure),
+    by_key: Type.Array(KeyFigure),
+  },
+  { additionalProperties: false },
+);
+export type CompliancePointT = Static<typeof CompliancePoint>;
+
+export const VIOLATION_SORT_FIELDS = ['node_id', 'resource_type', 'account'] as const;
+export const ViolationsQuery = Type.Object(
+  {
+    ...PaginationQuery,
+    sort: SortQuery(VIOLATION_SORT_FIELDS, 'node_id'),
+    types: Type.Optional(Type.String({ maxLength: 2000, description: 'Comma-separated Infracast types (any of).' })),
+    accounts: Type.Optional(Type.String({ maxLength: 2000, description: 'Comma-separated accounts (any of).' })),
+    key: Type.Optional(Type.String({ maxLength: 512, description: 'Only violations of this tag key.' })),
+    kind: Type.Optional(StringEnum(['missing', 'invalid'] as const)),
+  },
+  { additionalProperties: false },
+);
+export type ViolationsQueryT = Static<typeof ViolationsQuery>;
+
+export const NonCompliantResource = Type.Object(
+  {
+    node_id: Type.String(),
+    name: NullableString(),
+    resource_type: Type.String(),
+    terraform_type: Type.String(),
+    provider: Type.String(),
+    account: NullableString(),
+    region: NullableString(),
+    violations: Type.Array(
+      Type.Object(
+        {
+          key: Type.String(),
+          kind: StringEnum(['missing', 'invalid'] as const),
+          actual: NullableString(),
+          message: Type.String(),
+          suggestions: Type.Array(Type.String()),
+        },
+        { additionalProperties: false },
+      ),
+    ),
+  },
+  { additionalProperties: false },
+);

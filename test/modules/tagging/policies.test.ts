@@ -1,0 +1,558 @@
+import { describe, expect, it } from 'vitest';
+import { testDialects } from '../../helpers/env.ts';
+import { FINOPS_MESSAGE, finopsBody, ownerBody, SEED_TAGS_JSON, taggingTenant } from './helpers.ts';
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
+
+for (const dialect of testDialects()) {
+  describe(`${dialect}: tagging policies`, () => {
+    it('creates a policy with defaults filled in, a UUID and a Location, and reads it back', async () => {
+      const { t, base, editor, viewer } = await taggingTenant(dialect);
+      const res = await t.app.inject({ method: 'POST', url: base, headers: editor, payload: finopsBody() });
+      expect(res.statusCode, res.body).toBe(201);
+      const p = res.json().data;
+      expect(p.id).toMatch(UUID);
+      expect(res.headers.location).toBe(`${base}/${p.id}`);
+      expect(p).toMatchObject({
+        name: 'FinOps showback',
+        enabled: true,
+        enforcement: 'block',
+        message: FINOPS_MESSAGE,
+        scope: { providers: [], resource_types: { include: [], exclude: [] }, tag_filter: {} },
+        exemptions: [],
+        trim_values: false,
+        version: 1,
+      });
+      expect(p.tags).toEqual([
+        {
+          key: 'app_id',
+          mandatory: true,
+          valueType: 'LIST',
+          allowedValues: ['app-1', 'app-2', 'app-3', 'app-4', 'app-5', 'app-9'],
+          caseSensitive: true,
+          message: null,
+        },
+        {
+          key: 'CostCenter',
+          mandatory: true,
+          valueType: 'REGEX',
+          allowedRegex: '^cc-[0-9]{3}$',
+          caseSensitive: true,
+          message: 'CostCenter must look like cc-123',
+        },
+      ]);
+      const got = await t.app.inject({ url: `${base}/${p.id}`, headers: viewer });
+      expect(got.statusCode).toBe(200);
+      expect(got.json().data).toEqual(p);
+
+      const minimal = await t.app.inject({
+        method: 'POST',
+        url: base,
+        headers: editor,
+        payload: { name: 'Owner', tags: [{ key: 'owner', valueType: 'ANY' }] },
+      });
+      expect(minimal.statusCode, minimal.body).toBe(201);
+      expect(minimal.json().data).toMatchObject({
+        enforcement: 'warn',
+        enabled: true,
+        description: null,
+        tags: [{ key: 'owner', mandatory: false, valueType: 'ANY', caseSensitive: true, message: null }],
+      });
+    });
+
+    it('lists with pagination, filters and sorting; unknown sort fields are a 400', async () => {
+      const { t, base, viewer, create } = await taggingTenant(dialect);
+      await create(finopsBody());
+      await create(ownerBody());
+      await create(ownerBody({ name: 'Alpha', enabled: false }));
+      const all = await t.app.inject({ url: `${base}?per_page=2&sort=name`, headers: viewer });
+      expect(all.statusCode, all.body).toBe(200);
+      expect(all.json().meta).toEqual({ total: 3, page: 1, per_page: 2, total_pages: 2 });
+      expect(all.json().data.map((p: { name: string }) => p.name)).toEqual(['Alpha', 'FinOps showback']);
+      expect(all.headers.link).toContain('rel="next"');
+      const enabled = await t.app.inject({ url: `${base}?enabled=false`, headers: viewer });
+      expect(enabled.json().data.map((p: { name: string }) => p.name)).toEqual(['Alpha']);
+      const block = await t.app.inject({ url: `${base}?enforcement=block`, headers: viewer });
+      expect(block.json().data.map((p: { name: string }) => p.name)).toEqual(['FinOps showback']);
+      const bad = await t.app.inject({ url: `${base}?sort=colour`, headers: viewer });
+      expect(bad.statusCode).toBe(400);
+      expect(bad.json().error.message).toMatch(/Cannot sort by "colour"/);
+    });
+
+    it('PUT replaces the whole definition; fields left out take their defaults', async () => {
+      const { t, base, editor, create } = await taggingTenant(dialect);
+      const p = await create(finopsBody({ enabled: false, trim_values: true }));
+      const res = await t.app.inject({
+        method: 'PUT',
+        url: `${base}/${p.id}`,
+        headers: editor,
+        payload: { name: 'Renamed', tags: [{ key: 'team', valueType: 'ANY', mandatory: true }] },
+      });
+      expect(res.statusCode, res.body).toBe(200);
+      expect(res.json().data).toMatchObject({
+        id: p.id,
+        name: 'Renamed',
+        description: null,
+        message: null,
+        enabled: true,
+        enforcement: 'warn',
+        trim_values: false,
+        version: 2,
+        created_at: p.created_at,
+      });
+      expect(res.json().data.tags).toHaveLength(1);
+      const missing = await t.app.inject({
+        method: 'PUT',
+        url: `${base}/${p.id}`,
+        headers: editor,
+        payload: { name: 'No tags' },
+      });
+      expect(missing.statusCode).toBe(400);
+      expect(missing.json().error.details).toEqual([{ path: 'body.tags', message: 'is required' }]);
+    });
+
+    it('PATCH changes only the fields it names; tags are replaced as a whole', async () => {
+      const { t, base, editor, create } = await taggingTenant(dialect);
+      const p = await create(finopsBody({ scope: { providers: ['aws'], tag_filter: { Environment: 'prod' } } }));
+      const warn = await t.app.inject({
+        method: 'PATCH',
+        url: `${base}/${p.id}`,
+        headers: editor,
+        payload: { enforcement: 'warn' },
+      });
+      expect(warn.statusCode, warn.body).toBe(200);
+      expect(warn.json().data).toEqual({
+        ...p,
+        enforcement: 'warn',
+        version: 2,
+        updated_at: expect.any(String),
+      });
+
+      const tags = await t.app.inject({
+        method: 'PATCH',
+        url: `${base}/${p.id}`,
+        headers: editor,
+        payload: {
+          data: { attributes: { tags: [{ key: 'app_id', mandatory: true, valueType: 'LIST', allowedValues: ['x'] }] } },
+        },
+      });
+      expect(tags.statusCode, tags.body).toBe(200);
+      const after = tags.json().data;
+      expect(after.tags).toEqual([
+        { key: 'app_id', mandatory: true, valueType: 'LIST', allowedValues: ['x'], caseSensitive: true, message: null },
+      ]);
+      expect(after).toMatchObject({
+        name: p.name,
+        message: FINOPS_MESSAGE,
+        enforcement: 'warn',
+        scope: p.scope,
+        version: 3,
+      });
+
+      const clear = await t.app.inject({
+        method: 'PATCH',
+        url: `${base}/${p.id}`,
+        headers: editor,
+        payload: { description: null, scope: {} },
+      });
+      expect(clear.json().data).toMatchObject({
+        description: null,
+        scope: { providers: [], resource_types: { include: [], exclude: [] }, tag_filter: {} },
+      });
+
+      const empty = await t.app.inject({ method: 'PATCH', url: `${base}/${p.id}`, headers: editor, payload: {} });
+      expect(empty.statusCode).toBe(400);
+      expect(empty.json().error.message).toMatch(/Nothing to change/);
+    });
+
+    it("the seed's request, byte for byte, works on the compatibility route with an API key and on the native route", async () => {
+      const { t, slug, base, viewer, create } = await taggingTenant(dialect);
+      const key = await t.apiKey(slug, 'editor');
+      const p = await create(finopsBody());
+
+      const compat = await t.app.inject({
+        method: 'PATCH',
+        url: `/v1/orgs/${slug}/tagging-policies/${p.id}`,
+        headers: { Authorization: `Bearer ${key.token}`, 'Content-Type': 'application/json' },
+        payload: SEED_TAGS_JSON,
+      });
+      expect(compat.statusCode, compat.body).toBe(200);
+      const data = compat.json().data;
+      expect(data).toMatchObject({ id: p.id, type: 'tagging-policies' });
+      expect(data.attributes).not.toHaveProperty('id');
+      expect(data.attributes.tags).toEqual([
+        {
+          key: 'app_id',
+          mandatory: true,
+          valueType: 'LIST',
+          allowedValues: ['app1', 'app2', 'app3', 'app4', 'app5'],
+          caseSensitive: true,
+          message: null,
+        },
+      ]);
+      expect(data.attributes).toMatchObject({ name: p.name, message: FINOPS_MESSAGE, enforcement: 'block' });
+      const stored = (await t.app.inject({ url: `${base}/${p.id}`, headers: viewer })).json().data;
+      expect(stored.tags[0].allowedValues).toEqual(['app1', 'app2', 'app3', 'app4', 'app5']);
+      expect(stored.tags).toHaveLength(1);
+
+      const q = await create(finopsBody({ name: 'second' }));
+      const native = await t.app.inject({
+        method: 'PATCH',
+        url: `${base}/${q.id}`,
+        headers: { authorization: `Bearer ${key.token}`, 'content-type': 'application/json' },
+        payload: SEED_TAGS_JSON,
+      });
+      expect(native.statusCode, native.body).toBe(200);
+      expect(native.json().data.tags).toEqual(stored.tags);
+
+      // The org may be the tenant id too, like every tenant path; an unknown policy is a 404.
+      const tenant = await t.services.tenants.operatorScope(slug);
+      const byId = await t.app.inject({
+        method: 'PATCH',
+        url: `/v1/orgs/${tenant.id}/tagging-policies/e17b9d51-151d-4855-a17e-6349e485584c`,
+        headers: { ...key.headers, 'content-type': 'application/json' },
+        payload: SEED_TAGS_JSON,
+      });
+      expect(byId.statusCode).toBe(404);
+      expect(byId.json().error.message).toBe('tagging policy e17b9d51-151d-4855-a17e-6349e485584c not found');
+    });
+
+    it('an unknown field is a 400 naming it, in either body form and inside rules', async () => {
+      const { t, base, editor, create } = await taggingTenant(dialect);
+      const p = await create(finopsBody());
+      const cases: [unknown, string][] = [
+        [{ nmae: 'x' }, 'body.nmae'],
+        [{ data: { attributes: { tgas: [] } } }, 'body.data.attributes.tgas'],
+        [
+          { data: { attributes: { tags: [{ key: 'a', valueType: 'LIST', allowedvalues: ['x'] }] } } },
+          'body.data.attributes.tags[0].allowedvalues',
+        ],
+        [{ data: { attributes: {}, meta: {} } }, 'body.data.meta'],
+        [{ tags: [{ key: 'a', valueType: 'ANY', mandatroy: true }] }, 'body.tags[0].mandatroy'],
+      ];
+      for (const [payload, path] of cases) {
+        const res = await t.app.inject({
+          method: 'PATCH',
+          url: `${base}/${p.id}`,
+          headers: editor,
+          payload: payload as never,
+        });
+        expect(res.statusCode, JSON.stringify(payload)).toBe(400);
+        const field = path.split(/[.\]]/).filter(Boolean).at(-1);
+        expect(res.json().error.details[0], JSON.stringify(payload)).toEqual({
+          path,
+          message: `unknown field "${field}"`,
+        });
+        expect(res.json().error.message).toBe(`Invalid request: ${path} unknown field "${field}"`);
+      }
+      const both = await t.app.inject({
+        method: 'PATCH',
+        url: `${base}/${p.id}`,
+        headers: editor,
+        payload: { name: 'x', data: { attributes: { enabled: false } } },
+      });
+      expect(both.statusCode).toBe(400);
+      expect(both.json().error.details).toEqual([
+        { path: 'body.name', message: 'not allowed beside data; move it into data.attributes' },
+      ]);
+      const otherId = await t.app.inject({
+        method: 'PATCH',
+        url: `${base}/${p.id}`,
+        headers: editor,
+        payload: {
+          data: {
+            id: 'e17b9d51-151d-4855-a17e-6349e485584c',
+            type: 'tagging-policies',
+            attributes: { enabled: false },
+          },
+        },
+      });
+      expect(otherId.statusCode).toBe(400);
+      expect(otherId.json().error.details[0].path).toBe('body.data.id');
+      const wrongType = await t.app.inject({
+        method: 'PATCH',
+        url: `${base}/${p.id}`,
+        headers: editor,
+        payload: { data: { type: 'policies', attributes: { enabled: false } } },
+      });
+      expect(wrongType.statusCode).toBe(400);
+      expect(wrongType.json().error.details[0]).toEqual({
+        path: 'body.data.type',
+        message: 'must be "tagging-policies"',
+      });
+    });
+
+    it('rejects invalid and catastrophic regexes, and rules that contradict their type, with a 400 at the right path', async () => {
+      const { t, base, editor } = await taggingTenant(dialect);
+      const post = (tags: unknown[]) =>
+        t.app.inject({ method: 'POST', url: base, headers: editor, payload: { name: 'p', tags } as never });
+      const invalid = await post([{ key: 'cc', valueType: 'REGEX', allowedRegex: '^(cc-[0-9]{3}$' }]);
+      expect(invalid.statusCode).toBe(400);
+      expect(invalid.json().error.details[0]).toMatchObject({
+        path: 'body.tags[0].allowedRegex',
+        message: expect.stringMatching(/^invalid regular expression/),
+      });
+      const catastrophic = await post([
+        { key: 'a', valueType: 'ANY' },
+        { key: 'cc', valueType: 'REGEX', allowedRegex: '^(a+)+$' },
+      ]);
+      expect(catastrophic.statusCode).toBe(400);
+      expect(catastrophic.json().error.details[0]).toMatchObject({
+        path: 'body.tags[1].allowedRegex',
+        message: expect.stringMatching(/catastrophic|backtrack/),
+      });
+      const noPattern = await post([{ key: 'cc', valueType: 'REGEX' }]);
+      expect(noPattern.json().error.details).toEqual([
+        { path: 'body.tags[0].allowedRegex', message: 'is required for a REGEX rule' },
+      ]);
+      const mixed = await post([{ key: 'cc', valueType: 'LIST', allowedValues: ['a'], allowedRegex: '^a$' }]);
+      expect(mixed.json().error.details).toEqual([
+        { path: 'body.tags[0].allowedRegex', message: 'applies only to REGEX rules, not LIST' },
+      ]);
+      const emptyList = await post([{ key: 'app', valueType: 'LIST', allowedValues: [] }]);
+      expect(emptyList.json().error.details[0]).toEqual({
+        path: 'body.tags[0].allowedValues',
+        message: 'must list at least one value for a LIST rule',
+      });
+      const repeated = await post([
+        { key: 'app', valueType: 'ANY' },
+        { key: 'app', valueType: 'ANY' },
+      ]);
+      expect(repeated.statusCode).toBe(400);
+      expect(repeated.json().error.details[0].path).toBe('body.tags[1].key');
+      const badType = await post([{ key: 'app', valueType: 'list' }]);
+      expect(badType.json().error.details[0]).toEqual({
+        path: 'body.tags[0].valueType',
+        message: 'must be one of "ANY", "LIST", "REGEX"',
+      });
+      const ok = await post([
+        { key: 'cc', valueType: 'REGEX', allowedRegex: '^[a-z]+[a-z0-9-]*$', caseSensitive: false },
+      ]);
+      expect(ok.statusCode, ok.body).toBe(201);
+    });
+
+    it('removes duplicate values, trims them only when the policy says so, and dedupes case-insensitively when asked', async () => {
+      const { create } = await taggingTenant(dialect);
+      const asIs = await create({
+        name: 'as is',
+        tags: [{ key: 'app', valueType: 'LIST', allowedValues: ['a', ' a ', 'a', 'b', 'B'] }],
+      });
+      expect(asIs.tags[0].allowedValues).toEqual(['a', ' a ', 'b', 'B']);
+      const trimmed = await create({
+        name: 'trimmed',
+        trim_values: true,
+        tags: [{ key: 'app', valueType: 'LIST', allowedValues: ['a', ' a ', 'b '] }],
+      });
+      expect(trimmed.tags[0].allowedValues).toEqual(['a', 'b']);
+      const folded = await create({
+        name: 'folded',
+        tags: [{ key: 'app', valueType: 'LIST', caseSensitive: false, allowedValues: ['App1', 'app1', 'APP2'] }],
+      });
+      expect(folded.tags[0].allowedValues).toEqual(['App1', 'APP2']);
+    });
+
+    it('accepts 50,000 allowed values in one ~2 MB request and reads them back fast', async () => {
+      const { t, slug, base, editor, viewer, create } = await taggingTenant(dialect);
+      const key = await t.apiKey(slug, 'editor');
+      const p = await create(finopsBody());
+      const values = Array.from(
+        { length: 50_000 },
+        (_, i) => `cmdb-application-service-id-${String(i).padStart(6, '0')}`,
+      );
+      const body = JSON.stringify({
+        data: {
+          attributes: {
+            tags: [
+              {
+                key: 'app_id',
+                mandatory: true,
+                valueType: 'LIST',
+                allowedValues: [...values, ...values.slice(0, 500)],
+              },
+            ],
+          },
+        },
+      });
+      expect(body.length).toBeGreaterThan(1_800_000);
+
+      const started = performance.now();
+      const res = await t.app.inject({
+        method: 'PATCH',
+        url: `/v1/orgs/${slug}/tagging-policies/${p.id}`,
+        headers: { ...key.headers, 'content-type': 'application/json' },
+        payload: body,
+      });
+      const writeMs = performance.now() - started;
+      expect(res.statusCode, res.body.slice(0, 300)).toBe(200);
+      expect(res.json().data.attributes.tags[0].allowedValues).toHaveLength(50_000);
+
+      const readStart = performance.now();
+      const got = await t.app.inject({ url: `${base}/${p.id}`, headers: viewer });
+      const readMs = performance.now() - readStart;
+      expect(got.statusCode).toBe(200);
+      expect(got.json().data.tags[0].allowedValues).toEqual(values);
+      console.log(
+        `[${dialect}] 50,000 values: PATCH ${writeMs.toFixed(0)} ms (${(body.length / 1e6).toFixed(1)} MB), GET ${readMs.toFixed(0)} ms`,
+      );
+      expect(writeMs).toBeLessThan(3000);
+      expect(readMs).toBeLessThan(1000);
+
+      const audit = await t.app.inject({
+        url: `/api/v1/tenants/${slug}/audit-log?action=tagging_policy.updated`,
+        headers: (await t.userWithRole(slug, 'admin')).headers,
+      });
+      expect(audit.json().data[0].summary).toMatchObject({
+        via: 'compat',
+        tags: [
+          { key: 'app_id', change: 'changed', values_added: 50_000, values_removed: 6, values: 50_000 },
+          { key: 'CostCenter', change: 'removed', values_added: 0, values_removed: 0 },
+        ],
+      });
+      void editor;
+    });
+
+    it('writes every change to the audit log with the added/removed value counts per key', async () => {
+      const { t, slug, base, editor, create } = await taggingTenant(dialect);
+      const p = await create(finopsBody());
+      await t.app.inject({
+        method: 'PATCH',
+        url: `${base}/${p.id}`,
+        headers: editor,
+        payload: {
+          enforcement: 'warn',
+          tags: [
+            { key: 'app_id', mandatory: true, valueType: 'LIST', allowedValues: ['app-1', 'app-2', 'app-7', 'app-8'] },
+            { key: 'owner', valueType: 'ANY' },
+          ],
+        },
+      });
+      await t.app.inject({ method: 'PUT', url: `${base}/${p.id}`, headers: editor, payload: ownerBody() });
+      await t.app.inject({ method: 'DELETE', url: `${base}/${p.id}`, headers: editor });
+      const admin = await t.userWithRole(slug, 'admin');
+      const res = await t.app.inject({
+        url: `/api/v1/tenants/${slug}/audit-log?action=tagging_policy.*&sort=created_at`,
+        headers: admin.headers,
+      });
+      const entries = res.json().data;
+      expect(entries.map((e: { action: string }) => e.action)).toEqual([
+        'tagging_policy.created',
+        'tagging_policy.updated',
+        'tagging_policy.replaced',
+        'tagging_policy.deleted',
+      ]);
+      expect(
+        entries.every(
+          (e: { target_id: string; target_type: string }) => e.target_id === p.id && e.target_type === 'tagging_policy',
+        ),
+      ).toBe(true);
+      expect(entries[0].summary.tags).toEqual([
+        { key: 'app_id', change: 'added', values_added: 6, values_removed: 0, values: 6 },
+        { key: 'CostCenter', change: 'added', values_added: 0, values_removed: 0, values: 0 },
+      ]);
+      expect(entries[1].summary).toMatchObject({
+        version: 2,
+        fields: ['enforcement'],
+        tags: [
+          { key: 'app_id', change: 'changed', values_added: 2, values_removed: 4, values: 4 },
+          { key: 'owner', change: 'added' },
+          { key: 'CostCenter', change: 'removed' },
+        ],
+      });
+      expect(entries[3].summary).toMatchObject({ name: 'Ownership', tags: [{ key: 'owner', change: 'removed' }] });
+    });
+
+    it('a viewer reads but cannot change a policy (403); deleting removes it', async () => {
+      const { t, base, viewer, editor, create } = await taggingTenant(dialect);
+      const p = await create(finopsBody());
+      expect((await t.app.inject({ url: `${base}/${p.id}`, headers: viewer })).statusCode).toBe(200);
+      for (const [method, url] of [
+        ['POST', base],
+        ['PUT', `${base}/${p.id}`],
+        ['PATCH', `${base}/${p.id}`],
+        ['DELETE', `${base}/${p.id}`],
+      ] as const) {
+        const res = await t.app.inject({
+          method,
+          url,
+          headers: viewer,
+          payload: method === 'DELETE' ? undefined : finopsBody(),
+        });
+        expect(res.statusCode, `${method} ${url}`).toBe(403);
+      }
+      const del = await t.app.inject({ method: 'DELETE', url: `${base}/${p.id}`, headers: editor });
+      expect(del.statusCode).toBe(204);
+      expect((await t.app.inject({ url: `${base}/${p.id}`, headers: viewer })).statusCode).toBe(404);
+      expect((await t.app.inject({ method: 'DELETE', url: `${base}/${p.id}`, headers: editor })).statusCode).toBe(404);
+    });
+
+    it("another tenant's policy is a 404 on every route, native and compatible", async () => {
+      const { t, base, create } = await taggingTenant(dialect);
+      const p = await create(finopsBody());
+      await t.createTenant('globex');
+      const owner = await t.userWithRole('globex', 'owner');
+      const key = await t.apiKey('globex', 'owner');
+      const theirs = `/api/v1/tenants/globex/tagging-policies/${p.id}`;
+      for (const [method, url] of [
+        ['GET', theirs],
+        ['PUT', theirs],
+        ['PATCH', theirs],
+        ['DELETE', theirs],
+        ['GET', `${theirs}/violations`],
+        ['PATCH', `/v1/orgs/globex/tagging-policies/${p.id}`],
+      ] as const) {
+        const res = await t.app.inject({
+          method,
+          url,
+          headers: key.headers,
+          payload: method === 'PUT' || method === 'PATCH' ? finopsBody() : undefined,
+        });
+        expect(res.statusCode, `${method} ${url}`).toBe(404);
+        expect(res.json().error.message).toBe(`tagging policy ${p.id} not found`);
+      }
+      // And acme's own paths are a 404 for globex's callers (the tenant, not the policy).
+      for (const headers of [owner.headers, key.headers]) {
+        const res = await t.app.inject({ url: `${base}/${p.id}`, headers });
+        expect(res.statusCode).toBe(404);
+        expect(res.json().error.message).toBe('tenant acme not found');
+        const compat = await t.app.inject({
+          method: 'PATCH',
+          url: `/v1/orgs/acme/tagging-policies/${p.id}`,
+          headers: { ...headers, 'content-type': 'application/json' },
+          payload: SEED_TAGS_JSON,
+        });
+        expect(compat.statusCode).toBe(404);
+      }
+      const list = await t.app.inject({ url: '/api/v1/tenants/globex/tagging-policies', headers: key.headers });
+      expect(list.json().meta.total).toBe(0);
+    });
+
+    it('accepts, stores and returns exemptions with expiry dates', async () => {
+      const { t, base, editor, create } = await taggingTenant(dialect);
+      const p = await create(
+        finopsBody({
+          exemptions: [
+            { resource: 'module.legacy.*', keys: ['app_id'], reason: 'decommissioned in Q1', expires_at: '2027-03-31' },
+            { resource: 'aws_instance.bastion' },
+          ],
+        }),
+      );
+      expect(p.exemptions).toEqual([
+        {
+          resource: 'module.legacy.*',
+          keys: ['app_id'],
+          reason: 'decommissioned in Q1',
+          expires_at: '2027-03-31T00:00:00.000Z',
+        },
+        { resource: 'aws_instance.bastion', keys: [], reason: null, expires_at: null },
+      ]);
+      const bad = await t.app.inject({
+        method: 'PATCH',
+        url: `${base}/${p.id}`,
+        headers: editor,
+        payload: { exemptions: [{ resource: 'x', expires_at: 'next tuesday' }] },
+      });
+      expect(bad.statusCode).toBe(400);
+      expect(bad.json().error.details).toEqual([{ path: 'body.exemptions[0].expires_at', message: 'is not a date' }]);
+    });
+  });
+}
