@@ -26,8 +26,10 @@ import type { TenantContext } from '../../platform/context.ts';
 import type { Db } from '../../platform/db/index.ts';
 import { AppError, badRequest, type FieldError, notFound, unprocessable } from '../../platform/errors.ts';
 import type { EventBus } from '../../platform/events.ts';
+import { startThread, type Thread, ThreadError } from '../../platform/jobs/threads.ts';
 import type { InventoryService } from '../inventory/service.ts';
 import { createModelCache, type ModelCacheStats } from './cache.ts';
+import type { ExposureCall } from './exposure-thread.ts';
 import type { ExposureBodyT, TraceBodyT } from './schemas.ts';
 import * as store from './store.ts';
 
@@ -39,6 +41,12 @@ const LOAD_PAGE_SIZE = 1000;
 const LOAD_ATTEMPTS = 3;
 /** Exposure answers kept per model, by options (an exposure of a large network takes seconds). */
 const EXPOSURES_PER_MODEL = 8;
+/**
+ * From this many network nodes, exposure runs on a worker thread: on 20k nodes
+ * it takes seconds, which would stall every other request. Below, a thread
+ * costs more to start than the work.
+ */
+export const DEFAULT_EXPOSURE_THREAD_MIN_NODES = 3000;
 
 export interface TenantModel {
   version: number;
@@ -47,7 +55,10 @@ export interface TenantModel {
   nodes: number;
   loadMs: number;
   buildMs: number;
-  exposures: Map<string, ExposureResult>;
+  /** Answers (or answers being computed) by exposure options. */
+  exposures: Map<string, Promise<ExposureResult>>;
+  /** The rows the model was built from, kept only when exposure runs on the thread (which builds its own). */
+  rows: { nodes: store.ModelNodeRow[]; edges: store.ModelEdgeRow[] } | null;
 }
 
 export interface PathTracerDeps {
@@ -57,28 +68,48 @@ export interface PathTracerDeps {
   inventory: Pick<InventoryService, 'getNode'>;
   maxCachedTenants?: number;
   loadPageSize?: number;
+  /** Network nodes from which exposure runs on a worker thread (Infinity: never; 0: always). */
+  exposureThreadMinNodes?: number;
 }
 
 export interface PathTracerStats extends ModelCacheStats {
   /** The last model built: how many nodes, and how long reading and building took. */
   lastLoad: { nodes: number; load_ms: number; build_ms: number } | null;
+  /** Exposures sent to the worker thread (the others ran inline). */
+  threadedExposures: number;
+  /** Worker thread failures in this process (each answered inline instead). */
+  exposureThreadFailures: number;
+}
+
+const EXPOSURE_THREAD = new URL('./exposure-thread.ts', import.meta.url);
+/** One exposure thread per process, started on first use; idle, it does not keep the process alive. */
+let exposureThread: Thread | null = null;
+let exposureThreadFailures = 0;
+
+async function exposureOnThread(tenantId: string, entry: TenantModel, opts: ExposureOptions): Promise<ExposureResult> {
+  exposureThread ??= startThread(EXPOSURE_THREAD);
+  const thread = exposureThread;
+  const call: ExposureCall = { tenantId, version: entry.version, opts };
+  try {
+    let reply = await thread.call<{ missing?: true; result?: ExposureResult }>('exposure', call);
+    // The thread has no model of this version yet: send the rows once, it builds and keeps one.
+    if (reply.missing)
+      reply = await thread.call('exposure', { ...call, rows: entry.rows?.nodes, edges: entry.rows?.edges });
+    if (!reply.result) throw new Error('exposure thread gave no answer');
+    return reply.result;
+  } catch (e) {
+    if (e instanceof ThreadError && e.name === 'TraceQueryError') {
+      throw fromTraceError(new TraceQueryError(e.fields.code as 'INVALID_QUERY', e.message));
+    }
+    // The thread died or failed: drop it (the next call starts another) and answer inline.
+    exposureThreadFailures++;
+    if (exposureThread === thread) exposureThread = null;
+    void thread.close().catch(() => {});
+    return exposure(entry.model, opts);
+  }
 }
 
 const yieldToEventLoop = () => new Promise<void>((resolve) => setImmediate(resolve));
-
-function toNodeInput(r: store.ModelNodeRow): NodeInput {
-  return {
-    id: r.id,
-    provider: r.provider,
-    type: r.type,
-    account: r.account,
-    region: r.region,
-    name: r.name,
-    native_id: r.native_id,
-    tags: {}, // the tracer never reads tags: not loaded, not parsed
-    attributes: JSON.parse(r.attributes) as NodeInput['attributes'],
-  };
-}
 
 // --- request → TraceQuery ------------------------------------------------------------
 
@@ -194,7 +225,9 @@ function fromTraceError(e: unknown): unknown {
 export function createPathTracerService(deps: PathTracerDeps) {
   const { db, events, inventory } = deps;
   const pageSize = Math.max(1, deps.loadPageSize ?? LOAD_PAGE_SIZE);
+  const threadMinNodes = deps.exposureThreadMinNodes ?? DEFAULT_EXPOSURE_THREAD_MIN_NODES;
   let lastLoad: PathTracerStats['lastLoad'] = null;
+  let threadedExposures = 0;
 
   /**
    * Reads the tenant's network nodes a page at a time (the event loop gets a
@@ -209,15 +242,20 @@ export function createPathTracerService(deps: PathTracerDeps) {
       const version = await store.inventoryVersion(db, tenantId);
       if (version === null) throw notFound('tenant', tenantId);
       const nodes: NodeInput[] = [];
+      const rows: store.ModelNodeRow[] = [];
       let after: string | null = null;
       for (;;) {
         const page = await store.networkNodePage(db, tenantId, after, pageSize);
-        for (const row of page) nodes.push(toNodeInput(row));
+        for (const row of page) {
+          nodes.push(store.toNodeInput(row));
+          rows.push(row);
+        }
         if (page.length < pageSize) break;
         after = (page[page.length - 1] as store.ModelNodeRow).id;
         await yieldToEventLoop();
       }
-      const edges = await store.modelEdges(db, tenantId);
+      const edgeRows = await store.modelEdges(db, tenantId);
+      const edges = edgeRows.map(store.toEdgeInput);
       const versionAfter = await store.inventoryVersion(db, tenantId);
       // Still changing after a few attempts (a busy ingest): use the last read, labelled with
       // the older version so the next request after the change loads again.
@@ -234,6 +272,7 @@ export function createPathTracerService(deps: PathTracerDeps) {
         loadMs: lastLoad.load_ms,
         buildMs: lastLoad.build_ms,
         exposures: new Map(),
+        rows: nodes.length >= threadMinNodes ? { nodes: rows, edges: edgeRows } : null,
       };
     }
   }
@@ -290,26 +329,33 @@ export function createPathTracerService(deps: PathTracerDeps) {
       if (body.protocols) opts.protocols = [...new Set(body.protocols)];
       const entry = await modelFor(ctx);
       // Exposure walks every interface (seconds on a large network): the answer is kept
-      // with the model, so asking again until the inventory changes costs nothing.
+      // with the model, so asking again until the inventory changes costs nothing, and
+      // concurrent identical requests share one computation.
       const key = JSON.stringify([opts.ports ?? null, opts.protocols ?? null, opts.maxResults, opts.includePaths]);
-      const cached = entry.exposures.get(key);
-      if (cached) return cached;
-      let result: ExposureResult;
-      try {
-        result = exposure(entry.model, opts);
-      } catch (e) {
-        throw fromTraceError(e);
+      let answer = entry.exposures.get(key);
+      if (!answer) {
+        if (entry.rows) {
+          threadedExposures++;
+          answer = exposureOnThread(ctx.tenant.id, entry, opts);
+        } else {
+          try {
+            answer = Promise.resolve(exposure(entry.model, opts));
+          } catch (e) {
+            answer = Promise.reject(fromTraceError(e));
+          }
+        }
+        entry.exposures.set(key, answer);
+        answer.catch(() => entry.exposures.delete(key));
+        if (entry.exposures.size > EXPOSURES_PER_MODEL) {
+          entry.exposures.delete(entry.exposures.keys().next().value as string);
+        }
       }
-      entry.exposures.set(key, result);
-      if (entry.exposures.size > EXPOSURES_PER_MODEL) {
-        entry.exposures.delete(entry.exposures.keys().next().value as string);
-      }
-      return result;
+      return answer;
     },
 
     /** Cache figures (tests, operators): loads, hits, tenants in memory, the last build. */
     stats(): PathTracerStats {
-      return { ...cache.stats(), lastLoad };
+      return { ...cache.stats(), lastLoad, threadedExposures, exposureThreadFailures };
     },
   };
 }

@@ -4,6 +4,7 @@
  * database first and the tenant id second; nothing here knows about HTTP.
  */
 
+import type { EdgeInput, NodeInput } from '../../core/inventory/types.ts';
 import { AWS_NETWORK_TYPES } from '../../core/network/attributes.ts';
 import type { Executor } from '../../platform/db/index.ts';
 import type { EdgeRow, NodeRow } from '../../platform/db/schema.ts';
@@ -64,3 +65,23 @@ export async function modelEdges(db: Executor, tenantId: string): Promise<ModelE
     .orderBy('e.id')
     .execute();
 }
+
+export function toNodeInput(r: ModelNodeRow): NodeInput {
+  return {
+    id: r.id,
+    provider: r.provider,
+    type: r.type,
+    account: r.account,
+    region: r.region,
+    name: r.name,
+    native_id: r.native_id,
+    tags: {}, // the tracer never reads tags: not loaded, not parsed
+    attributes: JSON.parse(r.attributes) as NodeInput['attributes'],
+  };
+}
+
+export const toEdgeInput = (e: ModelEdgeRow): EdgeInput => ({
+  source_id: e.source_id,
+  target_id: e.target_id,
+  type: e.type,
+});

@@ -202,6 +202,41 @@ for (const dialect of testDialects()) {
       expect(t.services.pathtracer.stats().loads).toBe(2);
     });
 
+    it('large networks: exposure runs on a worker thread and answers as inline does', async () => {
+      const t = await createTestApp({ dialect });
+      await t.createTenant('acme');
+      await ingestSnapshot(t, 'acme', t.admin.headers);
+      const threaded = createPathTracerService({
+        db: t.services.db,
+        events: t.services.events,
+        inventory: t.services.inventory,
+        exposureThreadMinNodes: 0,
+      });
+      const scope = await t.services.tenants.operatorScope('acme');
+      const ctx = { principal: null, requestId: null, ip: null, tenant: scope };
+      const inline = (await findExposure(t, 'acme', t.admin.headers)).json().data;
+      const [first, same] = await Promise.all([threaded.exposure(ctx, {}), threaded.exposure(ctx, {})]);
+      expect(first).toEqual(inline);
+      expect(same).toBe(first); // concurrent identical requests share one computation
+      expect(threaded.stats().threadedExposures).toBe(1);
+      const ssh = await threaded.exposure(ctx, { ports: [443], protocols: ['tcp'], include_paths: false });
+      expect(ssh.exposed.map((e) => e.node_id)).toEqual([N.web]);
+      expect(threaded.stats().threadedExposures).toBe(2);
+      expect(t.services.pathtracer.stats().threadedExposures).toBe(0); // small networks stay inline
+
+      // A new inventory version: the thread is sent the new rows and answers from them.
+      const patch = await t.app.inject({
+        method: 'PATCH',
+        url: `/api/v1/tenants/acme/nodes/${encodeURIComponent(N.webSg)}`,
+        headers: t.admin.headers,
+        payload: { attributes: { ingress: [] } },
+      });
+      expect(patch.statusCode).toBe(200);
+      const fresh = { ...ctx, tenant: await t.services.tenants.operatorScope('acme') };
+      expect((await threaded.exposure(fresh, {})).exposed).toEqual([]);
+      expect(threaded.stats().exposureThreadFailures).toBe(0);
+    });
+
     it('loads a page at a time and lets the event loop run between pages', async () => {
       const t = await createTestApp({ dialect });
       await t.createTenant('acme');
