@@ -15,6 +15,7 @@ import { Job } from './modules/jobs/schemas.ts';
 import { memberRoutes } from './modules/members/routes.ts';
 import { Member } from './modules/members/schemas.ts';
 import { pathTracerRoutes } from './modules/pathtracer/routes.ts';
+import { Hop as TraceHop } from './modules/pathtracer/schemas.ts';
 import { taggingCompatRoutes, taggingRoutes } from './modules/tagging/routes/index.ts';
 import { TaggingPolicy } from './modules/tagging/schemas.ts';
 import { tenantRoutes } from './modules/tenants/routes.ts';
@@ -66,7 +67,7 @@ export async function buildApp(deps: AppDeps): Promise<App> {
   app.setValidatorCompiler(createValidatorCompiler());
   // Entity schemas are shared at the root so responses reference them and the
   // OpenAPI document lists each once under components.schemas.
-  for (const schema of [Tenant, Member, ApiKey, Node, Edge, Job, TaggingPolicy]) app.addSchema(schema);
+  for (const schema of [Tenant, Member, ApiKey, Node, Edge, Job, TaggingPolicy, TraceHop]) app.addSchema(schema);
   const limiter = deps.limiter ?? createMemoryLimiter();
 
   await app.register(conventions, { bodyLimitBytes: config.bodyLimitBytes });

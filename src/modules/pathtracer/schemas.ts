@@ -316,8 +316,18 @@ export const Hop = Type.Object(
     rule: nullable(HopRule),
     note: Type.Optional(Type.String({ description: 'What happened here, for a person.' })),
   },
-  { ...closed, title: 'Hop' },
+  {
+    ...closed,
+    $id: 'TraceHop',
+    title: 'TraceHop',
+    description: 'One component on a path and what it did with the packet.',
+  },
 );
+/**
+ * Hops appear in half a dozen places of a trace; one shared schema (registered
+ * at the root in app.ts) keeps the OpenAPI document from repeating it.
+ */
+const HopRef = Type.Unsafe<Static<typeof Hop>>(Type.Ref('TraceHop'));
 
 export const DISPOSITIONS = [
   'ACCEPTED',
@@ -345,8 +355,8 @@ const ReturnPath = Type.Object(
   {
     evaluated: Type.Boolean({ description: 'False when the forward path failed and there is nothing to return.' }),
     allowed: Type.Boolean(),
-    blocked_by: Type.Optional(nullable(Hop)),
-    hops: Type.Optional(Type.Array(Hop)),
+    blocked_by: Type.Optional(nullable(HopRef)),
+    hops: Type.Optional(Type.Array(HopRef)),
     ports: Type.Optional(
       Type.Array(PortRange, { description: 'The ports replies go to (the client’s ephemeral range).' }),
     ),
@@ -361,8 +371,8 @@ const tracePathProperties = {
   disposition: StringEnum(DISPOSITIONS, { description: 'What happened to the forward packet.' }),
   source: TraceEndpoint,
   destination: TraceEndpoint,
-  hops: Type.Array(Hop, { description: 'The forward path, source first.' }),
-  blocked_by: nullable(Hop, { description: 'The hop that stopped the flow (forward, or on the reply).' }),
+  hops: Type.Array(HopRef, { description: 'The forward path, source first.' }),
+  blocked_by: nullable(HopRef, { description: 'The hop that stopped the flow (forward, or on the reply).' }),
   return_path: ReturnPath,
   reachable_ports: nullable(Type.Array(PortRange), {
     description: 'Ports (ICMP: type*256+code) that get through; null for protocols without ports.',
@@ -422,7 +432,7 @@ const ExposedEndpoint = Type.Object(
     }),
     load_balancer_node_id: nullable(Type.String()),
     services: Type.Array(ExposedService),
-    hops: Type.Optional(Type.Array(Hop, { description: 'One reachable path, internet first.' })),
+    hops: Type.Optional(Type.Array(HopRef, { description: 'One reachable path, internet first.' })),
   },
   closed,
 );
