@@ -163,8 +163,12 @@ function columnsOf(def: PolicyDefinition) {
   };
 }
 
+/** `id:version,…` sorted here, not by SQL: a database collation may order ids differently from JS. */
 const fingerprintOf = (heads: readonly { id: string; version: number }[]) =>
-  heads.map((h) => `${h.id}:${h.version}`).join(',');
+  heads
+    .map((h) => `${h.id}:${h.version}`)
+    .sort()
+    .join(',');
 
 /** `2026-11-01` → its first (or last) instant; a date-time as is. 400 when unreadable. */
 function instant(value: string | undefined, field: string, endOfDay: boolean): string | undefined {

@@ -66,13 +66,19 @@ export async function policyHeads(db: Executor, tenantId: string): Promise<{ id:
     .selectFrom('tagging_policies')
     .select(['id', 'version'])
     .where('tenant_id', '=', tenantId)
-    .orderBy('id')
     .execute();
   return rows.map((r) => ({ id: r.id, version: Number(r.version) }));
 }
 
+/** In creation order: violations and results list policies in the order people made them. */
 export async function allPolicyRows(db: Executor, tenantId: string): Promise<TaggingPolicyRow[]> {
-  return db.selectFrom('tagging_policies').selectAll().where('tenant_id', '=', tenantId).orderBy('id').execute();
+  return db
+    .selectFrom('tagging_policies')
+    .selectAll()
+    .where('tenant_id', '=', tenantId)
+    .orderBy('created_at')
+    .orderBy('id')
+    .execute();
 }
 
 /** Tenants with at least one enabled policy (the daily snapshot visits these). */

@@ -1,0 +1,266 @@
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { testDialects } from '../../helpers/env.ts';
+import { ingest, startRunner } from '../jobs/helpers.ts';
+import { type TaggingTenant, taggingTenant } from './helpers.ts';
+
+const appPolicy = {
+  name: 'Application',
+  enforcement: 'block',
+  message: 'Use a registered application id.',
+  tags: [{ key: 'app_id', mandatory: true, valueType: 'LIST', allowedValues: ['app-1', 'app-2'] }],
+};
+const costPolicy = {
+  name: 'Cost centre on instances',
+  enforcement: 'warn',
+  scope: { resource_types: { include: ['aws.ec2.instance'] } },
+  tags: [{ key: 'CostCenter', mandatory: true, valueType: 'REGEX', allowedRegex: '^cc-[0-9]{3}$' }],
+};
+
+/** Five nodes: two compliant, two not, one not taggable (a route). */
+async function smallInventory(x: TaggingTenant) {
+  const nodes = [
+    { type: 'aws.ec2.instance', name: 'web-1', account: '111', tags: { app_id: 'app-1', CostCenter: 'cc-100' } },
+    { type: 'aws.ec2.instance', name: 'web-2', account: '111', tags: { app_id: 'App_1', CostCenter: 'cc-1' } },
+    { type: 'aws.s3.bucket', name: 'logs', account: '222', tags: { app_id: 'app-2' } },
+    { type: 'aws.s3.bucket', name: 'data', account: '222', tags: {} },
+    { type: 'aws.ec2.route', name: 'r-1', account: '222', tags: {} },
+  ];
+  for (const n of nodes) {
+    const res = await x.t.app.inject({
+      method: 'POST',
+      url: `/api/v1/tenants/${x.slug}/nodes`,
+      headers: x.editor,
+      payload: { provider: 'aws', region: 'us-east-1', ...n },
+    });
+    expect(res.statusCode, res.body).toBe(201);
+  }
+}
+
+for (const dialect of testDialects()) {
+  describe(`${dialect}: tagging compliance`, () => {
+    it('computes exact figures over a small inventory: overall, by policy, key, type and account, top invalid values', async () => {
+      const x = await taggingTenant(dialect);
+      const app = await x.create(appPolicy);
+      const cost = await x.create(costPolicy);
+      await x.create({
+        ...appPolicy,
+        name: 'Disabled',
+        enabled: false,
+        tags: [{ key: 'x', mandatory: true, valueType: 'ANY' }],
+      });
+      await smallInventory(x);
+      const res = await x.t.app.inject({ url: `${x.base}/compliance`, headers: x.viewer });
+      expect(res.statusCode, res.body).toBe(200);
+      const c = res.json().data;
+      expect(c.overall).toEqual({ resources: 5, taggable: 4, compliant: 2, percent: 50 });
+      expect(c.by_policy).toEqual([
+        { policy_id: app.id, policy_name: 'Application', enforcement: 'block', taggable: 4, compliant: 2, percent: 50 },
+        {
+          policy_id: cost.id,
+          policy_name: 'Cost centre on instances',
+          enforcement: 'warn',
+          taggable: 2,
+          compliant: 1,
+          percent: 50,
+        },
+      ]);
+      expect(c.by_key).toEqual([
+        { key: 'app_id', taggable: 4, compliant: 2, percent: 50, missing: 1, invalid: 1 },
+        { key: 'CostCenter', taggable: 2, compliant: 1, percent: 50, missing: 0, invalid: 1 },
+      ]);
+      expect(c.by_resource_type).toEqual([
+        { resource_type: 'aws.ec2.instance', terraform_type: 'aws_instance', taggable: 2, compliant: 1, percent: 50 },
+        { resource_type: 'aws.s3.bucket', terraform_type: 'aws_s3_bucket', taggable: 2, compliant: 1, percent: 50 },
+      ]);
+      expect(c.by_account).toEqual([
+        { account: '111', taggable: 2, compliant: 1, percent: 50 },
+        { account: '222', taggable: 2, compliant: 1, percent: 50 },
+      ]);
+      expect(c.top_invalid_values).toEqual([
+        { key: 'app_id', value: 'App_1', count: 1, suggestions: ['app-1'], policy_ids: [app.id] },
+        { key: 'CostCenter', value: 'cc-1', count: 1, suggestions: [], policy_ids: [cost.id] },
+      ]);
+      expect(c.inventory_version).toBeGreaterThan(0);
+      const top1 = await x.t.app.inject({ url: `${x.base}/compliance?top=1`, headers: x.viewer });
+      expect(top1.json().data.top_invalid_values).toHaveLength(1);
+    });
+
+    it('caches per inventory and policy version: an unchanged inventory is not reloaded, a node or policy write is seen', async () => {
+      const x = await taggingTenant(dialect);
+      const app = await x.create(appPolicy);
+      await smallInventory(x);
+      const get = async () => (await x.t.app.inject({ url: `${x.base}/compliance`, headers: x.viewer })).json().data;
+      expect((await get()).overall.compliant).toBe(2);
+      const loads = x.t.services.tagging.stats().inventoryLoads;
+      await get();
+      await get();
+      expect(x.t.services.tagging.stats().inventoryLoads).toBe(loads);
+
+      const node = 'aws:us-east-1:aws.s3.bucket:data';
+      const fix = await x.t.app.inject({
+        method: 'PATCH',
+        url: `/api/v1/tenants/${x.slug}/nodes/${encodeURIComponent(node)}`,
+        headers: x.editor,
+        payload: { tags: { app_id: 'app-2' } },
+      });
+      expect(fix.statusCode, fix.body).toBe(200);
+      expect((await get()).overall).toMatchObject({ taggable: 4, compliant: 3, percent: 75 });
+
+      await x.t.app.inject({
+        method: 'PATCH',
+        url: `${x.base}/${app.id}`,
+        headers: x.editor,
+        payload: {
+          tags: [
+            {
+              key: 'app_id',
+              mandatory: true,
+              valueType: 'LIST',
+              caseSensitive: false,
+              allowedValues: ['app_1', 'app-1', 'app-2'],
+            },
+          ],
+        },
+      });
+      expect((await get()).overall).toMatchObject({ compliant: 4, percent: 100 });
+      expect(x.t.services.tagging.stats().inventoryLoads).toBe(loads + 2);
+    });
+
+    it("lists a policy's non-compliant resources, paginated and filtered, for disabled policies too", async () => {
+      const x = await taggingTenant(dialect);
+      const app = await x.create(appPolicy);
+      const disabled = await x.create({ ...costPolicy, enabled: false });
+      await smallInventory(x);
+      const res = await x.t.app.inject({ url: `${x.base}/${app.id}/violations`, headers: x.viewer });
+      expect(res.statusCode, res.body).toBe(200);
+      expect(res.json().meta).toEqual({ total: 2, page: 1, per_page: 50, total_pages: 1 });
+      expect(res.json().data).toEqual([
+        {
+          node_id: 'aws:us-east-1:aws.ec2.instance:web-2',
+          name: 'web-2',
+          resource_type: 'aws.ec2.instance',
+          terraform_type: 'aws_instance',
+          provider: 'aws',
+          account: '111',
+          region: 'us-east-1',
+          violations: [
+            {
+              key: 'app_id',
+              kind: 'invalid',
+              actual: 'App_1',
+              message: 'Use a registered application id.',
+              suggestions: ['app-1'],
+            },
+          ],
+        },
+        {
+          node_id: 'aws:us-east-1:aws.s3.bucket:data',
+          name: 'data',
+          resource_type: 'aws.s3.bucket',
+          terraform_type: 'aws_s3_bucket',
+          provider: 'aws',
+          account: '222',
+          region: 'us-east-1',
+          violations: [
+            {
+              key: 'app_id',
+              kind: 'missing',
+              actual: null,
+              message: 'Use a registered application id.',
+              suggestions: [],
+            },
+          ],
+        },
+      ]);
+      const page2 = await x.t.app.inject({
+        url: `${x.base}/${app.id}/violations?per_page=1&page=2`,
+        headers: x.viewer,
+      });
+      expect(page2.json().data.map((n: { name: string }) => n.name)).toEqual(['data']);
+      expect(page2.headers.link).toContain('rel="prev"');
+      const missing = await x.t.app.inject({ url: `${x.base}/${app.id}/violations?kind=missing`, headers: x.viewer });
+      expect(missing.json().data.map((n: { name: string }) => n.name)).toEqual(['data']);
+      const byAccount = await x.t.app.inject({
+        url: `${x.base}/${app.id}/violations?accounts=111&sort=-resource_type`,
+        headers: x.viewer,
+      });
+      expect(byAccount.json().data.map((n: { name: string }) => n.name)).toEqual(['web-2']);
+      const dis = await x.t.app.inject({ url: `${x.base}/${disabled.id}/violations`, headers: x.viewer });
+      expect(dis.json().data.map((n: { name: string }) => n.name)).toEqual(['web-2']);
+      const unknown = await x.t.app.inject({
+        url: `${x.base}/e17b9d51-151d-4855-a17e-6349e485584c/violations`,
+        headers: x.viewer,
+      });
+      expect(unknown.statusCode).toBe(404);
+    });
+
+    it('records a snapshot after every discovery job, and returns the history', async () => {
+      const x = await taggingTenant(dialect);
+      const runner = startRunner(x.t);
+      const state = JSON.parse(
+        readFileSync(new URL('../../fixtures/terraform/two-tier.tfstate', import.meta.url), 'utf8'),
+      );
+      // No policies yet: nothing to measure, no snapshot.
+      await ingest(x.t, runner, x.slug, x.editor, { name: 'before policies', source: 'terraform_state', input: state });
+      await x.t.services.events.idle();
+      expect((await x.t.app.inject({ url: `${x.base}/compliance/history`, headers: x.viewer })).json().meta.total).toBe(
+        0,
+      );
+
+      const policy = await x.create({
+        name: 'App tag',
+        tags: [{ key: 'app', mandatory: true, valueType: 'LIST', allowedValues: ['shop'] }],
+      });
+      const job = await ingest(x.t, runner, x.slug, x.editor, {
+        name: 'prod',
+        source: 'terraform_state',
+        input: state,
+      });
+      expect(job.status).toBe('succeeded');
+      await x.t.services.events.idle();
+
+      const res = await x.t.app.inject({ url: `${x.base}/compliance/history`, headers: x.viewer });
+      expect(res.statusCode, res.body).toBe(200);
+      const points = res.json().data;
+      expect(points).toHaveLength(1);
+      const now = (await x.t.app.inject({ url: `${x.base}/compliance`, headers: x.viewer })).json().data;
+      expect(points[0]).toMatchObject({
+        trigger: 'job',
+        job_id: job.id,
+        resources: now.overall.resources,
+        taggable: now.overall.taggable,
+        compliant: now.overall.compliant,
+        percent: now.overall.percent,
+        by_policy: [{ policy_id: policy.id, policy_name: 'App tag' }],
+        by_key: [{ key: 'app' }],
+      });
+      expect(points[0].taggable).toBeGreaterThan(points[0].compliant);
+      expect(points[0].compliant).toBeGreaterThan(0);
+
+      // The daily snapshot: at most one per tenant per day, even when instances race for it.
+      const [a, b] = await Promise.all([
+        x.t.services.tagging.recordSnapshot((await x.t.services.tenants.operatorScope(x.slug)).id, 'daily'),
+        x.t.services.tagging.takeDailySnapshots(),
+      ]);
+      expect([a === null ? 0 : 1, b].reduce((s, n) => s + n, 0)).toBe(1);
+      expect(await x.t.services.tagging.takeDailySnapshots()).toBe(0);
+      const all = (await x.t.app.inject({ url: `${x.base}/compliance/history`, headers: x.viewer })).json();
+      expect(all.data.map((p: { trigger: string }) => p.trigger)).toEqual(['job', 'daily']);
+      const daily = await x.t.app.inject({ url: `${x.base}/compliance/history?trigger=daily`, headers: x.viewer });
+      expect(daily.json().meta.total).toBe(1);
+
+      const today = new Date().toISOString().slice(0, 10);
+      const inRange = await x.t.app.inject({
+        url: `${x.base}/compliance/history?from=${today}&to=${today}`,
+        headers: x.viewer,
+      });
+      expect(inRange.json().meta.total).toBe(2);
+      const before = await x.t.app.inject({ url: `${x.base}/compliance/history?to=2020-01-01`, headers: x.viewer });
+      expect(before.json().meta.total).toBe(0);
+      const bad = await x.t.app.inject({ url: `${x.base}/compliance/history?from=yesterday`, headers: x.viewer });
+      expect(bad.statusCode).toBe(400);
+      expect(bad.json().error.details[0].path).toBe('query.from');
+    });
+  });
+}
