@@ -35,9 +35,9 @@ export interface DiscoveryJobDeps {
   events: EventBus;
   /** Inputs of at least this many bytes are parsed in a worker thread (default 1 MiB). */
   threadMinBytes?: number;
-  /** Nodes per write statement (default 500 on SQLite, 2,000 on PostgreSQL). */
+  /** Nodes per write statement (default 250 on SQLite, 2,000 on PostgreSQL). */
   nodeBatchSize?: number;
-  /** Edges per write statement (default 1,000 on SQLite, 5,000 on PostgreSQL). */
+  /** Edges per write statement (default 500 on SQLite, 5,000 on PostgreSQL). */
   edgeBatchSize?: number;
   /** Pause between batches, to throttle a large ingest (and, in tests, to stop one mid-run). */
   batchPauseMs?: number;
@@ -72,8 +72,8 @@ export function createDiscoveryJobHandler(deps: DiscoveryJobDeps): JobHandler {
   const { db, dialect, clock, events } = deps;
   const threadMinBytes = deps.threadMinBytes ?? 1024 * 1024;
   // SQLite statements run on the event loop: batches of a few tens of milliseconds at most.
-  const nodeBatchSize = deps.nodeBatchSize ?? (dialect === 'sqlite' ? 500 : 2000);
-  const edgeBatchSize = deps.edgeBatchSize ?? (dialect === 'sqlite' ? 1000 : 5000);
+  const nodeBatchSize = deps.nodeBatchSize ?? (dialect === 'sqlite' ? 250 : 2000);
+  const edgeBatchSize = deps.edgeBatchSize ?? (dialect === 'sqlite' ? 500 : 5000);
   const format = dialect === 'postgres' ? ('json' as const) : ('rows' as const);
   // better-sqlite3 runs each statement synchronously: give the event loop a turn after every batch.
   const pause = () => (deps.batchPauseMs ? sleep(deps.batchPauseMs) : yieldToEventLoop());
