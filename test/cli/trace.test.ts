@@ -142,14 +142,16 @@ for (const dialect of testDialects()) {
         const fromInternet = await trace('--from', 'internet', '--to', DB, '--port', '5432');
         expect(fromInternet.code, fromInternet.stdout + fromInternet.stderr).toBe(1);
         expect(fromInternet.stdout).toMatch(/^Verdict: NOT REACHABLE \(NO_PUBLIC_IP\)$/m);
-        expect(fromInternet.stdout).toMatch(/^Blocked at: hop 1, eni-0a1b2c3d4e5f60043 \(eni\)/m);
+        expect(fromInternet.stdout).toMatch(
+          /^Blocked at: hop 1, eni-0a1b2c3d4e5f60043 \(eni\): eni-0a1b2c3d4e5f60043 has no public IP address/m,
+        );
         expect(fromInternet.stdout).toMatch(/has no public IP address/);
 
         // …but the web tier reaches it on 5432 through db-sg's rule referencing web-sg.
         const webToDb = await trace('--from', WEB, '--to', DB, '--port', '5432');
         expect(webToDb.code, webToDb.stdout).toBe(0);
         expect(webToDb.stdout).toMatch(/sg-0a1b2c3d4e5f60082 ingress #0: tcp 5432 from sg-0a1b2c3d4e5f60081/);
-        expect(webToDb.stdout).toMatch(/acl-0a1b2c3d4e5f60072 ingress rule 100 allow tcp 5432-5432 10\.0\.1\.0\/24/);
+        expect(webToDb.stdout).toMatch(/acl-0a1b2c3d4e5f60072 ingress rule 100 allow tcp 5432 10\.0\.1\.0\/24/);
 
         // SSH to the database: the private subnet's ACL decides, and the CLI names the rule.
         const ssh = await trace('--from', WEB, '--to', DB, '--port', '22');

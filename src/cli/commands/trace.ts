@@ -126,7 +126,7 @@ export function ruleText(rule: HopRule | null): string {
       const e = rule.entry;
       const number = e === null ? '*' : String(rule.rule_number);
       const what = e
-        ? ` ${PROTOCOLS[e.protocol] ?? `protocol ${e.protocol}`}${e.port_range ? ` ${e.port_range.from}-${e.port_range.to}` : ''} ${e.cidr ?? e.ipv6_cidr ?? ''}`
+        ? ` ${PROTOCOLS[e.protocol] ?? `protocol ${e.protocol}`}${e.port_range ? ` ${e.port_range.from === e.port_range.to ? e.port_range.from : `${e.port_range.from}-${e.port_range.to}`}` : ''} ${e.cidr ?? e.ipv6_cidr ?? ''}`
         : ' (default)';
       return `${rule.network_acl_id} ${rule.egress ? 'egress' : 'ingress'} rule ${number} ${rule.action}${what}`.trimEnd();
     }
@@ -144,12 +144,15 @@ export function ruleText(rule: HopRule | null): string {
 }
 
 const nodeText = (h: Hop) => h.native_id ?? (h.kind === 'internet' ? 'internet' : (h.node_id ?? '-'));
+/** What decided at a hop: its rule, or for a drop without one (no public IP, inactive node…) the tracer's note. */
+const decidedBy = (h: Hop) =>
+  h.rule || (h.decision !== 'drop' && h.decision !== 'deny') ? ruleText(h.rule) : (h.note ?? '-');
 
 /** The hops as an aligned table: hop, node, kind, decision, rule. */
 export function hopTable(hops: Hop[]): string {
   const rows = [
     ['HOP', 'NODE', 'KIND', 'DECISION', 'RULE'],
-    ...hops.map((h, i) => [String(i + 1), nodeText(h), h.kind, h.decision, ruleText(h.rule)]),
+    ...hops.map((h, i) => [String(i + 1), nodeText(h), h.kind, h.decision, decidedBy(h)]),
   ];
   const widths = rows[0]!.map((_, c) => Math.max(...rows.map((r) => (r[c] as string).length)));
   return rows
@@ -184,7 +187,7 @@ export function formatTrace(r: TraceResult, labels: { from: string; to: string }
     const blocked = JSON.stringify(r.blocked_by);
     const at = r.hops.findIndex((h) => JSON.stringify(h) === blocked);
     const where = at >= 0 ? `hop ${at + 1}, ` : r.return_path.blocked_by ? 'the return path, ' : '';
-    out.push(`Blocked at: ${where}${nodeText(r.blocked_by)} (${r.blocked_by.kind}): ${ruleText(r.blocked_by.rule)}`);
+    out.push(`Blocked at: ${where}${nodeText(r.blocked_by)} (${r.blocked_by.kind}): ${decidedBy(r.blocked_by)}`);
   }
   out.push(r.explanation);
   if (r.assumptions.length > 0) {
