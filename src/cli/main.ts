@@ -4,12 +4,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
-import { registerAdminCommands } from './commands/admin.ts';
-import { registerIngestCommands } from './commands/ingest.ts';
-import { registerMigrateCommand } from './commands/migrate.ts';
-import { registerServeCommand } from './commands/serve.ts';
-import { registerTraceCommand } from './commands/trace.ts';
-import { registerWorkerCommand } from './commands/worker.ts';
+import { registerValidateCommand } from './commands/validate.ts';
 import { CliError } from './shared.ts';
 
 const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
@@ -30,17 +25,32 @@ Examples:
   $ INFRACAST_TOKEN=ick_… infracast ingest terraform-state prod.tfstate --tenant acme
   $ INFRACAST_TOKEN=ick_… infracast ingest aws-snapshot ./snapshot --tenant acme --server https://infracast.example.com
   $ INFRACAST_DATABASE_URL=postgres://… infracast worker --concurrency 2
+  $ INFRACAST_TOKEN=ick_… infracast validate plan.json --server https://infracast.example.com --tenant acme
+  $ infracast validate plan.json --policies policies.json --format markdown
   $ INFRACAST_TOKEN=ick_… infracast trace --tenant acme --from aws:us-east-1:aws.ec2.instance:web-01 --to 0.0.0.0/0 --port 443
 
 Configuration is read from INFRACAST_* environment variables; see the README.`,
   );
 
-registerServeCommand(program, pkg.version);
-registerMigrateCommand(program);
-registerAdminCommands(program);
-registerIngestCommands(program);
-registerWorkerCommand(program);
-registerTraceCommand(program);
+// `validate` runs on every pull request with a < 2 s budget: it does not load the server-side
+// commands, whose imports (Fastify, database drivers, TypeBox) alone take seconds.
+if (process.argv[2] !== 'validate') {
+  const [serve, migrate, admin, ingest, worker, trace] = await Promise.all([
+    import('./commands/serve.ts'),
+    import('./commands/migrate.ts'),
+    import('./commands/admin.ts'),
+    import('./commands/ingest.ts'),
+    import('./commands/worker.ts'),
+    import('./commands/trace.ts'),
+  ]);
+  serve.registerServeCommand(program, pkg.version);
+  migrate.registerMigrateCommand(program);
+  admin.registerAdminCommands(program);
+  ingest.registerIngestCommands(program);
+  worker.registerWorkerCommand(program);
+  trace.registerTraceCommand(program);
+}
+registerValidateCommand(program);
 
 try {
   await program.parseAsync(process.argv);

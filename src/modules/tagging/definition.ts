@@ -1,11 +1,8 @@
 /**
  * Policy definitions without I/O: the two body forms reduced to one set of
  * fields, defaults and PATCH merging, normalisation and the engine's checks
- * as field errors, the audit diff, and the policy files the CLI reads
- * offline (the API's list/get data, a plain array, or the seed's wrapper).
+ * as field errors, and the audit diff. The CLI loads this file too.
  */
-
-import Value from 'typebox/value';
 import {
   type Enforcement,
   normalizePolicyTags,
@@ -14,12 +11,8 @@ import {
   type TagRule,
 } from '../../core/tagging/index.ts';
 import { badRequest, type FieldError } from '../../platform/errors.ts';
-import {
-  PolicyAttributesInput,
-  type PolicyAttributesInputT,
-  type PolicyBodyT,
-  type TaggingPolicyT,
-} from './schemas.ts';
+// Types only: TypeBox takes a second to import, and `infracast validate` must start fast.
+import type { PolicyAttributesInputT, PolicyBodyT, TaggingPolicyT } from './schemas.ts';
 
 /** A policy's stored fields, every default filled in. */
 export interface PolicyDefinition {
@@ -290,95 +283,6 @@ export function diffDefinitions(before: PolicyDefinition | null, after: PolicyDe
     }
   }
   return { fields, tags };
-}
-
-// ---------------------------------------------------------------------------
-// Policy files for `infracast validate --policies`
-
-/**
- * Policies from a JSON document: the API's list or get answer (`{data: [...]}`
- * / `{data: {...}}`), its `data` alone, a plain array, one policy, or the
- * seed's `{"data":{"attributes":{…}}}` (with or without `id`/`type`). Throws
- * PolicyFileError listing what is wrong.
- */
-export function policiesFromDocument(doc: unknown): TaggingPolicy[] {
-  let items: unknown[];
-  const d = isObject(doc) && 'data' in doc ? doc.data : doc;
-  if (Array.isArray(d)) items = d;
-  else if (isObject(d)) items = [d];
-  else throw new PolicyFileError(['expected a policy, a list of policies, or {"data": …}']);
-  const problems: string[] = [];
-  const policies: TaggingPolicy[] = [];
-  items.forEach((item, i) => {
-    const where = items.length === 1 && !Array.isArray(d) ? '' : `[${i}]`;
-    if (!isObject(item)) {
-      problems.push(`${where || 'policy'}: must be an object`);
-      return;
-    }
-    // JSON:API resource `{id, type, attributes}`, or the policy's fields directly.
-    const attrs = isObject(item.attributes) ? item.attributes : item;
-    const id = typeof item.id === 'string' && item.id ? item.id : items.length === 1 ? 'policy' : `policy-${i + 1}`;
-    const {
-      id: _id,
-      type: _type,
-      version: _v,
-      created_at: _c,
-      updated_at: _u,
-      ...fields
-    } = attrs as Record<string, unknown>;
-    const shapeProblems = schemaProblems(fields).map((p) => `${where ? `${where}.` : ''}${p}`);
-    problems.push(...shapeProblems);
-    if (shapeProblems.length > 0) return;
-    const a = fields as PolicyAttributesInputT;
-    try {
-      const def = normalizeDefinition(
-        definitionFrom({ attributes: { name: a.name ?? id, tags: a.tags ?? [], ...a }, base: 'policy' }),
-        'policy',
-      );
-      policies.push(toEnginePolicy(id, def));
-    } catch (e) {
-      const details = (e as { details?: FieldError[] | null }).details ?? [];
-      for (const p of details)
-        problems.push(`${where ? `${where}.` : ''}${p.path.replace(/^policy\.?/, '')} ${p.message}`);
-    }
-  });
-  if (problems.length > 0) throw new PolicyFileError(problems);
-  const seen = new Set<string>();
-  for (const p of policies) {
-    if (seen.has(p.id)) throw new PolicyFileError([`policy id ${p.id} appears more than once`]);
-    seen.add(p.id);
-  }
-  return policies;
-}
-
-export class PolicyFileError extends Error {
-  constructor(readonly problems: string[]) {
-    super(problems.slice(0, 5).join('; ') + (problems.length > 5 ? `; and ${problems.length - 5} more` : ''));
-    this.name = 'PolicyFileError';
-  }
-}
-
-const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
-
-/** The API's own schema checks, for files that never went through the API. */
-function schemaProblems(fields: Record<string, unknown>): string[] {
-  const out: string[] = [];
-  for (const e of Value.Errors(PolicyAttributesInput, fields)) {
-    const path = e.instancePath
-      .split('/')
-      .slice(1)
-      .map((seg) => (/^\d+$/.test(seg) ? `[${seg}]` : `.${seg}`))
-      .join('')
-      .replace(/^\./, '');
-    if (e.keyword === 'boolean') continue; // the additionalProperties entry below names the field
-    if (e.keyword === 'additionalProperties') {
-      const names = (e.params as { additionalProperties?: string[] }).additionalProperties ?? [];
-      for (const n of names) out.push(`${path ? `${path}.` : ''}${n}: unknown field`);
-      continue;
-    }
-    out.push(`${path || 'policy'}: ${e.message}`);
-  }
-  return out;
 }
 
 /** A stored policy as the API answers it. */
