@@ -26,7 +26,8 @@ export async function up(db: Kysely<any>): Promise<void> {
     .execute();
   // (type, name) also serves the name fallback of GET /nodes/{provider:region:type:name}.
   await db.schema.createIndex('nodes_type_idx').on('nodes').columns(['tenant_id', 'type', 'name']).execute();
-  await db.schema.createIndex('nodes_scope_idx').on('nodes').columns(['tenant_id', 'scope_key']).execute();
+  // With id last, a re-ingest pages through a scope in id order straight off the index (keyset pagination).
+  await db.schema.createIndex('nodes_scope_idx').on('nodes').columns(['tenant_id', 'scope_key', 'id']).execute();
   await db.schema.createIndex('nodes_updated_idx').on('nodes').columns(['tenant_id', 'updated_at']).execute();
 
   await db.schema
@@ -52,7 +53,7 @@ export async function up(db: Kysely<any>): Promise<void> {
     .execute();
   await db.schema.createIndex('edges_source_idx').on('edges').columns(['tenant_id', 'source_id']).execute();
   await db.schema.createIndex('edges_target_idx').on('edges').columns(['tenant_id', 'target_id']).execute();
-  await db.schema.createIndex('edges_scope_idx').on('edges').columns(['tenant_id', 'scope_key']).execute();
+  await db.schema.createIndex('edges_scope_idx').on('edges').columns(['tenant_id', 'scope_key', 'id']).execute();
 
   // When each ingest scope (source + account/region, or state lineage) was last ingested: every node
   // still in a scope was seen by its latest ingest, so unchanged nodes need no write to stay "seen".

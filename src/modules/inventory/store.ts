@@ -269,39 +269,22 @@ export async function contentHashes(
   return found;
 }
 
-/** One page (keyset on id) of the ids and content hashes owned by these scopes. */
-export async function hashesInScopes(
+/** One page (keyset on id, along nodes_scope_idx / edges_scope_idx) of the ids and content hashes a scope owns. */
+export async function hashesInScope(
   db: Executor,
   table: 'nodes' | 'edges',
   tenantId: string,
-  scopes: string[],
+  scope: string,
   afterId: string | null,
   limit: number,
 ): Promise<{ id: string; content_hash: string }[]> {
-  if (scopes.length === 0) return [];
   let q = db
     .selectFrom(table)
     .select(['id', 'content_hash'])
     .where('tenant_id', '=', tenantId)
-    .where('scope_key', 'in', scopes);
+    .where('scope_key', '=', scope);
   if (afterId !== null) q = q.where('id', '>', afterId);
   return q.orderBy('id').limit(limit).execute();
-}
-
-/** One page (keyset on id) of the ids owned by these scopes. */
-export async function idsInScopes(
-  db: Executor,
-  table: 'nodes' | 'edges',
-  tenantId: string,
-  scopes: string[],
-  afterId: string | null,
-  limit: number,
-): Promise<string[]> {
-  if (scopes.length === 0) return [];
-  let q = db.selectFrom(table).select('id').where('tenant_id', '=', tenantId).where('scope_key', 'in', scopes);
-  if (afterId !== null) q = q.where('id', '>', afterId);
-  const rows = await q.orderBy('id').limit(limit).execute();
-  return rows.map((r) => r.id);
 }
 
 export async function deleteByIds(

@@ -298,15 +298,18 @@ async function hashesInScopes(
   pause: () => Promise<unknown>,
 ): Promise<Map<string, string>> {
   const out = new Map<string, string>();
-  let after: string | null = null;
-  for (;;) {
-    const page = await store.hashesInScopes(db, table, tenantId, scopes, after, KEY_BATCH);
-    if (page.length === 0) return out;
-    for (const r of page) out.set(r.id, r.content_hash);
-    after = page[page.length - 1]?.id as string;
-    ctx.checkpoint();
-    await pause();
+  for (const scope of scopes) {
+    let after: string | null = null;
+    for (;;) {
+      const page = await store.hashesInScope(db, table, tenantId, scope, after, KEY_BATCH);
+      if (page.length === 0) break;
+      for (const r of page) out.set(r.id, r.content_hash);
+      after = page[page.length - 1]?.id as string;
+      ctx.checkpoint();
+      await pause();
+    }
   }
+  return out;
 }
 
 /**

@@ -102,7 +102,8 @@ export class IngestSession {
       if (byId.has(node.id)) extraWarnings.push(`node ${node.id} appears more than once; the last one is kept`);
       byId.set(node.id, prepared);
     }
-    this.nodes = [...byId.values()];
+    // In key order, so inserts walk the B-trees (primary key, source index) instead of hopping about in them.
+    this.nodes = [...byId.values()].sort((a, b) => compare(a.node.id, b.node.id));
 
     const edgesById = new Map<string, PreparedEdge>();
     const external = new Set<string>();
@@ -123,7 +124,9 @@ export class IngestSession {
       if (!byId.has(edge.source_id)) external.add(edge.source_id);
       if (!byId.has(edge.target_id)) external.add(edge.target_id);
     }
-    this.edges = [...edgesById.values()];
+    this.edges = [...edgesById.values()].sort(
+      (a, b) => compare(a.edge.source_id, b.edge.source_id) || compare(a.edge.target_id, b.edge.target_id),
+    );
 
     return {
       nodes: this.nodes.length,
@@ -257,3 +260,5 @@ function declaredAwsScopes(input: unknown, skipped: Set<string>): string[] {
 }
 
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+const compare = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
