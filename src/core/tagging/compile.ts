@@ -33,8 +33,12 @@ export interface TagSource extends TagLookup {
   keys(): Iterable<string>;
 }
 
-/** Values longer than this are not run through a REGEX (tag values are at most 256 characters on AWS and Azure). */
-export const MAX_REGEX_INPUT = 4096;
+/**
+ * Values longer than this are not run through a REGEX and fail it: tag values
+ * are at most 256 characters on AWS and Azure (63 for GCP labels), and the cap
+ * bounds the polynomial backtracking that checkRegexSafety still allows.
+ */
+export const MAX_REGEX_INPUT = 256;
 
 export interface CompiledRule {
   readonly rule_id: string;

@@ -5,13 +5,15 @@
  * REGEX rule passes through here before it is stored or compiled.
  *
  * The analysis parses the pattern into a small tree and flags:
- * - a variable-length repetition nested inside an unbounded one, or an
- *   unbounded one inside any repetition (star height > 1: `(a+)+`, `(x+x+)+y`,
- *   `(a{1,3})+`, `(.*a){20}`), unless every iteration is delimited: the
+ * - a variable-length repetition nested inside any repetition (star height
+ *   > 1: `(a+)+`, `(x+x+)+y`, `(a{1,3})+`, `(.*a){20}`, and bounded ones like
+ *   `((a{1,3}|b){1,3}){1,3}`, which multiply), unless every iteration is delimited: the
  *   characters that start (or end) an iteration cannot be consumed by the
  *   inner repetition, so the iterations can only be split one way
  *   (`(-[a-z0-9]+)*`, `([a-z]+-)*` are accepted, `(\w+\s?)*` is not);
- * - a nullable body under an unbounded repetition (`(a*)*`);
+ * - a nullable body under a repetition (`(a*)*`, `(a?){20}`);
+ * - three or more quantifiers that can all match one character, with nothing
+ *   between them that only some accept (`\d*\d*\d*x`): polynomial backtracking;
  * - an alternation repeated as a whole whose alternatives can start with the
  *   same character (`(a|a)*`, `(a|ab)*`, `(\d|\w)+`).
  * safe-regex2 was considered, but it rejects common safe patterns such as
@@ -74,12 +76,16 @@ export function compileTagRegex(
 }
 
 // ---------------------------------------------------------------------------
-// Character sets over ASCII, with one bit for "any character above 127".
-// Letters are always case-folded: the analysis must hold for `caseSensitive: false`.
+// Character sets over ASCII, plus two bits for characters above 127: Unicode
+// whitespace, and everything else (so `\s` and `\S` stay disjoint). Letters are
+// always case-folded: the analysis must hold for `caseSensitive: false`.
+
+const UNICODE_SPACES = new Set([0xa0, 0x1680, 0x2028, 0x2029, 0x202f, 0x205f, 0x3000, 0xfeff]);
 
 class CharSet {
   readonly bits = new Uint32Array(4);
-  other = false;
+  otherSpace = false;
+  otherRest = false;
 
   static of(...codes: number[]): CharSet {
     const s = new CharSet();
@@ -93,13 +99,15 @@ class CharSet {
 
   static any(): CharSet {
     const s = CharSet.range(0, 127);
-    s.other = true;
+    s.otherSpace = true;
+    s.otherRest = true;
     return s;
   }
 
   add(code: number): this {
     if (code > 127) {
-      this.other = true;
+      if (UNICODE_SPACES.has(code) || (code >= 0x2000 && code <= 0x200a)) this.otherSpace = true;
+      else this.otherRest = true;
       return this;
     }
     this.bits[code >> 5]! |= 1 << (code & 31);
@@ -109,32 +117,47 @@ class CharSet {
   }
 
   addRange(lo: number, hi: number): this {
-    if (hi > 127) this.other = true;
+    if (hi > 127) {
+      // A range reaching past ASCII: assume it may hold both kinds.
+      this.otherSpace = true;
+      this.otherRest = true;
+    }
     for (let c = lo; c <= Math.min(hi, 127); c++) this.add(c);
     return this;
   }
 
   addSet(other: CharSet): this {
     for (let i = 0; i < 4; i++) this.bits[i]! |= other.bits[i]!;
-    this.other ||= other.other;
+    this.otherSpace ||= other.otherSpace;
+    this.otherRest ||= other.otherRest;
     return this;
   }
 
   negate(): CharSet {
     const s = new CharSet();
     for (let i = 0; i < 4; i++) s.bits[i] = ~this.bits[i]! >>> 0;
-    // Non-ASCII characters can never all be excluded by an ASCII class.
-    s.other = true;
+    // The non-ASCII bits mean "may hold some": a negation may hold the rest. The one exact case
+    // is whitespace-only (`\s`), whose negation `\S` holds no whitespace.
+    s.otherSpace = !(this.otherSpace && !this.otherRest);
+    s.otherRest = true;
+    return s;
+  }
+
+  intersect(other: CharSet): CharSet {
+    const s = new CharSet();
+    for (let i = 0; i < 4; i++) s.bits[i] = this.bits[i]! & other.bits[i]!;
+    s.otherSpace = this.otherSpace && other.otherSpace;
+    s.otherRest = this.otherRest && other.otherRest;
     return s;
   }
 
   intersects(other: CharSet): boolean {
     for (let i = 0; i < 4; i++) if ((this.bits[i]! & other.bits[i]!) !== 0) return true;
-    return this.other && other.other;
+    return (this.otherSpace && other.otherSpace) || (this.otherRest && other.otherRest);
   }
 
   isEmpty(): boolean {
-    return !this.other && this.bits.every((b) => b === 0);
+    return !this.otherSpace && !this.otherRest && this.bits.every((b) => b === 0);
   }
 }
 
@@ -142,7 +165,7 @@ const DIGITS = () => CharSet.range(48, 57);
 const WORD = () => CharSet.range(48, 57).addRange(65, 90).addRange(97, 122).add(95);
 const SPACE = () => {
   const s = CharSet.of(9, 10, 11, 12, 13, 32);
-  s.other = true; // Unicode spaces
+  s.otherSpace = true;
   return s;
 };
 
@@ -371,7 +394,7 @@ class Parser {
       if (escaped.bits[code >> 5]! & (1 << (code & 31))) members.push(code);
     }
     const isLetterPair = members.length === 2 && members[1]! - members[0]! === 32;
-    if (!escaped.other && (members.length === 1 || isLetterPair)) return members[0]!;
+    if (!escaped.otherSpace && !escaped.otherRest && (members.length === 1 || isLetterPair)) return members[0]!;
     return escaped;
   }
 }
@@ -476,14 +499,98 @@ function innerRepetitions(n: RegexNode, acc: Extract<RegexNode, { t: 'rep' }>[] 
   return acc;
 }
 
+/** Whether `n` contains an unbounded repetition (outside lookarounds). */
+function hasUnbounded(n: RegexNode): boolean {
+  if (n.t === 'rep' && n.max === Number.POSITIVE_INFINITY) return true;
+  return innerRepetitions(n).some((r) => r.max === Number.POSITIVE_INFINITY);
+}
+
+function spanOf(n: RegexNode, src: string): [number, number] {
+  if (n.t === 'rep') return [n.start, n.end];
+  const reps = innerRepetitions(n);
+  if (n.t === 'seq' || n.t === 'alt' || reps.length > 0) {
+    const starts = reps.map((r) => r.start);
+    const ends = reps.map((r) => r.end);
+    return starts.length ? [Math.min(...starts), Math.max(...ends)] : [0, src.length];
+  }
+  return [0, src.length];
+}
+
+/**
+ * Items of a sequence that contain unbounded quantifiers and can all match one
+ * character share out a run of it in O(n^(k-1)) ways, and a failing match
+ * tries them all. Items between them that can also match that character do
+ * not separate them (`.+[a-z]b+\w+` on "bbbb…!"); one that cannot does
+ * (`[a-z]+-[a-z]+`). Three or more sharing a character are refused:
+ * `\d*\d*\d*x` is O(n³), `.+[ab]*b+\w+x` O(n⁴). Two (`[a-z]+[a-z0-9]*`) are
+ * O(n²) over a value capped at 256 characters, which is harmless.
+ */
+function polynomialChain(items: RegexNode[], src: string): string | null {
+  // Groups do not separate quantifiers: look through sequences and optional groups.
+  const flat: Flat[] = [];
+  for (const item of items) flatten(item, false, flat);
+  const entries = flat.map((f) => ({ ...f, chars: allChars(f.node), unbounded: hasUnbounded(f.node) }));
+  if (entries.filter((e) => e.unbounded).length < 2) return null;
+  // Chains are per character: check each one (ASCII, then the two non-ASCII classes).
+  for (let c = 0; c < 130; c++) {
+    let degree = 0;
+    let start = -1;
+    for (const e of entries) {
+      if (charIn(e.chars, c)) {
+        if (!e.unbounded) continue;
+        if (degree === 0) start = spanOf(e.node, src)[0];
+        degree += weight(e.node, c);
+        if (degree >= 3) {
+          const end = Math.max(spanOf(e.node, src)[1], start + 1);
+          return `quantifiers in \`${src.slice(start, end)}\` can all match the same characters, so a failing match backtracks polynomially (adjacent quantifiers); separate them with a character only one of them accepts`;
+        }
+      } else if (!e.optional && !nullable(e.node)) {
+        degree = 0;
+      }
+    }
+  }
+  return null;
+}
+
+type Flat = { node: RegexNode; optional: boolean };
+
+/** Code points 0–127, then 128 for non-ASCII whitespace and 129 for the rest. */
+function charIn(set: CharSet, c: number): boolean {
+  if (c < 128) return (set.bits[c >> 5]! & (1 << (c & 31))) !== 0;
+  return c === 128 ? set.otherSpace : set.otherRest;
+}
+
+function flatten(n: RegexNode, optional: boolean, out: Flat[]): void {
+  if (n.t === 'seq') for (const item of n.items) flatten(item, optional, out);
+  else if (n.t === 'rep' && n.max <= 1) flatten(n.body, optional || n.min === 0, out);
+  else out.push({ node: n, optional });
+}
+
+/** An alternation counts as many quantifiers (matching `c`) as its longest alternative holds. */
+function weight(n: RegexNode, c: number): number {
+  if (n.t !== 'alt') return 1;
+  let best = 1;
+  for (const alt of n.alts) {
+    const flat: Flat[] = [];
+    flatten(alt, false, flat);
+    let sum = 0;
+    for (const f of flat) if (hasUnbounded(f.node) && charIn(allChars(f.node), c)) sum += weight(f.node, c);
+    best = Math.max(best, sum);
+  }
+  return best;
+}
+
 function findDanger(n: RegexNode, src: string): string | null {
   switch (n.t) {
-    case 'seq':
+    case 'seq': {
+      const chain = polynomialChain(n.items, src);
+      if (chain) return chain;
       for (const item of n.items) {
         const d = findDanger(item, src);
         if (d) return d;
       }
       return null;
+    }
     case 'alt':
       for (const alt of n.alts) {
         const d = findDanger(alt, src);
@@ -495,28 +602,18 @@ function findDanger(n: RegexNode, src: string): string | null {
     case 'rep': {
       const text = src.slice(n.start, n.end);
       if (n.max > 1) {
-        const unbounded = n.max === Number.POSITIVE_INFINITY;
-        if (unbounded && nullable(n.body)) {
+        // Bounded repetitions multiply too: ((a{1,3}|b){1,3}){1,3} takes seconds on a short value.
+        if (nullable(n.body) && !allChars(n.body).isEmpty()) {
           return `\`${text}\` repeats something that can match the empty string; this can backtrack catastrophically`;
         }
-        const inner = innerRepetitions(n.body).filter((r) => unbounded || r.max === Number.POSITIVE_INFINITY);
-        if (inner.length > 0) {
-          const repeated = new CharSet();
-          for (const r of inner) allChars(r.body, repeated);
-          const delimited = !first(n.body).intersects(repeated) || !last(n.body).intersects(repeated);
-          if (!delimited) {
-            return `nested quantifiers in \`${text}\` (star height > 1) can match the same text in many ways and backtrack catastrophically`;
-          }
+        // Any choice inside a repeated body multiplies across iterations: ([ab]|\w)x, ([a-z]|-?)b.
+        const ambiguousAlt = findAlternation(n.body, (alt) => alternativesOverlap(alt));
+        if (ambiguousAlt) {
+          return `overlapping alternatives repeated in \`${text}\` can backtrack catastrophically; make the alternatives start differently and none of them empty`;
         }
-        if (n.body.t === 'alt') {
-          const firsts = n.body.alts.map((a) => first(a));
-          for (let i = 0; i < firsts.length; i++) {
-            for (let j = i + 1; j < firsts.length; j++) {
-              if (firsts[i]!.intersects(firsts[j]!)) {
-                return `overlapping alternatives repeated in \`${text}\` can backtrack catastrophically; make the alternatives start differently`;
-              }
-            }
-          }
+        const inner = innerRepetitions(n.body);
+        if (inner.length > 0 && !delimitedIterations(n.body, inner)) {
+          return `nested quantifiers in \`${text}\` (star height > 1) can match the same text in many ways and backtrack catastrophically`;
         }
       }
       return findDanger(n.body, src);
@@ -524,4 +621,52 @@ function findDanger(n: RegexNode, src: string): string | null {
     default:
       return null;
   }
+}
+
+function findAlternation(n: RegexNode, test: (alt: Extract<RegexNode, { t: 'alt' }>) => boolean): boolean {
+  switch (n.t) {
+    case 'alt':
+      return test(n) || n.alts.some((a) => findAlternation(a, test));
+    case 'seq':
+      return n.items.some((i) => findAlternation(i, test));
+    case 'rep':
+      return findAlternation(n.body, test);
+    default:
+      return false;
+  }
+}
+
+/** Two alternatives that can start with the same character, or one that can be empty. */
+function alternativesOverlap(alt: Extract<RegexNode, { t: 'alt' }>): boolean {
+  if (alt.alts.some(nullable)) return true;
+  const firsts = alt.alts.map((a) => first(a));
+  for (let i = 0; i < firsts.length; i++) {
+    for (let j = i + 1; j < firsts.length; j++) if (firsts[i]!.intersects(firsts[j]!)) return true;
+  }
+  return false;
+}
+
+/**
+ * The one nested-quantifier shape accepted: a body made only of characters and
+ * quantified characters (`-[a-z0-9]+`, `\d{1,3}\.`), where no two variable parts
+ * next to each other share a character, and the characters that start (or end)
+ * an iteration cannot be consumed by its quantified parts. Such iterations split
+ * one way only.
+ */
+function delimitedIterations(body: RegexNode, inner: Extract<RegexNode, { t: 'rep' }>[]): boolean {
+  const flat: Flat[] = [];
+  flatten(body, false, flat);
+  const simple = (n: RegexNode) => n.t === 'char' || n.t === 'empty' || (n.t === 'rep' && n.body.t === 'char');
+  if (!flat.every((f) => simple(f.node))) return false;
+  let previous: CharSet | null = null;
+  for (const { node, optional } of flat) {
+    if (node.t === 'rep' && node.max > node.min) {
+      const chars = allChars(node);
+      if (previous?.intersects(chars)) return false;
+      previous = chars;
+    } else if (node.t === 'char' && !optional) previous = null;
+  }
+  const repeated = new CharSet();
+  for (const r of inner) allChars(r.body, repeated);
+  return !first(body).intersects(repeated) || !last(body).intersects(repeated);
 }

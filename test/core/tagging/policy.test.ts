@@ -1,3 +1,4 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import {
   buildTaggableTypesFile,
@@ -10,6 +11,7 @@ import {
   checkRegexSafety,
   compilePolicies,
   compilePolicy,
+  compileTagRegex,
   infracastTypeFor,
   isTaggableType,
   normalizePolicyTags,
@@ -36,6 +38,16 @@ describe('checkRegexSafety', () => {
     expect(r.ok ? '' : r.reason).toMatch(/catastrophic/);
   });
 
+  it.each([
+    '^\\d*\\d*\\d*x$',
+    '.*.*.*=',
+    '^\\w+-?\\w+-?\\w+!',
+    '.+[a-z]{1,3}[ab]*b+(\\w+\\w)?[a-z](b*|a)?\\w', // found by the fuzz test below
+  ])('rejects polynomial chains like %s', (pattern) => {
+    const r = checkRegexSafety(pattern);
+    expect(r).toEqual({ ok: false, reason: expect.stringMatching(/adjacent quantifiers/) });
+  });
+
   it.each(['[', '(abc', 'a{2,1}', '*a'])('rejects invalid syntax %s', (pattern) => {
     const r = checkRegexSafety(pattern);
     expect(r).toEqual({ ok: false, reason: expect.stringMatching(/^invalid regular expression/) });
@@ -49,6 +61,9 @@ describe('checkRegexSafety', () => {
     '^([a-z]+-)*[a-z]+$',
     '^[\\w.-]+@[\\w-]+\\.[a-z]{2,}$',
     '^\\p{Lu}[\\p{L}\\d]*$',
+    '^[A-Za-z]+[A-Za-z0-9]*$',
+    '^.*-prod-.*$',
+    '^\\s*\\S+\\s*$',
   ])('accepts %s', (pattern) => {
     expect(checkRegexSafety(pattern)).toEqual({ ok: true });
   });
@@ -215,5 +230,41 @@ describe('policyProblems', () => {
       'exemptions[0].resource is required',
       'exemptions[0].expires_at is not a date',
     ]);
+  });
+});
+
+describe('checkRegexSafety against real backtracking', () => {
+  const atom = fc.constantFrom('a', 'b', '[a-z]', '\\d', '\\w', '-', '.', '[ab]');
+  const quant = fc.constantFrom('', '', '*', '+', '?', '{1,3}', '{2,}');
+  const leaf = fc.tuple(atom, quant).map(([a, q]) => a + q);
+  const pattern: fc.Arbitrary<string> = fc.letrec<{ node: string }>((tie) => ({
+    node: fc.oneof(
+      { depthSize: 'small', withCrossShrink: true },
+      leaf,
+      fc
+        .tuple(fc.array(tie('node'), { minLength: 1, maxLength: 3 }), quant)
+        .map(([items, q]) => `(${items.join('')})${q}`),
+      fc.tuple(tie('node'), tie('node'), quant).map(([a, b, q]) => `(${a}|${b})${q}`),
+      fc.array(tie('node'), { minLength: 2, maxLength: 4 }).map((items) => items.join('')),
+    ),
+  })).node;
+  const adversarial = ['a', 'ab', 'a-', '1', 'a1', '-'].flatMap((unit) => [
+    `${unit.repeat(Math.ceil(255 / unit.length)).slice(0, 255)}!`,
+    `!${unit.repeat(Math.ceil(255 / unit.length)).slice(0, 255)}`,
+  ]);
+
+  it('patterns it accepts finish quickly on 256-character adversarial values', () => {
+    fc.assert(
+      fc.property(pattern, (p) => {
+        if (!checkRegexSafety(p).ok) return;
+        const compiled = compileTagRegex(p, false);
+        if (!compiled.ok) return;
+        const started = performance.now();
+        for (const input of adversarial) compiled.regex.test(input);
+        // Catastrophic cases take seconds to hours; accepted ones take milliseconds even on a loaded CI machine.
+        expect(performance.now() - started).toBeLessThan(1_000);
+      }),
+      { numRuns: 400 },
+    );
   });
 });
