@@ -7,15 +7,19 @@
  * The analysis parses the pattern into a small tree and flags:
  * - a variable-length repetition nested inside any repetition (star height
  *   > 1: `(a+)+`, `(x+x+)+y`, `(a{1,3})+`, `(.*a){20}`, and bounded ones like
- *   `((a{1,3}|b){1,3}){1,3}`, which multiply), unless every iteration is delimited: the
- *   characters that start (or end) an iteration cannot be consumed by the
- *   inner repetition, so the iterations can only be split one way
- *   (`(-[a-z0-9]+)*`, `([a-z]+-)*` are accepted, `(\w+\s?)*` is not);
- * - a nullable body under a repetition (`(a*)*`, `(a?){20}`);
+ *   `((a{1,3}|b){1,3}){1,3}`, which multiply). One shape is accepted: a body of
+ *   characters and quantified characters whose iterations are delimited — the
+ *   characters that start (or end) an iteration cannot be consumed by its
+ *   quantified parts, so iterations split one way only (`(-[a-z0-9]+)*`,
+ *   `([a-z]+-)*`, `(\d{1,3}\.){3}` are accepted; `(\w+\s?)*` is not);
+ * - a repeated body that can match the empty string (`(a*)*`, `(a?){20}`);
+ * - an alternation inside a repeated body whose alternatives can start with
+ *   the same character or be empty (`(a|a)*`, `(a|ab)*`, `(([ab]|\w)x)+`);
  * - three or more quantifiers that can all match one character, with nothing
- *   between them that only some accept (`\d*\d*\d*x`): polynomial backtracking;
- * - an alternation repeated as a whole whose alternatives can start with the
- *   same character (`(a|a)*`, `(a|ab)*`, `(\d|\w)+`).
+ *   between them that only some accept (`\d*\d*\d*x`): polynomial backtracking.
+ * The rules were hardened by fuzzing (test/core/tagging/policy.test.ts runs
+ * the same check). Evaluation also caps values at MAX_REGEX_INPUT (256)
+ * characters, which bounds what two adjacent quantifiers can cost.
  * safe-regex2 was considered, but it rejects common safe patterns such as
  * `^(\d{1,3}\.){3}\d{1,3}$` and `^[a-z0-9]+(-[a-z0-9]+)*$`.
  */
