@@ -69,8 +69,6 @@ export interface TaggingServiceDeps {
   events: EventBus;
   /** Tenants whose compiled policies and compliance results stay in memory. */
   maxCachedTenants?: number;
-  /** Nodes read per query while loading the inventory; the event loop gets a turn between pages. */
-  loadPageSize?: number;
   /** Where snapshot failures are reported (they never reach the job that triggered them). */
   onError?: (err: unknown, what: string) => void;
 }
@@ -78,7 +76,6 @@ export interface TaggingServiceDeps {
 /** Invalid values kept per compliance result; `?top=` slices them. */
 const TOP_INVALID_KEPT = 50;
 const DEFAULT_MAX_CACHED_TENANTS = 32;
-const LOAD_PAGE_SIZE = 5000;
 const LOAD_ATTEMPTS = 3;
 
 interface PolicySet {
@@ -101,8 +98,6 @@ interface Evaluation {
 }
 
 export type ValidationAnswer = Omit<ValidationResult, 'resources'> & { resources?: ValidationResult['resources'] };
-
-const yieldToEventLoop = () => new Promise<void>((resolve) => setImmediate(resolve));
 
 /** A tiny LRU over a Map (insertion order: re-inserting on use makes the first key the oldest). */
 function lru<V>(max: number) {
@@ -183,19 +178,24 @@ function instant(value: string | undefined, field: string, endOfDay: boolean): s
   return new Date(dateOnly && endOfDay ? ms + 86_400_000 - 1 : ms).toISOString();
 }
 
+const NO_ATTRIBUTES = Object.freeze({});
+
 function toNode(r: store.ComplianceNodeRow): ComplianceNode {
-  const attributes: Record<string, string> = {};
-  if (r.terraform_type !== null) attributes.terraform_type = r.terraform_type;
-  if (r.terraform_address !== null) attributes.terraform_address = r.terraform_address;
-  if (r.address !== null) attributes.address = r.address;
+  let attributes: Record<string, string> = NO_ATTRIBUTES;
+  if (r.terraform_type != null || r.terraform_address != null || r.address != null) {
+    attributes = {};
+    if (r.terraform_type != null) attributes.terraform_type = r.terraform_type;
+    if (r.terraform_address != null) attributes.terraform_address = r.terraform_address;
+    if (r.address != null) attributes.address = r.address;
+  }
   return {
     id: r.id,
     provider: r.provider,
     type: r.type,
     account: r.account,
-    region: r.region,
-    name: r.name,
-    native_id: r.native_id,
+    region: r.region ?? null,
+    name: r.name ?? null,
+    native_id: r.native_id ?? null,
     tags: r.tags === '{}' ? null : (JSON.parse(r.tags) as Record<string, string>),
     attributes,
   };
@@ -221,13 +221,13 @@ function toPoint(row: TaggingComplianceSnapshotRow): CompliancePointT {
 export function createTaggingService(deps: TaggingServiceDeps) {
   const { db, dialect, clock, events } = deps;
   const maxTenants = Math.max(1, deps.maxCachedTenants ?? DEFAULT_MAX_CACHED_TENANTS);
-  const pageSize = Math.max(1, deps.loadPageSize ?? LOAD_PAGE_SIZE);
   const onError = deps.onError ?? (() => {});
   const policySets = lru<PolicySet>(maxTenants);
   const evaluations = lru<Evaluation>(maxTenants);
   // Concurrent requests for the same work share one promise (ten dashboards after an ingest load once).
   const flights = new Map<string, Promise<unknown>>();
   const counters = { policyLoads: 0, inventoryLoads: 0 };
+  let lastCompliance: { nodes: number; load_ms: number; compute_ms: number } | null = null;
 
   function shared<T>(key: string, fn: () => Promise<T>): Promise<T> {
     const running = flights.get(key);
@@ -287,23 +287,17 @@ export function createTaggingService(deps: TaggingServiceDeps) {
   }
 
   /**
-   * The tenant's nodes, a page at a time. Read at version `v` or later: the
-   * version is read first, so a write that lands mid-read makes the data newer
-   * than its label, never older; a load that saw one is retried.
+   * The tenant's nodes, labelled with an inventory version they are at least
+   * as new as: the version is read first, so a write landing meanwhile makes
+   * the data newer than its label, never older; a load that saw one is retried.
    */
-  async function loadNodes(tenantId: string): Promise<{ nodes: ComplianceNode[]; version: number }> {
+  async function loadNodes(tenantId: string, names: boolean): Promise<{ nodes: ComplianceNode[]; version: number }> {
     counters.inventoryLoads++;
     for (let attempt = 1; ; attempt++) {
       const before = (await store.inventoryVersion(db, tenantId)) ?? 0;
-      const nodes: ComplianceNode[] = [];
-      let after: string | null = null;
-      for (;;) {
-        const page = await store.complianceNodePage(db, dialect, tenantId, after, pageSize);
-        for (const r of page) nodes.push(toNode(r));
-        if (page.length < pageSize) break;
-        after = page[page.length - 1]!.id;
-        await yieldToEventLoop();
-      }
+      const rows = await store.complianceNodes(db, dialect, tenantId, names);
+      const nodes = new Array<ComplianceNode>(rows.length);
+      for (let i = 0; i < rows.length; i++) nodes[i] = toNode(rows[i]!);
       const end = (await store.inventoryVersion(db, tenantId)) ?? 0;
       if (end === before || attempt >= LOAD_ATTEMPTS) return { nodes, version: before };
     }
@@ -335,9 +329,18 @@ export function createTaggingService(deps: TaggingServiceDeps) {
     const hit = currentEvaluation(tenantId, set, atLeast);
     if (hit?.compliance) return { ...hit.compliance, inventoryVersion: hit.inventoryVersion };
     return shared(`compliance|${tenantId}|${set.fingerprint}|${atLeast}`, async () => {
-      const { nodes, version } = await loadNodes(tenantId);
+      // Names are read only when an exemption may need them: over 100k nodes that is a third of the load.
+      const names = set.enabled.policies.some((p) => p.hasExemptions);
+      const started = performance.now();
+      const { nodes, version } = await loadNodes(tenantId, names);
+      const loaded = performance.now();
       const now = clock();
       const result = computeTaggingCompliance(set.enabled, nodes, { now, topInvalidValues: TOP_INVALID_KEPT });
+      lastCompliance = {
+        nodes: nodes.length,
+        load_ms: Math.round(loaded - started),
+        compute_ms: Math.round(performance.now() - loaded),
+      };
       const e = keepEvaluation(tenantId, set, version);
       e.compliance = { result, computedAt: iso(now) };
       return { ...e.compliance, inventoryVersion: version };
@@ -348,8 +351,10 @@ export function createTaggingService(deps: TaggingServiceDeps) {
     const hit = currentEvaluation(tenantId, set, atLeast)?.violations.get(policyId);
     if (hit) return hit;
     return shared(`violations|${tenantId}|${set.fingerprint}|${atLeast}|${policyId}`, async () => {
-      const { nodes, version } = await loadNodes(tenantId);
-      const list = listNonCompliant(compilePolicy(forcedEnabled(set, policyId)), nodes, { now: clock() });
+      const { nodes, version } = await loadNodes(tenantId, true);
+      const list = listNonCompliant(compilePolicy(forcedEnabled(set, policyId)), nodes, { now: clock() }).sort(
+        (a, b) => (a.node_id < b.node_id ? -1 : a.node_id > b.node_id ? 1 : 0),
+      );
       keepEvaluation(tenantId, set, version).violations.set(policyId, list);
       return list;
     });
@@ -698,7 +703,7 @@ export function createTaggingService(deps: TaggingServiceDeps) {
     },
 
     /** Cache counters (tests and benchmarks). */
-    stats: () => ({ ...counters, cachedTenants: policySets.size() }),
+    stats: () => ({ ...counters, cachedTenants: policySets.size(), lastCompliance }),
   };
 }
 

@@ -105,19 +105,20 @@ export interface ComplianceNodeRow {
   provider: string;
   type: string;
   account: string | null;
-  region: string;
-  name: string;
-  native_id: string | null;
   tags: string;
   terraform_type: string | null;
-  terraform_address: string | null;
-  address: string | null;
+  /** Read only with `names` (exemption matching, violation lists). */
+  region?: string;
+  name?: string;
+  native_id?: string | null;
+  terraform_address?: string | null;
+  address?: string | null;
 }
 
 /**
- * The three attributes compliance reads (the Terraform type and address an
- * ingest records, and `address`), extracted by the database: attributes can
- * be kilobytes per node (a full describe output) and are never sent to Node.
+ * One attribute compliance reads (the Terraform type or address an ingest
+ * recorded, `address`), extracted by the database: attributes can be
+ * kilobytes per node (a full describe output) and are never sent to Node.
  * The cheap substring test skips the JSON parse for nodes that lack the key.
  */
 function attribute(dialect: DatabaseDialect, key: string): RawBuilder<string | null> {
@@ -127,25 +128,33 @@ function attribute(dialect: DatabaseDialect, key: string): RawBuilder<string | n
     : sql<string | null>`case when instr(attributes, ${needle}) > 0 then json_extract(attributes, ${`$.${key}`}) end`;
 }
 
-/** One page (keyset on id) of the tenant's nodes, with only the columns compliance needs. */
-export async function complianceNodePage(
+/**
+ * The tenant's nodes with only the columns compliance needs: over 100k nodes
+ * every column costs tens of ms. `names` adds what exemptions match on and
+ * violation lists show. One statement (a consistent read) and no ORDER BY:
+ * walking the id index fetches rows in random order and takes twice as long
+ * as reading them as stored; callers sort what they show.
+ */
+export async function complianceNodes(
   db: Executor,
   dialect: DatabaseDialect,
   tenantId: string,
-  afterId: string | null,
-  limit: number,
+  names: boolean,
 ): Promise<ComplianceNodeRow[]> {
-  let q = db
+  const base = db
     .selectFrom('nodes')
-    .select(['id', 'provider', 'type', 'account', 'region', 'name', 'native_id', 'tags'])
+    .select(['id', 'provider', 'type', 'account', 'tags', attribute(dialect, 'terraform_type').as('terraform_type')])
+    .where('tenant_id', '=', tenantId);
+  if (!names) return base.execute();
+  return base
     .select([
-      attribute(dialect, 'terraform_type').as('terraform_type'),
+      'region',
+      'name',
+      'native_id',
       attribute(dialect, 'terraform_address').as('terraform_address'),
       attribute(dialect, 'address').as('address'),
     ])
-    .where('tenant_id', '=', tenantId);
-  if (afterId !== null) q = q.where('id', '>', afterId);
-  return q.orderBy('id').limit(limit).execute();
+    .execute();
 }
 
 // ---- compliance snapshots ----
