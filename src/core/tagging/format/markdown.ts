@@ -24,10 +24,15 @@ function cell(text: string): string {
     .replace(/\r?\n/g, '<br>');
 }
 
+/** Rule text as prose: Markdown punctuation escaped, or `^[a-z]*-[0-9]*$` would render as emphasis. */
+function literal(text: string): string {
+  return text.replace(/[\\`*_~[\]]/g, '\\$&');
+}
+
 function row(v: TagViolation): string {
   const icon = v.enforcement === 'block' ? '❌' : '⚠️';
   const actual = v.actual === null ? '_missing_' : code(v.actual);
-  const expected = `${cell(v.rule.text.replaceAll('`', ''))}<br>${cell(v.message)}`;
+  const expected = `${cell(literal(v.rule.text.replaceAll('`', '')))}<br>${cell(v.message)}`;
   const suggestions =
     v.suggestions.length > 0
       ? v.suggestions.map(code).join(', ')
