@@ -84,7 +84,15 @@ function loadPolicies(path: string, only: string[] | undefined): TaggingPolicy[]
   return policies.filter((p) => only.includes(p.id)).map((p) => ({ ...p, enabled: true }));
 }
 
-async function validateOnServer(planText: string, planPath: string, o: ValidateOptions): Promise<ValidationResult> {
+/** Formats that list every resource (unknown-until-apply ones, JUnit test cases); the others need only violations. */
+const NEEDS_RESOURCES: readonly OutputFormat[] = ['text', 'json', 'markdown', 'junit'];
+
+async function validateOnServer(
+  planText: string,
+  planPath: string,
+  format: OutputFormat,
+  o: ValidateOptions,
+): Promise<ValidationResult> {
   if (!o.tenant) throw new CliError('give --tenant with --server (or --policies FILE to validate offline)', BAD_INPUT);
   const credentials = credentialsFromEnv(process.env);
   if (!credentials) {
@@ -94,10 +102,13 @@ async function validateOnServer(planText: string, planPath: string, o: ValidateO
   // The plan goes as the text it was read as: a 50 MB plan is not parsed and serialised again.
   const body = o.policy?.length ? `{"plan":${planText},"policy_ids":${JSON.stringify(o.policy)}}` : planText;
   try {
-    return await client.post<ValidationResult>(client.tenantPath(o.tenant, 'tagging-policies', 'validate'), {
+    // Every resource of a 15k-resource plan is ~15 MB of JSON: asked for only when the format shows them.
+    const withResources = NEEDS_RESOURCES.includes(format);
+    const result = await client.post<ValidationResult>(client.tenantPath(o.tenant, 'tagging-policies', 'validate'), {
       rawJson: body,
-      query: { include: 'resources' },
+      query: { include: withResources ? 'resources' : undefined },
     });
+    return { ...result, resources: result.resources ?? [] };
   } catch (e) {
     if (!(e instanceof ApiError)) throw e;
     // A refused plan names the file; anything else is about the server (its message already says which).
@@ -130,7 +141,7 @@ async function runValidate(planPath: string, o: ValidateOptions): Promise<void> 
       throw e;
     }
   } else {
-    result = await validateOnServer(planText, planPath, o);
+    result = await validateOnServer(planText, planPath, format, o);
   }
 
   const text = formatValidation(result, format, {
