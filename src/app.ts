@@ -3,7 +3,7 @@
  * `inject`, `src/server.ts` listens. Nothing here reads process.env.
  */
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
-import Fastify, { type FastifyServerOptions, LogController } from 'fastify';
+import Fastify, { type FastifyBaseLogger, type FastifyServerOptions, LogController } from 'fastify';
 import type { Redis } from 'ioredis';
 import { auditRoutes } from './modules/audit/routes.ts';
 import { authRoutes } from './modules/auth/routes.ts';
@@ -50,6 +50,7 @@ export interface AppDeps {
 
 export async function buildApp(deps: AppDeps): Promise<App> {
   const { config, services } = deps;
+  const logEachRequest = ['info', 'debug', 'trace'].includes(config.logLevel);
   const app = Fastify({
     logger: deps.logger ?? {
       level: config.logLevel,
@@ -61,6 +62,8 @@ export async function buildApp(deps: AppDeps): Promise<App> {
     requestIdHeader: false,
     // Fastify's two lines per request are replaced by the single onResponse line below.
     logController: new LogController({ requestIdLogLabel: 'request_id', disableRequestLogging: true }),
+    // A child logger per request only pays off when requests are logged; error logs carry request_id themselves.
+    ...(logEachRequest || deps.logger ? {} : { childLoggerFactory: (logger: FastifyBaseLogger) => logger }),
     routerOptions: { ignoreTrailingSlash: true, maxParamLength: 500 },
   }).withTypeProvider<TypeBoxTypeProvider>() as unknown as App;
 
@@ -89,22 +92,21 @@ export async function buildApp(deps: AppDeps): Promise<App> {
     });
   }
 
-  const logEachRequest = ['info', 'debug', 'trace'].includes(config.logLevel);
   // One line per finished request (instead of Fastify's two), with what operators look for.
-  app.addHook('onResponse', async (req, reply) => {
-    if (!logEachRequest) return;
-    req.log.info(
-      {
-        method: req.method,
-        url: req.url,
-        status: reply.statusCode,
-        ms: Math.round(reply.elapsedTime * 10) / 10,
-        tenant: req.tenant?.slug,
-        actor: req.principal?.id,
-      },
-      'request',
-    );
-  });
+  if (logEachRequest)
+    app.addHook('onResponse', async (req, reply) => {
+      req.log.info(
+        {
+          method: req.method,
+          url: req.url,
+          status: reply.statusCode,
+          ms: Math.round(reply.elapsedTime * 10) / 10,
+          tenant: req.tenant?.slug,
+          actor: req.principal?.id,
+        },
+        'request',
+      );
+    });
 
   const redisStatus = async () => {
     if (!deps.redis) return null;

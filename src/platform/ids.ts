@@ -69,3 +69,12 @@ export function newId<K extends IdKind>(kind: K): Id<K> {
 export function isId<K extends IdKind>(kind: K, value: string): value is Id<K> {
   return value.startsWith(`${ID_PREFIX[kind]}_`) && /^[a-z]{3}_[0-9A-HJKMNP-TV-Z]{26}$/.test(value);
 }
+
+// Request ids are made for every request and only need to be unique: a random
+// per-process prefix plus a counter is enough and costs almost nothing.
+const processPrefix = sortableRandom().slice(10, 20);
+let requestCounter = 0;
+export function newRequestId(): string {
+  requestCounter = (requestCounter + 1) % Number.MAX_SAFE_INTEGER;
+  return `req_${processPrefix}${requestCounter.toString(36).toUpperCase().padStart(6, '0')}`;
+}

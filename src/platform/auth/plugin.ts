@@ -5,7 +5,7 @@
  * 3. the route's required role from ROUTE_ACCESS (403 when too low);
  * 4. the tenant's rate limit and the API key's concurrency cap (429).
  */
-import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
 import { PLAN_RATE_LIMITS } from '../../modules/tenants/schemas.ts';
 import { AppError, forbidden, rateLimited } from '../errors.ts';
@@ -40,6 +40,8 @@ export interface AccessControlOptions {
 
 export class RouteAccessError extends Error {}
 
+const asArray = <H>(h: H | H[] | undefined): H[] => (h === undefined ? [] : Array.isArray(h) ? h : [h]);
+
 export const accessControl = fp<AccessControlOptions>(
   async (app: FastifyInstance, opts) => {
     app.decorateRequest('principal', null);
@@ -60,13 +62,20 @@ export const accessControl = fp<AccessControlOptions>(
         );
       }
       route.config = { ...config, access };
+      // Attached per route, not globally: public routes such as /healthz pay nothing for access control.
+      const loginRoute = operationId === 'createToken' || operationId === 'refreshToken';
+      if (access !== 'public' || loginRoute) route.onRequest = [checkAccess, ...asArray(route.onRequest)];
+      if (access !== 'public' && access !== 'authenticated' && access !== 'platform_admin') {
+        route.onResponse = [...asArray(route.onResponse), release];
+        route.onRequestAbort = [...asArray(route.onRequestAbort), release];
+      }
     });
 
     const loginLimit = opts.loginLimit ?? { perMinute: 30, burst: 10 };
 
-    app.addHook('onRequest', async (req, reply) => {
+    async function checkAccess(req: FastifyRequest, reply: FastifyReply) {
       const access = req.routeOptions.config?.access;
-      if (access === undefined) return; // 404/405 handler
+      if (access === undefined) return;
       if (access === 'public') {
         if (
           req.routeOptions.schema?.operationId === 'createToken' ||
@@ -122,18 +131,16 @@ export const accessControl = fp<AccessControlOptions>(
         }
         releases.set(req, release);
       }
-    });
+    }
 
     const releases = new WeakMap<FastifyRequest, () => Promise<void>>();
-    const release = async (req: FastifyRequest) => {
+    async function release(req: FastifyRequest) {
       const fn = releases.get(req);
       if (fn) {
         releases.delete(req);
         await fn();
       }
-    };
-    app.addHook('onResponse', release);
-    app.addHook('onRequestAbort', release);
+    }
   },
   { name: 'access-control' },
 );

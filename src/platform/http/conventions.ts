@@ -8,7 +8,7 @@ import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from
 import fp from 'fastify-plugin';
 import FindMyWay from 'find-my-way';
 import { AppError, type ErrorCode, isAppError } from '../errors.ts';
-import { newId } from '../ids.ts';
+import { newRequestId } from '../ids.ts';
 import { toFieldErrors } from './validation.ts';
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
@@ -16,7 +16,7 @@ const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 /** Reuses a well-formed incoming X-Request-Id (so traces join up across services), else makes one. */
 export function requestIdFor(req: { headers: Record<string, string | string[] | undefined> }): string {
   const incoming = req.headers['x-request-id'];
-  return typeof incoming === 'string' && REQUEST_ID.test(incoming) ? incoming : newId('request');
+  return typeof incoming === 'string' && REQUEST_ID.test(incoming) ? incoming : newRequestId();
 }
 
 const FASTIFY_CODES: Record<string, ErrorCode> = {
@@ -138,8 +138,9 @@ export const conventions = fp<ConventionsOptions>(
       }
     });
 
-    app.addHook('onRequest', async (req, reply) => {
+    app.addHook('onRequest', (req, reply, done) => {
       reply.header('x-request-id', req.id);
+      done();
     });
 
     // An empty JSON body on a body-less action (POST …/start) is not an error.
@@ -153,7 +154,7 @@ export const conventions = fp<ConventionsOptions>(
     app.setErrorHandler((err, req, reply) => {
       const error = toAppError(err, opts.bodyLimitBytes);
       if (error.status >= 500) {
-        req.log.error({ err: error.cause ?? err, reqId: req.id }, 'request failed');
+        req.log.error({ err: error.cause ?? err, request_id: req.id }, 'request failed');
       }
       return sendError(reply, req, error);
     });
