@@ -336,22 +336,26 @@ export default async function main() {
   console.log(`state: ${fmt(input.length / 1024 / 1024)} MB`);
   const peak = rssPeak();
 
+  const only = process.env.BENCH_INGEST_DIALECTS?.split(',');
   const dir = mkdtempSync(join(tmpdir(), 'infracast-bench-'));
-  try {
-    const path = join(dir, 'infracast.db');
-    const options: DatabaseOptions = { dialect: 'sqlite', url: `sqlite:${path}`, sqlitePath: path };
-    const database = await openDatabase(options);
-    await migrateToLatest(database.db, null);
-    peak.reset();
-    const run = await ingestThroughServer(database, body);
-    const rss = peak.read();
-    await database.close();
-    const baseline = await sqliteBaseline(dir, input);
-    print('sqlite', run, baseline, 'JSON.parse + prepared insert loop', 2.5, rss);
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
+  if (!only || only.includes('sqlite')) {
+    try {
+      const path = join(dir, 'infracast.db');
+      const options: DatabaseOptions = { dialect: 'sqlite', url: `sqlite:${path}`, sqlitePath: path };
+      const database = await openDatabase(options);
+      await migrateToLatest(database.db, null);
+      peak.reset();
+      const run = await ingestThroughServer(database, body);
+      const rss = peak.read();
+      await database.close();
+      const baseline = await sqliteBaseline(dir, input);
+      print('sqlite', run, baseline, 'JSON.parse + prepared insert loop', 2.5, rss);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   }
 
+  if (only && !only.includes('postgres')) return;
   if (!PG_URL) {
     console.log('postgres: skipped (set INFRACAST_BENCH_DATABASE_URL or INFRACAST_TEST_DATABASE_URL)');
   } else {

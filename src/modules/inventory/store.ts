@@ -8,6 +8,17 @@ import type { Executor } from '../../platform/db/index.ts';
 import type { EdgeRow, NodeRow } from '../../platform/db/schema.ts';
 import { containsInsensitive } from '../../platform/db/sql.ts';
 import type { SortField } from '../../platform/http/pagination.ts';
+import {
+  EDGE_COLUMNS,
+  EDGE_UPDATE_SET,
+  type EdgeRowValues,
+  NODE_COLUMNS,
+  NODE_UPDATE_SET,
+  type NodeRowValues,
+  sqliteEdgeParams,
+  sqliteNodeParams,
+  sqliteUpsertSql,
+} from './bulk-sql.ts';
 
 /** A node row plus when its scope was last ingested (null for manual nodes). */
 export type NodeRecord = NodeRow & { scope_seen_at: string | null };
@@ -321,37 +332,8 @@ export interface BulkWrite {
  * Bulk upserts, one statement per batch. PostgreSQL gets one JSON array and
  * unpacks it server-side (json_to_recordset): one bound parameter, and `json`
  * keeps the attribute text exactly as sent. SQLite binds values into a
- * multi-row VALUES list (faster there than json_each). Raw SQL: Kysely's
- * builder would build an AST node per value for thousands of values.
+ * multi-row VALUES list (faster there than json_each).
  */
-
-const NODE_COLUMNS =
-  'tenant_id, id, provider, type, account, region, name, native_id, tags, attributes, source, scope_key, content_hash, first_seen_at, last_seen_at, created_at, updated_at';
-const NODE_UPDATE_SET = ['provider', 'type', 'account', 'region', 'name', 'native_id', 'tags', 'attributes', 'source']
-  .concat(['scope_key', 'content_hash', 'last_seen_at', 'updated_at'])
-  .map((c) => `${c} = excluded.${c}`)
-  .join(', ');
-const EDGE_COLUMNS =
-  'tenant_id, id, source_id, target_id, type, attributes, source, scope_key, content_hash, created_at, updated_at';
-const EDGE_UPDATE_SET = ['attributes', 'source', 'scope_key', 'content_hash', 'updated_at']
-  .map((c) => `${c} = excluded.${c}`)
-  .join(', ');
-
-/** SQL text per row count, so a batch compiles once per size instead of once per batch. */
-const sqliteInsertText = new Map<string, string>();
-function sqliteUpsert(table: 'nodes' | 'edges', rows: number): string {
-  const key = `${table}:${rows}`;
-  let text = sqliteInsertText.get(key);
-  if (!text) {
-    const width = table === 'nodes' ? 17 : 11;
-    const tuple = `(${Array.from({ length: width }, () => '?').join(',')})`;
-    const columns = table === 'nodes' ? NODE_COLUMNS : EDGE_COLUMNS;
-    const set = table === 'nodes' ? NODE_UPDATE_SET : EDGE_UPDATE_SET;
-    text = `insert into ${table} (${columns}) values ${Array.from({ length: rows }, () => tuple).join(',')} on conflict (tenant_id, id) do update set ${set}`;
-    sqliteInsertText.set(key, text);
-  }
-  return text;
-}
 
 export async function upsertNodeBatch(db: Executor, dialect: DatabaseDialect, w: BulkWrite): Promise<void> {
   if (dialect === 'postgres') {
@@ -364,15 +346,10 @@ export async function upsertNodeBatch(db: Executor, dialect: DatabaseDialect, w:
       on conflict (tenant_id, id) do update set ${sql.raw(NODE_UPDATE_SET)}`.execute(db);
     return;
   }
-  const rows = w.batch as (string | null)[][];
+  const rows = w.batch as NodeRowValues[];
   if (rows.length === 0) return;
-  const params: unknown[] = [];
-  for (const r of rows) {
-    // id, provider, type, account, region, name, native_id, tags, attributes | scope_key, content_hash
-    params.push(w.tenantId, r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[7], r[8], w.source, r[9], r[10]);
-    params.push(w.now, w.now, w.now, w.now);
-  }
-  await db.executeQuery(CompiledQuery.raw(sqliteUpsert('nodes', rows.length), params));
+  const params = sqliteNodeParams(rows, w.tenantId, w.source, w.now);
+  await db.executeQuery(CompiledQuery.raw(sqliteUpsertSql('nodes', rows.length), params));
 }
 
 export async function upsertEdgeBatch(db: Executor, dialect: DatabaseDialect, w: BulkWrite): Promise<void> {
@@ -386,14 +363,10 @@ export async function upsertEdgeBatch(db: Executor, dialect: DatabaseDialect, w:
       on conflict (tenant_id, id) do update set ${sql.raw(EDGE_UPDATE_SET)}`.execute(db);
     return;
   }
-  const rows = w.batch as (string | null)[][];
+  const rows = w.batch as EdgeRowValues[];
   if (rows.length === 0) return;
-  const params: unknown[] = [];
-  for (const r of rows) {
-    // id, source_id, target_id, type, attributes, scope_key, content_hash
-    params.push(w.tenantId, r[0], r[1], r[2], r[3], r[4], w.source, r[5], r[6], w.now, w.now);
-  }
-  await db.executeQuery(CompiledQuery.raw(sqliteUpsert('edges', rows.length), params));
+  const params = sqliteEdgeParams(rows, w.tenantId, w.source, w.now);
+  await db.executeQuery(CompiledQuery.raw(sqliteUpsertSql('edges', rows.length), params));
 }
 
 /** Records that these scopes were ingested now by `jobId`. */

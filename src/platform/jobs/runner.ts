@@ -300,6 +300,9 @@ export function createJobRunner(o: JobRunnerOptions): JobRunner {
         }
         completed = outcome;
       },
+      markCompleted(outcome) {
+        completed = outcome;
+      },
     };
 
     jlog.info({ attempt: job.attempts }, 'job started');

@@ -16,10 +16,32 @@ let thread: Thread | null = null;
 let suspended = 0;
 let saved: number | null = null;
 
-async function databaseFile(db: Executor): Promise<string | null> {
+/** The SQLite database file behind a connection (null for an in-memory database). */
+export async function databaseFile(db: Executor): Promise<string | null> {
   const rows = await sql<{ name: string; file: string }>`pragma database_list`.execute(db);
   const main = rows.rows.find((r) => r.name === 'main');
   return main?.file ? main.file : null;
+}
+
+/**
+ * Switches this connection's automatic checkpoints off until the returned
+ * function is called (nested uses are counted): for when a large transaction
+ * is committed here or on another connection, and checkpointed elsewhere.
+ */
+export async function suspendAutoCheckpoint(ex: Executor): Promise<(db: Executor) => Promise<void>> {
+  if (suspended === 0) {
+    const current = await sql<{ wal_autocheckpoint: number }>`pragma wal_autocheckpoint`.execute(ex);
+    saved = current.rows[0]?.wal_autocheckpoint ?? 1000;
+  }
+  suspended += 1;
+  await sql`pragma wal_autocheckpoint = 0`.execute(ex);
+  let done = false;
+  return async (db) => {
+    if (done) return;
+    done = true;
+    suspended -= 1;
+    if (suspended === 0) await sql`pragma wal_autocheckpoint = ${sql.raw(String(saved ?? 1000))}`.execute(db);
+  };
 }
 
 /**
@@ -28,12 +50,7 @@ async function databaseFile(db: Executor): Promise<string | null> {
  * restores automatic checkpoints (when no other large writer still needs them off).
  */
 export async function withoutAutoCheckpoint(tx: Executor): Promise<(db: Executor) => Promise<void>> {
-  if (suspended === 0) {
-    const current = await sql<{ wal_autocheckpoint: number }>`pragma wal_autocheckpoint`.execute(tx);
-    saved = current.rows[0]?.wal_autocheckpoint ?? 1000;
-  }
-  suspended += 1;
-  await sql`pragma wal_autocheckpoint = 0`.execute(tx);
+  const resume = await suspendAutoCheckpoint(tx);
   let done = false;
   return async (db) => {
     if (done) return;
@@ -47,8 +64,7 @@ export async function withoutAutoCheckpoint(tx: Executor): Promise<(db: Executor
         });
       }
     } finally {
-      suspended -= 1;
-      if (suspended === 0) await sql`pragma wal_autocheckpoint = ${sql.raw(String(saved ?? 1000))}`.execute(db);
+      await resume(db);
     }
   };
 }

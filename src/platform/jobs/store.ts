@@ -137,6 +137,26 @@ export async function completeJob(
   return Number(res.numUpdatedRows) === 1;
 }
 
+/**
+ * The same fenced running → succeeded update as raw SQL with `?` placeholders,
+ * for a handler that commits its work and the job's completion on a
+ * connection of its own (the ingest thread's SQLite connection).
+ */
+export const COMPLETE_JOB_SQL =
+  "update jobs set status = 'succeeded', progress = 100, step = 'done', counts = ?, result = ?, error = null, " +
+  "lease_owner = null, lease_expires_at = null, finished_at = ?, updated_at = ? where id = ? and lease_owner = ? and status = 'running'";
+
+export function completeJobParams(id: string, owner: string, now: string, outcome: JobOutcome): unknown[] {
+  return [
+    JSON.stringify(outcome.counts ?? {}),
+    outcome.result ? JSON.stringify(outcome.result) : null,
+    now,
+    now,
+    id,
+    owner,
+  ];
+}
+
 /** running → failed (fenced). */
 export async function failJob(db: Executor, id: string, owner: string, now: string, error: JobError): Promise<boolean> {
   const res = await db

@@ -61,6 +61,11 @@ export interface JobContext {
    * when another worker has taken the job over (the transaction then rolls back).
    */
   complete(tx: Executor, outcome: JobOutcome): Promise<void>;
+  /**
+   * Tells the runner the handler has already committed the job's completion
+   * on a connection of its own (with COMPLETE_JOB_SQL, fenced by the lease).
+   */
+  markCompleted(outcome: JobOutcome): void;
   log: FastifyBaseLogger;
 }
 

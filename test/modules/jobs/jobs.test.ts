@@ -416,6 +416,8 @@ for (const dialect of testDialects()) {
       });
       expect(cancelPending.statusCode).toBe(200);
       expect(cancelPending.json().data).toMatchObject({ status: 'cancelled', finished_at: expect.any(String) });
+      const inputs = await t.services.db.selectFrom('job_inputs').select('part').where('job_id', '=', job.id).execute();
+      expect(inputs).toEqual([]); // it will never run
       for (const action of ['start', 'cancel']) {
         const res = await t.app.inject({
           method: 'POST',
@@ -489,48 +491,57 @@ for (const dialect of testDialects()) {
       expect(await inventoryOf(t, 'acme')).toEqual(before);
     });
 
-    it('cancel in the middle of writing rolls the written batches back: the inventory is as it was before the job', async () => {
-      // Small batches with a pause between them, so the job is caught in the middle of its write transaction.
-      const { t, h } = await setup(dialect, { discovery: { batchPauseMs: 30, nodeBatchSize: 2, edgeBatchSize: 5 } });
-      const tenant = await t.services.tenants.operatorScope('acme');
-      const ctx = { principal: null, requestId: null, ip: null, tenant };
-      let cancelled: Promise<unknown> | null = null;
-      let jobId = '';
-      const runner = startRunner(t, {
-        onProgress: (id, p) => {
-          // SQLite has one connection, held by the job's transaction: the cancel is delivered in-process first.
-          if (id === jobId && p.step === 'writing' && p.percent >= 75 && !cancelled)
-            cancelled = t.services.jobs.cancel(ctx, id);
-        },
-      });
-      const events = recordEvents(t);
-      await ingest(t, runner, 'acme', h, {
-        name: 'mr',
-        source: 'terraform_state',
-        input: readJson('terraform/multi-region.show.json'),
-      });
-      const before = await inventoryOf(t, 'acme');
-      const res = await createJob(t, 'acme', h, {
-        name: 'tf',
-        source: 'terraform_state',
-        input: readJson('terraform/two-tier.tfstate'),
-      });
-      jobId = res.json().data.id;
-      await t.app.inject({ method: 'POST', url: `/api/v1/tenants/acme/jobs/${jobId}/start`, headers: h });
-      const done = await waitForJob(t, 'acme', h, jobId, (j) => j.status !== 'running' && j.status !== 'queued');
-      expect(cancelled).not.toBeNull();
-      await cancelled;
-      expect(done).toMatchObject({ status: 'cancelled', progress: { step: 'cancelled' } });
-      expect(await inventoryOf(t, 'acme')).toEqual(before);
-      await t.services.events.idle();
-      expect(events.filter((e) => e.name === 'job.cancelled').map((e) => (e.payload as Json).jobId)).toEqual([jobId]);
-      const again = await t.app.inject({
-        method: 'POST',
-        url: `/api/v1/tenants/acme/jobs/${jobId}/cancel`,
-        headers: h,
-      });
-      expect(again.statusCode).toBe(409);
-    });
+    // Inline: small inputs, written on the main connection; threaded: large ones (on SQLite, written by the ingest thread).
+    it.each([
+      ['inline', {}],
+      ['threaded', { threadMinBytes: 0 }],
+    ])(
+      'cancel in the middle of writing (%s) rolls the written batches back: the inventory is as it was',
+      async (_mode, tuning) => {
+        // Small batches with a pause between them, so the job is caught in the middle of its write transaction.
+        const { t, h } = await setup(dialect, {
+          discovery: { batchPauseMs: 30, nodeBatchSize: 2, edgeBatchSize: 5, ...tuning },
+        });
+        const tenant = await t.services.tenants.operatorScope('acme');
+        const ctx = { principal: null, requestId: null, ip: null, tenant };
+        let cancelled: Promise<unknown> | null = null;
+        let jobId = '';
+        const runner = startRunner(t, {
+          onProgress: (id, p) => {
+            // SQLite has one connection, held by the job's transaction: the cancel is delivered in-process first.
+            if (id === jobId && p.step === 'writing' && p.percent >= 75 && !cancelled)
+              cancelled = t.services.jobs.cancel(ctx, id);
+          },
+        });
+        const events = recordEvents(t);
+        await ingest(t, runner, 'acme', h, {
+          name: 'mr',
+          source: 'terraform_state',
+          input: readJson('terraform/multi-region.show.json'),
+        });
+        const before = await inventoryOf(t, 'acme');
+        const res = await createJob(t, 'acme', h, {
+          name: 'tf',
+          source: 'terraform_state',
+          input: readJson('terraform/two-tier.tfstate'),
+        });
+        jobId = res.json().data.id;
+        await t.app.inject({ method: 'POST', url: `/api/v1/tenants/acme/jobs/${jobId}/start`, headers: h });
+        const done = await waitForJob(t, 'acme', h, jobId, (j) => j.status !== 'running' && j.status !== 'queued');
+        expect(cancelled).not.toBeNull();
+        await cancelled;
+        expect(done).toMatchObject({ status: 'cancelled', progress: { step: 'cancelled' } });
+        expect(await inventoryOf(t, 'acme')).toEqual(before);
+        await t.services.events.idle();
+        expect(events.filter((e) => e.name === 'job.cancelled').map((e) => (e.payload as Json).jobId)).toEqual([jobId]);
+        const again = await t.app.inject({
+          method: 'POST',
+          url: `/api/v1/tenants/acme/jobs/${jobId}/cancel`,
+          headers: h,
+        });
+        expect(again.statusCode).toBe(409);
+      },
+    );
 
     it('create validates the envelope; 413 over the body limit; a large body is parsed off the event loop and runs', async () => {
       const { t, h } = await setup(dialect, { env: { INFRACAST_BODY_LIMIT_MB: '3' } });

@@ -18,13 +18,24 @@ import type { DatabaseDialect } from '../../../platform/config.ts';
 import type { Db, Executor } from '../../../platform/db/index.ts';
 import type { EventBus } from '../../../platform/events.ts';
 import { readJobInput } from '../../../platform/jobs/inputs.ts';
-import { withoutAutoCheckpoint } from '../../../platform/jobs/sqlite-checkpoint.ts';
+import {
+  databaseFile,
+  suspendAutoCheckpoint,
+  withoutAutoCheckpoint,
+} from '../../../platform/jobs/sqlite-checkpoint.ts';
 import { ThreadError } from '../../../platform/jobs/threads.ts';
-import { type JobContext, JobFailure, type JobHandler, JobInterrupted } from '../../../platform/jobs/types.ts';
+import {
+  type JobContext,
+  JobFailure,
+  type JobHandler,
+  JobInterrupted,
+  type JobOutcome,
+} from '../../../platform/jobs/types.ts';
 import { type Clock, iso } from '../../../platform/time.ts';
 import * as store from '../store.ts';
 import { MAX_WARNINGS } from './session.ts';
 import { openSession, type SessionClient } from './session-client.ts';
+import { CONTROL_SLOTS, CONTROL_STOP, CONTROL_WRITTEN } from './sqlite-writer.ts';
 
 export const DISCOVERY_JOB_KIND = 'discovery';
 
@@ -35,9 +46,9 @@ export interface DiscoveryJobDeps {
   events: EventBus;
   /** Inputs of at least this many bytes are parsed in a worker thread (default 1 MiB). */
   threadMinBytes?: number;
-  /** Nodes per write statement (default 250 on SQLite, 2,000 on PostgreSQL). */
+  /** Nodes per write statement (default 250 on SQLite, 1,000 on PostgreSQL; 500 in the SQLite ingest thread). */
   nodeBatchSize?: number;
-  /** Edges per write statement (default 500 on SQLite, 5,000 on PostgreSQL). */
+  /** Edges per write statement (default 500 on SQLite, 2,500 on PostgreSQL; 1,000 in the SQLite ingest thread). */
   edgeBatchSize?: number;
   /** Pause between batches, to throttle a large ingest (and, in tests, to stop one mid-run). */
   batchPauseMs?: number;
@@ -72,11 +83,150 @@ export function createDiscoveryJobHandler(deps: DiscoveryJobDeps): JobHandler {
   const { db, dialect, clock, events } = deps;
   const threadMinBytes = deps.threadMinBytes ?? 1024 * 1024;
   // SQLite statements run on the event loop: batches of a few tens of milliseconds at most.
-  const nodeBatchSize = deps.nodeBatchSize ?? (dialect === 'sqlite' ? 250 : 2000);
-  const edgeBatchSize = deps.edgeBatchSize ?? (dialect === 'sqlite' ? 500 : 5000);
+  const nodeBatchSize = deps.nodeBatchSize ?? (dialect === 'sqlite' ? 250 : 1000);
+  const edgeBatchSize = deps.edgeBatchSize ?? (dialect === 'sqlite' ? 500 : 2500);
   const format = dialect === 'postgres' ? ('json' as const) : ('rows' as const);
   // better-sqlite3 runs each statement synchronously: give the event loop a turn after every batch.
   const pause = () => (deps.batchPauseMs ? sleep(deps.batchPauseMs) : yieldToEventLoop());
+
+  const changes = (plan: Plan) =>
+    plan.writeNodes.length + plan.writeEdges.length + plan.removedNodes.length + plan.removedEdges.length > 0;
+
+  /** The write phase on the main connection (PostgreSQL, and small SQLite inputs parsed inline). */
+  async function writeOnMainConnection(
+    ctx: JobContext,
+    session: SessionClient,
+    plan: Plan,
+    outcome: JobOutcome,
+  ): Promise<number | null> {
+    const { job } = ctx;
+    const tenantId = job.tenant_id;
+    const total = plan.writeNodes.length + plan.writeEdges.length + 1;
+    let written = 0;
+    const step = (n: number) => {
+      written += n;
+      ctx.progress(60 + (39 * written) / total, 'writing');
+    };
+    let version: number | null = null;
+    const commit: { after: ((db: Executor) => Promise<void>) | null } = { after: null };
+    await db
+      .transaction()
+      .execute(async (tx) => {
+        const now = iso(clock());
+        for (const ids of store.chunks(plan.removedEdges, 1000)) {
+          await store.deleteByIds(tx, 'edges', tenantId, ids);
+          ctx.checkpoint();
+          await pause();
+        }
+        for (const ids of store.chunks(plan.removedNodes, 1000)) {
+          await store.deleteByIds(tx, 'nodes', tenantId, ids);
+          ctx.checkpoint();
+          await pause();
+        }
+        const write = { tenantId, source: job.id, now };
+        const nodeChunks = [...store.chunks(plan.writeNodes, nodeBatchSize)];
+        const nodeBatches = prefetched(
+          nodeChunks.length,
+          (i) => session.nodeBatch(nodeChunks[i] as number[], format),
+          1,
+        );
+        for await (const [i, batch] of nodeBatches) {
+          await store.upsertNodeBatch(tx, dialect, { ...write, batch });
+          step((nodeChunks[i] as number[]).length);
+          ctx.checkpoint();
+          await pause();
+        }
+        const edgeChunks = [...store.chunks(plan.writeEdges, edgeBatchSize)];
+        const edgeBatches = prefetched(
+          edgeChunks.length,
+          (i) => session.edgeBatch(edgeChunks[i] as number[], format),
+          1,
+        );
+        for await (const [i, batch] of edgeBatches) {
+          await store.upsertEdgeBatch(tx, dialect, { ...write, batch });
+          step((edgeChunks[i] as number[]).length);
+          ctx.checkpoint();
+          await pause();
+        }
+        await store.touchScopes(tx, tenantId, plan.scopes, job.source, job.id, now);
+        if (changes(plan)) version = await store.bumpInventoryVersion(tx, tenantId);
+        ctx.checkpoint();
+        // A large SQLite commit would checkpoint the whole log synchronously; do that in a thread instead.
+        if (dialect === 'sqlite' && total > LARGE_WRITE_ROWS) commit.after = await withoutAutoCheckpoint(tx);
+        await ctx.complete(tx as Executor, outcome);
+      })
+      .catch(async (e) => {
+        await commit.after?.(db);
+        throw e;
+      });
+    await commit.after?.(db);
+    return version;
+  }
+
+  /**
+   * The SQLite write phase in the ingest thread, on its own connection (see
+   * sqlite-writer.ts): its commit and checkpoint never run on the event loop.
+   * The main connection is held idle meanwhile, so the server's other writes
+   * wait for the job asynchronously rather than in SQLite's busy handler.
+   */
+  async function writeInThread(
+    ctx: JobContext,
+    session: SessionClient,
+    plan: Plan,
+    outcome: JobOutcome,
+    file: string,
+  ): Promise<number | null> {
+    const { job } = ctx;
+    const control = new Int32Array(new SharedArrayBuffer(4 * CONTROL_SLOTS));
+    const stop = () => Atomics.store(control, CONTROL_STOP, 1);
+    ctx.signal.addEventListener('abort', stop, { once: true });
+    if (ctx.signal.aborted) stop();
+    const total = Math.max(1, plan.writeNodes.length + plan.writeEdges.length);
+    const progress = setInterval(() => {
+      ctx.progress(60 + (39 * Atomics.load(control, CONTROL_WRITTEN)) / total, 'writing');
+    }, 250);
+    let resume: ((db: Executor) => Promise<void>) | null = null;
+    try {
+      const result = await db.connection().execute(async (conn) => {
+        // The thread's commit leaves a large log: this connection must not checkpoint it at its next commit.
+        resume = await suspendAutoCheckpoint(conn);
+        return session.writeToSqlite(
+          {
+            file,
+            tenantId: job.tenant_id,
+            jobId: job.id,
+            jobSource: job.source,
+            leaseOwner: job.lease_owner as string,
+            now: iso(clock()),
+            scopes: plan.scopes,
+            writeNodes: plan.writeNodes,
+            writeEdges: plan.writeEdges,
+            removedNodes: plan.removedNodes,
+            removedEdges: plan.removedEdges,
+            bump: changes(plan),
+            outcome,
+            nodeBatch: deps.nodeBatchSize,
+            edgeBatch: deps.edgeBatchSize,
+            pauseMs: deps.batchPauseMs,
+          },
+          control.buffer as SharedArrayBuffer,
+        );
+      });
+      if (result.status === 'interrupted') {
+        ctx.checkpoint();
+        throw new JobInterrupted('cancelled');
+      }
+      if (result.status === 'lease_lost') throw new JobInterrupted('lease_lost');
+      ctx.markCompleted(outcome);
+      return result.version;
+    } finally {
+      clearInterval(progress);
+      ctx.signal.removeEventListener('abort', stop);
+      // The thread copies the log into the database file while the main connection serves again.
+      await session.checkpointSqlite().catch(() => {});
+      await (resume as ((db: Executor) => Promise<void>) | null)?.(db);
+    }
+  }
 
   return async (ctx) => {
     const { job } = ctx;
@@ -111,69 +261,18 @@ export function createDiscoveryJobHandler(deps: DiscoveryJobDeps): JobHandler {
       };
 
       ctx.progress(60, 'writing');
-      const changed =
-        plan.writeNodes.length + plan.writeEdges.length + plan.removedNodes.length + plan.removedEdges.length > 0;
-      const total = plan.writeNodes.length + plan.writeEdges.length + 1;
-      let written = 0;
-      const step = (n: number) => {
-        written += n;
-        ctx.progress(60 + (39 * written) / total, 'writing');
-      };
-      let version: number | null = null;
-      const commit: { after: ((db: Executor) => Promise<void>) | null } = { after: null };
-      await db
-        .transaction()
-        .execute(async (tx) => {
-          const now = iso(clock());
-          for (const ids of store.chunks(plan.removedEdges, 1000)) {
-            await store.deleteByIds(tx, 'edges', tenantId, ids);
-            ctx.checkpoint();
-            await pause();
-          }
-          for (const ids of store.chunks(plan.removedNodes, 1000)) {
-            await store.deleteByIds(tx, 'nodes', tenantId, ids);
-            ctx.checkpoint();
-            await pause();
-          }
-          const write = { tenantId, source: job.id, now };
-          const nodeChunks = [...store.chunks(plan.writeNodes, nodeBatchSize)];
-          const nodeBatches = prefetched(
-            nodeChunks.length,
-            (i) => session.nodeBatch(nodeChunks[i] as number[], format),
-            1,
-          );
-          for await (const [i, batch] of nodeBatches) {
-            await store.upsertNodeBatch(tx, dialect, { ...write, batch });
-            step((nodeChunks[i] as number[]).length);
-            ctx.checkpoint();
-            await pause();
-          }
-          const edgeChunks = [...store.chunks(plan.writeEdges, edgeBatchSize)];
-          const edgeBatches = prefetched(
-            edgeChunks.length,
-            (i) => session.edgeBatch(edgeChunks[i] as number[], format),
-            1,
-          );
-          for await (const [i, batch] of edgeBatches) {
-            await store.upsertEdgeBatch(tx, dialect, { ...write, batch });
-            step((edgeChunks[i] as number[]).length);
-            ctx.checkpoint();
-            await pause();
-          }
-          await store.touchScopes(tx, tenantId, plan.scopes, job.source, job.id, now);
-          if (changed) version = await store.bumpInventoryVersion(tx, tenantId);
-          ctx.checkpoint();
-          // A large SQLite commit would checkpoint the whole log synchronously; do that in a thread instead.
-          if (dialect === 'sqlite' && total > LARGE_WRITE_ROWS) commit.after = await withoutAutoCheckpoint(tx);
-          await ctx.complete(tx as Executor, { counts: plan.counts, result });
-        })
-        .catch(async (e) => {
-          await commit.after?.(db);
-          throw e;
-        });
-      await commit.after?.(db);
+      const outcome = { counts: plan.counts, result };
+      const file = dialect === 'sqlite' && session.threaded ? await databaseFile(db) : null;
+      let version: number | null;
+      if (file) {
+        // From here the thread finishes or rolls back its own transaction: it must not be terminated.
+        ctx.signal.removeEventListener('abort', stopThread);
+        version = await writeInThread(ctx, session, plan, outcome, file);
+      } else {
+        version = await writeOnMainConnection(ctx, session, plan, outcome);
+      }
       if (version !== null) events.publish('inventory.changed', { tenantId, version });
-      return { counts: plan.counts, result };
+      return outcome;
     } finally {
       ctx.signal.removeEventListener('abort', stopThread);
       await session.close();

@@ -6,6 +6,7 @@
 import { startThread, type Thread } from '../../../platform/jobs/threads.ts';
 import type { Batch, BatchFormat, EdgeKeyBatch, IngestParams, IngestSummary, KeyBatch } from './session.ts';
 import { IngestSession } from './session.ts';
+import type { SqliteWritePlan, SqliteWriteResult } from './sqlite-writer.ts';
 
 export interface SessionClient {
   readonly threaded: boolean;
@@ -15,6 +16,9 @@ export interface SessionClient {
   edgeKeys(from: number, count: number): Promise<EdgeKeyBatch>;
   nodeBatch(indices: number[], format: BatchFormat): Promise<Batch>;
   edgeBatch(indices: number[], format: BatchFormat): Promise<Batch>;
+  /** Threaded sessions only: the SQLite write phase in the thread (see sqlite-writer.ts). */
+  writeToSqlite(plan: SqliteWritePlan, control: SharedArrayBuffer): Promise<SqliteWriteResult>;
+  checkpointSqlite(): Promise<void>;
   /** Ends the session; a thread is kept warm for the next one. */
   close(): Promise<void>;
   /** Ends the session at once, stopping whatever the thread is doing (cancel). */
@@ -37,6 +41,8 @@ export function openSession(threaded: boolean): SessionClient {
       edgeKeys: async (from, count) => s.edgeKeys(from, count),
       nodeBatch: async (indices, format) => s.nodeBatch(indices, format),
       edgeBatch: async (indices, format) => s.edgeBatch(indices, format),
+      writeToSqlite: () => Promise.reject(new Error('inline sessions write on the main connection')),
+      checkpointSqlite: async () => {},
       close: async () => {},
       abort: async () => {},
     };
@@ -52,6 +58,8 @@ export function openSession(threaded: boolean): SessionClient {
     edgeKeys: (from, count) => thread.call('edgeKeys', { from, count }),
     nodeBatch: (indices, format) => thread.call('nodeBatch', { indices, format }),
     edgeBatch: (indices, format) => thread.call('edgeBatch', { indices, format }),
+    writeToSqlite: (plan, control) => thread.call('writeToSqlite', { plan, control }),
+    checkpointSqlite: () => thread.call('checkpointSqlite'),
     async close() {
       if (closed) return;
       closed = true;

@@ -1,17 +1,24 @@
 /** Worker-thread entry: one IngestSession per thread, driven by session-client.ts. */
 import { serveThread } from '../../../platform/jobs/threads.ts';
 import { type BatchFormat, type IngestParams, IngestSession } from './session.ts';
+import { checkpointSqlite, closeWriter, type SqliteWritePlan, writeToSqlite } from './sqlite-writer.ts';
 
 type BatchArg = { indices: number[]; format: BatchFormat };
 
 const session = new IngestSession();
 
 serveThread({
-  reset: () => session.reset(),
+  reset: () => {
+    closeWriter();
+    session.reset();
+  },
   append: (part: string) => session.append(part),
   parse: (params: IngestParams) => session.parse(params),
   nodeKeys: ({ from, count }: { from: number; count: number }) => session.nodeKeys(from, count),
   edgeKeys: ({ from, count }: { from: number; count: number }) => session.edgeKeys(from, count),
   nodeBatch: ({ indices, format }: BatchArg) => session.nodeBatch(indices, format),
   edgeBatch: ({ indices, format }: BatchArg) => session.edgeBatch(indices, format),
+  writeToSqlite: ({ plan, control }: { plan: SqliteWritePlan; control: SharedArrayBuffer }) =>
+    writeToSqlite(session, plan, new Int32Array(control)),
+  checkpointSqlite: () => checkpointSqlite(),
 });

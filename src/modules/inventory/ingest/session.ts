@@ -102,15 +102,16 @@ export class IngestSession {
       if (byId.has(node.id)) extraWarnings.push(`node ${node.id} appears more than once; the last one is kept`);
       byId.set(node.id, prepared);
     }
-    // In key order, so inserts walk the B-trees (primary key, source index) instead of hopping about in them.
+    // In key order, so inserts walk the B-trees (primary key, scope index) instead of hopping about in them.
     this.nodes = [...byId.values()].sort((a, b) => compare(a.node.id, b.node.id));
 
     const edgesById = new Map<string, PreparedEdge>();
     const external = new Set<string>();
     // Most edges carry no attributes: their hash depends on the scope only.
     const bareEdgeHash = new Map<string, string>();
+    const sourcePrefixes = new Map<string, string>();
     for (const edge of parsed.edges) {
-      const id = edgeIdFor(edge.source_id, edge.type, edge.target_id);
+      const id = edgeIdFor(edge.source_id, edge.type, edge.target_id, sourcePrefixes);
       const owner = byId.get(edge.source_id) ?? byId.get(edge.target_id);
       const scope = owner?.scope ?? fixedScope ?? 'aws_snapshot:-:global';
       const bare = edge.attributes === undefined || Object.keys(edge.attributes).length === 0;
@@ -124,9 +125,7 @@ export class IngestSession {
       if (!byId.has(edge.source_id)) external.add(edge.source_id);
       if (!byId.has(edge.target_id)) external.add(edge.target_id);
     }
-    this.edges = [...edgesById.values()].sort(
-      (a, b) => compare(a.edge.source_id, b.edge.source_id) || compare(a.edge.target_id, b.edge.target_id),
-    );
+    this.edges = [...edgesById.values()].sort((a, b) => compare(a.id, b.id));
 
     return {
       nodes: this.nodes.length,
