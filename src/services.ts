@@ -56,7 +56,7 @@ export async function createServices({ config, database, clock = systemClock, di
   // Background jobs: modules register the kinds they run; runners (server, `infracast worker`) claim them.
   const jobKinds = createJobKinds();
   const jobSignals = createJobSignals();
-  const jobs = createJobService({ db, clock, events, signals: jobSignals });
+  const jobs = createJobService({ db, dialect: database.dialect, clock, events, signals: jobSignals });
   jobKinds.register(
     DISCOVERY_JOB_KIND,
     createDiscoveryJobHandler({ db, dialect: database.dialect, clock, events, ...discovery }),

@@ -64,7 +64,15 @@ export async function startWorker(config: Config, opts: WorkerOptions = {}): Pro
   };
 }
 
-const LEVELS: Record<LogLevel, number> = { trace: 10, debug: 20, info: 30, warn: 40, error: 50, fatal: 60, silent: 100 };
+const LEVELS: Record<LogLevel, number> = {
+  trace: 10,
+  debug: 20,
+  info: 30,
+  warn: 40,
+  error: 50,
+  fatal: 60,
+  silent: 100,
+};
 
 /** Pino-compatible JSON-lines logger for the headless worker (the server uses Fastify's). */
 export function createLineLogger(

@@ -120,7 +120,12 @@ export function createApiClient(o: {
         err?.request_id ?? res.headers.get('x-request-id'),
       );
     }
-    return { data: (envelope?.data ?? null) as T, meta: envelope?.meta ?? null, status: res.status, headers: res.headers };
+    return {
+      data: (envelope?.data ?? null) as T,
+      meta: envelope?.meta ?? null,
+      status: res.status,
+      headers: res.headers,
+    };
   }
 
   return {

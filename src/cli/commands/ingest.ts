@@ -72,7 +72,10 @@ function readSnapshotDir(dir: string): { path: string; content: unknown }[] {
       if (statSync(full).isDirectory()) walk(full);
       else if (name.toLowerCase().endsWith('.json')) {
         try {
-          files.push({ path: relative(dir, full), content: JSON.parse(readFileSync(full, 'utf8').replace(/^\uFEFF/, '')) });
+          files.push({
+            path: relative(dir, full),
+            content: JSON.parse(readFileSync(full, 'utf8').replace(/^\uFEFF/, '')),
+          });
         } catch (e) {
           throw new CliError(`${full} is not valid JSON: ${(e as Error).message}`, 2);
         }
@@ -109,7 +112,9 @@ function progressPrinter(out: NodeJS.WriteStream) {
       if (out.isTTY) {
         const width = 30;
         const full = Math.round((job.progress.percent / 100) * width);
-        out.write(`\r[${'#'.repeat(full)}${'-'.repeat(width - full)}] ${String(job.progress.percent).padStart(3)}% ${step.padEnd(16)}`);
+        out.write(
+          `\r[${'#'.repeat(full)}${'-'.repeat(width - full)}] ${String(job.progress.percent).padStart(3)}% ${step.padEnd(16)}`,
+        );
       } else out.write(`${job.id}: ${line}\n`);
     },
     end() {
@@ -164,7 +169,10 @@ async function runIngest(source: Source, target: string, o: IngestOptions) {
     return;
   }
   if (job.status === 'cancelled') throw new CliError(`job ${job.id} was cancelled`, 1);
-  throw new CliError(`job ${job.id} failed: ${job.error?.code ?? 'ERROR'}: ${job.error?.message ?? 'unknown error'}`, 1);
+  throw new CliError(
+    `job ${job.id} failed: ${job.error?.code ?? 'ERROR'}: ${job.error?.message ?? 'unknown error'}`,
+    1,
+  );
 }
 
 export function registerIngestCommands(program: Command) {
@@ -185,11 +193,16 @@ export function registerIngestCommands(program: Command) {
   const sources: [string, Source, string, string][] = [
     ['terraform-state', 'terraform_state', '<file>', 'a Terraform state (.tfstate v4, or `terraform show -json`)'],
     ['terraform-plan', 'terraform_plan', '<file>', 'a Terraform plan (`terraform show -json plan.out`)'],
-    ['aws-snapshot', 'aws_snapshot', '<dir>', 'AWS CLI describe/list output: <account>/<region>/*.json, flat, or Batfish aws_configs/'],
+    [
+      'aws-snapshot',
+      'aws_snapshot',
+      '<dir>',
+      'AWS CLI describe/list output: <account>/<region>/*.json, flat, or Batfish aws_configs/',
+    ],
   ];
   for (const [name, source, arg, what] of sources) {
-    common(ingest.command(`${name} ${arg}`).description(`Ingest ${what}`)).action(async (target: string, opts: IngestOptions) =>
-      runIngest(source, target, opts),
+    common(ingest.command(`${name} ${arg}`).description(`Ingest ${what}`)).action(
+      async (target: string, opts: IngestOptions) => runIngest(source, target, opts),
     );
   }
 }

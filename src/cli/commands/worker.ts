@@ -3,19 +3,30 @@ import { StartupError } from '../../server.ts';
 import { startWorker } from '../../worker.ts';
 import { CliError, configFromEnv } from '../shared.ts';
 
-const positiveInt = (flag: string, min = 1) => (v: string) => {
-  if (!/^\d+$/.test(v) || Number(v) < min) throw new CliError(`${flag} must be an integer ≥ ${min}`, 2);
-  return Number(v);
-};
+const positiveInt =
+  (flag: string, min = 1) =>
+  (v: string) => {
+    if (!/^\d+$/.test(v) || Number(v) < min) throw new CliError(`${flag} must be an integer ≥ ${min}`, 2);
+    return Number(v);
+  };
 
 export function registerWorkerCommand(program: Command) {
   program
     .command('worker')
     .description('Run background jobs (discovery) without the HTTP server; several may share a PostgreSQL database')
     .option('--concurrency <n>', 'jobs run at the same time', positiveInt('--concurrency'), 1)
-    .option('--lease-seconds <n>', 'how long a claimed job stays ours without a heartbeat', positiveInt('--lease-seconds'), 30)
+    .option(
+      '--lease-seconds <n>',
+      'how long a claimed job stays ours without a heartbeat',
+      positiveInt('--lease-seconds'),
+      30,
+    )
     .option('--poll-ms <n>', 'how often to look for queued jobs', positiveInt('--poll-ms', 10), 1000)
-    .option('--batch-pause-ms <n>', 'pause between write batches (throttles large ingests)', positiveInt('--batch-pause-ms', 0))
+    .option(
+      '--batch-pause-ms <n>',
+      'pause between write batches (throttles large ingests)',
+      positiveInt('--batch-pause-ms', 0),
+    )
     .action(async (opts: { concurrency: number; leaseSeconds: number; pollMs: number; batchPauseMs?: number }) => {
       const config = configFromEnv();
       let runtime: Awaited<ReturnType<typeof startWorker>>;

@@ -12,7 +12,7 @@ import { badRequest, conflict, notFound } from '../../platform/errors.ts';
 import type { EventBus } from '../../platform/events.ts';
 import { csv, type PageRequest, parseSort } from '../../platform/http/pagination.ts';
 import { newId } from '../../platform/ids.ts';
-import { storeJobInput } from '../../platform/jobs/inputs.ts';
+import { dropJobInput, storeJobInput } from '../../platform/jobs/inputs.ts';
 import type { JobSignals } from '../../platform/jobs/registry.ts';
 import { withoutAutoCheckpoint } from '../../platform/jobs/sqlite-checkpoint.ts';
 import { isFinished, JOB_STATUSES, type JobStatus } from '../../platform/jobs/types.ts';
@@ -208,6 +208,7 @@ export function createJobService({ db, dialect, clock, events, signals }: JobSer
       });
       if (stoppedNow) {
         events.publish('job.cancelled', { tenantId: row.tenant_id, jobId: id, kind, source: row.source });
+        await dropJobInput(db, id); // it will never run
       }
       return toJob(await mustFind(ctx.tenant.id, id));
     },
