@@ -7,85 +7,75 @@
  * Targets: full stack ≥ 0.35 of raw node:http; in-memory limiter costs ≤ 10%
  * of req/s; Redis limiter ≤ 40%.
  */
-import { type BenchServer, type LoadResult, load, printLoad, report, startBenchServer } from './lib.ts';
-
-async function measure(server: BenchServer, path: string): Promise<LoadResult> {
-  const url = `http://127.0.0.1:${server.port}${path}`;
-  await load(url, server.headers, { seconds: 1 });
-  return load(url, server.headers);
-}
+import { type BenchServer, type Comparison, interleaved, printLoad, report, startBenchServer } from './lib.ts';
 
 export default async function main(): Promise<void> {
   const redisUrl = process.env.BENCH_REDIS_URL ?? process.env.INFRACAST_TEST_REDIS_URL;
   const path = '/api/v1/tenants/bench';
-  const results: Record<string, LoadResult> = {};
   const modes: [string, string, Record<string, string>][] = [
     ['raw', 'raw-http.ts', {}],
     ['open', 'app-server.ts', { BENCH_MODE: 'open' }],
     ['nolimit', 'app-server.ts', { BENCH_MODE: 'nolimit' }],
     ['full', 'app-server.ts', { BENCH_MODE: 'full' }],
-    ...(redisUrl
-      ? ([['redis', 'app-server.ts', { BENCH_MODE: 'redis', BENCH_REDIS_URL: redisUrl }]] as [
-          string,
-          string,
-          Record<string, string>,
-        ][])
-      : []),
   ];
-  // One server at a time, so each has a core to itself.
-  for (const [name, script, env] of modes) {
-    const server = await startBenchServer(script, env);
-    try {
-      results[name] = await measure(server, path);
-    } finally {
-      await server.stop();
+  if (redisUrl) modes.push(['redis', 'app-server.ts', { BENCH_MODE: 'redis', BENCH_REDIS_URL: redisUrl }]);
+  const servers: Record<string, BenchServer> = {};
+  try {
+    for (const [name, script, env] of modes) servers[name] = await startBenchServer(script, env);
+    const results = await interleaved(
+      Object.entries(servers).map(([name, s]) => ({
+        name,
+        url: `http://127.0.0.1:${s.port}${path}`,
+        headers: s.headers,
+      })),
+    );
+    const rps = (k: string) => results[k]?.requestsPerSec ?? Number.NaN;
+    printLoad('raw node:http (same JSON)', results.raw!);
+    printLoad('auth off, limiter off', results.open!);
+    printLoad('API key auth, no-op limiter', results.nolimit!);
+    printLoad('API key auth + in-memory limiter (full)', results.full!);
+    if (results.redis) printLoad('API key auth + Redis limiter', results.redis);
+    else console.log('  (Redis limiter skipped: set BENCH_REDIS_URL or INFRACAST_TEST_REDIS_URL)');
+    const rows: Comparison[] = [
+      {
+        metric: 'full stack req/s vs raw node:http',
+        infracast: rps('full'),
+        baseline: rps('raw'),
+        baselineName: 'raw node:http',
+        higherIsBetter: true,
+        target: '≥ 0.35',
+        met: rps('full') / rps('raw') >= 0.35,
+      },
+      {
+        metric: 'in-memory limiter: req/s with vs without',
+        infracast: rps('full'),
+        baseline: rps('nolimit'),
+        baselineName: 'no-op limiter',
+        higherIsBetter: true,
+        target: '≥ 0.90 (cost ≤ 10%)',
+        met: rps('full') / rps('nolimit') >= 0.9,
+      },
+      {
+        metric: 'auth + limiter vs auth off',
+        infracast: rps('full'),
+        baseline: rps('open'),
+        baselineName: 'auth off',
+        higherIsBetter: true,
+      },
+    ];
+    if (results.redis) {
+      rows.push({
+        metric: 'Redis limiter: req/s with vs without',
+        infracast: rps('redis'),
+        baseline: rps('nolimit'),
+        baselineName: 'no-op limiter',
+        higherIsBetter: true,
+        target: '≥ 0.60 (cost ≤ 40%)',
+        met: rps('redis') / rps('nolimit') >= 0.6,
+      });
     }
+    report(rows);
+  } finally {
+    await Promise.all(Object.values(servers).map((s) => s.stop()));
   }
-  const rps = (k: string) => results[k]?.requestsPerSec ?? Number.NaN;
-  printLoad('raw node:http (same JSON)', results.raw!);
-  printLoad('auth off, limiter off', results.open!);
-  printLoad('API key auth, no-op limiter', results.nolimit!);
-  printLoad('API key auth + in-memory limiter (full)', results.full!);
-  if (results.redis) printLoad('API key auth + Redis limiter', results.redis);
-  else console.log('  (Redis limiter skipped: set BENCH_REDIS_URL or INFRACAST_TEST_REDIS_URL)');
-
-  const rows = [
-    {
-      metric: 'full stack req/s vs raw node:http',
-      infracast: rps('full'),
-      baseline: rps('raw'),
-      baselineName: 'raw node:http',
-      higherIsBetter: true,
-      target: '≥ 0.35',
-      met: rps('full') / rps('raw') >= 0.35,
-    },
-    {
-      metric: 'in-memory limiter: req/s with vs without',
-      infracast: rps('full'),
-      baseline: rps('nolimit'),
-      baselineName: 'no-op limiter',
-      higherIsBetter: true,
-      target: '≥ 0.90 (cost ≤ 10%)',
-      met: rps('full') / rps('nolimit') >= 0.9,
-    },
-    {
-      metric: 'auth + limiter vs auth off',
-      infracast: rps('full'),
-      baseline: rps('open'),
-      baselineName: 'auth off',
-      higherIsBetter: true,
-    },
-  ];
-  if (results.redis) {
-    rows.push({
-      metric: 'Redis limiter: req/s with vs without',
-      infracast: rps('redis'),
-      baseline: rps('nolimit'),
-      baselineName: 'no-op limiter',
-      higherIsBetter: true,
-      target: '≥ 0.60 (cost ≤ 40%)',
-      met: rps('redis') / rps('nolimit') >= 0.6,
-    });
-  }
-  report(rows);
 }

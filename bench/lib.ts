@@ -124,3 +124,29 @@ export function printLoad(name: string, r: LoadResult): void {
       (r.non2xx || r.errors ? `   (non-2xx ${r.non2xx}, errors ${r.errors})` : ''),
   );
 }
+
+/**
+ * Measures several targets in interleaved rounds and keeps each one's median
+ * round, so a burst of load from elsewhere on the machine hits every target
+ * alike instead of skewing one ratio. BENCH_ROUNDS (default 3) sets the rounds.
+ */
+export async function interleaved(
+  targets: { name: string; url: string; headers: Record<string, string> }[],
+  opts: { seconds?: number; rounds?: number } = {},
+): Promise<Record<string, LoadResult>> {
+  const rounds = opts.rounds ?? Number(process.env.BENCH_ROUNDS ?? 3);
+  const runs: Record<string, LoadResult[]> = {};
+  for (const t of targets) await load(t.url, t.headers, { seconds: 1 }); // warm-up
+  for (let r = 0; r < rounds; r++) {
+    for (const t of targets) {
+      const res = await load(t.url, t.headers, { seconds: opts.seconds ?? Number(process.env.BENCH_SECONDS ?? 4) });
+      (runs[t.name] ??= []).push(res);
+    }
+  }
+  const out: Record<string, LoadResult> = {};
+  for (const [name, list] of Object.entries(runs)) {
+    const sorted = [...list].sort((a, b) => a.requestsPerSec - b.requestsPerSec);
+    out[name] = sorted[Math.floor(sorted.length / 2)] as LoadResult;
+  }
+  return out;
+}

@@ -9,6 +9,8 @@ export function connectRedis(url: string, opts: { keyPrefix?: string } = {}): Re
     maxRetriesPerRequest: 1,
     connectTimeout: 2000,
     retryStrategy: (times) => Math.min(times * 200, 2000),
+    // Commands issued in the same tick (many requests at once) share one round trip.
+    enableAutoPipelining: true,
     ...(opts.keyPrefix ? { keyPrefix: opts.keyPrefix } : {}),
   });
 }

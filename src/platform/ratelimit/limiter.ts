@@ -85,8 +85,19 @@ export interface RedisLimiterOptions {
   now?: () => number;
 }
 
+type ScriptedRedis = Redis & {
+  infracastGcra(key: string, now: number, interval: number, tolerance: number): Promise<[number, string]>;
+  infracastAcquire(key: string, now: number, leaseMs: number, slotId: string, max: number): Promise<number>;
+};
+
 export function createRedisLimiter(opts: RedisLimiterOptions): RateLimiter {
-  const { redis, prefix } = opts;
+  const { prefix } = opts;
+  const redis = opts.redis as ScriptedRedis;
+  // EVALSHA after the first call: the script body isn't resent with every request.
+  if (typeof redis.infracastGcra !== 'function') {
+    redis.defineCommand('infracastGcra', { numberOfKeys: 1, lua: GCRA_LUA });
+    redis.defineCommand('infracastAcquire', { numberOfKeys: 1, lua: ACQUIRE_LUA });
+  }
   const now = opts.now ?? Date.now;
   const fallback = createMemoryLimiter(now);
   const leaseMs = opts.slotLeaseMs ?? 300_000;
@@ -111,10 +122,7 @@ export function createRedisLimiter(opts: RedisLimiterOptions): RateLimiter {
       const tolerance = interval * limit.burst;
       const t = now();
       try {
-        const [ok, tatStr] = (await redis.eval(GCRA_LUA, 1, `${prefix}rl:${key}`, t, interval, tolerance)) as [
-          number,
-          string,
-        ];
+        const [ok, tatStr] = await redis.infracastGcra(`${prefix}rl:${key}`, t, interval, tolerance);
         succeeded();
         const tat = Number(tatStr);
         if (ok === 1) {
@@ -141,11 +149,12 @@ export function createRedisLimiter(opts: RedisLimiterOptions): RateLimiter {
     async acquireSlot(key, slotId, max) {
       const setKey = `${prefix}cc:${key}`;
       try {
-        const ok = (await redis.eval(ACQUIRE_LUA, 1, setKey, now(), leaseMs, slotId, max)) as number;
+        const ok = await redis.infracastAcquire(setKey, now(), leaseMs, slotId, max);
         succeeded();
         if (ok !== 1) return null;
+        // Released without waiting: the response needn't wait for Redis, and a lost release expires with its lease.
         return async () => {
-          await redis.zrem(setKey, slotId).catch(() => {});
+          redis.zrem(setKey, slotId).catch(() => {});
         };
       } catch (err) {
         failed(err);
