@@ -67,6 +67,7 @@ export async function buildApp(deps: AppDeps): Promise<App> {
     routerOptions: { ignoreTrailingSlash: true, maxParamLength: 500 },
   }).withTypeProvider<TypeBoxTypeProvider>() as unknown as App;
 
+  services.attachLogger(app.log);
   app.setValidatorCompiler(createValidatorCompiler());
   // Entity schemas are shared at the root so responses reference them and the
   // OpenAPI document lists each once under components.schemas.

@@ -33,7 +33,11 @@ export interface ServiceDeps {
 
 export async function createServices({ config, database, clock = systemClock, discovery = {} }: ServiceDeps) {
   const db = database.db;
-  const events = createEventBus();
+  // Event handlers run after the publisher's transaction; their failures are logged, never thrown back.
+  // The logger arrives later (the app builds it), so the bus reports through a late-bound sink.
+  let logEventError: (event: string, err: unknown) => void = (event, err) =>
+    process.stderr.write(`infracast: event handler for ${event} failed: ${(err as Error)?.stack ?? String(err)}\n`);
+  const events = createEventBus((event, err) => logEventError(event, err));
   const jwt = createJwt(await loadSigningKey(db, config.jwtSecret));
   const auth = createAuthService({
     db,
@@ -62,6 +66,10 @@ export async function createServices({ config, database, clock = systemClock, di
     createDiscoveryJobHandler({ db, dialect: database.dialect, clock, events, ...discovery }),
   );
   return {
+    /** Sends event-handler failures to this logger from now on. */
+    attachLogger(log: { error: (obj: object, msg: string) => void }) {
+      logEventError = (event, err) => log.error({ err, event }, 'event handler failed');
+    },
     db,
     dialect: database.dialect,
     clock,
