@@ -26,8 +26,12 @@ export async function up(db: Kysely<any>): Promise<void> {
     .execute();
   // (type, name) also serves the name fallback of GET /nodes/{provider:region:type:name}.
   await db.schema.createIndex('nodes_type_idx').on('nodes').columns(['tenant_id', 'type', 'name']).execute();
-  // With id last, a re-ingest pages through a scope in id order straight off the index (keyset pagination).
-  await db.schema.createIndex('nodes_scope_idx').on('nodes').columns(['tenant_id', 'scope_key', 'id']).execute();
+  // A re-ingest reads (id, content_hash) of whole scopes, in id order (keyset pagination), from the index alone.
+  await db.schema
+    .createIndex('nodes_scope_idx')
+    .on('nodes')
+    .columns(['tenant_id', 'scope_key', 'id', 'content_hash'])
+    .execute();
   await db.schema.createIndex('nodes_updated_idx').on('nodes').columns(['tenant_id', 'updated_at']).execute();
 
   await db.schema
@@ -53,7 +57,11 @@ export async function up(db: Kysely<any>): Promise<void> {
     .execute();
   await db.schema.createIndex('edges_source_idx').on('edges').columns(['tenant_id', 'source_id']).execute();
   await db.schema.createIndex('edges_target_idx').on('edges').columns(['tenant_id', 'target_id']).execute();
-  await db.schema.createIndex('edges_scope_idx').on('edges').columns(['tenant_id', 'scope_key', 'id']).execute();
+  await db.schema
+    .createIndex('edges_scope_idx')
+    .on('edges')
+    .columns(['tenant_id', 'scope_key', 'id', 'content_hash'])
+    .execute();
 
   // When each ingest scope (source + account/region, or state lineage) was last ingested: every node
   // still in a scope was seen by its latest ingest, so unchanged nodes need no write to stay "seen".

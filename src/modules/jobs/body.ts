@@ -5,6 +5,7 @@
  * re-serialised as UTF-8 bytes (transferred, not copied). Small bodies are
  * parsed inline: a thread round trip costs more than the parse.
  */
+import { errorCodes } from 'fastify';
 import { badRequest } from '../../platform/errors.ts';
 import { INPUT_PART_CHARS, textParts, utf8Parts } from '../../platform/jobs/inputs.ts';
 import { startThread, type Thread, ThreadError } from '../../platform/jobs/threads.ts';
@@ -68,29 +69,63 @@ function fromParsed(body: unknown): Record<string, unknown> {
 }
 
 let thread: Thread | null = null;
+let nextBodyId = 1;
 const BODY_THREAD = new URL('./body-thread.ts', import.meta.url);
 
-/** Parses a createJob body: inline below `threadMinBytes`, in the shared body thread above. */
-export async function parseJobBody(raw: Buffer, threadMinBytes: number): Promise<Record<string, unknown>> {
-  if (raw.length < threadMinBytes) {
+/**
+ * Reads and parses a createJob body. Small bodies are collected and parsed
+ * inline. Once a body reaches `threadMinBytes`, its chunks go to the body
+ * thread as they arrive (each copied once, 64 KB at a time), so the main
+ * thread never holds, concatenates or parses the whole 100 MB.
+ * The body limit is enforced here (Fastify's own check applies to the
+ * built-in parsers only).
+ */
+export async function readJobBody(
+  payload: AsyncIterable<Buffer>,
+  o: { declaredLength: number | null; limitBytes: number; threadMinBytes: number },
+): Promise<Record<string, unknown> | undefined> {
+  const tooLarge = () => new errorCodes.FST_ERR_CTP_BODY_TOO_LARGE();
+  if (o.declaredLength !== null && o.declaredLength > o.limitBytes) throw tooLarge();
+  const id = nextBodyId++;
+  const held: Buffer[] = [];
+  let size = 0;
+  let streaming: Thread | null = null;
+  const send = (chunk: Uint8Array) => {
+    const copy = new Uint8Array(chunk); // its own ArrayBuffer, handed over without a second copy
+    streaming?.post('chunk', { id, bytes: copy }, [copy.buffer]);
+  };
+  try {
+    for await (const chunk of payload) {
+      size += chunk.length;
+      if (size > o.limitBytes) throw tooLarge();
+      if (!streaming && size >= o.threadMinBytes) {
+        thread ??= startThread(BODY_THREAD);
+        streaming = thread;
+        for (const h of held.splice(0)) send(h);
+      }
+      if (streaming) send(chunk);
+      else held.push(chunk);
+    }
+  } catch (e) {
+    streaming?.post('discard', { id });
+    throw e;
+  }
+  if (size === 0) return undefined;
+  if (!streaming) {
     let body: unknown;
     try {
-      body = JSON.parse(raw.toString('utf8'));
+      body = JSON.parse(Buffer.concat(held, size).toString('utf8'));
     } catch {
       throw badRequest('Request body is not valid JSON');
     }
     return fromParsed(body);
   }
-  // Hand the bytes over without a copy when the buffer owns its whole ArrayBuffer (large bodies do).
-  const owned = raw.byteOffset === 0 && raw.byteLength === raw.buffer.byteLength;
-  const bytes = owned ? new Uint8Array(raw.buffer) : new Uint8Array(raw);
-  thread ??= startThread(BODY_THREAD);
   let parsed: ThreadedBody | { notObject: true };
   try {
-    parsed = await thread.call<ThreadedBody | { notObject: true }>('parse', bytes, [bytes.buffer as ArrayBuffer]);
+    parsed = await streaming.call<ThreadedBody | { notObject: true }>('parse', { id });
   } catch (e) {
     if (e instanceof ThreadError && e.name === 'SyntaxError') throw badRequest('Request body is not valid JSON');
-    if (!(e instanceof ThreadError)) thread = null; // the thread died; start a new one next time
+    if (!(e instanceof ThreadError) && thread === streaming) thread = null; // the thread died; start another next time
     throw e;
   }
   if ('notObject' in parsed) throw badRequest('Request body must be a JSON object');

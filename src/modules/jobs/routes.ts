@@ -1,10 +1,12 @@
+import type { IncomingMessage } from 'node:http';
+import type { FastifyRequest } from 'fastify';
 import { Type } from 'typebox';
 import { tenantContextOf } from '../../platform/context.ts';
 import { pageRequest, sendPage } from '../../platform/http/pagination.ts';
 import { commonErrors, conflictError, Envelope, PageEnvelope, tooLargeError } from '../../platform/http/schemas.ts';
 import { type App, one } from '../../platform/http/types.ts';
 import { TenantParams } from '../members/schemas.ts';
-import { type JobInput, parseJobBody } from './body.ts';
+import { type JobInput, readJobBody } from './body.ts';
 import { CreateJobBody, JobParams, ListJobsQuery } from './schemas.ts';
 import type { JobService } from './service.ts';
 
@@ -21,9 +23,14 @@ export async function jobRoutes(app: App, { jobs, threadMinBytes = 1024 * 1024 }
   // 100 MB body off the event loop: see body.ts.
   await app.register(async (scoped: App) => {
     scoped.removeContentTypeParser('application/json');
-    scoped.addContentTypeParser('application/json', { parseAs: 'buffer' }, async (_req: unknown, body: Buffer) =>
-      body.length === 0 ? undefined : parseJobBody(body, threadMinBytes),
-    );
+    scoped.addContentTypeParser('application/json', async (req: FastifyRequest, payload: IncomingMessage) => {
+      const length = req.headers['content-length'];
+      return readJobBody(payload as AsyncIterable<Buffer>, {
+        declaredLength: length === undefined ? null : Number(length),
+        limitBytes: req.routeOptions.bodyLimit,
+        threadMinBytes,
+      });
+    });
 
     scoped.post(
       '/tenants/:t/jobs',

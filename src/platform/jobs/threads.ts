@@ -20,6 +20,8 @@ export class ThreadError extends Error {
 
 export interface Thread {
   call<R>(method: string, arg?: unknown, transfer?: TransferListItem[]): Promise<R>;
+  /** Sends without waiting for an answer (messages arrive in order, before a later `call`). */
+  post(method: string, arg?: unknown, transfer?: TransferListItem[]): void;
   /** Terminates the thread; pending calls reject. */
   close(): Promise<void>;
 }
@@ -69,6 +71,9 @@ export function startThread(entry: URL, opts: { data?: unknown } = {}): Thread {
         worker.postMessage({ id, method, arg }, transfer as never);
       });
     },
+    post(method: string, arg?: unknown, transfer: TransferListItem[] = []) {
+      if (!dead) worker.postMessage({ id: 0, method, arg }, transfer);
+    },
     async close() {
       await worker.terminate();
     },
@@ -94,9 +99,11 @@ export function serveThread(handlers: Record<string, Handler>): void {
       const handler = handlers[msg.method];
       if (!handler) throw new Error(`unknown thread method ${msg.method}`);
       const value = await handler(msg.arg as never);
+      if (msg.id === 0) return; // posted: nobody waits for an answer
       if (value instanceof Transfer) port.postMessage({ id: msg.id, ok: true, value: value.value }, value.transfer);
       else port.postMessage({ id: msg.id, ok: true, value });
     } catch (e) {
+      if (msg.id === 0) return;
       const err = e instanceof Error ? e : new Error(String(e));
       const fields: Record<string, unknown> = {};
       for (const [k, v] of Object.entries(err)) {

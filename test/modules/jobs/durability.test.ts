@@ -92,11 +92,17 @@ for (const dialect of testDialects()) {
       await t.createTenant('acme');
       const h = t.admin.headers;
       const input = generateTerraformState({ resources: 3000, edgesPerResource: 2 });
+      // Stopped from its own progress report: on SQLite the database is not readable from outside mid-write.
+      let stopping: Promise<void> | null = null;
+      const a = startRunner(t, {
+        onProgress: (_id, p) => {
+          if (p.step === 'comparing' && !stopping) stopping = a.stop();
+        },
+      });
       const job = (await createJob(t, 'acme', h, { name: 'big', source: 'terraform_state', input, start: true })).json()
         .data;
-      const a = startRunner(t);
-      await waitForJob(t, 'acme', h, job.id, (j) => j.status === 'running' && j.progress.step === 'comparing');
-      await a.stop();
+      await waitForJob(t, 'acme', h, job.id, () => stopping !== null);
+      await stopping;
       const back = await waitForJob(t, 'acme', h, job.id, () => true);
       expect(back).toMatchObject({ status: 'queued', attempts: 0, progress: { step: 'queued' } });
       expect((await inventoryOf(t, 'acme')).nodes).toEqual([]);

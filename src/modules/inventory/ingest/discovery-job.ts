@@ -33,9 +33,10 @@ import {
 } from '../../../platform/jobs/types.ts';
 import { type Clock, iso } from '../../../platform/time.ts';
 import * as store from '../store.ts';
-import { MAX_WARNINGS } from './session.ts';
+import { type Plan, type PlanReader, planChanges, planChangesInventory, prefetched } from './plan.ts';
+import { type IngestSummary, MAX_WARNINGS } from './session.ts';
 import { openSession, type SessionClient } from './session-client.ts';
-import { CONTROL_SLOTS, CONTROL_STOP, CONTROL_WRITTEN } from './sqlite-writer.ts';
+import { CONTROL_PROGRESS, CONTROL_SLOTS, CONTROL_STOP, CONTROL_WRITTEN } from './sqlite-writer.ts';
 
 export const DISCOVERY_JOB_KIND = 'discovery';
 
@@ -54,27 +55,6 @@ export interface DiscoveryJobDeps {
   batchPauseMs?: number;
 }
 
-export interface DiscoveryCounts {
-  created: number;
-  updated: number;
-  unchanged: number;
-  removed: number;
-  edges: number;
-  [key: string]: number;
-}
-
-interface Plan {
-  scopes: string[];
-  /** Session indices of the nodes/edges to write (new or changed). */
-  writeNodes: number[];
-  writeEdges: number[];
-  removedNodes: string[];
-  removedEdges: string[];
-  counts: DiscoveryCounts;
-  edgeCounts: { created: number; updated: number; unchanged: number; removed: number; skipped: number };
-  warnings: string[];
-}
-
 const KEY_BATCH = 2_000;
 /** Above this many rows written, a SQLite commit's checkpoint is moved to a thread. */
 const LARGE_WRITE_ROWS = 5_000;
@@ -89,8 +69,55 @@ export function createDiscoveryJobHandler(deps: DiscoveryJobDeps): JobHandler {
   // better-sqlite3 runs each statement synchronously: give the event loop a turn after every batch.
   const pause = () => (deps.batchPauseMs ? sleep(deps.batchPauseMs) : yieldToEventLoop());
 
-  const changes = (plan: Plan) =>
-    plan.writeNodes.length + plan.writeEdges.length + plan.removedNodes.length + plan.removedEdges.length > 0;
+  const changes = planChangesInventory;
+
+  /** The database as the compare step reads it on the main connection, a page at a time. */
+  const mainReader = (ctx: JobContext, tenantId: string): PlanReader => ({
+    async scopeHashes(table, scope) {
+      const out = new Map<string, string>();
+      let after: string | null = null;
+      for (;;) {
+        const page = await store.hashesInScope(db, table, tenantId, scope, after, KEY_BATCH);
+        if (page.length === 0) return out;
+        for (const r of page) out.set(r.id, r.content_hash);
+        after = page[page.length - 1]?.id as string;
+        ctx.checkpoint();
+        await pause();
+      }
+    },
+    hashesOf: (table, ids) => store.contentHashes(db, table, tenantId, ids),
+    existingNodeIds: (ids) => store.existingNodeIds(db, tenantId, ids),
+  });
+
+  /** Large SQLite inputs: the compare runs in the ingest thread, on a read connection of its own. */
+  async function planInThread(
+    ctx: JobContext,
+    session: SessionClient,
+    summary: IngestSummary,
+    file: string,
+  ): Promise<Plan> {
+    const control = new Int32Array(new SharedArrayBuffer(4 * CONTROL_SLOTS));
+    const stop = () => Atomics.store(control, CONTROL_STOP, 1);
+    ctx.signal.addEventListener('abort', stop, { once: true });
+    if (ctx.signal.aborted) stop();
+    const progress = setInterval(() => {
+      ctx.progress(30 + (30 * Atomics.load(control, CONTROL_PROGRESS)) / 1000, 'comparing');
+    }, 250);
+    try {
+      const result = await session.planSqlite(
+        { file, tenantId: ctx.job.tenant_id, summary, pauseMs: deps.batchPauseMs },
+        control.buffer as SharedArrayBuffer,
+      );
+      if (result.status === 'interrupted') {
+        ctx.checkpoint();
+        throw new JobInterrupted('cancelled');
+      }
+      return result.plan;
+    } finally {
+      clearInterval(progress);
+      ctx.signal.removeEventListener('abort', stop);
+    }
+  }
 
   /** The write phase on the main connection (PostgreSQL, and small SQLite inputs parsed inline). */
   async function writeOnMainConnection(
@@ -101,7 +128,7 @@ export function createDiscoveryJobHandler(deps: DiscoveryJobDeps): JobHandler {
   ): Promise<number | null> {
     const { job } = ctx;
     const tenantId = job.tenant_id;
-    const total = plan.writeNodes.length + plan.writeEdges.length + 1;
+    const total = plan.sizes.writeNodes + plan.sizes.writeEdges + 1;
     let written = 0;
     const step = (n: number) => {
       written += n;
@@ -181,7 +208,7 @@ export function createDiscoveryJobHandler(deps: DiscoveryJobDeps): JobHandler {
     const stop = () => Atomics.store(control, CONTROL_STOP, 1);
     ctx.signal.addEventListener('abort', stop, { once: true });
     if (ctx.signal.aborted) stop();
-    const total = Math.max(1, plan.writeNodes.length + plan.writeEdges.length);
+    const total = Math.max(1, plan.sizes.writeNodes + plan.sizes.writeEdges);
     const progress = setInterval(() => {
       ctx.progress(60 + (39 * Atomics.load(control, CONTROL_WRITTEN)) / total, 'writing');
     }, 250);
@@ -204,6 +231,7 @@ export function createDiscoveryJobHandler(deps: DiscoveryJobDeps): JobHandler {
             removedNodes: plan.removedNodes,
             removedEdges: plan.removedEdges,
             bump: changes(plan),
+            held: plan.held,
             outcome,
             nodeBatch: deps.nodeBatchSize,
             edgeBatch: deps.edgeBatchSize,
@@ -241,16 +269,27 @@ export function createDiscoveryJobHandler(deps: DiscoveryJobDeps): JobHandler {
         await session.append(part);
         ctx.checkpoint();
       }
-
       ctx.progress(5, 'parsing');
       const summary = await session.parse({ source: job.source as IngestSource, jobName: job.name }).catch((e) => {
         if (ctx.signal.aborted) throw new JobInterrupted('cancelled');
         throw asInputFailure(e);
       });
       ctx.checkpoint();
-
       ctx.progress(30, 'comparing');
-      const plan = await planChanges(db, ctx, session, summary, tenantId, pause);
+      const file = dialect === 'sqlite' && session.threaded ? await databaseFile(db) : null;
+      const plan = file
+        ? await planInThread(ctx, session, summary, file)
+        : await planChanges(
+            summary,
+            session,
+            mainReader(ctx, tenantId),
+            {
+              checkpoint: () => ctx.checkpoint(),
+              pause,
+              progress: (share) => ctx.progress(30 + 30 * share, 'comparing'),
+            },
+            KEY_BATCH,
+          );
       const warnings = [...summary.warnings, ...plan.warnings].slice(0, MAX_WARNINGS);
       const result = {
         skipped_documents: summary.skipped_documents,
@@ -259,10 +298,8 @@ export function createDiscoveryJobHandler(deps: DiscoveryJobDeps): JobHandler {
         scopes: plan.scopes,
         edges: plan.edgeCounts,
       };
-
       ctx.progress(60, 'writing');
       const outcome = { counts: plan.counts, result };
-      const file = dialect === 'sqlite' && session.threaded ? await databaseFile(db) : null;
       let version: number | null;
       if (file) {
         // From here the thread finishes or rolls back its own transaction: it must not be terminated.
@@ -278,156 +315,6 @@ export function createDiscoveryJobHandler(deps: DiscoveryJobDeps): JobHandler {
       await session.close();
     }
   };
-}
-
-async function planChanges(
-  db: Db,
-  ctx: JobContext,
-  session: SessionClient,
-  summary: Awaited<ReturnType<SessionClient['parse']>>,
-  tenantId: string,
-  pause: () => Promise<unknown>,
-): Promise<Plan> {
-  const counts: DiscoveryCounts = { created: 0, updated: 0, unchanged: 0, removed: 0, edges: 0 };
-  const edgeCounts = { created: 0, updated: 0, unchanged: 0, removed: 0, skipped: 0 };
-  const warnings: string[] = [];
-  const progress = (share: number) => ctx.progress(30 + 30 * share, 'comparing');
-
-  // What the covered scopes hold now; whatever the input does not claim is left over at the end: removed.
-  const scopeNodes = await hashesInScopes(db, ctx, 'nodes', tenantId, summary.scopes, pause);
-  const seenNodes = new Set<string>();
-  const writeNodes: number[] = [];
-  for await (const [from, keys] of prefetched(summary.nodes, (f, n) => session.nodeKeys(f, n))) {
-    // Ids the scopes do not own may still exist elsewhere (another scope, or made by hand).
-    const elsewhere = await store.contentHashes(
-      db,
-      'nodes',
-      tenantId,
-      keys.ids.filter((id) => !scopeNodes.has(id)),
-    );
-    keys.ids.forEach((id, i) => {
-      seenNodes.add(id);
-      const before = scopeNodes.get(id) ?? elsewhere.get(id);
-      scopeNodes.delete(id);
-      if (before === undefined) counts.created += 1;
-      else if (before !== keys.hashes[i]) counts.updated += 1;
-      else {
-        counts.unchanged += 1;
-        return;
-      }
-      writeNodes.push(from + i);
-    });
-    progress((from + keys.ids.length) / Math.max(1, summary.nodes) / 2);
-    ctx.checkpoint();
-    await pause();
-  }
-  const removedNodes = [...scopeNodes.keys()];
-  counts.removed = removedNodes.length;
-  const removedSet = new Set(removedNodes);
-
-  // Edges may point at nodes of other inputs; those must be in the inventory (and stay there).
-  const externalKnown = await store.existingNodeIds(
-    db,
-    tenantId,
-    summary.external_ends.filter((id) => !removedSet.has(id)),
-  );
-  const endOk = (id: string) => seenNodes.has(id) || (externalKnown.has(id) && !removedSet.has(id));
-
-  const scopeEdges = await hashesInScopes(db, ctx, 'edges', tenantId, summary.scopes, pause);
-  const writeEdges: number[] = [];
-  for await (const [from, keys] of prefetched(summary.edges, (f, n) => session.edgeKeys(f, n))) {
-    const kept: number[] = [];
-    keys.ids.forEach((_id, i) => {
-      const source = keys.sources[i] as string;
-      const target = keys.targets[i] as string;
-      if (endOk(source) && endOk(target)) kept.push(i);
-      else {
-        edgeCounts.skipped += 1;
-        if (warnings.length < MAX_WARNINGS) {
-          const missing = endOk(source) ? target : source;
-          warnings.push(`edge ${source} → ${target} skipped: ${missing} is not in the inventory`);
-        }
-      }
-    });
-    const elsewhere = await store.contentHashes(
-      db,
-      'edges',
-      tenantId,
-      kept.map((i) => keys.ids[i] as string).filter((id) => !scopeEdges.has(id)),
-    );
-    for (const i of kept) {
-      const id = keys.ids[i] as string;
-      counts.edges += 1;
-      const before = scopeEdges.get(id) ?? elsewhere.get(id);
-      scopeEdges.delete(id);
-      if (before === undefined) edgeCounts.created += 1;
-      else if (before !== keys.hashes[i]) edgeCounts.updated += 1;
-      else {
-        edgeCounts.unchanged += 1;
-        continue;
-      }
-      writeEdges.push(from + i);
-    }
-    progress(0.5 + (from + keys.ids.length) / Math.max(1, summary.edges) / 2);
-    ctx.checkpoint();
-    await pause();
-  }
-  const removedEdges = [...scopeEdges.keys()];
-  edgeCounts.removed = removedEdges.length;
-
-  return {
-    scopes: summary.scopes,
-    writeNodes,
-    writeEdges,
-    removedNodes,
-    removedEdges,
-    counts,
-    edgeCounts,
-    warnings,
-  };
-}
-
-/** id → content hash of everything the scopes own, read a page at a time. */
-async function hashesInScopes(
-  db: Db,
-  ctx: JobContext,
-  table: 'nodes' | 'edges',
-  tenantId: string,
-  scopes: string[],
-  pause: () => Promise<unknown>,
-): Promise<Map<string, string>> {
-  const out = new Map<string, string>();
-  for (const scope of scopes) {
-    let after: string | null = null;
-    for (;;) {
-      const page = await store.hashesInScope(db, table, tenantId, scope, after, KEY_BATCH);
-      if (page.length === 0) break;
-      for (const r of page) out.set(r.id, r.content_hash);
-      after = page[page.length - 1]?.id as string;
-      ctx.checkpoint();
-      await pause();
-    }
-  }
-  return out;
-}
-
-/**
- * Batches from the session, the next one requested while the caller works on
- * the current one, so the thread and the database work at the same time.
- */
-export async function* prefetched<T>(
-  total: number,
-  fetch: (from: number, count: number) => Promise<T>,
-  size = KEY_BATCH,
-): AsyncGenerator<[number, T]> {
-  let next: Promise<T> | null = total > 0 ? fetch(0, size) : null;
-  for (let from = 0; from < total; from += size) {
-    const current = await (next as Promise<T>);
-    next = from + size < total ? fetch(from + size, size) : null;
-    // If the caller stops early, the prefetched batch is dropped without an unhandled rejection.
-    next?.catch(() => {});
-    yield [from, current];
-  }
 }
 
 /** A malformed document or input: the job fails with INVALID_INPUT naming the document and field. */

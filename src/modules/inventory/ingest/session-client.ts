@@ -6,7 +6,7 @@
 import { startThread, type Thread } from '../../../platform/jobs/threads.ts';
 import type { Batch, BatchFormat, EdgeKeyBatch, IngestParams, IngestSummary, KeyBatch } from './session.ts';
 import { IngestSession } from './session.ts';
-import type { SqliteWritePlan, SqliteWriteResult } from './sqlite-writer.ts';
+import type { SqlitePlanResult, SqliteWritePlan, SqliteWriteResult } from './sqlite-writer.ts';
 
 export interface SessionClient {
   readonly threaded: boolean;
@@ -16,7 +16,11 @@ export interface SessionClient {
   edgeKeys(from: number, count: number): Promise<EdgeKeyBatch>;
   nodeBatch(indices: number[], format: BatchFormat): Promise<Batch>;
   edgeBatch(indices: number[], format: BatchFormat): Promise<Batch>;
-  /** Threaded sessions only: the SQLite write phase in the thread (see sqlite-writer.ts). */
+  /** Threaded sessions only: the SQLite compare and write phases in the thread (see sqlite-writer.ts). */
+  planSqlite(
+    args: { file: string; tenantId: string; summary: IngestSummary; pauseMs?: number },
+    control: SharedArrayBuffer,
+  ): Promise<SqlitePlanResult>;
   writeToSqlite(plan: SqliteWritePlan, control: SharedArrayBuffer): Promise<SqliteWriteResult>;
   checkpointSqlite(): Promise<void>;
   /** Ends the session; a thread is kept warm for the next one. */
@@ -41,6 +45,7 @@ export function openSession(threaded: boolean): SessionClient {
       edgeKeys: async (from, count) => s.edgeKeys(from, count),
       nodeBatch: async (indices, format) => s.nodeBatch(indices, format),
       edgeBatch: async (indices, format) => s.edgeBatch(indices, format),
+      planSqlite: () => Promise.reject(new Error('inline sessions compare on the main connection')),
       writeToSqlite: () => Promise.reject(new Error('inline sessions write on the main connection')),
       checkpointSqlite: async () => {},
       close: async () => {},
@@ -58,6 +63,7 @@ export function openSession(threaded: boolean): SessionClient {
     edgeKeys: (from, count) => thread.call('edgeKeys', { from, count }),
     nodeBatch: (indices, format) => thread.call('nodeBatch', { indices, format }),
     edgeBatch: (indices, format) => thread.call('edgeBatch', { indices, format }),
+    planSqlite: (args, control) => thread.call('planSqlite', { args, control }),
     writeToSqlite: (plan, control) => thread.call('writeToSqlite', { plan, control }),
     checkpointSqlite: () => thread.call('checkpointSqlite'),
     async close() {

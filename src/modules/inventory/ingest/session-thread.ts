@@ -1,7 +1,15 @@
 /** Worker-thread entry: one IngestSession per thread, driven by session-client.ts. */
 import { serveThread } from '../../../platform/jobs/threads.ts';
+import type { IngestSummary } from './session.ts';
 import { type BatchFormat, type IngestParams, IngestSession } from './session.ts';
-import { checkpointSqlite, closeWriter, type SqliteWritePlan, writeToSqlite } from './sqlite-writer.ts';
+import {
+  checkpointSqlite,
+  closeWriter,
+  forgetPlan,
+  planInSqlite,
+  type SqliteWritePlan,
+  writeToSqlite,
+} from './sqlite-writer.ts';
 
 type BatchArg = { indices: number[]; format: BatchFormat };
 
@@ -10,6 +18,7 @@ const session = new IngestSession();
 serveThread({
   reset: () => {
     closeWriter();
+    forgetPlan();
     session.reset();
   },
   append: (part: string) => session.append(part),
@@ -21,4 +30,11 @@ serveThread({
   writeToSqlite: ({ plan, control }: { plan: SqliteWritePlan; control: SharedArrayBuffer }) =>
     writeToSqlite(session, plan, new Int32Array(control)),
   checkpointSqlite: () => checkpointSqlite(),
+  planSqlite: ({
+    args,
+    control,
+  }: {
+    args: { file: string; tenantId: string; summary: IngestSummary; pauseMs?: number };
+    control: SharedArrayBuffer;
+  }) => planInSqlite(session, args, new Int32Array(control)),
 });

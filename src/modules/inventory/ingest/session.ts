@@ -48,8 +48,11 @@ export interface EdgeKeyBatch extends KeyBatch {
 export type BatchFormat = 'json' | 'rows';
 export type Batch = string | (string | null)[][];
 
+/** A node's fields without its tags and attributes objects (kept as JSON text): the parsed document can go. */
+type SlimNode = Omit<NodeInput, 'tags' | 'attributes'>;
+
 interface PreparedNode {
-  node: NodeInput;
+  node: SlimNode;
   scope: string;
   tags: string;
   attributes: string;
@@ -58,7 +61,7 @@ interface PreparedNode {
 
 interface PreparedEdge {
   id: string;
-  edge: EdgeInput;
+  edge: Pick<EdgeInput, 'source_id' | 'target_id' | 'type'>;
   scope: string;
   attributes: string;
   hash: string;
@@ -98,7 +101,16 @@ export class IngestSession {
       scopes.add(scope);
       const tags = canonicalTagsJson(node.tags ?? {});
       const attributes = JSON.stringify(node.attributes ?? {});
-      const prepared = { node, scope, tags, attributes, hash: nodeContentHash(scope, node, tags, attributes) };
+      const slim: SlimNode = {
+        id: node.id,
+        provider: node.provider,
+        type: node.type,
+        account: node.account ?? null,
+        region: node.region,
+        name: node.name,
+        native_id: node.native_id ?? null,
+      };
+      const prepared = { node: slim, scope, tags, attributes, hash: nodeContentHash(scope, slim, tags, attributes) };
       if (byId.has(node.id)) extraWarnings.push(`node ${node.id} appears more than once; the last one is kept`);
       byId.set(node.id, prepared);
     }
@@ -121,7 +133,8 @@ export class IngestSession {
         hash = edgeContentHash(scope, attributes);
         if (bare) bareEdgeHash.set(scope, hash);
       }
-      edgesById.set(id, { id, edge, scope, attributes, hash });
+      const slim = { source_id: edge.source_id, target_id: edge.target_id, type: edge.type };
+      edgesById.set(id, { id, edge: slim, scope, attributes, hash });
       if (!byId.has(edge.source_id)) external.add(edge.source_id);
       if (!byId.has(edge.target_id)) external.add(edge.target_id);
     }

@@ -1,6 +1,9 @@
 /**
- * The write phase of a SQLite ingest, run inside the ingest thread on a
- * connection of its own. A SQLite COMMIT costs time in proportion to the
+ * The compare and write phases of a large SQLite ingest, run inside the
+ * ingest thread on connections of its own (the compare: one read transaction,
+ * whole scopes in one query each; the write: below).
+ *
+ * The write phase. A SQLite COMMIT costs time in proportion to the
  * pages the transaction wrote (≈ 200 ms for 100k nodes and 400k edges), and
  * better-sqlite3 runs it synchronously: on the main thread that would stall
  * the HTTP server. Here the thread inserts straight from the session's rows
@@ -23,7 +26,8 @@ import {
   sqliteUpsertSql,
   TOUCH_SCOPE_SQL,
 } from '../bulk-sql.ts';
-import type { IngestSession } from './session.ts';
+import { heldPlan, type Plan, type PlanReader, planChanges } from './plan.ts';
+import type { IngestSession, IngestSummary } from './session.ts';
 
 export interface SqliteWritePlan {
   file: string;
@@ -41,6 +45,8 @@ export interface SqliteWritePlan {
   removedEdges: string[];
   /** Bump the tenant's inventory version (anything changed). */
   bump: boolean;
+  /** The lists are the ones planInSqlite left in this thread. */
+  held?: boolean;
   outcome: JobOutcome;
   /** Rows per statement (defaults 500 nodes, 1,000 edges) and a pause between statements (throttling, tests). */
   nodeBatch?: number;
@@ -57,7 +63,84 @@ export const CONTROL_STOP = 0;
 export const CONTROL_WRITTEN = 1;
 /** Slot used only to sleep on (Atomics.wait) between batches when a pause is asked for. */
 const CONTROL_SLEEP = 2;
-export const CONTROL_SLOTS = 3;
+/** Share of the compare done, in thousandths. */
+export const CONTROL_PROGRESS = 3;
+export const CONTROL_SLOTS = 4;
+
+class Stopped extends Error {}
+
+export type SqlitePlanResult = { status: 'planned'; plan: Plan } | { status: 'interrupted' };
+
+/** The database as the compare reads it from inside the thread: one statement per scope. */
+function threadReader(db: SQLite.Database, tenantId: string): PlanReader {
+  const scopeRows = {
+    nodes: db.prepare('select id, content_hash from nodes where tenant_id = ? and scope_key = ?').raw(true),
+    edges: db.prepare('select id, content_hash from edges where tenant_id = ? and scope_key = ?').raw(true),
+  };
+  const byIds = (table: 'nodes' | 'edges', columns: string, ids: string[]) => {
+    const out: unknown[][] = [];
+    for (let i = 0; i < ids.length; i += DELETE_BATCH) {
+      const chunk = ids.slice(i, i + DELETE_BATCH);
+      const stmt = db
+        .prepare(`select ${columns} from ${table} where tenant_id = ? and id in (${chunk.map(() => '?').join(',')})`)
+        .raw(true);
+      out.push(...(stmt.all(tenantId, ...chunk) as unknown[][]));
+    }
+    return out;
+  };
+  return {
+    async scopeHashes(table, scope) {
+      const out = new Map<string, string>();
+      for (const [id, hash] of scopeRows[table].all(tenantId, scope) as [string, string][]) out.set(id, hash);
+      return out;
+    },
+    async hashesOf(table, ids) {
+      return new Map(byIds(table, 'id, content_hash', ids) as [string, string][]);
+    },
+    async existingNodeIds(ids) {
+      return new Set(byIds('nodes', 'id', ids).map((r) => r[0] as string));
+    },
+  };
+}
+
+export async function planInSqlite(
+  session: IngestSession,
+  args: { file: string; tenantId: string; summary: IngestSummary; pauseMs?: number },
+  control: Int32Array,
+): Promise<SqlitePlanResult> {
+  const db = new SQLite(args.file, { readonly: true });
+  try {
+    db.pragma('busy_timeout = 5000');
+    db.pragma(`cache_size = -${WRITER_CACHE_KIB}`);
+    db.exec('begin'); // one snapshot for every read of the compare
+    const plan = await planChanges(
+      args.summary,
+      { nodeKeys: async (f, n) => session.nodeKeys(f, n), edgeKeys: async (f, n) => session.edgeKeys(f, n) },
+      threadReader(db, args.tenantId),
+      {
+        checkpoint: () => {
+          if (Atomics.load(control, CONTROL_STOP) === 1) throw new Stopped();
+        },
+        pause: async () => {
+          if (args.pauseMs) Atomics.wait(control, CONTROL_SLEEP, 0, args.pauseMs);
+        },
+        progress: (share) => Atomics.store(control, CONTROL_PROGRESS, Math.round(share * 1000)),
+      },
+      // Throttled (a pause between batches): small batches, as on the main connection.
+      args.pauseMs ? 2_000 : 50_000,
+    );
+    db.exec('commit');
+    // The lists (100k+ entries) stay here for writeToSqlite; cloning them to the main thread and back
+    // would cost its event loop tens of milliseconds each way.
+    planned = plan;
+    return { status: 'planned', plan: heldPlan(plan) };
+  } catch (e) {
+    if (e instanceof Stopped) return { status: 'interrupted' };
+    throw e;
+  } finally {
+    db.close();
+  }
+}
 
 const NODE_BATCH = 500;
 const EDGE_BATCH = 1000;
@@ -66,9 +149,17 @@ const DELETE_BATCH = 500;
 const WRITER_CACHE_KIB = 256 * 1024;
 
 let writer: SQLite.Database | null = null;
+/** The last plan made by planInSqlite in this thread, used by writeToSqlite when the caller's plan is `held`. */
+let planned: Plan | null = null;
 
-export function writeToSqlite(session: IngestSession, plan: SqliteWritePlan, control: Int32Array): SqliteWriteResult {
+export function forgetPlan(): void {
+  planned = null;
+}
+
+export function writeToSqlite(session: IngestSession, given: SqliteWritePlan, control: Int32Array): SqliteWriteResult {
   closeWriter();
+  const plan = given.held && planned ? { ...given, ...pick(planned) } : given;
+  if (given.held && !planned) throw new Error('no plan held in this thread');
   const db = new SQLite(plan.file);
   writer = db;
   db.pragma('busy_timeout = 5000');
@@ -146,6 +237,13 @@ export function writeToSqlite(session: IngestSession, plan: SqliteWritePlan, con
     throw e;
   }
 }
+
+const pick = (p: Plan) => ({
+  writeNodes: p.writeNodes,
+  writeEdges: p.writeEdges,
+  removedNodes: p.removedNodes,
+  removedEdges: p.removedEdges,
+});
 
 function rollback(db: SQLite.Database): SqliteWriteResult {
   db.exec('rollback');

@@ -1,0 +1,201 @@
+/**
+ * The compare step of an ingest, with reads only: which of the input's nodes
+ * and edges are new, changed (content hash differs) or unchanged, and what the
+ * scopes it covers own that it no longer has (removed). The same logic runs
+ * on the main connection (PostgreSQL, small inputs) and inside the ingest
+ * thread on a connection of its own (large SQLite inputs), through `PlanReader`.
+ */
+import type { EdgeKeyBatch, IngestSummary, KeyBatch } from './session.ts';
+import { MAX_WARNINGS } from './session.ts';
+
+export interface DiscoveryCounts {
+  created: number;
+  updated: number;
+  unchanged: number;
+  removed: number;
+  edges: number;
+  [key: string]: number;
+}
+
+export interface Plan {
+  scopes: string[];
+  /** Session indices of the nodes/edges to write (new or changed). */
+  writeNodes: number[];
+  writeEdges: number[];
+  removedNodes: string[];
+  removedEdges: string[];
+  /** How many of each; the lists themselves are empty when the plan stays in the ingest thread (`held`). */
+  sizes: { writeNodes: number; writeEdges: number; removedNodes: number; removedEdges: number };
+  held?: boolean;
+  counts: DiscoveryCounts;
+  edgeCounts: { created: number; updated: number; unchanged: number; removed: number; skipped: number };
+  warnings: string[];
+}
+
+/** Where the input's keys come from (the session, in this thread or another). */
+export interface PlanKeys {
+  nodeKeys(from: number, count: number): Promise<KeyBatch>;
+  edgeKeys(from: number, count: number): Promise<EdgeKeyBatch>;
+}
+
+/** What the database holds now. */
+export interface PlanReader {
+  /** id → content hash of every row a scope owns. */
+  scopeHashes(table: 'nodes' | 'edges', scope: string): Promise<Map<string, string>>;
+  /** id → content hash of those of `ids` that exist (in any scope). */
+  hashesOf(table: 'nodes' | 'edges', ids: string[]): Promise<Map<string, string>>;
+  existingNodeIds(ids: string[]): Promise<Set<string>>;
+}
+
+export interface PlanHooks {
+  /** Throws when the job must stop. */
+  checkpoint(): void;
+  /** Between batches (the main thread yields to its event loop here). */
+  pause(): Promise<unknown>;
+  /** Share of the compare step done, 0–1. */
+  progress(share: number): void;
+}
+
+export async function planChanges(
+  summary: IngestSummary,
+  keysOf: PlanKeys,
+  reader: PlanReader,
+  hooks: PlanHooks,
+  keyBatch: number,
+): Promise<Plan> {
+  const counts: DiscoveryCounts = { created: 0, updated: 0, unchanged: 0, removed: 0, edges: 0 };
+  const edgeCounts = { created: 0, updated: 0, unchanged: 0, removed: 0, skipped: 0 };
+  const warnings: string[] = [];
+  const scopeRows = async (table: 'nodes' | 'edges') => {
+    const out = new Map<string, string>();
+    for (const scope of summary.scopes) {
+      for (const [id, hash] of await reader.scopeHashes(table, scope)) out.set(id, hash);
+      hooks.checkpoint();
+    }
+    return out;
+  };
+
+  // What the covered scopes hold now; whatever the input does not claim is left over at the end: removed.
+  const scopeNodes = await scopeRows('nodes');
+  const seenNodes = new Set<string>();
+  const writeNodes: number[] = [];
+  for await (const [from, keys] of prefetched(summary.nodes, (f, n) => keysOf.nodeKeys(f, n), keyBatch)) {
+    // Ids the scopes do not own may still exist elsewhere (another scope, or made by hand).
+    const elsewhere = await reader.hashesOf(
+      'nodes',
+      keys.ids.filter((id) => !scopeNodes.has(id)),
+    );
+    keys.ids.forEach((id, i) => {
+      seenNodes.add(id);
+      const before = scopeNodes.get(id) ?? elsewhere.get(id);
+      scopeNodes.delete(id);
+      if (before === undefined) counts.created += 1;
+      else if (before !== keys.hashes[i]) counts.updated += 1;
+      else {
+        counts.unchanged += 1;
+        return;
+      }
+      writeNodes.push(from + i);
+    });
+    hooks.progress((from + keys.ids.length) / Math.max(1, summary.nodes) / 2);
+    hooks.checkpoint();
+    await hooks.pause();
+  }
+  const removedNodes = [...scopeNodes.keys()];
+  counts.removed = removedNodes.length;
+  const removedSet = new Set(removedNodes);
+
+  // Edges may point at nodes of other inputs; those must be in the inventory (and stay there).
+  const externalKnown = await reader.existingNodeIds(summary.external_ends.filter((id) => !removedSet.has(id)));
+  const endOk = (id: string) => seenNodes.has(id) || (externalKnown.has(id) && !removedSet.has(id));
+
+  const scopeEdges = await scopeRows('edges');
+  const writeEdges: number[] = [];
+  for await (const [from, keys] of prefetched(summary.edges, (f, n) => keysOf.edgeKeys(f, n), keyBatch)) {
+    const kept: number[] = [];
+    keys.ids.forEach((_id, i) => {
+      const source = keys.sources[i] as string;
+      const target = keys.targets[i] as string;
+      if (endOk(source) && endOk(target)) kept.push(i);
+      else {
+        edgeCounts.skipped += 1;
+        if (warnings.length < MAX_WARNINGS) {
+          const missing = endOk(source) ? target : source;
+          warnings.push(`edge ${source} → ${target} skipped: ${missing} is not in the inventory`);
+        }
+      }
+    });
+    const elsewhere = await reader.hashesOf(
+      'edges',
+      kept.map((i) => keys.ids[i] as string).filter((id) => !scopeEdges.has(id)),
+    );
+    for (const i of kept) {
+      const id = keys.ids[i] as string;
+      counts.edges += 1;
+      const before = scopeEdges.get(id) ?? elsewhere.get(id);
+      scopeEdges.delete(id);
+      if (before === undefined) edgeCounts.created += 1;
+      else if (before !== keys.hashes[i]) edgeCounts.updated += 1;
+      else {
+        edgeCounts.unchanged += 1;
+        continue;
+      }
+      writeEdges.push(from + i);
+    }
+    hooks.progress(0.5 + (from + keys.ids.length) / Math.max(1, summary.edges) / 2);
+    hooks.checkpoint();
+    await hooks.pause();
+  }
+  const removedEdges = [...scopeEdges.keys()];
+  edgeCounts.removed = removedEdges.length;
+
+  return {
+    scopes: summary.scopes,
+    writeNodes,
+    writeEdges,
+    removedNodes,
+    removedEdges,
+    sizes: {
+      writeNodes: writeNodes.length,
+      writeEdges: writeEdges.length,
+      removedNodes: removedNodes.length,
+      removedEdges: removedEdges.length,
+    },
+    counts,
+    edgeCounts,
+    warnings,
+  };
+}
+
+/** Any node or edge to write or remove: the inventory changes (and its version is bumped). */
+export const planChangesInventory = ({ sizes }: Plan): boolean =>
+  sizes.writeNodes + sizes.writeEdges + sizes.removedNodes + sizes.removedEdges > 0;
+
+/** The plan without its lists, for the main thread when the lists stay in the ingest thread. */
+export const heldPlan = (plan: Plan): Plan => ({
+  ...plan,
+  writeNodes: [],
+  writeEdges: [],
+  removedNodes: [],
+  removedEdges: [],
+  held: true,
+});
+
+/**
+ * Batches from the session, the next one requested while the caller works on
+ * the current one, so the thread and the database work at the same time.
+ */
+export async function* prefetched<T>(
+  total: number,
+  fetch: (from: number, count: number) => Promise<T>,
+  size: number,
+): AsyncGenerator<[number, T]> {
+  let next: Promise<T> | null = total > 0 ? fetch(0, size) : null;
+  for (let from = 0; from < total; from += size) {
+    const current = await (next as Promise<T>);
+    next = from + size < total ? fetch(from + size, size) : null;
+    // If the caller stops early, the prefetched batch is dropped without an unhandled rejection.
+    next?.catch(() => {});
+    yield [from, current];
+  }
+}
