@@ -73,12 +73,11 @@ export function createDiscoveryJobHandler(deps: DiscoveryJobDeps): JobHandler {
 
   /** The database as the compare step reads it on the main connection, a page at a time. */
   const mainReader = (ctx: JobContext, tenantId: string): PlanReader => ({
-    async scopeHashes(table, scope) {
-      const out = new Map<string, string>();
+    async scopeHashes(table, scope, out) {
       let after: string | null = null;
       for (;;) {
         const page = await store.hashesInScope(db, table, tenantId, scope, after, KEY_BATCH);
-        if (page.length === 0) return out;
+        if (page.length === 0) return;
         for (const r of page) out.set(r.id, r.content_hash);
         after = page[page.length - 1]?.id as string;
         ctx.checkpoint();

@@ -40,8 +40,8 @@ export interface PlanKeys {
 
 /** What the database holds now. */
 export interface PlanReader {
-  /** id → content hash of every row a scope owns. */
-  scopeHashes(table: 'nodes' | 'edges', scope: string): Promise<Map<string, string>>;
+  /** Adds id → content hash of every row a scope owns to `into` (page by page where that matters). */
+  scopeHashes(table: 'nodes' | 'edges', scope: string, into: Map<string, string>): Promise<void>;
   /** id → content hash of those of `ids` that exist (in any scope). */
   hashesOf(table: 'nodes' | 'edges', ids: string[]): Promise<Map<string, string>>;
   existingNodeIds(ids: string[]): Promise<Set<string>>;
@@ -69,7 +69,7 @@ export async function planChanges(
   const scopeRows = async (table: 'nodes' | 'edges') => {
     const out = new Map<string, string>();
     for (const scope of summary.scopes) {
-      for (const [id, hash] of await reader.scopeHashes(table, scope)) out.set(id, hash);
+      await reader.scopeHashes(table, scope, out);
       hooks.checkpoint();
     }
     return out;

@@ -89,10 +89,8 @@ function threadReader(db: SQLite.Database, tenantId: string): PlanReader {
     return out;
   };
   return {
-    async scopeHashes(table, scope) {
-      const out = new Map<string, string>();
+    async scopeHashes(table, scope, out) {
       for (const [id, hash] of scopeRows[table].all(tenantId, scope) as [string, string][]) out.set(id, hash);
-      return out;
     },
     async hashesOf(table, ids) {
       return new Map(byIds(table, 'id, content_hash', ids) as [string, string][]);
