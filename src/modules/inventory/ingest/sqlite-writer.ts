@@ -145,6 +145,8 @@ const EDGE_BATCH = 1000;
 const DELETE_BATCH = 500;
 /** Page cache of the writer connection, in KiB (256 MB; released when the job's write is done). */
 const WRITER_CACHE_KIB = 256 * 1024;
+/** PASSIVE checkpoint attempts (20 ms apart) before giving the rest of the log back to SQLite. */
+const CHECKPOINT_ATTEMPTS = 100;
 
 let writer: SQLite.Database | null = null;
 /** The last plan made by planInSqlite in this thread, used by writeToSqlite when the caller's plan is `held`. */
@@ -253,7 +255,14 @@ function rollback(db: SQLite.Database): SqliteWriteResult {
 export function checkpointSqlite(): void {
   if (!writer) return;
   try {
-    writer.pragma('wal_checkpoint(PASSIVE)');
+    // PASSIVE skips frames a reader is still using (the server reads between our attempts). Retry until
+    // the whole log is in: whatever is left would be copied by the main connection's next commit.
+    const nap = new Int32Array(new SharedArrayBuffer(4));
+    for (let attempt = 0; attempt < CHECKPOINT_ATTEMPTS; attempt++) {
+      const [state] = writer.pragma('wal_checkpoint(PASSIVE)') as { busy: number; log: number; checkpointed: number }[];
+      if (!state || state.log < 0 || state.checkpointed >= state.log) return;
+      Atomics.wait(nap, 0, 0, 20);
+    }
   } finally {
     closeWriter();
   }
