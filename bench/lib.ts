@@ -140,7 +140,9 @@ export async function interleaved(
   for (let r = 0; r < rounds; r++) {
     for (const t of targets) {
       const res = await load(t.url, t.headers, { seconds: opts.seconds ?? Number(process.env.BENCH_SECONDS ?? 4) });
-      (runs[t.name] ??= []).push(res);
+      const list = runs[t.name] ?? [];
+      list.push(res);
+      runs[t.name] = list;
     }
   }
   const out: Record<string, LoadResult> = {};
