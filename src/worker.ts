@@ -8,6 +8,7 @@ import type { FastifyBaseLogger } from 'fastify';
 import type { Config, LogLevel } from './platform/config.ts';
 import type { Database } from './platform/db/index.ts';
 import { createJobRunner, type JobRunner } from './platform/jobs/runner.ts';
+import { startDailySnapshots } from './modules/tagging/daily.ts';
 import { openAndMigrate } from './server.ts';
 import { createServices, type ServiceDeps, type Services } from './services.ts';
 
@@ -46,6 +47,12 @@ export async function startWorker(config: Config, opts: WorkerOptions = {}): Pro
     concurrency: opts.concurrency,
   });
   runner.start();
+  services.attachLogger(log);
+  // Workers take the daily tagging snapshot too, so a deployment with API-only servers still gets one
+  // (the snapshot table's unique day key keeps it to one per tenant per day).
+  const dailySnapshots = startDailySnapshots(services.tagging, {
+    onError: (err) => log.error({ err }, 'daily tagging compliance snapshot failed'),
+  });
   log.info({ worker: runner.workerId, dialect: database.dialect, kinds: services.jobKinds.kinds() }, 'worker started');
   let closing: Promise<void> | null = null;
   return {
@@ -55,7 +62,7 @@ export async function startWorker(config: Config, opts: WorkerOptions = {}): Pro
     log,
     close() {
       closing ??= (async () => {
-        await runner.stop();
+        await Promise.all([runner.stop(), dailySnapshots.stop()]);
         await services.events.idle();
         await database.close();
       })();

@@ -1,5 +1,5 @@
 /**
- * The daily tagging compliance snapshot, as a timer in the server process.
+ * The daily tagging compliance snapshot, as a timer in every server and worker process.
  * Every instance runs one; "at most one snapshot per tenant per day" holds
  * across instances through the unique (tenant_id, day) index, and an
  * instance first checks whether the day's snapshot exists, so the others
