@@ -5,10 +5,10 @@
  * can share one PostgreSQL database; each job runs on one of them at a time.
  */
 import type { FastifyBaseLogger } from 'fastify';
+import { startDailySnapshots } from './modules/tagging/daily.ts';
 import type { Config, LogLevel } from './platform/config.ts';
 import type { Database } from './platform/db/index.ts';
 import { createJobRunner, type JobRunner } from './platform/jobs/runner.ts';
-import { startDailySnapshots } from './modules/tagging/daily.ts';
 import { openAndMigrate } from './server.ts';
 import { createServices, type ServiceDeps, type Services } from './services.ts';
 
