@@ -60,7 +60,34 @@ function rssPeak() {
   };
 }
 
+/** Time spent in each step the job reports (reading input, parsing, comparing, writing). */
+function phaseTimer() {
+  let current: string | null = null;
+  let since = 0;
+  let spent: Record<string, number> = {};
+  return {
+    step(name: string) {
+      if (name === current) return;
+      const now = performance.now();
+      if (current) spent[current] = (spent[current] ?? 0) + now - since;
+      current = name;
+      since = now;
+    },
+    current: () => current ?? '(request)',
+    take(): string {
+      this.step('(done)');
+      current = null;
+      const text = Object.entries(spent)
+        .map(([k, v]) => `${k} ${fmt(v)} ms`)
+        .join(', ');
+      spent = {};
+      return text;
+    },
+  };
+}
+
 async function ingestThroughServer(database: Database, body: string): Promise<Run> {
+  const phases = phaseTimer();
   const config = loadConfig({
     INFRACAST_LOG_LEVEL: 'silent',
     INFRACAST_JWT_SECRET: 'bench-secret-bench-secret-bench-secret-0',
@@ -77,6 +104,7 @@ async function ingestThroughServer(database: Database, body: string): Promise<Ru
     clock: services.clock,
     log: app.log,
     pollMs: 20,
+    onProgress: (_id, p) => phases.step(p.step),
   });
   runner.start();
   const admin = await services.auth.createUser({ email: 'bench@example.com', platformAdmin: true });
@@ -132,7 +160,11 @@ async function ingestThroughServer(database: Database, body: string): Promise<Ru
     for (;;) {
       // Straight from the database: polling over HTTP would spend the tenant's rate limit.
       const job = toJob((await findJobById(database.db, id)) as JobRow);
-      if (job.status === 'succeeded') return { ms: performance.now() - start, job };
+      if (job.status === 'succeeded') {
+        const ms = performance.now() - start;
+        console.log(`  job steps: ${phases.take()} (request + queue: ${fmt(ms)} ms in all)`);
+        return { ms, job };
+      }
       if (job.status === 'failed' || job.status === 'cancelled')
         throw new Error(`job ${job.status}: ${JSON.stringify(job.error)}`);
       await new Promise((r) => setTimeout(r, 20));
@@ -144,9 +176,17 @@ async function ingestThroughServer(database: Database, body: string): Promise<Ru
   if (warm.statusCode !== 400) throw new Error(`warm-up: ${warm.statusCode}`);
   const loop = monitorEventLoopDelay({ resolution: 5 });
   loop.enable();
+  // Names the step during which the event loop was held long, to find the cause.
+  let lastTick = performance.now();
+  const stallWatch = setInterval(() => {
+    const now = performance.now();
+    if (now - lastTick > 80) console.log(`  event loop held ${fmt(now - lastTick)} ms during ${phases.current()}`);
+    lastTick = now;
+  }, 5);
   const first = await once();
   const second = await once();
   loop.disable();
+  clearInterval(stallWatch);
   await runner.stop();
   await app.close();
   return {

@@ -6,7 +6,7 @@
 import { actorOf } from '../../platform/auth/principal.ts';
 import type { DatabaseDialect } from '../../platform/config.ts';
 import type { TenantContext } from '../../platform/context.ts';
-import type { Db, Executor } from '../../platform/db/index.ts';
+import type { Db } from '../../platform/db/index.ts';
 import type { JobRow } from '../../platform/db/schema.ts';
 import { badRequest, conflict, notFound } from '../../platform/errors.ts';
 import type { EventBus } from '../../platform/events.ts';
@@ -14,7 +14,6 @@ import { csv, type PageRequest, parseSort } from '../../platform/http/pagination
 import { newId } from '../../platform/ids.ts';
 import { dropJobInput, storeJobInput } from '../../platform/jobs/inputs.ts';
 import type { JobSignals } from '../../platform/jobs/registry.ts';
-import { withoutAutoCheckpoint } from '../../platform/jobs/sqlite-checkpoint.ts';
 import { isFinished, JOB_STATUSES, type JobStatus } from '../../platform/jobs/types.ts';
 import { type Clock, iso } from '../../platform/time.ts';
 import { insertAuditEntry } from '../audit/store.ts';
@@ -62,10 +61,7 @@ export function toJob(row: JobRow): JobT {
   };
 }
 
-/** Inputs above this size are committed without SQLite's synchronous checkpoint (see sqlite-checkpoint.ts). */
-const LARGE_INPUT_BYTES = 2 * 1024 * 1024;
-
-export function createJobService({ db, dialect, clock, events, signals }: JobServiceDeps) {
+export function createJobService({ db, clock, events, signals }: JobServiceDeps) {
   const kind = DISCOVERY_JOB_KIND;
 
   const audit = (ctx: TenantContext, jobId: string, action: string, summary: Record<string, unknown>) => ({
@@ -119,20 +115,14 @@ export function createJobService({ db, dialect, clock, events, signals }: JobSer
         started_at: null,
         finished_at: null,
       };
-      const commit: { after: ((db: Executor) => Promise<void>) | null } = { after: null };
-      await db
-        .transaction()
-        .execute(async (tx) => {
-          await store.insertJob(tx, row);
-          await storeJobInput(tx, row.id, body.input.parts());
-          await insertAuditEntry(
-            tx,
-            audit(ctx, row.id, 'job.created', { name: row.name, source: row.source, bytes: row.input_bytes }),
-          );
-          if (dialect === 'sqlite' && row.input_bytes > LARGE_INPUT_BYTES)
-            commit.after = await withoutAutoCheckpoint(tx);
-        })
-        .finally(() => commit.after?.(db));
+      await db.transaction().execute(async (tx) => {
+        await store.insertJob(tx, row);
+        await storeJobInput(tx, row.id, body.input.parts());
+        await insertAuditEntry(
+          tx,
+          audit(ctx, row.id, 'job.created', { name: row.name, source: row.source, bytes: row.input_bytes }),
+        );
+      });
       if (body.start) signals.queued(row.id);
       return toJob(row);
     },

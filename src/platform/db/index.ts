@@ -10,6 +10,7 @@ import { Kysely, PostgresDialect, SqliteAdapter, SqliteDialect, sql, type Transa
 import pg from 'pg';
 import type { DatabaseDialect } from '../config.ts';
 import type { DB } from './schema.ts';
+import { startSqliteCheckpointer } from './sqlite-checkpointer.ts';
 
 export type Db = Kysely<DB>;
 export type Tx = Transaction<DB>;
@@ -73,6 +74,9 @@ export async function openDatabase(opts: DatabaseOptions): Promise<Database> {
     handle.pragma('synchronous = NORMAL');
     handle.pragma('foreign_keys = ON');
     handle.pragma('busy_timeout = 5000');
+    // A file database is checkpointed by a background thread, never by a commit on the event loop.
+    const checkpointer = path === ':memory:' ? null : startSqliteCheckpointer(path);
+    if (checkpointer) handle.pragma('wal_autocheckpoint = 0');
     const db = new Kysely<DB>({ dialect: new InfracastSqliteDialect({ database: withStatementCache(handle) }) });
     return {
       db,
@@ -83,7 +87,10 @@ export async function openDatabase(opts: DatabaseOptions): Promise<Database> {
         await sql`select 1`.execute(db);
         return performance.now() - start;
       },
-      close: () => db.destroy(),
+      async close() {
+        await checkpointer?.stop();
+        await db.destroy();
+      },
     };
   }
 

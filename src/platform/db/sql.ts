@@ -8,6 +8,7 @@ import {
   type SqlBool,
   sql,
 } from 'kysely';
+import type { Executor } from './index.ts';
 
 /** `lower(expr) LIKE '%text%'` with % and _ in `text` matched literally on both dialects. */
 export function containsInsensitive(expr: Expression<unknown>, text: string): RawBuilder<SqlBool> {
@@ -41,4 +42,11 @@ export function precompiled<DBT, Row, P extends unknown[]>(
     const result = await db.executeQuery<Row>({ ...compiled, parameters: params });
     return result.rows;
   };
+}
+
+/** The SQLite database file behind a connection (null for an in-memory database). */
+export async function databaseFile(db: Kysely<unknown> | Executor): Promise<string | null> {
+  const rows = await sql<{ name: string; file: string }>`pragma database_list`.execute(db);
+  const main = rows.rows.find((r) => r.name === 'main');
+  return main?.file ? main.file : null;
 }

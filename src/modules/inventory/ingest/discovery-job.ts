@@ -16,13 +16,9 @@ import { setTimeout as sleep, setImmediate as yieldToEventLoop } from 'node:time
 import type { IngestSource } from '../../../core/ingest/index.ts';
 import type { DatabaseDialect } from '../../../platform/config.ts';
 import type { Db, Executor } from '../../../platform/db/index.ts';
+import { databaseFile } from '../../../platform/db/sql.ts';
 import type { EventBus } from '../../../platform/events.ts';
 import { readJobInput } from '../../../platform/jobs/inputs.ts';
-import {
-  databaseFile,
-  suspendAutoCheckpoint,
-  withoutAutoCheckpoint,
-} from '../../../platform/jobs/sqlite-checkpoint.ts';
 import { ThreadError } from '../../../platform/jobs/threads.ts';
 import {
   type JobContext,
@@ -56,8 +52,6 @@ export interface DiscoveryJobDeps {
 }
 
 const KEY_BATCH = 2_000;
-/** Above this many rows written, a SQLite commit's checkpoint is moved to a thread. */
-const LARGE_WRITE_ROWS = 5_000;
 
 export function createDiscoveryJobHandler(deps: DiscoveryJobDeps): JobHandler {
   const { db, dialect, clock, events } = deps;
@@ -134,58 +128,40 @@ export function createDiscoveryJobHandler(deps: DiscoveryJobDeps): JobHandler {
       ctx.progress(60 + (39 * written) / total, 'writing');
     };
     let version: number | null = null;
-    const commit: { after: ((db: Executor) => Promise<void>) | null } = { after: null };
-    await db
-      .transaction()
-      .execute(async (tx) => {
-        const now = iso(clock());
-        for (const ids of store.chunks(plan.removedEdges, 1000)) {
-          await store.deleteByIds(tx, 'edges', tenantId, ids);
-          ctx.checkpoint();
-          await pause();
-        }
-        for (const ids of store.chunks(plan.removedNodes, 1000)) {
-          await store.deleteByIds(tx, 'nodes', tenantId, ids);
-          ctx.checkpoint();
-          await pause();
-        }
-        const write = { tenantId, source: job.id, now };
-        const nodeChunks = [...store.chunks(plan.writeNodes, nodeBatchSize)];
-        const nodeBatches = prefetched(
-          nodeChunks.length,
-          (i) => session.nodeBatch(nodeChunks[i] as number[], format),
-          1,
-        );
-        for await (const [i, batch] of nodeBatches) {
-          await store.upsertNodeBatch(tx, dialect, { ...write, batch });
-          step((nodeChunks[i] as number[]).length);
-          ctx.checkpoint();
-          await pause();
-        }
-        const edgeChunks = [...store.chunks(plan.writeEdges, edgeBatchSize)];
-        const edgeBatches = prefetched(
-          edgeChunks.length,
-          (i) => session.edgeBatch(edgeChunks[i] as number[], format),
-          1,
-        );
-        for await (const [i, batch] of edgeBatches) {
-          await store.upsertEdgeBatch(tx, dialect, { ...write, batch });
-          step((edgeChunks[i] as number[]).length);
-          ctx.checkpoint();
-          await pause();
-        }
-        await store.touchScopes(tx, tenantId, plan.scopes, job.source, job.id, now);
-        if (changes(plan)) version = await store.bumpInventoryVersion(tx, tenantId);
+    await db.transaction().execute(async (tx) => {
+      const now = iso(clock());
+      for (const ids of store.chunks(plan.removedEdges, 1000)) {
+        await store.deleteByIds(tx, 'edges', tenantId, ids);
         ctx.checkpoint();
-        // A large SQLite commit would checkpoint the whole log synchronously; do that in a thread instead.
-        if (dialect === 'sqlite' && total > LARGE_WRITE_ROWS) commit.after = await withoutAutoCheckpoint(tx);
-        await ctx.complete(tx as Executor, outcome);
-      })
-      .catch(async (e) => {
-        await commit.after?.(db);
-        throw e;
-      });
-    await commit.after?.(db);
+        await pause();
+      }
+      for (const ids of store.chunks(plan.removedNodes, 1000)) {
+        await store.deleteByIds(tx, 'nodes', tenantId, ids);
+        ctx.checkpoint();
+        await pause();
+      }
+      const write = { tenantId, source: job.id, now };
+      const nodeChunks = [...store.chunks(plan.writeNodes, nodeBatchSize)];
+      const nodeBatches = prefetched(nodeChunks.length, (i) => session.nodeBatch(nodeChunks[i] as number[], format), 1);
+      for await (const [i, batch] of nodeBatches) {
+        await store.upsertNodeBatch(tx, dialect, { ...write, batch });
+        step((nodeChunks[i] as number[]).length);
+        ctx.checkpoint();
+        await pause();
+      }
+      const edgeChunks = [...store.chunks(plan.writeEdges, edgeBatchSize)];
+      const edgeBatches = prefetched(edgeChunks.length, (i) => session.edgeBatch(edgeChunks[i] as number[], format), 1);
+      for await (const [i, batch] of edgeBatches) {
+        await store.upsertEdgeBatch(tx, dialect, { ...write, batch });
+        step((edgeChunks[i] as number[]).length);
+        ctx.checkpoint();
+        await pause();
+      }
+      await store.touchScopes(tx, tenantId, plan.scopes, job.source, job.id, now);
+      if (changes(plan)) version = await store.bumpInventoryVersion(tx, tenantId);
+      ctx.checkpoint();
+      await ctx.complete(tx as Executor, outcome);
+    });
     return version;
   }
 
@@ -211,12 +187,9 @@ export function createDiscoveryJobHandler(deps: DiscoveryJobDeps): JobHandler {
     const progress = setInterval(() => {
       ctx.progress(60 + (39 * Atomics.load(control, CONTROL_WRITTEN)) / total, 'writing');
     }, 250);
-    let resume: ((db: Executor) => Promise<void>) | null = null;
     try {
-      const result = await db.connection().execute(async (conn) => {
-        // The thread's commit leaves a large log: this connection must not checkpoint it at its next commit.
-        resume = await suspendAutoCheckpoint(conn);
-        return session.writeToSqlite(
+      const result = await db.connection().execute(() =>
+        session.writeToSqlite(
           {
             file,
             tenantId: job.tenant_id,
@@ -237,8 +210,8 @@ export function createDiscoveryJobHandler(deps: DiscoveryJobDeps): JobHandler {
             pauseMs: deps.batchPauseMs,
           },
           control.buffer as SharedArrayBuffer,
-        );
-      });
+        ),
+      );
       if (result.status === 'interrupted') {
         ctx.checkpoint();
         throw new JobInterrupted('cancelled');
@@ -251,7 +224,6 @@ export function createDiscoveryJobHandler(deps: DiscoveryJobDeps): JobHandler {
       ctx.signal.removeEventListener('abort', stop);
       // The thread copies the log into the database file while the main connection serves again.
       await session.checkpointSqlite().catch(() => {});
-      await (resume as ((db: Executor) => Promise<void>) | null)?.(db);
     }
   }
 
