@@ -65,3 +65,5 @@ export const TOUCH_SCOPE_SQL =
 
 export const BUMP_VERSION_SQL =
   'update tenants set inventory_version = inventory_version + 1 where id = ? returning inventory_version';
+
+export const INVENTORY_VERSION_SQL = 'select inventory_version from tenants where id = ?';

@@ -181,6 +181,31 @@ export async function bumpInventoryVersion(db: Executor, tenantId: string): Prom
   return row?.inventory_version ?? 0;
 }
 
+/** The tenant's inventory version (0 when the tenant is gone). */
+export async function inventoryVersion(db: Executor, tenantId: string): Promise<number> {
+  const row = await db.selectFrom('tenants').select('inventory_version').where('id', '=', tenantId).executeTakeFirst();
+  return Number(row?.inventory_version ?? 0);
+}
+
+/** The latest other succeeded job of this tenant with the same source, name and input digest. */
+export async function latestSameInputJob(
+  db: Executor,
+  job: { id: string; tenant_id: string; source: string; name: string; input_sha256: string },
+): Promise<{ id: string; counts: string; result: string | null } | undefined> {
+  return db
+    .selectFrom('jobs')
+    .select(['id', 'counts', 'result'])
+    .where('tenant_id', '=', job.tenant_id)
+    .where('input_sha256', '=', job.input_sha256)
+    .where('source', '=', job.source)
+    .where('name', '=', job.name)
+    .where('status', '=', 'succeeded')
+    .where('id', '!=', job.id)
+    .orderBy('finished_at', 'desc')
+    .limit(1)
+    .executeTakeFirst();
+}
+
 // ---- edges ----
 
 export async function findEdge(db: Executor, tenantId: string, id: string): Promise<EdgeRow | undefined> {

@@ -5,6 +5,7 @@
  * re-serialised as UTF-8 bytes (transferred, not copied). Small bodies are
  * parsed inline: a thread round trip costs more than the parse.
  */
+import { hash } from 'node:crypto';
 import { errorCodes } from 'fastify';
 import { badRequest } from '../../platform/errors.ts';
 import { INPUT_PART_CHARS, textParts, utf8Parts } from '../../platform/jobs/inputs.ts';
@@ -15,14 +16,17 @@ export class JobInput {
   private constructor(
     private readonly text: string | null,
     private readonly bytes: Uint8Array | null,
+    /** Hex SHA-256 of the UTF-8 input: a re-submitted input is recognised by it. */
+    readonly sha256: string,
   ) {}
 
   static fromText(text: string): JobInput {
-    return new JobInput(text, null);
+    return new JobInput(text, null, hash('sha256', text, 'hex'));
   }
 
-  static fromUtf8(bytes: Uint8Array): JobInput {
-    return new JobInput(null, bytes);
+  /** `sha256` as computed where the bytes were (the body thread: hashing 100 MB here would hold the event loop). */
+  static fromUtf8(bytes: Uint8Array, sha256: string): JobInput {
+    return new JobInput(null, bytes, sha256);
   }
 
   /** Size in bytes (UTF-8). */
@@ -47,6 +51,8 @@ export interface ThreadedBody {
   /** 'object' when the input was a JSON object (then `input` holds its bytes), else its JSON type or 'missing'. */
   inputKind: string;
   input: Uint8Array | null;
+  /** Hex SHA-256 of `input`. */
+  sha256: string | null;
 }
 
 /** Envelope fields other than `input` that are not scalars are replaced by this (Ajv then names the field). */
@@ -130,7 +136,7 @@ export async function readJobBody(
   }
   if ('notObject' in parsed) throw badRequest('Request body must be a JSON object');
   const out: Record<string, unknown> = { ...parsed.fields };
-  if (parsed.inputKind === 'object' && parsed.input) out.input = JobInput.fromUtf8(parsed.input);
+  if (parsed.inputKind === 'object' && parsed.input) out.input = JobInput.fromUtf8(parsed.input, parsed.sha256 ?? '');
   else if (parsed.inputKind !== 'missing') out.input = standIn(parsed.inputKind);
   return out;
 }

@@ -69,6 +69,16 @@ export const JobResult = Type.Object(
       { created: Count, updated: Count, unchanged: Count, removed: Count, skipped: Count },
       { additionalProperties: false },
     ),
+    inventory_version: Type.Optional(
+      Type.Integer({ minimum: 0, description: "The tenant's inventory version once this job had committed." }),
+    ),
+    same_input_as: Type.Optional(
+      Type.String({
+        description:
+          'Set when the input was byte-for-byte that of this earlier job and the inventory had not changed since: ' +
+          'its outcome was reused, everything counted unchanged, without parsing the input again.',
+      }),
+    ),
   },
   { additionalProperties: false },
 );
@@ -93,6 +103,10 @@ export const Job = Type.Object(
     error: Type.Union([JobErrorSchema, Type.Null()]),
     result: Type.Union([JobResult, Type.Null()]),
     input_bytes: Count,
+    input_sha256: Type.Union([Type.String({ pattern: '^[0-9a-f]{64}$' }), Type.Null()], {
+      description:
+        'SHA-256 (hex) of the stored input. Re-submitting an input the inventory already reflects is recognised by it.',
+    }),
     attempts: { ...Count, description: 'How many times a worker claimed the job.' },
     cancel_requested: Type.Boolean({ description: 'A cancel was asked while the job was running.' }),
     created_by: Type.Union([Type.String(), Type.Null()]),

@@ -155,6 +155,8 @@ export interface JobTable {
   cancel_requested: Flag;
   /** Size of the stored input (sum of job_inputs.size_bytes). */
   input_bytes: ColumnType<number, number | undefined, number>;
+  /** Hex SHA-256 of the stored input (null for jobs created before it was recorded). */
+  input_sha256: ColumnType<string | null, string | null | undefined, string | null>;
   lease_owner: string | null;
   lease_expires_at: Timestamp | null;
   heartbeat_at: Timestamp | null;

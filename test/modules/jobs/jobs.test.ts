@@ -278,6 +278,20 @@ for (const dialect of testDialects()) {
       const same = await ingest(t, runner, 'acme', h, { name: 'tf', source: 'terraform_state', input: v1 });
       expect(same.counts).toEqual({ created: 0, updated: 0, unchanged: 20, removed: 0, edges: 59 });
       expect(same.result.edges).toEqual({ created: 0, updated: 0, unchanged: 59, removed: 0, skipped: 0 });
+      // Byte-for-byte the same input, nothing changed since: the first job's outcome is reused unparsed.
+      expect(same.input_sha256).toBe(first.input_sha256);
+      expect(same.result).toMatchObject({ same_input_as: first.id, inventory_version: first.result.inventory_version });
+      expect(first.result.same_input_as).toBeUndefined();
+      // The same resources in a new serial of the state: parsed and compared, every resource unchanged.
+      const reserialed = await ingest(t, runner, 'acme', h, {
+        name: 'tf',
+        source: 'terraform_state',
+        input: { ...v1, serial: Number((v1 as Json).serial ?? 0) + 1 },
+      });
+      expect(reserialed.input_sha256).not.toBe(first.input_sha256);
+      expect(reserialed.result.same_input_as).toBeUndefined();
+      expect(reserialed.counts).toEqual({ created: 0, updated: 0, unchanged: 20, removed: 0, edges: 59 });
+      expect(reserialed.result.edges).toEqual({ created: 0, updated: 0, unchanged: 59, removed: 0, skipped: 0 });
       const after = await inventoryOf(t, 'acme');
       expect(after).toEqual(before);
       // Nothing was rewritten: source and updated_at still name the first job; last_seen_at moved on.
@@ -348,7 +362,12 @@ for (const dialect of testDialects()) {
         payload: { tags: { owner: 'someone-else' } },
       });
       const reasserted = await ingest(t, runner, 'acme', h, { name: 'tf', source: 'terraform_state', input: v2 });
+      // Same input as `changed`, but the inventory changed since: parsed and compared again.
+      expect(reasserted.result.same_input_as).toBeUndefined();
       expect(reasserted.counts).toMatchObject({ updated: 1, unchanged: 18, removed: 0 });
+      const again = await ingest(t, runner, 'acme', h, { name: 'tf', source: 'terraform_state', input: v2 });
+      expect(again.result.same_input_as).toBe(reasserted.id);
+      expect(again.counts).toEqual({ created: 0, updated: 0, unchanged: 19, removed: 0, edges: reasserted.counts.edges });
     });
 
     it('a malformed document fails the job with an error naming the document and field, and changes nothing', async () => {

@@ -160,6 +160,7 @@ export function createDiscoveryJobHandler(deps: DiscoveryJobDeps): JobHandler {
       await store.touchScopes(tx, tenantId, plan.scopes, job.source, job.id, now);
       if (changes(plan)) version = await store.bumpInventoryVersion(tx, tenantId);
       ctx.checkpoint();
+      withVersion(outcome, version ?? (await store.inventoryVersion(tx, tenantId)));
       await ctx.complete(tx as Executor, outcome);
     });
     return version;
@@ -217,7 +218,7 @@ export function createDiscoveryJobHandler(deps: DiscoveryJobDeps): JobHandler {
         throw new JobInterrupted('cancelled');
       }
       if (result.status === 'lease_lost') throw new JobInterrupted('lease_lost');
-      ctx.markCompleted(outcome);
+      ctx.markCompleted(withVersion(outcome, result.inventoryVersion));
       return result.version;
     } finally {
       clearInterval(progress);
@@ -227,9 +228,44 @@ export function createDiscoveryJobHandler(deps: DiscoveryJobDeps): JobHandler {
     }
   }
 
+  /**
+   * An input byte-for-byte equal to that of an earlier job, with the inventory
+   * unchanged since that job committed (same version), would be parsed and
+   * compared only to find every resource unchanged: reuse that job's outcome,
+   * counted as unchanged, and mark its scopes seen by this job.
+   */
+  async function reuseSameInput(ctx: JobContext): Promise<JobOutcome | null> {
+    const { job } = ctx;
+    if (!job.input_sha256) return null;
+    const earlier = await store.latestSameInputJob(db, { ...job, input_sha256: job.input_sha256 });
+    const before = earlier?.result ? (JSON.parse(earlier.result) as Record<string, unknown>) : null;
+    if (!earlier || !before || typeof before.inventory_version !== 'number') return null;
+    const counts = JSON.parse(earlier.counts) as Record<string, number>;
+    const edges = (before.edges ?? {}) as Record<string, number>;
+    const sum = (o: Record<string, number>) => (o.created ?? 0) + (o.updated ?? 0) + (o.unchanged ?? 0);
+    const outcome: JobOutcome = {
+      counts: { created: 0, updated: 0, unchanged: sum(counts), removed: 0, edges: counts.edges ?? 0 },
+      result: {
+        ...before,
+        edges: { created: 0, updated: 0, unchanged: sum(edges), removed: 0, skipped: edges.skipped ?? 0 },
+        same_input_as: earlier.id,
+      },
+    };
+    const scopes = Array.isArray(before.scopes) ? (before.scopes as string[]) : [];
+    return db.transaction().execute(async (tx) => {
+      // Checked in the transaction that completes the job: nothing may change the inventory in between.
+      if ((await store.inventoryVersion(tx, job.tenant_id)) !== before.inventory_version) return null;
+      await store.touchScopes(tx, job.tenant_id, scopes, job.source, job.id, iso(clock()));
+      await ctx.complete(tx as Executor, outcome);
+      return outcome;
+    });
+  }
+
   return async (ctx) => {
     const { job } = ctx;
     const tenantId = job.tenant_id;
+    const reused = await reuseSameInput(ctx);
+    if (reused) return reused;
     const session = openSession(job.input_bytes >= threadMinBytes);
     // Terminating the thread stops a long parse at once instead of at its end.
     const stopThread = () => void session.abort();
@@ -286,6 +322,12 @@ export function createDiscoveryJobHandler(deps: DiscoveryJobDeps): JobHandler {
       await session.close();
     }
   };
+}
+
+/** Records the tenant's inventory version after the job in its result (see reuseSameInput). */
+function withVersion(outcome: JobOutcome, version: number | null): JobOutcome {
+  if (outcome.result && version !== null) outcome.result.inventory_version = version;
+  return outcome;
 }
 
 /** A malformed document or input: the job fails with INVALID_INPUT naming the document and field. */

@@ -20,6 +20,7 @@ import type { JobOutcome } from '../../../platform/jobs/types.ts';
 import {
   BUMP_VERSION_SQL,
   type EdgeRowValues,
+  INVENTORY_VERSION_SQL,
   type NodeRowValues,
   sqliteEdgeParams,
   sqliteNodeParams,
@@ -55,7 +56,7 @@ export interface SqliteWritePlan {
 }
 
 export type SqliteWriteResult =
-  | { status: 'committed'; version: number | null }
+  | { status: 'committed'; version: number | null; inventoryVersion: number }
   | { status: 'interrupted' }
   | { status: 'lease_lost' };
 
@@ -221,16 +222,20 @@ export function writeToSqlite(session: IngestSession, given: SqliteWritePlan, co
       ? ((db.prepare(BUMP_VERSION_SQL).get(plan.tenantId) as { inventory_version: number } | undefined)
           ?.inventory_version ?? null)
       : null;
+    const inventoryVersion =
+      version ??
+      (db.prepare(INVENTORY_VERSION_SQL).get(plan.tenantId) as { inventory_version: number } | undefined)
+        ?.inventory_version ??
+      0;
     if (stopped()) return rollback(db);
-    const done = db
-      .prepare(COMPLETE_JOB_SQL)
-      .run(...completeJobParams(plan.jobId, plan.leaseOwner, plan.now, plan.outcome));
+    const outcome = { ...plan.outcome, result: { ...plan.outcome.result, inventory_version: inventoryVersion } };
+    const done = db.prepare(COMPLETE_JOB_SQL).run(...completeJobParams(plan.jobId, plan.leaseOwner, plan.now, outcome));
     if (done.changes !== 1) {
       db.exec('rollback');
       return { status: 'lease_lost' };
     }
     db.exec('commit');
-    return { status: 'committed', version };
+    return { status: 'committed', version, inventoryVersion };
   } catch (e) {
     if (db.inTransaction) db.exec('rollback');
     closeWriter();
