@@ -39,7 +39,10 @@ const PG_URL = process.env.INFRACAST_BENCH_DATABASE_URL || process.env.INFRACAST
 
 interface Run {
   firstMs: number;
+  /** The same body again: recognised by its digest, nothing parsed. */
   secondMs: number;
+  /** The same resources in the next serial of the state: parsed and compared, all unchanged. */
+  reserialMs: number;
   maxStallMs: number;
   counts: unknown;
   edges: number;
@@ -86,7 +89,7 @@ function phaseTimer() {
   };
 }
 
-async function ingestThroughServer(database: Database, body: string): Promise<Run> {
+async function ingestThroughServer(database: Database, body: string, reserialBody: string): Promise<Run> {
   const phases = phaseTimer();
   const config = loadConfig({
     INFRACAST_LOG_LEVEL: 'silent',
@@ -121,8 +124,7 @@ async function ingestThroughServer(database: Database, body: string): Promise<Ru
   // A real socket, the body written 1 MB at a time: how a client's 100 MB upload reaches the server
   // (app.inject would copy the whole payload in one go on this event loop).
   const address = await app.listen({ host: '127.0.0.1', port: 0 });
-  const payload = Buffer.from(body);
-  const post = () =>
+  const post = (payload: Buffer) =>
     new Promise<{ status: number; text: string }>((resolve, reject) => {
       const req = request(
         `${address}/api/v1/tenants/bench/jobs`,
@@ -152,9 +154,9 @@ async function ingestThroughServer(database: Database, body: string): Promise<Ru
       write();
     });
 
-  const once = async () => {
+  const once = async (payload: Buffer) => {
     const start = performance.now();
-    const res = await post();
+    const res = await post(payload);
     if (res.status !== 201) throw new Error(`createJob: ${res.status} ${res.text.slice(0, 300)}`);
     const id = JSON.parse(res.text).data.id as string;
     for (;;) {
@@ -174,6 +176,8 @@ async function ingestThroughServer(database: Database, body: string): Promise<Ru
   // The first request to a route compiles its validators: a one-off cost, not the ingest's.
   const warm = await app.inject({ method: 'POST', url: '/api/v1/tenants/bench/jobs', headers, payload: '{}' });
   if (warm.statusCode !== 400) throw new Error(`warm-up: ${warm.statusCode}`);
+  // Encoded before the measurement: the client's work is not the server's stall.
+  const payloads = { body: Buffer.from(body), reserial: Buffer.from(reserialBody) };
   const loop = monitorEventLoopDelay({ resolution: 5 });
   loop.enable();
   // Names the step during which the event loop was held long, to find the cause.
@@ -183,8 +187,9 @@ async function ingestThroughServer(database: Database, body: string): Promise<Ru
     if (now - lastTick > 80) console.log(`  event loop held ${fmt(now - lastTick)} ms during ${phases.current()}`);
     lastTick = now;
   }, 5);
-  const first = await once();
-  const second = await once();
+  const first = await once(payloads.body);
+  const second = await once(payloads.body);
+  const reserial = await once(payloads.reserial);
   loop.disable();
   clearInterval(stallWatch);
   await runner.stop();
@@ -192,8 +197,9 @@ async function ingestThroughServer(database: Database, body: string): Promise<Ru
   return {
     firstMs: first.ms,
     secondMs: second.ms,
+    reserialMs: reserial.ms,
     maxStallMs: loop.max / 1e6,
-    counts: { first: first.job.counts, second: second.job.counts },
+    counts: { first: first.job.counts, second: second.job.counts, reserial: reserial.job.counts },
     edges: first.job.counts.edges,
   };
 }
@@ -324,7 +330,7 @@ function print(dialect: string, run: Run, baselineMs: number, baselineName: stri
   const rate = RESOURCES / (run.firstMs / 1000);
   console.log(
     `${dialect}: first ingest ${fmt(run.firstMs)} ms (${fmt(rate)} resources/s, ${fmt(run.edges)} edges), ` +
-      `unchanged re-ingest ${fmt(run.secondMs)} ms, baseline ${fmt(baselineMs)} ms, ` +
+      `same input again ${fmt(run.secondMs)} ms, unchanged resources in a new serial ${fmt(run.reserialMs)} ms, baseline ${fmt(baselineMs)} ms, ` +
       `longest event-loop stall ${fmt(run.maxStallMs)} ms, peak RSS ${fmt(rss)} MB`,
   );
   console.log(`  counts ${JSON.stringify(run.counts)}`);
@@ -339,13 +345,22 @@ function print(dialect: string, run: Run, baselineMs: number, baselineName: stri
       met: run.firstMs / baselineMs <= ratioTarget,
     },
     {
-      metric: `${dialect} unchanged re-ingest vs first ingest (ms)`,
+      metric: `${dialect} re-ingest of the same input vs first ingest (ms)`,
       infracast: run.secondMs,
       baseline: run.firstMs,
       baselineName: 'first ingest',
       higherIsBetter: false,
       target: '≤ 0.5',
       met: run.secondMs * 2 <= run.firstMs,
+    },
+    {
+      metric: `${dialect} re-ingest, unchanged resources in a new serial, vs first ingest (ms)`,
+      infracast: run.reserialMs,
+      baseline: run.firstMs,
+      baselineName: 'first ingest',
+      higherIsBetter: false,
+      target: '≤ 0.5',
+      met: run.reserialMs * 2 <= run.firstMs,
     },
     {
       metric: `${dialect} longest event-loop stall during ingest (ms)`,
@@ -376,6 +391,8 @@ export default async function main() {
   // Only the text is kept: holding the generated object graph would slow every garbage collection of the server.
   const input = JSON.stringify(generateTerraformState({ resources: RESOURCES, edgesPerResource: EDGES_PER_RESOURCE }));
   const body = `{"name":"bench state","source":"terraform_state","start":true,"input":${input}}`;
+  const reserialBody = body.replace(/"serial":(\d+)/, (_, n) => `"serial":${Number(n) + 1}`);
+  if (reserialBody === body) throw new Error('the generated state has no serial');
   console.log(`state: ${fmt(input.length / 1024 / 1024)} MB`);
   const peak = rssPeak();
 
@@ -388,7 +405,7 @@ export default async function main() {
       const database = await openDatabase(options);
       await migrateToLatest(database.db, null);
       peak.reset();
-      const run = await ingestThroughServer(database, body);
+      const run = await ingestThroughServer(database, body, reserialBody);
       const rss = peak.read();
       await database.close();
       const baseline = await sqliteBaseline(dir, input);
@@ -416,7 +433,7 @@ export default async function main() {
       });
       await migrateToLatest(database.db, ours.schema);
       peak.reset();
-      const run = await ingestThroughServer(database, body);
+      const run = await ingestThroughServer(database, body, reserialBody);
       const rss = peak.read();
       await database.close();
       const migrated = await openDatabase({
