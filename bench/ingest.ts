@@ -100,6 +100,7 @@ async function ingestThroughServer(database: Database, body: string, reserialBod
   await app.ready();
   const runner = createJobRunner({
     db: database.db,
+    inputs: services.jobInputs,
     dialect: database.dialect,
     kinds: services.jobKinds,
     signals: services.jobSignals,

@@ -82,6 +82,7 @@ export async function startServer(
   const runner = config.workerEnabled
     ? createJobRunner({
         db: database.db,
+        inputs: services.jobInputs,
         dialect: database.dialect,
         kinds: services.jobKinds,
         signals: services.jobSignals,

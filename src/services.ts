@@ -1,3 +1,4 @@
+import { dirname, join } from 'node:path';
 /**
  * The composition root: every service built once from the database, clock and
  * configuration. The HTTP server and the standalone worker share this wiring.
@@ -20,6 +21,7 @@ import { createJwt, loadSigningKey } from './platform/auth/jwt.ts';
 import type { Config } from './platform/config.ts';
 import type { Database } from './platform/db/index.ts';
 import { createEventBus } from './platform/events.ts';
+import { databaseInputStore, fileInputStore } from './platform/jobs/inputs.ts';
 import { createJobKinds, createJobSignals } from './platform/jobs/registry.ts';
 import { type Clock, systemClock } from './platform/time.ts';
 
@@ -60,10 +62,19 @@ export async function createServices({ config, database, clock = systemClock, di
   // Background jobs: modules register the kinds they run; runners (server, `infracast worker`) claim them.
   const jobKinds = createJobKinds();
   const jobSignals = createJobSignals();
-  const jobs = createJobService({ db, dialect: database.dialect, clock, events, signals: jobSignals });
+  // SQLite keeps job inputs in files beside the database; PostgreSQL in the database, for workers elsewhere.
+  const jobInputs = database.file ? fileInputStore(join(dirname(database.file), 'job-inputs')) : databaseInputStore;
+  const jobs = createJobService({
+    db,
+    dialect: database.dialect,
+    clock,
+    events,
+    signals: jobSignals,
+    inputs: jobInputs,
+  });
   jobKinds.register(
     DISCOVERY_JOB_KIND,
-    createDiscoveryJobHandler({ db, dialect: database.dialect, clock, events, ...discovery }),
+    createDiscoveryJobHandler({ db, dialect: database.dialect, clock, events, inputs: jobInputs, ...discovery }),
   );
   return {
     /** Sends event-handler failures to this logger from now on. */
@@ -84,6 +95,7 @@ export async function createServices({ config, database, clock = systemClock, di
     jobs,
     jobKinds,
     jobSignals,
+    jobInputs,
   };
 }
 

@@ -36,6 +36,7 @@ export async function startWorker(config: Config, opts: WorkerOptions = {}): Pro
   const log = createLineLogger(config.logLevel, opts.write ?? ((l) => process.stdout.write(`${l}\n`)));
   const runner = createJobRunner({
     db: database.db,
+    inputs: services.jobInputs,
     dialect: database.dialect,
     kinds: services.jobKinds,
     signals: services.jobSignals,

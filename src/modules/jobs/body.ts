@@ -6,13 +6,14 @@
  * parsed inline: a thread round trip costs more than the parse.
  */
 import { hash } from 'node:crypto';
+import { writeFile } from 'node:fs/promises';
 import { errorCodes } from 'fastify';
 import { badRequest } from '../../platform/errors.ts';
-import { INPUT_PART_CHARS, textParts, utf8Parts } from '../../platform/jobs/inputs.ts';
+import { INPUT_PART_CHARS, type StorableInput, textParts, utf8Parts } from '../../platform/jobs/inputs.ts';
 import { startThread, type Thread, ThreadError } from '../../platform/jobs/threads.ts';
 
 /** The `input` of a createJob body, already serialised: what is stored in job_inputs. */
-export class JobInput {
+export class JobInput implements StorableInput {
   private constructor(
     private readonly text: string | null,
     private readonly bytes: Uint8Array | null,
@@ -37,6 +38,11 @@ export class JobInput {
   /** The serialised input in parts of a few MB, to store one statement at a time. */
   parts(size = INPUT_PART_CHARS): Iterable<string> {
     return this.bytes ? utf8Parts(this.bytes, size) : textParts(this.text as string, size);
+  }
+
+  /** Writes the input, whole, to a file (off the event loop). */
+  writeTo(path: string): Promise<void> {
+    return writeFile(path, this.bytes ?? (this.text as string));
   }
 
   /** Ajv sees an object (the body schema says `input` is one) and JSON.stringify a placeholder. */

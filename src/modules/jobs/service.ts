@@ -12,7 +12,7 @@ import { badRequest, conflict, notFound } from '../../platform/errors.ts';
 import type { EventBus } from '../../platform/events.ts';
 import { csv, type PageRequest, parseSort } from '../../platform/http/pagination.ts';
 import { newId } from '../../platform/ids.ts';
-import { dropJobInput, storeJobInput } from '../../platform/jobs/inputs.ts';
+import type { JobInputStore } from '../../platform/jobs/inputs.ts';
 import type { JobSignals } from '../../platform/jobs/registry.ts';
 import { isFinished, JOB_STATUSES, type JobStatus } from '../../platform/jobs/types.ts';
 import { type Clock, iso } from '../../platform/time.ts';
@@ -28,6 +28,7 @@ export interface JobServiceDeps {
   clock: Clock;
   events: EventBus;
   signals: JobSignals;
+  inputs: JobInputStore;
 }
 
 export interface CreateJob {
@@ -62,7 +63,7 @@ export function toJob(row: JobRow): JobT {
   };
 }
 
-export function createJobService({ db, clock, events, signals }: JobServiceDeps) {
+export function createJobService({ db, clock, events, signals, inputs }: JobServiceDeps) {
   const kind = DISCOVERY_JOB_KIND;
 
   const audit = (ctx: TenantContext, jobId: string, action: string, summary: Record<string, unknown>) => ({
@@ -117,14 +118,21 @@ export function createJobService({ db, clock, events, signals }: JobServiceDeps)
         started_at: null,
         finished_at: null,
       };
-      await db.transaction().execute(async (tx) => {
-        await store.insertJob(tx, row);
-        await storeJobInput(tx, row.id, body.input.parts());
-        await insertAuditEntry(
-          tx,
-          audit(ctx, row.id, 'job.created', { name: row.name, source: row.source, bytes: row.input_bytes }),
-        );
-      });
+      const staged = await inputs.stage(row.id, body.input);
+      await db
+        .transaction()
+        .execute(async (tx) => {
+          await store.insertJob(tx, row);
+          await staged.inTransaction(tx);
+          await insertAuditEntry(
+            tx,
+            audit(ctx, row.id, 'job.created', { name: row.name, source: row.source, bytes: row.input_bytes }),
+          );
+        })
+        .catch(async (e) => {
+          await staged.discard();
+          throw e;
+        });
       if (body.start) signals.queued(row.id);
       return toJob(row);
     },
@@ -200,7 +208,7 @@ export function createJobService({ db, clock, events, signals }: JobServiceDeps)
       });
       if (stoppedNow) {
         events.publish('job.cancelled', { tenantId: row.tenant_id, jobId: id, kind, source: row.source });
-        await dropJobInput(db, id); // it will never run
+        await inputs.drop(db, id); // it will never run
       }
       return toJob(await mustFind(ctx.tenant.id, id));
     },

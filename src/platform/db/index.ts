@@ -22,6 +22,8 @@ export interface Database {
   readonly dialect: DatabaseDialect;
   /** PostgreSQL: the schema tables live in ('public' unless configured); null on SQLite. */
   readonly schema: string | null;
+  /** SQLite: the database file (null in memory); null on PostgreSQL. */
+  readonly file: string | null;
   /** Runs a trivial query; resolves with its latency in ms or rejects when the database is unreachable. */
   ping(): Promise<number>;
   close(): Promise<void>;
@@ -82,6 +84,7 @@ export async function openDatabase(opts: DatabaseOptions): Promise<Database> {
       db,
       dialect: 'sqlite',
       schema: null,
+      file: path === ':memory:' ? null : path,
       async ping() {
         const start = performance.now();
         await sql`select 1`.execute(db);
@@ -117,6 +120,7 @@ export async function openDatabase(opts: DatabaseOptions): Promise<Database> {
     db,
     dialect: 'postgres',
     schema: opts.pgSchema ?? (await currentSchema(pool)),
+    file: null,
     async ping() {
       const start = performance.now();
       await sql`select 1`.execute(db);

@@ -3,6 +3,8 @@
  * writing or reading a 100 MB text value in one statement would hold the
  * event loop for hundreds of milliseconds, a few MB at a time does not.
  */
+import { mkdir, rename, rm, stat } from 'node:fs/promises';
+import { join } from 'node:path';
 import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
 import type { Executor } from '../db/index.ts';
 
@@ -78,4 +80,71 @@ export async function dropJobInput(db: Executor, jobId: string): Promise<void> {
     await db.deleteFrom('job_inputs').where('job_id', '=', jobId).where('part', '=', row.part).execute();
     await yieldToEventLoop();
   }
+}
+
+/** A job's input as the API received it: text parts to store in the database, or written whole to a file. */
+export interface StorableInput {
+  parts(): Iterable<string>;
+  writeTo(path: string): Promise<void>;
+}
+
+/** Where an input can be read from: a file a thread can load by itself, or parts read one at a time. */
+export type StoredInput = { file: string } | { parts: AsyncIterable<string> };
+
+/**
+ * Where jobs' inputs live until the job ends. PostgreSQL: in the database
+ * (job_inputs), so a worker on another machine reads them. SQLite: in files
+ * beside the database file: storing 100 MB in SQLite would write it twice
+ * (log, then checkpoint), with commits on the event loop that the kernel may
+ * hold back while the disk catches up; a file is written and read off the
+ * event loop (libuv's pool, or the ingest thread itself).
+ */
+export interface JobInputStore {
+  /**
+   * Stores `input` for `jobId`. `inTransaction` runs inside the transaction
+   * that creates the job; if that transaction fails, call `discard`.
+   */
+  stage(
+    jobId: string,
+    input: StorableInput,
+  ): Promise<{ inTransaction(tx: Executor): Promise<number>; discard(): Promise<void> }>;
+  open(db: Executor, jobId: string): Promise<StoredInput>;
+  drop(db: Executor, jobId: string): Promise<void>;
+}
+
+export const databaseInputStore: JobInputStore = {
+  async stage(jobId, input) {
+    return { inTransaction: (tx) => storeJobInput(tx, jobId, input.parts()), discard: async () => {} };
+  },
+  async open(db, jobId) {
+    return { parts: readJobInput(db, jobId) };
+  },
+  drop: dropJobInput,
+};
+
+export function fileInputStore(dir: string): JobInputStore {
+  const pathOf = (jobId: string) => join(dir, `${jobId}.json`);
+  return {
+    async stage(jobId, input) {
+      await mkdir(dir, { recursive: true });
+      const path = pathOf(jobId);
+      const partial = `${path}.partial`;
+      await input.writeTo(partial);
+      await rename(partial, path);
+      return {
+        inTransaction: async () => 0,
+        discard: () => rm(path, { force: true }),
+      };
+    },
+    async open(db, jobId) {
+      const path = pathOf(jobId);
+      const there = await stat(path).catch(() => null);
+      // Jobs created before inputs moved to files keep theirs in the database.
+      return there ? { file: path } : { parts: readJobInput(db, jobId) };
+    },
+    async drop(db, jobId) {
+      await rm(pathOf(jobId), { force: true });
+      await dropJobInput(db, jobId);
+    },
+  };
 }

@@ -23,7 +23,7 @@ import type { Db } from '../db/index.ts';
 import type { JobRow } from '../db/schema.ts';
 import type { EventBus } from '../events.ts';
 import { type Clock, iso } from '../time.ts';
-import { dropJobInput } from './inputs.ts';
+import type { JobInputStore } from './inputs.ts';
 import type { JobKinds, JobSignals } from './registry.ts';
 import * as store from './store.ts';
 import {
@@ -43,6 +43,8 @@ export interface JobRunnerOptions {
   events: EventBus;
   clock: Clock;
   log: FastifyBaseLogger;
+  /** Where job inputs are kept: a finished job's is deleted. */
+  inputs: JobInputStore;
   /** Identifies this worker in `lease_owner` (default host:pid:random). */
   workerId?: string;
   /** How long a claim lasts without a heartbeat (default 30 s). Heartbeats come every third of it. */
@@ -243,7 +245,7 @@ export function createJobRunner(o: JobRunnerOptions): JobRunner {
 
   /** A finished job's input is of no further use (a finished job cannot be started again). */
   const dropInput = (jobId: string) =>
-    dropJobInput(o.db, jobId).catch((err) => log.warn({ err, job: jobId }, 'could not delete the job input'));
+    o.inputs.drop(o.db, jobId).catch((err) => log.warn({ err, job: jobId }, 'could not delete the job input'));
 
   async function runJob(entry: Active) {
     await runToEnd(entry);

@@ -172,6 +172,7 @@ describe('postgres: two workers share one queue', () => {
           });
           const runner = createJobRunner({
             db: database.db,
+            inputs: services.jobInputs,
             dialect: 'postgres',
             kinds: services.jobKinds,
             signals: services.jobSignals,

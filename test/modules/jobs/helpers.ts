@@ -34,6 +34,7 @@ export function snapshotFromDir(path: string): ReturnType<typeof snapshotDocumen
 export function startRunner(t: TestApp, opts: Partial<JobRunnerOptions> = {}): JobRunner {
   const runner = createJobRunner({
     db: t.services.db,
+    inputs: t.services.jobInputs,
     dialect: t.services.dialect,
     kinds: t.services.jobKinds,
     signals: t.services.jobSignals,

@@ -3,6 +3,7 @@
  * realistic documents, upsert/unchanged/removed across ingests, cancel,
  * malformed input, body limits, states and their 409s, events.
  */
+import { existsSync, readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { generateTerraformState } from '../../../bench/fixtures/tfstate.ts';
 import type { EventMap } from '../../../src/platform/events.ts';
@@ -367,7 +368,44 @@ for (const dialect of testDialects()) {
       expect(reasserted.counts).toMatchObject({ updated: 1, unchanged: 18, removed: 0 });
       const again = await ingest(t, runner, 'acme', h, { name: 'tf', source: 'terraform_state', input: v2 });
       expect(again.result.same_input_as).toBe(reasserted.id);
-      expect(again.counts).toEqual({ created: 0, updated: 0, unchanged: 19, removed: 0, edges: reasserted.counts.edges });
+      expect(again.counts).toEqual({
+        created: 0,
+        updated: 0,
+        unchanged: 19,
+        removed: 0,
+        edges: reasserted.counts.edges,
+      });
+    });
+
+    it('an input is kept until its job ends (in a file beside a SQLite database, in the database on PostgreSQL)', async () => {
+      const { t, h } = await setup(dialect);
+      const input = readJson('terraform/two-tier.tfstate');
+      const created = (await createJob(t, 'acme', h, { name: 'tf', source: 'terraform_state', input })).json().data;
+      const kept = async (id: string) => {
+        const stored = await t.services.jobInputs.open(t.services.db, id);
+        if ('file' in stored) return existsSync(stored.file);
+        let text = '';
+        for await (const part of stored.parts) text += part;
+        return text.length > 0;
+      };
+      expect(await kept(created.id)).toBe(true);
+      const stored = await t.services.jobInputs.open(t.services.db, created.id);
+      expect('file' in stored).toBe(dialect === 'sqlite');
+      if ('file' in stored) expect(JSON.parse(readFileSync(stored.file, 'utf8'))).toEqual(input);
+      const cancel = await t.app.inject({
+        method: 'POST',
+        url: `/api/v1/tenants/acme/jobs/${created.id}/cancel`,
+        headers: h,
+      });
+      expect(cancel.statusCode, cancel.body).toBe(200);
+      expect(await kept(created.id)).toBe(false);
+
+      const runner = startRunner(t);
+      const done = await ingest(t, runner, 'acme', h, { name: 'tf', source: 'terraform_state', input });
+      expect(done.status).toBe('succeeded');
+      await runner.drain();
+      await new Promise((r) => setTimeout(r, 50)); // the input is deleted just after the job ends
+      expect(await kept(done.id)).toBe(false);
     });
 
     it('a malformed document fails the job with an error naming the document and field, and changes nothing', async () => {

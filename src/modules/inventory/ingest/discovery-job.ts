@@ -18,7 +18,7 @@ import type { DatabaseDialect } from '../../../platform/config.ts';
 import type { Db, Executor } from '../../../platform/db/index.ts';
 import { databaseFile } from '../../../platform/db/sql.ts';
 import type { EventBus } from '../../../platform/events.ts';
-import { readJobInput } from '../../../platform/jobs/inputs.ts';
+import type { JobInputStore } from '../../../platform/jobs/inputs.ts';
 import { ThreadError } from '../../../platform/jobs/threads.ts';
 import {
   type JobContext,
@@ -41,6 +41,7 @@ export interface DiscoveryJobDeps {
   dialect: DatabaseDialect;
   clock: Clock;
   events: EventBus;
+  inputs: JobInputStore;
   /** Inputs of at least this many bytes are parsed in a worker thread (default 1 MiB). */
   threadMinBytes?: number;
   /** Nodes per write statement (default 250 on SQLite, 1,000 on PostgreSQL; 500 in the SQLite ingest thread). */
@@ -272,10 +273,15 @@ export function createDiscoveryJobHandler(deps: DiscoveryJobDeps): JobHandler {
     ctx.signal.addEventListener('abort', stopThread, { once: true });
     try {
       ctx.progress(1, 'reading input');
-      for await (const part of readJobInput(db, job.id)) {
-        await session.append(part);
-        ctx.checkpoint();
+      const stored = await deps.inputs.open(db, job.id);
+      if ('file' in stored) await session.appendFile(stored.file);
+      else {
+        for await (const part of stored.parts) {
+          await session.append(part);
+          ctx.checkpoint();
+        }
       }
+      ctx.checkpoint();
       ctx.progress(5, 'parsing');
       const summary = await session.parse({ source: job.source as IngestSource, jobName: job.name }).catch((e) => {
         if (ctx.signal.aborted) throw new JobInterrupted('cancelled');

@@ -3,6 +3,7 @@
  * parser would hold the event loop for seconds) or inline (small inputs: a
  * thread costs more to start than the work). The caller sees the same API.
  */
+import { readFile } from 'node:fs/promises';
 import { startThread, type Thread } from '../../../platform/jobs/threads.ts';
 import type { Batch, BatchFormat, EdgeKeyBatch, IngestParams, IngestSummary, KeyBatch } from './session.ts';
 import { IngestSession } from './session.ts';
@@ -11,6 +12,8 @@ import type { SqlitePlanResult, SqliteWritePlan, SqliteWriteResult } from './sql
 export interface SessionClient {
   readonly threaded: boolean;
   append(part: string): Promise<void>;
+  /** Appends a whole file's text, read by the session itself (in the thread, when threaded). */
+  appendFile(path: string): Promise<void>;
   parse(params: IngestParams): Promise<IngestSummary>;
   nodeKeys(from: number, count: number): Promise<KeyBatch>;
   edgeKeys(from: number, count: number): Promise<EdgeKeyBatch>;
@@ -40,6 +43,7 @@ export function openSession(threaded: boolean): SessionClient {
     return {
       threaded,
       append: async (part) => s.append(part),
+      appendFile: async (path) => s.append(await readFile(path, 'utf8')),
       parse: async (params) => s.parse(params),
       nodeKeys: async (from, count) => s.nodeKeys(from, count),
       edgeKeys: async (from, count) => s.edgeKeys(from, count),
@@ -58,6 +62,7 @@ export function openSession(threaded: boolean): SessionClient {
   return {
     threaded,
     append: (part) => thread.call('append', part),
+    appendFile: (path) => thread.call('appendFile', path),
     parse: (params) => thread.call('parse', params),
     nodeKeys: (from, count) => thread.call('nodeKeys', { from, count }),
     edgeKeys: (from, count) => thread.call('edgeKeys', { from, count }),

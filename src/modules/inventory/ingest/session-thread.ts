@@ -1,4 +1,5 @@
 /** Worker-thread entry: one IngestSession per thread, driven by session-client.ts. */
+import { readFileSync } from 'node:fs';
 import { serveThread } from '../../../platform/jobs/threads.ts';
 import type { IngestSummary } from './session.ts';
 import { type BatchFormat, type IngestParams, IngestSession } from './session.ts';
@@ -22,6 +23,7 @@ serveThread({
     session.reset();
   },
   append: (part: string) => session.append(part),
+  appendFile: (path: string) => session.append(readFileSync(path, 'utf8')),
   parse: (params: IngestParams) => session.parse(params),
   nodeKeys: ({ from, count }: { from: number; count: number }) => session.nodeKeys(from, count),
   edgeKeys: ({ from, count }: { from: number; count: number }) => session.edgeKeys(from, count),
