@@ -40,6 +40,13 @@ export function sqliteUpsertSql(table: 'nodes' | 'edges', rows: number): string 
   return text;
 }
 
+/** A plain single-row `insert` (no conflict clause): for rows the compare found new. */
+export function sqliteInsertSql(table: 'nodes' | 'edges'): string {
+  const width = table === 'nodes' ? 17 : 11;
+  const columns = table === 'nodes' ? NODE_COLUMNS : EDGE_COLUMNS;
+  return `insert into ${table} (${columns}) values (${Array.from({ length: width }, () => '?').join(',')})`;
+}
+
 export function sqliteNodeParams(rows: NodeRowValues[], tenantId: string, source: string, now: string): unknown[] {
   const params: unknown[] = [];
   for (const r of rows) {

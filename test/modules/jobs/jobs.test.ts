@@ -250,132 +250,141 @@ for (const dialect of testDialects()) {
       expect(plan.counts.created).toBe(0);
     });
 
-    it('re-ingest is an upsert: same ids and first_seen_at, unchanged not rewritten, gone resources removed with their edges', async () => {
-      const { t, h } = await setup(dialect);
-      const runner = startRunner(t);
-      const events = recordEvents(t);
-      const v1 = readJson('terraform/two-tier.tfstate') as { resources: Json[] };
-      const first = await ingest(t, runner, 'acme', h, { name: 'tf', source: 'terraform_state', input: v1 });
-      expect(first.counts).toMatchObject({ created: 20 });
-      const before = await inventoryOf(t, 'acme');
-      const webBefore = (
-        await t.app.inject({
-          url: `/api/v1/tenants/acme/nodes/${encodeURIComponent('aws:us-east-1:aws.ec2.instance:i-0a1b2c3d4e5f60091')}`,
-          headers: h,
-        })
-      ).json().data;
-      const tenant = await t.services.tenants.operatorScope('acme');
-      const version = async () =>
-        (
-          await t.services.db
-            .selectFrom('tenants')
-            .select('inventory_version')
-            .where('id', '=', tenant.id)
-            .executeTakeFirstOrThrow()
-        ).inventory_version;
-      const v = await version();
-
-      await new Promise((r) => setTimeout(r, 5));
-      const same = await ingest(t, runner, 'acme', h, { name: 'tf', source: 'terraform_state', input: v1 });
-      expect(same.counts).toEqual({ created: 0, updated: 0, unchanged: 20, removed: 0, edges: 59 });
-      expect(same.result.edges).toEqual({ created: 0, updated: 0, unchanged: 59, removed: 0, skipped: 0 });
-      // Byte-for-byte the same input, nothing changed since: the first job's outcome is reused unparsed.
-      expect(same.input_sha256).toBe(first.input_sha256);
-      expect(same.result).toMatchObject({ same_input_as: first.id, inventory_version: first.result.inventory_version });
-      expect(first.result.same_input_as).toBeUndefined();
-      // The same resources in a new serial of the state: parsed and compared, every resource unchanged.
-      const reserialed = await ingest(t, runner, 'acme', h, {
-        name: 'tf',
-        source: 'terraform_state',
-        input: { ...v1, serial: Number((v1 as Json).serial ?? 0) + 1 },
-      });
-      expect(reserialed.input_sha256).not.toBe(first.input_sha256);
-      expect(reserialed.result.same_input_as).toBeUndefined();
-      expect(reserialed.counts).toEqual({ created: 0, updated: 0, unchanged: 20, removed: 0, edges: 59 });
-      expect(reserialed.result.edges).toEqual({ created: 0, updated: 0, unchanged: 59, removed: 0, skipped: 0 });
-      const after = await inventoryOf(t, 'acme');
-      expect(after).toEqual(before);
-      // Nothing was rewritten: source and updated_at still name the first job; last_seen_at moved on.
-      const webSame = (
-        await t.app.inject({
-          url: `/api/v1/tenants/acme/nodes/${encodeURIComponent('aws:us-east-1:aws.ec2.instance:i-0a1b2c3d4e5f60091')}`,
-          headers: h,
-        })
-      ).json().data;
-      expect(webSame).toMatchObject({
-        source: first.id,
-        updated_at: webBefore.updated_at,
-        first_seen_at: webBefore.first_seen_at,
-      });
-      expect(webSame.last_seen_at > webBefore.last_seen_at).toBe(true);
-      expect(await version()).toBe(v); // nothing changed: the path tracer's cache stays valid
-
-      // v2: the db instance is gone, the web instance has a new tag, the log group moved to a new name.
-      const v2 = clone(v1);
-      const app = v2.resources.find((r) => r.type === 'aws_instance') as {
-        instances: { index_key: string; attributes: Json }[];
-      };
-      app.instances = app.instances.filter((i) => i.index_key !== 'db-01');
-      const webAttrs = app.instances[0]?.attributes as { tags: Json; tags_all: Json };
-      webAttrs.tags = { ...webAttrs.tags, owner: 'team-web' };
-      webAttrs.tags_all = { ...webAttrs.tags_all, owner: 'team-web' };
-      const changed = await ingest(t, runner, 'acme', h, { name: 'tf', source: 'terraform_state', input: v2 });
-      expect(changed.status).toBe('succeeded');
-      expect(changed.counts).toMatchObject({ created: 0, updated: 1, unchanged: 18, removed: 1 });
-      expect(changed.result.edges.removed).toBeGreaterThan(0);
-      const web = (
-        await t.app.inject({
-          url: `/api/v1/tenants/acme/nodes/${encodeURIComponent('aws:us-east-1:aws.ec2.instance:i-0a1b2c3d4e5f60091')}`,
-          headers: h,
-        })
-      ).json().data;
-      expect(web).toMatchObject({
-        first_seen_at: webBefore.first_seen_at,
-        created_at: webBefore.created_at,
-        source: changed.id,
-      });
-      expect(web.tags.owner).toBe('team-web');
-      expect(
-        (
+    it.each([
+      ['inline', {}],
+      ['threaded', { threadMinBytes: 0 }],
+    ])(
+      're-ingest is an upsert (%s): same ids and first_seen_at, unchanged not rewritten, gone resources removed with their edges',
+      async (_mode, tuning) => {
+        const { t, h } = await setup(dialect, { discovery: tuning });
+        const runner = startRunner(t);
+        const events = recordEvents(t);
+        const v1 = readJson('terraform/two-tier.tfstate') as { resources: Json[] };
+        const first = await ingest(t, runner, 'acme', h, { name: 'tf', source: 'terraform_state', input: v1 });
+        expect(first.counts).toMatchObject({ created: 20 });
+        const before = await inventoryOf(t, 'acme');
+        const webBefore = (
           await t.app.inject({
-            url: `/api/v1/tenants/acme/nodes/${encodeURIComponent('aws:us-east-1:aws.ec2.instance:i-0a1b2c3d4e5f60092')}`,
+            url: `/api/v1/tenants/acme/nodes/${encodeURIComponent('aws:us-east-1:aws.ec2.instance:i-0a1b2c3d4e5f60091')}`,
             headers: h,
           })
-        ).statusCode,
-      ).toBe(404);
-      const dangling = await t.app.inject({
-        url: `/api/v1/tenants/acme/edges?node_id=${encodeURIComponent('aws:us-east-1:aws.ec2.instance:i-0a1b2c3d4e5f60092')}`,
-        headers: h,
-      });
-      expect(dangling.json().meta.total).toBe(0);
-      expect(await version()).toBe(v + 1);
-      await t.services.events.idle();
-      expect(events.filter((e) => e.name === 'inventory.changed').map((e) => (e.payload as Json).version)).toEqual([
-        v,
-        v + 1,
-      ]);
+        ).json().data;
+        const tenant = await t.services.tenants.operatorScope('acme');
+        const version = async () =>
+          (
+            await t.services.db
+              .selectFrom('tenants')
+              .select('inventory_version')
+              .where('id', '=', tenant.id)
+              .executeTakeFirstOrThrow()
+          ).inventory_version;
+        const v = await version();
 
-      // A manual edit of an ingested node is overwritten by the next ingest that sees it.
-      await t.app.inject({
-        method: 'PATCH',
-        url: `/api/v1/tenants/acme/nodes/${encodeURIComponent('aws:us-east-1:aws.ec2.instance:i-0a1b2c3d4e5f60091')}`,
-        headers: h,
-        payload: { tags: { owner: 'someone-else' } },
-      });
-      const reasserted = await ingest(t, runner, 'acme', h, { name: 'tf', source: 'terraform_state', input: v2 });
-      // Same input as `changed`, but the inventory changed since: parsed and compared again.
-      expect(reasserted.result.same_input_as).toBeUndefined();
-      expect(reasserted.counts).toMatchObject({ updated: 1, unchanged: 18, removed: 0 });
-      const again = await ingest(t, runner, 'acme', h, { name: 'tf', source: 'terraform_state', input: v2 });
-      expect(again.result.same_input_as).toBe(reasserted.id);
-      expect(again.counts).toEqual({
-        created: 0,
-        updated: 0,
-        unchanged: 19,
-        removed: 0,
-        edges: reasserted.counts.edges,
-      });
-    });
+        await new Promise((r) => setTimeout(r, 5));
+        const same = await ingest(t, runner, 'acme', h, { name: 'tf', source: 'terraform_state', input: v1 });
+        expect(same.counts).toEqual({ created: 0, updated: 0, unchanged: 20, removed: 0, edges: 59 });
+        expect(same.result.edges).toEqual({ created: 0, updated: 0, unchanged: 59, removed: 0, skipped: 0 });
+        // Byte-for-byte the same input, nothing changed since: the first job's outcome is reused unparsed.
+        expect(same.input_sha256).toBe(first.input_sha256);
+        expect(same.result).toMatchObject({
+          same_input_as: first.id,
+          inventory_version: first.result.inventory_version,
+        });
+        expect(first.result.same_input_as).toBeUndefined();
+        // The same resources in a new serial of the state: parsed and compared, every resource unchanged.
+        const reserialed = await ingest(t, runner, 'acme', h, {
+          name: 'tf',
+          source: 'terraform_state',
+          input: { ...v1, serial: Number((v1 as Json).serial ?? 0) + 1 },
+        });
+        expect(reserialed.input_sha256).not.toBe(first.input_sha256);
+        expect(reserialed.result.same_input_as).toBeUndefined();
+        expect(reserialed.counts).toEqual({ created: 0, updated: 0, unchanged: 20, removed: 0, edges: 59 });
+        expect(reserialed.result.edges).toEqual({ created: 0, updated: 0, unchanged: 59, removed: 0, skipped: 0 });
+        const after = await inventoryOf(t, 'acme');
+        expect(after).toEqual(before);
+        // Nothing was rewritten: source and updated_at still name the first job; last_seen_at moved on.
+        const webSame = (
+          await t.app.inject({
+            url: `/api/v1/tenants/acme/nodes/${encodeURIComponent('aws:us-east-1:aws.ec2.instance:i-0a1b2c3d4e5f60091')}`,
+            headers: h,
+          })
+        ).json().data;
+        expect(webSame).toMatchObject({
+          source: first.id,
+          updated_at: webBefore.updated_at,
+          first_seen_at: webBefore.first_seen_at,
+        });
+        expect(webSame.last_seen_at > webBefore.last_seen_at).toBe(true);
+        expect(await version()).toBe(v); // nothing changed: the path tracer's cache stays valid
+
+        // v2: the db instance is gone, the web instance has a new tag, the log group moved to a new name.
+        const v2 = clone(v1);
+        const app = v2.resources.find((r) => r.type === 'aws_instance') as {
+          instances: { index_key: string; attributes: Json }[];
+        };
+        app.instances = app.instances.filter((i) => i.index_key !== 'db-01');
+        const webAttrs = app.instances[0]?.attributes as { tags: Json; tags_all: Json };
+        webAttrs.tags = { ...webAttrs.tags, owner: 'team-web' };
+        webAttrs.tags_all = { ...webAttrs.tags_all, owner: 'team-web' };
+        const changed = await ingest(t, runner, 'acme', h, { name: 'tf', source: 'terraform_state', input: v2 });
+        expect(changed.status).toBe('succeeded');
+        expect(changed.counts).toMatchObject({ created: 0, updated: 1, unchanged: 18, removed: 1 });
+        expect(changed.result.edges.removed).toBeGreaterThan(0);
+        const web = (
+          await t.app.inject({
+            url: `/api/v1/tenants/acme/nodes/${encodeURIComponent('aws:us-east-1:aws.ec2.instance:i-0a1b2c3d4e5f60091')}`,
+            headers: h,
+          })
+        ).json().data;
+        expect(web).toMatchObject({
+          first_seen_at: webBefore.first_seen_at,
+          created_at: webBefore.created_at,
+          source: changed.id,
+        });
+        expect(web.tags.owner).toBe('team-web');
+        expect(
+          (
+            await t.app.inject({
+              url: `/api/v1/tenants/acme/nodes/${encodeURIComponent('aws:us-east-1:aws.ec2.instance:i-0a1b2c3d4e5f60092')}`,
+              headers: h,
+            })
+          ).statusCode,
+        ).toBe(404);
+        const dangling = await t.app.inject({
+          url: `/api/v1/tenants/acme/edges?node_id=${encodeURIComponent('aws:us-east-1:aws.ec2.instance:i-0a1b2c3d4e5f60092')}`,
+          headers: h,
+        });
+        expect(dangling.json().meta.total).toBe(0);
+        expect(await version()).toBe(v + 1);
+        await t.services.events.idle();
+        expect(events.filter((e) => e.name === 'inventory.changed').map((e) => (e.payload as Json).version)).toEqual([
+          v,
+          v + 1,
+        ]);
+
+        // A manual edit of an ingested node is overwritten by the next ingest that sees it.
+        await t.app.inject({
+          method: 'PATCH',
+          url: `/api/v1/tenants/acme/nodes/${encodeURIComponent('aws:us-east-1:aws.ec2.instance:i-0a1b2c3d4e5f60091')}`,
+          headers: h,
+          payload: { tags: { owner: 'someone-else' } },
+        });
+        const reasserted = await ingest(t, runner, 'acme', h, { name: 'tf', source: 'terraform_state', input: v2 });
+        // Same input as `changed`, but the inventory changed since: parsed and compared again.
+        expect(reasserted.result.same_input_as).toBeUndefined();
+        expect(reasserted.counts).toMatchObject({ updated: 1, unchanged: 18, removed: 0 });
+        const again = await ingest(t, runner, 'acme', h, { name: 'tf', source: 'terraform_state', input: v2 });
+        expect(again.result.same_input_as).toBe(reasserted.id);
+        expect(again.counts).toEqual({
+          created: 0,
+          updated: 0,
+          unchanged: 19,
+          removed: 0,
+          edges: reasserted.counts.edges,
+        });
+      },
+    );
 
     it('an input is kept until its job ends (in a file beside a SQLite database, in the database on PostgreSQL)', async () => {
       const { t, h } = await setup(dialect);

@@ -204,6 +204,8 @@ export function createDiscoveryJobHandler(deps: DiscoveryJobDeps): JobHandler {
             writeEdges: plan.writeEdges,
             removedNodes: plan.removedNodes,
             removedEdges: plan.removedEdges,
+            newNodes: plan.sizes.newNodes,
+            newEdges: plan.sizes.newEdges,
             bump: changes(plan),
             held: plan.held,
             outcome,

@@ -19,13 +19,20 @@ export interface DiscoveryCounts {
 
 export interface Plan {
   scopes: string[];
-  /** Session indices of the nodes/edges to write (new or changed). */
+  /** Session indices of the nodes/edges to write: the new ones first (`sizes.newNodes` of them), then the changed. */
   writeNodes: number[];
   writeEdges: number[];
   removedNodes: string[];
   removedEdges: string[];
   /** How many of each; the lists themselves are empty when the plan stays in the ingest thread (`held`). */
-  sizes: { writeNodes: number; writeEdges: number; removedNodes: number; removedEdges: number };
+  sizes: {
+    writeNodes: number;
+    writeEdges: number;
+    newNodes: number;
+    newEdges: number;
+    removedNodes: number;
+    removedEdges: number;
+  };
   held?: boolean;
   counts: DiscoveryCounts;
   edgeCounts: { created: number; updated: number; unchanged: number; removed: number; skipped: number };
@@ -78,7 +85,8 @@ export async function planChanges(
   // What the covered scopes hold now; whatever the input does not claim is left over at the end: removed.
   const scopeNodes = await scopeRows('nodes');
   const seenNodes = new Set<string>();
-  const writeNodes: number[] = [];
+  const newNodes: number[] = [];
+  const changedNodes: number[] = [];
   for await (const [from, keys] of prefetched(summary.nodes, (f, n) => keysOf.nodeKeys(f, n), keyBatch)) {
     // Ids the scopes do not own may still exist elsewhere (another scope, or made by hand).
     const elsewhere = await reader.hashesOf(
@@ -89,13 +97,13 @@ export async function planChanges(
       seenNodes.add(id);
       const before = scopeNodes.get(id) ?? elsewhere.get(id);
       scopeNodes.delete(id);
-      if (before === undefined) counts.created += 1;
-      else if (before !== keys.hashes[i]) counts.updated += 1;
-      else {
-        counts.unchanged += 1;
-        return;
-      }
-      writeNodes.push(from + i);
+      if (before === undefined) {
+        counts.created += 1;
+        newNodes.push(from + i);
+      } else if (before !== keys.hashes[i]) {
+        counts.updated += 1;
+        changedNodes.push(from + i);
+      } else counts.unchanged += 1;
     });
     hooks.progress((from + keys.ids.length) / Math.max(1, summary.nodes) / 2);
     hooks.checkpoint();
@@ -110,7 +118,8 @@ export async function planChanges(
   const endOk = (id: string) => seenNodes.has(id) || (externalKnown.has(id) && !removedSet.has(id));
 
   const scopeEdges = await scopeRows('edges');
-  const writeEdges: number[] = [];
+  const newEdges: number[] = [];
+  const changedEdges: number[] = [];
   for await (const [from, keys] of prefetched(summary.edges, (f, n) => keysOf.edgeKeys(f, n), keyBatch)) {
     const kept: number[] = [];
     keys.ids.forEach((_id, i) => {
@@ -134,13 +143,13 @@ export async function planChanges(
       counts.edges += 1;
       const before = scopeEdges.get(id) ?? elsewhere.get(id);
       scopeEdges.delete(id);
-      if (before === undefined) edgeCounts.created += 1;
-      else if (before !== keys.hashes[i]) edgeCounts.updated += 1;
-      else {
-        edgeCounts.unchanged += 1;
-        continue;
-      }
-      writeEdges.push(from + i);
+      if (before === undefined) {
+        edgeCounts.created += 1;
+        newEdges.push(from + i);
+      } else if (before !== keys.hashes[i]) {
+        edgeCounts.updated += 1;
+        changedEdges.push(from + i);
+      } else edgeCounts.unchanged += 1;
     }
     hooks.progress(0.5 + (from + keys.ids.length) / Math.max(1, summary.edges) / 2);
     hooks.checkpoint();
@@ -148,6 +157,8 @@ export async function planChanges(
   }
   const removedEdges = [...scopeEdges.keys()];
   edgeCounts.removed = removedEdges.length;
+  const writeNodes = newNodes.concat(changedNodes);
+  const writeEdges = newEdges.concat(changedEdges);
 
   return {
     scopes: summary.scopes,
@@ -158,6 +169,8 @@ export async function planChanges(
     sizes: {
       writeNodes: writeNodes.length,
       writeEdges: writeEdges.length,
+      newNodes: newNodes.length,
+      newEdges: newEdges.length,
       removedNodes: removedNodes.length,
       removedEdges: removedEdges.length,
     },
