@@ -305,6 +305,18 @@ export async function contentHashes(
   return found;
 }
 
+/** Whether the tenant has any row outside these scopes (manual ones, other inputs'). */
+export async function anyOutsideScopes(
+  db: Executor,
+  table: 'nodes' | 'edges',
+  tenantId: string,
+  scopes: string[],
+): Promise<boolean> {
+  let q = db.selectFrom(table).select('id').where('tenant_id', '=', tenantId);
+  if (scopes.length > 0) q = q.where((eb) => eb.or([eb('scope_key', 'is', null), eb('scope_key', 'not in', scopes)]));
+  return (await q.limit(1).executeTakeFirst()) !== undefined;
+}
+
 /** One page (keyset on id, along nodes_scope_idx / edges_scope_idx) of the ids and content hashes a scope owns. */
 export async function hashesInScope(
   db: Executor,

@@ -79,6 +79,7 @@ export function createDiscoveryJobHandler(deps: DiscoveryJobDeps): JobHandler {
         await pause();
       }
     },
+    anyOutside: (table, scopes) => store.anyOutsideScopes(db, table, tenantId, scopes),
     hashesOf: (table, ids) => store.contentHashes(db, table, tenantId, ids),
     existingNodeIds: (ids) => store.existingNodeIds(db, tenantId, ids),
   });

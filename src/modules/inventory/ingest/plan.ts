@@ -49,6 +49,8 @@ export interface PlanKeys {
 export interface PlanReader {
   /** Adds id → content hash of every row a scope owns to `into` (page by page where that matters). */
   scopeHashes(table: 'nodes' | 'edges', scope: string, into: Map<string, string>): Promise<void>;
+  /** Whether any row lies outside these scopes (if none, ids outside them need no lookup). */
+  anyOutside(table: 'nodes' | 'edges', scopes: string[]): Promise<boolean>;
   /** id → content hash of those of `ids` that exist (in any scope). */
   hashesOf(table: 'nodes' | 'edges', ids: string[]): Promise<Map<string, string>>;
   existingNodeIds(ids: string[]): Promise<Set<string>>;
@@ -87,12 +89,17 @@ export async function planChanges(
   const seenNodes = new Set<string>();
   const newNodes: number[] = [];
   const changedNodes: number[] = [];
+  const nothing = new Map<string, string>();
+  // A first ingest into a tenant with nothing else in it has no other rows to look up, id by id.
+  const nodesOutside = await reader.anyOutside('nodes', summary.scopes);
   for await (const [from, keys] of prefetched(summary.nodes, (f, n) => keysOf.nodeKeys(f, n), keyBatch)) {
     // Ids the scopes do not own may still exist elsewhere (another scope, or made by hand).
-    const elsewhere = await reader.hashesOf(
-      'nodes',
-      keys.ids.filter((id) => !scopeNodes.has(id)),
-    );
+    const elsewhere = nodesOutside
+      ? await reader.hashesOf(
+          'nodes',
+          keys.ids.filter((id) => !scopeNodes.has(id)),
+        )
+      : nothing;
     keys.ids.forEach((id, i) => {
       seenNodes.add(id);
       const before = scopeNodes.get(id) ?? elsewhere.get(id);
@@ -118,6 +125,7 @@ export async function planChanges(
   const endOk = (id: string) => seenNodes.has(id) || (externalKnown.has(id) && !removedSet.has(id));
 
   const scopeEdges = await scopeRows('edges');
+  const edgesOutside = await reader.anyOutside('edges', summary.scopes);
   const newEdges: number[] = [];
   const changedEdges: number[] = [];
   for await (const [from, keys] of prefetched(summary.edges, (f, n) => keysOf.edgeKeys(f, n), keyBatch)) {
@@ -134,10 +142,12 @@ export async function planChanges(
         }
       }
     });
-    const elsewhere = await reader.hashesOf(
-      'edges',
-      kept.map((i) => keys.ids[i] as string).filter((id) => !scopeEdges.has(id)),
-    );
+    const elsewhere = edgesOutside
+      ? await reader.hashesOf(
+          'edges',
+          kept.map((i) => keys.ids[i] as string).filter((id) => !scopeEdges.has(id)),
+        )
+      : nothing;
     for (const i of kept) {
       const id = keys.ids[i] as string;
       counts.edges += 1;

@@ -97,6 +97,13 @@ function threadReader(db: SQLite.Database, tenantId: string): PlanReader {
     async scopeHashes(table, scope, out) {
       for (const [id, hash] of scopeRows[table].all(tenantId, scope) as [string, string][]) out.set(id, hash);
     },
+    async anyOutside(table, scopes) {
+      const marks = scopes.map(() => '?').join(',');
+      const where = scopes.length ? `and (scope_key is null or scope_key not in (${marks}))` : '';
+      return (
+        db.prepare(`select 1 from ${table} where tenant_id = ? ${where} limit 1`).get(tenantId, ...scopes) !== undefined
+      );
+    },
     async hashesOf(table, ids) {
       return new Map(byIds(table, 'id, content_hash', ids) as [string, string][]);
     },
