@@ -3,7 +3,7 @@
  * writing or reading a 100 MB text value in one statement would hold the
  * event loop for hundreds of milliseconds, a few MB at a time does not.
  */
-import { mkdir, rename, rm, stat } from 'node:fs/promises';
+import { mkdir, readdir, rename, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
 import type { Executor } from '../db/index.ts';
@@ -110,7 +110,15 @@ export interface JobInputStore {
   ): Promise<{ inTransaction(tx: Executor): Promise<number>; discard(): Promise<void> }>;
   open(db: Executor, jobId: string): Promise<StoredInput>;
   drop(db: Executor, jobId: string): Promise<void>;
+  /**
+   * Deletes inputs no job will read (their job finished or was deleted with
+   * its tenant; a write cut short by a crash). Returns how many went.
+   */
+  sweep(db: Executor): Promise<number>;
 }
+
+/** A file without a job row may be one being created right now: only older ones are orphans. */
+const ORPHAN_AFTER_MS = 15 * 60 * 1000;
 
 export const databaseInputStore: JobInputStore = {
   async stage(jobId, input) {
@@ -120,6 +128,8 @@ export const databaseInputStore: JobInputStore = {
     return { parts: readJobInput(db, jobId) };
   },
   drop: dropJobInput,
+  // job_inputs rows go with their job (foreign key, cascade); finished jobs' are dropped by the runner.
+  sweep: async () => 0,
 };
 
 export function fileInputStore(dir: string): JobInputStore {
@@ -145,6 +155,32 @@ export function fileInputStore(dir: string): JobInputStore {
     async drop(db, jobId) {
       await rm(pathOf(jobId), { force: true });
       await dropJobInput(db, jobId);
+    },
+    async sweep(db) {
+      const names = await readdir(dir).catch(() => [] as string[]);
+      const old = async (name: string) => {
+        const s = await stat(join(dir, name)).catch(() => null);
+        return s !== null && Date.now() - s.mtimeMs > ORPHAN_AFTER_MS;
+      };
+      let removed = 0;
+      const remove = async (name: string) => {
+        await rm(join(dir, name), { force: true });
+        removed += 1;
+      };
+      for (const name of names.filter((n) => n.endsWith('.partial'))) if (await old(name)) await remove(name);
+      const ids = names.filter((n) => n.endsWith('.json')).map((n) => n.slice(0, -'.json'.length));
+      for (let i = 0; i < ids.length; i += 500) {
+        const chunk = ids.slice(i, i + 500);
+        const rows = await db.selectFrom('jobs').select(['id', 'status']).where('id', 'in', chunk).execute();
+        const status = new Map(rows.map((r) => [r.id, r.status]));
+        for (const id of chunk) {
+          const s = status.get(id);
+          const live = s === 'pending' || s === 'queued' || s === 'running';
+          if (live) continue;
+          if (s !== undefined || (await old(`${id}.json`))) await remove(`${id}.json`);
+        }
+      }
+      return removed;
     },
   };
 }

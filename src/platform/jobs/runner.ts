@@ -360,6 +360,16 @@ export function createJobRunner(o: JobRunnerOptions): JobRunner {
       if (started) return;
       started = true;
       unsubscribe.push(o.signals.onQueued(() => wake()));
+      // Inputs left behind (a tenant deleted with jobs pending, a crash mid-upload): at start, then daily.
+      const sweep = () =>
+        o.inputs
+          .sweep(o.db)
+          .then((n) => n > 0 && log.info({ removed: n }, 'removed job inputs no job will read'))
+          .catch((err) => log.warn({ err }, 'could not sweep job inputs'));
+      void sweep();
+      const sweeper = setInterval(sweep, 24 * 60 * 60 * 1000);
+      sweeper.unref();
+      unsubscribe.push(() => clearInterval(sweeper));
       loopDone = loop();
     },
     async stop() {
