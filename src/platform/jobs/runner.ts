@@ -96,6 +96,7 @@ export function createJobRunner(o: JobRunnerOptions): JobRunner {
 
   const active = new Map<string, Active>();
   const runs = new Set<Promise<void>>();
+  let claiming = 0;
   let started = false;
   let stopping = false;
   let loopDone: Promise<void> = Promise.resolve();
@@ -145,12 +146,17 @@ export function createJobRunner(o: JobRunnerOptions): JobRunner {
     while (!stopping) {
       if (active.size < concurrency) {
         try {
-          const job = await claim();
-          failures = 0;
-          if (job) {
-            launch(job);
-            continue;
+          // Counted until the job is launched: a claimed job is neither claimable nor in `runs` meanwhile.
+          claiming += 1;
+          let job: JobRow | undefined;
+          try {
+            job = await claim();
+            if (job) launch(job);
+          } finally {
+            claiming -= 1;
           }
+          failures = 0;
+          if (job) continue;
         } catch (err) {
           failures += 1;
           // The database may be restarting; back off instead of spinning.
@@ -387,7 +393,7 @@ export function createJobRunner(o: JobRunnerOptions): JobRunner {
       for (;;) {
         while (runs.size > 0) await Promise.all([...runs]);
         const more = await store.hasClaimableJob(o.db, o.kinds.kinds(), iso(now()));
-        if (!more && runs.size === 0) return;
+        if (!more && runs.size === 0 && claiming === 0) return;
         wake();
         await new Promise((r) => setTimeout(r, 10));
       }
