@@ -1,8 +1,9 @@
 /**
  * The createJob body can be 100 MB. JSON.parse of that on the main thread
- * would hold the event loop for a second or more, so large bodies are parsed
- * in a worker thread, which returns the envelope's small fields and the input
- * re-serialised as UTF-8 bytes (transferred, not copied). Small bodies are
+ * would hold the event loop for a second or more, so large bodies go to a
+ * worker thread, which validates them without building objects
+ * (json-span.ts) and returns the envelope's small fields and the input's own
+ * bytes (transferred, not copied) with their SHA-256. Small bodies are
  * parsed inline: a thread round trip costs more than the parse.
  */
 import { hash } from 'node:crypto';
