@@ -44,9 +44,9 @@ export interface DiscoveryJobDeps {
   inputs: JobInputStore;
   /** Inputs of at least this many bytes are parsed in a worker thread (default 1 MiB). */
   threadMinBytes?: number;
-  /** Nodes per write statement (default 250 on SQLite, 1,000 on PostgreSQL; 500 in the SQLite ingest thread). */
+  /** Nodes per batch (default 250 on SQLite, 1,000 on PostgreSQL; 500 between stop checks in the SQLite ingest thread). */
   nodeBatchSize?: number;
-  /** Edges per write statement (default 500 on SQLite, 2,500 on PostgreSQL; 1,000 in the SQLite ingest thread). */
+  /** Edges per batch (default 500 on SQLite, 2,500 on PostgreSQL; 1,000 between stop checks in the SQLite ingest thread). */
   edgeBatchSize?: number;
   /** Pause between batches, to throttle a large ingest (and, in tests, to stop one mid-run). */
   batchPauseMs?: number;
