@@ -10,6 +10,7 @@ import {
   DISCOVERY_JOB_KIND,
   type DiscoveryJobDeps,
 } from './modules/inventory/ingest/discovery-job.ts';
+import { warmIngestThread } from './modules/inventory/ingest/session-client.ts';
 import { createInventoryService } from './modules/inventory/service.ts';
 import { createJobService } from './modules/jobs/service.ts';
 import { createMemberService } from './modules/members/service.ts';
@@ -71,6 +72,7 @@ export async function createServices({ config, database, clock = systemClock, di
     events,
     signals: jobSignals,
     inputs: jobInputs,
+    onLargeInput: warmIngestThread,
   });
   jobKinds.register(
     DISCOVERY_JOB_KIND,

@@ -95,7 +95,7 @@ const BODY_THREAD = new URL('./body-thread.ts', import.meta.url);
  */
 export async function readJobBody(
   payload: AsyncIterable<Buffer>,
-  o: { declaredLength: number | null; limitBytes: number; threadMinBytes: number },
+  o: { declaredLength: number | null; limitBytes: number; threadMinBytes: number; onLarge?: () => void },
 ): Promise<Record<string, unknown> | undefined> {
   const tooLarge = () => new errorCodes.FST_ERR_CTP_BODY_TOO_LARGE();
   if (o.declaredLength !== null && o.declaredLength > o.limitBytes) throw tooLarge();
@@ -112,6 +112,7 @@ export async function readJobBody(
       size += chunk.length;
       if (size > o.limitBytes) throw tooLarge();
       if (!streaming && size >= o.threadMinBytes) {
+        o.onLarge?.();
         thread ??= startThread(BODY_THREAD);
         streaming = thread;
         for (const h of held.splice(0)) send(h);

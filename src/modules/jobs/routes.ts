@@ -29,6 +29,7 @@ export async function jobRoutes(app: App, { jobs, threadMinBytes = 1024 * 1024 }
         declaredLength: length === undefined ? null : Number(length),
         limitBytes: req.routeOptions.bodyLimit,
         threadMinBytes,
+        onLarge: () => jobs.expectLargeInput(),
       });
     });
 

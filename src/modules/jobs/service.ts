@@ -29,6 +29,8 @@ export interface JobServiceDeps {
   events: EventBus;
   signals: JobSignals;
   inputs: JobInputStore;
+  /** Called when a large input starts arriving: its job kind may get ready to run it. */
+  onLargeInput?: () => void;
 }
 
 export interface CreateJob {
@@ -63,7 +65,7 @@ export function toJob(row: JobRow): JobT {
   };
 }
 
-export function createJobService({ db, clock, events, signals, inputs }: JobServiceDeps) {
+export function createJobService({ db, clock, events, signals, inputs, onLargeInput }: JobServiceDeps) {
   const kind = DISCOVERY_JOB_KIND;
 
   const audit = (ctx: TenantContext, jobId: string, action: string, summary: Record<string, unknown>) => ({
@@ -90,6 +92,11 @@ export function createJobService({ db, clock, events, signals, inputs }: JobServ
     });
 
   return {
+    /** A large createJob body has started to arrive. */
+    expectLargeInput(): void {
+      onLargeInput?.();
+    },
+
     async create(ctx: TenantContext, body: CreateJob): Promise<JobT> {
       const now = iso(clock());
       const row: JobRow = {

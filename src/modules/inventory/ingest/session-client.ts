@@ -37,6 +37,14 @@ const THREAD_ENTRY = new URL('./session-thread.ts', import.meta.url);
 /** One idle thread kept warm: starting one (and its TypeScript loader) costs a few hundred ms. */
 let idle: Thread | null = null;
 
+/**
+ * Starts the ingest thread ahead of need (while a large input is still being
+ * uploaded), so the job does not wait for it to load its modules.
+ */
+export function warmIngestThread(): void {
+  idle ??= startThread(THREAD_ENTRY);
+}
+
 export function openSession(threaded: boolean): SessionClient {
   if (!threaded) {
     const s = new IngestSession();
