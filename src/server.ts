@@ -76,6 +76,15 @@ export async function startServer(
   }
 
   app = await buildApp({ config, database, services, version: opts.version, limiter, redis });
+  let listenerDown = false;
+  database.invalidations.onListenerChange((err) => {
+    if (err && !listenerDown) {
+      app?.log.warn({ err }, 'cache invalidation listener lost: API keys are read from the database until it is back');
+    } else if (!err) {
+      app?.log.info('cache invalidation listener back: verified API keys are cached again');
+    }
+    listenerDown = err !== null;
+  });
   const address = await app.listen({ host: config.host, port: config.port });
   print(`Infracast ${opts.version} listening on ${address} (${database.dialect})`);
 

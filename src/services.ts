@@ -44,6 +44,7 @@ export async function createServices({ config, database, clock = systemClock, di
   const jwt = createJwt(await loadSigningKey(db, config.jwtSecret));
   const auth = createAuthService({
     db,
+    invalidations: database.invalidations,
     clock,
     jwt,
     accessTokenTtlSeconds: config.accessTokenTtlSeconds,
@@ -51,12 +52,13 @@ export async function createServices({ config, database, clock = systemClock, di
   });
   const tenants = createTenantService({
     db,
+    invalidations: database.invalidations,
     clock,
     openSignup: config.openSignup,
     tenantIdsOf: (ctx) => auth.tenantIdsOf(ctx),
   });
   const members = createMemberService({ db, clock });
-  const apiKeys = createApiKeyService({ db, clock });
+  const apiKeys = createApiKeyService({ db, clock, invalidations: database.invalidations });
   const inventory = createInventoryService({ db, dialect: database.dialect, clock, events });
   const pathtracer = createPathTracerService({ db, events, inventory });
   const tagging = createTaggingService({ db, dialect: database.dialect, clock, events });

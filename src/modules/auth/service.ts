@@ -19,6 +19,7 @@ import type { ApiKeyPrincipal, Principal, TenantScope, UserPrincipal } from '../
 import type { Role } from '../../platform/auth/roles.ts';
 import type { RequestContext } from '../../platform/context.ts';
 import type { Db } from '../../platform/db/index.ts';
+import type { Invalidations } from '../../platform/db/invalidation.ts';
 import type { ApiKeyRow, TenantRow } from '../../platform/db/schema.ts';
 import { flag } from '../../platform/db/sql.ts';
 import { AppError, badRequest, conflict, notFound, unauthorized } from '../../platform/errors.ts';
@@ -30,6 +31,9 @@ import * as store from './store.ts';
 
 export interface AuthServiceDeps {
   db: Db;
+  invalidations: Invalidations;
+  /** Upper bound on how long a verified API key is served from memory (invalidation normally comes first). */
+  keyCacheTtlMs?: number;
   clock: Clock;
   jwt: Jwt;
   accessTokenTtlSeconds: number;
@@ -69,6 +73,7 @@ const LAST_USED_WRITE_INTERVAL_MS = 60_000;
 export function createAuthService(deps: AuthServiceDeps) {
   const { db, clock, jwt } = deps;
   const lastUsedWrites = new Map<string, number>();
+  const keys = createKeyCache(deps.invalidations, deps.keyCacheTtlMs ?? 60_000);
 
   async function touchKey(key: ApiKeyRow): Promise<void> {
     const now = clock();
@@ -100,19 +105,38 @@ export function createAuthService(deps: AuthServiceDeps) {
     };
   }
 
-  async function verifyClientSecret(clientId: string, secret: string, message: string): Promise<KeyWithTenant> {
+  async function verifyClientSecret(clientId: string, secret: string, message: string): Promise<CachedKey> {
+    const cached = keys.byClientId(clientId);
+    if (cached) {
+      // The cached row holds the secret's hash, never the secret: it is checked on every request.
+      if (!secretMatches(secret, cached.key.secret_hash)) throw unauthorized(message);
+      assertKeyUsable(cached.key);
+      return cached;
+    }
     // Shape and checksum first: typos and garbage never reach the database.
     if (!clientIdLooksValid(clientId) || !secretLooksValid(secret)) throw unauthorized(message);
+    const generation = keys.generation();
     const key = await findApiKeyWithTenant(db, 'client_id', clientId);
     if (!key || !secretMatches(secret, key.secret_hash)) throw unauthorized(message);
     assertKeyUsable(key);
-    return key;
+    return keys.store(key, keyPrincipal(key), generation);
+  }
+
+  /** A key by id (access tokens minted by client_credentials name their key). */
+  async function keyById(id: string): Promise<CachedKey | undefined> {
+    const cached = keys.byId(id);
+    if (cached) return cached;
+    const generation = keys.generation();
+    const key = await findApiKeyWithTenant(db, 'id', id);
+    if (!key) return undefined;
+    assertKeyUsable(key);
+    return keys.store(key, keyPrincipal(key), generation);
   }
 
   async function authenticateApiKey(clientId: string, secret: string): Promise<ApiKeyPrincipal> {
-    const key = await verifyClientSecret(clientId, secret, 'Invalid API key');
+    const { key, principal } = await verifyClientSecret(clientId, secret, 'Invalid API key');
     await touchKey(key);
-    return keyPrincipal(key);
+    return principal;
   }
 
   async function issueAccessToken(
@@ -186,11 +210,11 @@ export function createAuthService(deps: AuthServiceDeps) {
       const c = verified.claims;
       if (c.typ === 'api_key') {
         // A token minted by client_credentials is only as good as its key: revocation applies at once.
-        const key = await findApiKeyWithTenant(db, 'id', c.sub);
-        if (!key) throw unauthorized('Invalid or expired token');
-        assertKeyUsable(key);
-        await touchKey(key);
-        return { ...keyPrincipal(key), expiresAt: new Date(c.exp * 1000).toISOString() };
+        const found = await keyById(c.sub);
+        if (!found) throw unauthorized('Invalid or expired token');
+        assertKeyUsable(found.key);
+        await touchKey(found.key);
+        return { ...found.principal, expiresAt: new Date(c.exp * 1000).toISOString() };
       }
       const user = await store.findUserById(db, c.sub);
       if (!user || user.disabled_at) throw unauthorized('Invalid or expired token');
@@ -275,7 +299,7 @@ export function createAuthService(deps: AuthServiceDeps) {
           ...(body.client_secret ? [] : [{ path: 'body.client_secret', message: 'is required' }]),
         ]);
       }
-      const key = await verifyClientSecret(body.client_id, body.client_secret, BAD_CLIENT);
+      const { key } = await verifyClientSecret(body.client_id, body.client_secret, BAD_CLIENT);
       await touchKey(key);
       const access = await issueAccessToken({ kind: 'api_key', key });
       return {
@@ -392,3 +416,64 @@ export function createAuthService(deps: AuthServiceDeps) {
 }
 
 export type AuthService = ReturnType<typeof createAuthService>;
+
+interface CachedKey {
+  key: ApiKeyRow & { tenant: TenantRow };
+  principal: ApiKeyPrincipal;
+  /** Served from memory until then at most (invalidations normally drop it first). */
+  until: number;
+}
+
+/**
+ * Verified API keys (row + tenant row, never the secret) kept in memory, so a
+ * request with a known key costs a hash and a map lookup instead of a query.
+ * Revocation, tenant changes and tenant deletion publish an invalidation that
+ * drops the entry here at once and on other instances when it commits
+ * (platform/db/invalidation.ts); while that channel is down nothing is served
+ * from memory. Only usable keys are stored; expiry is checked on every use.
+ */
+function createKeyCache(invalidations: Invalidations, ttlMs: number, max = 10_000) {
+  const byId = new Map<string, CachedKey>();
+  const idByClientId = new Map<string, string>();
+  const drop = (id: string) => {
+    const entry = byId.get(id);
+    if (!entry) return;
+    byId.delete(id);
+    idByClientId.delete(entry.key.client_id);
+  };
+  invalidations.subscribe((topic, id) => {
+    if (topic === '*') {
+      byId.clear();
+      idByClientId.clear();
+    } else if (topic === 'api_key') {
+      drop(id);
+    } else {
+      for (const entry of [...byId.values()]) if (entry.key.tenant_id === id) drop(entry.key.id);
+    }
+  });
+  const fresh = (entry: CachedKey | undefined): CachedKey | undefined => {
+    if (!entry || !invalidations.live) return undefined;
+    if (entry.until <= Date.now()) {
+      drop(entry.key.id);
+      return undefined;
+    }
+    return entry;
+  };
+  return {
+    generation: () => invalidations.generation,
+    byId: (id: string) => fresh(byId.get(id)),
+    byClientId: (clientId: string) => {
+      const id = idByClientId.get(clientId);
+      return id === undefined ? undefined : fresh(byId.get(id));
+    },
+    /** Keeps a row read since `generation`, unless an invalidation came in meanwhile (it may be older). */
+    store(key: CachedKey['key'], principal: ApiKeyPrincipal, generation: number): CachedKey {
+      const entry: CachedKey = { key, principal, until: Date.now() + ttlMs };
+      if (!invalidations.live || invalidations.generation !== generation) return entry;
+      if (byId.size >= max) drop(byId.keys().next().value as string);
+      byId.set(key.id, entry);
+      idByClientId.set(key.client_id, key.id);
+      return entry;
+    },
+  };
+}

@@ -283,8 +283,13 @@ export function createPathTracerService(deps: PathTracerDeps) {
   });
   events.subscribe('inventory.changed', ({ tenantId, version }) => cache.invalidate(tenantId, version));
 
-  /** The model for the inventory the request saw (the tenant row is read with every request). */
-  const modelFor = (ctx: TenantContext) => cache.get(ctx.tenant.id, ctx.tenant.row.inventory_version);
+  /**
+   * The model for the tenant's inventory as of now. The version is read here,
+   * not taken from the request's tenant row: that row may come from the API
+   * key cache, and an ingest by another process bumps the version.
+   */
+  const modelFor = async (ctx: TenantContext) =>
+    cache.get(ctx.tenant.id, (await store.inventoryVersion(db, ctx.tenant.id)) ?? 0);
 
   /**
    * An exact id of a network node is answered from the model. Anything else

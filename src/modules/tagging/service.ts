@@ -622,7 +622,7 @@ export function createTaggingService(deps: TaggingServiceDeps) {
       const { result, computedAt, inventoryVersion } = await complianceOf(
         ctx.tenant.id,
         set,
-        Number(ctx.tenant.row.inventory_version),
+        (await store.inventoryVersion(db, ctx.tenant.id)) ?? 0,
       );
       return {
         ...result,
@@ -652,7 +652,7 @@ export function createTaggingService(deps: TaggingServiceDeps) {
       const set = await policySet(ctx.tenant.id);
       if (!set.byId.has(id)) throw notFound('tagging policy', id);
       const sort = parseSort(query.sort, VIOLATION_SORT_FIELDS, 'node_id');
-      let list = await violationsOf(ctx.tenant.id, set, id, Number(ctx.tenant.row.inventory_version));
+      let list = await violationsOf(ctx.tenant.id, set, id, (await store.inventoryVersion(db, ctx.tenant.id)) ?? 0);
       const types = csv(query.types);
       const accounts = csv(query.accounts);
       if (types || accounts || query.key || query.kind) {

@@ -2,6 +2,7 @@
 import { actorOf, type TenantScope } from '../../platform/auth/principal.ts';
 import type { RequestContext } from '../../platform/context.ts';
 import type { Db } from '../../platform/db/index.ts';
+import type { Invalidations } from '../../platform/db/invalidation.ts';
 import type { TenantRow } from '../../platform/db/schema.ts';
 import { badRequest, conflict, forbidden, notFound } from '../../platform/errors.ts';
 import { csv, type PageRequest, parseSort } from '../../platform/http/pagination.ts';
@@ -25,8 +26,8 @@ export interface TenantServiceDeps {
   openSignup: boolean;
   /** Tenant ids the caller belongs to (users: memberships; API keys: their tenant). */
   tenantIdsOf: (ctx: RequestContext) => Promise<string[] | undefined>;
-  /** Called after a tenant's settings change, so caches (scope, rate limits) drop it. */
-  onTenantChanged?: (tenantId: string, slug: string) => void;
+  /** A change or deletion drops the tenant from the API key cache, here and on other instances. */
+  invalidations: Invalidations;
 }
 
 export function toTenant(row: TenantRow): TenantT {
@@ -225,6 +226,7 @@ export function createTenantService(deps: TenantServiceDeps) {
           next.rate_limit_per_minute = body.rate_limit?.per_minute ?? null;
           next.rate_limit_burst = body.rate_limit?.burst ?? null;
         }
+        await deps.invalidations.publish(tx, 'tenant', current.id);
         await store.updateTenantRow(tx, current.id, {
           slug: next.slug,
           name: next.name,
@@ -239,9 +241,8 @@ export function createTenantService(deps: TenantServiceDeps) {
             .map((k) => [k, { from: current[k], to: next[k] }]),
         );
         await insertAuditEntry(tx, audit(ctx, current.id, 'tenant.updated', { changed }));
-        return { next, oldSlug: current.slug };
+        return { next };
       });
-      deps.onTenantChanged?.(result.next.id, result.oldSlug);
       return toTenant(result.next);
     },
 
@@ -250,13 +251,13 @@ export function createTenantService(deps: TenantServiceDeps) {
       await db.transaction().execute(async (tx) => {
         const deleted = await store.deleteTenantRow(tx, scope.id);
         if (deleted === 0) throw notFound('tenant', scope.slug);
+        await deps.invalidations.publish(tx, 'tenant', scope.id);
         // The tenant's own audit log goes with it; keep a platform-level record of the deletion.
         await insertAuditEntry(tx, {
           ...audit(ctx, scope.id, 'tenant.deleted', { slug: scope.slug }),
           tenant_id: null,
         });
       });
-      deps.onTenantChanged?.(scope.id, scope.slug);
     },
   };
 }

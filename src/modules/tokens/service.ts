@@ -5,6 +5,7 @@ import { actorOf } from '../../platform/auth/principal.ts';
 import { type Role, roleAtLeast } from '../../platform/auth/roles.ts';
 import type { TenantContext } from '../../platform/context.ts';
 import type { Db } from '../../platform/db/index.ts';
+import type { Invalidations } from '../../platform/db/invalidation.ts';
 import type { ApiKeyRow } from '../../platform/db/schema.ts';
 import { badRequest, forbidden, notFound } from '../../platform/errors.ts';
 import { csv, type PageRequest, parseSort } from '../../platform/http/pagination.ts';
@@ -29,7 +30,8 @@ export function toApiKey(row: ApiKeyRow, now: string): ApiKeyT {
   };
 }
 
-export function createApiKeyService({ db, clock }: { db: Db; clock: Clock }) {
+export function createApiKeyService(deps: { db: Db; clock: Clock; invalidations: Invalidations }) {
+  const { db, clock } = deps;
   return {
     async create(ctx: TenantContext, body: CreateApiKeyBodyT) {
       const now = clock();
@@ -113,6 +115,7 @@ export function createApiKeyService({ db, clock }: { db: Db; clock: Clock }) {
         if (row.revoked_at) return; // revoking twice changes nothing
         const at = iso(clock());
         await store.revokeApiKeyRow(tx, row.id, at);
+        await deps.invalidations.publish(tx, 'api_key', row.id);
         await insertAuditEntry(tx, {
           tenant_id: ctx.tenant.id,
           ...actorOf(ctx.principal),

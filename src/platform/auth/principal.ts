@@ -32,7 +32,11 @@ export interface TenantScope {
   plan: 'free' | 'pro' | 'enterprise';
   role: Role;
   rateLimit: { perMinute: number; burst: number } | null;
-  /** The tenant row as read for this request. */
+  /**
+   * The tenant row. For an API key it may come from the key cache: slug, name,
+   * plan and limits are current (changes invalidate it), `inventory_version`
+   * is not (ingests bump it from other processes): read that from the database.
+   */
   row: TenantRow;
 }
 

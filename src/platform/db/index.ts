@@ -9,6 +9,7 @@ import SQLite from 'better-sqlite3';
 import { Kysely, PostgresDialect, SqliteAdapter, SqliteDialect, sql, type Transaction } from 'kysely';
 import pg from 'pg';
 import type { DatabaseDialect } from '../config.ts';
+import { createLocalInvalidations, createPgInvalidations, type Invalidations } from './invalidation.ts';
 import type { DB } from './schema.ts';
 import { startSqliteCheckpointer } from './sqlite-checkpointer.ts';
 
@@ -24,6 +25,8 @@ export interface Database {
   readonly schema: string | null;
   /** SQLite: the database file (null in memory); null on PostgreSQL. */
   readonly file: string | null;
+  /** Invalidation of rows other code caches in memory (API keys, tenants); see invalidation.ts. */
+  readonly invalidations: Invalidations;
   /** Runs a trivial query; resolves with its latency in ms or rejects when the database is unreachable. */
   ping(): Promise<number>;
   close(): Promise<void>;
@@ -85,6 +88,7 @@ export async function openDatabase(opts: DatabaseOptions): Promise<Database> {
       dialect: 'sqlite',
       schema: null,
       file: path === ':memory:' ? null : path,
+      invalidations: createLocalInvalidations(),
       async ping() {
         const start = performance.now();
         await sql`select 1`.execute(db);
@@ -116,17 +120,23 @@ export async function openDatabase(opts: DatabaseOptions): Promise<Database> {
     );
   }
   const db = new Kysely<DB>({ dialect: new PostgresDialect({ pool }) });
+  const schema = opts.pgSchema ?? (await currentSchema(pool));
+  const invalidations = createPgInvalidations({ url: opts.url, schema });
   return {
     db,
     dialect: 'postgres',
-    schema: opts.pgSchema ?? (await currentSchema(pool)),
+    schema,
     file: null,
+    invalidations,
     async ping() {
       const start = performance.now();
       await sql`select 1`.execute(db);
       return performance.now() - start;
     },
-    close: () => db.destroy(),
+    async close() {
+      await invalidations.close();
+      await db.destroy();
+    },
   };
 }
 
