@@ -74,6 +74,7 @@ export function createAuthService(deps: AuthServiceDeps) {
   const { db, clock, jwt } = deps;
   const lastUsedWrites = new Map<string, number>();
   const keys = createKeyCache(deps.invalidations, deps.keyCacheTtlMs ?? 60_000);
+  const keyScopes = new WeakMap<ApiKeyPrincipal, TenantScope>();
 
   async function touchKey(key: ApiKeyRow): Promise<void> {
     const now = clock();
@@ -234,35 +235,24 @@ export function createAuthService(deps: AuthServiceDeps) {
      * the tenant did not exist: a 403 would confirm that the slug exists.
      */
     async scopeFor(principal: Principal, idOrSlug: string): Promise<TenantScope> {
-      let row: TenantRow | undefined;
-      let role: Role | null = null;
       if (principal.kind === 'api_key') {
         // A key belongs to one tenant, read with the key itself: no second query.
         const t = principal.tenant;
-        if (t.slug === idOrSlug || t.id === idOrSlug) {
-          row = t;
-          role = principal.role;
+        if (t.slug !== idOrSlug && t.id !== idOrSlug) throw notFound('tenant', idOrSlug);
+        // A cached key's principal is reused across requests; so is its scope.
+        let scope = keyScopes.get(principal);
+        if (!scope) {
+          scope = toScope(t, principal.role);
+          keyScopes.set(principal, scope);
         }
-      } else {
-        const found = await store.tenantWithRole(db, idOrSlug, principal.id);
-        if (found) {
-          const { member_role, ...tenant } = found;
-          row = tenant;
-          role = principal.isPlatformAdmin ? 'owner' : member_role;
-        }
+        return scope;
       }
-      if (!row || !role) throw notFound('tenant', idOrSlug);
-      return {
-        row,
-        id: row.id,
-        slug: row.slug,
-        plan: row.plan,
-        role,
-        rateLimit:
-          row.rate_limit_per_minute !== null && row.rate_limit_burst !== null
-            ? { perMinute: row.rate_limit_per_minute, burst: row.rate_limit_burst }
-            : null,
-      };
+      const found = await store.tenantWithRole(db, idOrSlug, principal.id);
+      if (!found) throw notFound('tenant', idOrSlug);
+      const { member_role, ...row } = found;
+      const role = principal.isPlatformAdmin ? 'owner' : member_role;
+      if (!role) throw notFound('tenant', idOrSlug);
+      return toScope(row, role);
     },
 
     async tenantIdsOf(ctx: RequestContext): Promise<string[] | undefined> {
@@ -416,6 +406,20 @@ export function createAuthService(deps: AuthServiceDeps) {
 }
 
 export type AuthService = ReturnType<typeof createAuthService>;
+
+function toScope(row: TenantRow, role: Role): TenantScope {
+  return {
+    row,
+    id: row.id,
+    slug: row.slug,
+    plan: row.plan,
+    role,
+    rateLimit:
+      row.rate_limit_per_minute !== null && row.rate_limit_burst !== null
+        ? { perMinute: row.rate_limit_per_minute, burst: row.rate_limit_burst }
+        : null,
+  };
+}
 
 interface CachedKey {
   key: ApiKeyRow & { tenant: TenantRow };

@@ -8,7 +8,7 @@
  *   secret_key  icsk_<43 base62 = 256 random bits><6 base62 CRC32>
  *   token       ick_<22 base62 client part>_<49 base62 secret part>
  */
-import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import { hash, randomBytes, timingSafeEqual } from 'node:crypto';
 import { crc32 } from 'node:zlib';
 
 const ALPHABET = '0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz';
@@ -64,7 +64,7 @@ export const isKeyToken = (token: string): boolean => token.startsWith('ick_');
 
 /** SHA-256 of a 256-bit random secret: no KDF needed, the input is not guessable. */
 export function hashSecret(secret: string): string {
-  return createHash('sha256').update(secret).digest('hex');
+  return hash('sha256', secret, 'hex');
 }
 
 export function secretMatches(secret: string, storedHash: string): boolean {

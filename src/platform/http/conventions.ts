@@ -154,7 +154,7 @@ export const conventions = fp<ConventionsOptions>(
     app.setErrorHandler((err, req, reply) => {
       const error = toAppError(err, opts.bodyLimitBytes);
       if (error.status >= 500) {
-        req.log.error({ err: error.cause ?? err, request_id: req.id }, 'request failed');
+        req.server.log.error({ err: error.cause ?? err, request_id: req.id }, 'request failed');
       }
       return sendError(reply, req, error);
     });
