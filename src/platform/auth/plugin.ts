@@ -104,8 +104,16 @@ export const accessControl = fp<AccessControlOptions>(
       req.tenant = tenant;
 
       const limit = tenant.rateLimit ?? PLAN_RATE_LIMITS[tenant.plan];
-      // The bucket's state only means something for the limit it was built with; a new limit starts a new bucket.
-      const d = await opts.limiter.consume(`tenant:${tenant.id}:${limit.perMinute}:${limit.burst}`, limit);
+      const allowedByRole = roleAtLeast(tenant.role, access);
+      // The rate limit and the key's concurrency slot in one step (one Redis round trip); no slot for a 403.
+      const { decision: d, slot } = await opts.limiter.admit(
+        // The bucket's state only means something for the limit it was built with; a new limit starts a new bucket.
+        `tenant:${tenant.id}:${limit.perMinute}:${limit.burst}`,
+        limit,
+        principal.kind === 'api_key' && allowedByRole
+          ? { key: `key:${principal.id}`, slotId: req.id, max: opts.maxConcurrentPerKey }
+          : null,
+      );
       reply.header('x-ratelimit-limit', d.limit);
       reply.header('x-ratelimit-remaining', d.remaining);
       reply.header('x-ratelimit-reset', d.resetAt);
@@ -117,20 +125,17 @@ export const accessControl = fp<AccessControlOptions>(
       );
       if (!d.allowed) throw rateLimited(`Rate limit exceeded. Retry after ${d.retryAfter} seconds.`, d.retryAfter);
 
-      if (!roleAtLeast(tenant.role, access)) {
+      if (!allowedByRole) {
         throw forbidden(`This needs the ${access} role or higher in tenant ${tenant.slug}; you have ${tenant.role}`);
       }
 
-      if (principal.kind === 'api_key') {
-        const release = await opts.limiter.acquireSlot(`key:${principal.id}`, req.id, opts.maxConcurrentPerKey);
-        if (!release) {
-          throw rateLimited(
-            `Concurrency cap reached: at most ${opts.maxConcurrentPerKey} requests in flight per API key. Retry after 1 seconds.`,
-            1,
-          );
-        }
-        releases.set(req, release);
+      if (slot === null) {
+        throw rateLimited(
+          `Concurrency cap reached: at most ${opts.maxConcurrentPerKey} requests in flight per API key. Retry after 1 seconds.`,
+          1,
+        );
       }
+      if (slot) releases.set(req, slot);
     }
 
     const releases = new WeakMap<FastifyRequest, () => Promise<void>>();

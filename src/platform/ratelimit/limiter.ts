@@ -7,10 +7,29 @@
 import type { Redis } from 'ioredis';
 import { type Decision, gcra, type Limit } from './gcra.ts';
 
+export type Release = () => Promise<void>;
+
+export interface SlotRequest {
+  key: string;
+  slotId: string;
+  max: number;
+}
+
+export interface Admission {
+  decision: Decision;
+  /** The slot's release function; null when all slots are taken; undefined when none was asked for or the rate limit denied. */
+  slot: Release | null | undefined;
+}
+
 export interface RateLimiter {
   consume(key: string, limit: Limit): Promise<Decision>;
   /** Takes a concurrency slot; returns a release function, or null when all `max` slots are taken. */
-  acquireSlot(key: string, slotId: string, max: number): Promise<(() => Promise<void>) | null>;
+  acquireSlot(key: string, slotId: string, max: number): Promise<Release | null>;
+  /**
+   * `consume`, then (when allowed and asked for) `acquireSlot`, in one step:
+   * one round trip to Redis per request instead of two.
+   */
+  admit(key: string, limit: Limit, slot: SlotRequest | null): Promise<Admission>;
   status(): { backend: 'memory' | 'redis'; healthy: boolean; degraded: boolean };
 }
 
@@ -25,7 +44,7 @@ export function createMemoryLimiter(now: () => number = Date.now): RateLimiter {
     sweepAt = t + 60_000;
     for (const [k, tat] of tats) if (tat <= t) tats.delete(k);
   };
-  return {
+  const limiter: RateLimiter = {
     async consume(key, limit) {
       sweep();
       const { decision, tatMs } = gcra(tats.get(key), now(), limit);
@@ -45,8 +64,14 @@ export function createMemoryLimiter(now: () => number = Date.now): RateLimiter {
         else slots.set(key, n);
       };
     },
+    async admit(key, limit, slot) {
+      const decision = await limiter.consume(key, limit);
+      if (!decision.allowed || !slot) return { decision, slot: undefined };
+      return { decision, slot: await limiter.acquireSlot(slot.key, slot.slotId, slot.max) };
+    },
     status: () => ({ backend: 'memory', healthy: true, degraded: false }),
   };
+  return limiter;
 }
 
 // KEYS[1] = bucket; ARGV = now_ms, interval_ms, tolerance_ms. Mirrors gcra() above.
@@ -75,6 +100,27 @@ redis.call('PEXPIRE', KEYS[1], tonumber(ARGV[2]))
 return 1
 `;
 
+// KEYS[1] = bucket, KEYS[2] = slot set; ARGV = now_ms, interval_ms, tolerance_ms, lease_ms, slot_id, max.
+// GCRA as above; only when it allows, a slot as ACQUIRE_LUA does. Returns {allowed, tat, slot (1/0, -1 not asked)}.
+const ADMIT_LUA = `
+local tat = tonumber(redis.call('GET', KEYS[1]))
+local now = tonumber(ARGV[1])
+local interval = tonumber(ARGV[2])
+local tolerance = tonumber(ARGV[3])
+if tat == nil or tat < now then tat = now end
+local new_tat = tat + interval
+if new_tat - now > tolerance then
+  return {0, tostring(tat), -1}
+end
+redis.call('SET', KEYS[1], tostring(new_tat), 'PX', math.ceil(new_tat - now) + 1000)
+if ARGV[5] == '' then return {1, tostring(new_tat), -1} end
+redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', now)
+if redis.call('ZCARD', KEYS[2]) >= tonumber(ARGV[6]) then return {1, tostring(new_tat), 0} end
+redis.call('ZADD', KEYS[2], now + tonumber(ARGV[4]), ARGV[5])
+redis.call('PEXPIRE', KEYS[2], tonumber(ARGV[4]))
+return {1, tostring(new_tat), 1}
+`;
+
 export interface RedisLimiterOptions {
   redis: Redis;
   prefix: string;
@@ -88,6 +134,16 @@ export interface RedisLimiterOptions {
 type ScriptedRedis = Redis & {
   infracastGcra(key: string, now: number, interval: number, tolerance: number): Promise<[number, string]>;
   infracastAcquire(key: string, now: number, leaseMs: number, slotId: string, max: number): Promise<number>;
+  infracastAdmit(
+    bucket: string,
+    slots: string,
+    now: number,
+    interval: number,
+    tolerance: number,
+    leaseMs: number,
+    slotId: string,
+    max: number,
+  ): Promise<[number, string, number]>;
 };
 
 export function createRedisLimiter(opts: RedisLimiterOptions): RateLimiter {
@@ -97,6 +153,7 @@ export function createRedisLimiter(opts: RedisLimiterOptions): RateLimiter {
   if (typeof redis.infracastGcra !== 'function') {
     redis.defineCommand('infracastGcra', { numberOfKeys: 1, lua: GCRA_LUA });
     redis.defineCommand('infracastAcquire', { numberOfKeys: 1, lua: ACQUIRE_LUA });
+    redis.defineCommand('infracastAdmit', { numberOfKeys: 2, lua: ADMIT_LUA });
   }
   const now = opts.now ?? Date.now;
   const fallback = createMemoryLimiter(now);
@@ -116,34 +173,70 @@ export function createRedisLimiter(opts: RedisLimiterOptions): RateLimiter {
     }
   };
 
+  /** The decision for a GCRA answer from Redis: `tat` is the new TAT when allowed, the current one when not. */
+  const decide = (ok: number, tatStr: string, limit: Limit, t: number): Decision => {
+    const interval = 60_000 / limit.perMinute;
+    const tolerance = interval * limit.burst;
+    const tat = Number(tatStr);
+    if (ok === 1) {
+      return {
+        allowed: true,
+        limit: limit.perMinute,
+        remaining: Math.max(0, Math.floor((tolerance - (tat - t)) / interval)),
+        resetAt: Math.ceil(tat / 1000),
+        retryAfter: 0,
+      };
+    }
+    return {
+      allowed: false,
+      limit: limit.perMinute,
+      remaining: 0,
+      resetAt: Math.ceil(tat / 1000),
+      retryAfter: Math.max(1, Math.ceil((tat + interval - t - tolerance) / 1000)),
+    };
+  };
+  // Released without waiting: the response needn't wait for Redis, and a lost release expires with its lease.
+  const releaser = (setKey: string, slotId: string): Release => {
+    return async () => {
+      redis.zrem(setKey, slotId).catch(() => {});
+    };
+  };
+
   return {
     async consume(key, limit) {
       const interval = 60_000 / limit.perMinute;
-      const tolerance = interval * limit.burst;
       const t = now();
       try {
-        const [ok, tatStr] = await redis.infracastGcra(`${prefix}rl:${key}`, t, interval, tolerance);
+        const [ok, tat] = await redis.infracastGcra(`${prefix}rl:${key}`, t, interval, interval * limit.burst);
         succeeded();
-        const tat = Number(tatStr);
-        if (ok === 1) {
-          return {
-            allowed: true,
-            limit: limit.perMinute,
-            remaining: Math.max(0, Math.floor((tolerance - (tat - t)) / interval)),
-            resetAt: Math.ceil(tat / 1000),
-            retryAfter: 0,
-          };
-        }
-        return {
-          allowed: false,
-          limit: limit.perMinute,
-          remaining: 0,
-          resetAt: Math.ceil(tat / 1000),
-          retryAfter: Math.max(1, Math.ceil((tat + interval - t - tolerance) / 1000)),
-        };
+        return decide(ok, tat, limit, t);
       } catch (err) {
         failed(err);
         return fallback.consume(key, limit);
+      }
+    },
+    async admit(key, limit, slot) {
+      const interval = 60_000 / limit.perMinute;
+      const t = now();
+      const setKey = slot ? `${prefix}cc:${slot.key}` : `${prefix}cc:none`;
+      try {
+        const [ok, tat, got] = await redis.infracastAdmit(
+          `${prefix}rl:${key}`,
+          setKey,
+          t,
+          interval,
+          interval * limit.burst,
+          leaseMs,
+          slot?.slotId ?? '',
+          slot?.max ?? 0,
+        );
+        succeeded();
+        const decision = decide(ok, tat, limit, t);
+        if (!slot || got === -1) return { decision, slot: undefined };
+        return { decision, slot: got === 1 ? releaser(setKey, slot.slotId) : null };
+      } catch (err) {
+        failed(err);
+        return fallback.admit(key, limit, slot);
       }
     },
     async acquireSlot(key, slotId, max) {
@@ -151,11 +244,7 @@ export function createRedisLimiter(opts: RedisLimiterOptions): RateLimiter {
       try {
         const ok = await redis.infracastAcquire(setKey, now(), leaseMs, slotId, max);
         succeeded();
-        if (ok !== 1) return null;
-        // Released without waiting: the response needn't wait for Redis, and a lost release expires with its lease.
-        return async () => {
-          redis.zrem(setKey, slotId).catch(() => {});
-        };
+        return ok === 1 ? releaser(setKey, slotId) : null;
       } catch (err) {
         failed(err);
         return fallback.acquireSlot(key, slotId, max);

@@ -136,6 +136,30 @@ describe.runIf(redisAvailable())('rate limits (Redis)', () => {
     expect(results.map((r) => r.statusCode).sort()).toEqual([200, 200, 200, 200, 200, 429]);
   });
 
+  it('admit: one script takes the token and the slot; a denied request or no slot asked takes none', async () => {
+    const prefix = `test:${randomBytes(6).toString('hex')}:`;
+    const redis = redisClient(TEST_REDIS_URL!);
+    if (redis.status !== 'ready') await new Promise((r) => redis.once('ready', r));
+    const limiter = createRedisLimiter({ redis, prefix });
+    const limit = { perMinute: 60, burst: 2 };
+    const slot = (id: string) => ({ key: 'key:k1', slotId: id, max: 1 });
+    const first = await limiter.admit('b', limit, slot('r1'));
+    expect(first.decision).toMatchObject({ allowed: true, remaining: 1 });
+    expect(typeof first.slot).toBe('function');
+    const second = await limiter.admit('b', limit, slot('r2'));
+    expect(second.decision.allowed).toBe(true);
+    expect(second.slot).toBeNull(); // max 1 in flight
+    const third = await limiter.admit('b', limit, slot('r3'));
+    expect(third.decision.allowed).toBe(false);
+    expect(third.slot).toBeUndefined();
+    expect(await redis.zrange(`${prefix}cc:key:k1`, 0, -1)).toEqual(['r1']);
+    await first.slot?.();
+    await new Promise((r) => setTimeout(r, 50)); // the release is not awaited by the request
+    expect(await redis.zcard(`${prefix}cc:key:k1`)).toBe(0);
+    const noSlot = await limiter.admit('other', limit, null);
+    expect(noSlot).toMatchObject({ decision: { allowed: true }, slot: undefined });
+  });
+
   it('with Redis unreachable the server keeps serving, limited in memory, and says so in /status', async () => {
     const dead = redisClient('redis://127.0.0.1:1');
     let degradedCalls = 0;
