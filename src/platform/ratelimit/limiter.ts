@@ -195,10 +195,22 @@ export function createRedisLimiter(opts: RedisLimiterOptions): RateLimiter {
       retryAfter: Math.max(1, Math.ceil((tat + interval - t - tolerance) / 1000)),
     };
   };
-  // Released without waiting: the response needn't wait for Redis, and a lost release expires with its lease.
+  // Released without waiting (the response needn't wait for Redis; a lost release expires with its
+  // lease), and batched: the releases of one turn of the event loop go as one ZREM per key.
+  const pendingReleases = new Map<string, string[]>();
+  const flushReleases = () => {
+    for (const [setKey, slotIds] of pendingReleases) redis.zrem(setKey, ...slotIds).catch(() => {});
+    pendingReleases.clear();
+  };
   const releaser = (setKey: string, slotId: string): Release => {
     return async () => {
-      redis.zrem(setKey, slotId).catch(() => {});
+      const batch = pendingReleases.get(setKey);
+      if (batch) {
+        batch.push(slotId);
+        return;
+      }
+      if (pendingReleases.size === 0) setImmediate(flushReleases);
+      pendingReleases.set(setKey, [slotId]);
     };
   };
 
