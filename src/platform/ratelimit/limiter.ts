@@ -74,51 +74,53 @@ export function createMemoryLimiter(now: () => number = Date.now): RateLimiter {
   return limiter;
 }
 
-// KEYS[1] = bucket; ARGV = now_ms, interval_ms, tolerance_ms. Mirrors gcra() above.
-const GCRA_LUA = `
+// GCRA on KEYS[1] with ARGV = now_ms, interval_ms, tolerance_ms; mirrors gcra() above.
+// Leaves `allowed`, `tat` (current) and `new_tat` (stored when allowed).
+const GCRA_STEP = `
 local tat = tonumber(redis.call('GET', KEYS[1]))
 local now = tonumber(ARGV[1])
 local interval = tonumber(ARGV[2])
 local tolerance = tonumber(ARGV[3])
 if tat == nil or tat < now then tat = now end
 local new_tat = tat + interval
-if new_tat - now > tolerance then
-  return {0, tostring(tat)}
-end
-redis.call('SET', KEYS[1], tostring(new_tat), 'PX', math.ceil(new_tat - now) + 1000)
-return {1, tostring(new_tat)}
+local allowed = new_tat - now <= tolerance
+if allowed then redis.call('SET', KEYS[1], tostring(new_tat), 'PX', math.ceil(new_tat - now) + 1000) end
 `;
 
-// KEYS[1] = slot set; ARGV = now_ms, lease_ms, slot_id, max. Expired leases free their slot,
-// so an instance that crashed mid-request can't hold slots forever.
-const ACQUIRE_LUA = `
-local now = tonumber(ARGV[1])
-redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now)
-if redis.call('ZCARD', KEYS[1]) >= tonumber(ARGV[4]) then return 0 end
-redis.call('ZADD', KEYS[1], now + tonumber(ARGV[2]), ARGV[3])
-redis.call('PEXPIRE', KEYS[1], tonumber(ARGV[2]))
-return 1
+// A concurrency slot in a sorted set of leases (member = slot id, score = lease end). Expired
+// leases free their slot, so an instance that crashed mid-request can't hold slots forever.
+// Leaves `free` (true when the slot was taken).
+const slotStep = (set: string, leaseMs: string, slotId: string, max: string) => `
+redis.call('ZREMRANGEBYSCORE', ${set}, '-inf', now)
+local free = redis.call('ZCARD', ${set}) < tonumber(${max})
+if free then
+  redis.call('ZADD', ${set}, now + tonumber(${leaseMs}), ${slotId})
+  redis.call('PEXPIRE', ${set}, tonumber(${leaseMs}))
+end
+`;
+
+// KEYS[1] = bucket; ARGV = now_ms, interval_ms, tolerance_ms. Returns {allowed, tat}.
+const GCRA_LUA = `${GCRA_STEP}
+if allowed then return {1, tostring(new_tat)} end
+return {0, tostring(tat)}
+`;
+
+// KEYS[1] = slot set; ARGV = now_ms, lease_ms, slot_id, max. Returns 1 when taken.
+const ACQUIRE_LUA = `local now = tonumber(ARGV[1])
+${slotStep('KEYS[1]', 'ARGV[2]', 'ARGV[3]', 'ARGV[4]')}
+if free then return 1 end
+return 0
 `;
 
 // KEYS[1] = bucket, KEYS[2] = slot set; ARGV = now_ms, interval_ms, tolerance_ms, lease_ms, slot_id, max.
-// GCRA as above; only when it allows, a slot as ACQUIRE_LUA does. Returns {allowed, tat, slot (1/0, -1 not asked)}.
-const ADMIT_LUA = `
-local tat = tonumber(redis.call('GET', KEYS[1]))
-local now = tonumber(ARGV[1])
-local interval = tonumber(ARGV[2])
-local tolerance = tonumber(ARGV[3])
-if tat == nil or tat < now then tat = now end
-local new_tat = tat + interval
-if new_tat - now > tolerance then
-  return {0, tostring(tat), -1}
-end
-redis.call('SET', KEYS[1], tostring(new_tat), 'PX', math.ceil(new_tat - now) + 1000)
+// The slot only when the rate limit allows and one is asked for (slot_id not empty).
+// Returns {allowed, tat, slot: 1 taken, 0 all taken, -1 not asked}.
+const ADMIT_LUA = `${GCRA_STEP}
+if not allowed then return {0, tostring(tat), -1} end
 if ARGV[5] == '' then return {1, tostring(new_tat), -1} end
-redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', now)
-if redis.call('ZCARD', KEYS[2]) >= tonumber(ARGV[6]) then return {1, tostring(new_tat), 0} end
-redis.call('ZADD', KEYS[2], now + tonumber(ARGV[4]), ARGV[5])
-redis.call('PEXPIRE', KEYS[2], tonumber(ARGV[4]))
-return {1, tostring(new_tat), 1}
+${slotStep('KEYS[2]', 'ARGV[4]', 'ARGV[5]', 'ARGV[6]')}
+if free then return {1, tostring(new_tat), 1} end
+return {1, tostring(new_tat), 0}
 `;
 
 export interface RedisLimiterOptions {
