@@ -42,7 +42,6 @@ const key = await services.apiKeys.create(
 
 const allowAll: RateLimiter = {
   consume: async (_k, l) => ({ allowed: true, limit: l.perMinute, remaining: l.burst, resetAt: 0, retryAfter: 0 }),
-  acquireSlot: async () => async () => {},
   admit: async (_k, l, slot) => ({
     decision: { allowed: true, limit: l.perMinute, remaining: l.burst, resetAt: 0, retryAfter: 0 },
     slot: slot ? async () => {} : undefined,

@@ -23,11 +23,9 @@ export interface Admission {
 
 export interface RateLimiter {
   consume(key: string, limit: Limit): Promise<Decision>;
-  /** Takes a concurrency slot; returns a release function, or null when all `max` slots are taken. */
-  acquireSlot(key: string, slotId: string, max: number): Promise<Release | null>;
   /**
-   * `consume`, then (when allowed and asked for) `acquireSlot`, in one step:
-   * one round trip to Redis per request instead of two.
+   * `consume`, then (when allowed and asked for) a concurrency slot: its
+   * release function, or null when all `max` slots are taken.
    */
   admit(key: string, limit: Limit, slot: SlotRequest | null): Promise<Admission>;
   status(): { backend: 'memory' | 'redis'; healthy: boolean; degraded: boolean };
@@ -44,52 +42,49 @@ export function createMemoryLimiter(now: () => number = Date.now): RateLimiter {
     sweepAt = t + 60_000;
     for (const [k, tat] of tats) if (tat <= t) tats.delete(k);
   };
-  const limiter: RateLimiter = {
-    async consume(key, limit) {
-      sweep();
-      const { decision, tatMs } = gcra(tats.get(key), now(), limit);
-      tats.set(key, tatMs);
-      return decision;
-    },
-    async acquireSlot(key, _slotId, max) {
-      const used = slots.get(key) ?? 0;
-      if (used >= max) return null;
-      slots.set(key, used + 1);
-      let released = false;
-      return async () => {
-        if (released) return;
-        released = true;
-        const n = (slots.get(key) ?? 1) - 1;
-        if (n <= 0) slots.delete(key);
-        else slots.set(key, n);
-      };
-    },
+  const consume = (key: string, limit: Limit): Decision => {
+    sweep();
+    const { decision, tatMs } = gcra(tats.get(key), now(), limit);
+    tats.set(key, tatMs);
+    return decision;
+  };
+  const acquireSlot = (key: string, max: number): Release | null => {
+    const used = slots.get(key) ?? 0;
+    if (used >= max) return null;
+    slots.set(key, used + 1);
+    let released = false;
+    return async () => {
+      if (released) return;
+      released = true;
+      const n = (slots.get(key) ?? 1) - 1;
+      if (n <= 0) slots.delete(key);
+      else slots.set(key, n);
+    };
+  };
+  return {
+    consume: async (key, limit) => consume(key, limit),
     async admit(key, limit, slot) {
-      const decision = await limiter.consume(key, limit);
+      const decision = consume(key, limit);
       if (!decision.allowed || !slot) return { decision, slot: undefined };
-      return { decision, slot: await limiter.acquireSlot(slot.key, slot.slotId, slot.max) };
+      return { decision, slot: acquireSlot(slot.key, slot.max) };
     },
     status: () => ({ backend: 'memory', healthy: true, degraded: false }),
   };
-  return limiter;
 }
 
-// GCRA on KEYS[1] with ARGV = now_ms, interval_ms, tolerance_ms; mirrors gcra() above.
-// Leaves `allowed`, `tat` (current) and `new_tat` (stored when allowed).
-const GCRA_STEP = `
-local tat = tonumber(redis.call('GET', KEYS[1]))
-local now = tonumber(ARGV[1])
-local interval = tonumber(ARGV[2])
-local tolerance = tonumber(ARGV[3])
+// GCRA on `bucket` (mirrors gcra() above); needs `now`. Leaves `allowed`, `tat`
+// (current) and `new_tat` (stored when allowed).
+const gcraStep = (bucket: string, interval: string, tolerance: string) => `
+local tat = tonumber(redis.call('GET', ${bucket}))
 if tat == nil or tat < now then tat = now end
-local new_tat = tat + interval
-local allowed = new_tat - now <= tolerance
-if allowed then redis.call('SET', KEYS[1], tostring(new_tat), 'PX', math.ceil(new_tat - now) + 1000) end
+local new_tat = tat + ${interval}
+local allowed = new_tat - now <= ${tolerance}
+if allowed then redis.call('SET', ${bucket}, tostring(new_tat), 'PX', math.ceil(new_tat - now) + 1000) end
 `;
 
 // A concurrency slot in a sorted set of leases (member = slot id, score = lease end). Expired
 // leases free their slot, so an instance that crashed mid-request can't hold slots forever.
-// Leaves `free` (true when the slot was taken).
+// Needs `now`; leaves `free` (true when the slot was taken).
 const slotStep = (set: string, leaseMs: string, slotId: string, max: string) => `
 redis.call('ZREMRANGEBYSCORE', ${set}, '-inf', now)
 local free = redis.call('ZCARD', ${set}) < tonumber(${max})
@@ -100,27 +95,41 @@ end
 `;
 
 // KEYS[1] = bucket; ARGV = now_ms, interval_ms, tolerance_ms. Returns {allowed, tat}.
-const GCRA_LUA = `${GCRA_STEP}
+const GCRA_LUA = `local now = tonumber(ARGV[1])
+${gcraStep('KEYS[1]', 'tonumber(ARGV[2])', 'tonumber(ARGV[3])')}
 if allowed then return {1, tostring(new_tat)} end
 return {0, tostring(tat)}
 `;
 
-// KEYS[1] = slot set; ARGV = now_ms, lease_ms, slot_id, max. Returns 1 when taken.
-const ACQUIRE_LUA = `local now = tonumber(ARGV[1])
-${slotStep('KEYS[1]', 'ARGV[2]', 'ARGV[3]', 'ARGV[4]')}
-if free then return 1 end
-return 0
-`;
-
-// KEYS[1] = bucket, KEYS[2] = slot set; ARGV = now_ms, interval_ms, tolerance_ms, lease_ms, slot_id, max.
-// The slot only when the rate limit allows and one is asked for (slot_id not empty).
-// Returns {allowed, tat, slot: 1 taken, 0 all taken, -1 not asked}.
-const ADMIT_LUA = `${GCRA_STEP}
-if not allowed then return {0, tostring(tat), -1} end
-if ARGV[5] == '' then return {1, tostring(new_tat), -1} end
-${slotStep('KEYS[2]', 'ARGV[4]', 'ARGV[5]', 'ARGV[6]')}
-if free then return {1, tostring(new_tat), 1} end
-return {1, tostring(new_tat), 0}
+// Everything one turn of the event loop asked for, in order, in one call:
+// KEYS = the slot set of each release group, then bucket and slot set of each admission;
+// ARGV = now_ms, lease_ms, release groups, admissions, then per group its count and slot
+// ids, then per admission interval_ms, tolerance_ms, slot_id ('' = no slot) and max.
+// Returns per admission {allowed, tat, slot: 1 taken, 0 all taken, -1 not asked}.
+const BATCH_LUA = `
+local now = tonumber(ARGV[1])
+local lease = ARGV[2]
+local k, a = 1, 5
+for _ = 1, tonumber(ARGV[3]) do
+  local n = tonumber(ARGV[a])
+  for i = a + 1, a + n do redis.call('ZREM', KEYS[k], ARGV[i]) end
+  a, k = a + n + 1, k + 1
+end
+local out = {}
+for _ = 1, tonumber(ARGV[4]) do
+  local bucket, set, slot_id = KEYS[k], KEYS[k + 1], ARGV[a + 2]
+  ${gcraStep('bucket', 'tonumber(ARGV[a])', 'tonumber(ARGV[a + 1])')}
+  if not allowed then
+    out[#out + 1] = {0, tostring(tat), -1}
+  elseif slot_id == '' then
+    out[#out + 1] = {1, tostring(new_tat), -1}
+  else
+    ${slotStep('set', 'lease', 'slot_id', 'ARGV[a + 3]')}
+    out[#out + 1] = {1, tostring(new_tat), free and 1 or 0}
+  end
+  a, k = a + 4, k + 2
+end
+return out
 `;
 
 export interface RedisLimiterOptions {
@@ -135,18 +144,16 @@ export interface RedisLimiterOptions {
 
 type ScriptedRedis = Redis & {
   infracastGcra(key: string, now: number, interval: number, tolerance: number): Promise<[number, string]>;
-  infracastAcquire(key: string, now: number, leaseMs: number, slotId: string, max: number): Promise<number>;
-  infracastAdmit(
-    bucket: string,
-    slots: string,
-    now: number,
-    interval: number,
-    tolerance: number,
-    leaseMs: number,
-    slotId: string,
-    max: number,
-  ): Promise<[number, string, number]>;
+  /** BATCH_LUA: the number of keys, then the keys, then the arguments. */
+  infracastBatch(...args: (string | number)[]): Promise<[number, string, number][]>;
 };
+
+interface PendingAdmission {
+  bucket: string;
+  limit: Limit;
+  slot: SlotRequest | null;
+  resolve: (a: Admission) => void;
+}
 
 export function createRedisLimiter(opts: RedisLimiterOptions): RateLimiter {
   const { prefix } = opts;
@@ -154,8 +161,7 @@ export function createRedisLimiter(opts: RedisLimiterOptions): RateLimiter {
   // EVALSHA after the first call: the script body isn't resent with every request.
   if (typeof redis.infracastGcra !== 'function') {
     redis.defineCommand('infracastGcra', { numberOfKeys: 1, lua: GCRA_LUA });
-    redis.defineCommand('infracastAcquire', { numberOfKeys: 1, lua: ACQUIRE_LUA });
-    redis.defineCommand('infracastAdmit', { numberOfKeys: 2, lua: ADMIT_LUA });
+    redis.defineCommand('infracastBatch', { lua: BATCH_LUA });
   }
   const now = opts.now ?? Date.now;
   const fallback = createMemoryLimiter(now);
@@ -197,24 +203,68 @@ export function createRedisLimiter(opts: RedisLimiterOptions): RateLimiter {
       retryAfter: Math.max(1, Math.ceil((tat + interval - t - tolerance) / 1000)),
     };
   };
-  // Released without waiting (the response needn't wait for Redis; a lost release expires with its
-  // lease), and batched: the releases of one turn of the event loop go as one ZREM per key.
-  const pendingReleases = new Map<string, string[]>();
-  const flushReleases = () => {
-    for (const [setKey, slotIds] of pendingReleases) redis.zrem(setKey, ...slotIds).catch(() => {});
-    pendingReleases.clear();
+  // Admissions and releases wait for the end of the current turn of the event loop and go to
+  // Redis together, as one script call: under load that is one round trip (and one Lua call)
+  // for dozens of requests instead of two each. Releases are not awaited by anyone (the
+  // response needn't wait for Redis; a lost release expires with its lease).
+  let admissions: PendingAdmission[] = [];
+  let releases = new Map<string, string[]>();
+  let scheduled = false;
+  const schedule = () => {
+    if (scheduled) return;
+    scheduled = true;
+    setImmediate(flush);
   };
+  const slotSet = (slot: SlotRequest) => `${prefix}cc:${slot.key}`;
   const releaser = (setKey: string, slotId: string): Release => {
     return async () => {
-      const batch = pendingReleases.get(setKey);
-      if (batch) {
-        batch.push(slotId);
-        return;
-      }
-      if (pendingReleases.size === 0) setImmediate(flushReleases);
-      pendingReleases.set(setKey, [slotId]);
+      const ids = releases.get(setKey);
+      if (ids) ids.push(slotId);
+      else releases.set(setKey, [slotId]);
+      schedule();
     };
   };
+
+  async function flush() {
+    scheduled = false;
+    const batch = admissions;
+    const released = releases;
+    admissions = [];
+    releases = new Map();
+    const keys: string[] = [];
+    const args: (string | number)[] = [];
+    const t = now();
+    for (const [setKey, ids] of released) {
+      keys.push(setKey);
+      args.push(ids.length, ...ids);
+    }
+    for (const p of batch) {
+      const interval = 60_000 / p.limit.perMinute;
+      keys.push(`${prefix}rl:${p.bucket}`, p.slot ? slotSet(p.slot) : `${prefix}cc:none`);
+      args.push(interval, interval * p.limit.burst, p.slot?.slotId ?? '', p.slot?.max ?? 0);
+    }
+    try {
+      const results = await redis.infracastBatch(
+        keys.length,
+        ...keys,
+        t,
+        leaseMs,
+        released.size,
+        batch.length,
+        ...args,
+      );
+      succeeded();
+      batch.forEach((p, i) => {
+        const [ok, tat, got] = results[i] as [number, string, number];
+        const decision = decide(ok, tat, p.limit, t);
+        if (!p.slot || got === -1) p.resolve({ decision, slot: undefined });
+        else p.resolve({ decision, slot: got === 1 ? releaser(slotSet(p.slot), p.slot.slotId) : null });
+      });
+    } catch (err) {
+      failed(err);
+      for (const p of batch) p.resolve(await fallback.admit(p.bucket, p.limit, p.slot));
+    }
+  }
 
   return {
     async consume(key, limit) {
@@ -229,40 +279,11 @@ export function createRedisLimiter(opts: RedisLimiterOptions): RateLimiter {
         return fallback.consume(key, limit);
       }
     },
-    async admit(key, limit, slot) {
-      const interval = 60_000 / limit.perMinute;
-      const t = now();
-      const setKey = slot ? `${prefix}cc:${slot.key}` : `${prefix}cc:none`;
-      try {
-        const [ok, tat, got] = await redis.infracastAdmit(
-          `${prefix}rl:${key}`,
-          setKey,
-          t,
-          interval,
-          interval * limit.burst,
-          leaseMs,
-          slot?.slotId ?? '',
-          slot?.max ?? 0,
-        );
-        succeeded();
-        const decision = decide(ok, tat, limit, t);
-        if (!slot || got === -1) return { decision, slot: undefined };
-        return { decision, slot: got === 1 ? releaser(setKey, slot.slotId) : null };
-      } catch (err) {
-        failed(err);
-        return fallback.admit(key, limit, slot);
-      }
-    },
-    async acquireSlot(key, slotId, max) {
-      const setKey = `${prefix}cc:${key}`;
-      try {
-        const ok = await redis.infracastAcquire(setKey, now(), leaseMs, slotId, max);
-        succeeded();
-        return ok === 1 ? releaser(setKey, slotId) : null;
-      } catch (err) {
-        failed(err);
-        return fallback.acquireSlot(key, slotId, max);
-      }
+    admit(bucket, limit, slot) {
+      return new Promise<Admission>((resolve) => {
+        admissions.push({ bucket, limit, slot, resolve });
+        schedule();
+      });
     },
     status: () => ({ backend: 'redis', healthy: !degraded, degraded }),
   };

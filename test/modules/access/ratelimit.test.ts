@@ -160,6 +160,31 @@ describe.runIf(redisAvailable())('rate limits (Redis)', () => {
     expect(noSlot).toMatchObject({ decision: { allowed: true }, slot: undefined });
   });
 
+  it('admissions asked for together go as one batch and are decided in order', async () => {
+    const prefix = `test:${randomBytes(6).toString('hex')}:`;
+    const redis = redisClient(TEST_REDIS_URL!);
+    if (redis.status !== 'ready') await new Promise((r) => redis.once('ready', r));
+    const limiter = createRedisLimiter({ redis, prefix });
+    const limit = { perMinute: 60, burst: 4 };
+    const all = await Promise.all(
+      Array.from({ length: 6 }, (_, i) => limiter.admit('b', limit, { key: 'key:k', slotId: `r${i}`, max: 3 })),
+    );
+    expect(all.map((a) => a.decision.allowed)).toEqual([true, true, true, true, false, false]);
+    expect(all.map((a) => (a.slot === undefined ? 'none' : a.slot === null ? 'full' : 'slot'))).toEqual([
+      'slot',
+      'slot',
+      'slot',
+      'full',
+      'none',
+      'none',
+    ]);
+    expect(all.map((a) => a.decision.remaining)).toEqual([3, 2, 1, 0, 0, 0]);
+    // Releases go with the next batch (or alone): the slots free up.
+    await Promise.all(all.map((a) => a.slot?.()));
+    const next = await limiter.admit('other', limit, { key: 'key:k', slotId: 'r9', max: 1 });
+    expect(typeof next.slot).toBe('function');
+  });
+
   it('with Redis unreachable the server keeps serving, limited in memory, and says so in /status', async () => {
     const dead = redisClient('redis://127.0.0.1:1');
     let degradedCalls = 0;
