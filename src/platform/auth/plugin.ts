@@ -65,10 +65,6 @@ export const accessControl = fp<AccessControlOptions>(
       // Attached per route, not globally: public routes such as /healthz pay nothing for access control.
       const loginRoute = operationId === 'createToken' || operationId === 'refreshToken';
       if (access !== 'public' || loginRoute) route.onRequest = [checkAccess, ...asArray(route.onRequest)];
-      if (access !== 'public' && access !== 'authenticated' && access !== 'platform_admin') {
-        route.onResponse = [...asArray(route.onResponse), release];
-        route.onRequestAbort = [...asArray(route.onRequestAbort), release];
-      }
     });
 
     const loginLimit = opts.loginLimit ?? { perMinute: 30, burst: 10 };
@@ -135,16 +131,9 @@ export const accessControl = fp<AccessControlOptions>(
           1,
         );
       }
-      if (slot) releases.set(req, slot);
-    }
-
-    const releases = new WeakMap<FastifyRequest, () => Promise<void>>();
-    async function release(req: FastifyRequest) {
-      const fn = releases.get(req);
-      if (fn) {
-        releases.delete(req);
-        await fn();
-      }
+      // 'close' comes once the response is sent or the client went away: the slot is free either way.
+      // One listener, instead of onResponse + onRequestAbort hooks and the listeners Fastify adds for them.
+      if (slot) reply.raw.once('close', () => void slot());
     }
   },
   { name: 'access-control' },
