@@ -15,8 +15,13 @@ import {
 } from '../../platform/auth/credentials.ts';
 import type { Jwt } from '../../platform/auth/jwt.ts';
 import { decoyPasswordHash, generatePassword, hashPassword, verifyPassword } from '../../platform/auth/passwords.ts';
-import type { ApiKeyPrincipal, Principal, TenantScope, UserPrincipal } from '../../platform/auth/principal.ts';
-import type { Role } from '../../platform/auth/roles.ts';
+import {
+  type ApiKeyPrincipal,
+  type Principal,
+  type TenantScope,
+  tenantScope,
+  type UserPrincipal,
+} from '../../platform/auth/principal.ts';
 import type { RequestContext } from '../../platform/context.ts';
 import type { Db } from '../../platform/db/index.ts';
 import type { Invalidations } from '../../platform/db/invalidation.ts';
@@ -242,7 +247,7 @@ export function createAuthService(deps: AuthServiceDeps) {
         // A cached key's principal is reused across requests; so is its scope.
         let scope = keyScopes.get(principal);
         if (!scope) {
-          scope = toScope(t, principal.role);
+          scope = tenantScope(t, principal.role);
           keyScopes.set(principal, scope);
         }
         return scope;
@@ -252,7 +257,7 @@ export function createAuthService(deps: AuthServiceDeps) {
       const { member_role, ...row } = found;
       const role = principal.isPlatformAdmin ? 'owner' : member_role;
       if (!role) throw notFound('tenant', idOrSlug);
-      return toScope(row, role);
+      return tenantScope(row, role);
     },
 
     async tenantIdsOf(ctx: RequestContext): Promise<string[] | undefined> {
@@ -406,20 +411,6 @@ export function createAuthService(deps: AuthServiceDeps) {
 }
 
 export type AuthService = ReturnType<typeof createAuthService>;
-
-function toScope(row: TenantRow, role: Role): TenantScope {
-  return {
-    row,
-    id: row.id,
-    slug: row.slug,
-    plan: row.plan,
-    role,
-    rateLimit:
-      row.rate_limit_per_minute !== null && row.rate_limit_burst !== null
-        ? { perMinute: row.rate_limit_per_minute, burst: row.rate_limit_burst }
-        : null,
-  };
-}
 
 interface CachedKey {
   key: ApiKeyRow & { tenant: TenantRow };

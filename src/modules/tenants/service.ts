@@ -1,5 +1,5 @@
 /** Tenants: what the API can do with organisations, in domain words. */
-import { actorOf, type TenantScope } from '../../platform/auth/principal.ts';
+import { actorOf, type TenantScope, tenantScope } from '../../platform/auth/principal.ts';
 import type { RequestContext } from '../../platform/context.ts';
 import type { Db } from '../../platform/db/index.ts';
 import type { Invalidations } from '../../platform/db/invalidation.ts';
@@ -173,17 +173,7 @@ export function createTenantService(deps: TenantServiceDeps) {
     async operatorScope(idOrSlug: string): Promise<TenantScope> {
       const row = await store.findTenantByIdOrSlug(db, idOrSlug);
       if (!row) throw notFound('tenant', idOrSlug);
-      return {
-        id: row.id,
-        slug: row.slug,
-        plan: row.plan,
-        role: 'owner',
-        rateLimit:
-          row.rate_limit_per_minute !== null && row.rate_limit_burst !== null
-            ? { perMinute: row.rate_limit_per_minute, burst: row.rate_limit_burst }
-            : null,
-        row,
-      };
+      return tenantScope(row, 'owner');
     },
 
     async get(scope: TenantScope): Promise<TenantT> {

@@ -40,6 +40,21 @@ export interface TenantScope {
   row: TenantRow;
 }
 
+/** The scope of a tenant row for a caller with `role`; the plan's limits apply unless the row overrides both. */
+export function tenantScope(row: TenantRow, role: Role): TenantScope {
+  return {
+    row,
+    id: row.id,
+    slug: row.slug,
+    plan: row.plan,
+    role,
+    rateLimit:
+      row.rate_limit_per_minute !== null && row.rate_limit_burst !== null
+        ? { perMinute: row.rate_limit_per_minute, burst: row.rate_limit_burst }
+        : null,
+  };
+}
+
 /** Actor fields for the audit log. */
 export function actorOf(p: Principal | null): { actor_type: 'user' | 'api_key' | 'system'; actor_id: string | null } {
   if (!p) return { actor_type: 'system', actor_id: null };
