@@ -85,7 +85,8 @@ export function createPgInvalidations(opts: PgInvalidationOptions): Invalidation
 
   const connect = async () => {
     if (closed) return;
-    const c = new pg.Client({ connectionString: opts.url });
+    // TCP keepalive: a connection that silently died is noticed (and the cache bypassed) without traffic.
+    const c = new pg.Client({ connectionString: opts.url, keepAlive: true, keepAliveInitialDelayMillis: 10_000 });
     const lost = (err: Error) => {
       if (client !== c) return;
       client = null;
