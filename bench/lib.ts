@@ -126,9 +126,10 @@ export function printLoad(name: string, r: LoadResult): void {
 }
 
 /**
- * Measures several targets in interleaved rounds and keeps each one's median
- * round, so a burst of load from elsewhere on the machine hits every target
- * alike instead of skewing one ratio. BENCH_ROUNDS (default 3) sets the rounds.
+ * Measures several targets in interleaved rounds (in a rotated order) and keeps
+ * each one's median round, so a burst of load from elsewhere on the machine
+ * hits every target alike instead of skewing one ratio. BENCH_ROUNDS (default
+ * 3) sets the rounds.
  */
 export async function interleaved(
   targets: { name: string; url: string; headers: Record<string, string> }[],
@@ -138,7 +139,9 @@ export async function interleaved(
   const runs: Record<string, LoadResult[]> = {};
   for (const t of targets) await load(t.url, t.headers, { seconds: 1 }); // warm-up
   for (let r = 0; r < rounds; r++) {
-    for (const t of targets) {
+    // Rotated each round, so no target always runs right after the same one.
+    const order = targets.map((_, i) => targets[(i + r) % targets.length]!);
+    for (const t of order) {
       const res = await load(t.url, t.headers, { seconds: opts.seconds ?? Number(process.env.BENCH_SECONDS ?? 4) });
       const list = runs[t.name] ?? [];
       list.push(res);
