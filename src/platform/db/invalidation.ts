@@ -72,8 +72,8 @@ export function createLocalInvalidations(): Invalidations {
 
 /**
  * PostgreSQL: NOTIFY in the changing transaction, LISTEN on a connection of
- * its own, opened by the first subscriber (CLI commands that only publish
- * never open it).
+ * its own, opened by the first subscriber (the API key cache) and closed with
+ * the database.
  */
 export function createPgInvalidations(opts: PgInvalidationOptions): Invalidations {
   const { listeners, state, emit } = localInvalidations();
