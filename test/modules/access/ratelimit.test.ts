@@ -19,6 +19,13 @@ function redisClient(url: string): Redis {
   return r;
 }
 
+/** A client that has connected: before that, commands fail at once and the limiter falls back to memory. */
+async function readyRedis(url: string): Promise<Redis> {
+  const r = redisClient(url);
+  if (r.status !== 'ready') await new Promise((resolve) => r.once('ready', resolve));
+  return r;
+}
+
 /** A route that holds its request for a while, to fill the concurrency cap. */
 const slowRoute = (ms: number) => (app: TestApp['app']) =>
   app.get('/api/v1/tenants/:t/slow', { schema: { operationId: 'getTenant' } }, async () => {
@@ -102,9 +109,9 @@ describe.runIf(redisAvailable())('rate limits (Redis)', () => {
     const db = await freshDatabase('sqlite');
     onTestFinished(() => db.dispose());
     const prefix = `test:${randomBytes(6).toString('hex')}:`;
-    const limiterFor = () => createRedisLimiter({ redis: redisClient(TEST_REDIS_URL!), prefix });
-    const one = await createTestApp({ db, limiter: limiterFor() });
-    const two = await createTestApp({ db, limiter: limiterFor() });
+    const limiterFor = async () => createRedisLimiter({ redis: await readyRedis(TEST_REDIS_URL!), prefix });
+    const one = await createTestApp({ db, limiter: await limiterFor() });
+    const two = await createTestApp({ db, limiter: await limiterFor() });
     await one.createTenant('acme', 'free');
     const k = await one.apiKey('acme', 'viewer');
     const codes: number[] = [];
@@ -121,12 +128,12 @@ describe.runIf(redisAvailable())('rate limits (Redis)', () => {
     const prefix = `test:${randomBytes(6).toString('hex')}:`;
     const one = await createTestApp({
       db,
-      limiter: createRedisLimiter({ redis: redisClient(TEST_REDIS_URL!), prefix }),
+      limiter: createRedisLimiter({ redis: await readyRedis(TEST_REDIS_URL!), prefix }),
       extend: slowRoute(400),
     });
     const two = await createTestApp({
       db,
-      limiter: createRedisLimiter({ redis: redisClient(TEST_REDIS_URL!), prefix }),
+      limiter: createRedisLimiter({ redis: await readyRedis(TEST_REDIS_URL!), prefix }),
       extend: slowRoute(400),
     });
     await one.createTenant('acme');
@@ -139,8 +146,7 @@ describe.runIf(redisAvailable())('rate limits (Redis)', () => {
 
   it('admit: one script takes the token and the slot; a denied request or no slot asked takes none', async () => {
     const prefix = `test:${randomBytes(6).toString('hex')}:`;
-    const redis = redisClient(TEST_REDIS_URL!);
-    if (redis.status !== 'ready') await new Promise((r) => redis.once('ready', r));
+    const redis = await readyRedis(TEST_REDIS_URL!);
     const limiter = createRedisLimiter({ redis, prefix });
     const limit = { perMinute: 60, burst: 2 };
     const slot = (id: string) => ({ key: 'key:k1', slotId: id, max: 1 });
@@ -163,8 +169,7 @@ describe.runIf(redisAvailable())('rate limits (Redis)', () => {
 
   it('admissions asked for together go as one batch and are decided in order', async () => {
     const prefix = `test:${randomBytes(6).toString('hex')}:`;
-    const redis = redisClient(TEST_REDIS_URL!);
-    if (redis.status !== 'ready') await new Promise((r) => redis.once('ready', r));
+    const redis = await readyRedis(TEST_REDIS_URL!);
     const limiter = createRedisLimiter({ redis, prefix });
     const limit = { perMinute: 60, burst: 4 };
     const all = await Promise.all(
