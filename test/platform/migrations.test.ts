@@ -60,4 +60,38 @@ for (const dialect of testDialects()) {
       }
     });
   });
+
+  if (dialect === 'postgres') {
+    describe('postgres: migrations look at their own schema only', () => {
+      it('ignore other schemas, even ones created and dropped while migrating', async () => {
+        const other = await freshDatabase(dialect);
+        const t = await freshDatabase(dialect, { migrate: false });
+        let churning = true;
+        // Another tenant of the same database creating and dropping schemas,
+        // as the test suite's other worker does.
+        const churn = (async () => {
+          let i = 0;
+          while (churning) {
+            const name = `churn_${Date.now().toString(36)}_${i++}`;
+            await sql
+              .raw(`create schema ${name}; create table ${name}.x (id int); drop schema ${name} cascade`)
+              .execute(other.database.db);
+          }
+        })();
+        try {
+          for (let round = 0; round < 3; round++) {
+            const result = await migrateToLatest(t.database.db, t.database.schema);
+            expect(result.error).toBeNull();
+          }
+          const tables = await t.database.db.introspection.getTables();
+          expect(new Set(tables.map((x) => x.schema))).toEqual(new Set([t.database.schema]));
+        } finally {
+          churning = false;
+          await churn;
+          await t.dispose();
+          await other.dispose();
+        }
+      });
+    });
+  }
 }

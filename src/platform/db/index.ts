@@ -6,10 +6,11 @@
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import SQLite from 'better-sqlite3';
-import { Kysely, PostgresDialect, SqliteAdapter, SqliteDialect, sql, type Transaction } from 'kysely';
+import { Kysely, SqliteAdapter, SqliteDialect, sql, type Transaction } from 'kysely';
 import pg from 'pg';
 import type { DatabaseDialect } from '../config.ts';
 import { createLocalInvalidations, createPgInvalidations, type Invalidations } from './invalidation.ts';
+import { SchemaScopedPostgresDialect } from './pg-introspector.ts';
 import type { DB } from './schema.ts';
 import { startSqliteCheckpointer } from './sqlite-checkpointer.ts';
 
@@ -119,8 +120,8 @@ export async function openDatabase(opts: DatabaseOptions): Promise<Database> {
       { cause: e },
     );
   }
-  const db = new Kysely<DB>({ dialect: new PostgresDialect({ pool }) });
   const schema = opts.pgSchema ?? (await currentSchema(pool));
+  const db = new Kysely<DB>({ dialect: new SchemaScopedPostgresDialect({ pool }, schema) });
   const invalidations = createPgInvalidations({ url: opts.url, schema });
   return {
     db,
