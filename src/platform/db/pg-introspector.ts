@@ -32,7 +32,7 @@ interface ColumnRow {
 
 export class SchemaScopedPostgresIntrospector implements DatabaseIntrospector {
   constructor(
-    private readonly db: Kysely<any>,
+    private readonly db: Kysely<unknown>,
     private readonly schema: string,
   ) {}
 
@@ -96,7 +96,7 @@ export class SchemaScopedPostgresDialect extends PostgresDialect {
     super(config);
   }
 
-  override createIntrospector(db: Kysely<any>): DatabaseIntrospector {
+  override createIntrospector(db: Kysely<unknown>): DatabaseIntrospector {
     return new SchemaScopedPostgresIntrospector(db, this.schema);
   }
 }
