@@ -30,8 +30,11 @@ export interface ServiceDeps {
   config: Config;
   database: Database;
   clock?: Clock;
-  /** Tuning of discovery jobs (`infracast worker --batch-pause-ms`, tests). */
-  discovery?: Pick<DiscoveryJobDeps, 'batchPauseMs' | 'threadMinBytes' | 'nodeBatchSize' | 'edgeBatchSize'>;
+  /** Tuning of discovery jobs (`infracast worker --batch-pause-ms`, tests); tests may also wrap the bulk transaction. */
+  discovery?: Pick<
+    DiscoveryJobDeps,
+    'batchPauseMs' | 'threadMinBytes' | 'nodeBatchSize' | 'edgeBatchSize' | 'bulkTransaction'
+  >;
 }
 
 export async function createServices({ config, database, clock = systemClock, discovery = {} }: ServiceDeps) {
@@ -78,7 +81,15 @@ export async function createServices({ config, database, clock = systemClock, di
   });
   jobKinds.register(
     DISCOVERY_JOB_KIND,
-    createDiscoveryJobHandler({ db, dialect: database.dialect, clock, events, inputs: jobInputs, ...discovery }),
+    createDiscoveryJobHandler({
+      db,
+      dialect: database.dialect,
+      bulkTransaction: database.bulkTransaction,
+      clock,
+      events,
+      inputs: jobInputs,
+      ...discovery,
+    }),
   );
   return {
     /** Sends event-handler failures to this logger from now on. */

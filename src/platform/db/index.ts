@@ -10,6 +10,7 @@ import { Kysely, SqliteAdapter, SqliteDialect, sql, type Transaction } from 'kys
 import pg from 'pg';
 import type { DatabaseDialect } from '../config.ts';
 import { createLocalInvalidations, createPgInvalidations, type Invalidations } from './invalidation.ts';
+import { type BulkTransaction, createBulkTransaction } from './pg-bulk.ts';
 import { SchemaScopedPostgresDialect } from './pg-introspector.ts';
 import type { DB } from './schema.ts';
 import { startSqliteCheckpointer } from './sqlite-checkpointer.ts';
@@ -28,6 +29,8 @@ export interface Database {
   readonly file: string | null;
   /** Invalidation of rows other code caches in memory (API keys, tenants); see invalidation.ts. */
   readonly invalidations: Invalidations;
+  /** PostgreSQL: a transaction that can also COPY (bulk loads); null on SQLite. */
+  readonly bulkTransaction: BulkTransaction | null;
   /** Runs a trivial query; resolves with its latency in ms or rejects when the database is unreachable. */
   ping(): Promise<number>;
   close(): Promise<void>;
@@ -90,6 +93,7 @@ export async function openDatabase(opts: DatabaseOptions): Promise<Database> {
       schema: null,
       file: path === ':memory:' ? null : path,
       invalidations: createLocalInvalidations(),
+      bulkTransaction: null,
       async ping() {
         const start = performance.now();
         await sql`select 1`.execute(db);
@@ -129,6 +133,7 @@ export async function openDatabase(opts: DatabaseOptions): Promise<Database> {
     schema,
     file: null,
     invalidations,
+    bulkTransaction: createBulkTransaction(pool, schema),
     async ping() {
       const start = performance.now();
       await sql`select 1`.execute(db);

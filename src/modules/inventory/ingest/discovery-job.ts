@@ -16,6 +16,7 @@ import { setTimeout as sleep, setImmediate as yieldToEventLoop } from 'node:time
 import type { IngestSource } from '../../../core/ingest/index.ts';
 import type { DatabaseDialect } from '../../../platform/config.ts';
 import type { Db, Executor } from '../../../platform/db/index.ts';
+import type { BulkTransaction } from '../../../platform/db/pg-bulk.ts';
 import { databaseFile } from '../../../platform/db/sql.ts';
 import type { EventBus } from '../../../platform/events.ts';
 import type { JobInputStore } from '../../../platform/jobs/inputs.ts';
@@ -28,6 +29,7 @@ import {
   type JobOutcome,
 } from '../../../platform/jobs/types.ts';
 import { type Clock, iso } from '../../../platform/time.ts';
+import { EDGE_COLUMNS, NODE_COLUMNS } from '../bulk-sql.ts';
 import * as store from '../store.ts';
 import { type Plan, type PlanReader, planChanges, planChangesInventory, prefetched } from './plan.ts';
 import { type IngestSummary, MAX_WARNINGS } from './session.ts';
@@ -36,9 +38,14 @@ import { CONTROL_PROGRESS, CONTROL_SLOTS, CONTROL_STOP, CONTROL_WRITTEN } from '
 
 export const DISCOVERY_JOB_KIND = 'discovery';
 
+/** PostgreSQL's unique_violation. */
+const UNIQUE_VIOLATION = '23505';
+
 export interface DiscoveryJobDeps {
   db: Db;
   dialect: DatabaseDialect;
+  /** PostgreSQL: a transaction that can COPY; new nodes and edges go in that way. */
+  bulkTransaction?: BulkTransaction | null;
   clock: Clock;
   events: EventBus;
   inputs: JobInputStore;
@@ -53,6 +60,9 @@ export interface DiscoveryJobDeps {
 }
 
 const KEY_BATCH = 2_000;
+/** Rows per COPY on PostgreSQL (a few MB of text; the stop check runs between them). */
+const COPY_NODE_BATCH = 5_000;
+const COPY_EDGE_BATCH = 20_000;
 
 export function createDiscoveryJobHandler(deps: DiscoveryJobDeps): JobHandler {
   const { db, dialect, clock, events } = deps;
@@ -114,12 +124,34 @@ export function createDiscoveryJobHandler(deps: DiscoveryJobDeps): JobHandler {
     }
   }
 
-  /** The write phase on the main connection (PostgreSQL, and small SQLite inputs parsed inline). */
+  /**
+   * The write phase on the main connection (PostgreSQL, and small SQLite inputs
+   * parsed inline). On PostgreSQL the rows the compare found new go in by COPY;
+   * should one of them have appeared since (a node created by hand meanwhile),
+   * the transaction rolls back and the write is done again with upserts only.
+   */
   async function writeOnMainConnection(
     ctx: JobContext,
     session: SessionClient,
     plan: Plan,
     outcome: JobOutcome,
+  ): Promise<number | null> {
+    if (deps.bulkTransaction) {
+      try {
+        return await writeMain(ctx, session, plan, outcome, deps.bulkTransaction);
+      } catch (e) {
+        if ((e as { code?: string }).code !== UNIQUE_VIOLATION) throw e;
+      }
+    }
+    return writeMain(ctx, session, plan, outcome, null);
+  }
+
+  async function writeMain(
+    ctx: JobContext,
+    session: SessionClient,
+    plan: Plan,
+    outcome: JobOutcome,
+    bulk: BulkTransaction | null,
   ): Promise<number | null> {
     const { job } = ctx;
     const tenantId = job.tenant_id;
@@ -129,8 +161,9 @@ export function createDiscoveryJobHandler(deps: DiscoveryJobDeps): JobHandler {
       written += n;
       ctx.progress(60 + (39 * written) / total, 'writing');
     };
+    const transaction: BulkTransaction = bulk ?? ((fn) => db.transaction().execute((tx) => fn(tx, null)));
     let version: number | null = null;
-    await db.transaction().execute(async (tx) => {
+    await transaction(async (tx, copy) => {
       const now = iso(clock());
       for (const ids of store.chunks(plan.removedEdges, 1000)) {
         await store.deleteByIds(tx, 'edges', tenantId, ids);
@@ -143,7 +176,24 @@ export function createDiscoveryJobHandler(deps: DiscoveryJobDeps): JobHandler {
         await pause();
       }
       const write = { tenantId, source: job.id, now };
-      const nodeChunks = [...store.chunks(plan.writeNodes, nodeBatchSize)];
+      // The new ones come first in writeNodes / writeEdges (plan.ts).
+      const newNodes = copy ? plan.sizes.newNodes : 0;
+      const newEdges = copy ? plan.sizes.newEdges : 0;
+      if (copy) {
+        const nodeCopies = [...store.chunks(plan.writeNodes.slice(0, newNodes), COPY_NODE_BATCH)];
+        const nodeTexts = prefetched(
+          nodeCopies.length,
+          (i) => session.nodeBatch(nodeCopies[i] as number[], 'copy', write),
+          1,
+        );
+        for await (const [i, text] of nodeTexts) {
+          await copy('nodes', NODE_COLUMNS, text as string);
+          step((nodeCopies[i] as number[]).length);
+          ctx.checkpoint();
+          await pause();
+        }
+      }
+      const nodeChunks = [...store.chunks(plan.writeNodes.slice(newNodes), nodeBatchSize)];
       const nodeBatches = prefetched(nodeChunks.length, (i) => session.nodeBatch(nodeChunks[i] as number[], format), 1);
       for await (const [i, batch] of nodeBatches) {
         await store.upsertNodeBatch(tx, dialect, { ...write, batch });
@@ -151,7 +201,21 @@ export function createDiscoveryJobHandler(deps: DiscoveryJobDeps): JobHandler {
         ctx.checkpoint();
         await pause();
       }
-      const edgeChunks = [...store.chunks(plan.writeEdges, edgeBatchSize)];
+      if (copy) {
+        const edgeCopies = [...store.chunks(plan.writeEdges.slice(0, newEdges), COPY_EDGE_BATCH)];
+        const edgeTexts = prefetched(
+          edgeCopies.length,
+          (i) => session.edgeBatch(edgeCopies[i] as number[], 'copy', write),
+          1,
+        );
+        for await (const [i, text] of edgeTexts) {
+          await copy('edges', EDGE_COLUMNS, text as string);
+          step((edgeCopies[i] as number[]).length);
+          ctx.checkpoint();
+          await pause();
+        }
+      }
+      const edgeChunks = [...store.chunks(plan.writeEdges.slice(newEdges), edgeBatchSize)];
       const edgeBatches = prefetched(edgeChunks.length, (i) => session.edgeBatch(edgeChunks[i] as number[], format), 1);
       for await (const [i, batch] of edgeBatches) {
         await store.upsertEdgeBatch(tx, dialect, { ...write, batch });

@@ -5,7 +5,7 @@
  */
 import { readFile } from 'node:fs/promises';
 import { startThread, type Thread } from '../../../platform/jobs/threads.ts';
-import type { Batch, BatchFormat, EdgeKeyBatch, IngestParams, IngestSummary, KeyBatch } from './session.ts';
+import type { Batch, BatchFormat, CopyFixed, EdgeKeyBatch, IngestParams, IngestSummary, KeyBatch } from './session.ts';
 import { IngestSession } from './session.ts';
 import type { SqlitePlanResult, SqliteWritePlan, SqliteWriteResult } from './sqlite-writer.ts';
 
@@ -17,8 +17,9 @@ export interface SessionClient {
   parse(params: IngestParams): Promise<IngestSummary>;
   nodeKeys(from: number, count: number): Promise<KeyBatch>;
   edgeKeys(from: number, count: number): Promise<EdgeKeyBatch>;
-  nodeBatch(indices: number[], format: BatchFormat): Promise<Batch>;
-  edgeBatch(indices: number[], format: BatchFormat): Promise<Batch>;
+  /** `fixed` is required for the `copy` format. */
+  nodeBatch(indices: number[], format: BatchFormat, fixed?: CopyFixed): Promise<Batch>;
+  edgeBatch(indices: number[], format: BatchFormat, fixed?: CopyFixed): Promise<Batch>;
   /** Threaded sessions only: the SQLite compare and write phases in the thread (see sqlite-writer.ts). */
   planSqlite(
     args: { file: string; tenantId: string; summary: IngestSummary; pauseMs?: number },
@@ -55,8 +56,8 @@ export function openSession(threaded: boolean): SessionClient {
       parse: async (params) => s.parse(params),
       nodeKeys: async (from, count) => s.nodeKeys(from, count),
       edgeKeys: async (from, count) => s.edgeKeys(from, count),
-      nodeBatch: async (indices, format) => s.nodeBatch(indices, format),
-      edgeBatch: async (indices, format) => s.edgeBatch(indices, format),
+      nodeBatch: async (indices, format, fixed) => s.nodeBatch(indices, format, fixed),
+      edgeBatch: async (indices, format, fixed) => s.edgeBatch(indices, format, fixed),
       planSqlite: () => Promise.reject(new Error('inline sessions compare on the main connection')),
       writeToSqlite: () => Promise.reject(new Error('inline sessions write on the main connection')),
       checkpointSqlite: async () => {},
@@ -74,8 +75,8 @@ export function openSession(threaded: boolean): SessionClient {
     parse: (params) => thread.call('parse', params),
     nodeKeys: (from, count) => thread.call('nodeKeys', { from, count }),
     edgeKeys: (from, count) => thread.call('edgeKeys', { from, count }),
-    nodeBatch: (indices, format) => thread.call('nodeBatch', { indices, format }),
-    edgeBatch: (indices, format) => thread.call('edgeBatch', { indices, format }),
+    nodeBatch: (indices, format, fixed) => thread.call('nodeBatch', { indices, format, fixed }),
+    edgeBatch: (indices, format, fixed) => thread.call('edgeBatch', { indices, format, fixed }),
     planSqlite: (args, control) => thread.call('planSqlite', { args, control }),
     writeToSqlite: (plan, control) => thread.call('writeToSqlite', { plan, control }),
     checkpointSqlite: () => thread.call('checkpointSqlite'),

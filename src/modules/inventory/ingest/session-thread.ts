@@ -2,7 +2,7 @@
 import { readFileSync } from 'node:fs';
 import { serveThread } from '../../../platform/jobs/threads.ts';
 import type { IngestSummary } from './session.ts';
-import { type BatchFormat, type IngestParams, IngestSession } from './session.ts';
+import { type BatchFormat, type CopyFixed, type IngestParams, IngestSession } from './session.ts';
 import {
   checkpointSqlite,
   closeWriter,
@@ -12,7 +12,7 @@ import {
   writeToSqlite,
 } from './sqlite-writer.ts';
 
-type BatchArg = { indices: number[]; format: BatchFormat };
+type BatchArg = { indices: number[]; format: BatchFormat; fixed?: CopyFixed };
 
 const session = new IngestSession();
 
@@ -27,8 +27,8 @@ serveThread({
   parse: (params: IngestParams) => session.parse(params),
   nodeKeys: ({ from, count }: { from: number; count: number }) => session.nodeKeys(from, count),
   edgeKeys: ({ from, count }: { from: number; count: number }) => session.edgeKeys(from, count),
-  nodeBatch: ({ indices, format }: BatchArg) => session.nodeBatch(indices, format),
-  edgeBatch: ({ indices, format }: BatchArg) => session.edgeBatch(indices, format),
+  nodeBatch: ({ indices, format, fixed }: BatchArg) => session.nodeBatch(indices, format, fixed),
+  edgeBatch: ({ indices, format, fixed }: BatchArg) => session.edgeBatch(indices, format, fixed),
   writeToSqlite: ({ plan, control }: { plan: SqliteWritePlan; control: SharedArrayBuffer }) =>
     writeToSqlite(session, plan, new Int32Array(control)),
   checkpointSqlite: () => checkpointSqlite(),

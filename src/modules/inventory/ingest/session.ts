@@ -7,6 +7,7 @@
  */
 import { type IngestSource, parseSource, RECOGNISED_DOCUMENT_KEYS } from '../../../core/ingest/index.ts';
 import type { EdgeInput, NodeInput } from '../../../core/inventory/types.ts';
+import { copyValue } from '../../../platform/db/copy-text.ts';
 import { canonicalTagsJson, edgeContentHash, edgeIdFor, nodeContentHash } from '../identity.ts';
 
 export interface IngestParams {
@@ -42,11 +43,19 @@ export interface EdgeKeyBatch extends KeyBatch {
 
 /**
  * A batch for the database: PostgreSQL gets one JSON array text (unpacked
- * server-side by json_to_recordset); SQLite gets rows of values to bind
- * (better-sqlite3 binds faster than SQLite's json_each unpacks).
+ * server-side by json_to_recordset) for upserts, or COPY text for rows known
+ * to be new; SQLite gets rows of values to bind (better-sqlite3 binds faster
+ * than SQLite's json_each unpacks).
  */
-export type BatchFormat = 'json' | 'rows';
+export type BatchFormat = 'json' | 'rows' | 'copy';
 export type Batch = string | (string | null)[][];
+
+/** The values every row of a COPY batch shares (COPY has no expressions). */
+export interface CopyFixed {
+  tenantId: string;
+  source: string;
+  now: string;
+}
 
 /** A node's fields without its tags and attributes objects (kept as JSON text): the parsed document can go. */
 type SlimNode = Omit<NodeInput, 'tags' | 'attributes'>;
@@ -172,7 +181,22 @@ export class IngestSession {
    * json: `[{id, provider, type, account, region, name, native_id, tags, attributes, scope_key, content_hash}, …]`;
    * rows: the same fields as arrays, in that order.
    */
-  nodeBatch(indices: number[], format: BatchFormat): Batch {
+  nodeBatch(indices: number[], format: BatchFormat, fixed?: CopyFixed): Batch {
+    if (format === 'copy') {
+      // Columns as NODE_COLUMNS (bulk-sql.ts).
+      const f = copyFixed(fixed);
+      let out = '';
+      for (const i of indices) {
+        const p = this.nodes[i];
+        if (!p) continue;
+        const n = p.node;
+        out +=
+          `${f.tenant}\t${copyValue(n.id)}\t${copyValue(n.provider)}\t${copyValue(n.type)}\t${copyValue(n.account ?? null)}\t` +
+          `${copyValue(n.region)}\t${copyValue(n.name)}\t${copyValue(n.native_id ?? null)}\t${copyValue(p.tags)}\t` +
+          `${copyValue(p.attributes)}\t${f.source}\t${copyValue(p.scope)}\t${p.hash}\t${f.now}\t${f.now}\t${f.now}\t${f.now}\n`;
+      }
+      return out;
+    }
     if (format === 'rows') {
       const rows: (string | null)[][] = [];
       for (const i of indices) {
@@ -212,7 +236,20 @@ export class IngestSession {
   }
 
   /** json: `[{id, source_id, target_id, type, attributes, scope_key, content_hash}, …]`; rows: the same as arrays. */
-  edgeBatch(indices: number[], format: BatchFormat): Batch {
+  edgeBatch(indices: number[], format: BatchFormat, fixed?: CopyFixed): Batch {
+    if (format === 'copy') {
+      // Columns as EDGE_COLUMNS (bulk-sql.ts).
+      const f = copyFixed(fixed);
+      let out = '';
+      for (const i of indices) {
+        const p = this.edges[i];
+        if (!p) continue;
+        out +=
+          `${f.tenant}\t${p.id}\t${copyValue(p.edge.source_id)}\t${copyValue(p.edge.target_id)}\t${copyValue(p.edge.type)}\t` +
+          `${copyValue(p.attributes)}\t${f.source}\t${copyValue(p.scope)}\t${p.hash}\t${f.now}\t${f.now}\n`;
+      }
+      return out;
+    }
     if (format === 'rows') {
       const rows: (string | null)[][] = [];
       for (const i of indices) {
@@ -274,5 +311,10 @@ function declaredAwsScopes(input: unknown, skipped: Set<string>): string[] {
 }
 
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+function copyFixed(fixed: CopyFixed | undefined) {
+  if (!fixed) throw new Error('a COPY batch needs its fixed values');
+  return { tenant: copyValue(fixed.tenantId), source: copyValue(fixed.source), now: copyValue(fixed.now) };
+}
 
 const compare = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
