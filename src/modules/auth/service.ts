@@ -115,8 +115,8 @@ export function createAuthService(deps: AuthServiceDeps) {
     const cached = keys.byClientId(clientId);
     if (cached) {
       // The cached row holds the secret's hash, never the secret: it is checked on every request.
-      if (!secretMatches(secret, cached.key.secret_hash)) throw unauthorized(message);
-      assertKeyUsable(cached.key);
+      if (!secretMatches(secret, cached.secretHash)) throw unauthorized(message);
+      if (cached.expiresAtMs !== null && cached.expiresAtMs <= clock().getTime()) assertKeyUsable(cached.key);
       return cached;
     }
     // Shape and checksum first: typos and garbage never reach the database.
@@ -415,6 +415,10 @@ export type AuthService = ReturnType<typeof createAuthService>;
 interface CachedKey {
   key: ApiKeyRow & { tenant: TenantRow };
   principal: ApiKeyPrincipal;
+  /** `key.secret_hash` decoded once. */
+  secretHash: Buffer;
+  /** `key.expires_at` in ms, for the per-request check. */
+  expiresAtMs: number | null;
   /** Served from memory until then at most (invalidations normally drop it first). */
   until: number;
 }
@@ -463,7 +467,13 @@ function createKeyCache(invalidations: Invalidations, ttlMs: number, max = 10_00
     },
     /** Keeps a row read since `generation`, unless an invalidation came in meanwhile (it may be older). */
     store(key: CachedKey['key'], principal: ApiKeyPrincipal, generation: number): CachedKey {
-      const entry: CachedKey = { key, principal, until: Date.now() + ttlMs };
+      const entry: CachedKey = {
+        key,
+        principal,
+        secretHash: Buffer.from(key.secret_hash, 'hex'),
+        expiresAtMs: key.expires_at ? Date.parse(key.expires_at) : null,
+        until: Date.now() + ttlMs,
+      };
       if (!invalidations.live || invalidations.generation !== generation) return entry;
       if (byId.size >= max) drop(byId.keys().next().value as string);
       byId.set(key.id, entry);

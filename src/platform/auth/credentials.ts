@@ -67,9 +67,10 @@ export function hashSecret(secret: string): string {
   return hash('sha256', secret, 'hex');
 }
 
-export function secretMatches(secret: string, storedHash: string): boolean {
-  const a = Buffer.from(hashSecret(secret), 'hex');
-  const b = Buffer.from(storedHash, 'hex');
+/** Compares in constant time; `storedHash` as stored (hex) or already decoded (cached rows). */
+export function secretMatches(secret: string, storedHash: string | Buffer): boolean {
+  const a = hash('sha256', secret, 'buffer') as unknown as Buffer;
+  const b = typeof storedHash === 'string' ? Buffer.from(storedHash, 'hex') : storedHash;
   return a.length === b.length && timingSafeEqual(a, b);
 }
 

@@ -53,6 +53,26 @@ for (const dialect of testDialects()) {
       expect(gone.statusCode).toBe(401);
     });
 
+    it('a cached key that reaches its expiry is refused, saying it expired', async () => {
+      const t = await createTestApp({ dialect });
+      await t.createTenant('acme');
+      const expiresAt = new Date(Date.now() + 1500).toISOString();
+      const created = await t.app.inject({
+        method: 'POST',
+        url: '/api/v1/tenants/acme/tokens',
+        headers: t.admin.headers,
+        payload: { description: 'short-lived', role: 'viewer', expires_at: expiresAt },
+      });
+      expect(created.statusCode, created.body).toBe(201);
+      const { token, client_id } = created.json().data;
+      const headers = { authorization: `Bearer ${token}` };
+      expect((await t.app.inject({ url: '/api/v1/tenants/acme', headers })).statusCode).toBe(200);
+      await new Promise((r) => setTimeout(r, Date.parse(expiresAt) - Date.now() + 20));
+      const late = await t.app.inject({ url: '/api/v1/tenants/acme', headers });
+      expect(late.statusCode).toBe(401);
+      expect(late.json().error.message).toBe(`API key ${client_id} expired at ${expiresAt}`);
+    });
+
     it('a wrong secret for a cached key is still a 401', async () => {
       const t = await createTestApp({ dialect });
       await t.createTenant('acme');

@@ -71,6 +71,9 @@ export function createDiscoveryJobHandler(deps: DiscoveryJobDeps): JobHandler {
   const nodeBatchSize = deps.nodeBatchSize ?? (dialect === 'sqlite' ? 250 : 1000);
   const edgeBatchSize = deps.edgeBatchSize ?? (dialect === 'sqlite' ? 500 : 2500);
   const format = dialect === 'postgres' ? ('json' as const) : ('rows' as const);
+  // A throttled ingest (batchPauseMs) is paced by its batches: COPY in the regular sizes then.
+  const copyNodeBatch = deps.batchPauseMs ? nodeBatchSize : COPY_NODE_BATCH;
+  const copyEdgeBatch = deps.batchPauseMs ? edgeBatchSize : COPY_EDGE_BATCH;
   // better-sqlite3 runs each statement synchronously: give the event loop a turn after every batch.
   const pause = () => (deps.batchPauseMs ? sleep(deps.batchPauseMs) : yieldToEventLoop());
 
@@ -180,7 +183,7 @@ export function createDiscoveryJobHandler(deps: DiscoveryJobDeps): JobHandler {
       const newNodes = copy ? plan.sizes.newNodes : 0;
       const newEdges = copy ? plan.sizes.newEdges : 0;
       if (copy) {
-        const nodeCopies = [...store.chunks(plan.writeNodes.slice(0, newNodes), COPY_NODE_BATCH)];
+        const nodeCopies = [...store.chunks(plan.writeNodes.slice(0, newNodes), copyNodeBatch)];
         const nodeTexts = prefetched(
           nodeCopies.length,
           (i) => session.nodeBatch(nodeCopies[i] as number[], 'copy', write),
@@ -202,7 +205,7 @@ export function createDiscoveryJobHandler(deps: DiscoveryJobDeps): JobHandler {
         await pause();
       }
       if (copy) {
-        const edgeCopies = [...store.chunks(plan.writeEdges.slice(0, newEdges), COPY_EDGE_BATCH)];
+        const edgeCopies = [...store.chunks(plan.writeEdges.slice(0, newEdges), copyEdgeBatch)];
         const edgeTexts = prefetched(
           edgeCopies.length,
           (i) => session.edgeBatch(edgeCopies[i] as number[], 'copy', write),
