@@ -72,7 +72,7 @@ export function createMemoryLimiter(now: () => number = Date.now): RateLimiter {
   };
 }
 
-// GCRA on `bucket` (mirrors gcra() above); needs `now`. Leaves `allowed`, `tat`
+// GCRA on `bucket` (mirrors gcra() above, as does BATCH_LUA's); needs `now`. Leaves `allowed`, `tat`
 // (current) and `new_tat` (stored when allowed).
 const gcraStep = (bucket: string, interval: string, tolerance: string) => `
 local tat = tonumber(redis.call('GET', ${bucket}))
@@ -80,18 +80,6 @@ if tat == nil or tat < now then tat = now end
 local new_tat = tat + ${interval}
 local allowed = new_tat - now <= ${tolerance}
 if allowed then redis.call('SET', ${bucket}, tostring(new_tat), 'PX', math.ceil(new_tat - now) + 1000) end
-`;
-
-// A concurrency slot in a sorted set of leases (member = slot id, score = lease end). Expired
-// leases free their slot, so an instance that crashed mid-request can't hold slots forever.
-// Needs `now`; leaves `free` (true when the slot was taken).
-const slotStep = (set: string, leaseMs: string, slotId: string, max: string) => `
-redis.call('ZREMRANGEBYSCORE', ${set}, '-inf', now)
-local free = redis.call('ZCARD', ${set}) < tonumber(${max})
-if free then
-  redis.call('ZADD', ${set}, now + tonumber(${leaseMs}), ${slotId})
-  redis.call('PEXPIRE', ${set}, tonumber(${leaseMs}))
-end
 `;
 
 // KEYS[1] = bucket; ARGV = now_ms, interval_ms, tolerance_ms. Returns {allowed, tat}.
@@ -106,28 +94,67 @@ return {0, tostring(tat)}
 // ARGV = now_ms, lease_ms, release groups, admissions, then per group its count and slot
 // ids, then per admission interval_ms, tolerance_ms, slot_id ('' = no slot) and max.
 // Returns per admission {allowed, tat, slot: 1 taken, 0 all taken, -1 not asked}.
+// A concurrency slot is a member of a sorted set of leases (score = lease end): expired
+// leases free their slot, so an instance that crashed mid-request can't hold slots forever.
+// Decisions are made in order, as if one by one, but each bucket is read and written
+// once per call and each slot set pruned, counted, added to and extended once: under
+// load most admissions of a turn share a tenant's bucket and a key's set.
 const BATCH_LUA = `
 local now = tonumber(ARGV[1])
-local lease = ARGV[2]
+local lease = tonumber(ARGV[2])
 local k, a = 1, 5
 for _ = 1, tonumber(ARGV[3]) do
   local n = tonumber(ARGV[a])
-  for i = a + 1, a + n do redis.call('ZREM', KEYS[k], ARGV[i]) end
+  for from = a + 1, a + n, 500 do
+    redis.call('ZREM', KEYS[k], unpack(ARGV, from, math.min(from + 499, a + n)))
+  end
   a, k = a + n + 1, k + 1
 end
+local tats, written, counts, adds = {}, {}, {}, {}
 local out = {}
 for _ = 1, tonumber(ARGV[4]) do
   local bucket, set, slot_id = KEYS[k], KEYS[k + 1], ARGV[a + 2]
-  ${gcraStep('bucket', 'tonumber(ARGV[a])', 'tonumber(ARGV[a + 1])')}
-  if not allowed then
+  local tat = tats[bucket]
+  if tat == nil then tat = tonumber(redis.call('GET', bucket)) end
+  if tat == nil or tat < now then tat = now end
+  local new_tat = tat + tonumber(ARGV[a])
+  if new_tat - now > tonumber(ARGV[a + 1]) then
+    tats[bucket] = tat
     out[#out + 1] = {0, tostring(tat), -1}
-  elseif slot_id == '' then
-    out[#out + 1] = {1, tostring(new_tat), -1}
   else
-    ${slotStep('set', 'lease', 'slot_id', 'ARGV[a + 3]')}
-    out[#out + 1] = {1, tostring(new_tat), free and 1 or 0}
+    tats[bucket] = new_tat
+    written[bucket] = true
+    if slot_id == '' then
+      out[#out + 1] = {1, tostring(new_tat), -1}
+    else
+      local count = counts[set]
+      if count == nil then
+        redis.call('ZREMRANGEBYSCORE', set, '-inf', now)
+        count = redis.call('ZCARD', set)
+      end
+      local free = count < tonumber(ARGV[a + 3])
+      if free then
+        count = count + 1
+        local list = adds[set]
+        if list == nil then list = {}; adds[set] = list end
+        list[#list + 1] = now + lease
+        list[#list + 1] = slot_id
+      end
+      counts[set] = count
+      out[#out + 1] = {1, tostring(new_tat), free and 1 or 0}
+    end
   end
   a, k = a + 4, k + 2
+end
+for bucket in pairs(written) do
+  local tat = tats[bucket]
+  redis.call('SET', bucket, tostring(tat), 'PX', math.ceil(tat - now) + 1000)
+end
+for set, list in pairs(adds) do
+  for from = 1, #list, 1000 do
+    redis.call('ZADD', set, unpack(list, from, math.min(from + 999, #list)))
+  end
+  redis.call('PEXPIRE', set, lease)
 end
 return out
 `;

@@ -185,6 +185,29 @@ describe.runIf(redisAvailable())('rate limits (Redis)', () => {
       'none',
     ]);
     expect(all.map((a) => a.decision.remaining)).toEqual([3, 2, 1, 0, 0, 0]);
+    // The state is written once per batch, and is what one-by-one decisions would have left.
+    expect((await redis.zrange(`${prefix}cc:key:k`, 0, -1)).sort()).toEqual(['r0', 'r1', 'r2']);
+    expect(await redis.pttl(`${prefix}cc:key:k`)).toBeGreaterThan(0);
+    expect(await redis.pttl(`${prefix}rl:b`)).toBeGreaterThan(0);
+
+    // Two tenants' buckets and two keys' sets, interleaved in one batch, each decided on its own.
+    const mixed = await Promise.all(
+      ['x', 'y', 'x', 'y', 'x', 'y'].map((b, i) =>
+        limiter.admit(b, { perMinute: 60, burst: 2 }, { key: `key:${b}`, slotId: `m${i}`, max: 1 }),
+      ),
+    );
+    expect(mixed.map((a) => a.decision.allowed)).toEqual([true, true, true, true, false, false]);
+    expect(mixed.map((a) => (a.slot === undefined ? 'none' : a.slot === null ? 'full' : 'slot'))).toEqual([
+      'slot',
+      'slot',
+      'full',
+      'full',
+      'none',
+      'none',
+    ]);
+    // The next batch reads what this one wrote: the buckets are empty now.
+    expect((await limiter.admit('x', { perMinute: 60, burst: 2 }, null)).decision.allowed).toBe(false);
+
     // Releases go with the next batch (or alone): the slots free up.
     await Promise.all(all.map((a) => a.slot?.()));
     const next = await limiter.admit('other', limit, { key: 'key:k', slotId: 'r9', max: 1 });
