@@ -32,7 +32,7 @@ import { type Clock, iso } from '../../../platform/time.ts';
 import { EDGE_COLUMNS, NODE_COLUMNS } from '../bulk-sql.ts';
 import * as store from '../store.ts';
 import { type Plan, type PlanReader, planChanges, planChangesInventory, prefetched } from './plan.ts';
-import { type IngestSummary, MAX_WARNINGS } from './session.ts';
+import { type Batch, type IngestSummary, MAX_WARNINGS } from './session.ts';
 import { openSession, type SessionClient } from './session-client.ts';
 import { CONTROL_PROGRESS, CONTROL_SLOTS, CONTROL_STOP, CONTROL_WRITTEN } from './sqlite-writer.ts';
 
@@ -179,53 +179,52 @@ export function createDiscoveryJobHandler(deps: DiscoveryJobDeps): JobHandler {
         await pause();
       }
       const write = { tenantId, source: job.id, now };
-      // The new ones come first in writeNodes / writeEdges (plan.ts).
+      /** Each chunk's batch from the session (fetched one ahead), written, then a stop check and a yield. */
+      const inBatches = async (
+        indices: number[],
+        size: number,
+        fetch: (chunk: number[]) => Promise<Batch>,
+        put: (batch: Batch) => Promise<unknown>,
+      ) => {
+        const chunks = [...store.chunks(indices, size)];
+        for await (const [i, batch] of prefetched(chunks.length, (i) => fetch(chunks[i] as number[]), 1)) {
+          await put(batch);
+          step((chunks[i] as number[]).length);
+          ctx.checkpoint();
+          await pause();
+        }
+      };
+      // The new ones come first in writeNodes / writeEdges (plan.ts); with COPY they go in that way.
       const newNodes = copy ? plan.sizes.newNodes : 0;
       const newEdges = copy ? plan.sizes.newEdges : 0;
       if (copy) {
-        const nodeCopies = [...store.chunks(plan.writeNodes.slice(0, newNodes), copyNodeBatch)];
-        const nodeTexts = prefetched(
-          nodeCopies.length,
-          (i) => session.nodeBatch(nodeCopies[i] as number[], 'copy', write),
-          1,
+        await inBatches(
+          plan.writeNodes.slice(0, newNodes),
+          copyNodeBatch,
+          (chunk) => session.nodeBatch(chunk, 'copy', write),
+          (text) => copy('nodes', NODE_COLUMNS, text as string),
         );
-        for await (const [i, text] of nodeTexts) {
-          await copy('nodes', NODE_COLUMNS, text as string);
-          step((nodeCopies[i] as number[]).length);
-          ctx.checkpoint();
-          await pause();
-        }
       }
-      const nodeChunks = [...store.chunks(plan.writeNodes.slice(newNodes), nodeBatchSize)];
-      const nodeBatches = prefetched(nodeChunks.length, (i) => session.nodeBatch(nodeChunks[i] as number[], format), 1);
-      for await (const [i, batch] of nodeBatches) {
-        await store.upsertNodeBatch(tx, dialect, { ...write, batch });
-        step((nodeChunks[i] as number[]).length);
-        ctx.checkpoint();
-        await pause();
-      }
+      await inBatches(
+        plan.writeNodes.slice(newNodes),
+        nodeBatchSize,
+        (chunk) => session.nodeBatch(chunk, format),
+        (batch) => store.upsertNodeBatch(tx, dialect, { ...write, batch }),
+      );
       if (copy) {
-        const edgeCopies = [...store.chunks(plan.writeEdges.slice(0, newEdges), copyEdgeBatch)];
-        const edgeTexts = prefetched(
-          edgeCopies.length,
-          (i) => session.edgeBatch(edgeCopies[i] as number[], 'copy', write),
-          1,
+        await inBatches(
+          plan.writeEdges.slice(0, newEdges),
+          copyEdgeBatch,
+          (chunk) => session.edgeBatch(chunk, 'copy', write),
+          (text) => copy('edges', EDGE_COLUMNS, text as string),
         );
-        for await (const [i, text] of edgeTexts) {
-          await copy('edges', EDGE_COLUMNS, text as string);
-          step((edgeCopies[i] as number[]).length);
-          ctx.checkpoint();
-          await pause();
-        }
       }
-      const edgeChunks = [...store.chunks(plan.writeEdges.slice(newEdges), edgeBatchSize)];
-      const edgeBatches = prefetched(edgeChunks.length, (i) => session.edgeBatch(edgeChunks[i] as number[], format), 1);
-      for await (const [i, batch] of edgeBatches) {
-        await store.upsertEdgeBatch(tx, dialect, { ...write, batch });
-        step((edgeChunks[i] as number[]).length);
-        ctx.checkpoint();
-        await pause();
-      }
+      await inBatches(
+        plan.writeEdges.slice(newEdges),
+        edgeBatchSize,
+        (chunk) => session.edgeBatch(chunk, format),
+        (batch) => store.upsertEdgeBatch(tx, dialect, { ...write, batch }),
+      );
       await store.touchScopes(tx, tenantId, plan.scopes, job.source, job.id, now);
       if (changes(plan)) version = await store.bumpInventoryVersion(tx, tenantId);
       ctx.checkpoint();
