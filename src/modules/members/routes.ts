@@ -50,9 +50,27 @@ export async function memberRoutes(app: App, { members }: { members: MemberServi
       },
     },
     async (req, reply) => {
-      reply.code(201);
-      return one(await members.add(tenantContextOf(req), req.body));
+      const member = await members.add(tenantContextOf(req), req.body);
+      reply.code(201).header('location', `/api/v1/tenants/${req.tenant.slug}/members/${member.id}`);
+      // The first password is shown once: no cache may keep it.
+      if (member.initial_password !== null) reply.header('cache-control', 'no-store');
+      return one(member);
     },
+  );
+
+  app.get(
+    '/tenants/:t/members/:id',
+    {
+      schema: {
+        operationId: 'getMember',
+        tags: ['members'],
+        summary: 'Get a member',
+        description: 'By membership id (`mem_…`) or user id.',
+        params: MemberParams,
+        response: { 200: Envelope(MemberRef), ...commonErrors },
+      },
+    },
+    async (req) => one(await members.get(tenantContextOf(req), req.params.id)),
   );
 
   app.patch(

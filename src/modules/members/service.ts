@@ -142,6 +142,10 @@ export function createMemberService({ db, clock }: { db: Db; clock: Clock }) {
       return { ...(await findMember(db, ctx.tenant.id, id)), initial_password: initialPassword };
     },
 
+    get(ctx: TenantContext, idOrUserId: string): Promise<MemberT> {
+      return findMember(db, ctx.tenant.id, idOrUserId);
+    },
+
     async changeRole(ctx: TenantContext, idOrUserId: string, role: Role) {
       await db.transaction().execute(async (tx) => {
         await lockTenant(tx, ctx.tenant.id);

@@ -26,8 +26,13 @@ export async function apiKeyRoutes(app: App, { apiKeys }: { apiKeys: ApiKeyServi
       },
     },
     async (req, reply) => {
-      reply.code(201).header('cache-control', 'no-store');
-      return one(await apiKeys.create(tenantContextOf(req), req.body));
+      const key = await apiKeys.create(tenantContextOf(req), req.body);
+      // The secret is shown once: no cache may keep it.
+      reply
+        .code(201)
+        .header('cache-control', 'no-store')
+        .header('location', `/api/v1/tenants/${req.tenant.slug}/tokens/${key.id}`);
+      return one(key);
     },
   );
 

@@ -37,6 +37,7 @@ export const ROUTE_ACCESS: Record<string, Access> = {
   deleteTenant: 'owner',
   // members
   listMembers: 'viewer',
+  getMember: 'viewer',
   addMember: 'admin',
   updateMember: 'admin',
   removeMember: 'admin',

@@ -18,6 +18,11 @@ for (const dialect of testDialects()) {
       const m = added.json().data;
       expect(m).toMatchObject({ email: 'new.person@example.com', role: 'viewer' });
       expect(m.initial_password).toMatch(/^\S{20,}$/);
+      // A password shown once must not be cached; Location names the new membership.
+      expect(added.headers['cache-control']).toBe('no-store');
+      expect(added.headers.location).toBe(`/api/v1/tenants/acme/members/${m.id}`);
+      const located = await t.app.inject({ url: added.headers.location as string, headers: admin.headers });
+      expect(located.json().data.email).toBe('new.person@example.com');
       const login = await t.login('new.person@example.com', m.initial_password);
       expect(login.headers.authorization).toMatch(/^Bearer /);
 

@@ -136,6 +136,8 @@ for (const dialect of testDialects()) {
       });
       expect(res.statusCode).toBe(201);
       const key = res.json().data;
+      expect(res.headers['cache-control']).toBe('no-store');
+      expect(res.headers.location).toBe(`/api/v1/tenants/acme/tokens/${key.id}`);
       expect(key.client_id).toMatch(/^icci_[0-9A-Za-z]{22}$/);
       expect(key.secret_key).toMatch(/^icsk_[0-9A-Za-z]{49}$/);
       expect(key.token).toMatch(/^ick_[0-9A-Za-z]{22}_[0-9A-Za-z]{49}$/);
