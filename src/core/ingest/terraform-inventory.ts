@@ -333,8 +333,7 @@ class TerraformInventory {
         'global';
       account = str(v.project);
     }
-    const labels = cloud === 'google' ? (isRecord(v.effective_labels) ? v.effective_labels : v.labels) : null;
-    const { tags, unknownKeys } = cloud === 'google' ? tagsFromMap(labels) : terraformTags(v);
+    const { tags, unknownKeys } = cloud === 'google' ? googleLabels(v) : terraformTags(v);
     const attributes = rawAttributes(r);
     annotate(attributes, r, unknownKeys);
     return this.b.addNode({
@@ -628,13 +627,35 @@ const ROUTE_TARGET_TYPE_BY_NODE_TYPE: Readonly<Record<string, string>> = {
 
 const isDataAddress = (cfg: string): boolean => cfg.startsWith('data.') || cfg.includes('.data.');
 
-/** `tags_all` (provider default tags included) when present, else `tags`. */
-function terraformTags(values: Rec): { tags: Record<string, string>; unknownKeys: string[] } {
+type TagsRead = { tags: Record<string, string>; unknownKeys: string[] };
+
+/**
+ * `tags_all` (provider default tags included) when present, else `tags`.
+ * Plans: values unknown until apply are left out and their keys listed; when
+ * a whole map is unknown (the UNKNOWN marker is an object too, so test it
+ * first) the known `tags` are used and '*' says the final set is not known.
+ */
+function terraformTags(values: Rec): TagsRead {
   const all = values.tags_all;
-  if (isRecord(all) && hasKeys(all)) return tagsFromMap(all);
-  const fromTags = tagsFromMap(values.tags);
-  if (isUnknown(all)) fromTags.unknownKeys.push('*');
+  if (!isUnknown(all) && isRecord(all) && hasKeys(all)) return tagsFromMap(all);
+  const fromTags = tagMap(values.tags);
+  if (isUnknown(all) && !fromTags.unknownKeys.includes('*')) fromTags.unknownKeys.push('*');
   return fromTags;
+}
+
+/** google `effective_labels` (provider default labels included) when present, else `labels`. */
+function googleLabels(values: Rec): TagsRead {
+  const effective = values.effective_labels;
+  if (!isUnknown(effective) && isRecord(effective)) return tagsFromMap(effective);
+  const fromLabels = tagMap(values.labels);
+  if (isUnknown(effective) && !fromLabels.unknownKeys.includes('*')) fromLabels.unknownKeys.push('*');
+  return fromLabels;
+}
+
+/** One tag map; a map wholly unknown until apply gives no tags and '*', never a `$unknown` tag. */
+function tagMap(v: unknown): TagsRead {
+  if (isUnknown(v)) return { tags: {}, unknownKeys: ['*'] };
+  return tagsFromMap(v);
 }
 
 function hasKeys(o: Rec): boolean {

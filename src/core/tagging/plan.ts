@@ -11,7 +11,9 @@
  *   written: the provider does not add default tags to them.
  * - Azure: `tags`. Google: `effective_labels`, else `terraform_labels`,
  *   else `labels` under the provider's `default_labels`.
- * Values unknown until apply (`change.after_unknown`) stay unknown.
+ * Values unknown until apply (`change.after_unknown`) stay unknown; when the
+ * merged map (`tags_all`, `effective_labels`) is unknown, the known tags are
+ * checked but a key they lack may still arrive, so it is unknown, not missing.
  */
 import { isUnknown, UNKNOWN } from '../inventory/types.ts';
 import { stripIndexKeys, type TagMap, type TagSource, type TagValue } from './compile.ts';
@@ -273,14 +275,22 @@ function awsTags(after: Json | null, afterUnknown: Json, defaults: DefaultTags |
     return plainTarget(null, null, after.tags_all, afterUnknown.tags_all, null);
   }
   // No tags_all: a provider older than default_tags, or tags_all known only after apply.
-  return plainTarget(null, null, after?.tags, afterUnknown.tags, defaults);
+  const target = plainTarget(null, null, after?.tags, afterUnknown.tags, defaults);
+  // tags_all unknown until apply: the final set (default tags included) may hold keys the known
+  // `tags` lack, so a missing key is unknown, not missing. Keys that are known are still checked.
+  if (afterUnknown.tags_all === true && target.keysComplete) return { ...target, keysComplete: false };
+  return target;
 }
 
 function googleLabels(after: Json | null, afterUnknown: Json, defaults: DefaultTags | null): PlanTarget {
   for (const attr of ['effective_labels', 'terraform_labels']) {
     if (after !== null && isObject(after[attr])) return plainTarget(null, null, after[attr], afterUnknown[attr], null);
   }
-  return plainTarget(null, null, after?.labels, afterUnknown.labels, defaults);
+  const target = plainTarget(null, null, after?.labels, afterUnknown.labels, defaults);
+  // The merged labels known only after apply: as for AWS tags_all, a missing key is unknown.
+  const mergedUnknown = afterUnknown.effective_labels === true || afterUnknown.terraform_labels === true;
+  if (mergedUnknown && target.keysComplete) return { ...target, keysComplete: false };
+  return target;
 }
 
 /** `tag { key, value, propagate_at_launch }` blocks, or the pre-v5 `tags` list of maps. */

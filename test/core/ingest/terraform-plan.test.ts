@@ -230,3 +230,100 @@ describe('terraform_plan: terraform show -json of a plan', () => {
     });
   });
 });
+
+describe('terraform_plan: tags known only after apply', () => {
+  type Change = { after: Record<string, unknown>; after_unknown: Record<string, unknown> };
+  /** One resource created by the plan, with planned_values to match. */
+  const planOf = (type: string, provider: string, change: Change) => ({
+    format_version: '1.2',
+    planned_values: {
+      root_module: {
+        resources: [
+          {
+            address: `${type}.a`,
+            mode: 'managed',
+            type,
+            name: 'a',
+            provider_name: provider,
+            schema_version: 0,
+            values: change.after,
+            sensitive_values: {},
+          },
+        ],
+      },
+    },
+    resource_changes: [
+      {
+        address: `${type}.a`,
+        mode: 'managed',
+        type,
+        name: 'a',
+        provider_name: provider,
+        change: { actions: ['create'], before: null, ...change },
+      },
+    ],
+  });
+  const AWS = 'registry.terraform.io/hashicorp/aws';
+  const subnet = (change: Change) => {
+    const inv = parseTerraformPlan(planOf('aws_subnet', AWS, change), { region: EU, account_id: '111111111111' });
+    expect(inv.nodes).toHaveLength(1);
+    return inv.nodes[0]!;
+  };
+  const noUnknownTag = (node: { tags: Record<string, string> }) => {
+    expect(Object.keys(node.tags)).not.toContain('$unknown');
+    expect(Object.values(node.tags)).not.toContain('[object Object]');
+    expect(JSON.stringify(node.tags)).not.toContain('$unknown');
+  };
+
+  it('keeps the known tags when tags_all is wholly unknown, and says the final set is not known', () => {
+    const node = subnet({
+      after: { cidr_block: '10.1.1.0/24', tags: { CostCenter: 'cc-101' } },
+      after_unknown: { id: true, vpc_id: true, tags_all: true },
+    });
+    expect(node.tags).toEqual({ CostCenter: 'cc-101' });
+    noUnknownTag(node);
+    expect(node.attributes.unknown_tag_keys).toEqual(['*']);
+    expect(node.attributes).not.toHaveProperty('tags_all');
+    expect(node.name).toBe('aws_subnet.a');
+  });
+
+  it('leaves out and lists unknown values inside a wholly unknown tags_all’s known tags', () => {
+    const node = subnet({
+      after: { cidr_block: '10.1.1.0/24', tags: { CostCenter: 'cc-101' } },
+      after_unknown: { id: true, tags: { Owner: true }, tags_all: true },
+    });
+    expect(node.tags).toEqual({ CostCenter: 'cc-101' });
+    noUnknownTag(node);
+    expect(node.attributes.unknown_tag_keys).toEqual(['Owner', '*']);
+  });
+
+  it('leaves out and lists unknown values inside a known tags_all', () => {
+    const node = subnet({
+      after: {
+        cidr_block: '10.1.1.0/24',
+        tags: { CostCenter: 'cc-101' },
+        tags_all: { CostCenter: 'cc-101', env: 'prod' },
+      },
+      after_unknown: { id: true, tags: { Owner: true }, tags_all: { Owner: true } },
+    });
+    expect(node.tags).toEqual({ CostCenter: 'cc-101', env: 'prod' });
+    noUnknownTag(node);
+    expect(node.attributes.unknown_tag_keys).toEqual(['Owner']);
+  });
+
+  it('gives no tags, never a `$unknown` one, when tags and tags_all are both unknown', () => {
+    const node = subnet({ after: { cidr_block: '10.1.1.0/24' }, after_unknown: { tags: true, tags_all: true } });
+    expect(node.tags).toEqual({});
+    expect(node.attributes.unknown_tag_keys).toEqual(['*']);
+  });
+
+  it('does the same for google effective_labels known only after apply', () => {
+    const plan = planOf('google_storage_bucket', 'registry.terraform.io/hashicorp/google', {
+      after: { name: 'assets', location: 'EU', project: 'acme-prod', labels: { team: 'data' } },
+      after_unknown: { id: true, effective_labels: true, terraform_labels: true },
+    });
+    const [node] = parseTerraformPlan(plan).nodes;
+    expect(node!.tags).toEqual({ team: 'data' });
+    expect(node!.attributes.unknown_tag_keys).toEqual(['*']);
+  });
+});

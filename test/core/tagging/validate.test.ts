@@ -264,6 +264,91 @@ describe('rule semantics', () => {
     expect(r.summary).toMatchObject({ taggable: 1, unknown: 1, failed: 0 });
   });
 
+  describe('tags_all known only after apply (it holds the provider default tags)', () => {
+    const partial = (after: Record<string, unknown>, afterUnknown: Record<string, unknown> = { tags_all: true }) => ({
+      format_version: '1.2',
+      resource_changes: [
+        {
+          address: 'aws_subnet.a',
+          mode: 'managed',
+          type: 'aws_subnet',
+          name: 'a',
+          provider_name: 'registry.terraform.io/hashicorp/aws',
+          change: { actions: ['create'], before: null, after, after_unknown: { id: true, ...afterUnknown } },
+        },
+      ],
+    });
+    const owner = policy({ key: 'owner', mandatory: true, valueType: 'ANY' });
+
+    it('a required key absent from the known tags is unknown, not missing, and does not block', () => {
+      const r = validatePlan(partial({ tags: { cc: 'x' } }), [owner]);
+      expect(r.violations).toEqual([]);
+      expect(r.summary).toMatchObject({ taggable: 1, unknown: 1, failed: 0, blocking: 0 });
+      expect(exitCodeFor(r)).toBe(0);
+      const res = resource(r, 'aws_subnet.a');
+      expect(res).toMatchObject({ status: 'unknown', tags: { cc: 'x' }, unknown_tag_keys: [] });
+      expect(res.checks).toEqual([
+        expect.objectContaining({ key: 'owner', status: 'unknown', reason: 'tags known only after apply' }),
+      ]);
+    });
+
+    it('gives the same outcome as when tags itself is unknown', () => {
+      const whole = validatePlan(partial({}, { tags: true, tags_all: true }), [owner]);
+      const partly = validatePlan(partial({ tags: { cc: 'x' } }), [owner]);
+      expect(resource(partly, 'aws_subnet.a').checks).toEqual(resource(whole, 'aws_subnet.a').checks);
+      expect(partly.summary).toEqual(whole.summary);
+    });
+
+    it('still checks the keys the known tags have: an invalid value is invalid, a valid one passes', () => {
+      const env = policy({ key: 'env', mandatory: true, valueType: 'LIST', allowedValues: ['prod'] });
+      const bad = validatePlan(partial({ tags: { env: 'qa' } }), [env, owner]);
+      expect(bad.violations).toEqual([expect.objectContaining({ key: 'env', kind: 'invalid', actual: 'qa' })]);
+      expect(bad.summary).toMatchObject({ failed: 1, blocking: 1 });
+      const good = validatePlan(partial({ tags: { env: 'prod' } }), [env, owner], { includePassedChecks: true });
+      expect(resource(good, 'aws_subnet.a').checks.map((c) => `${c.key}:${c.status}`)).toEqual([
+        'env:pass',
+        'owner:unknown',
+      ]);
+    });
+
+    it('a value unknown inside the known tags is unknown and listed, never a string', () => {
+      const r = validatePlan(partial({ tags: { cc: 'x' } }, { tags: { owner: true }, tags_all: true }), [owner]);
+      const res = resource(r, 'aws_subnet.a');
+      expect(res).toMatchObject({ status: 'unknown', tags: { cc: 'x' }, unknown_tag_keys: ['owner'] });
+      expect(res.checks).toEqual([expect.objectContaining({ key: 'owner', status: 'unknown', actual: null })]);
+      expect(JSON.stringify(r)).not.toContain('$unknown');
+    });
+
+    it('with a known tags_all, a missing key is still missing', () => {
+      const r = validatePlan(partial({ tags: { cc: 'x' }, tags_all: { cc: 'x' } }, {}), [owner]);
+      expect(r.violations).toEqual([expect.objectContaining({ key: 'owner', kind: 'missing' })]);
+      expect(r.summary.blocking).toBe(1);
+    });
+  });
+
+  it('Google: labels merged only after apply make a missing key unknown', () => {
+    const p = {
+      format_version: '1.2',
+      resource_changes: [
+        {
+          address: 'google_storage_bucket.b',
+          mode: 'managed',
+          type: 'google_storage_bucket',
+          name: 'b',
+          provider_name: 'registry.terraform.io/hashicorp/google',
+          change: {
+            actions: ['create'],
+            after: { name: 'b', labels: { cc: 'x' } },
+            after_unknown: { effective_labels: true, terraform_labels: true },
+          },
+        },
+      ],
+    };
+    const r = validatePlan(p, [policy({ key: 'owner', mandatory: true, valueType: 'ANY' })]);
+    expect(r.violations).toEqual([]);
+    expect(r.summary).toMatchObject({ unknown: 1, failed: 0, blocking: 0 });
+  });
+
   it('an unsafe pattern is not run: checks are unknown and the result carries a warning', () => {
     const r = validatePlan(plan({ app: 'aaaa' }), [
       policy({ key: 'app', mandatory: true, valueType: 'REGEX', allowedRegex: '(a+)+$' }),

@@ -174,6 +174,43 @@ for (const dialect of testDialects()) {
       expect(find(skipped.violations, 'module.network.aws_vpc.main', 'CostCenter')).toHaveLength(0);
     });
 
+    it('a required key absent from the known tags while tags_all is known only after apply is unknown, not blocking', async () => {
+      const { t, base, viewer, create } = await taggingTenant(dialect);
+      await create(ownerBody({ enforcement: 'block' }));
+      const plan = {
+        format_version: '1.2',
+        resource_changes: [
+          {
+            address: 'aws_subnet.a',
+            mode: 'managed',
+            type: 'aws_subnet',
+            name: 'a',
+            provider_name: 'registry.terraform.io/hashicorp/aws',
+            change: {
+              actions: ['create'],
+              before: null,
+              after: { cidr_block: '10.1.1.0/24', tags: { cc: 'x' } },
+              after_unknown: { id: true, vpc_id: true, tags_all: true },
+            },
+          },
+        ],
+      };
+      const res = await t.app.inject({
+        method: 'POST',
+        url: `${base}/validate?include=resources`,
+        headers: viewer,
+        payload: plan,
+      });
+      expect(res.statusCode, res.body.slice(0, 500)).toBe(200);
+      const { data } = res.json();
+      expect(data.violations).toEqual([]);
+      expect(data.summary).toMatchObject({ taggable: 1, unknown: 1, failed: 0, blocking: 0 });
+      expect(data.resources[0]).toMatchObject({ status: 'unknown', tags: { cc: 'x' } });
+      expect(data.resources[0].checks).toEqual([
+        expect.objectContaining({ key: 'owner', status: 'unknown', reason: 'tags known only after apply' }),
+      ]);
+    });
+
     it('compiles policies once per version: repeated validations reuse them, a write is seen at once, also by another instance', async () => {
       const { t, slug, base, viewer, editor, create } = await taggingTenant(dialect);
       const p = await create(finopsBody());
