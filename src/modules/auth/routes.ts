@@ -1,9 +1,10 @@
 import formbody from '@fastify/formbody';
-import { Type } from 'typebox';
+import { type Static, Type } from 'typebox';
 import { ROLES } from '../../platform/auth/roles.ts';
+import { badRequest } from '../../platform/errors.ts';
 import { commonErrors, Envelope, NullableTimestamp, StringEnum } from '../../platform/http/schemas.ts';
 import { type App, one } from '../../platform/http/types.ts';
-import type { AuthService } from './service.ts';
+import type { AuthService, TokenGrant } from './service.ts';
 
 const TokenBody = Type.Object(
   {
@@ -12,8 +13,13 @@ const TokenBody = Type.Object(
         '`password` (email + password) for people; `client_credentials` (client_id + client_secret) for API keys.',
     }),
     email: Type.Optional(Type.String({ maxLength: 320 })),
+    username: Type.Optional(
+      Type.String({ maxLength: 320, description: 'RFC 6749 §4.3.2 name for `email` (password grant).' }),
+    ),
     password: Type.Optional(Type.String({ maxLength: 1024 })),
-    client_id: Type.Optional(Type.String({ maxLength: 100 })),
+    client_id: Type.Optional(
+      Type.String({ maxLength: 100, description: 'Or HTTP Basic authentication (RFC 6749 §2.3.1), not both.' }),
+    ),
     client_secret: Type.Optional(Type.String({ maxLength: 200 })),
     scope: Type.Optional(Type.String({ maxLength: 200 })),
   },
@@ -55,6 +61,43 @@ const Me = Type.Object(
   { additionalProperties: false },
 );
 
+/**
+ * The grant as the service takes it, from an RFC 6749 token request: `username` is the
+ * password grant's name for `email`; a client may authenticate with HTTP Basic (§2.3.1,
+ * each part form-url-encoded) instead of body parameters, but not with both.
+ */
+export function tokenGrant(body: Static<typeof TokenBody>, authorization: string | undefined): TokenGrant {
+  const { username, ...grant } = body;
+  if (username !== undefined) {
+    if (grant.email !== undefined && grant.email !== username) {
+      throw badRequest('Give email or username, not two different ones', [
+        { path: 'body.username', message: 'differs from body.email' },
+      ]);
+    }
+    grant.email = username;
+  }
+  const basic = /^basic\s+(\S+)\s*$/i.exec(authorization ?? '');
+  if (!basic) return grant;
+  if (grant.client_id !== undefined || grant.client_secret !== undefined) {
+    throw badRequest('Authenticate the client with HTTP Basic or with client_id and client_secret, not both');
+  }
+  const decoded = Buffer.from(basic[1] as string, 'base64').toString('utf8');
+  const colon = decoded.indexOf(':');
+  if (colon < 0) throw badRequest('The Basic credentials must be client_id:client_secret');
+  const formDecode = (v: string) => {
+    try {
+      return decodeURIComponent(v.replace(/\+/g, ' '));
+    } catch {
+      throw badRequest('The Basic credentials are not correctly encoded');
+    }
+  };
+  return {
+    ...grant,
+    client_id: formDecode(decoded.slice(0, colon)),
+    client_secret: formDecode(decoded.slice(colon + 1)),
+  };
+}
+
 export async function authRoutes(app: App, { auth }: { auth: AuthService }) {
   // Form posts only here: RFC 6749 token requests are application/x-www-form-urlencoded.
   await app.register(formbody);
@@ -70,12 +113,13 @@ export async function authRoutes(app: App, { auth }: { auth: AuthService }) {
           'JSON or `application/x-www-form-urlencoded`. Wrong credentials give 401 with the same message whether or not the account exists.',
         security: [],
         body: TokenBody,
+        consumes: ['application/json', 'application/x-www-form-urlencoded'],
         response: { 200: Envelope(TokenResponse), ...commonErrors },
       },
     },
     async (req, reply) => {
       reply.header('cache-control', 'no-store');
-      return one(await auth.grant(req.body));
+      return one(await auth.grant(tokenGrant(req.body, req.headers.authorization)));
     },
   );
 
@@ -89,6 +133,7 @@ export async function authRoutes(app: App, { auth }: { auth: AuthService }) {
         description: 'Rotates the refresh token. Presenting an already-used one revokes the whole session (401).',
         security: [],
         body: RefreshBody,
+        consumes: ['application/json', 'application/x-www-form-urlencoded'],
         response: { 200: Envelope(TokenResponse), ...commonErrors },
       },
     },

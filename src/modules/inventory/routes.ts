@@ -108,6 +108,7 @@ export async function nodeRoutes(app: App, { inventory }: { inventory: Inventory
         description: `\`tags\` and \`attributes\` are JSON merge patches (RFC 7396): null removes a key.${FALLBACK_NOTE}`,
         params: NodeParams,
         body: UpdateNodeBody,
+        consumes: ['application/json', 'application/merge-patch+json'],
         response: { 200: Envelope(NodeRef), ...commonErrors, ...conflictError },
       },
     },

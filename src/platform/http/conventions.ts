@@ -146,10 +146,15 @@ export const conventions = fp<ConventionsOptions>(
     // An empty JSON body on a body-less action (POST …/start) is not an error.
     app.removeContentTypeParser(['application/json', 'text/plain']);
     const jsonParser = app.getDefaultJsonParser('error', 'ignore');
-    app.addContentTypeParser('application/json', { parseAs: 'string' }, (req, body, done) => {
-      if ((body as string).length === 0) return done(null, undefined);
-      jsonParser(req, body as string, done);
-    });
+    // application/merge-patch+json (RFC 7396) is JSON too: PATCH bodies that say so are read alike.
+    app.addContentTypeParser(
+      ['application/json', 'application/merge-patch+json'],
+      { parseAs: 'string' },
+      (req, body, done) => {
+        if ((body as string).length === 0) return done(null, undefined);
+        jsonParser(req, body as string, done);
+      },
+    );
 
     app.setErrorHandler((err, req, reply) => {
       const error = toAppError(err, opts.bodyLimitBytes);

@@ -27,6 +27,21 @@ for (const dialect of testDialects()) {
         payload: `grant_type=password&email=ed%40test.local&password=${encodeURIComponent(TEST_PASSWORD)}`,
       });
       expect(form.statusCode).toBe(200);
+      // RFC 6749 §4.3.2 calls the email `username`.
+      const rfcForm = await t.app.inject({
+        method: 'POST',
+        url: '/api/v1/auth/token',
+        headers: { 'content-type': 'application/x-www-form-urlencoded' },
+        payload: `grant_type=password&username=ed%40test.local&password=${encodeURIComponent(TEST_PASSWORD)}`,
+      });
+      expect(rfcForm.statusCode).toBe(200);
+      const twoNames = await t.app.inject({
+        method: 'POST',
+        url: '/api/v1/auth/token',
+        payload: { grant_type: 'password', email: 'ed@test.local', username: 'other@test.local', password: 'x' },
+      });
+      expect(twoNames.statusCode).toBe(400);
+      expect(twoNames.json().error.details).toEqual([{ path: 'body.username', message: 'differs from body.email' }]);
 
       const me = await t.app.inject({
         url: '/api/v1/auth/me',
@@ -219,6 +234,31 @@ for (const dialect of testDialects()) {
       });
       expect(grant.statusCode).toBe(200);
       expect(grant.json().data.refresh_token).toBeUndefined();
+      // RFC 6749 §2.3.1: the client may authenticate with HTTP Basic instead (each part form-url-encoded)…
+      const basic = (id: string, secret: string) =>
+        `Basic ${Buffer.from(`${encodeURIComponent(id)}:${encodeURIComponent(secret)}`).toString('base64')}`;
+      const viaBasic = await t.app.inject({
+        method: 'POST',
+        url: '/api/v1/auth/token',
+        headers: { 'content-type': 'application/x-www-form-urlencoded', authorization: basic(k.clientId, k.secretKey) },
+        payload: 'grant_type=client_credentials',
+      });
+      expect(viaBasic.statusCode).toBe(200);
+      const badBasic = await t.app.inject({
+        method: 'POST',
+        url: '/api/v1/auth/token',
+        headers: { authorization: basic(k.clientId, `${k.secretKey}x`) },
+        payload: { grant_type: 'client_credentials' },
+      });
+      expect(badBasic.statusCode).toBe(401);
+      // …but not with both methods at once.
+      const both = await t.app.inject({
+        method: 'POST',
+        url: '/api/v1/auth/token',
+        headers: { authorization: basic(k.clientId, k.secretKey) },
+        payload: { grant_type: 'client_credentials', client_id: k.clientId, client_secret: k.secretKey },
+      });
+      expect(both.statusCode).toBe(400);
       const viaJwt = await t.app.inject({
         url: '/api/v1/auth/me',
         headers: { authorization: `Bearer ${grant.json().data.access_token}` },

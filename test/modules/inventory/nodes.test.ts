@@ -36,7 +36,7 @@ async function setup(dialect: 'sqlite' | 'postgres') {
 for (const dialect of testDialects()) {
   describe(`${dialect}: nodes`, () => {
     it('create, get, replace, patch (merge patch), delete; every write bumps the version and publishes inventory.changed', async () => {
-      const { t, api, create } = await setup(dialect);
+      const { t, editor, api, create } = await setup(dialect);
       const changes: EventMap['inventory.changed'][] = [];
       t.services.events.subscribe('inventory.changed', (e) => {
         changes.push(e);
@@ -95,6 +95,16 @@ for (const dialect of testDialects()) {
       expect(patched.first_seen_at).toBe(node.first_seen_at);
       expect(patched.updated_at >= node.updated_at).toBe(true);
 
+      // RFC 7396's own media type is accepted too.
+      const mergePatch = await t.app.inject({
+        method: 'PATCH',
+        url: `/api/v1/tenants/acme/nodes/${enc(node.id)}`,
+        headers: { ...editor.headers, 'content-type': 'application/merge-patch+json' },
+        payload: JSON.stringify({ tags: { owner: null, team: 'b' } }),
+      });
+      expect(mergePatch.statusCode, mergePatch.body).toBe(200);
+      expect(mergePatch.json().data.tags).toEqual({ team: 'b' });
+
       const emptyPatch = await api('PATCH', `/nodes/${enc(node.id)}`, {});
       expect(emptyPatch.statusCode).toBe(400);
 
@@ -103,10 +113,10 @@ for (const dialect of testDialects()) {
       expect((await api('GET', `/nodes/${enc(node.id)}`)).statusCode).toBe(404);
       expect((await api('DELETE', `/nodes/${enc(node.id)}`)).statusCode).toBe(404);
 
-      // create, put, patch, delete: four writes, four versions, four events after commit.
+      // create, put, two patches, delete: five writes, five versions, five events after commit.
       await t.services.events.idle();
-      expect(await version(t, 'acme')).toBe(v0 + 4);
-      expect(changes.map((c) => c.version)).toEqual([v0 + 1, v0 + 2, v0 + 3, v0 + 4]);
+      expect(await version(t, 'acme')).toBe(v0 + 5);
+      expect(changes.map((c) => c.version)).toEqual([v0 + 1, v0 + 2, v0 + 3, v0 + 4, v0 + 5]);
       const tenantId = (await t.services.tenants.operatorScope('acme')).id;
       expect(changes.every((c) => c.tenantId === tenantId)).toBe(true);
     });
