@@ -144,6 +144,13 @@ describe('API conventions', () => {
     expect(res.json().error.message).toBe(
       'Cannot sort by "colour"; allowed fields: created_at, updated_at, name, slug',
     );
+    // Named like every other query-string error.
+    expect(res.json().error.details[0].path).toBe('querystring.sort');
+    for (const twice of ['name,name', 'name,-name']) {
+      const dup = await t.app.inject({ url: `/api/v1/tenants?sort=${twice}`, headers: t.admin.headers });
+      expect(dup.statusCode).toBe(400);
+      expect(dup.json().error.message).toBe('Sort field "name" is given more than once');
+    }
   });
 
   it('missing credentials: 401 envelope', async () => {

@@ -39,8 +39,13 @@ describe('OpenAPI document', () => {
       if (op.operationId !== 'getHealth') {
         expect(op.responses['400'] ?? op.responses['500'], `${op.operationId} lists no errors`).toBeDefined();
       }
-      if (['post', 'put', 'patch'].includes(route.method.toLowerCase()) && !/start|cancel/i.test(op.operationId)) {
-        expect(op.requestBody, `${op.operationId} has no request body schema`).toBeDefined();
+      if (['post', 'put', 'patch'].includes(route.method.toLowerCase())) {
+        if (!/start|cancel/i.test(op.operationId)) {
+          expect(op.requestBody, `${op.operationId} has no request body schema`).toBeDefined();
+        }
+        // Any body can be too large or of the wrong type, before the handler runs.
+        expect(op.responses['413'], `${op.operationId} does not list 413`).toBeDefined();
+        expect(op.responses['415'], `${op.operationId} does not list 415`).toBeDefined();
       }
     }
     // And nothing in the document that isn't a route.

@@ -9,6 +9,7 @@ import fp from 'fastify-plugin';
 import FindMyWay from 'find-my-way';
 import { AppError, type ErrorCode, isAppError } from '../errors.ts';
 import { newRequestId } from '../ids.ts';
+import { bodyErrors } from './schemas.ts';
 import { toFieldErrors } from './validation.ts';
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
@@ -118,7 +119,14 @@ export const conventions = fp<ConventionsOptions>(
     app.decorate('routeTable', table);
     app.addHook('onRoute', (route) => {
       const methods = Array.isArray(route.method) ? route.method : [route.method];
-      const schema = route.schema as { hide?: boolean; operationId?: string } | undefined;
+      const schema = route.schema as
+        | { hide?: boolean; operationId?: string; response?: Record<string | number, unknown> }
+        | undefined;
+      // Every route that reads a body can answer 413 and 415 (Fastify decides both before the handler):
+      // the OpenAPI document says so for each, without every module repeating it.
+      if (schema?.response && methods.some((m) => m === 'POST' || m === 'PUT' || m === 'PATCH')) {
+        schema.response = { ...bodyErrors, ...schema.response };
+      }
       for (const m of methods) {
         if (m !== 'HEAD')
           table.push({

@@ -72,10 +72,15 @@ export function parseSort<F extends string>(
     const field = (desc || token.startsWith('+') ? token.slice(1) : token) as F;
     if (!allowed.includes(field)) {
       throw badRequest(`Cannot sort by "${field}"; allowed fields: ${allowed.join(', ')}`, [
-        { path: 'query.sort', message: `unknown sort field "${field}"; allowed: ${allowed.join(', ')}` },
+        { path: 'querystring.sort', message: `unknown sort field "${field}"; allowed: ${allowed.join(', ')}` },
       ]);
     }
-    if (out.some((s) => s.field === field)) continue;
+    // `name,-name` has no single meaning; `name,name` is a mistake worth saying.
+    if (out.some((s) => s.field === field)) {
+      throw badRequest(`Sort field "${field}" is given more than once`, [
+        { path: 'querystring.sort', message: `"${field}" appears more than once` },
+      ]);
+    }
     out.push({ field, desc });
   }
   return out;

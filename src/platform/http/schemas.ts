@@ -82,6 +82,11 @@ export const commonErrors = {
 
 export const conflictError = { 409: errorResponse('CONFLICT', 'Conflicts with the current state') } as const;
 export const tooLargeError = { 413: errorResponse('PAYLOAD_TOO_LARGE', 'Body over the size limit') } as const;
+/** What any route that reads a body can answer before its handler runs (added to each by the conventions plugin). */
+export const bodyErrors = {
+  ...tooLargeError,
+  415: errorResponse('UNSUPPORTED_MEDIA_TYPE', 'Body is not JSON (or the form the route accepts)'),
+} as const;
 export const unprocessableError = {
   422: errorResponse('UNPROCESSABLE', 'Well-formed but cannot be processed'),
 } as const;
