@@ -1,10 +1,11 @@
 import { Type } from 'typebox';
 import type { Db } from '../../platform/db/index.ts';
+import { EnumListQuery, enumList } from '../../platform/http/list-filters.ts';
 import { csv, pageRequest, parseSort, sendPage } from '../../platform/http/pagination.ts';
 import { commonErrors, PageEnvelope, PaginationQuery, SortQuery, Timestamp } from '../../platform/http/schemas.ts';
 import type { App } from '../../platform/http/types.ts';
 import { TenantParams } from '../members/schemas.ts';
-import { listAuditRows } from './store.ts';
+import { AUDIT_TARGET_TYPES, listAuditRows } from './store.ts';
 
 const AuditEntry = Type.Object(
   {
@@ -14,7 +15,11 @@ const AuditEntry = Type.Object(
     action: Type.String({ examples: ['api_key.created'] }),
     target_type: Type.Union([Type.String(), Type.Null()]),
     target_id: Type.Union([Type.String(), Type.Null()]),
-    summary: Type.Union([Type.Record(Type.String(), Type.Unknown()), Type.Null()]),
+    summary: Type.Union([Type.Record(Type.String(), Type.Unknown()), Type.Null()], {
+      description:
+        'What changed, by action. Tagging policies: `tags` lists per key `values_added`/`values_removed` (exact counts) ' +
+        'and `added_values`/`removed_values` (sorted; at most 100 per key and 1,000 per entry, `truncated: true` when cut).',
+    }),
     request_id: Type.Union([Type.String(), Type.Null()]),
     ip: Type.Union([Type.String(), Type.Null()]),
     created_at: Timestamp,
@@ -26,12 +31,18 @@ const ListAuditQuery = Type.Object(
   {
     ...PaginationQuery,
     sort: SortQuery(['created_at'], '-created_at'),
-    actor: Type.Optional(Type.String({ description: 'Comma-separated actor ids (any of).' })),
-    action: Type.Optional(
-      Type.String({ description: 'Comma-separated actions; `member.*` matches a prefix.', examples: ['api_key.*'] }),
+    actor: Type.Optional(
+      Type.String({ maxLength: 2000, description: 'Comma-separated actor ids: user or key ids (any of).' }),
     ),
-    target_type: Type.Optional(Type.String({ maxLength: 50 })),
-    since: Type.Optional(Type.String({ format: 'date-time' })),
+    action: Type.Optional(
+      Type.String({
+        maxLength: 2000,
+        description: 'Comma-separated actions (any of); `member.*` matches every action that starts with `member.`.',
+        examples: ['api_key.*,member.added'],
+      }),
+    ),
+    target_type: EnumListQuery(AUDIT_TARGET_TYPES, 'target types', { examples: ['tagging_policy,api_key'] }),
+    since: Type.Optional(Type.String({ format: 'date-time', description: 'Only entries at or after this instant.' })),
   },
   { additionalProperties: false },
 );
@@ -58,7 +69,7 @@ export async function auditRoutes(app: App, { db }: { db: Db }) {
         {
           actors: csv(req.query.actor),
           actions: csv(req.query.action),
-          targetType: req.query.target_type,
+          targetTypes: enumList(req.query.target_type, AUDIT_TARGET_TYPES, 'target_type', 'target type'),
           since: req.query.since ? new Date(req.query.since).toISOString() : undefined,
         },
         sort,

@@ -1,15 +1,20 @@
 /** The audit log: who did what to members, keys, policies and tenant settings. */
+import { sql } from 'kysely';
 import type { Executor } from '../../platform/db/index.ts';
 import type { AuditLogRow } from '../../platform/db/schema.ts';
 import type { SortField } from '../../platform/http/pagination.ts';
 import { newId } from '../../platform/ids.ts';
+
+/** What an entry can be about; `?target_type=` accepts these (comma = any of). */
+export const AUDIT_TARGET_TYPES = ['api_key', 'job', 'member', 'tagging_policy', 'tenant', 'user'] as const;
+export type AuditTargetType = (typeof AUDIT_TARGET_TYPES)[number];
 
 export interface AuditEntry {
   tenant_id: string | null;
   actor_type: 'user' | 'api_key' | 'system';
   actor_id: string | null;
   action: string;
-  target_type: string | null;
+  target_type: AuditTargetType | null;
   target_id: string | null;
   summary?: Record<string, unknown> | null;
   request_id: string | null;
@@ -27,7 +32,7 @@ export async function insertAuditEntry(db: Executor, e: AuditEntry): Promise<voi
 export async function listAuditRows(
   db: Executor,
   tenantId: string,
-  filter: { actors?: string[]; actions?: string[]; targetType?: string; since?: string },
+  filter: { actors?: string[]; actions?: string[]; targetTypes?: readonly string[]; since?: string },
   sort: SortField<'created_at'>[],
   limit: number,
   offset: number,
@@ -37,14 +42,16 @@ export async function listAuditRows(
   if (filter.actions) {
     const exact = filter.actions.filter((a) => !a.endsWith('.*'));
     const prefixes = filter.actions.filter((a) => a.endsWith('.*')).map((a) => a.slice(0, -1));
+    // A prefix compares the action's first characters exactly, not with LIKE: `_` in `api_key.` would be a
+    // wildcard there, and LIKE ignores case on SQLite but not on PostgreSQL.
     base = base.where((eb) =>
       eb.or([
         ...(exact.length ? [eb('action', 'in', exact)] : []),
-        ...prefixes.map((p) => eb('action', 'like', `${p}%`)),
+        ...prefixes.map((p) => eb(sql<string>`substr(action, 1, ${sql.lit(p.length)})`, '=', p)),
       ]),
     );
   }
-  if (filter.targetType) base = base.where('target_type', '=', filter.targetType);
+  if (filter.targetTypes) base = base.where('target_type', 'in', [...filter.targetTypes]);
   if (filter.since) base = base.where('created_at', '>=', filter.since);
   const { total } = await base.select((eb) => eb.fn.countAll<number>().as('total')).executeTakeFirstOrThrow();
   let q = base.selectAll();

@@ -193,7 +193,9 @@ export const ListEdgesQuery = Type.Object(
     sort: SortQuery(EDGE_SORT_FIELDS, 'created_at'),
     source_id: Csv('Comma-separated source node ids (any of).', ['aws:us-east-1:aws.ec2.vpc:vpc-0a1b']),
     target_id: Csv('Comma-separated target node ids (any of).', ['aws:us-east-1:aws.ec2.subnet:subnet-0a1b']),
-    node_id: Type.Optional({ ...NodeId, description: 'Edges with this node at either end.' }),
+    node_id: Csv('Comma-separated node ids (any of): edges with one of these nodes at either end.', [
+      'aws:us-east-1:aws.ec2.instance:web-01',
+    ]),
     types: Csv('Comma-separated edge types (any of).', ['contains,attached_to']),
   },
   { additionalProperties: false },

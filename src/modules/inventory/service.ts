@@ -300,7 +300,7 @@ export function createInventoryService(deps: InventoryServiceDeps) {
         {
           sourceIds: csv(query.source_id),
           targetIds: csv(query.target_id),
-          nodeId: query.node_id,
+          nodeIds: csv(query.node_id),
           types: csv(query.types),
         },
         sort,

@@ -224,7 +224,7 @@ export async function deleteEdgeRow(db: Executor, tenantId: string, id: string):
 export interface EdgeFilter {
   sourceIds?: string[];
   targetIds?: string[];
-  nodeId?: string;
+  nodeIds?: string[];
   types?: string[];
 }
 
@@ -241,9 +241,9 @@ export async function listEdgeRows(
   let base = db.selectFrom('edges').where('tenant_id', '=', tenantId);
   if (f.sourceIds) base = base.where('source_id', 'in', f.sourceIds);
   if (f.targetIds) base = base.where('target_id', 'in', f.targetIds);
-  if (f.nodeId) {
-    const id = f.nodeId;
-    base = base.where((eb) => eb.or([eb('source_id', '=', id), eb('target_id', '=', id)]));
+  if (f.nodeIds) {
+    const ids = f.nodeIds;
+    base = base.where((eb) => eb.or([eb('source_id', 'in', ids), eb('target_id', 'in', ids)]));
   }
   if (f.types) base = base.where('type', 'in', f.types);
   const { total } = await base.select((eb) => eb.fn.countAll<number>().as('total')).executeTakeFirstOrThrow();

@@ -1,5 +1,6 @@
 import { type Static, Type } from 'typebox';
 import { INGEST_SOURCES } from '../../core/ingest/index.ts';
+import { EnumListQuery } from '../../platform/http/list-filters.ts';
 import { NullableTimestamp, PaginationQuery, SortQuery, StringEnum, Timestamp } from '../../platform/http/schemas.ts';
 import { JOB_STATUSES } from '../../platform/jobs/types.ts';
 
@@ -142,12 +143,8 @@ export const ListJobsQuery = Type.Object(
   {
     ...PaginationQuery,
     sort: SortQuery(JOB_SORT_FIELDS, '-created_at'),
-    status: Type.Optional(
-      Type.String({ maxLength: 200, description: 'Comma-separated statuses (any of).', examples: ['running,queued'] }),
-    ),
-    source: Type.Optional(
-      Type.String({ maxLength: 200, description: 'Comma-separated sources (any of).', examples: ['terraform_state'] }),
-    ),
+    status: EnumListQuery(JOB_STATUSES, 'statuses', { examples: ['running,queued'] }),
+    source: EnumListQuery(INGEST_SOURCES, 'sources', { examples: ['terraform_state,terraform_plan'] }),
   },
   { additionalProperties: false },
 );

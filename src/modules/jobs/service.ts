@@ -8,18 +8,19 @@ import type { DatabaseDialect } from '../../platform/config.ts';
 import type { TenantContext } from '../../platform/context.ts';
 import type { Db } from '../../platform/db/index.ts';
 import type { JobRow } from '../../platform/db/schema.ts';
-import { badRequest, conflict, notFound } from '../../platform/errors.ts';
+import { conflict, notFound } from '../../platform/errors.ts';
 import type { EventBus } from '../../platform/events.ts';
-import { csv, type PageRequest, parseSort } from '../../platform/http/pagination.ts';
+import { enumList } from '../../platform/http/list-filters.ts';
+import { type PageRequest, parseSort } from '../../platform/http/pagination.ts';
 import { newId } from '../../platform/ids.ts';
 import type { JobInputStore } from '../../platform/jobs/inputs.ts';
 import type { JobSignals } from '../../platform/jobs/registry.ts';
-import { isFinished, JOB_STATUSES, type JobStatus } from '../../platform/jobs/types.ts';
+import { isFinished, JOB_STATUSES } from '../../platform/jobs/types.ts';
 import { type Clock, iso } from '../../platform/time.ts';
 import { insertAuditEntry } from '../audit/store.ts';
 import { DISCOVERY_JOB_KIND } from '../inventory/ingest/discovery-job.ts';
 import type { JobInput } from './body.ts';
-import { JOB_SORT_FIELDS, type JOB_SOURCES, type JobT, type ListJobsQueryT } from './schemas.ts';
+import { JOB_SORT_FIELDS, JOB_SOURCES, type JobT, type ListJobsQueryT } from './schemas.ts';
 import * as store from './store.ts';
 
 export interface JobServiceDeps {
@@ -72,7 +73,7 @@ export function createJobService({ db, clock, events, signals, inputs, onLargeIn
     tenant_id: ctx.tenant.id,
     ...actorOf(ctx.principal),
     action,
-    target_type: 'job',
+    target_type: 'job' as const,
     target_id: jobId,
     summary,
     request_id: ctx.requestId,
@@ -146,18 +147,13 @@ export function createJobService({ db, clock, events, signals, inputs, onLargeIn
 
     async list(ctx: TenantContext, query: ListJobsQueryT, page: PageRequest) {
       const sort = parseSort(query.sort, JOB_SORT_FIELDS, '-created_at');
-      const statuses = csv(query.status);
-      const unknown = statuses?.filter((s) => !JOB_STATUSES.includes(s as JobStatus));
-      if (unknown?.length) {
-        throw badRequest(`Unknown job status "${unknown[0]}"; one of ${JOB_STATUSES.join(', ')}`, [
-          { path: 'querystring.status', message: `must be among ${JOB_STATUSES.join(', ')}` },
-        ]);
-      }
+      const statuses = enumList(query.status, JOB_STATUSES, 'status', 'job status');
+      const sources = enumList(query.source, JOB_SOURCES, 'source', 'job source');
       const { rows, total } = await store.listJobRows(
         db,
         ctx.tenant.id,
         kind,
-        { statuses, sources: csv(query.source) },
+        { statuses, sources },
         sort,
         page.perPage,
         page.offset,

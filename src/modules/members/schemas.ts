@@ -1,5 +1,6 @@
 import { type Static, Type } from 'typebox';
 import { ROLES } from '../../platform/auth/roles.ts';
+import { EnumListQuery } from '../../platform/http/list-filters.ts';
 import { PaginationQuery, SortQuery, StringEnum, Timestamp } from '../../platform/http/schemas.ts';
 
 export const RoleSchema = StringEnum(ROLES, { description: 'owner > admin > editor > viewer' });
@@ -44,7 +45,7 @@ export const ListMembersQuery = Type.Object(
   {
     ...PaginationQuery,
     sort: SortQuery(MEMBER_SORT_FIELDS, 'created_at'),
-    role: Type.Optional(Type.String({ description: 'Comma-separated roles (any of).' })),
+    role: EnumListQuery(ROLES, 'roles', { examples: ['editor,viewer'] }),
   },
   { additionalProperties: false },
 );

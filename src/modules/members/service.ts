@@ -2,11 +2,12 @@
 
 import { generatePassword, hashPassword } from '../../platform/auth/passwords.ts';
 import { actorOf } from '../../platform/auth/principal.ts';
-import { type Role, roleAtLeast } from '../../platform/auth/roles.ts';
+import { ROLES, type Role, roleAtLeast } from '../../platform/auth/roles.ts';
 import type { TenantContext } from '../../platform/context.ts';
 import type { Db, Executor } from '../../platform/db/index.ts';
 import { conflict, forbidden, notFound } from '../../platform/errors.ts';
-import { csv, type PageRequest, parseSort } from '../../platform/http/pagination.ts';
+import { enumList } from '../../platform/http/list-filters.ts';
+import { type PageRequest, parseSort } from '../../platform/http/pagination.ts';
 import { newId } from '../../platform/ids.ts';
 import { type Clock, iso } from '../../platform/time.ts';
 import { insertAuditEntry } from '../audit/store.ts';
@@ -67,7 +68,7 @@ export function createMemberService({ db, clock }: { db: Db; clock: Clock }) {
     tenant_id: ctx.tenant.id,
     ...actorOf(ctx.principal),
     action,
-    target_type: 'member',
+    target_type: 'member' as const,
     target_id: target,
     summary,
     request_id: ctx.requestId,
@@ -78,7 +79,7 @@ export function createMemberService({ db, clock }: { db: Db; clock: Clock }) {
   return {
     async list(ctx: TenantContext, query: ListMembersQueryT, page: PageRequest) {
       const sort = parseSort(query.sort, MEMBER_SORT_FIELDS, 'created_at');
-      const roles = csv(query.role) as Role[] | undefined;
+      const roles = enumList(query.role, ROLES, 'role', 'role');
       let base = db.selectFrom('memberships').where('tenant_id', '=', ctx.tenant.id);
       if (roles) base = base.where('role', 'in', roles);
       const { n } = await base.select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();

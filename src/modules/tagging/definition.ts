@@ -224,11 +224,27 @@ export function toEnginePolicy(id: string, def: PolicyDefinition): TaggingPolicy
 // ---------------------------------------------------------------------------
 // Audit diff
 
+/**
+ * How many added (and, separately, removed) values an audit entry lists per
+ * key, and how many it lists in all over its keys (a policy may have 500
+ * rules). Counts are always exact; the lists hold the first values in
+ * string order (UTF-16 code units, no locale), so an entry stays small when a CMDB sync replaces 50,000
+ * values.
+ */
+export const AUDIT_VALUES_CAP = 100;
+export const AUDIT_VALUES_TOTAL_CAP = 1000;
+
 export interface TagDiff {
   key: string;
   change: 'added' | 'removed' | 'changed';
+  /** How many allowed values the change added and removed (LIST rules). */
   values_added: number;
   values_removed: number;
+  /** The values added and removed, sorted; at most AUDIT_VALUES_CAP of each, AUDIT_VALUES_TOTAL_CAP per entry. */
+  added_values: string[];
+  removed_values: string[];
+  /** Present (true) when `added_values` or `removed_values` lists fewer values than its count. */
+  truncated?: true;
   /** Allowed values after the change (LIST rules). */
   values: number;
   /** Other parts of the rule that changed: valueType, allowedRegex, mandatory, caseSensitive, message. */
@@ -243,7 +259,52 @@ export interface DefinitionDiff {
 
 const RULE_FIELDS = ['valueType', 'mandatory', 'caseSensitive', 'allowedRegex', 'message'] as const;
 
-/** What changed, in counts: "app_id: 120 values added, 3 removed" (never the 50,000 values themselves). */
+/** The first `cap` values in string order (UTF-16 code units, no locale), without sorting them all. */
+function firstSorted(values: string[], cap: number): string[] {
+  if (cap <= 0) return [];
+  const byCodePoint = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
+  if (values.length <= cap) return [...values].sort(byCodePoint);
+  // A bounded insertion: O(n · log cap) compares instead of sorting 50,000 values for 100.
+  const kept: string[] = [];
+  for (const v of values) {
+    if (kept.length === cap && v >= (kept[cap - 1] as string)) continue;
+    let lo = 0;
+    let hi = kept.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if ((kept[mid] as string) < v) lo = mid + 1;
+      else hi = mid;
+    }
+    kept.splice(lo, 0, v);
+    if (kept.length > cap) kept.pop();
+  }
+  return kept;
+}
+
+/** One key's value changes: exact counts, and the values themselves up to the caps (`budget`: left for the entry). */
+function valueChanges(added: string[], removed: string[], budget: { left: number }) {
+  const take = (values: string[]) => {
+    const list = firstSorted(values, Math.min(AUDIT_VALUES_CAP, budget.left));
+    budget.left -= list.length;
+    return list;
+  };
+  const addedList = take(added);
+  const removedList = take(removed);
+  const truncated = addedList.length < added.length || removedList.length < removed.length;
+  return {
+    values_added: added.length,
+    values_removed: removed.length,
+    added_values: addedList,
+    removed_values: removedList,
+    ...(truncated ? { truncated: true as const } : {}),
+  };
+}
+
+/**
+ * What changed, per key: the allowed values added and removed (counts, and
+ * the values themselves up to AUDIT_VALUES_CAP each: "app_id: +app-7, app-8;
+ * -app-3, app-4, app-5"), and which other rule fields changed.
+ */
 export function diffDefinitions(before: PolicyDefinition | null, after: PolicyDefinition | null): DefinitionDiff {
   const fields = POLICY_FIELDS.filter(
     (f) => f !== 'tags' && JSON.stringify(before?.[f] ?? null) !== JSON.stringify(after?.[f] ?? null),
@@ -251,26 +312,26 @@ export function diffDefinitions(before: PolicyDefinition | null, after: PolicyDe
   const old = new Map((before?.tags ?? []).map((r) => [r.key, r]));
   const now = new Map((after?.tags ?? []).map((r) => [r.key, r]));
   const tags: TagDiff[] = [];
+  const budget = { left: AUDIT_VALUES_TOTAL_CAP };
   for (const [key, rule] of now) {
     const prev = old.get(key);
     const values = rule.allowedValues ?? [];
     if (!prev) {
-      tags.push({ key, change: 'added', values_added: values.length, values_removed: 0, values: values.length });
+      tags.push({ key, change: 'added', ...valueChanges([...new Set(values)], [], budget), values: values.length });
       continue;
     }
     const prevValues = new Set(prev.allowedValues ?? []);
     const nextValues = new Set(values);
-    let added = 0;
-    for (const v of nextValues) if (!prevValues.has(v)) added++;
-    let removed = 0;
-    for (const v of prevValues) if (!nextValues.has(v)) removed++;
+    const added: string[] = [];
+    for (const v of nextValues) if (!prevValues.has(v)) added.push(v);
+    const removed: string[] = [];
+    for (const v of prevValues) if (!nextValues.has(v)) removed.push(v);
     const changedFields = RULE_FIELDS.filter((f) => (prev[f] ?? null) !== (rule[f] ?? null));
-    if (added > 0 || removed > 0 || changedFields.length > 0) {
+    if (added.length > 0 || removed.length > 0 || changedFields.length > 0) {
       tags.push({
         key,
         change: 'changed',
-        values_added: added,
-        values_removed: removed,
+        ...valueChanges(added, removed, budget),
         values: values.length,
         ...(changedFields.length > 0 ? { fields: [...changedFields] } : {}),
       });
@@ -278,8 +339,12 @@ export function diffDefinitions(before: PolicyDefinition | null, after: PolicyDe
   }
   for (const [key, rule] of old) {
     if (!now.has(key)) {
-      const n = rule.allowedValues?.length ?? 0;
-      tags.push({ key, change: 'removed', values_added: 0, values_removed: n, values: 0 });
+      tags.push({
+        key,
+        change: 'removed',
+        ...valueChanges([], [...new Set(rule.allowedValues ?? [])], budget),
+        values: 0,
+      });
     }
   }
   return { fields, tags };

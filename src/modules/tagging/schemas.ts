@@ -7,10 +7,13 @@
  */
 import { type Static, Type } from 'typebox';
 import { MAX_PATTERN_LENGTH } from '../../core/tagging/index.ts';
+import { EnumListQuery } from '../../platform/http/list-filters.ts';
 import { PaginationQuery, SortQuery, StringEnum, Timestamp } from '../../platform/http/schemas.ts';
 
 export const VALUE_TYPES = ['ANY', 'LIST', 'REGEX'] as const;
 export const ENFORCEMENTS = ['warn', 'block'] as const;
+export const SNAPSHOT_TRIGGERS = ['job', 'daily'] as const;
+export const VIOLATION_KINDS = ['missing', 'invalid'] as const;
 /** Comfortably above the 50,000 CMDB values one request must carry. */
 export const MAX_ALLOWED_VALUES = 100_000;
 export const MAX_RULES = 500;
@@ -241,7 +244,7 @@ export const ListPoliciesQuery = Type.Object(
     ...PaginationQuery,
     sort: SortQuery(POLICY_SORT_FIELDS, 'created_at'),
     enabled: Type.Optional(Type.Boolean()),
-    enforcement: Type.Optional(StringEnum(ENFORCEMENTS)),
+    enforcement: EnumListQuery(ENFORCEMENTS, 'enforcements', { examples: ['warn,block'] }),
   },
   { additionalProperties: false },
 );
@@ -551,7 +554,10 @@ export const HistoryQuery = Type.Object(
     ...PaginationQuery,
     from: Type.Optional(Type.String({ maxLength: 40, description: 'ISO date or date-time (inclusive).' })),
     to: Type.Optional(Type.String({ maxLength: 40, description: 'ISO date or date-time (inclusive).' })),
-    trigger: Type.Optional(StringEnum(['job', 'daily'] as const)),
+    trigger: EnumListQuery(SNAPSHOT_TRIGGERS, 'triggers', {
+      examples: ['job,daily'],
+      extra: '`job`: after a discovery job; `daily`: the daily snapshot.',
+    }),
   },
   { additionalProperties: false },
 );
@@ -561,7 +567,7 @@ export const CompliancePoint = Type.Object(
   {
     id: Type.String(),
     taken_at: Timestamp,
-    trigger: StringEnum(['job', 'daily'] as const, {
+    trigger: StringEnum(SNAPSHOT_TRIGGERS, {
       description: '`job`: after a discovery job; `daily`: the daily snapshot.',
     }),
     job_id: NullableString(),
@@ -582,8 +588,17 @@ export const ViolationsQuery = Type.Object(
     sort: SortQuery(VIOLATION_SORT_FIELDS, 'node_id'),
     types: Type.Optional(Type.String({ maxLength: 2000, description: 'Comma-separated Infracast types (any of).' })),
     accounts: Type.Optional(Type.String({ maxLength: 2000, description: 'Comma-separated accounts (any of).' })),
-    key: Type.Optional(Type.String({ maxLength: 512, description: 'Only violations of this tag key.' })),
-    kind: Type.Optional(StringEnum(['missing', 'invalid'] as const)),
+    key: Type.Optional(
+      Type.String({
+        maxLength: 2000,
+        description: 'Comma-separated tag keys (any of): only violations of these keys.',
+        examples: ['app_id,CostCenter'],
+      }),
+    ),
+    kind: EnumListQuery(VIOLATION_KINDS, 'violation kinds', {
+      examples: ['missing,invalid'],
+      extra: '`missing`: the tag is absent; `invalid`: its value is not allowed.',
+    }),
   },
   { additionalProperties: false },
 );
@@ -602,7 +617,7 @@ export const NonCompliantResource = Type.Object(
       Type.Object(
         {
           key: Type.String(),
-          kind: StringEnum(['missing', 'invalid'] as const),
+          kind: StringEnum(VIOLATION_KINDS),
           actual: NullableString(),
           message: Type.String(),
           suggestions: Type.Array(Type.String()),

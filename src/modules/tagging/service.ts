@@ -35,6 +35,7 @@ import type { TaggingComplianceSnapshotRow, TaggingPolicyRow } from '../../platf
 import { flag, toFlag } from '../../platform/db/sql.ts';
 import { badRequest, conflict, notFound } from '../../platform/errors.ts';
 import type { EventBus } from '../../platform/events.ts';
+import { enumList } from '../../platform/http/list-filters.ts';
 import { csv, type PageRequest, parseSort } from '../../platform/http/pagination.ts';
 import { newId } from '../../platform/ids.ts';
 import { type Clock, iso } from '../../platform/time.ts';
@@ -52,11 +53,14 @@ import {
 } from './definition.ts';
 import {
   type CompliancePointT,
+  ENFORCEMENTS,
   type HistoryQueryT,
   type ListPoliciesQueryT,
   POLICY_SORT_FIELDS,
   type PolicyBodyT,
+  SNAPSHOT_TRIGGERS,
   type TaggingPolicyT,
+  VIOLATION_KINDS,
   VIOLATION_SORT_FIELDS,
   type ViolationsQueryT,
 } from './schemas.ts';
@@ -471,7 +475,10 @@ export function createTaggingService(deps: TaggingServiceDeps) {
       const { rows, total } = await store.listPolicyRows(
         db,
         ctx.tenant.id,
-        { enabled: query.enabled, enforcement: query.enforcement },
+        {
+          enabled: query.enabled,
+          enforcements: enumList(query.enforcement, ENFORCEMENTS, 'enforcement', 'enforcement'),
+        },
         sort,
         page.perPage,
         page.offset,
@@ -641,7 +648,7 @@ export function createTaggingService(deps: TaggingServiceDeps) {
       const { rows, total } = await store.listSnapshotRows(
         db,
         ctx.tenant.id,
-        { from, to, trigger: query.trigger },
+        { from, to, triggers: enumList(query.trigger, SNAPSHOT_TRIGGERS, 'trigger', 'snapshot trigger') },
         page.perPage,
         page.offset,
       );
@@ -649,23 +656,25 @@ export function createTaggingService(deps: TaggingServiceDeps) {
     },
 
     async violations(ctx: TenantContext, id: string, query: ViolationsQueryT, page: PageRequest) {
+      const sort = parseSort(query.sort, VIOLATION_SORT_FIELDS, 'node_id');
+      const kinds = enumList(query.kind, VIOLATION_KINDS, 'kind', 'violation kind');
       const set = await policySet(ctx.tenant.id);
       if (!set.byId.has(id)) throw notFound('tagging policy', id);
-      const sort = parseSort(query.sort, VIOLATION_SORT_FIELDS, 'node_id');
       let list = await violationsOf(ctx.tenant.id, set, id, (await store.inventoryVersion(db, ctx.tenant.id)) ?? 0);
       const types = csv(query.types);
       const accounts = csv(query.accounts);
-      if (types || accounts || query.key || query.kind) {
+      const keys = csv(query.key);
+      if (types || accounts || keys || kinds) {
         list = list
           .filter(
             (n) => (!types || types.includes(n.resource_type)) && (!accounts || accounts.includes(n.account ?? '')),
           )
           .map((n) =>
-            query.key || query.kind
+            keys || kinds
               ? {
                   ...n,
                   violations: n.violations.filter(
-                    (v) => (!query.key || v.key === query.key) && (!query.kind || v.kind === query.kind),
+                    (v) => (!keys || keys.includes(v.key)) && (!kinds || kinds.includes(v.kind)),
                   ),
                 }
               : n,

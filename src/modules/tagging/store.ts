@@ -45,14 +45,14 @@ export async function deletePolicyRow(db: Executor, tenantId: string, id: string
 export async function listPolicyRows(
   db: Executor,
   tenantId: string,
-  filter: { enabled?: boolean; enforcement?: 'warn' | 'block' },
+  filter: { enabled?: boolean; enforcements?: readonly ('warn' | 'block')[] },
   sort: SortField<'created_at' | 'updated_at' | 'name'>[],
   limit: number,
   offset: number,
 ): Promise<{ rows: TaggingPolicyRow[]; total: number }> {
   let base = db.selectFrom('tagging_policies').where('tenant_id', '=', tenantId);
   if (filter.enabled !== undefined) base = base.where('enabled', '=', filter.enabled ? 1 : 0);
-  if (filter.enforcement) base = base.where('enforcement', '=', filter.enforcement);
+  if (filter.enforcements) base = base.where('enforcement', 'in', [...filter.enforcements]);
   const { total } = await base.select((eb) => eb.fn.countAll<number>().as('total')).executeTakeFirstOrThrow();
   let q = base.selectAll();
   for (const s of sort) q = q.orderBy(s.field, s.desc ? 'desc' : 'asc');
@@ -182,14 +182,14 @@ export async function hasDailySnapshot(db: Executor, tenantId: string, day: stri
 export async function listSnapshotRows(
   db: Executor,
   tenantId: string,
-  filter: { from?: string; to?: string; trigger?: 'job' | 'daily' },
+  filter: { from?: string; to?: string; triggers?: readonly ('job' | 'daily')[] },
   limit: number,
   offset: number,
 ): Promise<{ rows: TaggingComplianceSnapshotRow[]; total: number }> {
   let base = db.selectFrom('tagging_compliance_snapshots').where('tenant_id', '=', tenantId);
   if (filter.from) base = base.where('taken_at', '>=', filter.from);
   if (filter.to) base = base.where('taken_at', '<=', filter.to);
-  if (filter.trigger) base = base.where('trigger', '=', filter.trigger);
+  if (filter.triggers) base = base.where('trigger', 'in', [...filter.triggers]);
   const { total } = await base.select((eb) => eb.fn.countAll<number>().as('total')).executeTakeFirstOrThrow();
   const rows = await base
     .selectAll()

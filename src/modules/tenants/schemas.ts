@@ -1,4 +1,5 @@
 import { type Static, Type } from 'typebox';
+import { EnumListQuery } from '../../platform/http/list-filters.ts';
 import { PaginationQuery, SortQuery, StringEnum, Timestamp } from '../../platform/http/schemas.ts';
 
 export const PLANS = ['free', 'pro', 'enterprise'] as const;
@@ -83,7 +84,7 @@ export const ListTenantsQuery = Type.Object(
   {
     ...PaginationQuery,
     sort: SortQuery(TENANT_SORT_FIELDS, 'created_at'),
-    plan: Type.Optional(Type.String({ description: 'Comma-separated plans (any of).', examples: ['pro,enterprise'] })),
+    plan: EnumListQuery(PLANS, 'plans', { examples: ['pro,enterprise'] }),
     q: Type.Optional(Type.String({ maxLength: 200, description: 'Substring of the slug or name.' })),
   },
   { additionalProperties: false },

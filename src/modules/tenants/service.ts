@@ -5,7 +5,8 @@ import type { Db } from '../../platform/db/index.ts';
 import type { Invalidations } from '../../platform/db/invalidation.ts';
 import type { TenantRow } from '../../platform/db/schema.ts';
 import { badRequest, conflict, forbidden, notFound } from '../../platform/errors.ts';
-import { csv, type PageRequest, parseSort } from '../../platform/http/pagination.ts';
+import { enumList } from '../../platform/http/list-filters.ts';
+import { type PageRequest, parseSort } from '../../platform/http/pagination.ts';
 import { newId } from '../../platform/ids.ts';
 import { type Clock, iso } from '../../platform/time.ts';
 import { insertAuditEntry } from '../audit/store.ts';
@@ -13,6 +14,7 @@ import {
   type CreateTenantBodyT,
   type ListTenantsQueryT,
   PLAN_RATE_LIMITS,
+  PLANS,
   type ReplaceTenantBodyT,
   TENANT_SORT_FIELDS,
   type TenantT,
@@ -53,7 +55,7 @@ export function createTenantService(deps: TenantServiceDeps) {
     tenant_id: tenantId,
     ...actorOf(ctx.principal),
     action,
-    target_type: 'tenant',
+    target_type: 'tenant' as const,
     target_id: tenantId,
     summary,
     request_id: ctx.requestId,
@@ -69,7 +71,7 @@ export function createTenantService(deps: TenantServiceDeps) {
       const ids = isPlatformAdmin(ctx) ? undefined : ((await deps.tenantIdsOf(ctx)) ?? []);
       const { rows, total } = await store.listTenantRows(
         db,
-        { ids, plans: csv(query.plan), q: query.q },
+        { ids, plans: enumList(query.plan, PLANS, 'plan', 'plan'), q: query.q },
         sort,
         page.perPage,
         page.offset,

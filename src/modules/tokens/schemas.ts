@@ -1,6 +1,11 @@
 import { type Static, Type } from 'typebox';
+import { ROLES } from '../../platform/auth/roles.ts';
+import { EnumListQuery } from '../../platform/http/list-filters.ts';
 import { NullableTimestamp, PaginationQuery, SortQuery, Timestamp } from '../../platform/http/schemas.ts';
 import { RoleSchema } from '../members/schemas.ts';
+
+export const API_KEY_STATUSES = ['active', 'expired', 'revoked'] as const;
+export type ApiKeyStatus = (typeof API_KEY_STATUSES)[number];
 
 export const ApiKey = Type.Object(
   {
@@ -49,8 +54,11 @@ export const ListApiKeysQuery = Type.Object(
   {
     ...PaginationQuery,
     sort: SortQuery(API_KEY_SORT_FIELDS, '-created_at'),
-    role: Type.Optional(Type.String({ description: 'Comma-separated roles (any of).' })),
-    status: Type.Optional(Type.Union([Type.Literal('active'), Type.Literal('expired'), Type.Literal('revoked')])),
+    role: EnumListQuery(ROLES, 'roles', { examples: ['editor,viewer'] }),
+    status: EnumListQuery(API_KEY_STATUSES, 'statuses', {
+      examples: ['revoked,expired'],
+      extra: '`expired`: past its expiry and not revoked; `revoked`: revoked (expired or not).',
+    }),
   },
   { additionalProperties: false },
 );

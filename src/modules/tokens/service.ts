@@ -2,17 +2,24 @@
 
 import { generateCredentials } from '../../platform/auth/credentials.ts';
 import { actorOf } from '../../platform/auth/principal.ts';
-import { type Role, roleAtLeast } from '../../platform/auth/roles.ts';
+import { ROLES, type Role, roleAtLeast } from '../../platform/auth/roles.ts';
 import type { TenantContext } from '../../platform/context.ts';
 import type { Db } from '../../platform/db/index.ts';
 import type { Invalidations } from '../../platform/db/invalidation.ts';
 import type { ApiKeyRow } from '../../platform/db/schema.ts';
 import { badRequest, forbidden, notFound } from '../../platform/errors.ts';
-import { csv, type PageRequest, parseSort } from '../../platform/http/pagination.ts';
+import { enumList } from '../../platform/http/list-filters.ts';
+import { type PageRequest, parseSort } from '../../platform/http/pagination.ts';
 import { newId } from '../../platform/ids.ts';
 import { type Clock, iso } from '../../platform/time.ts';
 import { insertAuditEntry } from '../audit/store.ts';
-import { API_KEY_SORT_FIELDS, type ApiKeyT, type CreateApiKeyBodyT, type ListApiKeysQueryT } from './schemas.ts';
+import {
+  API_KEY_SORT_FIELDS,
+  API_KEY_STATUSES,
+  type ApiKeyT,
+  type CreateApiKeyBodyT,
+  type ListApiKeysQueryT,
+} from './schemas.ts';
 import * as store from './store.ts';
 
 export function toApiKey(row: ApiKeyRow, now: string): ApiKeyT {
@@ -94,7 +101,11 @@ export function createApiKeyService(deps: { db: Db; clock: Clock; invalidations:
       const { rows, total } = await store.listApiKeyRows(
         db,
         ctx.tenant.id,
-        { roles: csv(query.role), state: query.status, now },
+        {
+          roles: enumList(query.role, ROLES, 'role', 'role'),
+          states: enumList(query.status, API_KEY_STATUSES, 'status', 'API key status'),
+          now,
+        },
         sort,
         page.perPage,
         page.offset,

@@ -95,19 +95,30 @@ export async function revokeApiKeyRow(db: Executor, id: string, at: string): Pro
 export async function listApiKeyRows(
   db: Executor,
   tenantId: string,
-  filter: { roles?: string[]; state?: 'active' | 'revoked' | 'expired'; now: string },
+  filter: { roles?: string[]; states?: readonly ('active' | 'revoked' | 'expired')[]; now: string },
   sort: SortField<'created_at' | 'last_used_at' | 'expires_at' | 'description'>[],
   limit: number,
   offset: number,
 ): Promise<{ rows: ApiKeyRow[]; total: number }> {
   let base = db.selectFrom('api_keys').where('tenant_id', '=', tenantId);
   if (filter.roles) base = base.where('role', 'in', filter.roles as ApiKeyRow['role'][]);
-  if (filter.state === 'revoked') base = base.where('revoked_at', 'is not', null);
-  if (filter.state === 'expired') base = base.where('revoked_at', 'is', null).where('expires_at', '<=', filter.now);
-  if (filter.state === 'active') {
-    base = base
-      .where('revoked_at', 'is', null)
-      .where((eb) => eb.or([eb('expires_at', 'is', null), eb('expires_at', '>', filter.now)]));
+  const states = filter.states;
+  if (states && states.length > 0) {
+    // Any of the states: a key is in exactly one (revoked wins over expired, as `status` says).
+    base = base.where((eb) =>
+      eb.or(
+        states.map((state) =>
+          state === 'revoked'
+            ? eb('revoked_at', 'is not', null)
+            : state === 'expired'
+              ? eb.and([eb('revoked_at', 'is', null), eb('expires_at', '<=', filter.now)])
+              : eb.and([
+                  eb('revoked_at', 'is', null),
+                  eb.or([eb('expires_at', 'is', null), eb('expires_at', '>', filter.now)]),
+                ]),
+        ),
+      ),
+    );
   }
   const { total } = await base.select((eb) => eb.fn.countAll<number>().as('total')).executeTakeFirstOrThrow();
   let q = base.selectAll();

@@ -54,6 +54,12 @@ for (const dialect of testDialects()) {
         headers: admin.headers,
       });
       expect(list.json().data.map((x: { email: string }) => x.email)).toEqual(['new.person@example.com']);
+      const badRole = await t.app.inject({
+        url: '/api/v1/tenants/acme/members?role=editor,guest',
+        headers: admin.headers,
+      });
+      expect(badRole.statusCode).toBe(400);
+      expect(badRole.json().error.message).toBe('Unknown role "guest"; one of viewer, editor, admin, owner');
 
       const removed = await t.app.inject({
         method: 'DELETE',
@@ -159,6 +165,43 @@ for (const dialect of testDialects()) {
         headers: admin.headers,
       });
       expect(byActor.json().data.map((e: { action: string }) => e.action)).toEqual(['api_key.revoked']);
+
+      // Every filter takes a comma list (any of).
+      const actionsOf = async (q: string) => {
+        const res = await t.app.inject({ url: `/api/v1/tenants/acme/audit-log?${q}`, headers: admin.headers });
+        expect(res.statusCode, res.body).toBe(200);
+        return res.json().data.map((e: { action: string }) => e.action);
+      };
+      expect(await actionsOf('target_type=api_key')).toEqual(['api_key.revoked', 'api_key.created']);
+      expect(await actionsOf('target_type=tenant')).toEqual(['tenant.updated', 'tenant.created']);
+      expect(await actionsOf('target_type=api_key,tenant')).toEqual([
+        'tenant.updated',
+        'api_key.revoked',
+        'api_key.created',
+        'tenant.created',
+      ]);
+      expect(await actionsOf('action=api_key.*,member.added')).toEqual([
+        'api_key.revoked',
+        'api_key.created',
+        'member.added',
+      ]);
+      expect(await actionsOf(`actor=${admin.userId},${t.admin.userId}&action=tenant.*`)).toEqual([
+        'tenant.updated',
+        'tenant.created',
+      ]);
+      // A prefix matches exactly on both databases (no LIKE: `_` is no wildcard, case counts).
+      expect(await actionsOf('action=API_KEY.*')).toEqual([]);
+      expect(await actionsOf('action=api%25key.*')).toEqual([]);
+      const badType = await t.app.inject({
+        url: '/api/v1/tenants/acme/audit-log?target_type=api_key,widget',
+        headers: admin.headers,
+      });
+      expect(badType.statusCode).toBe(400);
+      expect(badType.json().error).toMatchObject({
+        code: 'BAD_REQUEST',
+        message: 'Unknown target type "widget"; one of api_key, job, member, tagging_policy, tenant, user',
+        details: [{ path: 'querystring.target_type', message: expect.stringContaining('api_key, job, member') }],
+      });
 
       const editor = await t.userWithRole('acme', 'editor');
       const denied = await t.app.inject({ url: '/api/v1/tenants/acme/audit-log', headers: editor.headers });

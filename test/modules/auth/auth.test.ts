@@ -327,6 +327,31 @@ for (const dialect of testDialects()) {
         headers: t.admin.headers,
       });
       expect(listed.json().data.map((x: { id: string }) => x.id)).toEqual([r.id]);
+      // A comma means "any of": the keys that can no longer be used, however they ended.
+      const active = await t.apiKey('acme', 'editor');
+      const ids = async (q: string) => {
+        const res = await t.app.inject({ url: `/api/v1/tenants/acme/tokens?${q}`, headers: t.admin.headers });
+        expect(res.statusCode, res.body).toBe(200);
+        return res
+          .json()
+          .data.map((x: { id: string }) => x.id)
+          .sort();
+      };
+      expect(await ids('status=expired')).toEqual([k.id]);
+      expect(await ids('status=active')).toEqual([active.id]);
+      expect(await ids('status=revoked,expired')).toEqual([k.id, r.id].sort());
+      expect(await ids('status=active,revoked')).toEqual([active.id, r.id].sort());
+      expect(await ids('status=active,revoked,expired&role=viewer')).toEqual([k.id, r.id].sort());
+      const unknown = await t.app.inject({
+        url: '/api/v1/tenants/acme/tokens?status=revoked,lost',
+        headers: t.admin.headers,
+      });
+      expect(unknown.statusCode).toBe(400);
+      expect(unknown.json().error).toMatchObject({
+        code: 'BAD_REQUEST',
+        message: 'Unknown API key status "lost"; one of active, expired, revoked',
+        details: [{ path: 'querystring.status', message: expect.stringContaining('active, expired, revoked') }],
+      });
     });
 
     it('a mistyped secret is rejected by its checksum before any lookup', async () => {

@@ -72,6 +72,13 @@ for (const dialect of testDialects()) {
         'web>sg',
       ]);
       expect(await list(`node_id=${enc(id('web'))}&sort=-type`)).toEqual(['web>sg', 'subnet>web']);
+      // node_id takes a comma list (any of), like source_id and target_id.
+      expect(await list(`node_id=${enc(`${id('web')},${id('db')}`)}&sort=source_id,target_id`)).toEqual([
+        'db>sg',
+        'subnet>db',
+        'subnet>web',
+        'web>sg',
+      ]);
       expect(await list('types=member_of&sort=source_id')).toEqual(['db>sg', 'web>sg']);
       expect((await api('GET', '/edges?sort=weight')).statusCode).toBe(400);
       expect((await api('GET', '/edges?colour=red')).statusCode).toBe(400);

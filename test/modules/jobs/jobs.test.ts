@@ -705,6 +705,10 @@ for (const dialect of testDialects()) {
       expect(await list('status=pending,queued')).toEqual(['c-aws']);
       expect(await list('source=terraform_plan,aws_snapshot&sort=-name')).toEqual(['c-aws', 'a-plan']);
       expect((await t.app.inject({ url: '/api/v1/tenants/acme/jobs?status=done', headers: h })).statusCode).toBe(400);
+      const badSource = await t.app.inject({ url: '/api/v1/tenants/acme/jobs?source=terraform_plan,cdk', headers: h });
+      expect(badSource.statusCode).toBe(400);
+      expect(badSource.json().error.message).toMatch(/^Unknown job source "cdk"; one of terraform_state, /);
+      expect(badSource.json().error.details[0].path).toBe('querystring.source');
       expect((await t.app.inject({ url: '/api/v1/tenants/acme/jobs?sort=size', headers: h })).statusCode).toBe(400);
 
       await t.createTenant('other');

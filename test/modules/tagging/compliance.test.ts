@@ -195,6 +195,53 @@ for (const dialect of testDialects()) {
       expect(unknown.statusCode).toBe(404);
     });
 
+    it('violation filters take comma lists (any of); an unknown kind is a 400 naming the allowed ones', async () => {
+      const x = await taggingTenant(dialect);
+      const both = await x.create({ ...appPolicy, tags: [...appPolicy.tags, ...costPolicy.tags] });
+      await smallInventory(x);
+      // By node id: web-2 has an invalid app_id and CostCenter, data lacks both, logs lacks CostCenter; web-1 passes.
+      const list = async (q: string) => {
+        const res = await x.t.app.inject({ url: `${x.base}/${both.id}/violations?${q}`, headers: x.viewer });
+        expect(res.statusCode, res.body).toBe(200);
+        return res
+          .json()
+          .data.map(
+            (n: { name: string; violations: { key: string; kind: string }[] }) =>
+              `${n.name}:${n.violations.map((v) => `${v.key}/${v.kind}`).join('+')}`,
+          );
+      };
+      expect(await list('key=app_id')).toEqual(['web-2:app_id/invalid', 'data:app_id/missing']);
+      expect(await list('key=CostCenter')).toEqual([
+        'web-2:CostCenter/invalid',
+        'data:CostCenter/missing',
+        'logs:CostCenter/missing',
+      ]);
+      const union = [
+        'web-2:app_id/invalid+CostCenter/invalid',
+        'data:app_id/missing+CostCenter/missing',
+        'logs:CostCenter/missing',
+      ];
+      expect(await list('key=app_id,CostCenter')).toEqual(union);
+      expect(await list('key=app_id,nope')).toEqual(['web-2:app_id/invalid', 'data:app_id/missing']);
+      expect(await list('kind=missing')).toEqual(['data:app_id/missing+CostCenter/missing', 'logs:CostCenter/missing']);
+      expect(await list('kind=invalid')).toEqual(['web-2:app_id/invalid+CostCenter/invalid']);
+      expect(await list('kind=missing,invalid')).toEqual(union);
+      expect(await list('key=app_id,CostCenter&kind=invalid&types=aws.ec2.instance,aws.s3.bucket')).toEqual([
+        'web-2:app_id/invalid+CostCenter/invalid',
+      ]);
+
+      const bad = await x.t.app.inject({
+        url: `${x.base}/${both.id}/violations?kind=missing,wrong`,
+        headers: x.viewer,
+      });
+      expect(bad.statusCode).toBe(400);
+      expect(bad.json().error.code).toBe('BAD_REQUEST');
+      expect(bad.json().error.message).toMatch(/"wrong".*missing, invalid/);
+      expect(bad.json().error.details).toEqual([
+        { path: 'querystring.kind', message: expect.stringContaining('missing, invalid') },
+      ]);
+    });
+
     it('records a snapshot after every discovery job, and returns the history', async () => {
       const x = await taggingTenant(dialect);
       const runner = startRunner(x.t);
@@ -249,6 +296,16 @@ for (const dialect of testDialects()) {
       expect(all.data.map((p: { trigger: string }) => p.trigger)).toEqual(['job', 'daily']);
       const daily = await x.t.app.inject({ url: `${x.base}/compliance/history?trigger=daily`, headers: x.viewer });
       expect(daily.json().meta.total).toBe(1);
+      const either = await x.t.app.inject({ url: `${x.base}/compliance/history?trigger=job,daily`, headers: x.viewer });
+      expect(either.statusCode, either.body).toBe(200);
+      expect(either.json().data.map((p: { trigger: string }) => p.trigger)).toEqual(['job', 'daily']);
+      const weekly = await x.t.app.inject({
+        url: `${x.base}/compliance/history?trigger=job,weekly`,
+        headers: x.viewer,
+      });
+      expect(weekly.statusCode).toBe(400);
+      expect(weekly.json().error.message).toMatch(/"weekly".*job, daily/);
+      expect(weekly.json().error.details[0].path).toBe('querystring.trigger');
 
       const today = new Date().toISOString().slice(0, 10);
       const inRange = await x.t.app.inject({

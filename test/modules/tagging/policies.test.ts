@@ -1,4 +1,10 @@
 import { describe, expect, it } from 'vitest';
+import {
+  AUDIT_VALUES_CAP,
+  AUDIT_VALUES_TOTAL_CAP,
+  diffDefinitions,
+  type PolicyDefinition,
+} from '../../../src/modules/tagging/definition.ts';
 import { testDialects } from '../../helpers/env.ts';
 import { FINOPS_MESSAGE, finopsBody, ownerBody, SEED_TAGS_JSON, taggingTenant } from './helpers.ts';
 
@@ -74,6 +80,23 @@ for (const dialect of testDialects()) {
       expect(enabled.json().data.map((p: { name: string }) => p.name)).toEqual(['Alpha']);
       const block = await t.app.inject({ url: `${base}?enforcement=block`, headers: viewer });
       expect(block.json().data.map((p: { name: string }) => p.name)).toEqual(['FinOps showback']);
+      // A comma means "any of"; every element must be a known enforcement.
+      const either = await t.app.inject({ url: `${base}?enforcement=warn,block&sort=name`, headers: viewer });
+      expect(either.statusCode, either.body).toBe(200);
+      expect(either.json().data.map((p: { name: string }) => p.name)).toEqual([
+        'Alpha',
+        'FinOps showback',
+        'Ownership',
+      ]);
+      const warnOff = await t.app.inject({ url: `${base}?enforcement=warn&enabled=false`, headers: viewer });
+      expect(warnOff.json().data.map((p: { name: string }) => p.name)).toEqual(['Alpha']);
+      const strict = await t.app.inject({ url: `${base}?enforcement=warn,strict`, headers: viewer });
+      expect(strict.statusCode).toBe(400);
+      expect(strict.json().error).toMatchObject({
+        code: 'BAD_REQUEST',
+        message: expect.stringContaining('warn, block'),
+      });
+      expect(strict.json().error.details[0].path).toBe('querystring.enforcement');
       const bad = await t.app.inject({ url: `${base}?sort=colour`, headers: viewer });
       expect(bad.statusCode).toBe(400);
       expect(bad.json().error.message).toMatch(/Cannot sort by "colour"/);
@@ -401,17 +424,29 @@ for (const dialect of testDialects()) {
         url: `/api/v1/tenants/${slug}/audit-log?action=tagging_policy.updated`,
         headers: (await t.userWithRole(slug, 'admin')).headers,
       });
+      // Exact counts, but at most 100 values per list (the first ones, sorted) so the entry stays small.
       expect(audit.json().data[0].summary).toMatchObject({
         via: 'compat',
         tags: [
-          { key: 'app_id', change: 'changed', values_added: 50_000, values_removed: 6, values: 50_000 },
+          {
+            key: 'app_id',
+            change: 'changed',
+            values_added: 50_000,
+            values_removed: 6,
+            added_values: values.slice(0, 100),
+            removed_values: ['app-1', 'app-2', 'app-3', 'app-4', 'app-5', 'app-9'],
+            truncated: true,
+            values: 50_000,
+          },
           { key: 'CostCenter', change: 'removed', values_added: 0, values_removed: 0 },
         ],
       });
+      expect(audit.json().data[0].summary.tags[1]).not.toHaveProperty('truncated');
+      expect(audit.body.length).toBeLessThan(20_000);
       void editor;
     });
 
-    it('writes every change to the audit log with the added/removed value counts per key', async () => {
+    it('writes every change to the audit log with the values added and removed per key', async () => {
       const { t, slug, base, editor, create } = await taggingTenant(dialect);
       const p = await create(finopsBody());
       await t.app.inject({
@@ -420,8 +455,14 @@ for (const dialect of testDialects()) {
         headers: editor,
         payload: {
           enforcement: 'warn',
+          // Adds app-7 and app-8, removes app-3, app-4 and app-5 (unsorted on purpose: the entry sorts them).
           tags: [
-            { key: 'app_id', mandatory: true, valueType: 'LIST', allowedValues: ['app-1', 'app-2', 'app-7', 'app-8'] },
+            {
+              key: 'app_id',
+              mandatory: true,
+              valueType: 'LIST',
+              allowedValues: ['app-8', 'app-1', 'app-9', 'app-2', 'app-7'],
+            },
             { key: 'owner', valueType: 'ANY' },
           ],
         },
@@ -446,19 +487,77 @@ for (const dialect of testDialects()) {
         ),
       ).toBe(true);
       expect(entries[0].summary.tags).toEqual([
-        { key: 'app_id', change: 'added', values_added: 6, values_removed: 0, values: 6 },
-        { key: 'CostCenter', change: 'added', values_added: 0, values_removed: 0, values: 0 },
+        {
+          key: 'app_id',
+          change: 'added',
+          values_added: 6,
+          values_removed: 0,
+          added_values: ['app-1', 'app-2', 'app-3', 'app-4', 'app-5', 'app-9'],
+          removed_values: [],
+          values: 6,
+        },
+        {
+          key: 'CostCenter',
+          change: 'added',
+          values_added: 0,
+          values_removed: 0,
+          added_values: [],
+          removed_values: [],
+          values: 0,
+        },
       ]);
-      expect(entries[1].summary).toMatchObject({
+      expect(entries[1].summary).toEqual({
+        name: 'FinOps showback',
         version: 2,
         fields: ['enforcement'],
         tags: [
-          { key: 'app_id', change: 'changed', values_added: 2, values_removed: 4, values: 4 },
-          { key: 'owner', change: 'added' },
-          { key: 'CostCenter', change: 'removed' },
+          {
+            key: 'app_id',
+            change: 'changed',
+            values_added: 2,
+            values_removed: 3,
+            added_values: ['app-7', 'app-8'],
+            removed_values: ['app-3', 'app-4', 'app-5'],
+            values: 5,
+          },
+          {
+            key: 'owner',
+            change: 'added',
+            values_added: 0,
+            values_removed: 0,
+            added_values: [],
+            removed_values: [],
+            values: 0,
+          },
+          {
+            key: 'CostCenter',
+            change: 'removed',
+            values_added: 0,
+            values_removed: 0,
+            added_values: [],
+            removed_values: [],
+            values: 0,
+          },
         ],
       });
+      expect(entries[2].summary.tags).toContainEqual(
+        expect.objectContaining({
+          key: 'app_id',
+          change: 'removed',
+          values_removed: 5,
+          removed_values: ['app-1', 'app-2', 'app-7', 'app-8', 'app-9'],
+        }),
+      );
       expect(entries[3].summary).toMatchObject({ name: 'Ownership', tags: [{ key: 'owner', change: 'removed' }] });
+
+      // target_type takes a comma list too: the policy's four entries and the key's one.
+      await t.apiKey(slug, 'viewer');
+      const count = async (q: string) =>
+        (await t.app.inject({ url: `/api/v1/tenants/${slug}/audit-log?${q}`, headers: admin.headers })).json().meta
+          .total;
+      expect(await count('target_type=tagging_policy')).toBe(4);
+      expect(await count('target_type=api_key')).toBe(1);
+      expect(await count('target_type=tagging_policy,api_key')).toBe(5);
     });
 
     it('a viewer reads but cannot change a policy (403); deleting removes it', async () => {
@@ -556,3 +655,50 @@ for (const dialect of testDialects()) {
     });
   });
 }
+
+describe('audit diff of tagging policies', () => {
+  const policy = (tags: Record<string, string[]>): PolicyDefinition => ({
+    name: 'p',
+    description: null,
+    enabled: true,
+    enforcement: 'warn',
+    message: null,
+    scope: { providers: [], resource_types: { include: [], exclude: [] }, tag_filter: {} },
+    exemptions: [],
+    trim_values: false,
+    tags: Object.entries(tags).map(([key, allowedValues]) => ({
+      key,
+      mandatory: true,
+      valueType: 'LIST' as const,
+      allowedValues,
+      caseSensitive: true,
+      message: null,
+    })),
+  });
+  const many = (prefix: string, n: number) =>
+    Array.from({ length: n }, (_, i) => `${prefix}-${String(i).padStart(4, '0')}`);
+
+  it('lists the first values of each key, sorted, within a cap per key and per entry; counts stay exact', () => {
+    // Twelve keys of 300 new values each (reversed: the lists are sorted, not taken in input order).
+    const after = policy(
+      Object.fromEntries(Array.from({ length: 12 }, (_, k) => [`k${k}`, many(`v${k}`, 300).reverse()])),
+    );
+    const diff = diffDefinitions(policy({ k0: ['old-b', 'old-a'] }), after);
+    const [first, ...rest] = diff.tags;
+    expect(first).toEqual({
+      key: 'k0',
+      change: 'changed',
+      values_added: 300,
+      values_removed: 2,
+      added_values: many('v0', AUDIT_VALUES_CAP),
+      removed_values: ['old-a', 'old-b'],
+      truncated: true,
+      values: 300,
+    });
+    expect(rest.every((t) => t.values_added === 300 && t.truncated === true)).toBe(true);
+    const listed = diff.tags.reduce((n, t) => n + t.added_values.length + t.removed_values.length, 0);
+    expect(listed).toBe(AUDIT_VALUES_TOTAL_CAP);
+    expect(diff.tags.at(-1)?.added_values).toEqual([]);
+    expect(JSON.stringify(diff).length).toBeLessThan(20_000);
+  });
+});

@@ -206,6 +206,12 @@ for (const dialect of testDialects()) {
       expect(desc.json().data.map((x: { slug: string }) => x.slug)).toEqual(['charlie', 'bravo', 'alpha']);
       const plans = await t.app.inject({ url: '/api/v1/tenants?plan=free,pro&sort=slug', headers: t.admin.headers });
       expect(plans.json().data.map((x: { slug: string }) => x.slug)).toEqual(['alpha', 'bravo']);
+      const unknownPlan = await t.app.inject({ url: '/api/v1/tenants?plan=pro,gold', headers: t.admin.headers });
+      expect(unknownPlan.statusCode).toBe(400);
+      expect(unknownPlan.json().error).toMatchObject({
+        code: 'BAD_REQUEST',
+        message: 'Unknown plan "gold"; one of free, pro, enterprise',
+      });
       const q = await t.app.inject({ url: '/api/v1/tenants?q=RAV', headers: t.admin.headers });
       expect(q.json().data.map((x: { slug: string }) => x.slug)).toEqual(['bravo']);
       const literal = await t.app.inject({ url: '/api/v1/tenants?q=%25', headers: t.admin.headers });
