@@ -383,6 +383,14 @@ export function createTaggingService(deps: TaggingServiceDeps) {
       if (!row) throw notFound('tagging policy', id);
       const before = definitionOf(row);
       const after = compute(before);
+      // A change that changes nothing is not a new version: no write, no audit entry, no webhook-worthy event.
+      if (JSON.stringify(columnsOf(after)) === JSON.stringify(columnsOf(before))) {
+        return toApiPolicy(id, before, {
+          version: Number(row.version),
+          created_at: row.created_at,
+          updated_at: row.updated_at,
+        });
+      }
       const diff = diffDefinitions(before, after);
       const now = iso(clock());
       const version = Number(row.version) + 1;

@@ -186,6 +186,26 @@ for (const dialect of testDialects()) {
       const empty = await t.app.inject({ method: 'PATCH', url: `${base}/${p.id}`, headers: editor, payload: {} });
       expect(empty.statusCode).toBe(400);
       expect(empty.json().error.message).toMatch(/Nothing to change/);
+
+      // The same values again change nothing: same version, same updated_at, no audit entry.
+      const auditCount = async () =>
+        (
+          await t.app.inject({
+            url: '/api/v1/tenants/acme/audit-log?target_type=tagging_policy',
+            headers: t.admin.headers,
+          })
+        ).json().meta.total as number;
+      const entries = await auditCount();
+      const current = clear.json().data;
+      const same = await t.app.inject({
+        method: 'PATCH',
+        url: `${base}/${p.id}`,
+        headers: editor,
+        payload: { enforcement: 'warn', description: null },
+      });
+      expect(same.statusCode, same.body).toBe(200);
+      expect(same.json().data).toEqual(current);
+      expect(await auditCount()).toBe(entries);
     });
 
     it("the seed's request, byte for byte, works on the compatibility route with an API key and on the native route", async () => {
