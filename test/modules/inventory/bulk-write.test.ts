@@ -52,7 +52,7 @@ function state(instanceName: string) {
               id: 'i-0123456789abcdef0',
               arn: 'arn:aws:ec2:us-east-1:111111111111:instance/i-0123456789abcdef0',
               instance_type: 't3.micro',
-              tags: { Name: instanceName, Note: ODD, [`key\twith\\odd`]: 'v' },
+              tags: { Name: instanceName, Note: ODD, 'key\twith\\odd': 'v' },
             },
             sensitive_attributes: [],
             dependencies: ['aws_vpc.main'],
