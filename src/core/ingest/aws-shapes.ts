@@ -149,6 +149,7 @@ export function networkInterfaceAttributes(
   if (privateIps.length === 0 && primaryIp !== null) privateIps.push(primaryIp);
   const attachment = isRecord(o.Attachment) ? o.Attachment : null;
   const association = rec(o.Association);
+  const associations = publicIpAssociations(o, privateIps[0] ?? primaryIp);
   return {
     network_interface_id: strOr(o, 'NetworkInterfaceId', ''),
     subnet_id: strOr(o, 'SubnetId', ''),
@@ -157,7 +158,10 @@ export function networkInterfaceAttributes(
     ipv6_addresses: recList(o.Ipv6Addresses)
       .map((a) => s(a, 'Ipv6Address'))
       .filter((a): a is string => a !== null),
-    public_ip: s(association, 'PublicIp'),
+    // The interface-level association is the primary private address's.
+    public_ip:
+      s(association, 'PublicIp') ?? associations.find((x) => x.private_ip === privateIps[0])?.public_ip ?? null,
+    public_ip_associations: associations,
     security_group_ids: groupIds(o.Groups),
     interface_type: strOr(o, 'InterfaceType', 'interface'),
     status: strOr(o, 'Status', embedded ? 'in-use' : 'available'),
@@ -179,6 +183,26 @@ export function networkInterfaceAttributes(
     private_dns_name: s(o, 'PrivateDnsName'),
     public_ip_allocation_id: s(association, 'AllocationId'),
   };
+}
+
+/**
+ * Every private → public address association of an interface: each
+ * `PrivateIpAddresses[].Association.PublicIp` (an Elastic IP may sit on a
+ * secondary address), and the interface-level `Association` for the primary
+ * address. Primary first, one entry per private address.
+ */
+function publicIpAssociations(o: Rec, primaryIp: string | null): { private_ip: string; public_ip: string }[] {
+  const out: { private_ip: string; public_ip: string }[] = [];
+  const add = (privateIp: string | null, publicIp: string | null) => {
+    if (privateIp === null || publicIp === null) return;
+    if (out.some((x) => x.private_ip === privateIp || x.public_ip === publicIp)) return;
+    out.push({ private_ip: privateIp, public_ip: publicIp });
+  };
+  add(primaryIp, s(rec(o.Association), 'PublicIp'));
+  for (const p of recList(o.PrivateIpAddresses)) add(s(p, 'PrivateIpAddress'), s(rec(p.Association), 'PublicIp'));
+  const primaryFirst = out.findIndex((x) => x.private_ip === primaryIp);
+  if (primaryFirst > 0) out.unshift(...out.splice(primaryFirst, 1));
+  return out;
 }
 
 /** One `IpPermissions[]` entry → one normalised rule. */

@@ -213,24 +213,48 @@ class Linker {
     if (vpcId !== null) a.vpc_id = vpcId;
   }
 
+  /**
+   * An Elastic IP is associated with one private address (`private_ip`; the primary one
+   * when it does not say). It completes that address's entry in the interface's
+   * `public_ip_associations`, and `public_ip` of the interface / instance only when that
+   * address is their primary one (`public_ip` is the primary address's public IP).
+   */
   private fillFromElasticIp(eip: NodeInput, a: Rec): void {
     const publicIp = str(a.public_ip);
     if (publicIp === null) return;
+    const privateIp = str(a.private_ip);
     const eniId = str(a.network_interface_id);
     const eni = eniId === null ? undefined : this.b.find(T.networkInterface, eniId, eip.region);
+    let onPrimaryInterface = true;
     if (eni !== undefined) {
       const ea = attrs(eni);
-      if (ea.public_ip === null || ea.public_ip === undefined) ea.public_ip = publicIp;
+      const privateIps = Array.isArray(ea.private_ips) ? ea.private_ips : [];
+      const primary = typeof privateIps[0] === 'string' ? privateIps[0] : null;
+      const onPrimaryIp = privateIp === null || primary === null || privateIp === primary;
+      const associated = privateIp ?? primary;
+      if (associated !== null) {
+        const list = recList(ea.public_ip_associations);
+        if (!list.some((x) => x.private_ip === associated || x.public_ip === publicIp)) {
+          ea.public_ip_associations = [...list, { private_ip: associated, public_ip: publicIp }];
+        }
+      }
+      if (onPrimaryIp && (ea.public_ip === null || ea.public_ip === undefined)) ea.public_ip = publicIp;
       const attachment = isRecord(ea.attachment) ? ea.attachment : null;
       if (a.instance_id === null && attachment !== null && typeof attachment.instance_id === 'string') {
         a.instance_id = attachment.instance_id;
       }
+      const deviceIndex = attachment === null ? null : attachment.device_index;
+      onPrimaryInterface = onPrimaryIp && (typeof deviceIndex !== 'number' || deviceIndex === 0);
     }
     const instanceId = str(a.instance_id);
     const instance = instanceId === null ? undefined : this.b.find(T.instance, instanceId, eip.region);
     if (instance !== undefined) {
       const ia = attrs(instance);
-      if (ia.public_ip === null || ia.public_ip === undefined) ia.public_ip = publicIp;
+      // An instance's public IP is its primary interface's primary address's.
+      const instancePrivate = str(ia.private_ip);
+      const onPrimary =
+        onPrimaryInterface && (privateIp === null || instancePrivate === null || privateIp === instancePrivate);
+      if (onPrimary && (ia.public_ip === null || ia.public_ip === undefined)) ia.public_ip = publicIp;
     }
   }
 

@@ -83,8 +83,13 @@ export interface NetworkInterfaceAttributes {
   /** Primary first. */
   private_ips: string[];
   ipv6_addresses: string[];
-  /** Public IPv4 (auto-assigned or Elastic IP association), null when none. */
+  /** Public IPv4 (auto-assigned or Elastic IP association) of the primary private IP, null when none. */
   public_ip: string | null;
+  /**
+   * Optional: every private→public association (primary first), secondary private IPs' Elastic IPs
+   * included; the internet gateway translates each one to one. Older inventories lack it.
+   */
+  public_ip_associations?: { private_ip: string; public_ip: string }[];
   security_group_ids: string[];
   /** 'interface' | 'nat_gateway' | 'network_load_balancer' | 'vpc_endpoint' | 'lambda' | … (AWS InterfaceType). */
   interface_type: string;

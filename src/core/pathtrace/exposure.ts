@@ -7,9 +7,9 @@
  * Each interface is tried from representative internet addresses (see
  * candidates.ts), so ports opened only to some source ranges are found too.
  */
-import { formatIPv4, parseIPv4 } from '../network/ip.ts';
+import { formatIPv4 } from '../network/ip.ts';
 import { internetSourceCandidates } from './candidates.ts';
-import type { EniM, LbM, NetworkModel, NodeEntry } from './model.ts';
+import { type EniM, type LbM, type NetworkModel, privateAddressFor } from './model.ts';
 import { equals, intersectRange, isEmpty, type PortSet, toRanges, union } from './portset.ts';
 import {
   createTraceContext,
@@ -23,7 +23,6 @@ import {
   type TraceContext,
 } from './trace.ts';
 import type { ExposedEndpoint, ExposedService, ExposureOptions, ExposureResult, Hop, TraceProtocol } from './types.ts';
-import { findSubnet } from './walk.ts';
 
 interface Probe {
   ports: PortSet;
@@ -63,7 +62,14 @@ function probeInterface(ctx: TraceContext, eni: EniM, sources: number[], assumpt
   const probe: Probe = { ports: [], openPorts: [], openToAny: false, exampleSource: null, hops: null };
   for (let i = 0; i < sources.length; i++) {
     const src = sources[i]!;
-    const [path] = runAddress(ctx, INTERNET_START, src, eni.publicIp ?? 0, eni, eniLabel(eni, eni.ips[0]!));
+    const [path] = runAddress(
+      ctx,
+      INTERNET_START,
+      src,
+      eni.publicIp ?? 0,
+      eni,
+      eniLabel(eni, privateAddressFor(eni, eni.publicIp)),
+    );
     if (!path?.reachable) continue;
     const reached = flow.hasPorts ? flatten(path.reachable_ports ?? []) : [0, 0];
     probe.ports = union(probe.ports, reached);
@@ -92,19 +98,6 @@ function flatten(ranges: { from: number; to: number }[]): PortSet {
   const out: number[] = [];
   for (const r of ranges) out.push(r.from, r.to);
   return out;
-}
-
-/** Resolves a load balancer target id (instance id or IP) to interfaces. */
-function targetInterfaces(model: NetworkModel, byNative: Map<string, NodeEntry>, lb: LbM, targetId: string): EniM[] {
-  const entry = byNative.get(targetId);
-  if (entry) return entry.inactiveReason ? [] : entry.enis.slice(0, 1);
-  const ip = parseIPv4(targetId);
-  if (ip === null) return [];
-  for (const vpc of lb.vpc ? [lb.vpc] : model.vpcs.values()) {
-    const eni = findSubnet(vpc, ip)?.eniByIp.get(ip);
-    if (eni) return [eni];
-  }
-  return [];
 }
 
 /** Every node reachable from the internet, with the ports and a path for each. */
@@ -181,7 +174,7 @@ export function exposure(model: NetworkModel, opts: ExposureOptions = {}): Expos
         node_type: node?.type ?? 'aws.ec2.network_interface',
         name: node?.name ?? eni.id,
         eni_id: eni.lb ? null : eni.id,
-        private_ip: eni.lb ? null : formatIPv4(eni.ips[0]!),
+        private_ip: eni.lb ? null : formatIPv4(privateAddressFor(eni, eni.publicIp)),
         public_ip: eni.publicIp === null ? null : formatIPv4(eni.publicIp),
         via: 'public_ip',
         load_balancer_node_id: null,
@@ -192,67 +185,61 @@ export function exposure(model: NetworkModel, opts: ExposureOptions = {}): Expos
     );
   }
 
-  // Targets of exposed internet-facing load balancers.
-  const byNative = new Map<string, NodeEntry>();
-  for (const entry of model.entries.values()) {
-    if (entry.node.native_id) byNative.set(entry.node.native_id, entry);
-  }
+  // Targets of exposed internet-facing load balancers, resolved in the model as trace resolves them.
   for (const [lb, probe] of lbProbes) {
     if (lb.scheme !== 'internet-facing') continue;
-    for (const targetId of lb.targetIds) {
-      for (const target of targetInterfaces(model, byNative, lb, targetId)) {
-        examined++;
-        const services: ExposedService[] = [];
-        let hops: Hop[] | null = null;
-        for (const ctx of contexts) {
-          const lbPorts = probe.ports.get(ctx.flow.proto);
-          // Load balancers forward TCP/UDP only.
-          if (!lbPorts || isEmpty(lbPorts) || (ctx.flow.proto !== 6 && ctx.flow.proto !== 17)) continue;
-          const portCtx = createTraceContext(model, { ...ctx.flow, ports: lbPorts, portsAsked: true });
-          const [path] = runViaLoadBalancer(
-            portCtx,
-            INTERNET_START,
-            probe.source,
-            lb,
-            target,
-            eniLabel(target, target.ips[0]!),
-          );
-          if (!path?.reachable) continue;
-          for (const a of pathAssumptions(portCtx, path)) assumptions.add(a);
-          const reached = flatten(path.reachable_ports ?? []);
-          // Open to any address where the load balancer itself is.
-          const open = intersectSets(reached, probe.open.get(ctx.flow.proto) ?? []);
-          services.push(
-            serviceOf(ctx.flow, {
-              ports: reached,
-              openPorts: open,
-              openToAny: !isEmpty(open),
-              exampleSource: probe.source,
-              hops: path.hops,
-            }),
-          );
-          hops ??= path.hops;
-        }
-        if (services.length === 0) continue;
-        const nodeId = target.ownerNodeId ?? target.nodeId;
-        const node = model.nodes.get(nodeId);
-        record(
-          `${nodeId}|lb|${lb.nodeId}`,
-          () => ({
-            node_id: nodeId,
-            node_type: node?.type ?? 'aws.ec2.network_interface',
-            name: node?.name ?? target.id,
-            eni_id: target.id,
-            private_ip: formatIPv4(target.ips[0]!),
-            public_ip: target.publicIp === null ? null : formatIPv4(target.publicIp),
-            via: 'load_balancer',
-            load_balancer_node_id: lb.nodeId,
-            services: [],
-          }),
-          services,
-          hops,
+    for (const { eni: target } of lb.targets) {
+      examined++;
+      const services: ExposedService[] = [];
+      let hops: Hop[] | null = null;
+      for (const ctx of contexts) {
+        const lbPorts = probe.ports.get(ctx.flow.proto);
+        // Load balancers forward TCP/UDP only.
+        if (!lbPorts || isEmpty(lbPorts) || (ctx.flow.proto !== 6 && ctx.flow.proto !== 17)) continue;
+        const portCtx = createTraceContext(model, { ...ctx.flow, ports: lbPorts, portsAsked: true });
+        const [path] = runViaLoadBalancer(
+          portCtx,
+          INTERNET_START,
+          probe.source,
+          lb,
+          target,
+          eniLabel(target, target.ips[0]!),
         );
+        if (!path?.reachable) continue;
+        for (const a of pathAssumptions(portCtx, path)) assumptions.add(a);
+        const reached = flatten(path.reachable_ports ?? []);
+        // Open to any address where the load balancer itself is.
+        const open = intersectSets(reached, probe.open.get(ctx.flow.proto) ?? []);
+        services.push(
+          serviceOf(ctx.flow, {
+            ports: reached,
+            openPorts: open,
+            openToAny: !isEmpty(open),
+            exampleSource: probe.source,
+            hops: path.hops,
+          }),
+        );
+        hops ??= path.hops;
       }
+      if (services.length === 0) continue;
+      const nodeId = target.ownerNodeId ?? target.nodeId;
+      const node = model.nodes.get(nodeId);
+      record(
+        `${nodeId}|lb|${lb.nodeId}`,
+        () => ({
+          node_id: nodeId,
+          node_type: node?.type ?? 'aws.ec2.network_interface',
+          name: node?.name ?? target.id,
+          eni_id: target.id,
+          private_ip: formatIPv4(target.ips[0]!),
+          public_ip: target.publicIp === null ? null : formatIPv4(target.publicIp),
+          via: 'load_balancer',
+          load_balancer_node_id: lb.nodeId,
+          services: [],
+        }),
+        services,
+        hops,
+      );
     }
   }
   return { exposed: [...byKey.values()], examined, truncated, assumptions: [...assumptions] };

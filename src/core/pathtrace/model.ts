@@ -73,7 +73,17 @@ export interface EniM {
   vpc: VpcM;
   /** Private addresses, primary first. */
   ips: number[];
+  /**
+   * A public address of the interface: the primary private address's, else the first one
+   * another private address has. Use `publicAddressFor` / `privateAddressFor` to translate.
+   */
   publicIp: number | null;
+  /**
+   * Every private → public association (auto-assigned public IP or Elastic IP). The internet
+   * gateway translates each private address to its own public address, one to one; a private
+   * address absent here has none.
+   */
+  publicByPrivate: Map<number, number>;
   /** The interface has a public address whose value the inventory lacks (e.g. a public RDS instance). */
   publicIpUnknown: boolean;
   sgs: SgM[];
@@ -252,10 +262,23 @@ export interface LbM {
   active: boolean;
   enis: EniM[];
   listeners: { port: number; protocol: string }[];
+  /** Target ids as the inventory gives them (instance ids, IPs, ARNs). */
   targetIds: string[];
-  /** Port each target receives on, when the inventory says. */
+  /** Port each target receives on, when the inventory says (by target id). */
   targetPorts: Map<string, number>;
+  /** The targets resolved to interfaces (see `resolveLbTarget`), once per interface, in target id order. */
+  targets: LbTargetM[];
   vpc: VpcM | null;
+}
+
+/** A load balancer target resolved to the interface that receives its traffic. */
+export interface LbTargetM {
+  lb: LbM;
+  /** The target id as the inventory gives it. */
+  id: string;
+  eni: EniM;
+  /** Port the load balancer sends to, when the inventory says. */
+  port: number | null;
 }
 
 /** What a node id resolves to for a query. */
@@ -295,8 +318,13 @@ export interface NetworkModel {
   readonly prefixLists: Map<string, Ipv4Cidr[]>;
   /** Public address → interface. */
   readonly publicIpIndex: Map<number, EniM>;
-  /** Load balancers by target id (instance id or IP text). */
+  /** Load balancers by target id as the inventory gives it (instance id, IP text, ARN). */
   readonly lbsByTarget: Map<string, LbM[]>;
+  /**
+   * Resolved load balancer targets by the node id of the interface's owner (and of the
+   * interface node): what trace and exposure both use, so they cannot disagree.
+   */
+  readonly lbTargetsByNode: Map<string, LbTargetM[]>;
   /** Model-wide observations (inferred VPCs, unparseable CIDRs…). */
   readonly assumptions: string[];
 }
@@ -380,15 +408,18 @@ class Builder {
   readonly prefixLists = new Map<string, Ipv4Cidr[]>();
   readonly publicIpIndex = new Map<number, EniM>();
   readonly lbsByTarget = new Map<string, LbM[]>();
+  readonly lbTargetsByNode = new Map<string, LbTargetM[]>();
   readonly assumptions: string[] = [];
 
   private readonly byType = new Map<string, NodeInput[]>();
   /** ENI nodes not yet claimed by an owner, by ENI id. */
   private readonly eniNodes = new Map<string, NodeInput>();
   private readonly claimedEnis = new Set<string>();
-  /** Elastic IPs by ENI id and by instance id. */
-  private readonly eipByEni = new Map<string, number>();
-  private readonly eipByInstance = new Map<string, number>();
+  /** Elastic IP associations: applied to an interface named by id as it is built, and to all once every interface exists. */
+  private readonly eips: EipAssociation[] = [];
+  private readonly eipsByEni = new Map<string, EipAssociation[]>();
+  /** Interfaces of each active instance, by instance id. */
+  private readonly instanceEnis = new Map<string, EniM[]>();
   /** Raw security group rule lists, compiled once every group and interface is known. */
   private readonly sgRaw = new Map<string, { ingress: JsonObject[]; egress: JsonObject[] }>();
   private readonly rtRaw = new Map<string, JsonObject>();
@@ -435,6 +466,8 @@ class Builder {
     this.buildDbInstances();
     this.buildLambdas();
     this.buildStandaloneEnis();
+    this.applyElasticIps();
+    this.resolveLoadBalancerTargets();
     this.buildPeerings();
     this.buildVpnGateways();
     this.buildTransitGateways();
@@ -466,6 +499,7 @@ class Builder {
       prefixLists: this.prefixLists,
       publicIpIndex: this.publicIpIndex,
       lbsByTarget: this.lbsByTarget,
+      lbTargetsByNode: this.lbTargetsByNode,
       assumptions: this.assumptions,
     };
   }
@@ -714,13 +748,88 @@ class Builder {
   private buildElasticIps(): void {
     for (const n of this.of(T.elasticIp)) {
       const a = n.attributes;
-      const ip = parseIPv4(str(a, 'public_ip') ?? '');
-      if (ip === null) continue;
+      const publicIp = parseIPv4(str(a, 'public_ip') ?? '');
+      if (publicIp === null) continue;
       const eniId = str(a, 'network_interface_id');
       const instanceId = str(a, 'instance_id');
-      if (eniId) this.eipByEni.set(eniId, ip);
-      else if (instanceId) this.eipByInstance.set(instanceId, ip);
+      if (!eniId && !instanceId) continue;
+      const eip: EipAssociation = { eniId, instanceId, privateIp: parseIPv4(str(a, 'private_ip') ?? ''), publicIp };
+      this.eips.push(eip);
+      if (eniId) {
+        const list = this.eipsByEni.get(eniId);
+        if (list) list.push(eip);
+        else this.eipsByEni.set(eniId, [eip]);
+      }
     }
+  }
+
+  /**
+   * Elastic IPs are associated with one private address of an interface (the primary one when
+   * the association does not say). They complete what the interfaces' own attributes say, and
+   * an association naming its private address is authoritative for that public address.
+   */
+  private applyElasticIps(): void {
+    for (const eip of this.eips) {
+      const byEni = eip.eniId ? this.eniById.get(eip.eniId) : undefined;
+      const candidates = byEni ? [byEni] : (this.instanceEnis.get(eip.instanceId ?? '') ?? []);
+      if (candidates.length === 0) continue;
+      if (eip.privateIp === null) {
+        this.applyElasticIp(candidates[0]!, eip);
+        continue;
+      }
+      let eni = candidates.find((e) => e.ips.includes(eip.privateIp!));
+      if (!eni) {
+        // A synthesised interface (Terraform) knows only its primary address: add the associated one.
+        const first = candidates[0]!;
+        if (!first.synthesized || eip.privateIp < first.subnet.cidr.first || eip.privateIp > first.subnet.cidr.last) {
+          continue;
+        }
+        first.ips.push(eip.privateIp);
+        if (!first.subnet.eniByIp.has(eip.privateIp)) first.subnet.eniByIp.set(eip.privateIp, first);
+        first.assumptions.push(
+          `${formatIPv4(eip.privateIp)} is taken to be a secondary address of ${first.id}, as Elastic IP ${formatIPv4(eip.publicIp)} is associated with it`,
+        );
+        eni = first;
+      }
+      this.mapPublic(eni, eip.privateIp, eip.publicIp, true);
+    }
+  }
+
+  /** An Elastic IP on an interface holding its private address (the primary one when it does not say). */
+  private applyElasticIp(eni: EniM, eip: EipAssociation): void {
+    if (eip.privateIp === null) {
+      if (!eni.publicByPrivate.has(eni.ips[0]!) && !this.hasPublic(eni, eip.publicIp)) {
+        this.mapPublic(eni, eni.ips[0]!, eip.publicIp);
+      }
+    } else if (eni.ips.includes(eip.privateIp)) {
+      this.mapPublic(eni, eip.privateIp, eip.publicIp, true);
+    }
+  }
+
+  private hasPublic(eni: EniM, publicIp: number): boolean {
+    for (const pub of eni.publicByPrivate.values()) if (pub === publicIp) return true;
+    return false;
+  }
+
+  /**
+   * Records that the internet gateway translates `privateIp` of the interface to `publicIp`.
+   * Without `replace`, an address that already has a public address keeps it. A public
+   * address belongs to one private address: a replacing association moves it.
+   */
+  private mapPublic(eni: EniM, privateIp: number, publicIp: number, replace = false): void {
+    const current = eni.publicByPrivate.get(privateIp);
+    if (current === publicIp || (current !== undefined && !replace)) return;
+    for (const [priv, pub] of eni.publicByPrivate) {
+      if (pub === publicIp && priv !== privateIp) {
+        if (!replace) return;
+        eni.publicByPrivate.delete(priv);
+      }
+    }
+    // An Elastic IP replaces the address's previous public IP (AWS releases an auto-assigned one).
+    if (current !== undefined && this.publicIpIndex.get(current) === eni) this.publicIpIndex.delete(current);
+    eni.publicByPrivate.set(privateIp, publicIp);
+    eni.publicIp = mainPublicAddress(eni);
+    if (!this.publicIpIndex.has(publicIp)) this.publicIpIndex.set(publicIp, eni);
   }
 
   // --- interfaces --------------------------------------------------------------
@@ -753,12 +862,16 @@ class Builder {
   }
 
   private addEni(e: EniM): EniM {
+    e.publicIp = mainPublicAddress(e);
     this.enis.push(e);
     this.eniById.set(e.id, e);
     for (const ip of e.ips) {
       if (!e.subnet.eniByIp.has(ip)) e.subnet.eniByIp.set(ip, e);
     }
-    if (e.publicIp !== null && !this.publicIpIndex.has(e.publicIp)) this.publicIpIndex.set(e.publicIp, e);
+    for (const pub of e.publicByPrivate.values()) {
+      if (!this.publicIpIndex.has(pub)) this.publicIpIndex.set(pub, e);
+    }
+    for (const eip of this.eipsByEni.get(e.id) ?? []) this.applyElasticIp(e, eip);
     return e;
   }
 
@@ -783,8 +896,20 @@ class Builder {
       ips.push(ip);
       assumptions.push(`${id} has no known private address; assumed ${formatIPv4(ip)} in ${subnet.id}`);
     }
-    let publicIp = parseIPv4(str(a, 'public_ip') ?? '');
-    if (publicIp === null) publicIp = this.eipByEni.get(id) ?? null;
+    // Each private address's own public address; `public_ip` is the primary address's.
+    const publicByPrivate = new Map<number, number>();
+    const taken = new Set<number>();
+    for (const assoc of objs(a, 'public_ip_associations')) {
+      const priv = parseIPv4(str(assoc, 'private_ip') ?? '');
+      const pub = parseIPv4(str(assoc, 'public_ip') ?? '');
+      if (priv === null || pub === null || !ips.includes(priv) || publicByPrivate.has(priv) || taken.has(pub)) continue;
+      publicByPrivate.set(priv, pub);
+      taken.add(pub);
+    }
+    const primaryPublic = parseIPv4(str(a, 'public_ip') ?? '');
+    if (primaryPublic !== null && !taken.has(primaryPublic) && !publicByPrivate.has(ips[0]!)) {
+      publicByPrivate.set(ips[0]!, primaryPublic);
+    }
     let sgIds = strs(a, 'security_group_ids');
     if (sgIds.length === 0) sgIds = fallbackSgIds;
     const { sgs, missing } = this.resolveSgs(sgIds);
@@ -798,7 +923,8 @@ class Builder {
       subnet,
       vpc: subnet.vpc,
       ips,
-      publicIp,
+      publicIp: null,
+      publicByPrivate,
       publicIpUnknown: false,
       sgs,
       missingSgIds: missing,
@@ -840,7 +966,8 @@ class Builder {
       subnet,
       vpc: subnet.vpc,
       ips: [ip],
-      publicIp,
+      publicIp: null,
+      publicByPrivate: publicIp === null ? new Map() : new Map([[ip, publicIp]]),
       publicIpUnknown: false,
       sgs,
       missingSgIds: missing,
@@ -887,9 +1014,10 @@ class Builder {
       for (const en of eniNodeList) {
         const eni = this.eniFromNode(en, 'instance', n, sgIds);
         if (!eni) continue;
-        if (eni.publicIp === null && e.enis.length === 0) {
-          eni.publicIp = parseIPv4(str(a, 'public_ip') ?? '') ?? this.eipByInstance.get(instanceId) ?? null;
-          if (eni.publicIp !== null && !this.publicIpIndex.has(eni.publicIp)) this.publicIpIndex.set(eni.publicIp, eni);
+        if (e.enis.length === 0) {
+          // The instance's public IP is its primary interface's primary address's.
+          const instancePublic = parseIPv4(str(a, 'public_ip') ?? '');
+          if (instancePublic !== null) this.mapPublic(eni, eni.ips[0]!, instancePublic);
         }
         if (!state) eni.assumptions.push(`state of ${instanceId} is unknown; assumed running`);
         e.enis.push(eni);
@@ -900,7 +1028,7 @@ class Builder {
         e.inactiveReason = `instance ${instanceId} has no subnet in the inventory, so it cannot be placed on the network`;
         continue;
       }
-      const publicIp = parseIPv4(str(a, 'public_ip') ?? '') ?? this.eipByInstance.get(instanceId) ?? null;
+      const publicIp = parseIPv4(str(a, 'public_ip') ?? '');
       const eni = this.synthesizeEni(
         n,
         'eni0',
@@ -913,6 +1041,11 @@ class Builder {
       );
       if (!state) eni.assumptions.push(`state of ${instanceId} is unknown; assumed running`);
       e.enis.push(eni);
+    }
+    for (const n of this.of(T.instance)) {
+      const e = this.entries.get(n.id);
+      if (e && e.enis.length > 0)
+        this.instanceEnis.set(str(n.attributes, 'instance_id') ?? n.native_id ?? n.name, e.enis);
     }
   }
 
@@ -964,8 +1097,7 @@ class Builder {
           `NAT gateway ${id} has no network interface in the inventory; it is built from the gateway's subnet and addresses`,
         );
       } else if (eni.publicIp === null && publicIp !== null) {
-        eni.publicIp = publicIp;
-        if (!this.publicIpIndex.has(publicIp)) this.publicIpIndex.set(publicIp, eni);
+        this.mapPublic(eni, eni.ips[0]!, publicIp);
       }
       if (nat.connectivity === 'public' && eni.publicIp === null) {
         eni.publicIpUnknown = true;
@@ -1007,6 +1139,7 @@ class Builder {
         listeners: [],
         targetIds: strs(a, 'target_ids'),
         targetPorts: new Map(),
+        targets: [],
         vpc,
       };
       for (const t of objs(a, 'targets')) {
@@ -1221,6 +1354,34 @@ class Builder {
       const role: EniRole = type === 'transit_gateway' ? 'transit_gateway' : 'interface';
       const eni = this.eniFromNode(n, role, null);
       if (eni) e.enis.push(eni);
+    }
+  }
+
+  /**
+   * Resolves every active load balancer's target ids to interfaces, once every interface
+   * exists (targets may be instances, IPs of any interface, other load balancers…).
+   */
+  private resolveLoadBalancerTargets(): void {
+    const byIdentity = new Map<string, NodeEntry>();
+    for (const entry of this.entries.values()) {
+      if (entry.enis.length === 0 && !entry.inactiveReason) continue;
+      for (const key of nodeIdentities(entry.node)) if (!byIdentity.has(key)) byIdentity.set(key, entry);
+    }
+    for (const lb of this.loadBalancers.values()) {
+      if (!lb.active) continue;
+      const seen = new Set<EniM>();
+      for (const targetId of lb.targetIds) {
+        const eni = resolveLbTarget(this, byIdentity, lb, targetId);
+        if (!eni || seen.has(eni)) continue;
+        seen.add(eni);
+        const target: LbTargetM = { lb, id: targetId, eni, port: lb.targetPorts.get(targetId) ?? null };
+        lb.targets.push(target);
+        for (const key of new Set([eni.ownerNodeId ?? eni.nodeId, eni.nodeId])) {
+          const list = this.lbTargetsByNode.get(key);
+          if (list) list.push(target);
+          else this.lbTargetsByNode.set(key, [target]);
+        }
+      }
     }
   }
 
@@ -1585,6 +1746,111 @@ class Builder {
     routes.sort((x, y) => y.prefix - x.prefix || x.priority - y.priority);
     rt.routes = routes;
   }
+}
+
+interface EipAssociation {
+  eniId: string | null;
+  instanceId: string | null;
+  privateIp: number | null;
+  publicIp: number;
+}
+
+/** The public address an interface is known by: its primary address's, else the first other one. */
+function mainPublicAddress(eni: EniM): number | null {
+  const primary = eni.publicByPrivate.get(eni.ips[0]!);
+  if (primary !== undefined) return primary;
+  for (const pub of eni.publicByPrivate.values()) return pub;
+  return null;
+}
+
+/** The public address the internet gateway translates this private address of the interface to (null: none). */
+export function publicAddressFor(eni: EniM, privateIp: number): number | null {
+  return eni.publicByPrivate.get(privateIp) ?? null;
+}
+
+/** The private address the internet gateway translates this public address of the interface to. */
+export function privateAddressFor(eni: EniM, publicIp: number | null): number {
+  if (publicIp !== null) {
+    for (const [priv, pub] of eni.publicByPrivate) if (pub === publicIp) return priv;
+  }
+  return eni.ips[0]!;
+}
+
+/** An EC2 ARN's resource id: `arn:aws:ec2:…:instance/i-0abc` → `i-0abc`. */
+function ec2ArnResourceId(arn: string): string | null {
+  if (!arn.startsWith('arn:aws') || !arn.includes(':ec2:')) return null;
+  const slash = arn.lastIndexOf('/');
+  return slash >= 0 && slash < arn.length - 1 ? arn.slice(slash + 1) : null;
+}
+
+const IDENTITY_ATTRIBUTES = [
+  'instance_id',
+  'network_interface_id',
+  'load_balancer_arn',
+  'function_arn',
+  'arn',
+] as const;
+
+/**
+ * Every id a load balancer (describe-target-health `Target.Id`, Terraform
+ * `aws_lb_target_group_attachment.target_id`) may use to name this node: its native id
+ * (an ARN for snapshot ingests), its resource id however the ingest records it (the
+ * `instance_id` attribute, the EC2 ARN's last segment, the key of the node id) and ARNs.
+ * The interfaces' ids and private addresses are added by `resolveLbTarget`.
+ */
+export function nodeIdentities(node: NodeInput): string[] {
+  const out = new Set<string>();
+  if (node.native_id) {
+    out.add(node.native_id);
+    const resourceId = ec2ArnResourceId(node.native_id);
+    if (resourceId) out.add(resourceId);
+  }
+  for (const key of IDENTITY_ATTRIBUTES) {
+    const v = str(node.attributes, key);
+    if (v) out.add(v);
+  }
+  // Node ids are provider:region:type:key; the key is the resource id for EC2 objects.
+  const prefix = `${node.provider}:${node.region}:${node.type}:`;
+  if (node.type.startsWith('aws.ec2.') && node.id.startsWith(prefix)) out.add(node.id.slice(prefix.length));
+  return [...out];
+}
+
+/**
+ * The interface a load balancer target id designates: an interface id, an IP address (in the
+ * load balancer's VPC first, else the only interface holding it elsewhere) or any identity of
+ * a node with interfaces (its primary interface receives the traffic). Null when the target is
+ * not in the model or carries no traffic (a stopped instance).
+ */
+function resolveLbTarget(
+  model: { eniById: Map<string, EniM>; vpcs: Map<string, VpcM> },
+  byIdentity: Map<string, NodeEntry>,
+  lb: LbM,
+  targetId: string,
+): EniM | null {
+  const eni = model.eniById.get(targetId);
+  if (eni) return eni;
+  const ip = parseIPv4(targetId);
+  if (ip !== null) {
+    if (lb.vpc) {
+      const own = findSubnetIn(lb.vpc, ip)?.eniByIp.get(ip);
+      if (own) return own;
+    }
+    const found: EniM[] = [];
+    for (const vpc of model.vpcs.values()) {
+      if (vpc === lb.vpc) continue;
+      const other = findSubnetIn(vpc, ip)?.eniByIp.get(ip);
+      if (other) found.push(other);
+    }
+    return found.length === 1 ? found[0]! : null;
+  }
+  const entry = byIdentity.get(targetId);
+  if (!entry || entry.inactiveReason) return null;
+  return entry.enis[0] ?? null;
+}
+
+function findSubnetIn(vpc: VpcM, ip: number): SubnetM | null {
+  for (const s of vpc.subnets) if (ip >= s.cidr.first && ip <= s.cidr.last) return s;
+  return null;
 }
 
 function deviceIndex(n: NodeInput): number {

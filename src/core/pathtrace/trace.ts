@@ -10,7 +10,15 @@
 import { formatIPv4, type Ipv4Cidr, isIPv6, isPublicIPv4, parseIPv4, parseIPv4Cidr } from '../network/ip.ts';
 import { cidrDestinationCandidates, internetSourceCandidates } from './candidates.ts';
 import { describeFlow, explain } from './explain.ts';
-import { type EniM, icmpSpan, type LbM, type NetworkModel, protocolNumber, type SubnetM } from './model.ts';
+import {
+  type EniM,
+  icmpSpan,
+  type LbM,
+  type NetworkModel,
+  privateAddressFor,
+  protocolNumber,
+  type SubnetM,
+} from './model.ts';
 import { ALL_PORTS, formatPorts, type PortSet, toRanges } from './portset.ts';
 import type { Disposition, Hop, ReturnPath, TraceEndpoint, TracePath, TraceQuery, TraceResult } from './types.ts';
 import { type Endpoint, isSuccess, NAT_PORTS, type Outcome, type Packet, Walker } from './walk.ts';
@@ -212,7 +220,7 @@ function resolveSource(ctx: Ctx, q: TraceQuery): Start[] | TracePath {
     const subnets = subnetsContaining(model, ip);
     if (subnets.length === 0) {
       const byPublic = model.publicIpIndex.get(ip);
-      if (byPublic) return [{ kind: 'eni', eni: byPublic, ip: byPublic.ips[0]! }];
+      if (byPublic) return [{ kind: 'eni', eni: byPublic, ip: privateAddressFor(byPublic, ip) }];
       if (isPublicIPv4(ip)) return [{ kind: 'internet', ip }];
       throw new TraceQueryError('INVALID_QUERY', `source ip ${src.ip} is not inside any modelled subnet`);
     }
@@ -317,11 +325,14 @@ function resolveDestination(ctx: Ctx, q: TraceQuery, internetSource: boolean): T
       const targets: Target[] = [];
       for (const eni of model.enis) {
         if (targets.length >= 32) break;
-        if (eni.publicIp === null || eni.nat) continue;
-        const hitPublic = eni.publicIp >= cidr.first && eni.publicIp <= cidr.last;
-        const hitPrivate = eni.ips[0]! >= cidr.first && eni.ips[0]! <= cidr.last;
-        if (hitPublic || hitPrivate)
-          targets.push({ kind: 'address', ip: eni.publicIp, eni, label: eniLabel(eni, eni.publicIp) });
+        if (eni.nat) continue;
+        // Each public address of the interface, as the private address it translates to.
+        for (const [priv, pub] of eni.publicByPrivate) {
+          const hitPublic = pub >= cidr.first && pub <= cidr.last;
+          const hitPrivate = priv >= cidr.first && priv <= cidr.last;
+          if ((hitPublic || hitPrivate) && targets.length < 32)
+            targets.push({ kind: 'address', ip: pub, eni, label: eniLabel(eni, pub) });
+        }
       }
       if (targets.length > 0) return targets;
       const hop: Hop = {
@@ -400,14 +411,10 @@ function resolveDestination(ctx: Ctx, q: TraceQuery, internetSource: boolean): T
         });
       }
     }
-    // Load balancers that have the node (or one of its addresses) as a target.
-    const lbs = new Set<LbM>();
-    for (const key of [node.native_id ?? '', node.name, ...entry.enis.map((e) => formatIPv4(e.ips[0]!))]) {
-      for (const lb of model.lbsByTarget.get(key) ?? []) lbs.add(lb);
-    }
-    for (const lb of lbs) {
-      if (internetSource && lb.scheme !== 'internet-facing') continue;
-      targets.push({ kind: 'lb', lb, target: entry.enis[0]!, label: `${node.name} (through ${lb.name})` });
+    // Load balancers that have the node (by any of its identities or addresses) as a target.
+    for (const t of model.lbTargetsByNode.get(node.id) ?? []) {
+      if (internetSource && t.lb.scheme !== 'internet-facing') continue;
+      targets.push({ kind: 'lb', lb: t.lb, target: t.eni, label: `${node.name} (through ${t.lb.name})` });
     }
     if (targets.length === 0 && internetSource) {
       const eni = entry.enis[0]!;
@@ -609,7 +616,7 @@ function runAddress(
       ctx,
       labels,
       srcInfo,
-      destinationOf(ctx, o, start.kind === 'internet' && eni ? eni.ips[0]! : dstIp, eni),
+      destinationOf(ctx, o, start.kind === 'internet' && eni ? privateAddressFor(eni, dstIp) : dstIp, eni),
       o.disposition,
       o.hops,
       o.blocked,
@@ -653,7 +660,7 @@ function runViaLoadBalancer(ctx: Ctx, start: Start, srcIp: number, lb: LbM, targ
       continue;
     }
     const lbStart: Start = { kind: 'eni', eni: lbEni, ip: lbEni.ips[0]! };
-    const targetPort = targetPortOf(ctx.model, lb, target);
+    const targetPort = targetPortOf(lb, target);
     const tcpUdp = ctx.flow.proto === 6 || ctx.flow.proto === 17;
     const translated = targetPort !== null && tcpUdp;
     const forwardNote = `${lb.name} forwards to target ${target.ownerName ?? target.id} (${formatIPv4(target.ips[0]!)}${translated ? ` port ${targetPort}` : ''})`;
@@ -708,13 +715,9 @@ function runViaLoadBalancer(ctx: Ctx, start: Start, srcIp: number, lb: LbM, targ
   return firstFailure ? [firstFailure] : [];
 }
 
-/** The port a load balancer sends to this target, when the inventory says (by instance id or IP). */
-function targetPortOf(model: NetworkModel, lb: LbM, target: EniM): number | null {
-  const ownerNative = target.ownerNodeId ? model.nodes.get(target.ownerNodeId)?.native_id : null;
-  for (const key of [ownerNative, target.id, ...target.ips.map((ip) => formatIPv4(ip))]) {
-    if (key && lb.targetPorts.has(key)) return lb.targetPorts.get(key)!;
-  }
-  return null;
+/** The port a load balancer sends to this target, when the inventory says (targets resolved in the model). */
+function targetPortOf(lb: LbM, target: EniM): number | null {
+  return lb.targets.find((t) => t.eni === target)?.port ?? null;
 }
 
 /** Lazily yields the paths to try, in preference order. */

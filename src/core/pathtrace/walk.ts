@@ -10,19 +10,21 @@
  * the way out are undone, and the reply must arrive back at the client.
  */
 import { formatIPv4, isPublicIPv4 } from '../network/ip.ts';
-import type {
-  EndpointM,
-  EniM,
-  IgwM,
-  NatM,
-  NetworkModel,
-  RouteM,
-  RouteTableM,
-  SubnetM,
-  TgwAttachmentM,
-  TgwRouteM,
-  VgwM,
-  VpcM,
+import {
+  type EndpointM,
+  type EniM,
+  type IgwM,
+  type NatM,
+  type NetworkModel,
+  privateAddressFor,
+  publicAddressFor,
+  type RouteM,
+  type RouteTableM,
+  type SubnetM,
+  type TgwAttachmentM,
+  type TgwRouteM,
+  type VgwM,
+  type VpcM,
 } from './model.ts';
 import { formatPorts, intersectRange, isEmpty, type PortSet, union } from './portset.ts';
 import { evaluateNaclExists, evaluateNaclForAll, evaluateSecurityGroups } from './rules.ts';
@@ -849,23 +851,26 @@ export class Walker {
     const left = this.leaveSubnet(from, p);
     if (!left) return;
     p = left;
-    // The gateway translates a private address to the public address of the interface that owns it.
+    // The gateway translates a private address to its own public address (one to one).
     const owner = this.interfaceOf(vpc, p.src);
-    if (!owner || (owner.publicIp === null && !owner.publicIpUnknown)) {
+    const known = owner ? publicAddressFor(owner, p.src) : null;
+    if (!owner || (known === null && !owner.publicIpUnknown)) {
       this.drop(
         'NO_PUBLIC_IP',
         p,
         'internet_gateway',
         igw.nodeId,
         igw.id,
-        owner
-          ? `${owner.id} has no public IP address, so ${igw.id} cannot carry its traffic`
-          : `${formatIPv4(p.src)} is not an address of an interface with a public IP, so ${igw.id} cannot carry it`,
+        !owner
+          ? `${formatIPv4(p.src)} is not an address of an interface with a public IP, so ${igw.id} cannot carry it`
+          : owner.publicByPrivate.size > 0
+            ? `${formatIPv4(p.src)} of ${owner.id} has no public IP address (only ${[...owner.publicByPrivate.keys()].map((ip) => formatIPv4(ip)).join(', ')} ${owner.publicByPrivate.size === 1 ? 'has' : 'have'} one), so ${igw.id} cannot carry its traffic`
+            : `${owner.id} has no public IP address, so ${igw.id} cannot carry its traffic`,
       );
       return;
     }
-    if (owner.publicIp === null) this.assume(owner.assumptions);
-    const publicIp = owner.publicIp ?? 0;
+    if (known === null) this.assume(owner.assumptions);
+    const publicIp = known ?? 0;
     this.hop({
       node_id: igw.nodeId,
       native_id: igw.id,
@@ -873,7 +878,7 @@ export class Walker {
       direction: 'egress',
       decision: 'forward',
       rule: null,
-      note: `translates ${formatIPv4(p.src)} to ${owner.publicIp === null ? 'its public address' : formatIPv4(publicIp)}`,
+      note: `translates ${formatIPv4(p.src)} to ${known === null ? 'its public address' : formatIPv4(publicIp)}`,
     });
     p = { ...p, src: publicIp, viaPeering: null };
     if (!isPublicIPv4(p.dst)) {
@@ -951,6 +956,9 @@ export class Walker {
       );
       return;
     }
+    // Each public address maps to its own private address of the interface.
+    const known = [...eni.publicByPrivate.values()].includes(p.dst);
+    const privateIp = privateAddressFor(eni, known ? p.dst : null);
     this.hop({
       node_id: igw.nodeId,
       native_id: igw.id,
@@ -958,10 +966,10 @@ export class Walker {
       direction: 'ingress',
       decision: 'forward',
       rule: null,
-      note: `translates ${eni.publicIp === null ? 'the public address' : formatIPv4(eni.publicIp)} to ${formatIPv4(eni.ips[0]!)}`,
+      note: `translates ${known ? formatIPv4(p.dst) : 'the public address'} to ${formatIPv4(privateIp)}`,
     });
-    if (eni.publicIp === null) this.assume(eni.assumptions);
-    const q: Packet = { ...p, dst: eni.ips[0]!, viaPeering: null, az: eni.subnet.az };
+    if (!known) this.assume(eni.assumptions);
+    const q: Packet = { ...p, dst: privateIp, viaPeering: null, az: eni.subnet.az };
     const edge = vpc.edgeRouteTables.get(igw.id);
     if (edge) this.routeWith(vpc, edge, null, q);
     else this.deliverLocal(vpc, null, q);

@@ -1,0 +1,653 @@
+/**
+ * The tracer over inventories as the ingest parsers build them (AWS CLI
+ * snapshots, Terraform states), not hand-made nodes: snapshot nodes have
+ * ARNs as native ids, load balancer targets are bare instance ids, Elastic
+ * IPs may sit on secondary private addresses.
+ */
+import { describe, expect, it } from 'vitest';
+import { parseAwsSnapshot, parseTerraformState } from '../../../src/core/ingest/index.ts';
+import { buildNetworkModel, exposure, trace } from '../../../src/core/pathtrace/index.ts';
+
+const ACCT = '111111111111';
+const REGION = 'us-east-1';
+const VPC = 'vpc-0aaa0000000000001';
+const instanceNode = (id: string) => `aws:${REGION}:aws.ec2.instance:${id}`;
+
+const tags = (name: string) => [{ Key: 'Name', Value: name }];
+
+function permission(port: number, source: { cidr?: string; group?: string }) {
+  return {
+    IpProtocol: 'tcp',
+    FromPort: port,
+    ToPort: port,
+    IpRanges: source.cidr ? [{ CidrIp: source.cidr }] : [],
+    Ipv6Ranges: [],
+    PrefixListIds: [],
+    UserIdGroupPairs: source.group ? [{ GroupId: source.group, UserId: ACCT }] : [],
+  };
+}
+
+const ALL_EGRESS = [
+  { IpProtocol: '-1', IpRanges: [{ CidrIp: '0.0.0.0/0' }], Ipv6Ranges: [], PrefixListIds: [], UserIdGroupPairs: [] },
+];
+
+function securityGroup(id: string, name: string, ingress: unknown[]) {
+  return {
+    Description: name,
+    GroupName: name,
+    GroupId: id,
+    OwnerId: ACCT,
+    VpcId: VPC,
+    IpPermissions: ingress,
+    IpPermissionsEgress: ALL_EGRESS,
+    Tags: tags(name),
+  };
+}
+
+function subnet(id: string, cidr: string, name: string) {
+  return {
+    AvailabilityZone: 'us-east-1a',
+    CidrBlock: cidr,
+    MapPublicIpOnLaunch: false,
+    State: 'available',
+    SubnetId: id,
+    VpcId: VPC,
+    OwnerId: ACCT,
+    SubnetArn: `arn:aws:ec2:${REGION}:${ACCT}:subnet/${id}`,
+    Tags: tags(name),
+  };
+}
+
+const DEFAULT_ACL_ENTRIES = [
+  { CidrBlock: '0.0.0.0/0', Egress: true, Protocol: '-1', RuleAction: 'allow', RuleNumber: 100 },
+  { CidrBlock: '0.0.0.0/0', Egress: true, Protocol: '-1', RuleAction: 'deny', RuleNumber: 32767 },
+  { CidrBlock: '0.0.0.0/0', Egress: false, Protocol: '-1', RuleAction: 'allow', RuleNumber: 100 },
+  { CidrBlock: '0.0.0.0/0', Egress: false, Protocol: '-1', RuleAction: 'deny', RuleNumber: 32767 },
+];
+
+/** An instance as describe-instances prints it, with its embedded primary interface. */
+function instance(
+  id: string,
+  name: string,
+  subnetId: string,
+  privateIps: { ip: string; publicIp?: string }[],
+  group: string,
+  opts: { publicIp?: string; eniAssociation?: boolean } = {},
+) {
+  const primary = privateIps[0]!;
+  const association = (publicIp: string) => ({ IpOwnerId: ACCT, PublicDnsName: '', PublicIp: publicIp });
+  return {
+    InstanceId: id,
+    InstanceType: 't3.micro',
+    ImageId: 'ami-0abc',
+    State: { Code: 16, Name: 'running' },
+    Placement: { AvailabilityZone: 'us-east-1a', Tenancy: 'default' },
+    PrivateIpAddress: primary.ip,
+    ...(opts.publicIp ? { PublicIpAddress: opts.publicIp } : {}),
+    SubnetId: subnetId,
+    VpcId: VPC,
+    SecurityGroups: [{ GroupId: group, GroupName: group }],
+    Tags: tags(name),
+    NetworkInterfaces: [
+      {
+        ...(opts.eniAssociation && primary.publicIp ? { Association: association(primary.publicIp) } : {}),
+        Attachment: {
+          AttachmentId: `eni-attach-${id.slice(2)}`,
+          DeleteOnTermination: true,
+          DeviceIndex: 0,
+          Status: 'attached',
+        },
+        Groups: [{ GroupId: group, GroupName: group }],
+        Ipv6Addresses: [],
+        NetworkInterfaceId: `eni-${id.slice(2)}`,
+        OwnerId: ACCT,
+        PrivateIpAddress: primary.ip,
+        PrivateIpAddresses: privateIps.map((p, i) => ({
+          Primary: i === 0,
+          PrivateIpAddress: p.ip,
+          ...(p.publicIp ? { Association: association(p.publicIp) } : {}),
+        })),
+        SourceDestCheck: true,
+        Status: 'in-use',
+        SubnetId: subnetId,
+        VpcId: VPC,
+        InterfaceType: 'interface',
+      },
+    ],
+  };
+}
+
+/** A VPC with a public subnet (route to the internet gateway) and an app subnet (local only). */
+function baseSnapshot(instances: unknown[], groups: unknown[]): Record<string, unknown> {
+  return {
+    'ec2-describe-vpcs.json': {
+      Vpcs: [
+        {
+          CidrBlock: '10.0.0.0/16',
+          State: 'available',
+          VpcId: VPC,
+          OwnerId: ACCT,
+          IsDefault: false,
+          CidrBlockAssociationSet: [
+            { AssociationId: 'vpc-cidr-assoc-1', CidrBlock: '10.0.0.0/16', CidrBlockState: { State: 'associated' } },
+          ],
+        },
+      ],
+    },
+    'ec2-describe-subnets.json': {
+      Subnets: [subnet('subnet-0a01', '10.0.1.0/24', 'a-public'), subnet('subnet-0a02', '10.0.2.0/24', 'a-app')],
+    },
+    'ec2-describe-internet-gateways.json': {
+      InternetGateways: [
+        { InternetGatewayId: 'igw-0aaa', OwnerId: ACCT, Attachments: [{ State: 'available', VpcId: VPC }], Tags: [] },
+      ],
+    },
+    'ec2-describe-route-tables.json': {
+      RouteTables: [
+        {
+          RouteTableId: 'rtb-0amain',
+          VpcId: VPC,
+          OwnerId: ACCT,
+          Associations: [{ Main: true, RouteTableAssociationId: 'rtbassoc-m', RouteTableId: 'rtb-0amain' }],
+          Routes: [
+            { DestinationCidrBlock: '10.0.0.0/16', GatewayId: 'local', Origin: 'CreateRouteTable', State: 'active' },
+          ],
+        },
+        {
+          RouteTableId: 'rtb-0apub',
+          VpcId: VPC,
+          OwnerId: ACCT,
+          Associations: [
+            { Main: false, RouteTableAssociationId: 'rtbassoc-p', RouteTableId: 'rtb-0apub', SubnetId: 'subnet-0a01' },
+          ],
+          Routes: [
+            { DestinationCidrBlock: '10.0.0.0/16', GatewayId: 'local', Origin: 'CreateRouteTable', State: 'active' },
+            { DestinationCidrBlock: '0.0.0.0/0', GatewayId: 'igw-0aaa', Origin: 'CreateRoute', State: 'active' },
+          ],
+        },
+      ],
+    },
+    'ec2-describe-network-acls.json': {
+      NetworkAcls: [
+        {
+          NetworkAclId: 'acl-0adef',
+          VpcId: VPC,
+          OwnerId: ACCT,
+          IsDefault: true,
+          Associations: [
+            { NetworkAclAssociationId: 'aclassoc-1', NetworkAclId: 'acl-0adef', SubnetId: 'subnet-0a01' },
+            { NetworkAclAssociationId: 'aclassoc-2', NetworkAclId: 'acl-0adef', SubnetId: 'subnet-0a02' },
+          ],
+          Entries: DEFAULT_ACL_ENTRIES,
+        },
+      ],
+    },
+    'ec2-describe-security-groups.json': { SecurityGroups: groups },
+    'ec2-describe-instances.json': { Reservations: [{ ReservationId: 'r-1', OwnerId: ACCT, Instances: instances }] },
+  };
+}
+
+function modelOf(files: Record<string, unknown>) {
+  const inv = parseAwsSnapshot({
+    account_id: ACCT,
+    region: REGION,
+    documents: Object.entries(files).map(([name, content]) => ({ name, content })),
+  });
+  return buildNetworkModel(inv.nodes, inv.edges);
+}
+
+// ---------------------------------------------------------------------------------------------
+
+const LB_ARN = `arn:aws:elasticloadbalancing:${REGION}:${ACCT}:loadbalancer/app/web-alb/50dc6c495c0c9188`;
+const TG_ARN = `arn:aws:elasticloadbalancing:${REGION}:${ACCT}:targetgroup/app-tg/73e2d6bc24d8a067`;
+const LB_NODE = `aws:${REGION}:aws.elbv2.load_balancer:${ACCT}/web-alb`;
+
+/** QA snapshot L: internet-facing ALB web-alb, listener 443 → app-tg, target i-0app on port 8080. */
+function albSnapshot(): Record<string, unknown> {
+  const files = baseSnapshot(
+    [instance('i-0app', 'app-01', 'subnet-0a02', [{ ip: '10.0.2.10' }], 'sg-0app')],
+    [
+      securityGroup('sg-0alb', 'alb', [permission(443, { cidr: '0.0.0.0/0' })]),
+      // The app listens on 8080 and admits it only from the load balancer.
+      securityGroup('sg-0app', 'app', [permission(8080, { group: 'sg-0alb' })]),
+    ],
+  );
+  files['elbv2-describe-load-balancers.json'] = {
+    LoadBalancers: [
+      {
+        LoadBalancerArn: LB_ARN,
+        DNSName: 'web-alb-1.us-east-1.elb.amazonaws.com',
+        LoadBalancerName: 'web-alb',
+        Scheme: 'internet-facing',
+        VpcId: VPC,
+        State: { Code: 'active' },
+        Type: 'application',
+        AvailabilityZones: [{ ZoneName: 'us-east-1a', SubnetId: 'subnet-0a01', LoadBalancerAddresses: [] }],
+        SecurityGroups: ['sg-0alb'],
+        IpAddressType: 'ipv4',
+      },
+    ],
+  };
+  files['elbv2-describe-listeners.json'] = {
+    Listeners: [
+      {
+        ListenerArn: `${LB_ARN.replace('loadbalancer', 'listener')}/f2f7dc8efc522ab2`,
+        LoadBalancerArn: LB_ARN,
+        Port: 443,
+        Protocol: 'HTTPS',
+        DefaultActions: [{ Type: 'forward', TargetGroupArn: TG_ARN, Order: 1 }],
+      },
+    ],
+  };
+  files['elbv2-describe-target-groups.json'] = {
+    TargetGroups: [
+      {
+        TargetGroupArn: TG_ARN,
+        TargetGroupName: 'app-tg',
+        Protocol: 'HTTP',
+        Port: 8080,
+        VpcId: VPC,
+        TargetType: 'instance',
+        LoadBalancerArns: [LB_ARN],
+      },
+    ],
+  };
+  files['elbv2-describe-target-health.json'] = {
+    TargetGroupArn: TG_ARN,
+    TargetHealthDescriptions: [
+      {
+        Target: { Id: 'i-0app', Port: 8080, AvailabilityZone: 'us-east-1a' },
+        HealthCheckPort: '8080',
+        TargetHealth: { State: 'healthy' },
+      },
+    ],
+  };
+  files['ec2-describe-network-interfaces.json'] = {
+    NetworkInterfaces: [
+      {
+        Association: { IpOwnerId: 'amazon-elb', PublicIp: '34.1.1.1' },
+        AvailabilityZone: 'us-east-1a',
+        Description: 'ELB app/web-alb/50dc6c495c0c9188',
+        Groups: [{ GroupId: 'sg-0alb', GroupName: 'alb' }],
+        InterfaceType: 'interface',
+        NetworkInterfaceId: 'eni-0alb1',
+        OwnerId: ACCT,
+        PrivateIpAddress: '10.0.1.50',
+        PrivateIpAddresses: [
+          {
+            Primary: true,
+            PrivateIpAddress: '10.0.1.50',
+            Association: { IpOwnerId: 'amazon-elb', PublicIp: '34.1.1.1' },
+          },
+        ],
+        RequesterId: 'amazon-elb',
+        RequesterManaged: true,
+        SourceDestCheck: true,
+        Status: 'in-use',
+        SubnetId: 'subnet-0a01',
+        VpcId: VPC,
+        Attachment: { AttachmentId: 'ela-attach-1', DeviceIndex: 1, InstanceOwnerId: 'amazon-aws', Status: 'attached' },
+      },
+    ],
+  };
+  return files;
+}
+
+describe('load balancer targets of a snapshot inventory (target id = bare instance id)', () => {
+  const model = modelOf(albSnapshot());
+
+  it('reaches the instance from the internet through the ALB, on the registered target port', () => {
+    const r = trace(model, {
+      source: { internet: true },
+      destination: { node_id: instanceNode('i-0app') },
+      protocol: 'tcp',
+      port: 443,
+    });
+    expect(r.reachable).toBe(true);
+    expect(r.disposition).toBe('ACCEPTED');
+    expect(r.destination).toMatchObject({ node_id: instanceNode('i-0app'), eni_id: 'eni-0app', ip: '10.0.2.10' });
+    expect(r.hops.find((h) => h.kind === 'load_balancer' && h.direction === 'forward')?.note).toBe(
+      'web-alb forwards to target app-01 (10.0.2.10 port 8080)',
+    );
+    // sg-0app admits 8080 (not 443) from the load balancer's group.
+    expect(r.hops.find((h) => h.kind === 'security_group' && h.native_id === 'sg-0app')).toMatchObject({
+      direction: 'ingress',
+      decision: 'allow',
+    });
+    expect(r.assumptions.some((a) => a.includes('target ports of web-alb'))).toBe(false);
+  });
+
+  it('only the listener port gets in: 8080 from the internet stops at the load balancer', () => {
+    const r = trace(model, {
+      source: { internet: true },
+      destination: { node_id: instanceNode('i-0app') },
+      protocol: 'tcp',
+      port: 8080,
+    });
+    expect(r.reachable).toBe(false);
+    expect(r.disposition).not.toBe('NO_PUBLIC_IP');
+    expect(r.blocked_by?.native_id).toBe('sg-0alb');
+  });
+
+  it('uses the registered target port however the target was matched (instance without a Name tag)', () => {
+    const files = albSnapshot();
+    const reservations = (
+      files['ec2-describe-instances.json'] as { Reservations: { Instances: { Tags: unknown[] }[] }[] }
+    ).Reservations;
+    reservations[0]!.Instances[0]!.Tags = [];
+    const r = trace(modelOf(files), {
+      source: { internet: true },
+      destination: { node_id: instanceNode('i-0app') },
+      protocol: 'tcp',
+      port: 443,
+    });
+    expect(r.reachable).toBe(true);
+    expect(r.hops.find((h) => h.kind === 'load_balancer' && h.direction === 'forward')?.note).toBe(
+      'web-alb forwards to target i-0app (10.0.2.10 port 8080)',
+    );
+    expect(r.assumptions.some((a) => a.includes('target ports of web-alb'))).toBe(false);
+  });
+
+  it('lists the instance in the exposure report as the ALB target', () => {
+    const e = exposure(model, { ports: [443, 8080], protocols: ['tcp'] });
+    const app = e.exposed.find((x) => x.node_id === instanceNode('i-0app'));
+    expect(app).toMatchObject({
+      via: 'load_balancer',
+      load_balancer_node_id: LB_NODE,
+      eni_id: 'eni-0app',
+      private_ip: '10.0.2.10',
+      services: [{ protocol: 'tcp', ports: [{ from: 443, to: 443 }] }],
+    });
+  });
+});
+
+describe('load balancer targets of a Terraform state (aws_lb_target_group_attachment)', () => {
+  const R = (type: string, name: string, attributes: Record<string, unknown>) => ({
+    mode: 'managed',
+    type,
+    name,
+    provider: 'provider["registry.terraform.io/hashicorp/aws"]',
+    instances: [{ schema_version: 0, attributes }],
+  });
+  const arn = (kind: string, id: string) => `arn:aws:ec2:${REGION}:${ACCT}:${kind}/${id}`;
+  const rule = (port: number, o: { cidr?: string; group?: string }) => ({
+    cidr_blocks: o.cidr ? [o.cidr] : [],
+    description: '',
+    from_port: port,
+    to_port: port,
+    ipv6_cidr_blocks: [],
+    prefix_list_ids: [],
+    protocol: 'tcp',
+    security_groups: o.group ? [o.group] : [],
+    self: false,
+  });
+  const egressAll = [{ ...rule(0, { cidr: '0.0.0.0/0' }), protocol: '-1' }];
+  const state = {
+    version: 4,
+    terraform_version: '1.9.0',
+    serial: 1,
+    lineage: 'lb-targets',
+    outputs: {},
+    resources: [
+      R('aws_vpc', 'main', { id: VPC, arn: arn('vpc', VPC), cidr_block: '10.0.0.0/16', owner_id: ACCT, tags: {} }),
+      R('aws_subnet', 'public', {
+        id: 'subnet-0a01',
+        arn: arn('subnet', 'subnet-0a01'),
+        vpc_id: VPC,
+        cidr_block: '10.0.1.0/24',
+        availability_zone: 'us-east-1a',
+        tags: {},
+      }),
+      R('aws_subnet', 'app', {
+        id: 'subnet-0a02',
+        arn: arn('subnet', 'subnet-0a02'),
+        vpc_id: VPC,
+        cidr_block: '10.0.2.0/24',
+        availability_zone: 'us-east-1a',
+        tags: {},
+      }),
+      R('aws_internet_gateway', 'igw', { id: 'igw-0aaa', arn: arn('internet-gateway', 'igw-0aaa'), vpc_id: VPC }),
+      R('aws_route_table', 'public', {
+        id: 'rtb-0apub',
+        arn: arn('route-table', 'rtb-0apub'),
+        vpc_id: VPC,
+        owner_id: ACCT,
+        route: [{ cidr_block: '0.0.0.0/0', gateway_id: 'igw-0aaa' }],
+        tags: {},
+      }),
+      R('aws_route_table_association', 'public', {
+        id: 'rtbassoc-p',
+        route_table_id: 'rtb-0apub',
+        subnet_id: 'subnet-0a01',
+      }),
+      R('aws_security_group', 'alb', {
+        id: 'sg-0alb',
+        arn: arn('security-group', 'sg-0alb'),
+        name: 'alb',
+        vpc_id: VPC,
+        owner_id: ACCT,
+        ingress: [rule(443, { cidr: '0.0.0.0/0' })],
+        egress: egressAll,
+        tags: {},
+      }),
+      R('aws_security_group', 'app', {
+        id: 'sg-0app',
+        arn: arn('security-group', 'sg-0app'),
+        name: 'app',
+        vpc_id: VPC,
+        owner_id: ACCT,
+        ingress: [rule(8080, { group: 'sg-0alb' })],
+        egress: egressAll,
+        tags: {},
+      }),
+      R('aws_instance', 'app', {
+        id: 'i-0app',
+        arn: arn('instance', 'i-0app'),
+        subnet_id: 'subnet-0a02',
+        private_ip: '10.0.2.10',
+        public_ip: '',
+        vpc_security_group_ids: ['sg-0app'],
+        instance_state: 'running',
+        availability_zone: 'us-east-1a',
+        tags: { Name: 'app-01' },
+      }),
+      R('aws_lb', 'web', {
+        id: LB_ARN,
+        arn: LB_ARN,
+        name: 'web-alb',
+        internal: false,
+        load_balancer_type: 'application',
+        subnets: ['subnet-0a01'],
+        security_groups: ['sg-0alb'],
+        vpc_id: VPC,
+        tags: {},
+      }),
+      R('aws_lb_target_group', 'app', {
+        id: TG_ARN,
+        arn: TG_ARN,
+        name: 'app-tg',
+        port: 8080,
+        protocol: 'HTTP',
+        target_type: 'instance',
+        vpc_id: VPC,
+        load_balancer_arns: [LB_ARN],
+        tags: {},
+      }),
+      R('aws_lb_listener', 'https', {
+        id: `${LB_ARN.replace('loadbalancer', 'listener')}/f2f7dc8efc522ab2`,
+        load_balancer_arn: LB_ARN,
+        port: 443,
+        protocol: 'HTTPS',
+        default_action: [{ type: 'forward', target_group_arn: TG_ARN, forward: [] }],
+      }),
+      R('aws_lb_target_group_attachment', 'app', {
+        id: `${TG_ARN}-i-0app`,
+        target_group_arn: TG_ARN,
+        target_id: 'i-0app',
+        port: 8080,
+      }),
+    ],
+  };
+  const inv = parseTerraformState(state);
+  const model = buildNetworkModel(inv.nodes, inv.edges);
+
+  it('matches the attachment target_id to the instance (native id an ARN) and uses its port', () => {
+    expect(inv.nodes.find((n) => n.id === instanceNode('i-0app'))?.native_id).toBe(arn('instance', 'i-0app'));
+    const r = trace(model, {
+      source: { internet: true },
+      destination: { node_id: instanceNode('i-0app') },
+      protocol: 'tcp',
+      port: 443,
+    });
+    expect(r.reachable).toBe(true);
+    expect(r.hops.find((h) => h.kind === 'load_balancer' && h.direction === 'forward')?.note).toBe(
+      'web-alb forwards to target app-01 (10.0.2.10 port 8080)',
+    );
+    const e = exposure(model, { ports: [443], protocols: ['tcp'] });
+    expect(e.exposed.find((x) => x.node_id === instanceNode('i-0app'))).toMatchObject({
+      via: 'load_balancer',
+      load_balancer_node_id: LB_NODE,
+    });
+  });
+});
+
+// ---------------------------------------------------------------------------------------------
+
+describe('an Elastic IP on a secondary private address (QA snapshots S9 / S9c)', () => {
+  /** web-01: primary 10.0.1.10 without a public address, secondary 10.0.1.11 with EIP 52.9.9.9. */
+  function eipOnSecondary(withDescribeAddresses: boolean) {
+    const files = baseSnapshot(
+      [
+        instance(
+          'i-0web',
+          'web-01',
+          'subnet-0a01',
+          [{ ip: '10.0.1.10' }, { ip: '10.0.1.11', publicIp: '52.9.9.9' }],
+          'sg-0web',
+        ),
+      ],
+      [securityGroup('sg-0web', 'web', [permission(443, { cidr: '0.0.0.0/0' })])],
+    );
+    if (withDescribeAddresses) {
+      files['ec2-describe-addresses.json'] = {
+        Addresses: [
+          {
+            InstanceId: 'i-0web',
+            PublicIp: '52.9.9.9',
+            AllocationId: 'eipalloc-0w',
+            AssociationId: 'eipassoc-0w',
+            Domain: 'vpc',
+            NetworkInterfaceId: 'eni-0web',
+            NetworkInterfaceOwnerId: ACCT,
+            PrivateIpAddress: '10.0.1.11',
+            Tags: [],
+          },
+        ],
+      };
+    }
+    return modelOf(files);
+  }
+
+  it('an inventory ingested before per-address associations: the Elastic IP names its private address', () => {
+    // Earlier ingests copied the Elastic IP onto the interface's and the instance's public_ip.
+    const files = baseSnapshot(
+      [instance('i-0web', 'web-01', 'subnet-0a01', [{ ip: '10.0.1.10' }, { ip: '10.0.1.11' }], 'sg-0web')],
+      [securityGroup('sg-0web', 'web', [permission(443, { cidr: '0.0.0.0/0' })])],
+    );
+    files['ec2-describe-addresses.json'] = {
+      Addresses: [
+        {
+          InstanceId: 'i-0web',
+          PublicIp: '52.9.9.9',
+          AllocationId: 'eipalloc-0w',
+          AssociationId: 'eipassoc-0w',
+          Domain: 'vpc',
+          NetworkInterfaceId: 'eni-0web',
+          PrivateIpAddress: '10.0.1.11',
+        },
+      ],
+    };
+    const inv = parseAwsSnapshot({
+      account_id: ACCT,
+      region: REGION,
+      documents: Object.entries(files).map(([name, content]) => ({ name, content })),
+    });
+    for (const n of inv.nodes) {
+      if (n.type === 'aws.ec2.network_interface' || n.type === 'aws.ec2.instance') {
+        n.attributes.public_ip = '52.9.9.9';
+        delete n.attributes.public_ip_associations;
+      }
+    }
+    const model = buildNetworkModel(inv.nodes, inv.edges);
+    const out = trace(model, {
+      source: { node_id: instanceNode('i-0web') },
+      destination: { cidr: '0.0.0.0/0' },
+      protocol: 'tcp',
+      port: 443,
+    });
+    expect(out.disposition).toBe('NO_PUBLIC_IP');
+    const inbound = trace(model, {
+      source: { internet: true },
+      destination: { ip: '52.9.9.9' },
+      protocol: 'tcp',
+      port: 443,
+    });
+    expect(inbound.reachable).toBe(true);
+    expect(inbound.destination.ip).toBe('10.0.1.11');
+  });
+
+  for (const withAddresses of [false, true]) {
+    const label = withAddresses ? 'with describe-addresses' : 'from describe-instances alone';
+
+    it(`internet → 52.9.9.9 reaches 10.0.1.11 on eni-0web (${label})`, () => {
+      const r = trace(eipOnSecondary(withAddresses), {
+        source: { internet: true },
+        destination: { ip: '52.9.9.9' },
+        protocol: 'tcp',
+        port: 443,
+      });
+      expect(r.reachable).toBe(true);
+      expect(r.destination).toMatchObject({ node_id: instanceNode('i-0web'), eni_id: 'eni-0web', ip: '10.0.1.11' });
+      expect(r.hops.find((h) => h.kind === 'internet_gateway')?.note).toBe('translates 52.9.9.9 to 10.0.1.11');
+      expect(r.return_path.hops?.find((h) => h.kind === 'internet_gateway')?.note).toBe(
+        'translates 10.0.1.11 to 52.9.9.9',
+      );
+    });
+
+    it(`the primary address 10.0.1.10 has no public address, so it cannot reach the internet (${label})`, () => {
+      const r = trace(eipOnSecondary(withAddresses), {
+        source: { node_id: instanceNode('i-0web') },
+        destination: { cidr: '0.0.0.0/0' },
+        protocol: 'tcp',
+        port: 443,
+      });
+      expect(r.reachable).toBe(false);
+      expect(r.disposition).toBe('NO_PUBLIC_IP');
+      expect(r.source.ip).toBe('10.0.1.10');
+      expect(r.blocked_by).toMatchObject({ kind: 'internet_gateway', native_id: 'igw-0aaa' });
+    });
+
+    it(`traffic sent from the secondary address 10.0.1.11 leaves as 52.9.9.9 (${label})`, () => {
+      const r = trace(eipOnSecondary(withAddresses), {
+        source: { ip: '10.0.1.11' },
+        destination: { cidr: '0.0.0.0/0' },
+        protocol: 'tcp',
+        port: 443,
+      });
+      expect(r.reachable).toBe(true);
+      expect(r.disposition).toBe('EXITS_NETWORK');
+      expect(r.hops.find((h) => h.kind === 'internet_gateway')?.note).toBe('translates 10.0.1.11 to 52.9.9.9');
+    });
+
+    it(`the node, as a destination from the internet, is reached on its secondary address (${label})`, () => {
+      const r = trace(eipOnSecondary(withAddresses), {
+        source: { internet: true },
+        destination: { node_id: instanceNode('i-0web') },
+        protocol: 'tcp',
+        port: 443,
+      });
+      expect(r.reachable).toBe(true);
+      expect(r.destination.ip).toBe('10.0.1.11');
+    });
+  }
+});
