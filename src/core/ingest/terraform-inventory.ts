@@ -25,11 +25,11 @@ import {
   REFERENCE_FIELDS,
 } from './terraform-aws.ts';
 import {
-  isSecretAttribute,
   NON_ATTRIBUTE_KEYS,
   type ReferenceResolver,
   type TerraformParseOptions,
   type TfResource,
+  withoutSecrets,
 } from './terraform-model.ts';
 import {
   ACCOUNT_SCOPED_NAME_TYPES,
@@ -237,7 +237,8 @@ class TerraformInventory {
     if (map === undefined) return null;
     if (map[provider] !== undefined) return map[provider];
     // provider["registry.terraform.io/hashicorp/aws"].west → aws.west
-    const m = /provider\["(?:[^"]*\/)?([^"/]+)"\](?:\.(\w+))?/.exec(provider);
+    // Aliases are identifiers: letters, digits, '_' and '-' (`aws.us-east-1`).
+    const m = /provider\["(?:[^"]*\/)?([^"/]+)"\](?:\.([\w-]+))?/.exec(provider);
     if (m === null) return map[provider] ?? null;
     const short = m[2] === undefined ? (m[1] as string) : `${m[1]}.${m[2]}`;
     return map[short] ?? null;
@@ -602,9 +603,9 @@ class TerraformInventory {
           }
           continue;
         }
-        // Inside a module instance, depend on the same instance's resources (module.app["a"] → module.app["a"].…).
-        const sameModule = candidates.filter((c) => c.module === r.module);
-        for (const c of sameModule.length > 0 ? sameModule : candidates) {
+        // States record `module.app.aws_security_group.sg`: inside a module instance, depend on the instances of
+        // the enclosing module instance (module.app["a"].module.inner.… → module.app["a"].…), the nearest one.
+        for (const c of nearestModuleInstances(candidates, r.module)) {
           const target = this.nodeByAddress.get(c.address);
           if (target !== undefined && target !== source) this.b.addEdgeBetween(source, target, 'depends_on');
         }
@@ -624,6 +625,26 @@ const ROUTE_TARGET_TYPE_BY_NODE_TYPE: Readonly<Record<string, string>> = {
   [T.instance]: 'instance',
   [T.vpcEndpoint]: 'vpc_endpoint',
 };
+
+/**
+ * The candidates whose module instance path is, step by step, the longest
+ * prefix of `module` (the same instance, or one enclosing it); all of them
+ * when none is.
+ */
+function nearestModuleInstances(candidates: TfResource[], module: string): TfResource[] {
+  let best: TfResource[] = [];
+  let bestLength = -1;
+  for (const c of candidates) {
+    const enclosing = c.module === module || c.module === '' || module.startsWith(`${c.module}.`);
+    if (!enclosing || c.module.length < bestLength) continue;
+    if (c.module.length > bestLength) {
+      best = [];
+      bestLength = c.module.length;
+    }
+    best.push(c);
+  }
+  return best.length > 0 ? best : candidates;
+}
 
 const isDataAddress = (cfg: string): boolean => cfg.startsWith('data.') || cfg.includes('.data.');
 
@@ -663,12 +684,12 @@ function hasKeys(o: Rec): boolean {
   return false;
 }
 
-/** The resource's own attributes, minus tags (they are the node's tags) and secrets. */
+/** The resource's own attributes, minus tags (they are the node's tags) and secrets (at any depth). */
 function rawAttributes(r: TfResource): Rec {
   const out: Rec = {};
-  const values = r.values;
+  const values = withoutSecrets(r.type, r.values);
   for (const k in values) {
-    if (NON_ATTRIBUTE_KEYS.has(k) || isSecretAttribute(k)) continue;
+    if (NON_ATTRIBUTE_KEYS.has(k)) continue;
     out[k] = values[k];
   }
   return out;

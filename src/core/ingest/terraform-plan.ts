@@ -6,7 +6,10 @@
  * destroyed. Replacements (`["delete","create"]`, `["create","delete"]`)
  * are kept as the new object. Values known only after apply
  * (`change.after_unknown`) are UNKNOWN, never strings; sensitive values
- * (`change.after_sensitive`) are dropped. Resources a plan creates are
+ * (`change.after_sensitive`) are dropped. Resources a plan forgets
+ * (`["forget"]`: removed from the state, not destroyed) still exist after
+ * apply: they are kept with their `before` values, minus what
+ * `change.before_sensitive` marks. Resources a plan creates are
  * identified by their address (they have no native id yet).
  *
  * The `configuration` block gives each provider's region and, for values
@@ -65,13 +68,19 @@ function readResourceChanges(doc: Rec, documentName: string, config: PlanConfigu
     if (!actions.includes('create') && actions.includes('delete')) return;
     if (deposed !== null) return;
     const mode = rc.mode === 'data' ? 'data' : 'managed';
-    const source = actions.length === 1 && actions[0] === 'forget' ? change.before : change.after;
+    // `forget` (a `removed` block with `destroy = false`): the object stays, Terraform stops managing it;
+    // only `before` describes it, so `before_sensitive` (not `after_sensitive`) says what to drop.
+    const fromBefore = actions.length === 1 && actions[0] === 'forget';
+    const side = fromBefore ? 'before' : 'after';
+    const source = change[side];
     if (source !== null && source !== undefined && !isRecord(source)) {
-      throw ingestError(documentName, at(at(path, 'change'), 'after'), 'must be an object or null');
+      throw ingestError(documentName, at(at(path, 'change'), side), 'must be an object or null');
     }
     let values = (source ?? {}) as Rec;
-    values = dropSensitive(values, change.after_sensitive) as Rec;
-    values = applyUnknown(values, change.after_unknown) as Rec;
+    // Both masks mirror the original value: mark unknowns before dropping anything (dropping list
+    // elements shifts the indexes after them).
+    if (!fromBefore) values = applyUnknown(values, change.after_unknown) as Rec;
+    values = (dropSensitive(values, fromBefore ? change.before_sensitive : change.after_sensitive) ?? {}) as Rec;
     const index = rc.index;
     const indexKey = typeof index === 'number' || typeof index === 'string' ? index : lastIndexKey(address);
     const resource: TfResource = {

@@ -5,7 +5,10 @@
  *   (`index_key`, `attributes`, `dependencies`, `sensitive_attributes`);
  * - `terraform show -json` of a state: `values.root_module.resources[]`
  *   and nested `child_modules[]`, with `sensitive_values` masks.
- * Data sources are skipped; sensitive values are dropped.
+ * Data sources are skipped; sensitive values are dropped. A plan, or an
+ * object that is neither, is refused (read as an empty state, its ingest
+ * would remove every node the state had); `{"format_version": "1.0"}`, what
+ * `terraform show -json` prints for an empty state, is an empty state.
  */
 import type { ParsedInventory } from '../inventory/types.ts';
 import { ingestError, parseJsonText } from './errors.ts';
@@ -29,8 +32,24 @@ export function parseTerraformState(doc: unknown, options: TerraformDocumentOpti
 export function readTerraformState(input: unknown, documentName: string): TfResource[] {
   const doc = parseJsonText(input, documentName);
   if (!isRecord(doc)) throw ingestError(documentName, null, 'must be a JSON object (a Terraform state)');
+  // A plan read as a state would give no resources, and an ingest of nothing removes everything the state had.
+  const planKey = PLAN_KEYS.find((k) => doc[k] !== undefined);
+  if (planKey !== undefined) {
+    throw ingestError(
+      documentName,
+      null,
+      `is a Terraform plan (terraform show -json <planfile>: it has ${planKey}), not a state; use source terraform_plan`,
+    );
+  }
   if (doc.values !== undefined || (doc.format_version !== undefined && doc.version === undefined)) {
     return readShowJsonState(doc, documentName);
+  }
+  if (doc.version === undefined && doc.resources === undefined) {
+    throw ingestError(
+      documentName,
+      null,
+      'is not a Terraform state: it has neither values (terraform show -json) nor version and resources (.tfstate)',
+    );
   }
   if (doc.version !== 4) {
     const version = doc.version === undefined ? 'missing' : JSON.stringify(doc.version);
@@ -88,9 +107,31 @@ export function readTerraformState(input: unknown, documentName: string): TfReso
   return out;
 }
 
+/** Top-level keys of `terraform show -json <planfile>` that a state never has. */
+const PLAN_KEYS = ['resource_changes', 'planned_values', 'prior_state', 'resource_drift', 'output_changes'] as const;
+
+/**
+ * Top-level keys `terraform show -json` prints for a state. An empty state
+ * (no resources, no outputs) is `{"format_version": "1.0"}`: `values` is
+ * left out.
+ */
+const SHOW_JSON_STATE_KEYS = new Set(['format_version', 'terraform_version', 'values', 'checks']);
+
 function readShowJsonState(doc: Rec, documentName: string): TfResource[] {
   const values = doc.values;
-  if (values === undefined || values === null) return [];
+  if (values === undefined || values === null) {
+    // Only the empty state's own keys: any other document without `values` is not a state, and reading it
+    // as an empty one would remove every resource the previous ingest had.
+    const other = Object.keys(doc).filter((k) => !SHOW_JSON_STATE_KEYS.has(k));
+    if (other.length > 0) {
+      throw ingestError(
+        documentName,
+        'values',
+        `is missing and the document has ${other.slice(0, 5).join(', ')}: this is not a Terraform state (terraform show -json of a state has values, or only format_version when it is empty)`,
+      );
+    }
+    return [];
+  }
   if (!isRecord(values)) throw ingestError(documentName, 'values', 'must be an object');
   const out: TfResource[] = [];
   if (values.root_module !== undefined && values.root_module !== null) {

@@ -57,19 +57,39 @@ export function dropSensitive(value: unknown, mask: unknown): unknown {
 /**
  * Removes the values at a state's `sensitive_attributes` paths. Each path is
  * a list of steps: `{type: "get_attr", value: "password"}` or
- * `{type: "index", value: {value: 0, type: "number"}}`.
+ * `{type: "index", value: {value: 0, type: "number"}}`. Every path indexes
+ * the original value, so all of them are marked first and each list is
+ * filtered once (dropping `ingress[0]` must not make `ingress[1]` the old
+ * `ingress[2]`).
  */
 export function dropSensitivePaths(values: Rec, paths: unknown): Rec {
   if (!Array.isArray(paths) || paths.length === 0) return values;
-  let out = values;
+  const root: PathTree = new Map();
   for (const path of paths) {
     if (!Array.isArray(path) || path.length === 0) continue;
     const steps = path.map(stepKey);
     if (steps.some((s) => s === null)) continue;
-    out = dropAt(out, steps as (string | number)[]) as Rec;
+    let node = root;
+    for (let i = 0; i < steps.length; i++) {
+      const key = steps[i] as string | number;
+      const existing = node.get(key);
+      if (existing === true) break; // an enclosing value is already dropped
+      if (i === steps.length - 1) {
+        node.set(key, true);
+        break;
+      }
+      if (existing === undefined) {
+        const child: PathTree = new Map();
+        node.set(key, child);
+        node = child;
+      } else node = existing;
+    }
   }
-  return out;
+  return (dropMarked(values, root) ?? {}) as Rec;
 }
+
+/** Sensitive paths as a tree: a step → `true` (drop the value there) or the steps below it. */
+type PathTree = Map<string | number, PathTree | true>;
 
 function stepKey(step: unknown): string | number | null {
   if (!isRecord(step)) return null;
@@ -81,23 +101,35 @@ function stepKey(step: unknown): string | number | null {
   return null;
 }
 
-function dropAt(value: unknown, steps: (string | number)[]): unknown {
-  const [head, ...rest] = steps;
-  if (head === undefined) return undefined;
-  if (Array.isArray(value) && typeof head === 'number' && head < value.length) {
-    const next = rest.length === 0 ? undefined : dropAt(value[head], rest);
-    const copy = value.slice();
-    if (next === undefined) copy.splice(head, 1);
-    else copy[head] = next;
-    return copy;
+function dropMarked(value: unknown, tree: PathTree): unknown {
+  if (Array.isArray(value)) {
+    let changed = false;
+    const out: unknown[] = [];
+    value.forEach((element, i) => {
+      const mark = tree.get(i);
+      if (mark === undefined) {
+        out.push(element);
+        return;
+      }
+      changed = true;
+      if (mark === true) return;
+      const next = dropMarked(element, mark);
+      if (next !== undefined) out.push(next);
+    });
+    return changed ? out : value;
   }
-  if (isRecord(value) && String(head) in value) {
-    const copy = { ...value };
-    const key = String(head);
-    const next = rest.length === 0 ? undefined : dropAt(value[key], rest);
-    if (next === undefined) delete copy[key];
-    else copy[key] = next;
-    return copy;
+  if (isRecord(value)) {
+    let out: Rec | null = null;
+    for (const [step, mark] of tree) {
+      const key = String(step);
+      if (!(key in value)) continue;
+      const next = mark === true ? undefined : dropMarked(value[key], mark);
+      if (next === value[key]) continue;
+      out ??= { ...value };
+      if (next === undefined) delete out[key];
+      else out[key] = next;
+    }
+    return out ?? value;
   }
   return value;
 }

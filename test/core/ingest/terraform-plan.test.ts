@@ -327,3 +327,83 @@ describe('terraform_plan: tags known only after apply', () => {
     expect(node!.attributes.unknown_tag_keys).toEqual(['*']);
   });
 });
+
+describe('terraform_plan: sensitive values of forgotten resources and list elements', () => {
+  const ssm = 'arn:aws:ssm:us-east-1:111111111111:parameter/app/db';
+  // Terraform 1.7+: `removed { from = aws_ssm_parameter.db  lifecycle { destroy = false } }`.
+  const forget = {
+    format_version: '1.2',
+    terraform_version: '1.9.5',
+    resource_changes: [
+      {
+        address: 'aws_ssm_parameter.db',
+        mode: 'managed',
+        type: 'aws_ssm_parameter',
+        name: 'db',
+        provider_name: 'registry.terraform.io/hashicorp/aws',
+        change: {
+          actions: ['forget'],
+          before: {
+            arn: ssm,
+            id: '/app/db',
+            name: '/app/db',
+            type: 'SecureString',
+            value: 'FORGET-LEAKED-VALUE',
+            description: 'db password',
+            tags: {},
+            tags_all: {},
+          },
+          after: null,
+          after_unknown: {},
+          before_sensitive: { value: true, description: true, tags: {}, tags_all: {} },
+          after_sensitive: false,
+        },
+      },
+    ],
+  };
+
+  it('keeps a forgotten resource (it still exists) with its before values, minus what before_sensitive marks', () => {
+    const inv = parseTerraformPlan(forget);
+    const node = nodeById(inv, 'aws:us-east-1:aws.ssm.parameter:/app/db');
+    expect(node.attributes).toMatchObject({ name: '/app/db', terraform_actions: ['forget'] });
+    expect(node.attributes).not.toHaveProperty('value');
+    // `description` is not secret by name: only before_sensitive drops it.
+    expect(node.attributes).not.toHaveProperty('description');
+    expect(JSON.stringify(inv)).not.toContain('FORGET-LEAKED-VALUE');
+  });
+
+  it('marks unknown list elements before dropping sensitive ones (both masks index the original list)', () => {
+    const inv = parseTerraformPlan({
+      format_version: '1.2',
+      resource_changes: [
+        {
+          address: 'aws_security_group.sg',
+          mode: 'managed',
+          type: 'aws_security_group',
+          name: 'sg',
+          provider_name: 'registry.terraform.io/hashicorp/aws',
+          change: {
+            actions: ['update'],
+            before: { id: 'sg-0eeeeeeeeeeeeeee1' },
+            after: {
+              arn: 'arn:aws:ec2:us-east-1:111111111111:security-group/sg-0eeeeeeeeeeeeeee1',
+              id: 'sg-0eeeeeeeeeeeeeee1',
+              name: 'sg',
+              vpc_id: 'vpc-1',
+              ingress: [
+                { cidr_blocks: ['SECRET-CIDR', null, '10.0.0.9/32'], from_port: 22, to_port: 22, protocol: 'tcp' },
+              ],
+              egress: [],
+            },
+            after_unknown: { ingress: [{ cidr_blocks: [false, true, false] }] },
+            before_sensitive: {},
+            after_sensitive: { ingress: [{ cidr_blocks: [true, false, false] }] },
+          },
+        },
+      ],
+    });
+    const sg = nodeById(inv, 'aws:us-east-1:aws.ec2.security_group:sg-0eeeeeeeeeeeeeee1');
+    expect((sg.attributes.ingress as { cidrs: unknown[] }[])[0]?.cidrs).toEqual([UNKNOWN, '10.0.0.9/32']);
+    expect(JSON.stringify(inv)).not.toContain('SECRET-CIDR');
+  });
+});

@@ -560,3 +560,278 @@ describe('terraform_state: regions, options and errors', () => {
     expect(parseTerraformState(JSON.stringify(readJson('terraform/empty.tfstate'))).nodes).toEqual([]);
   });
 });
+
+describe('terraform_state: sensitive paths, secrets, module instances and provider aliases', () => {
+  const AWS = 'provider["registry.terraform.io/hashicorp/aws"]';
+  const state = (resources: unknown[], terraformVersion = '1.9.5') => ({
+    version: 4,
+    terraform_version: terraformVersion,
+    serial: 1,
+    lineage: 'qa-0000-4000-8000-000000000001',
+    outputs: {},
+    resources,
+  });
+  const rule = (cidrs: string[], description: string, port: number) => ({
+    cidr_blocks: cidrs,
+    description,
+    from_port: port,
+    to_port: port,
+    protocol: 'tcp',
+    ipv6_cidr_blocks: [],
+    prefix_list_ids: [],
+    security_groups: [],
+    self: false,
+  });
+  const at = (...steps: (string | number)[]) =>
+    steps.map((s) =>
+      typeof s === 'string' ? { type: 'get_attr', value: s } : { type: 'index', value: { value: s, type: 'number' } },
+    );
+  const group = (ingress: unknown[], sensitive: unknown[]) =>
+    state([
+      {
+        mode: 'managed',
+        type: 'aws_security_group',
+        name: 'sg',
+        provider: AWS,
+        instances: [
+          {
+            schema_version: 1,
+            attributes: {
+              arn: 'arn:aws:ec2:us-east-1:111111111111:security-group/sg-0ccccccccccccccc1',
+              id: 'sg-0ccccccccccccccc1',
+              name: 's',
+              vpc_id: 'vpc-0c',
+              owner_id: '111111111111',
+              description: 'd',
+              ingress,
+              egress: [],
+              tags: {},
+            },
+            sensitive_attributes: sensitive,
+          },
+        ],
+      },
+    ]);
+  const sgOf = (inv: ReturnType<typeof parseTerraformState>) =>
+    nodeById(inv, id('aws.ec2.security_group', 'sg-0ccccccccccccccc1')).attributes;
+
+  it('drops every list element sensitive_attributes marks, not the ones after them', () => {
+    const inv = parseTerraformState(
+      group(
+        [
+          rule(['10.0.0.1/32'], 'SECRET-A', 22),
+          rule(['10.0.0.2/32'], 'SECRET-B', 23),
+          rule(['10.0.0.3/32'], 'public-C', 24),
+        ],
+        [at('ingress', 0), at('ingress', 1)],
+      ),
+    );
+    expect(sgOf(inv).ingress).toEqual([expect.objectContaining({ from_port: 24, cidrs: ['10.0.0.3/32'] })]);
+    expect(JSON.stringify(inv)).not.toMatch(/SECRET-[AB]/);
+  });
+
+  it('does so inside nested lists too, whatever the order of the paths', () => {
+    const inv = parseTerraformState(
+      group(
+        [
+          rule(['10.0.0.1/32', '10.9.9.1/32', '10.9.9.2/32', '10.0.0.4/32'], 'r', 22),
+          rule(['10.0.1.1/32', '10.9.9.3/32', '10.9.9.4/32', '10.0.1.4/32'], 'r', 23),
+        ],
+        [
+          at('ingress', 0, 'cidr_blocks', 1),
+          at('ingress', 0, 'cidr_blocks', 2),
+          at('ingress', 1, 'cidr_blocks', 2),
+          at('ingress', 1, 'cidr_blocks', 1),
+        ],
+      ),
+    );
+    expect(sgOf(inv).ingress).toEqual([
+      expect.objectContaining({ from_port: 22, cidrs: ['10.0.0.1/32', '10.0.0.4/32'] }),
+      expect.objectContaining({ from_port: 23, cidrs: ['10.0.1.1/32', '10.0.1.4/32'] }),
+    ]);
+    expect(JSON.stringify(inv)).not.toContain('10.9.9.');
+  });
+
+  it('drops secret-named attributes at any depth when the state marks nothing (Terraform < 0.15)', () => {
+    const resource = (type: string, attributes: Record<string, unknown>, provider = AWS) => ({
+      mode: 'managed',
+      type,
+      name: 'x',
+      provider,
+      instances: [{ schema_version: 0, attributes }],
+    });
+    const inv = parseTerraformState(
+      state(
+        [
+          resource('aws_mq_broker', {
+            arn: 'arn:aws:mq:us-east-1:111111111111:broker:mq:b-1',
+            id: 'b-1',
+            user: [{ username: 'admin', password: 'MQ-PW', console_access: true, groups: [] }],
+          }),
+          resource('aws_iam_access_key', {
+            id: 'AKIAEXAMPLE',
+            user: 'ci',
+            secret: 'IAM-SECRET',
+            ses_smtp_password_v4: 'SES-SMTP-PW',
+            status: 'Active',
+          }),
+          resource('aws_instance', {
+            arn: 'arn:aws:ec2:us-east-1:111111111111:instance/i-0win0000000000001',
+            id: 'i-0win0000000000001',
+            password_data: 'ENCRYPTED-WIN-PW',
+            get_password_data: true,
+          }),
+          resource(
+            'azurerm_storage_account',
+            {
+              id: '/subscriptions/00000000-1111-2222-3333-444444444444/resourceGroups/rg/providers/Microsoft.Storage/storageAccounts/sa1',
+              name: 'sa1',
+              location: 'westeurope',
+              primary_access_key: 'AZ-KEY1',
+              primary_connection_string: 'DefaultEndpointsProtocol=https;AccountName=sa1;AccountKey=AZ-KEY2',
+              primary_blob_connection_string: 'AZ-KEY3',
+              primary_blob_endpoint: 'https://sa1.blob.core.windows.net/',
+            },
+            'provider["registry.terraform.io/hashicorp/azurerm"]',
+          ),
+          resource('aws_ssm_parameter', {
+            arn: 'arn:aws:ssm:us-east-1:111111111111:parameter/app/db',
+            id: '/app/db',
+            name: '/app/db',
+            type: 'SecureString',
+            value: 'SSM-SECURE-VALUE',
+          }),
+          resource('aws_ssm_parameter', {
+            arn: 'arn:aws:ssm:us-east-1:111111111111:parameter/app/url',
+            id: '/app/url',
+            name: '/app/url',
+            type: 'String',
+            value: 'https://app.example.com',
+          }),
+          resource('aws_lambda_function', {
+            arn: 'arn:aws:lambda:us-east-1:111111111111:function:f',
+            id: 'f',
+            function_name: 'f',
+            environment: [{ variables: { QUEUE_URL: 'https://sqs/q', DB_PASSWORD: 'ENV-PW', ApiToken: 'ENV-TOKEN' } }],
+          }),
+          resource('aws_iam_account_password_policy', {
+            id: 'iam-account-password-policy',
+            minimum_password_length: 14,
+            allow_users_to_change_password: true,
+          }),
+        ],
+        '0.14.11',
+      ),
+    );
+    const text = JSON.stringify(inv);
+    for (const secret of [
+      'MQ-PW',
+      'IAM-SECRET',
+      'SES-SMTP-PW',
+      'ENCRYPTED-WIN-PW',
+      'AZ-KEY',
+      'SSM-SECURE-VALUE',
+      'ENV-PW',
+      'ENV-TOKEN',
+    ]) {
+      expect(text).not.toContain(secret);
+    }
+    expect(nodeById(inv, 'aws:us-east-1:aws.mq.broker:b-1').attributes.user).toEqual([
+      { username: 'admin', console_access: true, groups: [] },
+    ]);
+    expect(nodeById(inv, id('aws.ec2.instance', 'i-0win0000000000001')).attributes.get_password_data).toBe(true);
+    const storage = inv.nodes.find((n) => n.type === 'azure.storage_account');
+    expect(storage?.attributes.primary_blob_endpoint).toBe('https://sa1.blob.core.windows.net/');
+    expect(nodeById(inv, 'aws:us-east-1:aws.ssm.parameter:/app/url').attributes.value).toBe('https://app.example.com');
+    expect(nodeById(inv, 'aws:us-east-1:aws.lambda.function:111111111111/f').attributes.environment).toEqual([
+      { variables: { QUEUE_URL: 'https://sqs/q' } },
+    ]);
+    const policy = inv.nodes.find((n) => n.type === 'aws.iam.account_password_policy');
+    expect(policy?.attributes).toMatchObject({ minimum_password_length: 14, allow_users_to_change_password: true });
+  });
+
+  it('links a module instance’s resources to the enclosing instance’s dependencies only', () => {
+    const sg = (key: string, sgId: string) => ({
+      module: `module.app["${key}"]`,
+      mode: 'managed',
+      type: 'aws_security_group',
+      name: 'sg',
+      provider: AWS,
+      instances: [
+        {
+          schema_version: 1,
+          attributes: {
+            arn: `arn:aws:ec2:us-east-1:111111111111:security-group/${sgId}`,
+            id: sgId,
+            name: key,
+            vpc_id: 'vpc-1',
+            ingress: [],
+            egress: [],
+          },
+        },
+      ],
+    });
+    const key = (k: string) => ({
+      module: `module.app["${k}"].module.inner`,
+      mode: 'managed',
+      type: 'aws_kms_key',
+      name: 'k',
+      provider: AWS,
+      instances: [
+        {
+          schema_version: 0,
+          attributes: { arn: `arn:aws:kms:us-east-1:111111111111:key/k${k}`, id: `k${k}`, key_id: `k${k}` },
+          dependencies: ['module.app.aws_security_group.sg'],
+        },
+      ],
+    });
+    const inv = parseTerraformState(state([sg('a', 'sg-0a'), sg('b', 'sg-0b'), key('a'), key('b')]));
+    expect(edgeStrings(inv, (e) => e.type === 'depends_on')).toEqual([
+      'depends_on ka -> sg-0a',
+      'depends_on kb -> sg-0b',
+    ]);
+  });
+
+  it('reads provider aliases with hyphens (aws.us-east-1) for provider_regions', () => {
+    const key = (name: string, alias: string, keyId: string) => ({
+      mode: 'managed',
+      type: 'aws_kms_key',
+      name,
+      provider: `${AWS}${alias}`,
+      instances: [{ schema_version: 0, attributes: { id: keyId, key_id: keyId } }],
+    });
+    const inv = parseTerraformState(state([key('cf', '.us-east-1', 'k-1'), key('w', '.west', 'k-2')]), {
+      provider_regions: { 'aws.us-east-1': 'us-east-1', 'aws.west': 'us-west-2' },
+    });
+    expect(inv.nodes.map((n) => n.id)).toEqual(['aws:us-east-1:aws.kms.key:k-1', 'aws:us-west-2:aws.kms.key:k-2']);
+    expect(inv.warnings).toEqual([]);
+  });
+});
+
+describe('terraform_state: documents that are not states', () => {
+  it('refuses a plan (it would read as an empty state and remove everything the state had)', () => {
+    const plan = readJson('terraform/plan.json');
+    expect(() => parseTerraformState(plan)).toThrow(IngestError);
+    expect(() => parseTerraformState(plan, { document_name: 'prod' })).toThrow(
+      'document "prod": is a Terraform plan (terraform show -json <planfile>: it has resource_changes), not a state; use source terraform_plan',
+    );
+    expect(() =>
+      parseTerraformState({ format_version: '1.2', terraform_version: '1.9.5', planned_values: { root_module: {} } }),
+    ).toThrow('is a Terraform plan');
+  });
+
+  it('refuses objects with neither values nor version and resources', () => {
+    expect(() => parseTerraformState({})).toThrow(
+      'document "terraform_state": is not a Terraform state: it has neither values (terraform show -json) nor version and resources (.tfstate)',
+    );
+    expect(() => parseTerraformState({ format_version: '1.0', provider_schemas: {} })).toThrow(
+      'document "terraform_state": values is missing and the document has provider_schemas: this is not a Terraform state',
+    );
+  });
+
+  it('accepts terraform show -json of an empty state (Terraform prints only format_version)', () => {
+    const empty = { nodes: [], edges: [], skipped_documents: [], warnings: [] };
+    expect(parseTerraformState({ format_version: '1.0' })).toEqual(empty);
+    expect(parseTerraformState({ format_version: '1.0', terraform_version: '1.9.5' })).toEqual(empty);
+  });
+});
