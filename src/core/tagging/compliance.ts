@@ -4,13 +4,17 @@
  * tag key, resource type and account, with the most common invalid values.
  * Pure and single-pass: 100k nodes take a fraction of a second.
  */
+
+import { UNKNOWN } from '../inventory/types.ts';
 import {
   type CompiledPolicy,
   type CompiledPolicySet,
   type CompiledRule,
   compilePolicies,
   compilePolicy,
+  stripIndexKeys,
   type TagLookup,
+  type TagValue,
 } from './compile.ts';
 import { type EvaluationVisitor, evaluateResource, type RuleOutcome, ScopeIndex } from './evaluate.ts';
 import { infracastTypeFor, isTaggableType, normalizeProvider, terraformTypeOf } from './resource-types.ts';
@@ -70,13 +74,32 @@ export interface NonCompliantNode {
   }[];
 }
 
-/** A reusable view over a node's tag object, so 100k nodes allocate no Maps. */
+/**
+ * A reusable view over a node's tag object, so 100k nodes allocate no Maps.
+ * Nodes ingested from a plan list in `attributes.unknown_tag_keys` the tags
+ * whose values are known only after apply (`*`: the final set itself is not
+ * known): those read as unknown, as plan validation reads them, never as missing.
+ */
 class TagObjectView implements TagLookup {
   tags: Record<string, string> = {};
-  get(key: string): string | undefined {
-    return Object.hasOwn(this.tags, key) ? this.tags[key] : undefined;
+  unknownKeys: readonly string[] = NO_KEYS;
+  /** False when the node's final tag set is not known (`*`): a key it lacks may still come. */
+  keysComplete = true;
+
+  reset(node: ComplianceNode, tags: Record<string, string>): void {
+    this.tags = tags;
+    const listed = (node.attributes as { unknown_tag_keys?: unknown } | null | undefined)?.unknown_tag_keys;
+    this.unknownKeys = Array.isArray(listed) ? (listed as string[]) : NO_KEYS;
+    this.keysComplete = !this.unknownKeys.includes('*');
+  }
+
+  get(key: string): TagValue | undefined {
+    if (Object.hasOwn(this.tags, key)) return this.tags[key];
+    return this.unknownKeys.length > 0 && this.unknownKeys.includes(key) ? UNKNOWN : undefined;
   }
 }
+
+const NO_KEYS: readonly string[] = [];
 
 const EMPTY_TAGS: Record<string, string> = {};
 
@@ -115,8 +138,14 @@ function nodeNames(node: ComplianceNode): string[] {
   if (node.native_id) names.push(node.native_id);
   if (node.name) names.push(node.name);
   const attrs = node.attributes as { terraform_address?: unknown; address?: unknown } | null | undefined;
-  if (attrs && typeof attrs.terraform_address === 'string') names.push(attrs.terraform_address);
-  if (attrs && typeof attrs.address === 'string') names.push(attrs.address);
+  // Addresses as plan validation sees them too: `module.legacy["eu"].aws_s3_bucket.logs` is also
+  // `module.legacy.aws_s3_bucket.logs`, so an exemption glob matches a resource in both places alike.
+  for (const address of [attrs?.terraform_address, attrs?.address]) {
+    if (typeof address !== 'string') continue;
+    names.push(address);
+    const bare = stripIndexKeys(address);
+    if (bare !== address) names.push(bare);
+  }
   return names;
 }
 
@@ -260,9 +289,9 @@ export function computeTaggingCompliance(
     const kind = resolveKind(node, hasTags);
     if (!kind.taggable) continue;
     taggable++;
-    view.tags = tags;
+    view.reset(node, tags);
     visitor.startNode(node);
-    evaluateResource(kind.policies, view, true, visitor, nowMs);
+    evaluateResource(kind.policies, view, view.keysComplete, visitor, nowMs);
     visitor.endNode();
     const nodeOk = visitor.nodeOk;
     if (nodeOk) compliant++;
@@ -345,13 +374,13 @@ export function listNonCompliant(
     const tags = node.tags ?? EMPTY_TAGS;
     const kind = resolveKind(node, Object.keys(tags).length > 0);
     if (!kind.taggable || kind.policies.length === 0) continue;
-    view.tags = tags;
+    view.reset(node, tags);
     const violations: NonCompliantNode['violations'] = [];
     const names = () => nodeNames(node);
     evaluateResource(
       kind.policies,
       view,
-      true,
+      view.keysComplete,
       {
         names,
         applied() {},

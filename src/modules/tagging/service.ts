@@ -176,7 +176,7 @@ function instant(value: string | undefined, field: string, endOfDay: boolean): s
   const ms = Date.parse(dateOnly ? `${value}T00:00:00.000Z` : value);
   if (Number.isNaN(ms)) {
     throw badRequest(`${field} is not a date: ${value}`, [
-      { path: `query.${field}`, message: 'must be an ISO date (2026-11-01) or date-time' },
+      { path: `querystring.${field}`, message: 'must be an ISO date (2026-11-01) or date-time' },
     ]);
   }
   return new Date(dateOnly && endOfDay ? ms + 86_400_000 - 1 : ms).toISOString();
@@ -651,7 +651,7 @@ export function createTaggingService(deps: TaggingServiceDeps) {
       const from = instant(query.from, 'from', false);
       const to = instant(query.to, 'to', true);
       if (from && to && from > to) {
-        throw badRequest('from is after to', [{ path: 'query.from', message: 'must not be after to' }]);
+        throw badRequest('from is after to', [{ path: 'querystring.from', message: 'must not be after to' }]);
       }
       const { rows, total } = await store.listSnapshotRows(
         db,

@@ -121,6 +121,44 @@ describe('computeTaggingCompliance', () => {
     expect(e.top_invalid_values.map((v) => v.value)).toEqual(['App_1', 'bad', 'cc-1']);
   });
 
+  it('an exemption glob on a Terraform address matches count/for_each instances, as in plan validation', () => {
+    const legacy = node(
+      'aws:global:aws.s3.bucket:legacy-eu-logs',
+      'aws.s3.bucket',
+      'B',
+      {},
+      { attributes: { terraform_address: 'module.legacy["eu"].aws_s3_bucket.logs' } },
+    );
+    const exempt = [finopsPolicy({ exemptions: [{ resource: 'module.legacy.*' }] })];
+    expect(computeTaggingCompliance(exempt, [legacy], { now: NOW }).overall.compliant).toBe(1);
+    expect(listNonCompliant(exempt[0]!, [legacy], { now: NOW })).toEqual([]);
+    // Without the exemption the bucket fails: the test above is about the glob, not the policy.
+    expect(computeTaggingCompliance([finopsPolicy()], [legacy], { now: NOW }).overall.compliant).toBe(0);
+  });
+
+  it('tags known only after apply (a node ingested from a plan) are unknown, never missing', () => {
+    const planned = (tags: Record<string, string>, unknown: string[]) =>
+      node('aws:us-east-1:aws.s3.bucket:planned', 'aws.s3.bucket', 'A', tags, {
+        attributes: { unknown_tag_keys: unknown },
+      });
+    const finops = [finopsPolicy()];
+    // tags_all unknown ('*'): the known tags are checked; a key they lack may still come.
+    const wholeSet = planned({ app_id: 'app-1' }, ['*']);
+    expect(computeTaggingCompliance(finops, [wholeSet], { now: NOW }).overall.compliant).toBe(1);
+    expect(listNonCompliant(finops[0]!, [wholeSet], { now: NOW })).toEqual([]);
+    // One value unknown: that key is unknown; the other required key is still missing.
+    const oneValue = planned({}, ['app_id']);
+    expect(
+      listNonCompliant(finops[0]!, [oneValue], { now: NOW })[0]!.violations.map((v) => `${v.key}:${v.kind}`),
+    ).toEqual(['CostCenter:missing']);
+    // A known value is still checked: an invalid one fails even when the set is incomplete.
+    const invalid = planned({ app_id: 'nope' }, ['*']);
+    expect(
+      listNonCompliant(finops[0]!, [invalid], { now: NOW })[0]!.violations.map((v) => `${v.key}:${v.kind}`),
+    ).toEqual(['app_id:invalid']);
+    expect(computeTaggingCompliance(finops, [invalid], { now: NOW }).overall.compliant).toBe(0);
+  });
+
   it('nothing taggable gives a null percent, not a division by zero', () => {
     expect(computeTaggingCompliance(policies, [nodes[4]!]).overall).toEqual({
       resources: 1,

@@ -317,7 +317,7 @@ for (const dialect of testDialects()) {
       expect(before.json().meta.total).toBe(0);
       const bad = await x.t.app.inject({ url: `${x.base}/compliance/history?from=yesterday`, headers: x.viewer });
       expect(bad.statusCode).toBe(400);
-      expect(bad.json().error.details[0].path).toBe('query.from');
+      expect(bad.json().error.details[0].path).toBe('querystring.from');
     });
   });
 }
