@@ -24,6 +24,7 @@ import {
   nodeAttributes,
   REFERENCE_FIELDS,
 } from './terraform-aws.ts';
+import type { DefaultTags, DefaultTagsKind, ProviderDefaultTags } from './terraform-default-tags.ts';
 import {
   NON_ATTRIBUTE_KEYS,
   type ReferenceResolver,
@@ -80,12 +81,18 @@ const REGION_PARENT_ATTRIBUTES = [
   'target_group_arn',
 ];
 
+/**
+ * `defaults`: the provider default tags / labels of the document's
+ * `configuration` (plans; states only when they have one), merged under the
+ * tags of resources whose `tags_all` / `effective_labels` is not known.
+ */
 export function buildTerraformInventory(
   resources: TfResource[],
   options: TerraformParseOptions,
   resolver: ReferenceResolver | null,
+  defaults: ProviderDefaultTags | null = null,
 ): ParsedInventory {
-  return new TerraformInventory(options, resolver).build(resources);
+  return new TerraformInventory(options, resolver, defaults).build(resources);
 }
 
 /** A resource that becomes a node, with what the region pass learns about it. */
@@ -113,6 +120,7 @@ class TerraformInventory {
   constructor(
     private readonly options: TerraformParseOptions,
     private readonly resolver: ReferenceResolver | null,
+    private readonly defaults: ProviderDefaultTags | null,
   ) {}
 
   build(resources: TfResource[]): ParsedInventory {
@@ -148,6 +156,8 @@ class TerraformInventory {
       const node = entry.cloud === 'aws' ? this.addAwsNode(entry) : this.addOtherCloudNode(r, entry.cloud);
       if (node !== null && r.deposed === null) this.nodeByAddress.set(r.address, node);
     }
+    // Default tags that could not be evaluated (noted while the nodes were built).
+    for (const message of this.defaults?.warnings ?? []) this.b.warn(message);
     this.mergeAll(merged);
     if (this.resolver !== null) this.noteUnknownReferences(nodeResources);
     this.fillTerraformGaps();
@@ -279,7 +289,7 @@ class TerraformInventory {
     const byAddress = creating || identity === null || isUnknown(identity);
     const scoped = ACCOUNT_SCOPED_NAME_TYPES.has(type);
     const key = byAddress ? r.address : scoped ? accountScopedKey(account, identity as string) : (identity as string);
-    const { tags, unknownKeys } = terraformTags(r.values);
+    const { tags, unknownKeys } = terraformTags(r.values, this.defaultTagsOf(r, 'aws'));
     const arn = str(r.values.arn);
     const id = str(r.values.id);
     const overlay = nodeAttributes(r, { account, region });
@@ -334,7 +344,8 @@ class TerraformInventory {
         'global';
       account = str(v.project);
     }
-    const { tags, unknownKeys } = cloud === 'google' ? googleLabels(v) : terraformTags(v);
+    const { tags, unknownKeys } =
+      cloud === 'google' ? googleLabels(v, this.defaultTagsOf(r, 'google')) : terraformTags(v, null);
     const attributes = rawAttributes(r);
     annotate(attributes, r, unknownKeys);
     return this.b.addNode({
@@ -349,6 +360,25 @@ class TerraformInventory {
       attributes,
       aliases: [r.address],
     });
+  }
+
+  /**
+   * The provider's default tags (aws) / labels (google) for a resource that
+   * has tag attributes but no known merged map (`tags_all`,
+   * `effective_labels`, `terraform_labels`), resolved as the plan validator
+   * does; null when none apply. Autoscaling groups get none (the provider does
+   * not add default tags to them), nor do types without tag attributes.
+   */
+  private defaultTagsOf(r: TfResource, kind: DefaultTagsKind): DefaultTags | null {
+    if (this.defaults === null || r.type === 'aws_autoscaling_group') return null;
+    const v = r.values;
+    if (kind === 'aws') {
+      if (isKnownRecord(v.tags_all) || !(Object.hasOwn(v, 'tags') || Object.hasOwn(v, 'tags_all'))) return null;
+    } else {
+      if (isKnownRecord(v.effective_labels) || isKnownRecord(v.terraform_labels)) return null;
+      if (!['labels', 'effective_labels', 'terraform_labels'].some((k) => Object.hasOwn(v, k))) return null;
+    }
+    return this.defaults.tagsFor(kind, configAddress(r.module), r.type, r.name);
   }
 
   // ------------------------------------------------------------ merges
@@ -651,27 +681,57 @@ const isDataAddress = (cfg: string): boolean => cfg.startsWith('data.') || cfg.i
 type TagsRead = { tags: Record<string, string>; unknownKeys: string[] };
 
 /**
- * `tags_all` (provider default tags included) when present, else `tags`.
+ * `tags_all` (provider default tags included) when present, else `tags`
+ * with the provider's `default_tags` (`defaults`, from the configuration)
+ * merged under them: the resource's own tags win.
  * Plans: values unknown until apply are left out and their keys listed; when
  * a whole map is unknown (the UNKNOWN marker is an object too, so test it
  * first) the known `tags` are used and '*' says the final set is not known.
  */
-function terraformTags(values: Rec): TagsRead {
+function terraformTags(values: Rec, defaults: DefaultTags | null): TagsRead {
   const all = values.tags_all;
   if (!isUnknown(all) && isRecord(all) && hasKeys(all)) return tagsFromMap(all);
-  const fromTags = tagMap(values.tags);
+  const fromTags = withDefaults(tagMap(values.tags), defaults);
   if (isUnknown(all) && !fromTags.unknownKeys.includes('*')) fromTags.unknownKeys.push('*');
   return fromTags;
 }
 
-/** google `effective_labels` (provider default labels included) when present, else `labels`. */
-function googleLabels(values: Rec): TagsRead {
+/**
+ * google `effective_labels` (provider default labels included) when present,
+ * else `terraform_labels` (the same, minus labels set outside Terraform),
+ * else `labels` with the provider's `default_labels` merged under them.
+ */
+function googleLabels(values: Rec, defaults: DefaultTags | null): TagsRead {
   const effective = values.effective_labels;
-  if (!isUnknown(effective) && isRecord(effective)) return tagsFromMap(effective);
-  const fromLabels = tagMap(values.labels);
+  if (isKnownRecord(effective)) return tagsFromMap(effective);
+  const terraform = values.terraform_labels;
+  const fromLabels = isKnownRecord(terraform) ? tagsFromMap(terraform) : withDefaults(tagMap(values.labels), defaults);
   if (isUnknown(effective) && !fromLabels.unknownKeys.includes('*')) fromLabels.unknownKeys.push('*');
   return fromLabels;
 }
+
+/**
+ * Provider defaults under a resource's own tags (a key the resource sets,
+ * even to a value unknown until apply, is the resource's). A default whose
+ * value is unknown is listed in the unknown keys, never given a value;
+ * defaults that could not be evaluated add '*' (their keys are not known).
+ */
+function withDefaults(own: TagsRead, defaults: DefaultTags | null): TagsRead {
+  if (defaults === null) return own;
+  const tags: Record<string, string> = {};
+  const unknownKeys = [...own.unknownKeys];
+  for (const [key, value] of defaults.tags) {
+    if (Object.hasOwn(own.tags, key) || own.unknownKeys.includes(key)) continue;
+    if (isUnknown(value)) {
+      if (!unknownKeys.includes(key)) unknownKeys.push(key);
+    } else tags[key] = value;
+  }
+  if (!defaults.complete && !unknownKeys.includes('*')) unknownKeys.push('*');
+  return { tags: { ...tags, ...own.tags }, unknownKeys };
+}
+
+/** A map whose value is known (the UNKNOWN marker is an object too). */
+const isKnownRecord = (v: unknown): v is Rec => !isUnknown(v) && isRecord(v);
 
 /** One tag map; a map wholly unknown until apply gives no tags and '*', never a `$unknown` tag. */
 function tagMap(v: unknown): TagsRead {

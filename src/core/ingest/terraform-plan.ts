@@ -14,11 +14,15 @@
  *
  * The `configuration` block gives each provider's region and, for values
  * unknown until apply, the resources they refer to, so a new subnet's
- * instance is still contained in it.
+ * instance is still contained in it. It also gives the providers'
+ * `default_tags` / `default_labels`, merged under the tags of resources
+ * whose planned values lack a known `tags_all` (older AWS providers) or
+ * `effective_labels`, as the plan tag validator does.
  */
 import type { ParsedInventory } from '../inventory/types.ts';
 import { ingestError, parseJsonText } from './errors.ts';
 import { configAddress, type IndexKey, lastIndexKey, moduleOfAddress, splitAddress } from './terraform-address.ts';
+import { ProviderDefaultTags } from './terraform-default-tags.ts';
 import { buildTerraformInventory } from './terraform-inventory.ts';
 import type { ReferenceResolver, TfResource } from './terraform-model.ts';
 import { readShowJsonModule, requireString, type TerraformDocumentOptions } from './terraform-state.ts';
@@ -41,7 +45,7 @@ export function parseTerraformPlan(input: unknown, options: TerraformDocumentOpt
   const resources = readResourceChanges(doc, documentName, config);
   config.index(resources);
   config.resolvePendingDependencies();
-  return buildTerraformInventory(resources, options, config);
+  return buildTerraformInventory(resources, options, config, new ProviderDefaultTags(doc));
 }
 
 function readResourceChanges(doc: Rec, documentName: string, config: PlanConfiguration): TfResource[] {

@@ -5,7 +5,10 @@
  *   (`index_key`, `attributes`, `dependencies`, `sensitive_attributes`);
  * - `terraform show -json` of a state: `values.root_module.resources[]`
  *   and nested `child_modules[]`, with `sensitive_values` masks.
- * Data sources are skipped; sensitive values are dropped. A plan, or an
+ * Data sources are skipped; sensitive values are dropped. Resources without
+ * `tags_all` get the provider `default_tags` merged under their `tags` only
+ * when the document has a `configuration` section (`terraform show -json`
+ * of a state usually does not). A plan, or an
  * object that is neither, is refused (read as an empty state, its ingest
  * would remove every node the state had); `{"format_version": "1.0"}`, what
  * `terraform show -json` prints for an empty state, is an empty state.
@@ -13,6 +16,7 @@
 import type { ParsedInventory } from '../inventory/types.ts';
 import { ingestError, parseJsonText } from './errors.ts';
 import { formatIndexKey, type IndexKey, moduleOfAddress } from './terraform-address.ts';
+import { ProviderDefaultTags } from './terraform-default-tags.ts';
 import { buildTerraformInventory } from './terraform-inventory.ts';
 import type { TerraformParseOptions, TfResource } from './terraform-model.ts';
 import { dropSensitive, dropSensitivePaths } from './terraform-values.ts';
@@ -23,9 +27,13 @@ export interface TerraformDocumentOptions extends TerraformParseOptions {
   document_name?: string;
 }
 
-export function parseTerraformState(doc: unknown, options: TerraformDocumentOptions = {}): ParsedInventory {
+export function parseTerraformState(input: unknown, options: TerraformDocumentOptions = {}): ParsedInventory {
   const name = options.document_name ?? 'terraform_state';
-  return buildTerraformInventory(readTerraformState(doc, name), options, null);
+  const doc = parseJsonText(input, name);
+  const resources = readTerraformState(doc, name);
+  // `terraform show -json` of a state has no configuration, but when one is given, default tags come from it.
+  const defaults = isRecord(doc) && isRecord(doc.configuration) ? new ProviderDefaultTags(doc) : null;
+  return buildTerraformInventory(resources, options, null, defaults);
 }
 
 /** The managed and data resource instances of a state, in either format. */

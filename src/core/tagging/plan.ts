@@ -15,8 +15,9 @@
  * merged map (`tags_all`, `effective_labels`) is unknown, the known tags are
  * checked but a key they lack may still arrive, so it is unknown, not missing.
  */
+import { type DefaultTags, ProviderDefaultTags, toTagValue } from '../ingest/terraform-default-tags.ts';
 import { isUnknown, UNKNOWN } from '../inventory/types.ts';
-import { stripIndexKeys, type TagMap, type TagSource, type TagValue } from './compile.ts';
+import { stripIndexKeys, type TagMap, type TagSource } from './compile.ts';
 import { infracastTypeFor, isTaggableType, providerOfResource } from './resource-types.ts';
 
 export class InvalidPlanError extends Error {
@@ -100,7 +101,7 @@ export function parsePlan(input: unknown): ParsedPlan {
   }
 
   const warnings: string[] = [];
-  const defaults = new ProviderDefaults(plan, warnings);
+  const defaults = new ProviderDefaultTags(plan, warnings);
   const resources: PlanResource[] = [];
   for (const rc of (changes ?? []) as unknown[]) {
     if (!isObject(rc)) continue;
@@ -115,7 +116,7 @@ export function parsePlan(input: unknown): ParsedPlan {
   };
 }
 
-function readResourceChange(rc: Json, defaults: ProviderDefaults): PlanResource | null {
+function readResourceChange(rc: Json, defaults: ProviderDefaultTags): PlanResource | null {
   const address = typeof rc.address === 'string' ? rc.address : null;
   const type = typeof rc.type === 'string' ? rc.type : null;
   if (!address || !type) return null;
@@ -201,12 +202,6 @@ function modulePathOf(address: string, type: string, name: unknown): string | nu
   const suffix = `.${type}.${typeof name === 'string' ? name : ''}`;
   const at = address.lastIndexOf(suffix);
   return at > 0 ? address.slice(0, at) : null;
-}
-
-function toTagValue(v: unknown): string | null {
-  if (typeof v === 'string') return v;
-  if (typeof v === 'number' || typeof v === 'boolean') return String(v);
-  return null;
 }
 
 /** Copies a tag map from planned values, marking unknown entries from after_unknown. */
@@ -315,152 +310,6 @@ function asgTags(after: Json | null, afterUnknown: Json): PlanTarget {
     tags.set(key, value ?? '');
   });
   return { sub_path: null, tagged_kind: null, tags, keysComplete: complete };
-}
-
-// ---------------------------------------------------------------------------
-// Provider default tags / labels
-
-interface DefaultTags {
-  tags: Map<string, TagValue>;
-  /** False when the defaults come from an expression we could not evaluate. */
-  complete: boolean;
-}
-
-class ProviderDefaults {
-  private readonly providerConfigs: Json;
-  private readonly resourceKeys = new Map<string, string>();
-  private readonly variables: Json;
-  private readonly cache = new Map<string, DefaultTags | null>();
-  private readonly byResource = new Map<string, Map<string, Map<string, DefaultTags | null>>>();
-
-  constructor(
-    plan: Json,
-    private readonly warnings: string[],
-  ) {
-    const configuration = isObject(plan.configuration) ? plan.configuration : {};
-    this.providerConfigs = isObject(configuration.provider_config) ? configuration.provider_config : {};
-    this.variables = isObject(plan.variables) ? plan.variables : {};
-    if (isObject(configuration.root_module)) this.indexModule(configuration.root_module, '');
-  }
-
-  private indexModule(module: Json, path: string): void {
-    if (Array.isArray(module.resources)) {
-      for (const r of module.resources) {
-        if (!isObject(r) || typeof r.address !== 'string' || typeof r.provider_config_key !== 'string') continue;
-        this.resourceKeys.set(path ? `${path}.${r.address}` : r.address, r.provider_config_key);
-      }
-    }
-    if (isObject(module.module_calls)) {
-      for (const [name, call] of Object.entries(module.module_calls)) {
-        if (isObject(call) && isObject(call.module)) {
-          this.indexModule(call.module, path ? `${path}.module.${name}` : `module.${name}`);
-        }
-      }
-    }
-  }
-
-  /** Default tags (aws) or labels (google) for a resource, or null when its provider sets none. */
-  tagsFor(kind: 'aws' | 'google', configModule: string, type: string, name: string): DefaultTags | null {
-    // Nested maps: no string building per resource on the hot path.
-    let byType = this.byResource.get(configModule);
-    if (!byType) {
-      byType = new Map();
-      this.byResource.set(configModule, byType);
-    }
-    let byName = byType.get(type);
-    if (!byName) {
-      byName = new Map();
-      byType.set(type, byName);
-    }
-    let hit = byName.get(name);
-    if (hit === undefined) {
-      hit = this.lookup(kind, configModule, type, name);
-      byName.set(name, hit);
-    }
-    return hit;
-  }
-
-  private lookup(kind: 'aws' | 'google', configModule: string, type: string, name: string): DefaultTags | null {
-    const configAddress = configModule ? `${configModule}.${type}.${name}` : `${type}.${name}`;
-    const key = this.resourceKeys.get(configAddress) ?? (configModule ? `${configModule}:${kind}` : kind);
-    const cacheKey = `${kind}|${key}`;
-    if (this.cache.has(cacheKey)) return this.cache.get(cacheKey)!;
-    const config = this.resolve(key);
-    const result = config ? this.readDefaults(kind, config, key) : null;
-    this.cache.set(cacheKey, result);
-    return result;
-  }
-
-  /**
-   * Finds the provider configuration block for a key. Terraform ≥ 1.1
-   * normalises module resources to the configuration they really use; older
-   * versions leave `module.a:aws` (or even `a:aws`) entries without
-   * expressions, which inherit from the parent module, so walk up.
-   */
-  private resolve(key: string): Json | null {
-    const candidates: string[] = [key];
-    const colon = key.lastIndexOf(':');
-    if (colon > 0) {
-      let module = key.slice(0, colon);
-      const provider = key.slice(colon + 1);
-      if (!module.startsWith('module.')) module = `module.${module}`;
-      const parts = module.split('.module.');
-      for (let n = parts.length; n > 0; n--) candidates.push(`${parts.slice(0, n).join('.module.')}:${provider}`);
-      candidates.push(provider);
-    }
-    let firstFound: Json | null = null;
-    for (const candidate of candidates) {
-      const config = this.providerConfigs[candidate];
-      if (!isObject(config)) continue;
-      firstFound ??= config;
-      if (isObject(config.expressions)) return config;
-    }
-    return firstFound;
-  }
-
-  private readDefaults(kind: 'aws' | 'google', config: Json, key: string): DefaultTags | null {
-    const expressions = isObject(config.expressions) ? config.expressions : null;
-    if (!expressions) return null;
-    let expression: unknown;
-    if (kind === 'aws') {
-      const blocks = Array.isArray(expressions.default_tags)
-        ? expressions.default_tags
-        : isObject(expressions.default_tags)
-          ? [expressions.default_tags]
-          : [];
-      if (blocks.length === 0) return null;
-      expression = isObject(blocks[0]) ? blocks[0].tags : undefined;
-    } else {
-      expression = expressions.default_labels;
-    }
-    if (!isObject(expression)) return null;
-    const tags = new Map<string, TagValue>();
-    const atRoot = typeof config.module_address !== 'string' || config.module_address === '';
-    const value = this.evaluate(expression, atRoot);
-    if (value === undefined) {
-      this.warnings.push(
-        `provider ${key}: default ${kind === 'aws' ? 'tags' : 'labels'} come from an expression the plan does not resolve; keys not found elsewhere are reported as unknown`,
-      );
-      return { tags, complete: false };
-    }
-    for (const [k, v] of Object.entries(value)) {
-      const s = toTagValue(v);
-      if (s !== null) tags.set(k, s); // a null default is no default
-    }
-    return { tags, complete: true };
-  }
-
-  /** A constant, or a lone root-module `var.NAME` reference resolved from the plan's variables. */
-  private evaluate(expression: Json, atRoot: boolean): Json | undefined {
-    if (isObject(expression.constant_value)) return expression.constant_value;
-    const refs = Array.isArray(expression.references) ? expression.references : [];
-    const variable = refs.find((r): r is string => typeof r === 'string' && /^var\.[A-Za-z0-9_-]+$/.test(r));
-    if (atRoot && variable && refs.every((r) => r === variable || (typeof r === 'string' && variable.startsWith(r)))) {
-      const entry = this.variables[variable.slice(4)];
-      if (isObject(entry) && isObject(entry.value)) return entry.value;
-    }
-    return undefined;
-  }
 }
 
 /** Effective tags as plain data for reports: known values only. */

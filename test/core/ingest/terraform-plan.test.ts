@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { IngestError, parseTerraformPlan } from '../../../src/core/ingest/index.ts';
 import { isUnknown, UNKNOWN } from '../../../src/core/inventory/types.ts';
+import { knownTags, parsePlan } from '../../../src/core/tagging/plan.ts';
 import { edgeStrings, hasEdge, nodeById, readJson } from './helpers.ts';
 
 const EU = 'eu-west-1';
@@ -405,5 +406,194 @@ describe('terraform_plan: sensitive values of forgotten resources and list eleme
     const sg = nodeById(inv, 'aws:us-east-1:aws.ec2.security_group:sg-0eeeeeeeeeeeeeee1');
     expect((sg.attributes.ingress as { cidrs: unknown[] }[])[0]?.cidrs).toEqual([UNKNOWN, '10.0.0.9/32']);
     expect(JSON.stringify(inv)).not.toContain('SECRET-CIDR');
+  });
+});
+
+describe('terraform_plan: provider default_tags when tags_all is not known', () => {
+  const AWS = 'registry.terraform.io/hashicorp/aws';
+  const GOOGLE = 'registry.terraform.io/hashicorp/google';
+  const change = (after: Record<string, unknown>, after_unknown: Record<string, unknown> = { id: true }) => ({
+    actions: ['create'],
+    before: null,
+    after,
+    after_unknown,
+  });
+  const rc = (
+    address: string,
+    type: string,
+    name: string,
+    c: ReturnType<typeof change>,
+    extra: Record<string, unknown> = {},
+  ) => ({ address, mode: 'managed', type, name, provider_name: AWS, change: c, ...extra });
+  /** A configuration resource: `aws_vpc.main` and its provider key. */
+  const cfg = (address: string, provider_config_key: string) => {
+    const [type, name] = address.split('.') as [string, string];
+    return { address, mode: 'managed', type, name, provider_config_key };
+  };
+  // Terraform 1.0 style: module resources keep their module's provider key, with no expressions of its own
+  // (`net:aws`, `module.app:aws`), inheriting the root configuration; an alias with default tags from a variable.
+  const plan = {
+    format_version: '1.0',
+    terraform_version: '1.0.11',
+    variables: { west_tags: { value: { owner: 'team-west', env: 'prod' } } },
+    resource_changes: [
+      rc(
+        'module.net.aws_vpc.main',
+        'aws_vpc',
+        'main',
+        change({ cidr_block: '10.0.0.0/16', tags: { app_id: 'app-2', CostCenter: 'CC-100' } }),
+        { module_address: 'module.net' },
+      ),
+      rc(
+        'module.app["a"].aws_instance.web',
+        'aws_instance',
+        'web',
+        change({ ami: 'ami-1', instance_type: 't3.micro', tags: { Name: 'web-a', owner: 'team-app' } }),
+        { module_address: 'module.app["a"]' },
+      ),
+      rc(
+        'aws_subnet.west',
+        'aws_subnet',
+        'west',
+        change({ cidr_block: '10.1.0.0/24', vpc_id: 'vpc-0aaaaaaaaaaaaaaa1', tags: { env: 'dev' } }),
+      ),
+      // tags_all known only after apply; the resource's own `owner` too: it wins over the default, unknown.
+      rc(
+        'aws_s3_bucket.logs',
+        'aws_s3_bucket',
+        'logs',
+        change({ bucket: 'logs', tags: { CostCenter: 'cc-200' } }, { id: true, tags: { owner: true }, tags_all: true }),
+      ),
+      // Default tags from an expression the plan does not resolve: no values, and the key set is not known.
+      rc(
+        'aws_security_group.dyn',
+        'aws_security_group',
+        'dyn',
+        change({ name: 'dyn', vpc_id: 'vpc-0aaaaaaaaaaaaaaa1', tags: { app_id: 'app-9' } }),
+      ),
+      // tags_all known: it already holds the default tags, used as it is.
+      rc(
+        'aws_vpc.edge',
+        'aws_vpc',
+        'edge',
+        change({ cidr_block: '10.9.0.0/16', tags: { Name: 'edge' }, tags_all: { Name: 'edge', owner: 'team-x' } }),
+      ),
+      {
+        address: 'google_storage_bucket.assets',
+        mode: 'managed',
+        type: 'google_storage_bucket',
+        name: 'assets',
+        provider_name: GOOGLE,
+        change: change({ name: 'assets', location: 'EU', project: 'acme-prod', labels: { team: 'data' } }),
+      },
+    ],
+    configuration: {
+      provider_config: {
+        aws: {
+          name: 'aws',
+          expressions: {
+            region: { constant_value: 'eu-west-1' },
+            default_tags: [{ tags: { constant_value: { owner: 'team-x', env: 'prod', empty: null } } }],
+          },
+        },
+        'aws.west': {
+          name: 'aws',
+          alias: 'west',
+          expressions: {
+            region: { constant_value: 'us-west-2' },
+            default_tags: [{ tags: { references: ['var.west_tags'] } }],
+          },
+        },
+        'aws.dyn': {
+          name: 'aws',
+          alias: 'dyn',
+          expressions: { default_tags: [{ tags: { references: ['local.common_tags'] } }] },
+        },
+        'net:aws': { name: 'aws', module_address: 'module.net' },
+        'module.app:aws': { name: 'aws', module_address: 'module.app' },
+        google: { name: 'google', expressions: { default_labels: { constant_value: { 'cost-center': 'cc-7' } } } },
+      },
+      root_module: {
+        resources: [
+          cfg('aws_subnet.west', 'aws.west'),
+          cfg('aws_s3_bucket.logs', 'aws'),
+          cfg('aws_security_group.dyn', 'aws.dyn'),
+          cfg('aws_vpc.edge', 'aws'),
+          cfg('google_storage_bucket.assets', 'google'),
+        ],
+        module_calls: {
+          net: {
+            source: './net',
+            module: {
+              resources: [cfg('aws_vpc.main', 'net:aws')],
+            },
+          },
+          app: {
+            source: './app',
+            for_each_expression: { constant_value: { a: {} } },
+            module: {
+              resources: [cfg('aws_instance.web', 'module.app:aws')],
+            },
+          },
+        },
+      },
+    },
+  };
+  const inv = parseTerraformPlan(plan, { account_id: '111111111111' });
+  const validated = parsePlan(plan);
+  const node = (address: string) => {
+    const found = inv.nodes.find((n) => n.attributes.terraform_address === address);
+    if (found === undefined) throw new Error(`no node for ${address}`);
+    return found;
+  };
+
+  it('merges the provider default_tags under the resource tags (module inheritance, aliases, variables)', () => {
+    expect(node('module.net.aws_vpc.main').tags).toEqual({
+      owner: 'team-x',
+      env: 'prod',
+      app_id: 'app-2',
+      CostCenter: 'CC-100',
+    });
+    expect(node('module.app["a"].aws_instance.web').tags).toEqual({ owner: 'team-app', env: 'prod', Name: 'web-a' });
+    expect(node('aws_subnet.west').tags).toEqual({ owner: 'team-west', env: 'dev' });
+    expect(node('aws_vpc.edge').tags).toEqual({ Name: 'edge', owner: 'team-x' });
+    expect(node('google_storage_bucket.assets').tags).toEqual({ 'cost-center': 'cc-7', team: 'data' });
+    for (const address of ['module.net.aws_vpc.main', 'aws_subnet.west', 'aws_vpc.edge']) {
+      expect(node(address).attributes).not.toHaveProperty('unknown_tag_keys');
+    }
+  });
+
+  it('never gives an unknown or unresolved default a value', () => {
+    const logs = node('aws_s3_bucket.logs');
+    expect(logs.tags).toEqual({ env: 'prod', CostCenter: 'cc-200' });
+    expect(logs.attributes.unknown_tag_keys).toEqual(['owner', '*']);
+    const dyn = node('aws_security_group.dyn');
+    expect(dyn.tags).toEqual({ app_id: 'app-9' });
+    expect(dyn.attributes.unknown_tag_keys).toEqual(['*']);
+    expect(inv.warnings.some((w) => w.startsWith('provider aws.dyn: default tags'))).toBe(true);
+  });
+
+  it('never reads a variable declared sensitive into tags (they would be stored)', () => {
+    const secret = structuredClone(plan) as typeof plan & {
+      configuration: { root_module: { variables?: Record<string, unknown> } };
+    };
+    secret.configuration.root_module.variables = { west_tags: { sensitive: true } };
+    const west = parseTerraformPlan(secret, { account_id: '111111111111' }).nodes.find(
+      (n) => n.attributes.terraform_address === 'aws_subnet.west',
+    );
+    expect(west?.tags).not.toHaveProperty('owner', 'team-west');
+    expect(west?.attributes.unknown_tag_keys).toContain('*');
+  });
+
+  it('gives every node the tags the plan validator reports for the same plan', () => {
+    expect(validated.resources.length).toBe(plan.resource_changes.length);
+    for (const resource of validated.resources) {
+      const target = resource.targets[0]!;
+      const { known, unknownKeys } = knownTags(target.tags);
+      const n = node(resource.address);
+      expect({ address: resource.address, tags: n.tags }).toEqual({ address: resource.address, tags: known });
+      const expectedUnknown = [...unknownKeys, ...(target.keysComplete ? [] : ['*'])];
+      expect(((n.attributes.unknown_tag_keys as string[] | undefined) ?? []).sort()).toEqual(expectedUnknown.sort());
+    }
   });
 });

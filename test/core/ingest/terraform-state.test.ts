@@ -835,3 +835,46 @@ describe('terraform_state: documents that are not states', () => {
     expect(parseTerraformState({ format_version: '1.0', terraform_version: '1.9.5' })).toEqual(empty);
   });
 });
+
+describe('terraform_state: provider default_tags from a configuration section', () => {
+  const state = (configuration?: Record<string, unknown>) => ({
+    format_version: '1.0',
+    values: {
+      root_module: {
+        resources: [
+          {
+            address: 'aws_vpc.main',
+            mode: 'managed',
+            type: 'aws_vpc',
+            name: 'main',
+            provider_name: 'registry.terraform.io/hashicorp/aws',
+            values: { id: 'vpc-0aaaaaaaaaaaaaaa1', cidr_block: '10.0.0.0/16', tags: { Name: 'main' } },
+            sensitive_values: {},
+          },
+        ],
+      },
+    },
+    ...(configuration === undefined ? {} : { configuration }),
+  });
+  const configuration = {
+    provider_config: {
+      aws: { name: 'aws', expressions: { default_tags: [{ tags: { constant_value: { owner: 'team-x' } } }] } },
+    },
+    root_module: {
+      resources: [
+        { address: 'aws_vpc.main', mode: 'managed', type: 'aws_vpc', name: 'main', provider_config_key: 'aws' },
+      ],
+    },
+  };
+  const options = { region: 'eu-west-1', account_id: '111111111111' };
+
+  it('merges them under the tags of resources without tags_all when the document has one', () => {
+    const expected = { owner: 'team-x', Name: 'main' };
+    expect(parseTerraformState(state(configuration), options).nodes[0]!.tags).toEqual(expected);
+    expect(parseTerraformState(JSON.stringify(state(configuration)), options).nodes[0]!.tags).toEqual(expected);
+  });
+
+  it('uses tags alone when there is no configuration (the usual show -json of a state)', () => {
+    expect(parseTerraformState(state(), options).nodes[0]!.tags).toEqual({ Name: 'main' });
+  });
+});
