@@ -64,7 +64,9 @@ describe('infracast validate, offline (--policies)', () => {
     const r = await runCli(['validate', PLAN, '--policies', policies]);
     expect(r.code, r.stderr).toBe(1);
     expect(r.stderr).toBe('');
-    expect(r.stdout).toMatch(/^Infracast tagging: FAIL: 6 blocking, 2 warnings in 4 of 9 taggable resources/);
+    expect(r.stdout).toMatch(
+      /^Infracast tagging: FAIL: 6 blocking, 2 warnings in 4 of 9 taggable resources, 55.56% tagged correctly/,
+    );
     expect(r.stdout).toContain('tag app_id = "App_1" is not allowed');
     expect(r.stdout).toContain(FINOPS_MESSAGE);
     expect(r.stdout).toContain('did you mean "app-1"?');
@@ -123,7 +125,7 @@ describe('infracast validate, offline (--policies)', () => {
     expect(r.code).toBe(1);
     expect(r.stdout).toBe('');
     expect(r.stderr.trim()).toBe(
-      `infracast: FAIL: 6 blocking, 2 warning(s) in 4 of 9 taggable resources; markdown written to ${out}`,
+      `infracast: FAIL: 6 blocking, 2 warning(s) in 4 of 9 taggable resources, 55.56% tagged correctly; markdown written to ${out}`,
     );
     expect(readFileSync(out, 'utf8')).toMatch(/^### ❌/);
   });

@@ -160,7 +160,8 @@ async function runValidate(planPath: string, o: ValidateOptions): Promise<void> 
     const s = result.summary;
     process.stderr.write(
       `infracast: ${result.violations.length === 0 ? 'PASS' : s.blocking > 0 ? 'FAIL' : 'WARN'}: ${s.blocking} blocking, ` +
-        `${s.warnings} warning(s) in ${s.failed} of ${s.taggable} taggable resources; ${format} written to ${o.output}\n`,
+        `${s.warnings} warning(s) in ${s.failed} of ${s.taggable} taggable resources` +
+        `${s.percent === null || s.percent === undefined ? '' : `, ${s.percent}% tagged correctly`}; ${format} written to ${o.output}\n`,
     );
   } else {
     process.stdout.write(text);

@@ -171,6 +171,12 @@ export interface ValidationSummary {
   blocking: number;
   /** Violations raised only by `warn` policies. */
   warnings: number;
+  /**
+   * Share of taggable resources tagged correctly, in percent (2 decimals): those no policy
+   * fails — passed, exempted, or known only after apply — as `/compliance` counts the
+   * inventory. Null when nothing is taggable.
+   */
+  percent: number | null;
 }
 
 export interface PolicyRuleInfo {

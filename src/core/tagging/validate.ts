@@ -54,6 +54,7 @@ export function validatePlan(
     exempted: 0,
     blocking: 0,
     warnings: 0,
+    percent: null,
   };
 
   for (const resource of parsed.resources) {
@@ -98,6 +99,9 @@ export function validatePlan(
   for (const v of visitor.violations) {
     if (v.enforcement === 'block') summary.blocking++;
     else summary.warnings++;
+  }
+  if (summary.taggable > 0) {
+    summary.percent = Math.round(((summary.taggable - summary.failed) / summary.taggable) * 10_000) / 100;
   }
 
   return {

@@ -475,6 +475,10 @@ export const ValidationSummary = Type.Object(
     exempted: Count,
     blocking: Type.Integer({ minimum: 0, description: 'Violations raised by `block` policies.' }),
     warnings: Type.Integer({ minimum: 0, description: 'Violations raised only by `warn` policies.' }),
+    percent: Type.Union([Type.Number({ minimum: 0, maximum: 100 }), Type.Null()], {
+      description:
+        'Share of taggable resources tagged correctly, in percent: those no policy fails (passed, exempted, or known only after apply), as /compliance counts the inventory. Null when nothing is taggable.',
+    }),
   },
   { additionalProperties: false },
 );

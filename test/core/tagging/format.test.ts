@@ -173,7 +173,7 @@ describe('markdown', () => {
   it('has a summary line and a table of violations', () => {
     const md = formatValidation(result, 'markdown');
     expect(md.split('\n')[0]).toBe(
-      '### ❌ Infracast tagging: FAIL: 6 blocking, 2 warnings in 4 of 9 taggable resources (2 unknown until apply)',
+      '### ❌ Infracast tagging: FAIL: 6 blocking, 2 warnings in 4 of 9 taggable resources, 55.56% tagged correctly (2 unknown until apply)',
     );
     expect(md).toContain('| | Resource | Key | Actual | Expected / message | Did you mean |');
     expect(md).toContain(

@@ -30,6 +30,8 @@ describe('validatePlan over a realistic AWS plan', () => {
       exempted: 0,
       blocking: 6,
       warnings: 2,
+      // 9 taggable, 4 failed: 5 tagged correctly (3 passed, 2 known only after apply).
+      percent: 55.56,
     });
     expect(result.violations).toHaveLength(8);
   });

@@ -53,7 +53,8 @@ export function headline(result: ValidationResult): string {
     return `PASS: ${s.taggable} taggable of ${s.resources} resources checked against ${result.policies.length} ${plural(result.policies.length, 'policy', 'policies')}${tail}`;
   }
   const verdict = s.blocking > 0 ? 'FAIL' : 'WARN';
-  return `${verdict}: ${s.blocking} blocking, ${s.warnings} ${plural(s.warnings, 'warning', 'warnings')} in ${s.failed} of ${s.taggable} taggable resources${tail}`;
+  const share = s.percent === null ? '' : `, ${s.percent}% tagged correctly`;
+  return `${verdict}: ${s.blocking} blocking, ${s.warnings} ${plural(s.warnings, 'warning', 'warnings')} in ${s.failed} of ${s.taggable} taggable resources${share}${tail}`;
 }
 
 export function plural(n: number, one: string, many: string): string {
