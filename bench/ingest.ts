@@ -239,8 +239,8 @@ function baselineRows(text: string): BaselineRows {
   return { nodes, edges };
 }
 
-async function sqliteBaseline(dir: string, text: string, cacheKib?: number): Promise<number> {
-  const path = join(dir, `baseline-${cacheKib ?? 'default'}.db`);
+/** A migrated SQLite file with tenant `t`, opened raw as the baselines use it (WAL, foreign keys on). */
+async function freshSqlite(path: string, cacheKib?: number): Promise<{ db: SQLite.Database; now: string }> {
   const database = await openDatabase({ dialect: 'sqlite', url: `sqlite:${path}`, sqlitePath: path });
   await migrateToLatest(database.db, null);
   await database.close();
@@ -253,6 +253,11 @@ async function sqliteBaseline(dir: string, text: string, cacheKib?: number): Pro
   db.prepare(
     `insert into tenants (id, slug, name, plan, created_at, updated_at) values ('t', 't', 't', 'free', ?, ?)`,
   ).run(now, now);
+  return { db, now };
+}
+
+async function sqliteBaseline(dir: string, text: string, cacheKib?: number): Promise<number> {
+  const { db, now } = await freshSqlite(join(dir, `baseline-${cacheKib ?? 'default'}.db`), cacheKib);
   const start = performance.now();
   const rows = baselineRows(text);
   const node = db.prepare(
@@ -287,19 +292,7 @@ async function sqliteSameRowsFloor(dir: string, text: string): Promise<{ ms: num
   const nodes = session.nodeBatch([...Array(summary.nodes).keys()], 'rows') as NodeRowValues[];
   const edges = session.edgeBatch([...Array(summary.edges).keys()], 'rows') as EdgeRowValues[];
   session.reset();
-  const path = join(dir, 'floor.db');
-  const database = await openDatabase({ dialect: 'sqlite', url: `sqlite:${path}`, sqlitePath: path });
-  await migrateToLatest(database.db, null);
-  await database.close();
-  const db = new SQLite(path);
-  db.pragma('journal_mode = WAL');
-  db.pragma('synchronous = NORMAL');
-  db.pragma('foreign_keys = ON');
-  db.pragma(`cache_size = -${WRITER_CACHE_KIB}`);
-  const now = new Date().toISOString();
-  db.prepare(
-    `insert into tenants (id, slug, name, plan, created_at, updated_at) values ('t', 't', 't', 'free', ?, ?)`,
-  ).run(now, now);
+  const { db, now } = await freshSqlite(join(dir, 'floor.db'), WRITER_CACHE_KIB);
   const node = db.prepare(sqliteInsertSql('nodes'));
   const edge = db.prepare(sqliteInsertSql('edges'));
   const start = performance.now();
