@@ -352,8 +352,9 @@ export interface LoadBalancerAttributes {
   target_ids: string[];
   /**
    * Optional: targets with the port the load balancer sends to (describe-target-health
-   * gives `Target.Port`). When absent, the path tracer assumes targets listen on the
-   * port the load balancer received and says so.
+   * gives `Target.Port`), one entry per (target, port) registration: a target registered on
+   * several ports, or in several target groups, appears once per port. When absent, the path
+   * tracer assumes targets listen on the port the load balancer received and says so.
    */
   targets?: { id: string; port: number | null }[];
 }

@@ -9,7 +9,7 @@
  */
 import { formatIPv4 } from '../network/ip.ts';
 import { internetSourceCandidates } from './candidates.ts';
-import { type EniM, type LbM, type NetworkModel, privateAddressFor } from './model.ts';
+import { type EniM, type LbM, type LbTargetM, type NetworkModel, privateAddressFor } from './model.ts';
 import { equals, intersectRange, isEmpty, type PortSet, toRanges, union } from './portset.ts';
 import {
   createTraceContext,
@@ -127,6 +127,9 @@ export function exposure(model: NetworkModel, opts: ExposureOptions = {}): Expos
           same.ports = toRanges(ports);
           same.ports_open_to_any_address = toRanges(open);
           same.open_to_any_address = equals(open, ports);
+          if (same.target_ports || s.target_ports) {
+            same.target_ports = toRanges(union(flatten(same.target_ports ?? []), flatten(s.target_ports ?? [])));
+          }
         }
       }
       return;
@@ -185,10 +188,17 @@ export function exposure(model: NetworkModel, opts: ExposureOptions = {}): Expos
     );
   }
 
-  // Targets of exposed internet-facing load balancers, resolved in the model as trace resolves them.
+  // Targets of exposed internet-facing load balancers, resolved in the model as trace resolves them:
+  // every registration (port) of each target interface is tried.
   for (const [lb, probe] of lbProbes) {
     if (lb.scheme !== 'internet-facing') continue;
-    for (const { eni: target } of lb.targets) {
+    const byEni = new Map<EniM, LbTargetM[]>();
+    for (const t of lb.targets) {
+      const list = byEni.get(t.eni);
+      if (list) list.push(t);
+      else byEni.set(t.eni, [t]);
+    }
+    for (const [target, registrations] of byEni) {
       examined++;
       const services: ExposedService[] = [];
       let hops: Hop[] | null = null;
@@ -197,29 +207,40 @@ export function exposure(model: NetworkModel, opts: ExposureOptions = {}): Expos
         // Load balancers forward TCP/UDP only.
         if (!lbPorts || isEmpty(lbPorts) || (ctx.flow.proto !== 6 && ctx.flow.proto !== 17)) continue;
         const portCtx = createTraceContext(model, { ...ctx.flow, ports: lbPorts, portsAsked: true });
-        const [path] = runViaLoadBalancer(
-          portCtx,
-          INTERNET_START,
-          probe.source,
-          lb,
-          target,
-          eniLabel(target, target.ips[0]!),
-        );
-        if (!path?.reachable) continue;
-        for (const a of pathAssumptions(portCtx, path)) assumptions.add(a);
-        const reached = flatten(path.reachable_ports ?? []);
+        let reached: PortSet = [];
+        let targetPorts: PortSet = [];
+        let serviceHops: Hop[] | null = null;
+        for (const reg of registrations) {
+          const [path] = runViaLoadBalancer(
+            portCtx,
+            INTERNET_START,
+            probe.source,
+            lb,
+            [reg],
+            target.ownerName ?? target.id,
+          );
+          if (!path?.reachable) continue;
+          for (const a of pathAssumptions(portCtx, path)) assumptions.add(a);
+          const ports = flatten(path.reachable_ports ?? []);
+          reached = union(reached, ports);
+          // The port the target receives on: the registered port, else the listener's.
+          targetPorts = union(targetPorts, reg.port === null ? ports : [reg.port, reg.port]);
+          serviceHops ??= path.hops;
+        }
+        if (serviceHops === null) continue;
         // Open to any address where the load balancer itself is.
         const open = intersectSets(reached, probe.open.get(ctx.flow.proto) ?? []);
-        services.push(
-          serviceOf(ctx.flow, {
+        services.push({
+          ...serviceOf(ctx.flow, {
             ports: reached,
             openPorts: open,
             openToAny: !isEmpty(open),
             exampleSource: probe.source,
-            hops: path.hops,
+            hops: serviceHops,
           }),
-        );
-        hops ??= path.hops;
+          target_ports: toRanges(targetPorts),
+        });
+        hops ??= serviceHops;
       }
       if (services.length === 0) continue;
       const nodeId = target.ownerNodeId ?? target.nodeId;

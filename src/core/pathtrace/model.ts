@@ -264,20 +264,27 @@ export interface LbM {
   listeners: { port: number; protocol: string }[];
   /** Target ids as the inventory gives them (instance ids, IPs, ARNs). */
   targetIds: string[];
-  /** Port each target receives on, when the inventory says (by target id). */
-  targetPorts: Map<string, number>;
-  /** The targets resolved to interfaces (see `resolveLbTarget`), once per interface, in target id order. */
+  /**
+   * Every registration as the inventory gives it, in target id order: one per (target id, port),
+   * so a target registered on several ports (ECS dynamic ports, several target groups) counts
+   * once per port; port null when the inventory does not say (only when no port is known for the id).
+   */
+  registrations: { id: string; port: number | null }[];
+  /**
+   * The registrations resolved to interfaces (see `resolveLbTarget`): one per (interface, port),
+   * grouped by interface (in the order they are first registered), each group in registration order.
+   */
   targets: LbTargetM[];
   vpc: VpcM | null;
 }
 
-/** A load balancer target resolved to the interface that receives its traffic. */
+/** One registration of a load balancer target, resolved to the interface that receives its traffic. */
 export interface LbTargetM {
   lb: LbM;
   /** The target id as the inventory gives it. */
   id: string;
   eni: EniM;
-  /** Port the load balancer sends to, when the inventory says. */
+  /** Port the load balancer sends to for this registration, when the inventory says. */
   port: number | null;
 }
 
@@ -1137,17 +1144,32 @@ class Builder {
         active: !(state && (state === 'failed' || INACTIVE_GENERIC_STATES.has(state))),
         enis: [],
         listeners: [],
-        targetIds: strs(a, 'target_ids'),
-        targetPorts: new Map(),
+        targetIds: [...new Set(strs(a, 'target_ids'))],
+        registrations: [],
         targets: [],
         vpc,
       };
+      // Every (target, port) registration counts: the same target may be registered on several
+      // ports, in one target group or in several groups of this load balancer.
+      const known = new Set(lb.targetIds);
+      const portsById = new Map<string, number[]>();
       for (const t of objs(a, 'targets')) {
         const targetId = str(t, 'id');
         const port = num(t, 'port');
         if (!targetId) continue;
-        if (!lb.targetIds.includes(targetId)) lb.targetIds.push(targetId);
-        if (port !== null) lb.targetPorts.set(targetId, port);
+        if (!known.has(targetId)) {
+          known.add(targetId);
+          lb.targetIds.push(targetId);
+        }
+        if (port === null) continue;
+        const ports = portsById.get(targetId);
+        if (!ports) portsById.set(targetId, [port]);
+        else if (!ports.includes(port)) ports.push(port);
+      }
+      for (const targetId of lb.targetIds) {
+        const ports = portsById.get(targetId);
+        if (!ports) lb.registrations.push({ id: targetId, port: null });
+        else for (const port of ports) lb.registrations.push({ id: targetId, port });
       }
       for (const l of objs(a, 'listeners')) {
         const port = num(l, 'port');
@@ -1358,8 +1380,10 @@ class Builder {
   }
 
   /**
-   * Resolves every active load balancer's target ids to interfaces, once every interface
-   * exists (targets may be instances, IPs of any interface, other load balancers…).
+   * Resolves every active load balancer's registrations to interfaces, once every interface
+   * exists (targets may be instances, IPs of any interface, other load balancers…). Each
+   * (interface, port) registration is kept: trace and exposure try every port a target is
+   * registered on.
    */
   private resolveLoadBalancerTargets(): void {
     const byIdentity = new Map<string, NodeEntry>();
@@ -1369,13 +1393,28 @@ class Builder {
     }
     for (const lb of this.loadBalancers.values()) {
       if (!lb.active) continue;
-      const seen = new Set<EniM>();
-      for (const targetId of lb.targetIds) {
-        const eni = resolveLbTarget(this, byIdentity, lb, targetId);
-        if (!eni || seen.has(eni)) continue;
-        seen.add(eni);
-        const target: LbTargetM = { lb, id: targetId, eni, port: lb.targetPorts.get(targetId) ?? null };
-        lb.targets.push(target);
+      const resolved = new Map<string, EniM | null>();
+      // Registrations by interface, once per port (two ids may name the same interface).
+      const byEni = new Map<EniM, LbTargetM[]>();
+      for (const reg of lb.registrations) {
+        let eni = resolved.get(reg.id);
+        if (eni === undefined) {
+          eni = resolveLbTarget(this, byIdentity, lb, reg.id);
+          resolved.set(reg.id, eni);
+        }
+        if (!eni) continue;
+        const list = byEni.get(eni);
+        const target: LbTargetM = { lb, id: reg.id, eni, port: reg.port };
+        if (!list) byEni.set(eni, [target]);
+        else if (!list.some((t) => t.port === reg.port)) list.push(target);
+      }
+      for (const list of byEni.values()) {
+        // A port-less registration only stands for the interface when no registration names a port.
+        const withPort = list.filter((t) => t.port !== null);
+        lb.targets.push(...(withPort.length > 0 ? withPort : list));
+      }
+      for (const target of lb.targets) {
+        const eni = target.eni;
         for (const key of new Set([eni.ownerNodeId ?? eni.nodeId, eni.nodeId])) {
           const list = this.lbTargetsByNode.get(key);
           if (list) list.push(target);

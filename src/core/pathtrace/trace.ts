@@ -14,6 +14,7 @@ import {
   type EniM,
   icmpSpan,
   type LbM,
+  type LbTargetM,
   type NetworkModel,
   privateAddressFor,
   protocolNumber,
@@ -113,7 +114,8 @@ type Start =
 
 type Target =
   | { kind: 'address'; ip: number; eni: EniM | null; label: string }
-  | { kind: 'lb'; lb: LbM; target: EniM; label: string }
+  /** A target interface through a load balancer: every registration (port) of it, in registration order. */
+  | { kind: 'lb'; lb: LbM; registrations: LbTargetM[]; name: string }
   | { kind: 'cidr'; cidr: Ipv4Cidr; label: string };
 
 interface Ctx {
@@ -411,10 +413,23 @@ function resolveDestination(ctx: Ctx, q: TraceQuery, internetSource: boolean): T
         });
       }
     }
-    // Load balancers that have the node (by any of its identities or addresses) as a target.
+    // Load balancers that have the node (by any of its identities or addresses) as a target:
+    // one attempt per (load balancer, interface), trying each port the interface is registered on.
+    const viaLb = new Map<LbM, Map<EniM, Target & { kind: 'lb' }>>();
     for (const t of model.lbTargetsByNode.get(node.id) ?? []) {
       if (internetSource && t.lb.scheme !== 'internet-facing') continue;
-      targets.push({ kind: 'lb', lb: t.lb, target: t.eni, label: `${node.name} (through ${t.lb.name})` });
+      let byEni = viaLb.get(t.lb);
+      if (!byEni) {
+        byEni = new Map();
+        viaLb.set(t.lb, byEni);
+      }
+      const existing = byEni.get(t.eni);
+      if (existing) existing.registrations.push(t);
+      else {
+        const target = { kind: 'lb' as const, lb: t.lb, registrations: [t], name: node.name };
+        byEni.set(t.eni, target);
+        targets.push(target);
+      }
     }
     if (targets.length === 0 && internetSource) {
       const eni = entry.enis[0]!;
@@ -627,27 +642,44 @@ function runAddress(
   );
 }
 
-/** Paths to a load balancer's target through the load balancer (two connections). */
-function runViaLoadBalancer(ctx: Ctx, start: Start, srcIp: number, lb: LbM, target: EniM, label: string): TracePath[] {
-  const labels = { source: startLabel(start, srcIp), destination: label };
+/**
+ * Paths to a load balancer's target through the load balancer (two connections). `registrations`
+ * are the target's registrations with this load balancer (one interface, one per port): the
+ * target is reached when some registration is, and each registration's path names its port.
+ * Returns the first reachable path (every registration's path with `all_paths`), else one
+ * failed path per registration in registration order (or the first leg's failure).
+ */
+function runViaLoadBalancer(
+  ctx: Ctx,
+  start: Start,
+  srcIp: number,
+  lb: LbM,
+  registrations: readonly LbTargetM[],
+  name: string,
+): TracePath[] {
+  const target = registrations[0]?.eni;
+  if (!target) return [];
   const srcInfo = startInfo(start, srcIp);
   const dstInfo = destInfo(ctx.model, target.ips[0]!, target);
+  const tcpUdp = ctx.flow.proto === 6 || ctx.flow.proto === 17;
   const candidates =
     start.kind === 'internet' ? lb.enis.filter((e) => e.publicIp !== null || e.publicIpUnknown) : lb.enis;
   // Prefer the load balancer node in the target's Availability Zone.
   const ordered = [...candidates].sort(
     (a, b) => Number(b.subnet.az === target.subnet.az) - Number(a.subnet.az === target.subnet.az),
   );
-  let firstFailure: TracePath | null = null;
+  let firstLegFailure: TracePath | null = null;
+  /** Per registration: its reachable path, else its first failure. */
+  const results = new Map<LbTargetM, TracePath>();
   for (const lbEni of ordered) {
     const dst = start.kind === 'internet' ? (lbEni.publicIp ?? 0) : lbEni.ips[0]!;
     const leg1 = forward(ctx, start, srcIp, dst, lbEni);
     const o1 = leg1.find((o) => isSuccess(o.disposition)) ?? leg1[0];
     if (!o1) continue;
     if (!isSuccess(o1.disposition)) {
-      firstFailure ??= assemble(
+      firstLegFailure ??= assemble(
         ctx,
-        labels,
+        { source: startLabel(start, srcIp), destination: `${name} (through ${lb.name})` },
         srcInfo,
         dstInfo,
         o1.disposition,
@@ -659,65 +691,90 @@ function runViaLoadBalancer(ctx: Ctx, start: Start, srcIp: number, lb: LbM, targ
       );
       continue;
     }
-    const lbStart: Start = { kind: 'eni', eni: lbEni, ip: lbEni.ips[0]! };
-    const targetPort = targetPortOf(lb, target);
-    const tcpUdp = ctx.flow.proto === 6 || ctx.flow.proto === 17;
-    const translated = targetPort !== null && tcpUdp;
-    const forwardNote = `${lb.name} forwards to target ${target.ownerName ?? target.id} (${formatIPv4(target.ips[0]!)}${translated ? ` port ${targetPort}` : ''})`;
-    const lbHop: Hop = {
-      node_id: lb.nodeId,
-      native_id: lb.arn,
-      kind: 'load_balancer',
-      direction: 'forward',
-      decision: 'forward',
-      rule: null,
-      note: forwardNote,
-    };
-    const portAssumptions = translated
-      ? []
-      : [
-          `target ports of ${lb.name} are not in the inventory; targets are assumed to listen on the port the load balancer receives`,
-        ];
-    const leg2 = forward(
-      ctx,
-      lbStart,
-      lbEni.ips[0]!,
-      target.ips[0]!,
-      target,
-      translated ? [targetPort, targetPort] : o1.ports,
-    );
-    const o2 = leg2.find((o) => isSuccess(o.disposition)) ?? leg2[0];
-    if (!o2) continue;
-    const hops = [...o1.hops, lbHop, ...o2.hops];
-    const ret2 = returnPath(ctx, o2, { kind: 'eni', eni: lbEni, ip: lbEni.ips[0]! });
-    const ret1 = isSuccess(o2.disposition) ? returnPath(ctx, o1, clientOf(start, srcIp)) : ret2;
-    const ret: ReturnResult =
-      ret2 === ret1
-        ? ret2
-        : {
-            evaluated: ret2.evaluated && ret1.evaluated,
-            allowed: ret2.allowed && ret1.allowed,
-            blocked_by: !ret2.allowed ? (ret2.blocked_by ?? null) : (ret1.blocked_by ?? null),
-            hops: [...(ret2.hops ?? []), ...(ret1.hops ?? [])],
-            assumptions: [...ret2.assumptions, ...ret1.assumptions],
-            ...(ret1.ports ? { ports: ret1.ports } : {}),
-          };
-    // With a known target port the client-facing ports are the listener ports that got through.
-    const ports = translated ? (isSuccess(o2.disposition) ? o1.ports : []) : o2.ports;
-    const path = assemble(ctx, labels, srcInfo, dstInfo, o2.disposition, hops, o2.blocked, ports, ret, [
-      ...o1.assumptions,
-      ...o2.assumptions,
-      ...portAssumptions,
-    ]);
-    if (path.reachable) return [path];
-    firstFailure ??= path;
+    for (const reg of registrations) {
+      if (results.get(reg)?.reachable) continue;
+      const path = secondLeg(ctx, start, srcIp, lb, reg, lbEni, o1, name, srcInfo, dstInfo, tcpUdp);
+      if (!path) continue;
+      if (path.reachable) {
+        results.set(reg, path);
+        if (!ctx.allPaths) return [path];
+      } else if (!results.has(reg)) results.set(reg, path);
+    }
+    if (registrations.every((r) => results.get(r)?.reachable)) break;
   }
-  return firstFailure ? [firstFailure] : [];
+  const paths = registrations.flatMap((r) => results.get(r) ?? []);
+  if (paths.length > 0) return paths;
+  return firstLegFailure ? [firstLegFailure] : [];
 }
 
-/** The port a load balancer sends to this target, when the inventory says (targets resolved in the model). */
-function targetPortOf(lb: LbM, target: EniM): number | null {
-  return lb.targets.find((t) => t.eni === target)?.port ?? null;
+/** The load balancer's connection to one registration of the target, after the client's reached `lbEni`. */
+function secondLeg(
+  ctx: Ctx,
+  start: Start,
+  srcIp: number,
+  lb: LbM,
+  reg: LbTargetM,
+  lbEni: EniM,
+  o1: Outcome,
+  name: string,
+  srcInfo: TraceEndpoint,
+  dstInfo: TraceEndpoint,
+  tcpUdp: boolean,
+): TracePath | null {
+  const target = reg.eni;
+  const targetPort = reg.port;
+  const translated = targetPort !== null && tcpUdp;
+  const labels = {
+    source: startLabel(start, srcIp),
+    destination: `${name} (through ${lb.name}${translated ? ` to port ${targetPort}` : ''})`,
+  };
+  const lbStart: Start = { kind: 'eni', eni: lbEni, ip: lbEni.ips[0]! };
+  const forwardNote = `${lb.name} forwards to target ${target.ownerName ?? target.id} (${formatIPv4(target.ips[0]!)}${translated ? ` port ${targetPort}` : ''})`;
+  const lbHop: Hop = {
+    node_id: lb.nodeId,
+    native_id: lb.arn,
+    kind: 'load_balancer',
+    direction: 'forward',
+    decision: 'forward',
+    rule: null,
+    note: forwardNote,
+  };
+  const portAssumptions = translated
+    ? []
+    : [
+        `target ports of ${lb.name} are not in the inventory; targets are assumed to listen on the port the load balancer receives`,
+      ];
+  const leg2 = forward(
+    ctx,
+    lbStart,
+    lbEni.ips[0]!,
+    target.ips[0]!,
+    target,
+    translated ? [targetPort, targetPort] : o1.ports,
+  );
+  const o2 = leg2.find((o) => isSuccess(o.disposition)) ?? leg2[0];
+  if (!o2) return null;
+  const hops = [...o1.hops, lbHop, ...o2.hops];
+  const ret2 = returnPath(ctx, o2, { kind: 'eni', eni: lbEni, ip: lbEni.ips[0]! });
+  const ret1 = isSuccess(o2.disposition) ? returnPath(ctx, o1, clientOf(start, srcIp)) : ret2;
+  const ret: ReturnResult =
+    ret2 === ret1
+      ? ret2
+      : {
+          evaluated: ret2.evaluated && ret1.evaluated,
+          allowed: ret2.allowed && ret1.allowed,
+          blocked_by: !ret2.allowed ? (ret2.blocked_by ?? null) : (ret1.blocked_by ?? null),
+          hops: [...(ret2.hops ?? []), ...(ret1.hops ?? [])],
+          assumptions: [...ret2.assumptions, ...ret1.assumptions],
+          ...(ret1.ports ? { ports: ret1.ports } : {}),
+        };
+  // With a known target port the client-facing ports are the listener ports that got through.
+  const ports = translated ? (isSuccess(o2.disposition) ? o1.ports : []) : o2.ports;
+  return assemble(ctx, labels, srcInfo, dstInfo, o2.disposition, hops, o2.blocked, ports, ret, [
+    ...o1.assumptions,
+    ...o2.assumptions,
+    ...portAssumptions,
+  ]);
 }
 
 /** Lazily yields the paths to try, in preference order. */
@@ -730,7 +787,7 @@ function* attempts(ctx: Ctx, starts: Start[], targets: Target[]): Generator<() =
         const sources = start.ip !== null ? [start.ip] : internetSourceCandidates(enis);
         for (const srcIp of sources) {
           if (target.kind === 'lb')
-            yield () => runViaLoadBalancer(ctx, start, srcIp, target.lb, target.target, target.label);
+            yield () => runViaLoadBalancer(ctx, start, srcIp, target.lb, target.registrations, target.name);
           else if (target.kind === 'address')
             yield () => runAddress(ctx, start, srcIp, target.ip, target.eni, target.label);
         }
@@ -739,7 +796,7 @@ function* attempts(ctx: Ctx, starts: Start[], targets: Target[]): Generator<() =
       if (target.kind === 'address') {
         yield () => runAddress(ctx, start, start.ip, target.ip, target.eni, target.label);
       } else if (target.kind === 'lb') {
-        yield () => runViaLoadBalancer(ctx, start, start.ip, target.lb, target.target, target.label);
+        yield () => runViaLoadBalancer(ctx, start, start.ip, target.lb, target.registrations, target.name);
       } else {
         const subnet = start.kind === 'eni' ? start.eni.subnet : start.subnet;
         const eni = start.kind === 'eni' ? start.eni : null;

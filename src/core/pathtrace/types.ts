@@ -235,6 +235,13 @@ export interface ExposedService {
   ports_open_to_any_address: PortRange[] | null;
   /** An internet address that gets through. */
   example_source_ip: string;
+  /**
+   * Targets of a load balancer (`via: 'load_balancer'`), TCP/UDP: the ports the load balancer
+   * delivers to on the target, i.e. every registered port its security groups and network ACLs
+   * admit (the listener ports when the inventory gives no target port). `ports` stays the
+   * client-facing listener ports.
+   */
+  target_ports?: PortRange[];
 }
 
 export interface ExposedEndpoint {

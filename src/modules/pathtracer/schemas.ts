@@ -414,6 +414,12 @@ const ExposedService = Type.Object(
     }),
     ports_open_to_any_address: nullable(Type.Array(PortRange)),
     example_source_ip: Type.String({ description: 'An internet address that gets through.' }),
+    target_ports: Type.Optional(
+      Type.Array(PortRange, {
+        description:
+          'Load balancer targets (tcp/udp): the ports the load balancer delivers to on the target — every registered port its security groups and network ACLs admit (the listener ports when the inventory gives no target port). `ports` are the listener ports.',
+      }),
+    ),
   },
   closed,
 );

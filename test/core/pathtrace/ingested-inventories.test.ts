@@ -361,6 +361,100 @@ describe('load balancer targets of a snapshot inventory (target id = bare instan
   });
 });
 
+describe('a target registered on several ports in a snapshot (describe-target-health)', () => {
+  const TG_B_ARN = `arn:aws:elasticloadbalancing:${REGION}:${ACCT}:targetgroup/app-tg-b/0f1e2d3c4b5a6978`;
+  const forwardNote = (hops: { kind: string; direction: string; note?: string }[]) =>
+    hops.find((h) => h.kind === 'load_balancer' && h.direction === 'forward')?.note;
+  const toApp = {
+    source: { internet: true as const },
+    destination: { node_id: instanceNode('i-0app') },
+    protocol: 'tcp' as const,
+    port: 443,
+  };
+  const health = (port: number) => ({
+    Target: { Id: 'i-0app', Port: port, AvailabilityZone: 'us-east-1a' },
+    HealthCheckPort: 'traffic-port',
+    TargetHealth: { State: 'healthy' },
+  });
+
+  /** ECS dynamic port mapping: one target group, i-0app registered on 8080 and 8081; sg-0app admits 8080 only. */
+  function oneGroupTwoPorts() {
+    const files = albSnapshot();
+    files['elbv2-describe-target-health.json'] = {
+      TargetGroupArn: TG_ARN,
+      TargetHealthDescriptions: [health(8080), health(8081)],
+    };
+    return files;
+  }
+
+  /** The listener forwards (weighted) to two groups: app-tg (i-0app:8080) and app-tg-b (i-0app:8081). */
+  function twoGroups() {
+    const files = albSnapshot();
+    const listeners = files['elbv2-describe-listeners.json'] as { Listeners: { DefaultActions: unknown[] }[] };
+    listeners.Listeners[0]!.DefaultActions = [
+      {
+        Type: 'forward',
+        Order: 1,
+        ForwardConfig: {
+          TargetGroups: [
+            { TargetGroupArn: TG_ARN, Weight: 1 },
+            { TargetGroupArn: TG_B_ARN, Weight: 1 },
+          ],
+        },
+      },
+    ];
+    const groups = files['elbv2-describe-target-groups.json'] as { TargetGroups: Record<string, unknown>[] };
+    groups.TargetGroups.push({
+      ...groups.TargetGroups[0]!,
+      TargetGroupArn: TG_B_ARN,
+      TargetGroupName: 'app-tg-b',
+      Port: 8081,
+    });
+    files['elbv2-describe-target-health.json'] = {
+      LoadBalancerTargetHealth: [
+        { TargetGroupArn: TG_ARN, TargetHealthDescriptions: [health(8080)] },
+        { TargetGroupArn: TG_B_ARN, TargetHealthDescriptions: [health(8081)] },
+      ],
+    };
+    return files;
+  }
+
+  for (const [label, files] of [
+    ['one target group, two ports', oneGroupTwoPorts],
+    ['two target groups of the load balancer', twoGroups],
+  ] as const) {
+    it(`reaches the instance on the registered port sg-0app admits (${label})`, () => {
+      const model = modelOf(files());
+      expect(model.loadBalancers.get(LB_ARN)?.targets.map((t) => [t.eni.id, t.port])).toEqual([
+        ['eni-0app', 8080],
+        ['eni-0app', 8081],
+      ]);
+      const r = trace(model, toApp);
+      expect(r.reachable).toBe(true);
+      expect(forwardNote(r.hops)).toBe('web-alb forwards to target app-01 (10.0.2.10 port 8080)');
+      const all = trace(model, { ...toApp, all_paths: true, max_paths: 2 });
+      expect(all.paths?.map((p) => [forwardNote(p.hops), p.reachable, p.blocked_by?.native_id ?? null])).toEqual([
+        ['web-alb forwards to target app-01 (10.0.2.10 port 8080)', true, null],
+        ['web-alb forwards to target app-01 (10.0.2.10 port 8081)', false, 'sg-0app'],
+      ]);
+      const e = exposure(model, { ports: [443], protocols: ['tcp'] });
+      expect(e.exposed.find((x) => x.node_id === instanceNode('i-0app'))?.services).toEqual([
+        expect.objectContaining({ ports: [{ from: 443, to: 443 }], target_ports: [{ from: 8080, to: 8080 }] }),
+      ]);
+    });
+  }
+
+  it('lists both registered ports in the exposure report when sg-0app admits both', () => {
+    const files = oneGroupTwoPorts();
+    const sgs = files['ec2-describe-security-groups.json'] as { SecurityGroups: { IpPermissions: unknown[] }[] };
+    sgs.SecurityGroups[1]!.IpPermissions.push(permission(8081, { group: 'sg-0alb' }));
+    const e = exposure(modelOf(files), { ports: [443], protocols: ['tcp'] });
+    expect(e.exposed.find((x) => x.node_id === instanceNode('i-0app'))?.services).toEqual([
+      expect.objectContaining({ ports: [{ from: 443, to: 443 }], target_ports: [{ from: 8080, to: 8081 }] }),
+    ]);
+  });
+});
+
 describe('load balancer targets of a Terraform state (aws_lb_target_group_attachment)', () => {
   const R = (type: string, name: string, attributes: Record<string, unknown>) => ({
     mode: 'managed',
@@ -508,6 +602,43 @@ describe('load balancer targets of a Terraform state (aws_lb_target_group_attach
       via: 'load_balancer',
       load_balancer_node_id: LB_NODE,
     });
+  });
+
+  it('keeps every attachment of the instance: a second one on port 8081 (blocked by sg-0app) does not hide 8080', () => {
+    const twoAttachments = {
+      ...state,
+      resources: [
+        ...state.resources,
+        R('aws_lb_target_group_attachment', 'app_8081', {
+          id: `${TG_ARN}-i-0app-8081`,
+          target_group_arn: TG_ARN,
+          target_id: 'i-0app',
+          port: 8081,
+        }),
+      ],
+    };
+    const parsed = parseTerraformState(twoAttachments);
+    const m = buildNetworkModel(parsed.nodes, parsed.edges);
+    const q = {
+      source: { internet: true as const },
+      destination: { node_id: instanceNode('i-0app') },
+      protocol: 'tcp' as const,
+      port: 443,
+      all_paths: true,
+      max_paths: 2,
+    };
+    const r = trace(m, q);
+    expect(r.reachable).toBe(true);
+    expect(
+      r.paths?.map((p) => [
+        p.hops.find((h) => h.kind === 'load_balancer' && h.direction === 'forward')?.note,
+        p.reachable,
+        p.blocked_by?.native_id ?? null,
+      ]),
+    ).toEqual([
+      ['web-alb forwards to target app-01 (10.0.2.10 port 8080)', true, null],
+      ['web-alb forwards to target app-01 (10.0.2.10 port 8081)', false, 'sg-0app'],
+    ]);
   });
 });
 

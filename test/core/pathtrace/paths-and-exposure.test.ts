@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { exposure, TraceQueryError, trace } from '../../../src/core/pathtrace/index.ts';
-import { hopList, id, node, route, tcp, twoTier } from './builders.ts';
+import { buildNetworkModel } from '../../../src/core/pathtrace/model.ts';
+import { aclEntry, hopList, id, node, route, tcp, twoTier } from './builders.ts';
 
 const LB_ARN = 'arn:aws:elasticloadbalancing:us-east-1:111122223333:loadbalancer/app/web-lb/0123456789abcdef';
 
@@ -58,6 +59,48 @@ describe('several paths', () => {
     ]);
     expect(r.paths?.[0]?.blocked_by?.native_id).toBe('sg-mute');
     expect(trace(twoInterfaces(), { ...q, max_paths: 1 }).paths).toHaveLength(1);
+  });
+
+  it('a node sends from its primary address; { ip } of a secondary address sends from that one', () => {
+    const net = twoTier();
+    // sg-app admits 8080 only from web's secondary address 10.0.1.11.
+    net.remove('sg-app').sg('sg-app', 'vpc-a', { ingress: [tcp(8080, '10.0.1.11/32')] });
+    net.remove('i-web').add(
+      'aws.ec2.instance',
+      'i-web',
+      {
+        instance_id: 'i-web',
+        state: 'running',
+        subnet_id: 'subnet-pub',
+        private_ip: '10.0.1.10',
+        security_group_ids: ['sg-web'],
+        network_interface_ids: ['eni-w0'],
+      },
+      { name: 'web' },
+    );
+    net.eni('eni-w0', 'subnet-pub', 'vpc-a', ['10.0.1.10', '10.0.1.11'], {
+      sgs: ['sg-web'],
+      instanceId: 'i-web',
+      deviceIndex: 0,
+    });
+    const m = net.model();
+    const q = { destination: node('i-app'), protocol: 'tcp' as const, port: 8080 };
+    const fromNode = trace(m, { ...q, source: node('i-web'), all_paths: true });
+    expect(fromNode.paths?.map((p) => p.source.ip)).toEqual(['10.0.1.10']);
+    expect(fromNode.reachable).toBe(false);
+    expect(fromNode.blocked_by?.native_id).toBe('sg-app');
+    const fromSecondary = trace(m, { ...q, source: { ip: '10.0.1.11' } });
+    expect(fromSecondary.reachable).toBe(true);
+    expect(fromSecondary.source).toEqual({
+      node_id: id('aws.ec2.instance', 'i-web'),
+      eni_id: 'eni-w0',
+      ip: '10.0.1.11',
+      kind: 'eni',
+    });
+    expect(fromSecondary.hops.find((h) => h.native_id === 'sg-app')?.rule).toMatchObject({
+      rule: { cidrs: ['10.0.1.11/32'] },
+    });
+    expect(fromSecondary.return_path.allowed).toBe(true);
   });
 
   it('tries the public address when the private one is not routable', () => {
@@ -187,6 +230,146 @@ describe('load balancers', () => {
     expect(r.disposition).toBe('DENIED_IN');
     expect(r.blocked_by).toMatchObject({ kind: 'load_balancer' });
     expect(r.blocked_by?.note).toContain('no listener on port 8443');
+  });
+});
+
+describe('a target registered on several ports (ECS dynamic ports, several target groups)', () => {
+  /** withLoadBalancer, i-app registered on 8080 and 8081; sg-app admits `admitted` from the load balancer. */
+  function multiPort(admitted: number[]) {
+    const net = withLoadBalancer();
+    net.remove('sg-app').sg('sg-app', 'vpc-a', { ingress: admitted.map((p) => tcp(p, 'sg-lb')) });
+    Object.assign(net.attrs(LB_ARN), {
+      targets: [
+        { id: 'i-app', port: 8080 },
+        { id: 'i-app', port: 8081 },
+      ],
+    });
+    return net;
+  }
+  const toApp = {
+    source: { internet: true as const },
+    destination: node('i-app'),
+    protocol: 'tcp' as const,
+    port: 443,
+  };
+  const forwardNote = (hops: { kind: string; direction: string; note?: string }[]) =>
+    hops.find((h) => h.kind === 'load_balancer' && h.direction === 'forward')?.note;
+
+  it('keeps every (target, port) registration in the model, once per interface and port', () => {
+    const net = multiPort([8080]);
+    // Repeated registrations (two target groups on the same port, the target named by IP too)
+    // count once; a port-less mention of a target whose port is known adds nothing.
+    Object.assign(net.attrs(LB_ARN), {
+      target_ids: ['i-app', '10.0.2.20'],
+      targets: [
+        { id: 'i-app', port: 8080 },
+        { id: 'i-app', port: 8081 },
+        { id: 'i-app', port: 8080 },
+        { id: '10.0.2.20', port: 8081 },
+      ],
+    });
+    const m = buildNetworkModel(net.nodes);
+    const lb = m.loadBalancers.get(LB_ARN)!;
+    expect(lb.registrations).toEqual([
+      { id: 'i-app', port: 8080 },
+      { id: 'i-app', port: 8081 },
+      { id: '10.0.2.20', port: 8081 },
+    ]);
+    expect(lb.targets.map((t) => [t.eni.id, t.port])).toEqual([
+      ['i-app#eni0', 8080],
+      ['i-app#eni0', 8081],
+    ]);
+    expect(m.lbTargetsByNode.get(id('aws.ec2.instance', 'i-app'))?.map((t) => t.port)).toEqual([8080, 8081]);
+  });
+
+  it('reaches the target on the registered port its security group admits, and the hops name that port', () => {
+    const r = trace(multiPort([8080]).model(), toApp);
+    expect(r.reachable).toBe(true);
+    expect(r.reachable_ports).toEqual([{ from: 443, to: 443 }]);
+    expect(forwardNote(r.hops)).toBe('web-lb forwards to target app (10.0.2.20 port 8080)');
+    expect(r.hops.find((h) => h.native_id === 'sg-app')?.rule).toMatchObject({ rule: { from_port: 8080 } });
+    expect(r.explanation).toContain('app (through web-lb to port 8080) is allowed');
+    // The other way round: only 8081 admitted.
+    const other = trace(multiPort([8081]).model(), toApp);
+    expect(other.reachable).toBe(true);
+    expect(forwardNote(other.hops)).toBe('web-lb forwards to target app (10.0.2.20 port 8081)');
+  });
+
+  it('reports the registration whose port the security group blocks as blocked, with the reason', () => {
+    const r = trace(multiPort([8080]).model(), { ...toApp, all_paths: true, max_paths: 2 });
+    expect(r.reachable).toBe(true);
+    const [on8080, on8081] = r.paths!;
+    expect(on8080).toMatchObject({ reachable: true, disposition: 'ACCEPTED' });
+    expect(forwardNote(on8080!.hops)).toBe('web-lb forwards to target app (10.0.2.20 port 8080)');
+    expect(on8081).toMatchObject({ reachable: false, disposition: 'DENIED_IN' });
+    expect(forwardNote(on8081!.hops)).toBe('web-lb forwards to target app (10.0.2.20 port 8081)');
+    expect(on8081!.blocked_by).toMatchObject({
+      kind: 'security_group',
+      native_id: 'sg-app',
+      rule: { type: 'security_group_no_match', direction: 'ingress', security_group_ids: ['sg-app'] },
+    });
+    expect(on8081!.explanation).toBe(
+      'TCP port 443 from internet address 1.0.0.1 to app (through web-lb to port 8081) is blocked on the way in: ' +
+        `${on8081!.blocked_by!.note}.`,
+    );
+  });
+
+  it('is blocked when the security group admits none of the registered ports, naming each', () => {
+    const r = trace(multiPort([9090]).model(), { ...toApp, all_paths: true, max_paths: 2 });
+    expect(r.reachable).toBe(false);
+    expect(r.disposition).toBe('DENIED_IN');
+    expect(r.blocked_by?.native_id).toBe('sg-app');
+    expect(r.paths?.map((p) => [forwardNote(p.hops), p.blocked_by?.native_id])).toEqual([
+      ['web-lb forwards to target app (10.0.2.20 port 8080)', 'sg-app'],
+      ['web-lb forwards to target app (10.0.2.20 port 8081)', 'sg-app'],
+    ]);
+  });
+
+  it('tries every registered port against the network ACL too', () => {
+    const net = multiPort([8080, 8081]);
+    // The target's subnet denies 8081 from the load balancer's subnet; 8080 gets through.
+    net.nacl(
+      'acl-priv',
+      'vpc-a',
+      ['subnet-priv'],
+      [
+        aclEntry(100, 'deny', { protocol: '6', cidr: '10.0.1.0/24', ports: [8081, 8081] }),
+        aclEntry(200, 'allow'),
+        aclEntry(100, 'allow', { egress: true }),
+      ],
+    );
+    const r = trace(net.model(), { ...toApp, all_paths: true, max_paths: 2 });
+    expect(r.reachable).toBe(true);
+    expect(forwardNote(r.hops)).toBe('web-lb forwards to target app (10.0.2.20 port 8080)');
+    expect(r.paths?.map((p) => [forwardNote(p.hops), p.reachable])).toEqual([
+      ['web-lb forwards to target app (10.0.2.20 port 8080)', true],
+      ['web-lb forwards to target app (10.0.2.20 port 8081)', false],
+    ]);
+    expect(r.paths?.[1]?.blocked_by).toMatchObject({
+      kind: 'network_acl',
+      native_id: 'acl-priv',
+      rule: { type: 'network_acl_entry', rule_number: 100, action: 'deny' },
+    });
+  });
+
+  it('exposure lists each registered port that is reachable on the target', () => {
+    const appVia = (admitted: number[]) =>
+      exposure(multiPort(admitted).model(), { protocols: ['tcp'] }).exposed.find(
+        (e) => e.name === 'app' && e.via === 'load_balancer',
+      );
+    expect(appVia([8080, 8081])?.services).toEqual([
+      expect.objectContaining({
+        protocol: 'tcp',
+        ports: [{ from: 443, to: 443 }],
+        target_ports: [{ from: 8080, to: 8081 }],
+      }),
+    ]);
+    const only8080 = appVia([8080]);
+    expect(only8080?.services).toEqual([
+      expect.objectContaining({ ports: [{ from: 443, to: 443 }], target_ports: [{ from: 8080, to: 8080 }] }),
+    ]);
+    expect(forwardNote(only8080?.hops ?? [])).toBe('web-lb forwards to target app (10.0.2.20 port 8080)');
+    expect(appVia([9090])).toBeUndefined();
   });
 });
 

@@ -7,7 +7,15 @@
 import { describe, expect, it } from 'vitest';
 import type { EdgeInput, NodeInput } from '../../../src/core/inventory/types.ts';
 import { buildNetworkModel, exposure, type TraceQuery, trace } from '../../../src/core/pathtrace/index.ts';
-import { allTraffic, id as builderId, Net, openAcl, route } from '../../core/pathtrace/builders.ts';
+import {
+  allTraffic,
+  id as builderId,
+  Net,
+  openAcl,
+  route,
+  tcp,
+  twoTier as twoTierNet,
+} from '../../core/pathtrace/builders.ts';
 import { createTestApp, type TestApp } from '../../helpers/app.ts';
 import { testDialects } from '../../helpers/env.ts';
 import { findExposure, ingestSnapshot, TWO_TIER as N, traceOk, tracePath } from './helpers.ts';
@@ -274,6 +282,51 @@ for (const dialect of testDialects()) {
         source: 'static',
       });
       expect(got).toEqual(JSON.parse(JSON.stringify(trace(net.model(), q))));
+    });
+
+    it('a load balancer target registered on two ports: trace and exposure answer as the core, target ports included', async () => {
+      const t = await createTestApp({ dialect });
+      await t.createTenant('acme');
+      const editor = (await t.userWithRole('acme', 'editor')).headers;
+      const net = twoTierNet();
+      net.sg('sg-lb', 'vpc-a', { ingress: [tcp(443, '0.0.0.0/0')] });
+      net.remove('sg-app').sg('sg-app', 'vpc-a', { ingress: [tcp(8080, 'sg-lb'), tcp(8081, 'sg-lb')] });
+      const lbNode = net.loadBalancer('web-lb', 'vpc-a', ['subnet-pub'], { sgs: ['sg-lb'], listeners: [443] });
+      Object.assign(net.nodes.find((n) => n.id === lbNode)!.attributes, {
+        targets: [
+          { id: 'i-app', port: 8080 },
+          { id: 'i-app', port: 8081 },
+        ],
+      });
+      for (const n of net.nodes) {
+        const res = await t.app.inject({
+          method: 'POST',
+          url: '/api/v1/tenants/acme/nodes',
+          headers: editor,
+          payload: { ...n, tags: n.tags },
+        });
+        expect(res.statusCode, res.body).toBe(201);
+      }
+      const q: TraceQuery = {
+        source: { internet: true },
+        destination: { node_id: builderId('aws.ec2.instance', 'i-app') },
+        protocol: 'tcp',
+        port: 443,
+        all_paths: true,
+        max_paths: 2,
+      };
+      const got = await traceOk(t, 'acme', editor, bodyOf(q));
+      expect(got).toEqual(JSON.parse(JSON.stringify(trace(net.model(), q))));
+      expect(got.paths.map((p: { reachable: boolean }) => p.reachable)).toEqual([true, true]);
+      const res = await findExposure(t, 'acme', editor, { protocols: ['tcp'] });
+      expect(res.statusCode, res.body).toBe(200);
+      const data = res.json().data;
+      expect(data).toEqual(JSON.parse(JSON.stringify(exposure(net.model(), { protocols: ['tcp'] }))));
+      const app = data.exposed.find((e: { node_id: string }) => e.node_id === builderId('aws.ec2.instance', 'i-app'));
+      expect(app).toMatchObject({ via: 'load_balancer', load_balancer_node_id: lbNode });
+      expect(app.services).toEqual([
+        expect.objectContaining({ ports: [{ from: 443, to: 443 }], target_ports: [{ from: 8080, to: 8081 }] }),
+      ]);
     });
 
     it('finds what the internet can reach, with a path each', async () => {
