@@ -128,6 +128,23 @@ describe('infracast validate, offline (--policies)', () => {
       `infracast: FAIL: 6 blocking, 2 warning(s) in 4 of 9 taggable resources, 55.56% tagged correctly; markdown written to ${out}`,
     );
     expect(readFileSync(out, 'utf8')).toMatch(/^### ❌/);
+
+    // The share is over the resources a policy covers; the summary line says how many it covers not.
+    const scoped = { ...finops, scope: { resource_types: { include: ['aws_instance', 'aws_s3_bucket'] } } };
+    const partial = await runCli([
+      'validate',
+      PLAN,
+      '--policies',
+      file('scoped.json', [scoped]),
+      '--format',
+      'markdown',
+      '--output',
+      out,
+    ]);
+    expect(partial.code).toBe(1);
+    expect(partial.stderr.trim()).toBe(
+      `infracast: FAIL: 2 blocking, 0 warning(s) in 1 of 9 taggable resources, 66.67% tagged correctly (6 not covered by any policy); markdown written to ${out}`,
+    );
   });
 
   it("reads the API's list and get answers and the seed's wrapper as policy files; --policy picks some", async () => {
@@ -199,6 +216,26 @@ describe('infracast validate, offline (--policies)', () => {
       'finops',
     ]);
     expect(disabled.code).toBe(1);
+    // Checked because named, and shown as it is: disabled.
+    expect(disabled.stdout).toMatch(/^Infracast tagging: FAIL: 6 blocking, .*1 disabled policy checked as named/);
+    const disabledJson = await runCli([
+      'validate',
+      PLAN,
+      '--policies',
+      join(dir, 'disabled.json'),
+      '--policy',
+      'finops',
+      '--format',
+      'json',
+    ]);
+    expect(disabledJson.code).toBe(1);
+    expect(
+      JSON.parse(disabledJson.stdout).policies.map((p: { id: string; enabled: boolean }) => [p.id, p.enabled]),
+    ).toEqual([['finops', false]]);
+    // Not named: a disabled policy is not checked.
+    const notNamed = await runCli(['validate', PLAN, '--policies', join(dir, 'disabled.json')]);
+    expect(notNamed.code).toBe(0);
+    expect(notNamed.stdout).toMatch(/^Infracast tagging: PASS: 9 taggable of 12 resources checked against 0 policies/);
   });
 
   it('reads the plan from stdin with -', async () => {

@@ -80,8 +80,9 @@ function loadPolicies(path: string, only: string[] | undefined): TaggingPolicy[]
   if (!only) return policies;
   const unknown = only.filter((id) => !policies.some((p) => p.id === id));
   if (unknown.length > 0) throw new CliError(`${path}: no policy ${unknown.join(', ')}`, BAD_INPUT);
-  // Named explicitly: checked even when disabled, as the API does with policy_ids.
-  return policies.filter((p) => only.includes(p.id)).map((p) => ({ ...p, enabled: true }));
+  // Named explicitly: checked even when disabled (validatePlan's includeDisabled), as the API does
+  // with policy_ids, and shown as they are (`enabled: false` in the JSON, a note in the headline).
+  return policies.filter((p) => only.includes(p.id));
 }
 
 /** Formats that list every resource (unknown-until-apply ones, JUnit test cases); the others need only violations. */
@@ -135,7 +136,7 @@ async function runValidate(planPath: string, o: ValidateOptions): Promise<void> 
   if (o.policies) {
     const policies = compilePolicies(loadPolicies(o.policies, o.policy));
     try {
-      result = validatePlan(plan, policies);
+      result = validatePlan(plan, policies, { includeDisabled: Boolean(o.policy?.length) });
     } catch (e) {
       if (e instanceof InvalidPlanError) throw new CliError(`${planPath}: ${oneLine(e.message)}`, BAD_INPUT);
       throw e;
@@ -158,10 +159,13 @@ async function runValidate(planPath: string, o: ValidateOptions): Promise<void> 
       );
     }
     const s = result.summary;
+    // The share is over covered resources (an older server sends no `covered`).
+    const uncovered = typeof s.covered === 'number' ? s.taggable - s.covered : 0;
     process.stderr.write(
       `infracast: ${result.violations.length === 0 ? 'PASS' : s.blocking > 0 ? 'FAIL' : 'WARN'}: ${s.blocking} blocking, ` +
         `${s.warnings} warning(s) in ${s.failed} of ${s.taggable} taggable resources` +
-        `${s.percent === null || s.percent === undefined ? '' : `, ${s.percent}% tagged correctly`}; ${format} written to ${o.output}\n`,
+        `${s.percent === null || s.percent === undefined ? '' : `, ${s.percent}% tagged correctly`}` +
+        `${uncovered > 0 ? ` (${uncovered} not covered by any policy)` : ''}; ${format} written to ${o.output}\n`,
     );
   } else {
     process.stdout.write(text);

@@ -57,21 +57,26 @@ export function skipKeysOf(tags: TagLookup): Set<string> | 'all' | null {
 }
 
 /**
- * Which enabled policies apply to a kind of resource, by provider and type
+ * Which enabled policies (all of them, on request) apply to a kind of resource, by provider and type
  * (tag filters are checked per resource). Cached per set in nested maps: a
  * plan or an inventory has few distinct types and many resources, and the
  * lookup must not build a string per resource.
  */
 export class ScopeIndex {
-  private readonly enabled: CompiledPolicy[];
+  /** The policies evaluated: the enabled ones, or all of them with `includeDisabled`. */
+  private readonly active: CompiledPolicy[];
   private readonly cache = new Map<string, Map<string, Map<string, CompiledPolicy[]>>>();
 
-  constructor(set: CompiledPolicySet) {
-    this.enabled = set.policies.filter((p) => p.enabled);
+  /**
+   * @param opts.includeDisabled evaluate the set's disabled policies too (ones a caller named
+   *   explicitly); they keep `enabled: false`, so what reports them shows them as they are
+   */
+  constructor(set: CompiledPolicySet, opts: { includeDisabled?: boolean } = {}) {
+    this.active = opts.includeDisabled ? [...set.policies] : set.policies.filter((p) => p.enabled);
   }
 
   get policies(): readonly CompiledPolicy[] {
-    return this.enabled;
+    return this.active;
   }
 
   forSubject(subject: ScopeSubject): CompiledPolicy[] {
@@ -87,7 +92,7 @@ export class ScopeIndex {
     }
     let hit = byInfracast.get(subject.infracastType);
     if (!hit) {
-      hit = this.enabled.filter((p) => p.typeInScope(subject));
+      hit = this.active.filter((p) => p.typeInScope(subject));
       byInfracast.set(subject.infracastType, hit);
     }
     return hit;

@@ -18,9 +18,11 @@ export {
   type ComplianceFigure,
   type ComplianceNode,
   type ComplianceOptions,
+  type CoverageFigure,
   computeTaggingCompliance,
   listNonCompliant,
   type NonCompliantNode,
+  sharePercent,
   type TaggingCompliance,
 } from './compliance.ts';
 export {

@@ -162,7 +162,9 @@ export interface ValidationSummary {
   /** Managed resources being created, updated or replaced. */
   resources: number;
   taggable: number;
-  /** Taggable resources by status; these four add up to `taggable`. */
+  /** Taggable resources at least one checked policy applies to (scope and tag filter matched). */
+  covered: number;
+  /** Taggable resources by status; these four add up to `taggable` (one no policy covers counts as passed). */
   passed: number;
   failed: number;
   unknown: number;
@@ -172,9 +174,10 @@ export interface ValidationSummary {
   /** Violations raised only by `warn` policies. */
   warnings: number;
   /**
-   * Share of taggable resources tagged correctly, in percent (2 decimals): those no policy
-   * fails — passed, exempted, or known only after apply — as `/compliance` counts the
-   * inventory. Null when nothing is taggable.
+   * Share of covered resources tagged correctly, in percent (2 decimals): those no policy
+   * fails — passed, exempted, or known only after apply — out of `covered`, as `/compliance`
+   * counts the inventory. Null when no resource is covered (nothing taggable, or no policy
+   * applies to any of it).
    */
   percent: number | null;
 }

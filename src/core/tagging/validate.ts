@@ -9,6 +9,7 @@ import {
   compilePolicies,
   stripIndexKeys,
 } from './compile.ts';
+import { sharePercent } from './compliance.ts';
 import { type EvaluationVisitor, evaluateResource, type RuleOutcome, ScopeIndex } from './evaluate.ts';
 import { knownTags, type PlanResource, type PlanTarget, parsePlan } from './plan.ts';
 import { findSimilarKey } from './suggest.ts';
@@ -27,6 +28,12 @@ export interface ValidateOptions {
   now?: Date;
   /** Also list passing checks per resource (large for big plans). Default false. */
   includePassedChecks?: boolean;
+  /**
+   * Check the disabled policies of the set too, as if enabled (their violations and enforcement
+   * count): for policies named explicitly (the API's `policy_ids`, the CLI's `--policy`). The
+   * answer's `policies` still shows them with `enabled: false`. Default false: only enabled ones.
+   */
+  includeDisabled?: boolean;
 }
 
 /**
@@ -42,12 +49,13 @@ export function validatePlan(
   const compiled = compilePolicies(policies);
   const parsed = parsePlan(plan);
   const nowMs = (opts.now ?? new Date()).getTime();
-  const scopes = new ScopeIndex(compiled);
+  const scopes = new ScopeIndex(compiled, { includeDisabled: opts.includeDisabled === true });
   const visitor = new PlanVisitor(opts.includePassedChecks === true);
   const resources: ResourceResult[] = [];
   const summary: ValidationSummary = {
     resources: parsed.resources.length,
     taggable: 0,
+    covered: 0,
     passed: 0,
     failed: 0,
     unknown: 0,
@@ -90,6 +98,7 @@ export function validatePlan(
       evaluateResource(policies, target.tags, target.keysComplete, visitor, nowMs, visitor.includePassed);
     }
     result.status = statusOf(result.counts);
+    if (result.policy_ids.length > 0) summary.covered++;
     if (result.status === 'pass') summary.passed++;
     else if (result.status === 'fail') summary.failed++;
     else if (result.status === 'unknown') summary.unknown++;
@@ -100,15 +109,14 @@ export function validatePlan(
     if (v.enforcement === 'block') summary.blocking++;
     else summary.warnings++;
   }
-  if (summary.taggable > 0) {
-    summary.percent = Math.round(((summary.taggable - summary.failed) / summary.taggable) * 10_000) / 100;
-  }
+  // Over the covered resources, as /compliance counts the inventory: one no policy applies to is not "tagged correctly".
+  summary.percent = sharePercent(summary.covered - summary.failed, summary.covered);
 
   return {
     summary,
     violations: visitor.violations,
     resources,
-    policies: compiled.policies.filter((p) => p.enabled).map((p) => p.info()),
+    policies: scopes.policies.map((p) => p.info()),
     warnings: [...compiled.warnings, ...parsed.warnings],
   };
 }

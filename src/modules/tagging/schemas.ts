@@ -339,7 +339,9 @@ export const ValidateBody = Type.Object(
       Type.Array(Type.String({ minLength: 1, maxLength: 100 }), {
         minItems: 1,
         maxItems: 500,
-        description: 'Check only these policies (disabled ones included). Default: every enabled policy.',
+        description:
+          'Check only these policies. A disabled one named here is checked as if enabled (its violations and ' +
+          'enforcement count) and listed in `policies` with `enabled: false`. Default: every enabled policy.',
       }),
     ),
   },
@@ -469,7 +471,14 @@ export const ValidationSummary = Type.Object(
   {
     resources: Type.Integer({ minimum: 0, description: 'Managed resources being created, updated or replaced.' }),
     taggable: Count,
-    passed: Count,
+    covered: Type.Integer({
+      minimum: 0,
+      description: 'Taggable resources at least one checked policy applies to: what `percent` is a share of.',
+    }),
+    passed: Type.Integer({
+      minimum: 0,
+      description: 'Taggable resources no check failed (a resource no policy covers among them).',
+    }),
     failed: Count,
     unknown: Type.Integer({ minimum: 0, description: 'Tags known only after apply: never a failure.' }),
     exempted: Count,
@@ -477,7 +486,7 @@ export const ValidationSummary = Type.Object(
     warnings: Type.Integer({ minimum: 0, description: 'Violations raised only by `warn` policies.' }),
     percent: Type.Union([Type.Number({ minimum: 0, maximum: 100 }), Type.Null()], {
       description:
-        'Share of taggable resources tagged correctly, in percent: those no policy fails (passed, exempted, or known only after apply), as /compliance counts the inventory. Null when nothing is taggable.',
+        'Share of covered resources tagged correctly, in percent: those no policy fails (passed, exempted, or known only after apply) out of `covered`, as /compliance counts the inventory. Null when no resource is covered (nothing taggable, or no policy applies).',
     }),
   },
   { additionalProperties: false },
@@ -487,7 +496,9 @@ export const ValidationResult = Type.Object(
   {
     summary: ValidationSummary,
     violations: Type.Array(TagViolation),
-    policies: Type.Array(PolicyInfo, { description: 'The policies checked.' }),
+    policies: Type.Array(PolicyInfo, {
+      description: 'The policies checked; a disabled one (checked because `policy_ids` named it) has `enabled: false`.',
+    }),
     warnings: Type.Array(Type.String(), { description: 'Non-fatal observations about the plan or the policies.' }),
     resources: Type.Optional(Type.Array(ResourceResult, { description: 'With `?include=resources` only.' })),
   },
@@ -497,10 +508,29 @@ export const ValidationResult = Type.Object(
 // ---------------------------------------------------------------------------
 // Compliance over the inventory
 
+/** By policy and by key: `taggable` counts the resources the policy (a rule for the key) applies to. */
 const figureProperties = {
-  taggable: Count,
+  taggable: Type.Integer({ minimum: 0, description: 'Taggable resources the policy (a rule for the key) applies to.' }),
   compliant: Count,
   percent: nullable<number>('number', { description: 'compliant / taggable × 100; null when nothing is taggable.' }),
+};
+
+/** Overall, by resource type and by account: the share is over the resources an enabled policy covers. */
+const coverageProperties = {
+  taggable: Count,
+  covered: Type.Integer({
+    minimum: 0,
+    description:
+      'Taggable resources at least one enabled policy applies to; `taggable − covered` are covered by none and ' +
+      'counted neither compliant nor not.',
+  }),
+  compliant: Type.Integer({
+    minimum: 0,
+    description: 'Covered resources whose tags satisfy every enabled policy in scope.',
+  }),
+  percent: nullable<number>('number', {
+    description: 'compliant / covered × 100; null when no resource is covered (no share to give, not 100).',
+  }),
 };
 
 const PolicyFigure = Type.Object(
@@ -514,17 +544,17 @@ const KeyFigure = Type.Object(
 
 export const TaggingCompliance = Type.Object(
   {
-    overall: Type.Object({ resources: Count, ...figureProperties }, { additionalProperties: false }),
+    overall: Type.Object({ resources: Count, ...coverageProperties }, { additionalProperties: false }),
     by_policy: Type.Array(PolicyFigure),
     by_key: Type.Array(KeyFigure),
     by_resource_type: Type.Array(
       Type.Object(
-        { resource_type: Type.String(), terraform_type: Type.String(), ...figureProperties },
+        { resource_type: Type.String(), terraform_type: Type.String(), ...coverageProperties },
         { additionalProperties: false },
       ),
     ),
     by_account: Type.Array(
-      Type.Object({ account: NullableString(), ...figureProperties }, { additionalProperties: false }),
+      Type.Object({ account: NullableString(), ...coverageProperties }, { additionalProperties: false }),
     ),
     top_invalid_values: Type.Array(
       Type.Object(
@@ -577,7 +607,12 @@ export const CompliancePoint = Type.Object(
     job_id: NullableString(),
     inventory_version: Type.Integer(),
     resources: Count,
-    ...figureProperties,
+    ...coverageProperties,
+    covered: nullable<number>('integer', {
+      description:
+        'Taggable resources at least one enabled policy applied to; null in snapshots recorded before it was kept ' +
+        '(their `percent` is over every taggable resource).',
+    }),
     by_policy: Type.Array(PolicyFigure),
     by_key: Type.Array(KeyFigure),
   },

@@ -87,8 +87,6 @@ interface PolicySet {
   fingerprint: string;
   byId: Map<string, TaggingPolicy>;
   enabled: CompiledPolicySet;
-  /** Copies with `enabled: true`, for validating or listing violations of a disabled policy on request. */
-  forced: Map<string, TaggingPolicy>;
 }
 
 interface Evaluation {
@@ -206,7 +204,8 @@ function toNode(r: store.ComplianceNodeRow): ComplianceNode {
 }
 
 function toPoint(row: TaggingComplianceSnapshotRow): CompliancePointT {
-  const details = JSON.parse(row.details) as Pick<TaggingCompliance, 'by_policy' | 'by_key'>;
+  // `covered` lives in details (the table has no column for it); snapshots recorded before it have none.
+  const details = JSON.parse(row.details) as Pick<TaggingCompliance, 'by_policy' | 'by_key'> & { covered?: number };
   return {
     id: row.id,
     taken_at: row.taken_at,
@@ -215,6 +214,7 @@ function toPoint(row: TaggingComplianceSnapshotRow): CompliancePointT {
     inventory_version: Number(row.inventory_version),
     resources: Number(row.resources),
     taggable: Number(row.taggable),
+    covered: typeof details.covered === 'number' ? details.covered : null,
     compliant: Number(row.compliant),
     percent: row.percent === null ? null : Number(row.percent),
     by_policy: details.by_policy ?? [],
@@ -260,22 +260,10 @@ export function createTaggingService(deps: TaggingServiceDeps) {
         fingerprint: fingerprintOf(rows.map((r) => ({ id: r.id, version: Number(r.version) }))),
         byId,
         enabled: compilePolicies([...byId.values()].filter((p) => p.enabled)),
-        forced: new Map(),
       };
       policySets.set(tenantId, set);
       return set;
     });
-  }
-
-  function forcedEnabled(set: PolicySet, id: string): TaggingPolicy {
-    const policy = set.byId.get(id)!;
-    if (policy.enabled) return policy;
-    let copy = set.forced.get(id);
-    if (!copy) {
-      copy = { ...policy, enabled: true };
-      set.forced.set(id, copy);
-    }
-    return copy;
   }
 
   /** The first instant after `nowMs` at which an exemption of these policies expires. */
@@ -356,8 +344,9 @@ export function createTaggingService(deps: TaggingServiceDeps) {
     if (hit) return hit;
     return shared(`violations|${tenantId}|${set.fingerprint}|${atLeast}|${policyId}`, async () => {
       const { nodes, version } = await loadNodes(tenantId, true);
-      const list = listNonCompliant(compilePolicy(forcedEnabled(set, policyId)), nodes, { now: clock() }).sort(
-        (a, b) => (a.node_id < b.node_id ? -1 : a.node_id > b.node_id ? 1 : 0),
+      // A disabled policy is evaluated too (listNonCompliant does not skip it): its impact before enabling it.
+      const list = listNonCompliant(compilePolicy(set.byId.get(policyId)!), nodes, { now: clock() }).sort((a, b) =>
+        a.node_id < b.node_id ? -1 : a.node_id > b.node_id ? 1 : 0,
       );
       keepEvaluation(tenantId, set, version).violations.set(policyId, list);
       return list;
@@ -451,6 +440,7 @@ export function createTaggingService(deps: TaggingServiceDeps) {
       compliant: c.overall.compliant,
       percent: c.overall.percent,
       details: JSON.stringify({
+        covered: c.overall.covered,
         by_policy: c.by_policy,
         by_key: c.by_key,
         by_resource_type: c.by_resource_type,
@@ -577,7 +567,8 @@ export function createTaggingService(deps: TaggingServiceDeps) {
 
     /**
      * Validates a plan against the tenant's enabled policies (or the ones
-     * named). The body is the plan itself, or `{plan, policy_ids}`.
+     * named, disabled ones included and reported as disabled). The body is
+     * the plan itself, or `{plan, policy_ids}`.
      */
     async validate(
       ctx: TenantContext,
@@ -616,11 +607,13 @@ export function createTaggingService(deps: TaggingServiceDeps) {
             })),
           );
         }
-        policies = compilePolicies([...new Set(policyIds)].map((id) => forcedEnabled(set, id)));
+        // The policies themselves (compiled once, cached with them), not enabled copies: a disabled one
+        // named here is checked as if enabled yet listed in the answer with its real `enabled: false`.
+        policies = compilePolicies([...new Set(policyIds)].map((id) => set.byId.get(id)!));
       }
       let result: ValidationResult;
       try {
-        result = validatePlan(plan, policies, { now: clock() });
+        result = validatePlan(plan, policies, { now: clock(), includeDisabled: policyIds !== null });
       } catch (e) {
         if (e instanceof InvalidPlanError) {
           throw badRequest(`Invalid plan: ${e.message}`, [{ path: planPath, message: e.message }]);

@@ -47,7 +47,7 @@ describe('computeTaggingCompliance', () => {
   const c = computeTaggingCompliance(policies, nodes, { now: NOW });
 
   it('overall share of taggable resources satisfying every policy in scope', () => {
-    expect(c.overall).toEqual({ resources: 8, taggable: 7, compliant: 3, percent: 42.86 });
+    expect(c.overall).toEqual({ resources: 8, taggable: 7, covered: 7, compliant: 3, percent: 42.86 });
   });
 
   it('by policy', () => {
@@ -81,12 +81,27 @@ describe('computeTaggingCompliance', () => {
 
   it('by resource type and by account', () => {
     expect(c.by_resource_type).toEqual([
-      { resource_type: 'aws.ec2.instance', terraform_type: 'aws_instance', taggable: 3, compliant: 2, percent: 66.67 },
-      { resource_type: 'aws.s3.bucket', terraform_type: 'aws_s3_bucket', taggable: 2, compliant: 0, percent: 0 },
+      {
+        resource_type: 'aws.ec2.instance',
+        terraform_type: 'aws_instance',
+        taggable: 3,
+        covered: 3,
+        compliant: 2,
+        percent: 66.67,
+      },
+      {
+        resource_type: 'aws.s3.bucket',
+        terraform_type: 'aws_s3_bucket',
+        taggable: 2,
+        covered: 2,
+        compliant: 0,
+        percent: 0,
+      },
       {
         resource_type: 'aws.ec2.security_group',
         terraform_type: 'aws_security_group',
         taggable: 1,
+        covered: 1,
         compliant: 0,
         percent: 0,
       },
@@ -94,14 +109,15 @@ describe('computeTaggingCompliance', () => {
         resource_type: 'azure.storage.account',
         terraform_type: 'azurerm_storage_account',
         taggable: 1,
+        covered: 1,
         compliant: 1,
         percent: 100,
       },
     ]);
     expect(c.by_account).toEqual([
-      { account: 'A', taggable: 4, compliant: 2, percent: 50 },
-      { account: 'B', taggable: 2, compliant: 0, percent: 0 },
-      { account: 'C', taggable: 1, compliant: 1, percent: 100 },
+      { account: 'A', taggable: 4, covered: 4, compliant: 2, percent: 50 },
+      { account: 'B', taggable: 2, covered: 2, compliant: 0, percent: 0 },
+      { account: 'C', taggable: 1, covered: 1, compliant: 1, percent: 100 },
     ]);
   });
 
@@ -159,10 +175,41 @@ describe('computeTaggingCompliance', () => {
     expect(computeTaggingCompliance(finops, [invalid], { now: NOW }).overall.compliant).toBe(0);
   });
 
+  it('a resource no enabled policy covers is counted apart, never as compliant', () => {
+    // Ownership alone covers AWS only, and a tag filter leaves out what it does not match.
+    const owner = ownerPolicy({ scope: { providers: ['aws'], tag_filter: { team: 'core' } } });
+    const covered = [
+      node('c1', 'aws.ec2.instance', 'A', { team: 'core', owner: 'x' }),
+      node('c2', 'aws.ec2.instance', 'A', { team: 'core' }),
+      node('u1', 'aws.ec2.instance', 'B', { team: 'edge' }),
+      node('u2', 'azure.storage.account', 'C', {}),
+      node('u3', 'aws.s3.bucket', 'B', {}),
+    ];
+    const c = computeTaggingCompliance([owner, finopsPolicy({ enabled: false })], covered, { now: NOW });
+    expect(c.overall).toEqual({ resources: 5, taggable: 5, covered: 2, compliant: 1, percent: 50 });
+    expect(c.by_account).toEqual([
+      { account: 'A', taggable: 2, covered: 2, compliant: 1, percent: 50 },
+      { account: 'B', taggable: 2, covered: 0, compliant: 0, percent: null },
+      { account: 'C', taggable: 1, covered: 0, compliant: 0, percent: null },
+    ]);
+    expect(c.by_policy).toEqual([
+      { policy_id: 'pol_owner', policy_name: 'Ownership', enforcement: 'warn', taggable: 2, compliant: 1, percent: 50 },
+    ]);
+    // No enabled policy at all: nothing is covered, and the share is null, not 100%.
+    expect(computeTaggingCompliance([finopsPolicy({ enabled: false })], covered, { now: NOW }).overall).toEqual({
+      resources: 5,
+      taggable: 5,
+      covered: 0,
+      compliant: 0,
+      percent: null,
+    });
+  });
+
   it('nothing taggable gives a null percent, not a division by zero', () => {
     expect(computeTaggingCompliance(policies, [nodes[4]!]).overall).toEqual({
       resources: 1,
       taggable: 0,
+      covered: 0,
       compliant: 0,
       percent: null,
     });
@@ -200,5 +247,12 @@ describe('listNonCompliant', () => {
         message: 'CostCenter must look like cc-123',
       }),
     ]);
+  });
+
+  it('lists a disabled policy’s violations too (its impact before enabling it)', () => {
+    const disabled = { ...policies[0]!, enabled: false };
+    expect(listNonCompliant(disabled, nodes, { now: NOW })).toEqual(
+      listNonCompliant(policies[0]!, nodes, { now: NOW }),
+    );
   });
 });

@@ -201,6 +201,20 @@ describe('markdown', () => {
   it('says so when everything passes', () => {
     expect(formatValidation(clean, 'markdown')).toMatch(/^### ✅ Infracast tagging: PASS/);
   });
+
+  it('the summary line says how many resources no policy covers, and which disabled policies were checked', () => {
+    const scoped = finopsPolicy({
+      enabled: false,
+      scope: { resource_types: { include: ['aws_instance', 'aws_s3_bucket'] } },
+    });
+    const r = validatePlan(loadPlan('aws.plan.json'), [scoped], { now: NOW, includeDisabled: true });
+    expect(formatValidation(r, 'markdown').split('\n')[0]).toBe(
+      '### ❌ Infracast tagging: FAIL: 2 blocking, 0 warnings in 1 of 9 taggable resources, 66.67% tagged correctly (6 not covered by any policy, 1 disabled policy checked as named)',
+    );
+    expect(formatValidation(clean, 'text').split('\n')[0]).toBe(
+      'Infracast tagging: PASS: 9 taggable of 12 resources checked against 0 policies (9 not covered by any policy)',
+    );
+  });
 });
 
 describe('text and json', () => {

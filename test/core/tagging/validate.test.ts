@@ -24,6 +24,7 @@ describe('validatePlan over a realistic AWS plan', () => {
     expect(result.summary).toEqual({
       resources: 12,
       taggable: 9,
+      covered: 9,
       passed: 3,
       failed: 4,
       unknown: 2,
@@ -178,6 +179,33 @@ describe('validatePlan over a realistic AWS plan', () => {
     const r = validatePlan(loadPlan('aws.plan.json'), [finopsPolicy({ enabled: false }), ownerPolicy()], { now: NOW });
     expect(r.violations.every((v) => v.policy_id === 'pol_owner')).toBe(true);
     expect(r.policies.map((p) => p.id)).toEqual(['pol_owner']);
+  });
+
+  it('checks disabled policies with includeDisabled (named ones), reporting them as disabled', () => {
+    const r = validatePlan(loadPlan('aws.plan.json'), [finopsPolicy({ enabled: false }), ownerPolicy()], {
+      now: NOW,
+      includeDisabled: true,
+    });
+    expect(r.policies.map((p) => [p.id, p.enabled])).toEqual([
+      ['pol_finops', false],
+      ['pol_owner', true],
+    ]);
+    // Checked as if enabled: the same answer as with the policy enabled, but for how it is listed.
+    expect(r.summary).toEqual(result.summary);
+    expect(r.violations).toEqual(result.violations);
+  });
+
+  it('summary.percent is over the resources a policy covers, not every taggable one', () => {
+    const scoped = finopsPolicy({ scope: { resource_types: { include: ['aws_instance', 'aws_s3_bucket'] } } });
+    const r = validatePlan(loadPlan('aws.plan.json'), [scoped], { now: NOW });
+    // 9 taggable, 3 covered (two instances, the bucket), 1 of them failing: 2 of 3, not 8 of 9.
+    expect(r.summary).toMatchObject({ taggable: 9, covered: 3, failed: 1, percent: 66.67 });
+    expect(r.resources.filter((x) => x.taggable && x.policy_ids.length > 0)).toHaveLength(3);
+    // No policy covers anything: no share to give.
+    const none = validatePlan(loadPlan('aws.plan.json'), [finopsPolicy({ scope: { providers: ['azure'] } })], {
+      now: NOW,
+    });
+    expect(none.summary).toMatchObject({ taggable: 9, covered: 0, failed: 0, percent: null });
   });
 
   it('lists passing checks on request', () => {

@@ -53,7 +53,7 @@ for (const dialect of testDialects()) {
       const res = await x.t.app.inject({ url: `${x.base}/compliance`, headers: x.viewer });
       expect(res.statusCode, res.body).toBe(200);
       const c = res.json().data;
-      expect(c.overall).toEqual({ resources: 5, taggable: 4, compliant: 2, percent: 50 });
+      expect(c.overall).toEqual({ resources: 5, taggable: 4, covered: 4, compliant: 2, percent: 50 });
       expect(c.by_policy).toEqual([
         { policy_id: app.id, policy_name: 'Application', enforcement: 'block', taggable: 4, compliant: 2, percent: 50 },
         {
@@ -69,13 +69,14 @@ for (const dialect of testDialects()) {
         { key: 'app_id', taggable: 4, compliant: 2, percent: 50, missing: 1, invalid: 1 },
         { key: 'CostCenter', taggable: 2, compliant: 1, percent: 50, missing: 0, invalid: 1 },
       ]);
+      const half = { taggable: 2, covered: 2, compliant: 1, percent: 50 };
       expect(c.by_resource_type).toEqual([
-        { resource_type: 'aws.ec2.instance', terraform_type: 'aws_instance', taggable: 2, compliant: 1, percent: 50 },
-        { resource_type: 'aws.s3.bucket', terraform_type: 'aws_s3_bucket', taggable: 2, compliant: 1, percent: 50 },
+        { resource_type: 'aws.ec2.instance', terraform_type: 'aws_instance', ...half },
+        { resource_type: 'aws.s3.bucket', terraform_type: 'aws_s3_bucket', ...half },
       ]);
       expect(c.by_account).toEqual([
-        { account: '111', taggable: 2, compliant: 1, percent: 50 },
-        { account: '222', taggable: 2, compliant: 1, percent: 50 },
+        { account: '111', ...half },
+        { account: '222', ...half },
       ]);
       expect(c.top_invalid_values).toEqual([
         { key: 'app_id', value: 'App_1', count: 1, suggestions: ['app-1'], policy_ids: [app.id] },
@@ -84,6 +85,63 @@ for (const dialect of testDialects()) {
       expect(c.inventory_version).toBeGreaterThan(0);
       const top1 = await x.t.app.inject({ url: `${x.base}/compliance?top=1`, headers: x.viewer });
       expect(top1.json().data.top_invalid_values).toHaveLength(1);
+    });
+
+    it('counts only resources an enabled policy covers: uncovered ones are reported, never compliant', async () => {
+      const x = await taggingTenant(dialect);
+      // Covers the two instances only; the buckets have no enabled policy (the disabled one would cover them).
+      const cost = await x.create(costPolicy);
+      await x.create({ ...appPolicy, enabled: false });
+      await smallInventory(x);
+      const get = async () => {
+        const res = await x.t.app.inject({ url: `${x.base}/compliance`, headers: x.viewer });
+        expect(res.statusCode, res.body).toBe(200);
+        return res.json().data;
+      };
+      const c = await get();
+      // web-1 passes, web-2 fails; logs and data are taggable but uncovered: 1 of 2, not 3 of 4.
+      expect(c.overall).toEqual({ resources: 5, taggable: 4, covered: 2, compliant: 1, percent: 50 });
+      expect(c.by_policy).toEqual([
+        {
+          policy_id: cost.id,
+          policy_name: 'Cost centre on instances',
+          enforcement: 'warn',
+          taggable: 2,
+          compliant: 1,
+          percent: 50,
+        },
+      ]);
+      expect(c.by_resource_type).toEqual([
+        {
+          resource_type: 'aws.ec2.instance',
+          terraform_type: 'aws_instance',
+          taggable: 2,
+          covered: 2,
+          compliant: 1,
+          percent: 50,
+        },
+        {
+          resource_type: 'aws.s3.bucket',
+          terraform_type: 'aws_s3_bucket',
+          taggable: 2,
+          covered: 0,
+          compliant: 0,
+          percent: null,
+        },
+      ]);
+      expect(c.by_account).toEqual([
+        { account: '111', taggable: 2, covered: 2, compliant: 1, percent: 50 },
+        { account: '222', taggable: 2, covered: 0, compliant: 0, percent: null },
+      ]);
+
+      // No taggable resource covered at all: no share to give (null), not 100%.
+      await x.t.app.inject({
+        method: 'PATCH',
+        url: `${x.base}/${cost.id}`,
+        headers: x.editor,
+        payload: { scope: { providers: ['azure'] } },
+      });
+      expect((await get()).overall).toEqual({ resources: 5, taggable: 4, covered: 0, compliant: 0, percent: null });
     });
 
     it('caches per inventory and policy version: an unchanged inventory is not reloaded, a node or policy write is seen', async () => {
@@ -277,6 +335,7 @@ for (const dialect of testDialects()) {
         job_id: job.id,
         resources: now.overall.resources,
         taggable: now.overall.taggable,
+        covered: now.overall.covered,
         compliant: now.overall.compliant,
         percent: now.overall.percent,
         by_policy: [{ policy_id: policy.id, policy_name: 'App tag' }],

@@ -22,6 +22,7 @@ for (const dialect of testDialects()) {
       expect(data.summary).toEqual({
         resources: 12,
         taggable: 9,
+        covered: 9,
         passed: 3,
         failed: 4,
         unknown: 2,
@@ -103,6 +104,42 @@ for (const dialect of testDialects()) {
         payload: { plan: readFixture('aws.plan.json') },
       });
       expect(asText.json().data.summary.blocking).toBe(6);
+    });
+
+    it('a disabled policy named in policy_ids is checked, and reported with its real enabled: false', async () => {
+      const { t, base, viewer, create } = await taggingTenant(dialect);
+      const finops = await create(finopsBody());
+      const owner = await create(ownerBody({ enabled: false, enforcement: 'block' }));
+      const validate = async (payload: unknown) => {
+        const res = await t.app.inject({
+          method: 'POST',
+          url: `${base}/validate`,
+          headers: viewer,
+          payload: payload as never,
+        });
+        expect(res.statusCode, res.body.slice(0, 300)).toBe(200);
+        return res.json().data;
+      };
+
+      // Not named: a disabled policy is neither checked nor listed.
+      const all = await validate(awsPlan());
+      expect(all.policies.map((p: { id: string }) => p.id)).toEqual([finops.id]);
+      expect(all.violations.some((v: Violation) => v.policy_id === owner.id)).toBe(false);
+
+      // Named: it is checked as if enabled (its violations and its enforcement count) and shown as it is.
+      const named = await validate({ plan: awsPlan(), policy_ids: [owner.id, finops.id, owner.id] });
+      expect(named.policies.map((p: { id: string; enabled: boolean }) => [p.id, p.enabled])).toEqual([
+        [owner.id, false],
+        [finops.id, true],
+      ]);
+      const ownerViolations = named.violations.filter((v: Violation) => v.key === 'owner');
+      expect(ownerViolations.length).toBeGreaterThan(0);
+      expect(ownerViolations[0]).toMatchObject({ policy_id: owner.id, enforcement: 'block' });
+      expect(named.summary.blocking).toBe(all.summary.blocking + ownerViolations.length);
+
+      // The policy itself stays disabled.
+      const stored = (await t.app.inject({ url: `${base}/${owner.id}`, headers: viewer })).json().data;
+      expect(stored.enabled).toBe(false);
     });
 
     it('an unreadable plan is a 400 saying what is wrong', async () => {

@@ -46,8 +46,14 @@ export function oneLine(v: TagViolation): string {
 export function headline(result: ValidationResult): string {
   const s = result.summary;
   const extras: string[] = [];
+  // The share is over covered resources: say how many no policy applies to (an older server omits `covered`).
+  const uncovered = typeof s.covered === 'number' ? s.taggable - s.covered : 0;
+  if (uncovered > 0) extras.push(`${uncovered} not covered by any policy`);
   if (s.unknown > 0) extras.push(`${s.unknown} unknown until apply`);
   if (s.exempted > 0) extras.push(`${s.exempted} exempted`);
+  // Disabled policies are checked only when named (policy_ids, --policy): say so, or a reader takes them as live.
+  const disabled = result.policies.filter((p) => !p.enabled).length;
+  if (disabled > 0) extras.push(`${disabled} disabled ${plural(disabled, 'policy', 'policies')} checked as named`);
   const tail = extras.length ? ` (${extras.join(', ')})` : '';
   if (result.violations.length === 0) {
     return `PASS: ${s.taggable} taggable of ${s.resources} resources checked against ${result.policies.length} ${plural(result.policies.length, 'policy', 'policies')}${tail}`;

@@ -23,8 +23,10 @@ export async function taggingComplianceRoutes(app: App, { tagging }: { tagging: 
         tags: ['tagging'],
         summary: 'Tagging compliance of the inventory',
         description:
-          'The share of taggable resources whose tags satisfy every enabled policy in scope: overall, by policy, by ' +
-          'tag key, by resource type and by account, with the most common invalid values and the closest allowed ones.',
+          'The share of covered resources (taggable ones at least one enabled policy applies to) whose tags satisfy ' +
+          'every enabled policy in scope: overall, by policy, by tag key, by resource type and by account, with the ' +
+          'most common invalid values and the closest allowed ones. A resource no enabled policy covers is counted in ' +
+          '`taggable` but not in `covered`, never as compliant; with none covered, `percent` is null.',
         params: TenantParams,
         querystring: ComplianceQuery,
         response: { 200: Envelope(TaggingCompliance), ...commonErrors },

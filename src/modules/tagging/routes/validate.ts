@@ -17,7 +17,9 @@ export async function taggingValidateRoutes(app: App, { tagging }: { tagging: Ta
           'Send `terraform show -json plan.out` as the body (or `{"plan": …, "policy_ids": […]}`). Answers with a ' +
           'summary and every violation: resource address, key, value found, the custom message and the closest allowed ' +
           'values. Tags known only after apply are `unknown`, never failures. `summary.blocking > 0` means a `block` ' +
-          'policy failed. A body that is not a plan is a 400 saying what is wrong.',
+          'policy failed. `summary.percent` is over the resources a policy covers (`summary.covered`). A disabled ' +
+          'policy named in `policy_ids` is checked as if enabled and listed with `enabled: false`. A body that is ' +
+          'not a plan is a 400 saying what is wrong.',
         params: TenantParams,
         querystring: ValidateQuery,
         body: ValidateBody,
