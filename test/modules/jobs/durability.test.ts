@@ -47,8 +47,9 @@ for (const dialect of testDialects()) {
       const job = (await createJob(t, 'acme', h, { name: 'big', source: 'terraform_state', input, start: true })).json()
         .data;
 
-      // Slow batches and a short lease, so the kill lands mid-transaction and the takeover comes soon.
-      const first = startWorkerProcess(t.db.env, ['--lease-seconds', '2', '--batch-pause-ms', '40']);
+      // Slow batches (≈ 6 of them: about a second of writing) and a short lease, so the kill lands
+      // mid-transaction however late this process sees the step, and the takeover comes soon.
+      const first = startWorkerProcess(t.db.env, ['--lease-seconds', '2', '--batch-pause-ms', '150']);
       try {
         const writing = await waitForJob(t, 'acme', h, job.id, (j) => j.progress.step === 'writing', 30_000);
         expect(writing).toMatchObject({ status: 'running', attempts: 1 });

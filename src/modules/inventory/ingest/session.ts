@@ -5,7 +5,7 @@
  * worker thread for large inputs (see session-client.ts) and inline for small
  * ones; either way the main thread only sees small batches.
  */
-import { type IngestSource, parseSource, RECOGNISED_DOCUMENT_KEYS } from '../../../core/ingest/index.ts';
+import { AWS_TYPES, type IngestSource, parseSource, RECOGNISED_DOCUMENT_KEYS } from '../../../core/ingest/index.ts';
 import type { EdgeInput, NodeInput } from '../../../core/inventory/types.ts';
 import { copyValue } from '../../../platform/db/copy-text.ts';
 import { canonicalTagsJson, edgeContentHash, edgeIdFor, nodeContentHash } from '../identity.ts';
@@ -98,16 +98,20 @@ export class IngestSession {
     this.parts = [];
     const input: unknown = JSON.parse(text);
     const parsed = parseSource(p.source, input);
+    // The scopes this input covers: what it may remove from. A Terraform input covers its own scope; an AWS
+    // snapshot only the account/region pairs its documents were taken in (see declaredAwsScopes).
     const scopes = new Set<string>();
     const fixedScope = p.source === 'aws_snapshot' ? null : terraformScope(p.source, input, p.jobName);
     if (fixedScope) scopes.add(fixedScope);
     else for (const s of declaredAwsScopes(input, new Set(parsed.skipped_documents))) scopes.add(s);
+    const covered = new Set(scopes);
 
     const extraWarnings: string[] = [];
     const byId = new Map<string, PreparedNode>();
     for (const node of parsed.nodes) {
-      const scope = fixedScope ?? awsScope(node.account, node.region);
-      scopes.add(scope);
+      // An object of another account or region (a shared VPC, a peer, a spoke of a shared transit gateway) is
+      // written under its own scope but not covered: only its own account's snapshots may remove it.
+      const scope = fixedScope ?? awsNodeScope(node);
       const tags = canonicalTagsJson(node.tags ?? {});
       const attributes = JSON.stringify(node.attributes ?? {});
       const slim: SlimNode = {
@@ -133,8 +137,7 @@ export class IngestSession {
     const sourcePrefixes = new Map<string, string>();
     for (const edge of parsed.edges) {
       const id = edgeIdFor(edge.source_id, edge.type, edge.target_id, sourcePrefixes);
-      const owner = byId.get(edge.source_id) ?? byId.get(edge.target_id);
-      const scope = owner?.scope ?? fixedScope ?? 'aws_snapshot:-:global';
+      const scope = fixedScope ?? edgeScope(byId.get(edge.source_id)?.scope, byId.get(edge.target_id)?.scope, covered);
       const bare = edge.attributes === undefined || Object.keys(edge.attributes).length === 0;
       const attributes = bare ? '{}' : JSON.stringify(edge.attributes);
       let hash = bare ? bareEdgeHash.get(scope) : undefined;
@@ -284,15 +287,56 @@ function terraformScope(source: string, input: unknown, jobName: string): string
   return lineage ? `${source}:lineage:${lineage}` : `${source}:name:${jobName}`;
 }
 
+/**
+ * An edge belongs to the scope of the end this input covers (source first): the participant's subnet →
+ * instance edge in a shared VPC is its own account's, so the VPC owner's next snapshot, which cannot see
+ * that instance, does not remove it. Between two objects of other scopes, the source's.
+ */
+function edgeScope(source: string | undefined, target: string | undefined, covered: Set<string>): string {
+  if (source !== undefined && covered.has(source)) return source;
+  if (target !== undefined && covered.has(target)) return target;
+  return source ?? target ?? 'aws_snapshot:-:global';
+}
+
 const RECOGNISED = new Set(RECOGNISED_DOCUMENT_KEYS);
+const GLOBAL_NODE_TYPES = new Set<string>([
+  AWS_TYPES.s3Bucket,
+  AWS_TYPES.iamRole,
+  AWS_TYPES.iamUser,
+  AWS_TYPES.iamPolicy,
+  AWS_TYPES.iamInstanceProfile,
+]);
+
+/**
+ * A node's scope is its account and region; a regional resource whose region no document gave (placed in
+ * 'global', with a warning) gets a scope of its own, so that the account's IAM and S3 documents, which
+ * cover its `global` scope, never remove it.
+ */
+const awsNodeScope = (node: { account?: string | null; region: string; type: string }): string =>
+  node.region === 'global' && !GLOBAL_NODE_TYPES.has(node.type)
+    ? awsScope(node.account ?? null, 'unknown-region')
+    : awsScope(node.account ?? null, node.region);
+/** Document keys of global services (IAM, S3's list-buckets): they cover the account's `global` scope. */
+const GLOBAL_DOCUMENT_KEYS = new Set([
+  'Buckets',
+  'Roles',
+  'RoleDetailList',
+  'Users',
+  'UserDetailList',
+  'Policies',
+  'InstanceProfiles',
+]);
 
 export const awsScope = (account: string | null, region: string): string =>
   `aws_snapshot:${account ?? '-'}:${region || 'global'}`;
 
 /**
- * Account/region pairs the snapshot's recognised documents say they cover,
- * even when those documents are empty now (everything there was deleted).
- * Skipped (unknown) documents cover nothing.
+ * The account/region pairs a snapshot covers: those its recognised documents were taken in (the document's
+ * or the input's `account_id` and `region`), even when a document is empty now (everything there was
+ * deleted); a global service's document covers the account's `global` scope. Only these scopes lose what
+ * the input no longer has: a snapshot of account B lists account A's shared VPC or peer VPC, but is no
+ * complete account A, nor any other region. A document without an account or (for a regional service) a
+ * region covers nothing; skipped (unknown) documents cover nothing.
  */
 function declaredAwsScopes(input: unknown, skipped: Set<string>): string[] {
   if (!isObject(input) || !Array.isArray(input.documents)) return [];
@@ -301,13 +345,29 @@ function declaredAwsScopes(input: unknown, skipped: Set<string>): string[] {
   const out: string[] = [];
   for (const doc of input.documents) {
     if (!isObject(doc) || (typeof doc.name === 'string' && skipped.has(doc.name))) continue;
-    // `{}` or pagination leftovers say nothing about any resource: they cover no scope.
-    if (!isObject(doc.content) || !Object.keys(doc.content).some((k) => RECOGNISED.has(k))) continue;
     const account = typeof doc.account_id === 'string' ? doc.account_id : defaultAccount;
+    if (!account) continue;
     const region = typeof doc.region === 'string' ? doc.region : defaultRegion;
-    if (account && region) out.push(awsScope(account, region));
+    // `{}` or pagination leftovers say nothing about any resource: they cover no scope.
+    for (const key of documentKeys(doc.content)) {
+      if (!RECOGNISED.has(key)) continue;
+      if (GLOBAL_DOCUMENT_KEYS.has(key)) out.push(awsScope(account, 'global'));
+      else if (region) out.push(awsScope(account, region));
+    }
   }
   return out;
+}
+
+/** Top-level keys of a document's content, given as an object or as the JSON text the AWS CLI printed. */
+function documentKeys(content: unknown): string[] {
+  if (typeof content === 'string') {
+    try {
+      return documentKeys(JSON.parse(content));
+    } catch {
+      return []; // the parser has already failed the job on it
+    }
+  }
+  return isObject(content) ? Object.keys(content) : [];
 }
 
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
