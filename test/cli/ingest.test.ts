@@ -2,7 +2,7 @@
  * `infracast ingest …` against a real `infracast serve` (child process, SQLite,
  * in-process job worker), authenticated with an API key.
  */
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -148,6 +148,39 @@ describe('infracast ingest', () => {
       headers: { authorization: `Bearer ${key.token}` },
     });
     expect(((await list.json()) as { meta: { total: number } }).meta.total).toBe(0);
+  });
+
+  it('aws-snapshot DIR skips empty .json files (a failed AWS CLI call) with a warning, and still refuses invalid JSON', async () => {
+    const snap = join(dir, 'snap-with-empty');
+    const region = join(snap, '999999999999', 'us-east-1');
+    mkdirSync(region, { recursive: true });
+    writeFileSync(
+      join(region, 'ec2-describe-vpcs.json'),
+      JSON.stringify({ Vpcs: [{ VpcId: 'vpc-0e1', CidrBlock: '10.9.0.0/16', OwnerId: '999999999999' }] }),
+    );
+    writeFileSync(join(region, 'ec2-describe-nat-gateways.json'), '');
+    writeFileSync(join(region, 'ec2-describe-subnets.json'), ' \n\t\n');
+    const args = ['ingest', 'aws-snapshot', snap, '--tenant', 'acme', '--server', url, '--poll-ms', '100'];
+    const r = await runCli(args, env());
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/succeeded: 1 created, 0 updated, 0 unchanged, 0 removed, 0 edges/);
+    const warnings = r.stderr.split('\n').filter((l) => l.startsWith('infracast: warning: skipping'));
+    expect(warnings).toEqual([
+      `infracast: warning: skipping ${join(region, 'ec2-describe-nat-gateways.json')}: empty file (a failed AWS CLI call prints nothing)`,
+      `infracast: warning: skipping ${join(region, 'ec2-describe-subnets.json')}: empty file (a failed AWS CLI call prints nothing)`,
+    ]);
+
+    writeFileSync(join(region, 'ec2-describe-subnets.json'), '{"Subnets": [');
+    const invalid = await runCli(args, env());
+    expect(invalid.code).toBe(2);
+    expect(invalid.stderr).toMatch(/ec2-describe-subnets\.json is not valid JSON/);
+
+    const onlyEmpty = join(dir, 'snap-only-empty');
+    mkdirSync(onlyEmpty);
+    writeFileSync(join(onlyEmpty, 'vpcs.json'), '');
+    const none = await runCli(['ingest', 'aws-snapshot', onlyEmpty, '--tenant', 'acme', '--server', url], env());
+    expect(none.code).toBe(2);
+    expect(none.stderr).toMatch(/has no non-empty \.json files/);
   });
 
   it('a malformed document fails the job: exit 1 with the error naming the field', async () => {

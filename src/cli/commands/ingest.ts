@@ -56,7 +56,11 @@ function readJsonFile(path: string): string {
   return text;
 }
 
-/** Every .json file under `dir`, with paths relative to it (account/region folders, flat, or Batfish). */
+/**
+ * Every .json file under `dir`, with paths relative to it (account/region folders, flat, or Batfish).
+ * An empty (or whitespace-only) file is skipped with a warning: `aws … > f.json` leaves one when the
+ * call fails (access denied), since the AWS CLI then prints nothing on stdout.
+ */
 function readSnapshotDir(dir: string): { path: string; content: unknown }[] {
   let isDir = false;
   try {
@@ -66,16 +70,27 @@ function readSnapshotDir(dir: string): { path: string; content: unknown }[] {
   }
   if (!isDir) throw new CliError(`${dir} is not a directory`, 2);
   const files: { path: string; content: unknown }[] = [];
+  let empty = 0;
   const walk = (d: string) => {
     for (const name of readdirSync(d).sort()) {
       const full = join(d, name);
       if (statSync(full).isDirectory()) walk(full);
       else if (name.toLowerCase().endsWith('.json')) {
+        let text: string;
         try {
-          files.push({
-            path: relative(dir, full),
-            content: JSON.parse(readFileSync(full, 'utf8').replace(/^\uFEFF/, '')),
-          });
+          text = readFileSync(full, 'utf8').replace(/^\uFEFF/, '');
+        } catch (e) {
+          throw new CliError(`cannot read ${full}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`, 2);
+        }
+        if (text.trim() === '') {
+          empty++;
+          process.stderr.write(
+            `infracast: warning: skipping ${full}: empty file (a failed AWS CLI call prints nothing)\n`,
+          );
+          continue;
+        }
+        try {
+          files.push({ path: relative(dir, full), content: JSON.parse(text) });
         } catch (e) {
           throw new CliError(`${full} is not valid JSON: ${(e as Error).message}`, 2);
         }
@@ -83,7 +98,7 @@ function readSnapshotDir(dir: string): { path: string; content: unknown }[] {
     }
   };
   walk(dir);
-  if (files.length === 0) throw new CliError(`${dir} has no .json files`, 2);
+  if (files.length === 0) throw new CliError(`${dir} has no ${empty > 0 ? 'non-empty ' : ''}.json files`, 2);
   return files;
 }
 

@@ -122,7 +122,13 @@ export function parseAwsSnapshot(input: AwsSnapshotInput): ParsedInventory {
       continue;
     }
     const keys = Object.keys(content);
-    const recognised = keys.filter((k) => HANDLERS.has(k));
+    const recognised: string[] = [];
+    for (const key of keys) {
+      if (!HANDLERS.has(key)) continue;
+      const foreign = foreignShape(key, content[key]);
+      if (foreign === null) recognised.push(key);
+      else b.warn(`document "${doc.name}": ${foreign}: another AWS service's output, not read`);
+    }
     if (recognised.length === 0) {
       if (keys.some((k) => !IGNORED_KEYS.has(k))) b.skipDocument(doc.name);
       continue;
@@ -135,6 +141,7 @@ export function parseAwsSnapshot(input: AwsSnapshotInput): ParsedInventory {
     }
   }
 
+  for (const ctx of byKey.get('TransitGatewayAttachments') ?? []) snapshot.notePeeringViews(ctx);
   for (const [key, handle] of HANDLERS) {
     for (const ctx of byKey.get(key) ?? []) handle(ctx, ctx.content[key], key);
   }
@@ -160,10 +167,103 @@ function validateInput(input: unknown): AwsSnapshotDocument[] {
   return input.documents as AwsSnapshotDocument[];
 }
 
+/**
+ * Top-level keys that other AWS services print too, with what their items look like when they are
+ * the output this parser reads. A list none of whose items has that shape is another service's
+ * (organizations list-policies, cognito-idp / identitystore list-users, globalaccelerator
+ * list-listeners, snowball describe-addresses, ssm list-associations, classic ELB
+ * describe-load-balancer-attributes…): the key is not read, with a warning. An empty list is
+ * recognised (it says the scope has none); an item of the right shape with a malformed required field
+ * still fails the job.
+ */
+const IAM_ARN = /^arn:[^:]+:iam::/;
+const ELBV2_ARN = /^arn:[^:]+:elasticloadbalancing:/;
+
+interface DocumentShape {
+  /** What the handler reads, e.g. 'IAM users'. */
+  what: string;
+  /** What such an item has, e.g. 'an Arn arn:<partition>:iam::…'. */
+  has: string;
+  matches: (item: Rec) => boolean;
+}
+
+const iamShape = (what: string): DocumentShape => ({
+  what: `IAM ${what}`,
+  has: 'an Arn arn:<partition>:iam::…',
+  matches: (o) => IAM_ARN.test(String(o.Arn)),
+});
+
+const DOCUMENT_SHAPES = new Map<string, DocumentShape>([
+  ['Roles', iamShape('roles')],
+  ['RoleDetailList', iamShape('roles')],
+  ['Users', iamShape('users')],
+  ['UserDetailList', iamShape('users')],
+  ['Policies', iamShape('policies')],
+  ['InstanceProfiles', iamShape('instance profiles')],
+  [
+    'Listeners',
+    {
+      what: 'ELBv2 listeners',
+      has: 'a ListenerArn or LoadBalancerArn arn:<partition>:elasticloadbalancing:…',
+      matches: (o) => ELBV2_ARN.test(String(o.ListenerArn)) || ELBV2_ARN.test(String(o.LoadBalancerArn)),
+    },
+  ],
+  [
+    'LoadBalancerAttributes',
+    { what: 'ELBv2 attributes per load balancer', has: 'a LoadBalancerArn', matches: (o) => 'LoadBalancerArn' in o },
+  ],
+  [
+    'Addresses',
+    {
+      what: 'EC2 Elastic IPs',
+      has: 'a PublicIp or AllocationId',
+      matches: (o) => 'PublicIp' in o || 'AllocationId' in o,
+    },
+  ],
+  [
+    'Associations',
+    {
+      what: 'transit gateway route table associations',
+      has: 'a TransitGatewayAttachmentId',
+      matches: (o) => 'TransitGatewayAttachmentId' in o,
+    },
+  ],
+  ['Entries', { what: 'managed prefix list entries', has: 'a Cidr', matches: (o) => 'Cidr' in o }],
+  [
+    'Buckets',
+    { what: 'S3 buckets', has: 'a Name or CreationDate', matches: (o) => 'Name' in o || 'CreationDate' in o },
+  ],
+]);
+
+/** The keys of a document's content this parser reads: recognised, and of the shape it reads. */
+export function readableDocumentKeys(content: Record<string, unknown>): string[] {
+  return Object.keys(content).filter((k) => HANDLERS.has(k) && foreignShape(k, content[k]) === null);
+}
+
+/** Why `value` under `key` is not what the key's handler reads (another service's output), or null when it is. */
+function foreignShape(key: string, value: unknown): string | null {
+  const shape = DOCUMENT_SHAPES.get(key);
+  if (shape === undefined) return null;
+  if (!Array.isArray(value)) return `${key} is not a list of ${shape.what}`;
+  if (value.length === 0 || value.some((item) => isRecord(item) && shape.matches(item))) return null;
+  return `${key} are not ${shape.what} (no item has ${shape.has})`;
+}
+
+/** A transit gateway as one side of a TGW peering attachment. */
+interface PeeringSide {
+  tgw: string | null;
+  owner: string | null;
+  region: string | null;
+}
+
+const PEERING_RESOURCE_TYPES = new Set(['peering', 'tgw-peering']);
+
 /** State shared across documents. */
 class Snapshot {
-  /** Requester region of TGW peering attachments, so both sides' views get one node id. */
-  readonly peeringAttachmentRegions = new Map<string, string>();
+  /** Requester side of TGW peering attachments (describe-transit-gateway-peering-attachments), by attachment id. */
+  readonly peeringRequesters = new Map<string, PeeringSide>();
+  /** Region of each TGW that lists a peering attachment in describe-transit-gateway-attachments. */
+  private readonly peeringViewRegions = new Map<string, string>();
 
   constructor(
     readonly b: InventoryBuilder,
@@ -178,6 +278,43 @@ class Snapshot {
       doc.region ?? this.input.region ?? null,
       doc.account_id ?? this.input.account_id ?? null,
     );
+  }
+
+  /**
+   * Notes, before any document is read, the region each TGW lists its peering attachments in, so a
+   * peering attachment listed by one side can be placed in the other side's region.
+   */
+  notePeeringViews(ctx: DocContext): void {
+    const items = ctx.content.TransitGatewayAttachments;
+    if (!Array.isArray(items) || ctx.region === null) return;
+    for (const o of items) {
+      if (!isRecord(o) || !PEERING_RESOURCE_TYPES.has(String(o.ResourceType))) continue;
+      const tgw = str(o.TransitGatewayId);
+      if (tgw !== null && !this.peeringViewRegions.has(tgw)) this.peeringViewRegions.set(tgw, ctx.region);
+    }
+  }
+
+  /** A TGW's region: its node's (describe-transit-gateways), else where it lists peering attachments. */
+  tgwRegion(tgw: string | null): string | null {
+    if (tgw === null) return null;
+    const node = this.b.find(T.transitGateway, tgw);
+    if (node !== undefined && node.region !== 'global') return node.region;
+    return this.peeringViewRegions.get(tgw) ?? null;
+  }
+
+  /**
+   * The requester side of a TGW peering attachment seen from `local` (the TGW whose account listed it)
+   * towards `peer`: RequesterTgwInfo of describe-transit-gateway-peering-attachments when the input has
+   * it. describe-transit-gateway-attachments alone does not say which side requested (each side lists
+   * the attachment with its own TGW as TransitGatewayId, and the other as ResourceId), so both sides
+   * agree on the side whose TGW id sorts first, when its region is known (its TGW or its own listing is
+   * in the input); else the listing side.
+   */
+  peeringRequester(id: string, local: PeeringSide, peer: PeeringSide): PeeringSide {
+    const known = this.peeringRequesters.get(id);
+    if (known !== undefined) return known;
+    if (peer.tgw !== null && local.tgw !== null && peer.tgw < local.tgw && peer.region !== null) return peer;
+    return local;
   }
 
   /** Completes what only the sum of documents knows: which attachments each TGW route table has associated. */
@@ -404,12 +541,17 @@ const HANDLERS = new Map<string, Handler>([
       ctx.objects(v, key).forEach((o, i) => {
         const id = ctx.id(o, 'TransitGatewayAttachmentId', at(key, i));
         const requester = isRecord(o.RequesterTgwInfo) ? o.RequesterTgwInfo : {};
-        const region = str(requester.Region);
-        if (region !== null) ctx.snapshot.peeringAttachmentRegions.set(id, region);
+        const side = {
+          tgw: str(requester.TransitGatewayId),
+          owner: str(requester.OwnerId),
+          region: str(requester.Region),
+        };
+        if (side.region !== null && !ctx.snapshot.peeringRequesters.has(id))
+          ctx.snapshot.peeringRequesters.set(id, side);
         ctx.addNode(T.transitGatewayAttachment, id, transitGatewayPeeringAttachmentAttributes(o), {
           tags: tagsFromAwsList(o.Tags),
-          region,
-          account: str(requester.OwnerId),
+          region: side.region,
+          account: side.owner,
         });
       });
     },
@@ -432,16 +574,17 @@ const HANDLERS = new Map<string, Handler>([
       ctx.objects(v, key).forEach((o, i) => {
         const id = ctx.id(o, 'TransitGatewayAttachmentId', at(key, i));
         const attributes = transitGatewayAttachmentAttributes(o);
-        // A peering attachment is listed by both sides; describe-transit-gateway-peering-attachments
-        // (processed first) gave the requester's region, so both views merge into one node, which
-        // keeps the requester's orientation (first values win).
-        const peeringRegion = ctx.snapshot.peeringAttachmentRegions.get(id) ?? null;
-        ctx.addNode(T.transitGatewayAttachment, id, attributes, {
-          tags: tagsFromAwsList(o.Tags),
-          region: peeringRegion,
-          account: str(o.ResourceOwnerId),
-        });
         const rtId = attributes.association_route_table_id;
+        if (PEERING_RESOURCE_TYPES.has(attributes.resource_type)) {
+          peeringAttachment(ctx, id, o, attributes);
+        } else {
+          // ResourceOwnerId: a VPC attachment is requested by the VPC's owner (a shared TGW's owner accepts
+          // it, and lists it too); a VPN attachment's VPN connection is in the TGW owner's account.
+          ctx.addNode(T.transitGatewayAttachment, id, attributes, {
+            tags: tagsFromAwsList(o.Tags),
+            account: str(o.ResourceOwnerId),
+          });
+        }
         if (rtId !== null) {
           const rt = ctx.b.find(T.transitGatewayRouteTable, rtId);
           if (rt !== undefined) pushUnique(rt.attributes as Rec, 'association_attachment_ids', [id]);
@@ -704,6 +847,37 @@ const HANDLERS = new Map<string, Handler>([
       iamEntities(ctx, v, key, T.iamInstanceProfile, 'InstanceProfileName', iamInstanceProfileAttributes),
   ],
 ]);
+
+/**
+ * A TGW peering attachment from describe-transit-gateway-attachments. Each side lists it with its own
+ * TGW as TransitGatewayId and the peer TGW as ResourceId (ResourceOwnerId owns the peer TGW, not the
+ * attachment). Both views become one node, in the requester TGW's region and account, oriented from
+ * the requester (transit_gateway_id = requester TGW, resource_id = accepter TGW); the accepter's view
+ * adds no association_route_table_id (its route table is in the other region; it lists the attachment
+ * in its association_attachment_ids).
+ */
+function peeringAttachment(ctx: DocContext, id: string, o: Rec, attributes: Rec): void {
+  const local = {
+    tgw: str(o.TransitGatewayId),
+    owner: str(o.TransitGatewayOwnerId),
+    region: ctx.region ?? ctx.snapshot.tgwRegion(str(o.TransitGatewayId)),
+  };
+  const peerTgw = str(o.ResourceId);
+  const peer = { tgw: peerTgw, owner: str(o.ResourceOwnerId), region: ctx.snapshot.tgwRegion(peerTgw) };
+  const requester = ctx.snapshot.peeringRequester(id, local, peer);
+  if (requester.tgw !== null && requester.tgw === peer.tgw) {
+    attributes.transit_gateway_id = peer.tgw;
+    attributes.transit_gateway_owner_id = peer.owner;
+    attributes.resource_id = local.tgw;
+    attributes.resource_owner_id = local.owner;
+    attributes.association_route_table_id = null;
+  }
+  ctx.addNode(T.transitGatewayAttachment, id, attributes, {
+    tags: tagsFromAwsList(o.Tags),
+    region: requester.region ?? local.region,
+    account: requester.owner ?? local.owner,
+  });
+}
 
 function addInstance(ctx: DocContext, o: Rec, path: string, owner: string | null): void {
   const id = ctx.id(o, 'InstanceId', path);

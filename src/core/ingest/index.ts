@@ -17,7 +17,7 @@ import { parseTerraformState, type TerraformDocumentOptions } from './terraform-
 import { isRecord } from './values.ts';
 
 export type { AwsSnapshotDocument, AwsSnapshotInput } from './aws-snapshot.ts';
-export { parseAwsSnapshot, RECOGNISED_DOCUMENT_KEYS } from './aws-snapshot.ts';
+export { parseAwsSnapshot, RECOGNISED_DOCUMENT_KEYS, readableDocumentKeys } from './aws-snapshot.ts';
 export { IngestError, ingestError } from './errors.ts';
 export type { SnapshotDefaults, SnapshotFile } from './snapshot-files.ts';
 export { snapshotDocumentsFromFiles } from './snapshot-files.ts';

@@ -249,6 +249,39 @@ for (const dialect of testDialects()) {
       expect(await nodeNames(t, h)).toEqual([`${A}/r1`, 'vpc-0x']);
     });
 
+    it("another service's output under a shared key (cognito list-users) covers nothing, even beside a read key", async () => {
+      const { t, h, runner } = await setup(dialect);
+      const iamRole = {
+        RoleName: 'r1',
+        RoleId: 'AROAR1',
+        Arn: `arn:aws:iam::${A}:role/r1`,
+        Path: '/',
+        CreateDate: '2026-01-01T00:00:00Z',
+      };
+      await ingest(t, runner, 'acme', h, {
+        name: 'iam',
+        source: 'aws_snapshot',
+        input: snapshot(A, 'us-east-1', [{ name: 'roles.json', content: { Roles: [iamRole] } }]),
+      });
+      const cognito = await ingest(t, runner, 'acme', h, {
+        name: 'mixed',
+        source: 'aws_snapshot',
+        input: snapshot(A, 'us-east-1', [
+          {
+            name: 'mixed.json',
+            content: {
+              Users: [{ Username: 'alice', Attributes: [], UserCreateDate: '2026-01-01T00:00:00Z' }],
+              Vpcs: [vpc('vpc-0m', '10.8.0.0/16', A)],
+            },
+          },
+        ]),
+      });
+      expect(cognito.status, JSON.stringify(cognito.error)).toBe('succeeded');
+      expect(cognito.result.scopes).toEqual([`aws_snapshot:${A}:us-east-1`]);
+      expect(cognito.counts.removed).toBe(0);
+      expect(await nodeNames(t, h)).toEqual([`${A}/r1`, 'vpc-0m']);
+    });
+
     it('a document given as JSON text covers its account and region like one given as an object', async () => {
       const { t, h, runner } = await setup(dialect);
       await ingest(t, runner, 'acme', h, { name: 'a', source: 'aws_snapshot', input: ownerA });

@@ -5,7 +5,7 @@
  * worker thread for large inputs (see session-client.ts) and inline for small
  * ones; either way the main thread only sees small batches.
  */
-import { AWS_TYPES, type IngestSource, parseSource, RECOGNISED_DOCUMENT_KEYS } from '../../../core/ingest/index.ts';
+import { AWS_TYPES, type IngestSource, parseSource, readableDocumentKeys } from '../../../core/ingest/index.ts';
 import type { EdgeInput, NodeInput } from '../../../core/inventory/types.ts';
 import { copyValue } from '../../../platform/db/copy-text.ts';
 import { canonicalTagsJson, edgeContentHash, edgeIdFor, nodeContentHash } from '../identity.ts';
@@ -298,7 +298,6 @@ function edgeScope(source: string | undefined, target: string | undefined, cover
   return source ?? target ?? 'aws_snapshot:-:global';
 }
 
-const RECOGNISED = new Set(RECOGNISED_DOCUMENT_KEYS);
 const GLOBAL_NODE_TYPES = new Set<string>([
   AWS_TYPES.s3Bucket,
   AWS_TYPES.iamRole,
@@ -350,7 +349,6 @@ function declaredAwsScopes(input: unknown, skipped: Set<string>): string[] {
     const region = typeof doc.region === 'string' ? doc.region : defaultRegion;
     // `{}` or pagination leftovers say nothing about any resource: they cover no scope.
     for (const key of documentKeys(doc.content)) {
-      if (!RECOGNISED.has(key)) continue;
       if (GLOBAL_DOCUMENT_KEYS.has(key)) out.push(awsScope(account, 'global'));
       else if (region) out.push(awsScope(account, region));
     }
@@ -358,7 +356,7 @@ function declaredAwsScopes(input: unknown, skipped: Set<string>): string[] {
   return out;
 }
 
-/** Top-level keys of a document's content, given as an object or as the JSON text the AWS CLI printed. */
+/** The keys the parser read of a document's content, given as an object or as the JSON text the AWS CLI printed. */
 function documentKeys(content: unknown): string[] {
   if (typeof content === 'string') {
     try {
@@ -367,7 +365,7 @@ function documentKeys(content: unknown): string[] {
       return []; // the parser has already failed the job on it
     }
   }
-  return isObject(content) ? Object.keys(content) : [];
+  return isObject(content) ? readableDocumentKeys(content) : [];
 }
 
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
