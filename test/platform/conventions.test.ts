@@ -160,6 +160,142 @@ describe('API conventions', () => {
     expect(res.json().error.code).toBe('UNAUTHORIZED');
   });
 
+  it('every 401 carries a WWW-Authenticate challenge (RFC 9110 §15.5.2; RFC 6750 §3 for bearer tokens)', async () => {
+    const t = await createTestApp();
+    const none = await t.app.inject('/api/v1/tenants');
+    expect(none.headers['www-authenticate']).toBe('Bearer realm="infracast"');
+    const bad = await t.app.inject({ url: '/api/v1/tenants', headers: { authorization: 'Bearer ick_not-a-key' } });
+    expect(bad.statusCode).toBe(401);
+    expect(bad.headers['www-authenticate']).toBe('Bearer realm="infracast", error="invalid_token"');
+    const basic = await t.app.inject({
+      method: 'POST',
+      url: '/api/v1/auth/token',
+      headers: {
+        authorization: `Basic ${Buffer.from('ick_nobody:wrong').toString('base64')}`,
+        'content-type': 'application/x-www-form-urlencoded',
+      },
+      payload: 'grant_type=client_credentials',
+    });
+    expect(basic.statusCode).toBe(401);
+    expect(basic.headers['www-authenticate']).toBe('Basic realm="infracast", charset="UTF-8"');
+    const fine = await t.app.inject({ url: '/api/v1/tenants', headers: t.admin.headers });
+    expect(fine.headers['www-authenticate']).toBeUndefined();
+  });
+
+  it('a body nested deeper than 256 levels is a 400, not a stack overflow (500)', async () => {
+    const t = await createTestApp();
+    await t.createTenant('acme');
+    const deep = (levels: number) => `${'{"a":'.repeat(levels)}1${'}'.repeat(levels)}`;
+    const node = (attributes: string) =>
+      `{"provider":"aws","type":"aws.ec2.instance","region":"us-east-1","name":"deep","attributes":{"x":${attributes}}}`;
+    const res = await t.app.inject({
+      method: 'POST',
+      url: '/api/v1/tenants/acme/nodes',
+      headers: { ...t.admin.headers, 'content-type': 'application/json' },
+      payload: node(deep(5000)),
+    });
+    expect(res.statusCode).toBe(400);
+    expect(res.json().error).toMatchObject({
+      code: 'BAD_REQUEST',
+      message: 'Request body nests deeper than 256 levels',
+    });
+    // Brackets inside strings do not count; 250 levels are fine.
+    const ok = await t.app.inject({
+      method: 'POST',
+      url: '/api/v1/tenants/acme/nodes',
+      headers: { ...t.admin.headers, 'content-type': 'application/json' },
+      payload: node(`{"s":${JSON.stringify('['.repeat(1000))},"d":${deep(250)}}`),
+    });
+    expect(ok.statusCode, ok.body).toBe(201);
+    // The createJob body, read by its own parser (inline below 1 MB, by a thread above).
+    for (const pad of [0, 1_100_000]) {
+      const job = await t.app.inject({
+        method: 'POST',
+        url: '/api/v1/tenants/acme/jobs',
+        headers: { ...t.admin.headers, 'content-type': 'application/json' },
+        payload: `{"name":"deep","source":"terraform_state","input":{"pad":"${'x'.repeat(pad)}","v":${deep(3000)}}}`,
+      });
+      expect(job.statusCode, `pad ${pad}`).toBe(400);
+      expect(job.json().error.message).toBe('Request body nests deeper than 256 levels');
+    }
+  });
+
+  it('application/merge-patch+json is for PATCH: on a POST it is a 415, not a 500', async () => {
+    const t = await createTestApp();
+    await t.createTenant('acme');
+    for (const url of ['/api/v1/tenants/acme/jobs', '/api/v1/tenants']) {
+      const res = await t.app.inject({
+        method: 'POST',
+        url,
+        headers: { ...t.admin.headers, 'content-type': 'application/merge-patch+json' },
+        payload: '{"name":"a","source":"terraform_state","input":{}}',
+      });
+      expect(res.statusCode, url).toBe(415);
+      expect(res.json().error.code).toBe('UNSUPPORTED_MEDIA_TYPE');
+    }
+    const patch = await t.app.inject({
+      method: 'PATCH',
+      url: '/api/v1/tenants/acme',
+      headers: { ...t.admin.headers, 'content-type': 'application/merge-patch+json' },
+      payload: '{"name":"Acme"}',
+    });
+    expect(patch.statusCode).toBe(200);
+  });
+
+  it('an action without fields (start, cancel) takes no body or {}; a field is a 400 naming it', async () => {
+    const t = await createTestApp();
+    await t.createTenant('acme');
+    const job = await t.app.inject({
+      method: 'POST',
+      url: '/api/v1/tenants/acme/jobs',
+      headers: t.admin.headers,
+      payload: { name: 'j', source: 'terraform_state', input: { version: 4, resources: [] } },
+    });
+    const base = `/api/v1/tenants/acme/jobs/${job.json().data.id}`;
+    const withField = await t.app.inject({
+      method: 'POST',
+      url: `${base}/cancel`,
+      headers: t.admin.headers,
+      payload: { reason: 'x' },
+    });
+    expect(withField.statusCode).toBe(400);
+    expect(withField.json().error.details).toEqual([{ path: 'body.reason', message: 'unknown field "reason"' }]);
+    const start = await t.app.inject({ method: 'POST', url: `${base}/start`, headers: t.admin.headers, payload: {} });
+    expect(start.statusCode, start.body).toBe(202);
+    const cancel = await t.app.inject({ method: 'POST', url: `${base}/cancel`, headers: t.admin.headers });
+    expect(cancel.statusCode, cancel.body).toBe(200);
+  });
+
+  it('names and descriptions must not be blank; an empty filter is a 400, not "no filter"', async () => {
+    const t = await createTestApp();
+    await t.createTenant('acme');
+    const blank = await t.app.inject({
+      method: 'POST',
+      url: '/api/v1/tenants/acme/tokens',
+      headers: t.admin.headers,
+      payload: { description: '   ', role: 'viewer', never_expires: true },
+    });
+    expect(blank.statusCode).toBe(400);
+    expect(blank.json().error.details).toEqual([{ path: 'body.description', message: 'must not be blank' }]);
+    const node = await t.app.inject({
+      method: 'POST',
+      url: '/api/v1/tenants/acme/nodes',
+      headers: t.admin.headers,
+      payload: { provider: 'aws', type: 'aws.ec2.instance', region: 'us-east-1', name: ' \t ' },
+    });
+    expect(node.statusCode).toBe(400);
+    expect(node.json().error.details).toEqual([{ path: 'body.name', message: 'must not be blank' }]);
+    for (const [url, param] of [
+      ['/api/v1/tenants/acme/jobs?status=', 'status'],
+      ['/api/v1/tenants/acme/nodes?types=', 'types'],
+      ['/api/v1/tenants/acme/nodes?tag_missing=', 'tag_missing'],
+    ] as const) {
+      const res = await t.app.inject({ url, headers: t.admin.headers });
+      expect(res.statusCode, url).toBe(400);
+      expect(res.json().error.details).toEqual([{ path: `querystring.${param}`, message: 'must not be empty' }]);
+    }
+  });
+
   it('an unexpected error is a 500 that leaks nothing and logs the cause with the request id', async () => {
     const t = await createTestApp({
       captureLogs: true,

@@ -1,5 +1,5 @@
 import { type Static, Type } from 'typebox';
-import { PaginationQuery, SortQuery, StringEnum, Timestamp } from '../../platform/http/schemas.ts';
+import { NOT_BLANK, PaginationQuery, SortQuery, StringEnum, Timestamp } from '../../platform/http/schemas.ts';
 
 const NODE_ID_DESCRIPTION =
   '`provider:region:type:name`, e.g. `aws:us-east-1:aws.ec2.instance:i-0abc…` (region `global` where there is none). ' +
@@ -60,7 +60,7 @@ export const CreateNodeBody = Type.Object(
     type: Segment('Infracast type.', ['aws.ec2.instance']),
     account: Type.Optional(Type.Union([Type.String({ minLength: 1, maxLength: 128 }), Type.Null()])),
     region: Type.Optional(Segment('Defaults to `global`.', ['us-east-1'])),
-    name: Type.String({ minLength: 1, maxLength: 400 }),
+    name: Type.String({ minLength: 1, maxLength: 400, pattern: NOT_BLANK }),
     native_id: Type.Optional(Type.Union([Type.String({ minLength: 1, maxLength: 2048 }), Type.Null()])),
     tags: Type.Optional(Tags),
     attributes: Type.Optional(Attributes),
@@ -71,7 +71,7 @@ export type CreateNodeBodyT = Static<typeof CreateNodeBody>;
 
 export const ReplaceNodeBody = Type.Object(
   {
-    name: Type.String({ minLength: 1, maxLength: 400 }),
+    name: Type.String({ minLength: 1, maxLength: 400, pattern: NOT_BLANK }),
     tags: Tags,
     attributes: Attributes,
   },
@@ -81,7 +81,7 @@ export type ReplaceNodeBodyT = Static<typeof ReplaceNodeBody>;
 
 export const UpdateNodeBody = Type.Object(
   {
-    name: Type.Optional(Type.String({ minLength: 1, maxLength: 400 })),
+    name: Type.Optional(Type.String({ minLength: 1, maxLength: 400, pattern: NOT_BLANK })),
     tags: Type.Optional(
       Type.Record(TagKey, Type.Union([Type.String({ maxLength: 1024 }), Type.Null()]), {
         propertyNames: { minLength: 1, maxLength: 256 },
@@ -102,7 +102,7 @@ export type UpdateNodeBodyT = Static<typeof UpdateNodeBody>;
 export const NODE_SORT_FIELDS = ['created_at', 'updated_at', 'name', 'type'] as const;
 
 const Csv = (description: string, examples: string[]) =>
-  Type.Optional(Type.String({ maxLength: 2000, description, examples }));
+  Type.Optional(Type.String({ minLength: 1, maxLength: 2000, description, examples }));
 
 export const ListNodesQuery = Type.Object(
   {
@@ -191,11 +191,17 @@ export const ListEdgesQuery = Type.Object(
   {
     ...PaginationQuery,
     sort: SortQuery(EDGE_SORT_FIELDS, 'created_at'),
-    source_id: Csv('Comma-separated source node ids (any of).', ['aws:us-east-1:aws.ec2.vpc:vpc-0a1b']),
-    target_id: Csv('Comma-separated target node ids (any of).', ['aws:us-east-1:aws.ec2.subnet:subnet-0a1b']),
-    node_id: Csv('Comma-separated node ids (any of): edges with one of these nodes at either end.', [
-      'aws:us-east-1:aws.ec2.instance:web-01',
+    source_id: Csv('Comma-separated source node ids (any of); a comma inside double quotes belongs to the id.', [
+      'aws:us-east-1:aws.ec2.vpc:vpc-0a1b',
     ]),
+    target_id: Csv('Comma-separated target node ids (any of); a comma inside double quotes belongs to the id.', [
+      'aws:us-east-1:aws.ec2.subnet:subnet-0a1b',
+    ]),
+    node_id: Csv(
+      'Comma-separated node ids (any of): edges with one of these nodes at either end. ' +
+        'A comma inside double quotes belongs to the id (`aws_subnet.app["a,b"]`).',
+      ['aws:us-east-1:aws.ec2.instance:web-01'],
+    ),
     types: Csv('Comma-separated edge types (any of).', ['contains,attached_to']),
   },
   { additionalProperties: false },

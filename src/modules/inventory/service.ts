@@ -10,7 +10,7 @@ import type { Db, Executor } from '../../platform/db/index.ts';
 import type { EdgeRow, NodeRow } from '../../platform/db/schema.ts';
 import { badRequest, conflict, notFound } from '../../platform/errors.ts';
 import type { EventBus } from '../../platform/events.ts';
-import { csv, type PageRequest, parseSort } from '../../platform/http/pagination.ts';
+import { csv, idList, type PageRequest, parseSort } from '../../platform/http/pagination.ts';
 import { type Clock, iso } from '../../platform/time.ts';
 import { canonicalTagsJson, edgeContentHash, edgeIdFor, nodeContentHash, splitNodeId } from './identity.ts';
 import {
@@ -298,9 +298,9 @@ export function createInventoryService(deps: InventoryServiceDeps) {
         db,
         ctx.tenant.id,
         {
-          sourceIds: csv(query.source_id),
-          targetIds: csv(query.target_id),
-          nodeIds: csv(query.node_id),
+          sourceIds: idList(query.source_id),
+          targetIds: idList(query.target_id),
+          nodeIds: idList(query.node_id),
           types: csv(query.types),
         },
         sort,

@@ -10,6 +10,7 @@ import { hash } from 'node:crypto';
 import { writeFile } from 'node:fs/promises';
 import { errorCodes } from 'fastify';
 import { badRequest } from '../../platform/errors.ts';
+import { jsonNestsDeeperThan, tooDeepMessage } from '../../platform/http/json-depth.ts';
 import { INPUT_PART_CHARS, type StorableInput, textParts, utf8Parts } from '../../platform/jobs/inputs.ts';
 import { startThread, type Thread, ThreadError } from '../../platform/jobs/threads.ts';
 
@@ -127,11 +128,13 @@ export async function readJobBody(
   if (size === 0) return undefined;
   if (!streaming) {
     let body: unknown;
+    const text = Buffer.concat(held, size).toString('utf8');
     try {
-      body = JSON.parse(Buffer.concat(held, size).toString('utf8'));
+      body = JSON.parse(text);
     } catch {
       throw badRequest('Request body is not valid JSON');
     }
+    if (jsonNestsDeeperThan(text)) throw badRequest(tooDeepMessage);
     return fromParsed(body);
   }
   let parsed: ThreadedBody | { notObject: true };
@@ -139,6 +142,7 @@ export async function readJobBody(
     parsed = await streaming.call<ThreadedBody | { notObject: true }>('parse', { id });
   } catch (e) {
     if (e instanceof ThreadError && e.name === 'SyntaxError') throw badRequest('Request body is not valid JSON');
+    if (e instanceof ThreadError && e.name === 'JsonTooDeep') throw badRequest(tooDeepMessage);
     if (!(e instanceof ThreadError) && thread === streaming) thread = null; // the thread died; start another next time
     throw e;
   }

@@ -8,6 +8,8 @@
  * they came; the envelope's small members are JSON.parsed one by one.
  */
 
+import { MAX_JSON_DEPTH } from '../../platform/http/json-depth.ts';
+
 const QUOTE = 0x22;
 const BACKSLASH = 0x5c;
 const OPEN_BRACE = 0x7b;
@@ -27,6 +29,14 @@ export interface MemberSpan {
   key: string;
   start: number;
   end: number;
+}
+
+/** The document nests deeper than MAX_JSON_DEPTH (counting the top-level value). */
+export class JsonTooDeep extends Error {
+  constructor(readonly offset: number) {
+    super(`JSON nested deeper than ${MAX_JSON_DEPTH} levels at byte ${offset}`);
+    this.name = 'JsonTooDeep';
+  }
 }
 
 export class InvalidJson extends Error {
@@ -99,14 +109,15 @@ export function scanJson(buf: Uint8Array): MemberSpan[] | null {
     for (let k = 0; k < word.length; k++) if (buf[i + k] !== word.charCodeAt(k)) fail(i + k);
     i += word.length;
   };
-  /** A scalar, or an object/array walked with an explicit stack (no recursion limit). */
-  const value = () => {
+  /** A scalar, or an object/array walked with an explicit stack; `outer` levels already open around it. */
+  const value = (outer: number) => {
     const stack: number[] = [];
     for (;;) {
       ws();
       const b = buf[i] as number;
       let opened = false;
       if (b === OPEN_BRACE || b === OPEN_BRACKET) {
+        if (outer + stack.length >= MAX_JSON_DEPTH) throw new JsonTooDeep(i);
         stack.push(b);
         i++;
         ws();
@@ -179,7 +190,7 @@ export function scanJson(buf: Uint8Array): MemberSpan[] | null {
         i++;
         ws();
         const start = i;
-        value();
+        value(1);
         members.push({ key, start, end: i });
         ws();
         if (buf[i] === COMMA) {
@@ -193,7 +204,7 @@ export function scanJson(buf: Uint8Array): MemberSpan[] | null {
         fail();
       }
     }
-  } else value();
+  } else value(0);
   ws();
   if (i !== n) fail();
   if (!members) return null;

@@ -3,7 +3,7 @@ import type { FastifyRequest } from 'fastify';
 import { Type } from 'typebox';
 import { tenantContextOf } from '../../platform/context.ts';
 import { pageRequest, sendPage } from '../../platform/http/pagination.ts';
-import { commonErrors, conflictError, Envelope, PageEnvelope, tooLargeError } from '../../platform/http/schemas.ts';
+import { commonErrors, conflictError, Envelope, NoBody, PageEnvelope, tooLargeError } from '../../platform/http/schemas.ts';
 import { type App, one } from '../../platform/http/types.ts';
 import { TenantParams } from '../members/schemas.ts';
 import { type JobInput, readJobBody } from './body.ts';
@@ -100,6 +100,7 @@ export async function jobRoutes(app: App, { jobs, threadMinBytes = 1024 * 1024 }
         summary: 'Start a discovery job',
         description: 'Queues a pending job (a queued or running one is left as it is). A finished job is a 409.',
         params: JobParams,
+        body: NoBody,
         response: { 202: Envelope(JobRef), ...commonErrors, ...conflictError },
       },
     },
@@ -122,6 +123,7 @@ export async function jobRoutes(app: App, { jobs, threadMinBytes = 1024 * 1024 }
           'writes are rolled back, leaving the inventory as it was before the job (`cancel_requested` is true until then). ' +
           'A finished job is a 409.',
         params: JobParams,
+        body: NoBody,
         response: { 200: Envelope(JobRef), ...commonErrors, ...conflictError },
       },
     },

@@ -1,7 +1,14 @@
 import { type Static, Type } from 'typebox';
 import { INGEST_SOURCES } from '../../core/ingest/index.ts';
 import { EnumListQuery } from '../../platform/http/list-filters.ts';
-import { NullableTimestamp, PaginationQuery, SortQuery, StringEnum, Timestamp } from '../../platform/http/schemas.ts';
+import {
+  NOT_BLANK,
+  NullableTimestamp,
+  PaginationQuery,
+  SortQuery,
+  StringEnum,
+  Timestamp,
+} from '../../platform/http/schemas.ts';
 import { JOB_STATUSES } from '../../platform/jobs/types.ts';
 
 export { INGEST_SOURCES as JOB_SOURCES };
@@ -123,7 +130,7 @@ export type JobT = Static<typeof Job>;
 
 export const CreateJobBody = Type.Object(
   {
-    name: Type.String({ minLength: 1, maxLength: 200, examples: ['prod network state'] }),
+    name: Type.String({ minLength: 1, maxLength: 200, pattern: NOT_BLANK, examples: ['prod network state'] }),
     source: JobSource,
     input: Type.Unsafe<Record<string, unknown>>({
       type: 'object',

@@ -8,7 +8,7 @@
 import { type Static, Type } from 'typebox';
 import { MAX_PATTERN_LENGTH } from '../../core/tagging/index.ts';
 import { EnumListQuery } from '../../platform/http/list-filters.ts';
-import { PaginationQuery, SortQuery, StringEnum, Timestamp } from '../../platform/http/schemas.ts';
+import { NOT_BLANK, PaginationQuery, SortQuery, StringEnum, Timestamp } from '../../platform/http/schemas.ts';
 
 export const VALUE_TYPES = ['ANY', 'LIST', 'REGEX'] as const;
 export const ENFORCEMENTS = ['warn', 'block'] as const;
@@ -132,7 +132,7 @@ export const ExemptionInput = Type.Object(
 
 /** Every writable field, each optional: POST/PUT check what they require, PATCH changes what it names. */
 const policyFields = {
-  name: Type.Optional(Type.String({ minLength: 1, maxLength: 200, examples: ['FinOps showback'] })),
+  name: Type.Optional(Type.String({ minLength: 1, maxLength: 200, pattern: NOT_BLANK, examples: ['FinOps showback'] })),
   description: Type.Optional(NullableString({ maxLength: 4000 })),
   enabled: Type.Optional(Type.Boolean({ description: 'Default true.' })),
   enforcement: Type.Optional(

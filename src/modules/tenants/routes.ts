@@ -71,8 +71,10 @@ export async function tenantRoutes(app: App, { tenants }: { tenants: TenantServi
       schema: {
         operationId: 'replaceTenant',
         tags: ['tenants'],
-        summary: 'Update a tenant (all fields)',
-        description: 'Changing the plan needs a platform admin.',
+        summary: 'Update a tenant',
+        description:
+          'Updates the fields given (`slug`, `name`, `plan`); the others keep their values. Changing the plan needs a ' +
+          'platform admin. PATCH does the same and also sets `rate_limit`.',
         params: TenantIdParams,
         body: ReplaceTenantBody,
         response: { 200: Envelope(TenantRef), ...commonErrors, ...conflictError },

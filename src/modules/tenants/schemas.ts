@@ -1,6 +1,6 @@
 import { type Static, Type } from 'typebox';
 import { EnumListQuery } from '../../platform/http/list-filters.ts';
-import { PaginationQuery, SortQuery, StringEnum, Timestamp } from '../../platform/http/schemas.ts';
+import { NOT_BLANK, PaginationQuery, SortQuery, StringEnum, Timestamp } from '../../platform/http/schemas.ts';
 
 export const PLANS = ['free', 'pro', 'enterprise'] as const;
 export type Plan = (typeof PLANS)[number];
@@ -17,7 +17,7 @@ export const Slug = Type.String({
   description: 'Lowercase letters, digits and dashes; 2–63 characters; usable in place of the id in every path.',
   examples: ['acme'],
 });
-const Name = Type.String({ minLength: 1, maxLength: 200, examples: ['Acme Corp'] });
+const Name = Type.String({ minLength: 1, maxLength: 200, pattern: NOT_BLANK, examples: ['Acme Corp'] });
 const PlanSchema = StringEnum(PLANS, {
   description: 'Sets the rate limit: free 60/min burst 10, pro 300/50, enterprise 1000/100.',
 });
@@ -57,9 +57,10 @@ export const CreateTenantBody = Type.Object(
 );
 export type CreateTenantBodyT = Static<typeof CreateTenantBody>;
 
+/** The seed's `PUT /tenants/{id}` ("Update tenant"): the fields given change, the others keep their values. */
 export const ReplaceTenantBody = Type.Object(
-  { slug: Slug, name: Name, plan: PlanSchema },
-  { additionalProperties: false },
+  { slug: Type.Optional(Slug), name: Type.Optional(Name), plan: Type.Optional(PlanSchema) },
+  { additionalProperties: false, minProperties: 1 },
 );
 export type ReplaceTenantBodyT = Static<typeof ReplaceTenantBody>;
 

@@ -1,7 +1,7 @@
 import { type Static, Type } from 'typebox';
 import { ROLES } from '../../platform/auth/roles.ts';
 import { EnumListQuery } from '../../platform/http/list-filters.ts';
-import { NullableTimestamp, PaginationQuery, SortQuery, Timestamp } from '../../platform/http/schemas.ts';
+import { NOT_BLANK, NullableTimestamp, PaginationQuery, SortQuery, Timestamp } from '../../platform/http/schemas.ts';
 import { RoleSchema } from '../members/schemas.ts';
 
 export const API_KEY_STATUSES = ['active', 'expired', 'revoked'] as const;
@@ -37,7 +37,12 @@ export const CreatedApiKey = Type.Object(
 
 export const CreateApiKeyBody = Type.Object(
   {
-    description: Type.String({ minLength: 1, maxLength: 256, examples: ['CI pipeline for infra repo'] }),
+    description: Type.String({
+      minLength: 1,
+      maxLength: 256,
+      pattern: NOT_BLANK,
+      examples: ['CI pipeline for infra repo'],
+    }),
     role: RoleSchema,
     expires_at: Type.Optional(Type.String({ format: 'date-time', description: 'A future instant.' })),
     expires_in_days: Type.Optional(Type.Integer({ minimum: 1, maximum: 3650 })),

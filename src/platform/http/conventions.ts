@@ -9,10 +9,14 @@ import fp from 'fastify-plugin';
 import FindMyWay from 'find-my-way';
 import { AppError, type ErrorCode, isAppError } from '../errors.ts';
 import { newRequestId } from '../ids.ts';
+import { jsonNestsDeeperThan, tooDeepMessage } from './json-depth.ts';
 import { bodyErrors } from './schemas.ts';
 import { toFieldErrors } from './validation.ts';
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
+
+const isMergePatch = (contentType: string | undefined): boolean =>
+  (contentType ?? '').split(';')[0]?.trim().toLowerCase() === 'application/merge-patch+json';
 
 /** Reuses a well-formed incoming X-Request-Id (so traces join up across services), else makes one. */
 export function requestIdFor(req: { headers: Record<string, string | string[] | undefined> }): string {
@@ -78,6 +82,7 @@ function formatBytes(n: number): string {
 
 export function sendError(reply: FastifyReply, req: FastifyRequest, error: AppError): FastifyReply {
   for (const [k, v] of Object.entries(error.headers)) reply.header(k, v);
+  if (error.status === 401 && !reply.hasHeader('www-authenticate')) reply.header('www-authenticate', challengeFor(req));
   return reply
     .code(error.status)
     .type('application/json; charset=utf-8')
@@ -91,6 +96,17 @@ export function sendError(reply: FastifyReply, req: FastifyRequest, error: AppEr
         request_id: req.id,
       },
     });
+}
+
+/**
+ * The challenge a 401 must carry (RFC 9110 §11.6.1): Basic when the client sent Basic credentials
+ * (RFC 6749 §5.2), else Bearer, with `invalid_token` when a credential was sent (RFC 6750 §3).
+ */
+function challengeFor(req: FastifyRequest): string {
+  const sent = req.headers.authorization;
+  if (typeof sent === 'string' && /^basic\s/i.test(sent)) return 'Basic realm="infracast", charset="UTF-8"';
+  const presented = typeof sent === 'string' || req.headers['x-secret-key'] !== undefined;
+  return presented ? 'Bearer realm="infracast", error="invalid_token"' : 'Bearer realm="infracast"';
 }
 
 export interface RegisteredRoute {
@@ -159,7 +175,17 @@ export const conventions = fp<ConventionsOptions>(
       ['application/json', 'application/merge-patch+json'],
       { parseAs: 'string' },
       (req, body, done) => {
+        // A merge patch is a PATCH body; elsewhere it would be read as something it is not.
+        if (req.method !== 'PATCH' && isMergePatch(req.headers['content-type'])) {
+          return done(
+            new AppError(
+              'UNSUPPORTED_MEDIA_TYPE',
+              `application/merge-patch+json is for PATCH requests; send ${req.method} bodies as application/json`,
+            ),
+          );
+        }
         if ((body as string).length === 0) return done(null, undefined);
+        if (jsonNestsDeeperThan(body as string)) return done(new AppError('BAD_REQUEST', tooDeepMessage));
         jsonParser(req, body as string, done);
       },
     );

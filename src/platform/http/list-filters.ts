@@ -23,6 +23,7 @@ export const EnumListQuery = <const T extends readonly string[]>(
 ) =>
   Type.Optional(
     Type.String({
+      minLength: 1,
       maxLength: 2000,
       description:
         `Comma-separated ${what} (any of): ${values.map((v) => `\`${v}\``).join(', ')}. ` +

@@ -86,6 +86,30 @@ export function parseSort<F extends string>(
   return out;
 }
 
+/**
+ * A comma list of node ids (`?node_id=a,b`): a comma inside double quotes belongs to the id, as in
+ * Terraform's `for_each` addresses (`aws_subnet.app["a,b"]`). Empty items are dropped.
+ */
+export function idList(value: string | undefined): string[] | undefined {
+  if (value === undefined) return undefined;
+  const items: string[] = [];
+  let start = 0;
+  let quoted = false;
+  for (let i = 0; i < value.length; i++) {
+    const c = value[i];
+    if (quoted && c === '\\')
+      i++; // an escaped character inside quotes
+    else if (c === '"') quoted = !quoted;
+    else if (c === ',' && !quoted) {
+      items.push(value.slice(start, i));
+      start = i + 1;
+    }
+  }
+  items.push(value.slice(start));
+  const out = items.map((s) => s.trim()).filter((s) => s !== '');
+  return out.length > 0 ? out : undefined;
+}
+
 /** `?types=a,b` → ['a','b']; comma means "any of". Empty items are dropped. */
 export function csv(value: string | undefined): string[] | undefined {
   if (value === undefined) return undefined;

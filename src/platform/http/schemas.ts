@@ -99,3 +99,15 @@ export const StringEnum = <const T extends readonly string[]>(values: T, options
 
 /** 204 No Content. */
 export const NoContent = Type.Null({ description: 'No content' });
+
+/** A `pattern` for names and descriptions: at least one character that is not white space. */
+export const NOT_BLANK = '\\S';
+
+/** Marks a body schema whose body may be left out altogether (the validator compiler lets `undefined` through). */
+export const OPTIONAL_BODY = 'x-optional-body';
+
+/** The body of an action that takes no fields (start, cancel): none at all, or `{}`; anything else is a 400. */
+export const NoBody = Type.Object(
+  {},
+  { additionalProperties: false, [OPTIONAL_BODY]: true, description: 'No fields: send no body, or `{}`.' },
+);

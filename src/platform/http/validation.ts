@@ -8,6 +8,7 @@ import { Ajv, type ErrorObject, type Options } from 'ajv';
 import addFormatsImport from 'ajv-formats';
 import type { FastifySchemaCompiler } from 'fastify';
 import type { FieldError } from '../errors.ts';
+import { NOT_BLANK, OPTIONAL_BODY } from './schemas.ts';
 
 // ajv-formats is CommonJS; its default export arrives wrapped under ESM.
 const addFormats = ((addFormatsImport as unknown as { default?: unknown }).default ?? addFormatsImport) as unknown as (
@@ -38,7 +39,14 @@ export function createValidatorCompiler(shared: Record<string, unknown>[] = []):
   }
   return ({ schema, httpPart }) => {
     const ajv = httpPart === 'body' ? strict : coercing;
-    return ajv.compile(schema as object) as ReturnType<FastifySchemaCompiler<unknown>>;
+    const validate = ajv.compile(schema as object);
+    if (httpPart !== 'body' || (schema as Record<string, unknown>)[OPTIONAL_BODY] !== true) {
+      return validate as ReturnType<FastifySchemaCompiler<unknown>>;
+    }
+    // No body at all is fine (Fastify hands it over as null); a body is validated as usual.
+    const optional = (data: unknown) => data === undefined || data === null || validate(data);
+    Object.defineProperty(optional, 'errors', { get: () => validate.errors });
+    return optional as ReturnType<FastifySchemaCompiler<unknown>>;
   };
 }
 
@@ -66,6 +74,12 @@ export function toFieldErrors(errors: ErrorObject[], context: string): FieldErro
       }
       case 'enum':
         message = `must be one of ${((e.params as { allowedValues: unknown[] }).allowedValues ?? []).map((v) => JSON.stringify(v)).join(', ')}`;
+        break;
+      case 'minLength':
+        if ((e.params as { limit?: number }).limit === 1) message = 'must not be empty';
+        break;
+      case 'pattern':
+        if ((e.params as { pattern?: string }).pattern === NOT_BLANK) message = 'must not be blank';
         break;
       case 'const':
         message = `must be ${JSON.stringify((e.params as { allowedValue: unknown }).allowedValue)}`;

@@ -30,6 +30,20 @@ async function setup(dialect: 'sqlite' | 'postgres') {
 
 for (const dialect of testDialects()) {
   describe(`${dialect}: edges`, () => {
+    it('id filters keep a comma inside double quotes (a Terraform for_each key) as part of the id', async () => {
+      const { api, edge } = await setup(dialect);
+      const name = 'aws_subnet.app["a,b"]';
+      const created = await api('POST', '/nodes', { provider: 'aws', region: 'us-east-1', type: 'aws.ec2.test', name });
+      expect(created.statusCode, created.body).toBe(201);
+      await edge(name, 'contains', 'web');
+      await edge('vpc', 'contains', 'db');
+      for (const qs of [`node_id=${enc(id(name))}`, `source_id=${enc(`${id(name)},${id('lonely')}`)}`]) {
+        const res = await api('GET', `/edges?${qs}`);
+        expect(res.statusCode, res.body).toBe(200);
+        expect(res.json().data.map((e: { target_id: string }) => e.target_id)).toEqual([id('web')]);
+      }
+    });
+
     it('create, get, list with filters and sorts, delete', async () => {
       const { api, edge } = await setup(dialect);
       const contains = await edge('vpc', 'contains', 'subnet', { via: 'cidr' });

@@ -52,6 +52,23 @@ for (const dialect of testDialects()) {
       expect(put.statusCode).toBe(200);
       expect(put.json().data).toMatchObject({ slug: 'acme-2', plan: 'enterprise' });
 
+      // The seed's PUT is "Update tenant": a client may send only what changes.
+      const rename = await t.app.inject({
+        method: 'PUT',
+        url: '/api/v1/tenants/acme-2',
+        headers: t.admin.headers,
+        payload: { name: 'Acme 2' },
+      });
+      expect(rename.statusCode, rename.body).toBe(200);
+      expect(rename.json().data).toMatchObject({ slug: 'acme-2', name: 'Acme 2', plan: 'enterprise' });
+      const empty = await t.app.inject({
+        method: 'PUT',
+        url: '/api/v1/tenants/acme-2',
+        headers: t.admin.headers,
+        payload: {},
+      });
+      expect(empty.statusCode).toBe(400);
+
       const list = await t.app.inject({ url: '/api/v1/tenants', headers: t.admin.headers });
       expect(list.json().meta).toEqual({ total: 1, page: 1, per_page: 50, total_pages: 1 });
     });

@@ -1,0 +1,36 @@
+/**
+ * A cap on how deeply request JSON may nest. Nothing real comes close (a
+ * Terraform plan nests a few dozen levels), while a few kilobytes of `[[[[…`
+ * would overflow the stack of every recursive walk after the parse
+ * (validation, JSON.stringify, the ingest parsers) and end in a 500.
+ */
+export const MAX_JSON_DEPTH = 256;
+
+const QUOTE = 0x22;
+const BACKSLASH = 0x5c;
+const OPEN_BRACE = 0x7b;
+const OPEN_BRACKET = 0x5b;
+const CLOSE_BRACE = 0x7d;
+const CLOSE_BRACKET = 0x5d;
+
+/** Whether JSON text nests objects/arrays deeper than `max` (string contents skipped). Malformed text is JSON.parse's to report. */
+export function jsonNestsDeeperThan(text: string, max = MAX_JSON_DEPTH): boolean {
+  // Each level needs an opening character: shorter texts cannot get there.
+  if (text.length <= max) return false;
+  let depth = 0;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c === QUOTE) {
+      for (i++; i < text.length; i++) {
+        const s = text.charCodeAt(i);
+        if (s === BACKSLASH) i++;
+        else if (s === QUOTE) break;
+      }
+    } else if (c === OPEN_BRACE || c === OPEN_BRACKET) {
+      if (++depth > max) return true;
+    } else if (c === CLOSE_BRACE || c === CLOSE_BRACKET) depth--;
+  }
+  return false;
+}
+
+export const tooDeepMessage = `Request body nests deeper than ${MAX_JSON_DEPTH} levels`;
