@@ -220,6 +220,32 @@ describe('API conventions', () => {
     }
   });
 
+  it('a lone UTF-16 surrogate (\\ud800 without its pair) is a 400 naming the field; a pair is fine', async () => {
+    const t = await createTestApp();
+    await t.createTenant('acme');
+    const post = (url: string, payload: string) =>
+      t.app.inject({
+        method: 'POST',
+        url,
+        headers: { ...t.admin.headers, 'content-type': 'application/json' },
+        payload,
+      });
+    const lone = await post('/api/v1/tenants', '{"slug":"lone","name":"a\\ud800b"}');
+    expect(lone.statusCode).toBe(400);
+    expect(lone.json().error.details).toEqual([{ path: 'body.name', message: 'holds a lone surrogate' }]);
+    const pair = await post('/api/v1/tenants', '{"slug":"pair","name":"a\\ud83d\\ude00b"}');
+    expect(pair.statusCode, pair.body).toBe(201);
+    expect(pair.json().data.name).toBe('a😀b');
+    for (const pad of [0, 1_100_000]) {
+      const job = await post(
+        '/api/v1/tenants/acme/jobs',
+        `{"name":"j\\udc00","source":"terraform_state","input":{"pad":"${'x'.repeat(pad)}"}}`,
+      );
+      expect(job.statusCode, `pad ${pad}`).toBe(400);
+      expect(job.json().error.details).toEqual([{ path: 'body.name', message: 'holds a lone surrogate' }]);
+    }
+  });
+
   it('application/merge-patch+json is for PATCH: on a POST it is a 415, not a 500', async () => {
     const t = await createTestApp();
     await t.createTenant('acme');

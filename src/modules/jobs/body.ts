@@ -10,7 +10,12 @@ import { hash } from 'node:crypto';
 import { writeFile } from 'node:fs/promises';
 import { errorCodes } from 'fastify';
 import { badRequest } from '../../platform/errors.ts';
-import { jsonNestsDeeperThan, tooDeepMessage } from '../../platform/http/json-depth.ts';
+import {
+  jsonNestsDeeperThan,
+  loneSurrogateAt,
+  loneSurrogateMessage,
+  tooDeepMessage,
+} from '../../platform/http/json-depth.ts';
 import { INPUT_PART_CHARS, type StorableInput, textParts, utf8Parts } from '../../platform/jobs/inputs.ts';
 import { startThread, type Thread, ThreadError } from '../../platform/jobs/threads.ts';
 
@@ -135,6 +140,8 @@ export async function readJobBody(
       throw badRequest('Request body is not valid JSON');
     }
     if (jsonNestsDeeperThan(text)) throw badRequest(tooDeepMessage);
+    const at = loneSurrogateAt(text, body);
+    if (at) throw badRequest(loneSurrogateMessage(at), [{ path: at, message: 'holds a lone surrogate' }]);
     return fromParsed(body);
   }
   let parsed: ThreadedBody | { notObject: true };
@@ -147,6 +154,11 @@ export async function readJobBody(
     throw e;
   }
   if ('notObject' in parsed) throw badRequest('Request body must be a JSON object');
+  // The envelope's fields only: the input itself is the job's to read.
+  for (const [key, value] of Object.entries(parsed.fields)) {
+    const at = loneSurrogateAt(JSON.stringify(value) ?? '', value, `body.${key}`);
+    if (at) throw badRequest(loneSurrogateMessage(at), [{ path: at, message: 'holds a lone surrogate' }]);
+  }
   const out: Record<string, unknown> = { ...parsed.fields };
   if (parsed.inputKind === 'object' && parsed.input) out.input = JobInput.fromUtf8(parsed.input, parsed.sha256 ?? '');
   else if (parsed.inputKind !== 'missing') out.input = standIn(parsed.inputKind);

@@ -9,7 +9,7 @@ import fp from 'fastify-plugin';
 import FindMyWay from 'find-my-way';
 import { AppError, type ErrorCode, isAppError } from '../errors.ts';
 import { newRequestId } from '../ids.ts';
-import { jsonNestsDeeperThan, tooDeepMessage } from './json-depth.ts';
+import { jsonNestsDeeperThan, loneSurrogateAt, loneSurrogateMessage, tooDeepMessage } from './json-depth.ts';
 import { bodyErrors } from './schemas.ts';
 import { toFieldErrors } from './validation.ts';
 
@@ -186,7 +186,14 @@ export const conventions = fp<ConventionsOptions>(
         }
         if ((body as string).length === 0) return done(null, undefined);
         if (jsonNestsDeeperThan(body as string)) return done(new AppError('BAD_REQUEST', tooDeepMessage));
-        jsonParser(req, body as string, done);
+        jsonParser(req, body as string, (err, value) => {
+          const at = err ? null : loneSurrogateAt(body as string, value);
+          if (at)
+            return done(
+              new AppError('BAD_REQUEST', loneSurrogateMessage(at), [{ path: at, message: 'holds a lone surrogate' }]),
+            );
+          done(err, value);
+        });
       },
     );
 

@@ -34,3 +34,33 @@ export function jsonNestsDeeperThan(text: string, max = MAX_JSON_DEPTH): boolean
 }
 
 export const tooDeepMessage = `Request body nests deeper than ${MAX_JSON_DEPTH} levels`;
+
+/** A `\u` escape of a surrogate half: the only way a lone surrogate gets into parsed JSON (UTF-8 cannot carry one). */
+const SURROGATE_ESCAPE = /\\u[dD][89a-fA-F]/;
+
+/**
+ * The path of the first string (or key) of `value` that holds a lone surrogate, or null. Strict clients
+ * (jq, Go, Rust) refuse such text when we echo it back, so it is refused on the way in. Walks the value
+ * only when the text has a surrogate escape at all.
+ */
+export function loneSurrogateAt(text: string, value: unknown, root = 'body'): string | null {
+  if (!SURROGATE_ESCAPE.test(text)) return null;
+  const stack: [unknown, string][] = [[value, root]];
+  while (stack.length > 0) {
+    const [v, path] = stack.pop() as [unknown, string];
+    if (typeof v === 'string') {
+      if (!v.isWellFormed()) return path;
+    } else if (Array.isArray(v)) {
+      v.forEach((item, i) => stack.push([item, `${path}[${i}]`]));
+    } else if (v !== null && typeof v === 'object') {
+      for (const [k, item] of Object.entries(v)) {
+        if (!k.isWellFormed()) return path;
+        stack.push([item, `${path}.${k}`]);
+      }
+    }
+  }
+  return null;
+}
+
+export const loneSurrogateMessage = (path: string) =>
+  `Invalid request: ${path} holds a lone UTF-16 surrogate (\\ud800–\\udfff without its pair)`;
