@@ -51,7 +51,7 @@ export function loneSurrogateAt(text: string, value: unknown, root = 'body'): st
     if (typeof v === 'string') {
       if (!v.isWellFormed()) return path;
     } else if (Array.isArray(v)) {
-      v.forEach((item, i) => stack.push([item, `${path}[${i}]`]));
+      for (let i = 0; i < v.length; i++) stack.push([v[i], `${path}[${i}]`]);
     } else if (v !== null && typeof v === 'object') {
       for (const [k, item] of Object.entries(v)) {
         if (!k.isWellFormed()) return path;
