@@ -44,6 +44,8 @@ export async function createServices({ config, database, clock = systemClock, di
   let logEventError: (event: string, err: unknown) => void = (event, err) =>
     process.stderr.write(`infracast: event handler for ${event} failed: ${(err as Error)?.stack ?? String(err)}\n`);
   const events = createEventBus((event, err) => logEventError(event, err));
+  let warn: (obj: object, msg: string) => void = (obj, msg) =>
+    process.stderr.write(`infracast: ${msg}: ${String((obj as { err?: Error }).err?.stack ?? '')}\n`);
   const jwt = createJwt(await loadSigningKey(db, config.jwtSecret));
   const auth = createAuthService({
     db,
@@ -53,14 +55,18 @@ export async function createServices({ config, database, clock = systemClock, di
     accessTokenTtlSeconds: config.accessTokenTtlSeconds,
     refreshTokenTtlSeconds: config.refreshTokenTtlSeconds,
   });
+  // SQLite keeps job inputs in files beside the database; PostgreSQL in the database, for workers elsewhere.
+  const jobInputs = database.file ? fileInputStore(join(dirname(database.file), 'job-inputs')) : databaseInputStore;
   const tenants = createTenantService({
     db,
     invalidations: database.invalidations,
     clock,
     openSignup: config.openSignup,
     tenantIdsOf: (ctx) => auth.tenantIdsOf(ctx),
+    jobInputs,
+    warn: (obj, msg) => warn(obj, msg),
   });
-  const members = createMemberService({ db, clock });
+  const members = createMemberService({ db, clock, invalidations: database.invalidations });
   const apiKeys = createApiKeyService({ db, clock, invalidations: database.invalidations });
   const inventory = createInventoryService({ db, dialect: database.dialect, clock, events });
   const pathtracer = createPathTracerService({ db, events, inventory });
@@ -68,8 +74,6 @@ export async function createServices({ config, database, clock = systemClock, di
   // Background jobs: modules register the kinds they run; runners (server, `infracast worker`) claim them.
   const jobKinds = createJobKinds();
   const jobSignals = createJobSignals();
-  // SQLite keeps job inputs in files beside the database; PostgreSQL in the database, for workers elsewhere.
-  const jobInputs = database.file ? fileInputStore(join(dirname(database.file), 'job-inputs')) : databaseInputStore;
   const jobs = createJobService({
     db,
     dialect: database.dialect,
@@ -92,9 +96,10 @@ export async function createServices({ config, database, clock = systemClock, di
     }),
   );
   return {
-    /** Sends event-handler failures to this logger from now on. */
-    attachLogger(log: { error: (obj: object, msg: string) => void }) {
+    /** Sends event-handler failures and after-commit clean-up warnings to this logger from now on. */
+    attachLogger(log: { error: (obj: object, msg: string) => void; warn: (obj: object, msg: string) => void }) {
       logEventError = (event, err) => log.error({ err, event }, 'event handler failed');
+      warn = (obj, msg) => log.warn(obj, msg);
     },
     db,
     dialect: database.dialect,

@@ -5,6 +5,7 @@ import { badRequest } from '../../platform/errors.ts';
 import { commonErrors, Envelope, NullableTimestamp, StringEnum } from '../../platform/http/schemas.ts';
 import { type App, one } from '../../platform/http/types.ts';
 import type { AuthService, TokenGrant } from './service.ts';
+import { normalizeEmail } from './store.ts';
 
 const TokenBody = Type.Object(
   {
@@ -69,7 +70,8 @@ const Me = Type.Object(
 export function tokenGrant(body: Static<typeof TokenBody>, authorization: string | undefined): TokenGrant {
   const { username, ...grant } = body;
   if (username !== undefined) {
-    if (grant.email !== undefined && grant.email !== username) {
+    // Spelled alike once normalised (as the grant compares them) is the same name.
+    if (grant.email !== undefined && normalizeEmail(grant.email) !== normalizeEmail(username)) {
       throw badRequest('Give email or username, not two different ones', [
         { path: 'body.username', message: 'differs from body.email' },
       ]);

@@ -270,13 +270,15 @@ export function createAuthService(deps: AuthServiceDeps) {
 
     async grant(body: TokenGrant): Promise<IssuedToken> {
       if (body.grant_type === 'password') {
-        if (!body.email || !body.password) {
+        // The same normalisation as when the user was added: " Ed@Acme.io " signs in as ed@acme.io.
+        const email = body.email === undefined ? '' : store.normalizeEmail(body.email);
+        if (!email || !body.password) {
           throw badRequest('The password grant needs email and password', [
-            ...(body.email ? [] : [{ path: 'body.email', message: 'is required' }]),
+            ...(email ? [] : [{ path: 'body.email', message: 'is required' }]),
             ...(body.password ? [] : [{ path: 'body.password', message: 'is required' }]),
           ]);
         }
-        const user = await store.findUserByEmail(db, body.email);
+        const user = await store.findUserByEmail(db, email);
         // Verify against a decoy when the email is unknown: same time, same answer.
         const ok = await verifyPassword(body.password, user?.password_hash ?? (await decoyPasswordHash()));
         if (!user || !ok || user.disabled_at) throw unauthorized(BAD_LOGIN);
@@ -359,7 +361,7 @@ export function createAuthService(deps: AuthServiceDeps) {
 
     /** Creates a user; without a password one is generated and returned (shown once). */
     async createUser(input: { email: string; password?: string; name?: string; platformAdmin?: boolean }) {
-      const email = input.email.trim().toLowerCase();
+      const email = store.normalizeEmail(input.email);
       if (!/^[^@\s]+@[^@\s]+$/.test(email)) throw badRequest(`"${input.email}" is not an email address`);
       const password = input.password ?? generatePassword();
       if (password.length < 12) throw badRequest('Passwords must be at least 12 characters');

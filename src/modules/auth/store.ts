@@ -2,8 +2,11 @@
 import type { Executor } from '../../platform/db/index.ts';
 import type { MembershipRow, TenantRow, UserRow } from '../../platform/db/schema.ts';
 
+/** Emails are stored, compared and signed in with trimmed and lower-cased: one rule everywhere. */
+export const normalizeEmail = (email: string): string => email.trim().toLowerCase();
+
 export async function findUserByEmail(db: Executor, email: string): Promise<UserRow | undefined> {
-  return db.selectFrom('users').selectAll().where('email', '=', email.toLowerCase()).executeTakeFirst();
+  return db.selectFrom('users').selectAll().where('email', '=', normalizeEmail(email)).executeTakeFirst();
 }
 
 export async function findUserById(db: Executor, id: string): Promise<UserRow | undefined> {

@@ -2,19 +2,31 @@
 
 import { generatePassword, hashPassword } from '../../platform/auth/passwords.ts';
 import { actorOf } from '../../platform/auth/principal.ts';
-import { ROLES, type Role, roleAtLeast } from '../../platform/auth/roles.ts';
+import { mayManageRoles, ROLES, type Role, roleAtLeast } from '../../platform/auth/roles.ts';
 import type { TenantContext } from '../../platform/context.ts';
 import type { Db, Executor } from '../../platform/db/index.ts';
+import type { Invalidations } from '../../platform/db/invalidation.ts';
+import { flag } from '../../platform/db/sql.ts';
 import { conflict, forbidden, notFound } from '../../platform/errors.ts';
 import { enumList } from '../../platform/http/list-filters.ts';
 import { type PageRequest, parseSort } from '../../platform/http/pagination.ts';
 import { newId } from '../../platform/ids.ts';
 import { type Clock, iso } from '../../platform/time.ts';
 import { insertAuditEntry } from '../audit/store.ts';
-import { findUserByEmail } from '../auth/store.ts';
+import { findUserByEmail, normalizeEmail } from '../auth/store.ts';
+import { type CreatorChange, capKeysOfCreator, revokeKeysOfCreator } from '../tokens/service.ts';
 import { type ListMembersQueryT, MEMBER_SORT_FIELDS, type MemberT } from './schemas.ts';
 
-export function createMemberService({ db, clock }: { db: Db; clock: Clock }) {
+export function createMemberService({
+  db,
+  clock,
+  invalidations,
+}: {
+  db: Db;
+  clock: Clock;
+  /** Keys whose creator leaves or is demoted change at once, in the key cache too. */
+  invalidations: Invalidations;
+}) {
   const select = (ex: Executor, tenantId: string) =>
     ex
       .selectFrom('memberships')
@@ -60,9 +72,27 @@ export function createMemberService({ db, clock }: { db: Db; clock: Clock }) {
   /** Only owners manage owners; nobody grants a role above their own. */
   function assertMayGrant(ctx: TenantContext, role: Role, current?: Role) {
     const mine = ctx.tenant.role;
-    if ((role === 'owner' || current === 'owner') && mine !== 'owner') throw forbidden('Only owners can manage owners');
+    if (!mayManageRoles(mine, role, current)) throw forbidden('Only owners can manage owners');
     if (!roleAtLeast(mine, role)) throw forbidden(`You cannot grant the ${role} role; yours is ${mine}`);
   }
+
+  /**
+   * The creator's keys follow the membership (see tokens/service.ts), unless the creator is a
+   * platform admin: that standing, and so the keys' authority, does not depend on membership.
+   */
+  async function keysFollowMembership(ex: Executor, userId: string): Promise<boolean> {
+    const user = await ex.selectFrom('users').select('is_platform_admin').where('id', '=', userId).executeTakeFirst();
+    return !user || !flag(user.is_platform_admin);
+  }
+
+  const creatorChange = (tx: Executor, ctx: TenantContext, creatorId: string, reason: string): CreatorChange => ({
+    tx,
+    invalidations,
+    ctx,
+    at: iso(clock()),
+    creatorId,
+    reason,
+  });
 
   const audit = (ctx: TenantContext, action: string, target: string, summary: Record<string, unknown>) => ({
     tenant_id: ctx.tenant.id,
@@ -95,7 +125,7 @@ export function createMemberService({ db, clock }: { db: Db; clock: Clock }) {
 
     async add(ctx: TenantContext, body: { email: string; role: Role; name?: string }) {
       assertMayGrant(ctx, body.role);
-      const email = body.email.trim().toLowerCase();
+      const email = normalizeEmail(body.email);
       let initialPassword: string | null = null;
       const id = await db.transaction().execute(async (tx) => {
         let user = await findUserByEmail(tx, email);
@@ -162,6 +192,10 @@ export function createMemberService({ db, clock }: { db: Db; clock: Clock }) {
           .where('id', '=', m.id)
           .execute();
         await insertAuditEntry(tx, audit(ctx, 'member.role_changed', m.id, { email: m.email, from: m.role, to: role }));
+        // No key stays above its creator's new role.
+        if (await keysFollowMembership(tx, m.user_id)) {
+          await capKeysOfCreator(creatorChange(tx, ctx, m.user_id, `creator's role changed to ${role}`), role);
+        }
       });
       return findMember(db, ctx.tenant.id, idOrUserId);
     },
@@ -170,12 +204,16 @@ export function createMemberService({ db, clock }: { db: Db; clock: Clock }) {
       await db.transaction().execute(async (tx) => {
         await lockTenant(tx, ctx.tenant.id);
         const m = await findMember(tx, ctx.tenant.id, idOrUserId);
-        if (m.role === 'owner' && ctx.tenant.role !== 'owner') throw forbidden('Only owners can remove owners');
+        if (!mayManageRoles(ctx.tenant.role, m.role)) throw forbidden('Only owners can remove owners');
         if (m.role === 'owner' && (await ownerCount(tx, ctx.tenant.id)) <= 1) {
           throw conflict('A tenant must keep at least one owner; make someone else owner first');
         }
         await tx.deleteFrom('memberships').where('id', '=', m.id).execute();
         await insertAuditEntry(tx, audit(ctx, 'member.removed', m.id, { email: m.email, role: m.role }));
+        // As when someone leaves a GitHub organisation: the keys they made here stop working.
+        if (await keysFollowMembership(tx, m.user_id)) {
+          await revokeKeysOfCreator(creatorChange(tx, ctx, m.user_id, 'creator removed from tenant'));
+        }
       });
     },
   };

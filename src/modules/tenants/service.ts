@@ -8,8 +8,10 @@ import { badRequest, conflict, forbidden, notFound } from '../../platform/errors
 import { enumList } from '../../platform/http/list-filters.ts';
 import { type PageRequest, parseSort } from '../../platform/http/pagination.ts';
 import { newId } from '../../platform/ids.ts';
+import type { JobInputStore } from '../../platform/jobs/inputs.ts';
 import { type Clock, iso } from '../../platform/time.ts';
 import { insertAuditEntry } from '../audit/store.ts';
+import { normalizeEmail } from '../auth/store.ts';
 import {
   type CreateTenantBodyT,
   type ListTenantsQueryT,
@@ -30,6 +32,10 @@ export interface TenantServiceDeps {
   tenantIdsOf: (ctx: RequestContext) => Promise<string[] | undefined>;
   /** A change or deletion drops the tenant from the API key cache, here and on other instances. */
   invalidations: Invalidations;
+  /** Where jobs keep their inputs: a deleted tenant's go right after the deletion commits. */
+  jobInputs?: Pick<JobInputStore, 'forget'>;
+  /** Reports what could not be cleaned up after a commit (the request has succeeded by then). */
+  warn?: (obj: object, msg: string) => void;
 }
 
 export function toTenant(row: TenantRow): TenantT {
@@ -140,7 +146,7 @@ export function createTenantService(deps: TenantServiceDeps) {
           const owner = await tx
             .selectFrom('users')
             .select('id')
-            .where('email', '=', ownerEmail.toLowerCase())
+            .where('email', '=', normalizeEmail(ownerEmail))
             .executeTakeFirst();
           if (!owner) throw notFound('user', ownerEmail);
           ownerId = owner.id;
@@ -240,7 +246,9 @@ export function createTenantService(deps: TenantServiceDeps) {
 
     async remove(ctx: RequestContext, scope: TenantScope): Promise<void> {
       // Everything the tenant owns goes with it: foreign keys cascade, all in one transaction.
-      await db.transaction().execute(async (tx) => {
+      const jobIds = await db.transaction().execute(async (tx) => {
+        // Inputs kept outside the database (SQLite: files) of jobs that have not ended; ended jobs' are gone.
+        const live = await store.liveJobIds(tx, scope.id);
         const deleted = await store.deleteTenantRow(tx, scope.id);
         if (deleted === 0) throw notFound('tenant', scope.slug);
         await deps.invalidations.publish(tx, 'tenant', scope.id);
@@ -249,7 +257,17 @@ export function createTenantService(deps: TenantServiceDeps) {
           ...audit(ctx, scope.id, 'tenant.deleted', { slug: scope.slug }),
           tenant_id: null,
         });
+        return live;
       });
+      // Raw inputs (Terraform states may hold secrets) should not wait for the daily sweep, the safety net.
+      if (jobIds.length > 0 && deps.jobInputs) {
+        await deps.jobInputs.forget(jobIds).catch((err) => {
+          deps.warn?.(
+            { err, tenant: scope.id, jobs: jobIds.length },
+            'could not delete the job inputs of a deleted tenant',
+          );
+        });
+      }
     },
   };
 }

@@ -28,6 +28,17 @@ export async function deleteTenantRow(db: Executor, id: string): Promise<number>
   return Number(res.numDeletedRows);
 }
 
+/** Jobs of the tenant that have not ended (they may still hold their input). */
+export async function liveJobIds(db: Executor, tenantId: string): Promise<string[]> {
+  const rows = await db
+    .selectFrom('jobs')
+    .select('id')
+    .where('tenant_id', '=', tenantId)
+    .where('status', 'in', ['pending', 'queued', 'running'])
+    .execute();
+  return rows.map((r) => r.id);
+}
+
 export interface TenantListFilter {
   /** Only these tenant ids (the caller's memberships); undefined means all (platform admin). */
   ids?: string[];

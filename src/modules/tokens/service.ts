@@ -2,9 +2,9 @@
 
 import { generateCredentials } from '../../platform/auth/credentials.ts';
 import { actorOf } from '../../platform/auth/principal.ts';
-import { ROLES, type Role, roleAtLeast } from '../../platform/auth/roles.ts';
+import { mayManageRoles, ROLES, type Role, roleAtLeast, roleRank } from '../../platform/auth/roles.ts';
 import type { TenantContext } from '../../platform/context.ts';
-import type { Db } from '../../platform/db/index.ts';
+import type { Db, Executor } from '../../platform/db/index.ts';
 import type { Invalidations } from '../../platform/db/invalidation.ts';
 import type { ApiKeyRow } from '../../platform/db/schema.ts';
 import { badRequest, forbidden, notFound } from '../../platform/errors.ts';
@@ -123,6 +123,7 @@ export function createApiKeyService(deps: { db: Db; clock: Clock; invalidations:
       await db.transaction().execute(async (tx) => {
         const row = await store.findApiKey(tx, ctx.tenant.id, id);
         if (!row) throw notFound('API key', id);
+        if (!mayManageRoles(ctx.tenant.role, row.role)) throw forbidden('Only owners can revoke owner keys');
         if (row.revoked_at) return; // revoking twice changes nothing
         const at = iso(clock());
         await store.revokeApiKeyRow(tx, row.id, at);
@@ -144,3 +145,64 @@ export function createApiKeyService(deps: { db: Db; clock: Clock; invalidations:
 }
 
 export type ApiKeyService = ReturnType<typeof createApiKeyService>;
+
+/**
+ * A key acts with its creator's authority, so it follows the creator's standing in the tenant
+ * (keys made by those keys too). Called inside the transaction that changes the membership; the
+ * key cache drops each changed key here at once and, on PostgreSQL, everywhere on commit.
+ * Keys without a creator (operator, CLI) are never reached.
+ */
+export interface CreatorChange {
+  tx: Executor;
+  invalidations: Invalidations;
+  ctx: TenantContext;
+  at: string;
+  /** The user whose membership changed. */
+  creatorId: string;
+  /** Why, in the audit log (`summary.reason`). */
+  reason: string;
+}
+
+/** Revokes every live key the creator made in the tenant; returns how many. */
+export async function revokeKeysOfCreator(c: CreatorChange): Promise<number> {
+  const rows = (await store.apiKeysDescendingFrom(c.tx, c.ctx.tenant.id, c.creatorId)).filter((r) => !r.revoked_at);
+  for (const row of rows) {
+    await store.revokeApiKeyRow(c.tx, row.id, c.at);
+    await c.invalidations.publish(c.tx, 'api_key', row.id);
+    await insertAuditEntry(c.tx, keyAudit(c, row, 'api_key.revoked', { client_id: row.client_id, reason: c.reason }));
+  }
+  return rows.length;
+}
+
+/** Lowers to `role` every live key the creator made in the tenant whose role is above it; returns how many. */
+export async function capKeysOfCreator(c: CreatorChange, role: Role): Promise<number> {
+  const rows = (await store.apiKeysDescendingFrom(c.tx, c.ctx.tenant.id, c.creatorId)).filter(
+    (r) => !r.revoked_at && roleRank(r.role) > roleRank(role),
+  );
+  for (const row of rows) {
+    await store.setApiKeyRole(c.tx, row.id, role);
+    await c.invalidations.publish(c.tx, 'api_key', row.id);
+    await insertAuditEntry(
+      c.tx,
+      keyAudit(c, row, 'api_key.role_changed', {
+        client_id: row.client_id,
+        from: row.role,
+        to: role,
+        reason: c.reason,
+      }),
+    );
+  }
+  return rows.length;
+}
+
+const keyAudit = (c: CreatorChange, row: ApiKeyRow, action: string, summary: Record<string, unknown>) => ({
+  tenant_id: c.ctx.tenant.id,
+  ...actorOf(c.ctx.principal),
+  action,
+  target_type: 'api_key' as const,
+  target_id: row.id,
+  summary,
+  request_id: c.ctx.requestId,
+  ip: c.ctx.ip,
+  created_at: c.at,
+});

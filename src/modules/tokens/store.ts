@@ -92,6 +92,43 @@ export async function revokeApiKeyRow(db: Executor, id: string, at: string): Pro
   await db.updateTable('api_keys').set({ revoked_at: at }).where('id', '=', id).execute();
 }
 
+export async function setApiKeyRole(db: Executor, id: string, role: ApiKeyRow['role']): Promise<void> {
+  await db.updateTable('api_keys').set({ role }).where('id', '=', id).execute();
+}
+
+/**
+ * Every key of the tenant made by `creatorId` or, in turn, by one of those keys (a key may create keys):
+ * all of them act with the creator's authority. Revoked keys are listed too (one may have made live ones).
+ */
+export async function apiKeysDescendingFrom(db: Executor, tenantId: string, creatorId: string): Promise<ApiKeyRow[]> {
+  const found: ApiKeyRow[] = [];
+  const seen = new Set<string>([creatorId]);
+  let creators = [creatorId];
+  while (creators.length > 0) {
+    const rows: ApiKeyRow[] = [];
+    for (let i = 0; i < creators.length; i += 500) {
+      const chunk = creators.slice(i, i + 500);
+      rows.push(
+        ...(await db
+          .selectFrom('api_keys')
+          .selectAll()
+          .where('tenant_id', '=', tenantId)
+          .where('created_by', 'in', chunk)
+          .orderBy('id')
+          .execute()),
+      );
+    }
+    creators = [];
+    for (const row of rows) {
+      if (seen.has(row.id)) continue;
+      seen.add(row.id);
+      found.push(row);
+      creators.push(row.id);
+    }
+  }
+  return found;
+}
+
 export async function listApiKeyRows(
   db: Executor,
   tenantId: string,

@@ -3,7 +3,8 @@
  * 1. who is calling (401 when nobody or a bad credential);
  * 2. for `/tenants/{t}/…`: the tenant and the caller's role (404 when not theirs);
  * 3. the route's required role from ROUTE_ACCESS (403 when too low);
- * 4. the tenant's rate limit and the API key's concurrency cap (429).
+ * 4. the tenant's rate limit and the API key's concurrency cap (429); a platform
+ *    admin's requests are neither counted nor refused by a tenant's limit.
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
@@ -99,8 +100,17 @@ export const accessControl = fp<AccessControlOptions>(
       const tenant = await opts.scopeFor(principal, idOrSlug);
       req.tenant = tenant;
 
-      const limit = tenant.rateLimit ?? PLAN_RATE_LIMITS[tenant.plan];
       const allowedByRole = roleAtLeast(tenant.role, access);
+      if (principal.kind === 'user' && principal.isPlatformAdmin) {
+        // The operator: a tenant's limit is for its members and keys, and must never lock out whoever
+        // fixes it. No bucket is consumed, so no rate-limit headers either (they would describe nothing).
+        if (!allowedByRole) {
+          throw forbidden(`This needs the ${access} role or higher in tenant ${tenant.slug}; you have ${tenant.role}`);
+        }
+        return;
+      }
+
+      const limit = tenant.rateLimit ?? PLAN_RATE_LIMITS[tenant.plan];
       // The rate limit and the key's concurrency slot in one step (one Redis round trip); no slot for a 403.
       const { decision: d, slot } = await opts.limiter.admit(
         // The bucket's state only means something for the limit it was built with; a new limit starts a new bucket.

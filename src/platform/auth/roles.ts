@@ -12,6 +12,13 @@ export const roleAtLeast = (role: Role, min: Role): boolean => RANK[role] >= RAN
 export const roleRank = (role: Role): number => RANK[role];
 
 /**
+ * Only owners manage owners: members and API keys with the owner role alike.
+ * True when a caller with `mine` may act on (grant, change, remove, revoke) something with each of `roles`.
+ */
+export const mayManageRoles = (mine: Role, ...roles: (Role | undefined)[]): boolean =>
+  mine === 'owner' || !roles.includes('owner');
+
+/**
  * How a route is protected:
  * - `public`: no credentials needed;
  * - `authenticated`: any valid caller (what it sees is filtered by the service);

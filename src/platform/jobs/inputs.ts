@@ -111,6 +111,11 @@ export interface JobInputStore {
   open(db: Executor, jobId: string): Promise<StoredInput>;
   drop(db: Executor, jobId: string): Promise<void>;
   /**
+   * Deletes what is kept outside the database for jobs whose rows were just deleted (their tenant
+   * was): call after that transaction commits. Inputs in the database went with their rows.
+   */
+  forget(jobIds: readonly string[]): Promise<void>;
+  /**
    * Deletes inputs no job will read (their job finished or was deleted with
    * its tenant; a write cut short by a crash). Returns how many went.
    */
@@ -129,6 +134,7 @@ export const databaseInputStore: JobInputStore = {
   },
   drop: dropJobInput,
   // job_inputs rows go with their job (foreign key, cascade); finished jobs' are dropped by the runner.
+  forget: async () => {},
   sweep: async () => 0,
 };
 
@@ -155,6 +161,12 @@ export function fileInputStore(dir: string): JobInputStore {
     async drop(db, jobId) {
       await rm(pathOf(jobId), { force: true });
       await dropJobInput(db, jobId);
+    },
+    async forget(jobIds) {
+      // Every file is tried; the first failure is reported after (the sweep removes what is left).
+      const results = await Promise.allSettled(jobIds.map((id) => rm(pathOf(id), { force: true })));
+      const failed = results.find((r) => r.status === 'rejected');
+      if (failed) throw failed.reason;
     },
     async sweep(db) {
       const names = await readdir(dir).catch(() => [] as string[]);
