@@ -88,30 +88,35 @@ for (const dialect of testDialects()) {
       expect(a).toEqual(b);
     }, 120_000);
 
-    it('a stopping worker hands its running job back to the queue; another finishes it', async () => {
-      const t = await createTestApp({ dialect, discovery: { batchPauseMs: 40 } });
-      await t.createTenant('acme');
-      const h = t.admin.headers;
-      const input = generateTerraformState({ resources: 3000, edgesPerResource: 2 });
-      // Stopped from its own progress report: on SQLite the database is not readable from outside mid-write.
-      let stopping: Promise<void> | null = null;
-      const a = startRunner(t, {
-        onProgress: (_id, p) => {
-          if (p.step === 'comparing' && !stopping) stopping = a.stop();
-        },
-      });
-      const job = (await createJob(t, 'acme', h, { name: 'big', source: 'terraform_state', input, start: true })).json()
-        .data;
-      await waitForJob(t, 'acme', h, job.id, () => stopping !== null);
-      await stopping;
-      const back = await waitForJob(t, 'acme', h, job.id, () => true);
-      expect(back).toMatchObject({ status: 'queued', attempts: 0, progress: { step: 'queued' } });
-      expect((await inventoryOf(t, 'acme')).nodes).toEqual([]);
-      const b = startRunner(t);
-      await b.drain();
-      const done = await waitForJob(t, 'acme', h, job.id, () => true);
-      expect(done).toMatchObject({ status: 'succeeded', attempts: 1 });
-    });
+    // Parsing runs in the ingest thread (threadMinBytes), which the stop terminates at once.
+    it.each(['parsing', 'comparing'])(
+      'a worker stopping while %s hands its job back to the queue; another finishes it',
+      async (step) => {
+        const t = await createTestApp({ dialect, discovery: { batchPauseMs: 40, threadMinBytes: 1024 } });
+        await t.createTenant('acme');
+        const h = t.admin.headers;
+        const input = generateTerraformState({ resources: 3000, edgesPerResource: 2 });
+        // Stopped from its own progress report: on SQLite the database is not readable from outside mid-write.
+        let stopping: Promise<void> | null = null;
+        const a = startRunner(t, {
+          onProgress: (_id, p) => {
+            if (p.step === step && !stopping) stopping = a.stop();
+          },
+        });
+        const job = (
+          await createJob(t, 'acme', h, { name: 'big', source: 'terraform_state', input, start: true })
+        ).json().data;
+        await waitForJob(t, 'acme', h, job.id, () => stopping !== null);
+        await stopping;
+        const back = await waitForJob(t, 'acme', h, job.id, () => true);
+        expect(back).toMatchObject({ status: 'queued', attempts: 0, progress: { step: 'queued' } });
+        expect((await inventoryOf(t, 'acme')).nodes).toEqual([]);
+        const b = startRunner(t);
+        await b.drain();
+        const done = await waitForJob(t, 'acme', h, job.id, () => true);
+        expect(done).toMatchObject({ status: 'succeeded', attempts: 1 });
+      },
+    );
 
     it('a job whose worker keeps dying is failed after three attempts', async () => {
       const t = await createTestApp({ dialect });

@@ -353,7 +353,12 @@ export function createDiscoveryJobHandler(deps: DiscoveryJobDeps): JobHandler {
       ctx.checkpoint();
       ctx.progress(5, 'parsing');
       const summary = await session.parse({ source: job.source as IngestSource, jobName: job.name }).catch((e) => {
-        if (ctx.signal.aborted) throw new JobInterrupted('cancelled');
+        // The thread was stopped because the job was: for the reason the runner gave (a shutdown hands the
+        // job back to the queue; only a cancel ends it).
+        if (ctx.signal.aborted) {
+          ctx.checkpoint();
+          throw new JobInterrupted('cancelled');
+        }
         throw asInputFailure(e);
       });
       ctx.checkpoint();
