@@ -99,7 +99,7 @@ export async function buildApp(deps: AppDeps): Promise<App> {
         {
           request_id: req.id,
           method: req.method,
-          url: req.url,
+          url: redactQuery(req.url),
           status: reply.statusCode,
           ms: Math.round(reply.elapsedTime * 10) / 10,
           tenant: req.tenant?.slug,
@@ -158,6 +158,27 @@ export async function buildApp(deps: AppDeps): Promise<App> {
   await app.register(taggingCompatRoutes, { tagging: services.tagging });
 
   return app;
+}
+
+/** Query parameters whose values never reach the log, whoever sent them there (`?client_secret=…`). */
+const SECRET_PARAM = /secret|password|token|key|credential|signature/i;
+
+function redactQuery(url: string): string {
+  const q = url.indexOf('?');
+  if (q < 0) return url;
+  const params = url
+    .slice(q + 1)
+    .split('&')
+    .map((pair) => {
+      const eq = pair.indexOf('=');
+      const name = eq < 0 ? pair : pair.slice(0, eq);
+      let decoded = name;
+      try {
+        decoded = decodeURIComponent(name);
+      } catch {}
+      return eq >= 0 && SECRET_PARAM.test(decoded) ? `${name}=[redacted]` : pair;
+    });
+  return `${url.slice(0, q)}?${params.join('&')}`;
 }
 
 function createLogger(config: Config, override: AppDeps['logger']): Logger {

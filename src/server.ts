@@ -55,6 +55,9 @@ export async function startServer(
   if (admin) {
     print(`Created platform admin ${admin.email}.`);
     if (admin.generated) print(`Generated password (shown once, store it now): ${admin.password}`);
+  } else {
+    const notice = await services.auth.adminSettingsNotice(config.admin);
+    if (notice) print(`warning: ${notice}`);
   }
 
   let redis: Redis | null = null;

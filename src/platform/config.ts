@@ -3,6 +3,7 @@
  * `loadConfig` is pure (it takes the environment as an argument) and reports
  * every bad variable at once; nothing else in the codebase reads process.env.
  */
+import { isIP } from 'node:net';
 import { isAbsolute, join, resolve } from 'node:path';
 
 export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
@@ -103,7 +104,9 @@ export function loadConfig(env: Env, cwd: string = process.cwd()): Readonly<Conf
   }
 
   const adminEmail = read('INFRACAST_ADMIN_EMAIL') ?? null;
-  const adminPassword = env.INFRACAST_ADMIN_PASSWORD ?? null;
+  // Set but empty means unset, as for every other variable (compose and Kubernetes files write them so);
+  // a password is otherwise taken as it is, spaces included.
+  const adminPassword = env.INFRACAST_ADMIN_PASSWORD ? env.INFRACAST_ADMIN_PASSWORD : null;
   if (adminEmail !== null && !/^[^@\s]+@[^@\s]+$/.test(adminEmail)) {
     problems.push('INFRACAST_ADMIN_EMAIL must be an email address');
   }
@@ -114,16 +117,21 @@ export function loadConfig(env: Env, cwd: string = process.cwd()): Readonly<Conf
     problems.push('INFRACAST_ADMIN_PASSWORD is set but INFRACAST_ADMIN_EMAIL is not');
   }
 
-  const jwtSecret = env.INFRACAST_JWT_SECRET ?? null;
+  const jwtSecret = env.INFRACAST_JWT_SECRET ? env.INFRACAST_JWT_SECRET : null;
   if (jwtSecret !== null && jwtSecret.length < 32) {
     problems.push('INFRACAST_JWT_SECRET must be at least 32 characters');
+  }
+
+  const host = read('INFRACAST_HOST') ?? '127.0.0.1';
+  if (!isListenAddress(host)) {
+    problems.push(`INFRACAST_HOST must be an IP address or a host name, without a port (got "${host}")`);
   }
 
   const config: Config = {
     dataDir,
     database,
     redisUrl,
-    host: read('INFRACAST_HOST') ?? '127.0.0.1',
+    host,
     port: int('INFRACAST_PORT', 8080, 0, 65535),
     logLevel: logLevelRaw as LogLevel,
     bodyLimitBytes: int('INFRACAST_BODY_LIMIT_MB', 100, 1, 4096) * 1024 * 1024,
@@ -139,4 +147,11 @@ export function loadConfig(env: Env, cwd: string = process.cwd()): Readonly<Conf
 
   if (problems.length > 0) throw new ConfigError(problems);
   return Object.freeze(config);
+}
+
+/** An IPv4/IPv6 address, or a host name (RFC 1123 labels) that is not a malformed dotted quad. */
+function isListenAddress(host: string): boolean {
+  if (isIP(host) !== 0) return true;
+  if (/^[\d.]+$/.test(host) || host.includes(':')) return false; // 999.1.1.1, localhost:80, a bad IPv6
+  return /^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*$/i.test(host);
 }

@@ -34,6 +34,34 @@ describe('infracast CLI', () => {
     ]);
   });
 
+  it('a bad or unusable INFRACAST_HOST is one line naming it, not a stack trace; empty values mean unset', async () => {
+    for (const host of ['999.1.1.1', 'localhost:80', 'bad_host!']) {
+      const r = await runCli(['serve'], { INFRACAST_HOST: host, INFRACAST_DATA_DIR: tempDir() });
+      expect(r.code, host).toBe(1);
+      expect(r.stderr.trim().split('\n'), host).toEqual([
+        `infracast: invalid configuration: INFRACAST_HOST must be an IP address or a host name, without a port (got "${host}")`,
+      ]);
+    }
+    // A well-formed address this machine does not have (TEST-NET-1, RFC 5737).
+    const r = await runCli(['serve'], {
+      INFRACAST_HOST: '192.0.2.1',
+      INFRACAST_PORT: '0',
+      INFRACAST_DATA_DIR: tempDir(),
+    });
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(
+      /^infracast: cannot listen on 192\.0\.2\.1: no such address on this machine \(set INFRACAST_HOST\)\n$/m,
+    );
+    expect(r.stderr).not.toMatch(/\n\s+at /);
+    // As compose and Kubernetes files write unset variables.
+    const empty = await runCli(['migrate'], {
+      INFRACAST_ADMIN_PASSWORD: '',
+      INFRACAST_JWT_SECRET: '',
+      INFRACAST_DATA_DIR: tempDir(),
+    });
+    expect(empty.code, empty.stderr).toBe(0);
+  });
+
   it('an unreachable database exits non-zero with a clear message, not a stack trace', async () => {
     const r = await runCli(['serve'], {
       INFRACAST_DATABASE_URL: 'postgres://nobody@127.0.0.1:1/none',
@@ -80,6 +108,28 @@ describe('infracast CLI', () => {
       child.kill('SIGTERM');
       expect(await exited).toBe(0);
     }
+  });
+
+  it('says so when INFRACAST_ADMIN_* no longer match: they only create the first admin', async () => {
+    const dir = tempDir();
+    const env = { INFRACAST_DATA_DIR: dir, INFRACAST_PORT: '0', INFRACAST_ADMIN_EMAIL: 'root@example.com' };
+    const first = await startServe({ ...env, INFRACAST_ADMIN_PASSWORD: 'the first admin password' });
+    first.child.kill('SIGTERM');
+    await new Promise((r) => first.child.on('exit', r));
+    const same = await startServe({ ...env, INFRACAST_ADMIN_PASSWORD: 'the first admin password' });
+    expect(same.output()).not.toMatch(/warning/);
+    same.child.kill('SIGTERM');
+    await new Promise((r) => same.child.on('exit', r));
+    const changed = await startServe({ ...env, INFRACAST_ADMIN_PASSWORD: 'a brand new password' });
+    expect(changed.output()).toMatch(
+      /warning: INFRACAST_ADMIN_PASSWORD is not root@example\.com's password: it only sets the first admin's on an empty database/,
+    );
+    changed.child.kill('SIGTERM');
+    await new Promise((r) => changed.child.on('exit', r));
+    const other = await startServe({ ...env, INFRACAST_ADMIN_EMAIL: 'other@example.com' });
+    expect(other.output()).toMatch(/warning: INFRACAST_ADMIN_EMAIL \(other@example\.com\) is not a user/);
+    other.child.kill('SIGTERM');
+    await new Promise((r) => other.child.on('exit', r));
   });
 
   it('prints a generated admin password once when none is configured', async () => {

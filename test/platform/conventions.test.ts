@@ -322,6 +322,22 @@ describe('API conventions', () => {
     }
   });
 
+  it('a route without query parameters rejects unknown ones; secrets in a query string never reach the log', async () => {
+    const t = await createTestApp({ captureLogs: true });
+    await t.createTenant('acme');
+    for (const url of ['/api/v1/tenants/acme?bogus=1', '/api/v1/auth/me?bogus=1', '/api/v1/status?bogus=1']) {
+      const res = await t.app.inject({ url, headers: t.admin.headers });
+      expect(res.statusCode, url).toBe(400);
+      expect(res.json().error.details).toEqual([{ path: 'querystring.bogus', message: 'unknown field "bogus"' }]);
+    }
+    await t.app.inject({ url: '/api/v1/tenants/acme?client_secret=icsk_SEKRIT&x=1', headers: t.admin.headers });
+    await t.app.inject({ method: 'POST', url: '/api/v1/auth/token?password=QueryPwSekrit3', payload: {} });
+    const urls = t.logs.map((l) => JSON.parse(l)).filter((l) => l.msg === 'request').map((l) => l.url as string);
+    expect(urls).toContain('/api/v1/tenants/acme?client_secret=[redacted]&x=1');
+    expect(urls).toContain('/api/v1/auth/token?password=[redacted]');
+    expect(t.logs.join('\n')).not.toMatch(/SEKRIT|QueryPwSekrit3/);
+  });
+
   it('an unexpected error is a 500 that leaks nothing and logs the cause with the request id', async () => {
     const t = await createTestApp({
       captureLogs: true,

@@ -13,9 +13,8 @@ export function registerServeCommand(program: Command, version: string) {
         runtime = await startServer(config, { version });
       } catch (e) {
         if (e instanceof StartupError) throw new CliError(e.message);
-        if ((e as NodeJS.ErrnoException).code === 'EADDRINUSE') {
-          throw new CliError(`port ${config.port} on ${config.host} is already in use (set INFRACAST_PORT)`);
-        }
+        const listenError = listenFailure(e as NodeJS.ErrnoException, config.host, config.port);
+        if (listenError) throw new CliError(listenError);
         throw e;
       }
       let signals = 0;
@@ -34,4 +33,21 @@ export function registerServeCommand(program: Command, version: string) {
       process.on('SIGTERM', () => stop('SIGTERM'));
       process.on('SIGINT', () => stop('SIGINT'));
     });
+}
+
+/** One line for the ways listening can fail, naming the variable to change; null for anything else. */
+function listenFailure(e: NodeJS.ErrnoException, host: string, port: number): string | null {
+  switch (e.code) {
+    case 'EADDRINUSE':
+      return `port ${port} on ${host} is already in use (set INFRACAST_PORT)`;
+    case 'EADDRNOTAVAIL':
+      return `cannot listen on ${host}: no such address on this machine (set INFRACAST_HOST)`;
+    case 'ENOTFOUND':
+    case 'EAI_AGAIN':
+      return `cannot listen on ${host}: the host name does not resolve (set INFRACAST_HOST)`;
+    case 'EACCES':
+      return `not allowed to listen on port ${port} on ${host} (ports below 1024 need privileges; set INFRACAST_PORT)`;
+    default:
+      return null;
+  }
 }

@@ -409,6 +409,26 @@ export function createAuthService(deps: AuthServiceDeps) {
         throw e;
       }
     },
+
+    /**
+     * What the operator should know when INFRACAST_ADMIN_* no longer does anything: they only create the
+     * first admin of an empty database, so a changed email or password there changes nothing (null: nothing
+     * to say).
+     */
+    async adminSettingsNotice(admin: { email: string | null; password: string | null }): Promise<string | null> {
+      if (admin.email === null) return null;
+      const user = await store.findUserByEmail(db, admin.email);
+      if (!user) {
+        return `INFRACAST_ADMIN_EMAIL (${admin.email}) is not a user: the first admin is only created on an empty database; add users with \`infracast admin\` or the API`;
+      }
+      if (
+        admin.password !== null &&
+        !(user.password_hash && (await verifyPassword(admin.password, user.password_hash)))
+      ) {
+        return `INFRACAST_ADMIN_PASSWORD is not ${admin.email}'s password: it only sets the first admin's on an empty database and never changes it`;
+      }
+      return null;
+    },
   };
 }
 

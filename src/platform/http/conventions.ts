@@ -10,7 +10,7 @@ import FindMyWay from 'find-my-way';
 import { AppError, type ErrorCode, isAppError } from '../errors.ts';
 import { newRequestId } from '../ids.ts';
 import { jsonNestsDeeperThan, loneSurrogateAt, loneSurrogateMessage, tooDeepMessage } from './json-depth.ts';
-import { bodyErrors } from './schemas.ts';
+import { bodyErrors, NoQuery } from './schemas.ts';
 import { toFieldErrors } from './validation.ts';
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
@@ -142,6 +142,10 @@ export const conventions = fp<ConventionsOptions>(
       // the OpenAPI document says so for each, without every module repeating it.
       if (schema?.response && methods.some((m) => m === 'POST' || m === 'PUT' || m === 'PATCH')) {
         schema.response = { ...bodyErrors, ...schema.response };
+      }
+      // An API route that takes no query parameters still rejects unknown ones, as every other does.
+      if (schema?.operationId && (schema as { querystring?: unknown }).querystring === undefined) {
+        (schema as { querystring?: unknown }).querystring = NoQuery;
       }
       for (const m of methods) {
         if (m !== 'HEAD')

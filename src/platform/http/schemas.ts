@@ -100,6 +100,9 @@ export const StringEnum = <const T extends readonly string[]>(values: T, options
 /** 204 No Content. */
 export const NoContent = Type.Null({ description: 'No content' });
 
+/** The query string of a route that takes no parameters: any parameter is unknown (a 400 naming it). */
+export const NoQuery = Type.Object({}, { additionalProperties: false });
+
 /** A `pattern` for names and descriptions: at least one character that is not white space. */
 export const NOT_BLANK = '\\S';
 
