@@ -3,7 +3,14 @@ import type { FastifyRequest } from 'fastify';
 import { Type } from 'typebox';
 import { tenantContextOf } from '../../platform/context.ts';
 import { pageRequest, sendPage } from '../../platform/http/pagination.ts';
-import { commonErrors, conflictError, Envelope, NoBody, PageEnvelope, tooLargeError } from '../../platform/http/schemas.ts';
+import {
+  commonErrors,
+  conflictError,
+  Envelope,
+  NoBody,
+  PageEnvelope,
+  tooLargeError,
+} from '../../platform/http/schemas.ts';
 import { type App, one } from '../../platform/http/types.ts';
 import { TenantParams } from '../members/schemas.ts';
 import { type JobInput, readJobBody } from './body.ts';
