@@ -68,5 +68,8 @@ describe('OpenAPI document', () => {
     expect([200, 301, 302]).toContain(res.statusCode);
     const page = res.statusCode !== 200 ? await t.app.inject(String(res.headers.location)) : res;
     expect(page.body).toMatch(/openapi\.json/);
+    // Nothing fetched from elsewhere (air-gapped installs): no CDN fonts, no telemetry.
+    expect(page.body).toMatch(/"withDefaultFonts": false/);
+    expect(page.body).toMatch(/"telemetry": false/);
   });
 });

@@ -65,7 +65,8 @@ export const openapi = fp<{ version: string }>(
 
     await app.register(scalar, {
       routePrefix: '/docs',
-      configuration: { url: '/api/v1/openapi.json', title: 'Infracast API' },
+      // Self-hosted, possibly air-gapped: no fonts from Scalar's CDN (system fonts instead), no telemetry.
+      configuration: { url: '/api/v1/openapi.json', title: 'Infracast API', withDefaultFonts: false, telemetry: false },
       logLevel: 'warn',
     });
   },
