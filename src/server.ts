@@ -90,6 +90,8 @@ export async function startServer(
   });
   const address = await app.listen({ host: config.host, port: config.port });
   print(`Infracast ${opts.version} listening on ${address} (${database.dialect})`);
+  if (!config.workerEnabled)
+    print('Background jobs are left to `infracast worker` processes (INFRACAST_WORKER=false).');
 
   const runner = config.workerEnabled
     ? createJobRunner({

@@ -332,7 +332,10 @@ describe('API conventions', () => {
     }
     await t.app.inject({ url: '/api/v1/tenants/acme?client_secret=icsk_SEKRIT&x=1', headers: t.admin.headers });
     await t.app.inject({ method: 'POST', url: '/api/v1/auth/token?password=QueryPwSekrit3', payload: {} });
-    const urls = t.logs.map((l) => JSON.parse(l)).filter((l) => l.msg === 'request').map((l) => l.url as string);
+    const urls = t.logs
+      .map((l) => JSON.parse(l))
+      .filter((l) => l.msg === 'request')
+      .map((l) => l.url as string);
     expect(urls).toContain('/api/v1/tenants/acme?client_secret=[redacted]&x=1');
     expect(urls).toContain('/api/v1/auth/token?password=[redacted]');
     expect(t.logs.join('\n')).not.toMatch(/SEKRIT|QueryPwSekrit3/);

@@ -6,6 +6,17 @@ export function registerServeCommand(program: Command, version: string) {
   program
     .command('serve')
     .description('Start the API server (and the background worker) — applies migrations first')
+    .addHelpText(
+      'after',
+      `
+Configured by INFRACAST_* variables (README, Configuration), e.g. INFRACAST_PORT, INFRACAST_DATABASE_URL;
+INFRACAST_WORKER=false leaves background jobs to \`infracast worker\` processes.
+
+Examples:
+  $ infracast serve
+  $ INFRACAST_PORT=9000 INFRACAST_DATA_DIR=/var/lib/infracast infracast serve
+  $ INFRACAST_DATABASE_URL=postgres://infracast@db/infracast INFRACAST_WORKER=false infracast serve`,
+    )
     .action(async () => {
       const config = configFromEnv();
       let runtime: Awaited<ReturnType<typeof startServer>>;

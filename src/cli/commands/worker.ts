@@ -27,6 +27,16 @@ export function registerWorkerCommand(program: Command) {
       'pause between write batches (throttles large ingests)',
       positiveInt('--batch-pause-ms', 0),
     )
+    .addHelpText(
+      'after',
+      `
+Uses the same INFRACAST_* variables as serve (the database above all). On SQLite, the server's own
+worker (INFRACAST_WORKER=true, the default) is the simpler setup.
+
+Examples:
+  $ INFRACAST_DATABASE_URL=postgres://infracast@db/infracast infracast worker
+  $ INFRACAST_DATABASE_URL=postgres://infracast@db/infracast infracast worker --concurrency 2 --batch-pause-ms 20`,
+    )
     .action(async (opts: { concurrency: number; leaseSeconds: number; pollMs: number; batchPauseMs?: number }) => {
       const config = configFromEnv();
       let runtime: Awaited<ReturnType<typeof startWorker>>;

@@ -97,7 +97,8 @@ export async function healthRoutes(app: App, src: StatusSources) {
         uptime_seconds: round((Date.now() - src.startedAt) / 1000),
         database,
         redis,
-        rate_limiter: { backend: limiter.backend, degraded: limiter.degraded },
+        // Redis down means limits are kept in memory from the next limited request on: say so already.
+        rate_limiter: { backend: limiter.backend, degraded: limiter.degraded || redis?.status === 'down' },
       };
       if (database.status === 'down') {
         const err = new AppError('SERVICE_UNAVAILABLE', 'Database unreachable');

@@ -219,6 +219,10 @@ describe.runIf(redisAvailable())('rate limits (Redis)', () => {
     let degradedCalls = 0;
     const limiter = createRedisLimiter({ redis: dead, prefix: 'x:', onDegraded: () => degradedCalls++ });
     const t = await createTestApp({ limiter, redis: dead });
+    // Before any limited request has noticed, /status already says the limits fall back to memory.
+    const before = (await t.app.inject('/api/v1/status')).json().data;
+    expect(before.rate_limiter).toEqual({ backend: 'redis', degraded: true });
+    expect(before.redis.status).toBe('down');
     await t.createTenant('acme', 'free');
     const k = await t.apiKey('acme', 'viewer');
     const res = await get(t, k.headers);
