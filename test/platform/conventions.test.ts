@@ -18,6 +18,29 @@ describe('API conventions', () => {
     expect(bad.headers['x-request-id']).toMatch(/^req_/);
   });
 
+  it('every response carries X-Request-Id: success, 401, 404, 405, 400, 415, documents', async () => {
+    const t = await createTestApp();
+    const cases = [
+      { url: '/api/v1/tenants', headers: t.admin.headers },
+      { url: '/api/v1/tenants' },
+      { url: '/api/v1/nowhere' },
+      { method: 'DELETE' as const, url: '/healthz' },
+      { url: '/api/v1/tenants?per_page=0', headers: t.admin.headers },
+      {
+        method: 'POST' as const,
+        url: '/api/v1/tenants',
+        headers: { ...t.admin.headers, 'content-type': 'text/plain' },
+        payload: 'x',
+      },
+      { url: '/api/v1/openapi.json' },
+      { url: '/api/v1/status' },
+    ];
+    for (const c of cases) {
+      const res = await t.app.inject(c);
+      expect(res.headers['x-request-id'], `${c.method ?? 'GET'} ${c.url} → ${res.statusCode}`).toMatch(/^req_/);
+    }
+  });
+
   it('status reports version, dialect and a live database check', async () => {
     const t = await createTestApp();
     const res = await t.app.inject('/api/v1/status');

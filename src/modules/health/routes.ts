@@ -47,6 +47,7 @@ export async function healthRoutes(app: App, src: StatusSources) {
   app.get(
     '/healthz',
     {
+      config: { setsRequestIdHeader: true },
       schema: {
         operationId: 'getHealth',
         tags: ['health'],
@@ -57,8 +58,11 @@ export async function healthRoutes(app: App, src: StatusSources) {
       },
     },
     // Synchronous: a liveness probe should cost what the framework costs, nothing more.
-    (_req, reply) => {
-      reply.type('application/json; charset=utf-8').send(healthz as never);
+    (req, reply) => {
+      reply
+        .header('x-request-id', req.id)
+        .type('application/json; charset=utf-8')
+        .send(healthz as never);
     },
   );
 

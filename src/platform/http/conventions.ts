@@ -80,7 +80,15 @@ function formatBytes(n: number): string {
   return n % (1024 * 1024) === 0 ? `${n / (1024 * 1024)} MB` : `${n} bytes`;
 }
 
+/** The `onRequest` hook every route gets (see the conventions plugin). */
+function setRequestIdHeader(req: FastifyRequest, reply: FastifyReply, done: () => void): void {
+  reply.header('x-request-id', req.id);
+  done();
+}
+
 export function sendError(reply: FastifyReply, req: FastifyRequest, error: AppError): FastifyReply {
+  // Unknown routes (404, 405) run no route hooks: the id is set here for them.
+  reply.header('x-request-id', req.id);
   for (const [k, v] of Object.entries(error.headers)) reply.header(k, v);
   if (error.status === 401 && !reply.hasHeader('www-authenticate')) reply.header('www-authenticate', challengeFor(req));
   return reply
@@ -117,6 +125,10 @@ export interface RegisteredRoute {
 }
 
 declare module 'fastify' {
+  interface FastifyContextConfig {
+    /** The handler sets X-Request-Id itself: the route gets no hook for it (see the conventions plugin). */
+    setsRequestIdHeader?: boolean;
+  }
   interface FastifyInstance {
     /** Every route registered, for the OpenAPI completeness check and the permission matrix. */
     routeTable: RegisteredRoute[];
@@ -143,6 +155,13 @@ export const conventions = fp<ConventionsOptions>(
       if (schema?.response && methods.some((m) => m === 'POST' || m === 'PUT' || m === 'PATCH')) {
         schema.response = { ...bodyErrors, ...schema.response };
       }
+      // X-Request-Id on every response: a hook per route rather than a global one, so that a route that sets
+      // it itself (the liveness probe, where a hook is a measurable share of the cost) can go without.
+      if (!route.config?.setsRequestIdHeader) {
+        const own =
+          route.onRequest === undefined ? [] : Array.isArray(route.onRequest) ? route.onRequest : [route.onRequest];
+        route.onRequest = [setRequestIdHeader, ...own] as typeof route.onRequest;
+      }
       // An API route that takes no query parameters still rejects unknown ones, as every other does.
       if (schema?.operationId && (schema as { querystring?: unknown }).querystring === undefined) {
         (schema as { querystring?: unknown }).querystring = NoQuery;
@@ -164,11 +183,6 @@ export const conventions = fp<ConventionsOptions>(
           // Duplicate registrations (e.g. prefix variants) are harmless here.
         }
       }
-    });
-
-    app.addHook('onRequest', (req, reply, done) => {
-      reply.header('x-request-id', req.id);
-      done();
     });
 
     // An empty JSON body on a body-less action (POST …/start) is not an error.
