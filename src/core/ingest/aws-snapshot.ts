@@ -60,6 +60,7 @@ import {
   dedupe,
   ec2Arn,
   isRecord,
+  mergeListener,
   num,
   parseArn,
   partitionForRegion,
@@ -977,18 +978,32 @@ function listeners(ctx: DocContext, v: unknown, path: string, lbArn: string | nu
     }
     const port = num(l.Port);
     const protocol = str(l.Protocol);
-    if (port !== null) pushUnique(lb.attributes as Rec, 'listeners', [{ port, protocol: protocol ?? 'unknown' }]);
-    for (const tgArn of listenerTargetGroups(l.DefaultActions)) {
+    const groups = listenerTargetGroups(l.DefaultActions);
+    if (port !== null) {
+      mergeListener(lb.attributes as Rec, {
+        port,
+        protocol,
+        listener_arn: str(l.ListenerArn),
+        // Without DefaultActions the input does not say where the listener forwards.
+        ...(Array.isArray(l.DefaultActions) ? { target_group_arns: groups } : {}),
+      });
+    }
+    for (const tgArn of groups) {
       const tg = ctx.b.find(T.targetGroup, tgArn);
       if (tg !== undefined) pushUnique(tg.attributes as Rec, 'load_balancer_arns', [arn]);
     }
   });
 }
 
-/** Target group ARNs of listener actions: `TargetGroupArn` or weighted `ForwardConfig.TargetGroups`. */
+/**
+ * Target group ARNs of listener (or rule) actions of type `forward`: `TargetGroupArn` or weighted
+ * `ForwardConfig.TargetGroups`.
+ */
 export function listenerTargetGroups(actions: unknown): string[] {
   const out: string[] = [];
   for (const action of recList(actions)) {
+    const type = str(action.Type);
+    if (type !== null && type !== 'forward') continue;
     const direct = str(action.TargetGroupArn);
     if (direct !== null) out.push(direct);
     const forward = isRecord(action.ForwardConfig) ? action.ForwardConfig : {};
@@ -1014,10 +1029,13 @@ function targetHealth(ctx: DocContext, v: unknown, path: string, tgArn: string |
   }
   const targets = items.map((d, i) => {
     const target = isRecord(d.Target) ? d.Target : {};
+    const health = isRecord(d.TargetHealth) ? d.TargetHealth : {};
+    const reason = str(health.Reason);
     return {
       id: ctx.id(target, 'Id', at(at(path, i), 'Target')),
       port: num(target.Port),
-      health: str(isRecord(d.TargetHealth) ? d.TargetHealth.State : null),
+      health: str(health.State),
+      ...(reason === null ? {} : { health_reason: reason }),
     };
   });
   const attributes = tg.attributes as Rec;

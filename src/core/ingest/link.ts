@@ -261,15 +261,23 @@ class Linker {
   /**
    * A load balancer's targets are those of its target groups: `target_ids`,
    * and `targets` with the port traffic is sent to (the target's own port,
-   * else the group's).
+   * else the group's), the group (`target_group_arn`: its ARN, else its node
+   * id) and the target's health when known.
    */
   private fillLoadBalancerTargets(tg: NodeInput, a: Rec): void {
     const targetIds = Array.isArray(a.target_ids) ? a.target_ids.filter((t) => typeof t === 'string') : [];
     if (!Array.isArray(a.load_balancer_arns) || targetIds.length === 0) return;
     const groupPort = typeof a.port === 'number' ? a.port : null;
+    const group = targetGroupKey(tg);
     const targets = recList(a.targets)
       .filter((t) => typeof t.id === 'string')
-      .map((t) => ({ id: t.id as string, port: typeof t.port === 'number' ? t.port : groupPort }));
+      .map((t) => ({
+        id: t.id as string,
+        port: typeof t.port === 'number' ? t.port : groupPort,
+        target_group_arn: group,
+        health: str(t.health),
+        ...(typeof t.health_reason === 'string' ? { health_reason: t.health_reason } : {}),
+      }));
     for (const arn of a.load_balancer_arns) {
       if (typeof arn !== 'string') continue;
       const lb = this.b.find(T.loadBalancer, arn, tg.region);
@@ -278,8 +286,9 @@ class Linker {
       const current = Array.isArray(la.target_ids) ? la.target_ids : [];
       la.target_ids = [...new Set([...current, ...targetIds])];
       const known = recList(la.targets);
-      const seen = new Set(known.map((t) => `${t.id}|${t.port}`));
-      la.targets = [...known, ...targets.filter((t) => !seen.has(`${t.id}|${t.port}`))];
+      const key = (t: Rec) => `${t.id}|${t.port}|${t.target_group_arn ?? ''}`;
+      const seen = new Set(known.map(key));
+      la.targets = [...known, ...targets.filter((t) => !seen.has(key(t)))];
     }
   }
 
@@ -466,4 +475,9 @@ function attrs(node: NodeInput): Rec {
 
 function describe(node: NodeInput): string {
   return `${node.type} ${node.native_id ?? node.name}`;
+}
+
+/** How load balancer registrations and listeners name a target group: its ARN, else its node id (plans). */
+export function targetGroupKey(tg: NodeInput): string {
+  return str(attrs(tg).target_group_arn) ?? tg.id;
 }

@@ -11,12 +11,14 @@
 import { isUnknown, type NodeInput, UNKNOWN, type Unknown } from '../inventory/types.ts';
 import type { RouteTargetType } from '../network/attributes.ts';
 import { gatewayTargetType, parsePolicy, sortNaclEntries, trustedPrincipals } from './aws-shapes.ts';
+import { targetGroupKey } from './link.ts';
 import type { TfResource } from './terraform-model.ts';
 import { AWS_TYPES, type AwsType, accountScopedKey } from './type-map.ts';
 import {
   bool,
   boolU,
   isRecord,
+  mergeListener,
   normaliseNaclIcmp,
   normaliseNaclPortRange,
   normaliseProtocol,
@@ -914,18 +916,32 @@ export function mergeResource(r: TfResource, ctx: MergeContext): NodeInput | und
       const lb = ctx.parent(r, 'load_balancer_arn', T.loadBalancer);
       if (lb === undefined) return undefined;
       const port = num(v.port);
-      if (port !== null) push(lb, 'listeners', [{ port, protocol: str(v.protocol) ?? 'unknown' }]);
       const lbArn = strU(attrs(lb).load_balancer_arn);
+      // The target groups the listener forwards to; unknown (plans) when an ARN is not known yet.
+      let groups: string[] | undefined = isUnknown(v.default_action) ? undefined : [];
       for (const action of recList(v.default_action)) {
+        const type = str(action.type);
+        if (type !== null && type !== 'forward') continue;
         const arns = [strU(action.target_group_arn)];
         for (const forward of recList(action.forward)) {
           for (const tg of recList(forward.target_group)) arns.push(strU(tg.arn));
         }
         for (const arn of arns) {
-          if (typeof arn !== 'string') continue;
+          if (isUnknown(arn)) groups = undefined;
+          if (typeof arn !== 'string' || arn === '') continue;
           const tg = ctx.parent({ ...r, values: { arn } }, 'arn', T.targetGroup);
           if (tg !== undefined && lbArn !== null) push(tg, 'load_balancer_arns', [lbArn]);
+          const key = tg === undefined ? arn : targetGroupKey(tg);
+          if (groups !== undefined && !groups.includes(key)) groups.push(key);
         }
+      }
+      if (port !== null) {
+        mergeListener(attrs(lb), {
+          port,
+          protocol: str(v.protocol),
+          listener_arn: str(v.arn),
+          ...(groups === undefined ? {} : { target_group_arns: groups }),
+        });
       }
       return lb;
     }

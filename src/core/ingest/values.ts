@@ -242,3 +242,29 @@ export function at(base: string, key: string | number): string {
   if (typeof key === 'number') return `${base}[${key}]`;
   return base === '' ? key : `${base}.${key}`;
 }
+
+/**
+ * Adds a listener to a load balancer's `listeners` (one entry per port): a listener already
+ * there (same port) is completed — its ARN when it had none, and the target groups it
+ * forwards to (`target_group_arns`, present only when the input says; `undefined` leaves
+ * the field as it is).
+ */
+export function mergeListener(
+  attributes: Rec,
+  listener: { port: number; protocol: string | null; listener_arn?: string | null; target_group_arns?: string[] },
+): void {
+  const list = recList(attributes.listeners).map((l) => ({ ...l }));
+  let entry = list.find((l) => l.port === listener.port);
+  if (entry === undefined) {
+    entry = { port: listener.port, protocol: listener.protocol ?? 'unknown' };
+    list.push(entry);
+  } else if ((entry.protocol === 'unknown' || typeof entry.protocol !== 'string') && listener.protocol !== null) {
+    entry.protocol = listener.protocol;
+  }
+  if (listener.listener_arn && !entry.listener_arn) entry.listener_arn = listener.listener_arn;
+  if (listener.target_group_arns !== undefined) {
+    const current = strList(entry.target_group_arns);
+    entry.target_group_arns = dedupe([...current, ...listener.target_group_arns]);
+  }
+  attributes.listeners = list;
+}

@@ -347,16 +347,48 @@ export interface LoadBalancerAttributes {
   security_group_ids: string[];
   state: string;
   /** Listener ports when the snapshot has them (describe-listeners). */
-  listeners: { port: number; protocol: string }[];
+  listeners: LoadBalancerListener[];
   /** Target ids (instance ids or IPs) when the snapshot has them (describe-target-health). */
   target_ids: string[];
   /**
    * Optional: targets with the port the load balancer sends to (describe-target-health
-   * gives `Target.Port`), one entry per (target, port) registration: a target registered on
-   * several ports, or in several target groups, appears once per port. When absent, the path
-   * tracer assumes targets listen on the port the load balancer received and says so.
+   * gives `Target.Port`), one entry per (target, port, target group) registration: a target
+   * registered on several ports, or in several target groups, appears once per registration.
+   * When absent, the path tracer assumes targets listen on the port the load balancer
+   * received and says so.
    */
-  targets?: { id: string; port: number | null }[];
+  targets?: LoadBalancerTarget[];
+}
+
+/** A listener of a load balancer: one per port. */
+export interface LoadBalancerListener {
+  port: number;
+  protocol: string;
+  /** The listener's ARN when the input has it. */
+  listener_arn?: string | null;
+  /**
+   * Target groups the listener forwards to: its default actions' `forward` target groups
+   * (`TargetGroupArn` or `ForwardConfig.TargetGroups`) and those of its rules' forward actions
+   * when the input has them. Empty when no action forwards (redirect, fixed response). Absent
+   * when the input does not say (older inventories, partial snapshots): the path tracer then
+   * tries every registration behind the listener and says so.
+   */
+  target_group_arns?: string[];
+}
+
+/** One registration of a load balancer target, copied from its target group. */
+export interface LoadBalancerTarget {
+  id: string;
+  port: number | null;
+  /** The target group of the registration (its ARN, else the group's node id) when known. */
+  target_group_arn?: string | null;
+  /**
+   * `TargetHealth.State` from describe-target-health ('healthy', 'unhealthy', 'initial',
+   * 'unused', 'draining', 'unhealthy.draining', 'unavailable'); null or absent when unknown.
+   */
+  health?: string | null;
+  /** `TargetHealth.Reason` (e.g. 'Target.FailedHealthChecks') when known. */
+  health_reason?: string | null;
 }
 
 /** An ELBv2 target group: what its load balancers send traffic to. */
@@ -371,7 +403,7 @@ export interface TargetGroupAttributes {
   load_balancer_arns: string[];
   target_ids: string[];
   /** Targets with their port and health when the input has them (describe-target-health). */
-  targets: { id: string; port: number | null; health: string | null }[];
+  targets: { id: string; port: number | null; health: string | null; health_reason?: string | null }[];
 }
 
 export interface DbInstanceAttributes {

@@ -261,21 +261,45 @@ export interface LbM {
   type: string;
   active: boolean;
   enis: EniM[];
-  listeners: { port: number; protocol: string }[];
+  listeners: LbListenerM[];
   /** Target ids as the inventory gives them (instance ids, IPs, ARNs). */
   targetIds: string[];
   /**
-   * Every registration as the inventory gives it, in target id order: one per (target id, port),
-   * so a target registered on several ports (ECS dynamic ports, several target groups) counts
-   * once per port; port null when the inventory does not say (only when no port is known for the id).
+   * Every registration as the inventory gives it, in target id order: one per (target id, port,
+   * target group), so a target registered on several ports (ECS dynamic ports) or in several
+   * target groups counts once per registration; port null when the inventory does not say (only
+   * when no port is known for the id).
    */
-  registrations: { id: string; port: number | null }[];
+  registrations: LbRegistrationM[];
+  /**
+   * Target groups with at least one registration that receives traffic by its health (healthy,
+   * or health unknown); a group with registrations none of which does, but some `unhealthy`,
+   * fails open (see `LbTargetM.failOpen`).
+   */
+  groupsWithHealthy: Set<string>;
   /**
    * The registrations resolved to interfaces (see `resolveLbTarget`): one per (interface, port),
    * grouped by interface (in the order they are first registered), each group in registration order.
    */
   targets: LbTargetM[];
   vpc: VpcM | null;
+}
+
+export interface LbListenerM {
+  port: number;
+  protocol: string;
+  /** Target groups the listener forwards to (default actions and rules); null when the inventory does not say. */
+  targetGroups: string[] | null;
+}
+
+export interface LbRegistrationM {
+  id: string;
+  port: number | null;
+  /** The registration's target group (ARN, else node id), when the inventory says. */
+  targetGroup: string | null;
+  /** describe-target-health `TargetHealth.State`; null when unknown. */
+  health: string | null;
+  healthReason: string | null;
 }
 
 /** One registration of a load balancer target, resolved to the interface that receives its traffic. */
@@ -286,6 +310,23 @@ export interface LbTargetM {
   eni: EniM;
   /** Port the load balancer sends to for this registration, when the inventory says. */
   port: number | null;
+  /** The registration's target group, when the inventory says. */
+  targetGroup: string | null;
+  /** Target health state, when known. */
+  health: string | null;
+  healthReason: string | null;
+  /**
+   * False when the load balancer sends this registration no traffic because of its health
+   * (`initial`, `unused`, `draining`, or `unhealthy` while its group has a healthy target).
+   */
+  routed: boolean;
+  /** Unhealthy but routed: no target of its group is healthy, so the load balancer fails open. */
+  failOpen: boolean;
+}
+
+/** Health states whose targets receive traffic; unknown (null) and `unavailable` (health checks disabled) count as healthy. */
+function healthRoutes(state: string | null): boolean {
+  return state === null || state === 'healthy' || state === 'unavailable';
 }
 
 /** What a node id resolves to for a query. */
@@ -1146,34 +1187,53 @@ class Builder {
         listeners: [],
         targetIds: [...new Set(strs(a, 'target_ids'))],
         registrations: [],
+        groupsWithHealthy: new Set(),
         targets: [],
         vpc,
       };
-      // Every (target, port) registration counts: the same target may be registered on several
-      // ports, in one target group or in several groups of this load balancer.
+      // Every (target, port, target group) registration counts: the same target may be registered
+      // on several ports, in one target group or in several groups of this load balancer.
       const known = new Set(lb.targetIds);
-      const portsById = new Map<string, number[]>();
+      const regsById = new Map<string, LbRegistrationM[]>();
       for (const t of objs(a, 'targets')) {
         const targetId = str(t, 'id');
-        const port = num(t, 'port');
         if (!targetId) continue;
         if (!known.has(targetId)) {
           known.add(targetId);
           lb.targetIds.push(targetId);
         }
-        if (port === null) continue;
-        const ports = portsById.get(targetId);
-        if (!ports) portsById.set(targetId, [port]);
-        else if (!ports.includes(port)) ports.push(port);
+        const reg: LbRegistrationM = {
+          id: targetId,
+          port: num(t, 'port'),
+          targetGroup: str(t, 'target_group_arn'),
+          health: str(t, 'health'),
+          healthReason: str(t, 'health_reason'),
+        };
+        const list = regsById.get(targetId);
+        const same = list?.find((r) => r.port === reg.port && r.targetGroup === reg.targetGroup);
+        if (same) {
+          same.health ??= reg.health;
+          same.healthReason ??= reg.healthReason;
+        } else if (list) list.push(reg);
+        else regsById.set(targetId, [reg]);
       }
       for (const targetId of lb.targetIds) {
-        const ports = portsById.get(targetId);
-        if (!ports) lb.registrations.push({ id: targetId, port: null });
-        else for (const port of ports) lb.registrations.push({ id: targetId, port });
+        const regs = regsById.get(targetId) ?? [];
+        // A port-less entry only stands for the target when no entry names a port.
+        const withPort = regs.filter((r) => r.port !== null);
+        const chosen = withPort.length > 0 ? withPort : regs;
+        if (chosen.length === 0)
+          lb.registrations.push({ id: targetId, port: null, targetGroup: null, health: null, healthReason: null });
+        else lb.registrations.push(...chosen);
+      }
+      for (const reg of lb.registrations) {
+        if (healthRoutes(reg.health)) lb.groupsWithHealthy.add(reg.targetGroup ?? '');
       }
       for (const l of objs(a, 'listeners')) {
         const port = num(l, 'port');
-        if (port !== null) lb.listeners.push({ port, protocol: str(l, 'protocol') ?? 'TCP' });
+        if (port === null) continue;
+        const groups = Array.isArray(l.target_group_arns) ? strs(l, 'target_group_arns') : null;
+        lb.listeners.push({ port, protocol: str(l, 'protocol') ?? 'TCP', targetGroups: groups });
       }
       this.loadBalancers.set(arn, lb);
       const e = this.entry(n, { lb });
@@ -1404,9 +1464,23 @@ class Builder {
         }
         if (!eni) continue;
         const list = byEni.get(eni);
-        const target: LbTargetM = { lb, id: reg.id, eni, port: reg.port };
+        const healthy = healthRoutes(reg.health);
+        // AWS: when no target of a group is healthy, the load balancer fails open and routes to
+        // its unhealthy targets too; initial, unused and draining targets get no new connections.
+        const failOpen = !healthy && reg.health === 'unhealthy' && !lb.groupsWithHealthy.has(reg.targetGroup ?? '');
+        const target: LbTargetM = {
+          lb,
+          id: reg.id,
+          eni,
+          port: reg.port,
+          targetGroup: reg.targetGroup,
+          health: reg.health,
+          healthReason: reg.healthReason,
+          routed: healthy || failOpen,
+          failOpen,
+        };
         if (!list) byEni.set(eni, [target]);
-        else if (!list.some((t) => t.port === reg.port)) list.push(target);
+        else if (!list.some((t) => t.port === reg.port && t.targetGroup === reg.targetGroup)) list.push(target);
       }
       for (const list of byEni.values()) {
         // A port-less registration only stands for the interface when no registration names a port.

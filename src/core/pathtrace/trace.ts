@@ -20,7 +20,7 @@ import {
   protocolNumber,
   type SubnetM,
 } from './model.ts';
-import { ALL_PORTS, formatPorts, type PortSet, toRanges } from './portset.ts';
+import { ALL_PORTS, formatPorts, intersectRange, isEmpty, type PortSet, toRanges, union } from './portset.ts';
 import type { Disposition, Hop, ReturnPath, TraceEndpoint, TracePath, TraceQuery, TraceResult } from './types.ts';
 import { type Endpoint, isSuccess, NAT_PORTS, type Outcome, type Packet, Walker } from './walk.ts';
 
@@ -729,7 +729,41 @@ function secondLeg(
     destination: `${name} (through ${lb.name}${translated ? ` to port ${targetPort}` : ''})`,
   };
   const lbStart: Start = { kind: 'eni', eni: lbEni, ip: lbEni.ips[0]! };
-  const forwardNote = `${lb.name} forwards to target ${target.ownerName ?? target.id} (${formatIPv4(target.ips[0]!)}${translated ? ` port ${targetPort}` : ''})`;
+  const targetText = `${target.ownerName ?? target.id} (${formatIPv4(target.ips[0]!)}${translated ? ` port ${targetPort}` : ''})`;
+  const group = reg.targetGroup === null ? '' : ` in target group ${targetGroupLabel(reg.targetGroup)}`;
+  // Which listeners the client reached forward to this registration's target group.
+  const fwd = tcpUdp ? listenerForwarding(lb, reg, o1.ports) : { ports: o1.ports, assumptions: [], refusal: null };
+  let refusal = fwd.refusal;
+  if (refusal === null && !reg.routed) {
+    const reason = reg.healthReason ? ` (${reg.healthReason})` : '';
+    refusal = `${lb.name} does not route to target ${targetText}${group}: its health state is ${reg.health}${reason}; the load balancer sends new connections only to healthy targets`;
+  }
+  if (refusal !== null) {
+    const dropHop: Hop = {
+      node_id: lb.nodeId,
+      native_id: lb.arn,
+      kind: 'load_balancer',
+      direction: 'forward',
+      decision: 'drop',
+      rule: null,
+      note: refusal,
+    };
+    return assemble(
+      ctx,
+      labels,
+      srcInfo,
+      dstInfo,
+      'DENIED_IN',
+      [...o1.hops, dropHop],
+      dropHop,
+      [],
+      { evaluated: false, allowed: false, assumptions: [] },
+      [...o1.assumptions, ...fwd.assumptions],
+    );
+  }
+  const failOpenNote = reg.failOpen
+    ? `${group}; its health state is ${reg.health}, but no target of the group is healthy, so the load balancer fails open and routes to all of them`
+    : '';
   const lbHop: Hop = {
     node_id: lb.nodeId,
     native_id: lb.arn,
@@ -737,7 +771,7 @@ function secondLeg(
     direction: 'forward',
     decision: 'forward',
     rule: null,
-    note: forwardNote,
+    note: `${lb.name} forwards to target ${targetText}${failOpenNote}`,
   };
   const portAssumptions = translated
     ? []
@@ -750,7 +784,7 @@ function secondLeg(
     lbEni.ips[0]!,
     target.ips[0]!,
     target,
-    translated ? [targetPort, targetPort] : o1.ports,
+    translated ? [targetPort, targetPort] : fwd.ports,
   );
   const o2 = leg2.find((o) => isSuccess(o.disposition)) ?? leg2[0];
   if (!o2) return null;
@@ -769,12 +803,70 @@ function secondLeg(
           ...(ret1.ports ? { ports: ret1.ports } : {}),
         };
   // With a known target port the client-facing ports are the listener ports that got through.
-  const ports = translated ? (isSuccess(o2.disposition) ? o1.ports : []) : o2.ports;
+  const ports = translated ? (isSuccess(o2.disposition) ? fwd.ports : []) : o2.ports;
   return assemble(ctx, labels, srcInfo, dstInfo, o2.disposition, hops, o2.blocked, ports, ret, [
     ...o1.assumptions,
+    ...fwd.assumptions,
     ...o2.assumptions,
     ...portAssumptions,
   ]);
+}
+
+/** A target group's name from its ARN (`…:targetgroup/<name>/<id>`), else the id as given. */
+function targetGroupLabel(id: string): string {
+  const m = /:targetgroup\/([^/]+)\//.exec(id);
+  return m ? m[1]! : id;
+}
+
+/**
+ * The client-facing ports (of `ports`, those the listeners admitted) whose listener forwards to
+ * the registration's target group. A listener whose target groups the inventory lacks, a
+ * registration whose group is unknown, and a group no listener's default action or rule names
+ * (it is attached to the load balancer, so some rule the inventory lacks forwards to it) are
+ * assumed to be behind every listener, and the answer says so. `refusal` explains an empty result.
+ */
+function listenerForwarding(
+  lb: LbM,
+  reg: LbTargetM,
+  ports: PortSet,
+): { ports: PortSet; assumptions: string[]; refusal: string | null } {
+  const reached = lb.listeners.filter((l) => !isEmpty(intersectRange(ports, l.port, l.port)));
+  if (reached.length === 0) return { ports, assumptions: [], refusal: null };
+  const group = reg.targetGroup;
+  const named = group !== null && lb.listeners.some((l) => l.targetGroups?.includes(group));
+  let allowed: PortSet = [];
+  const assumptions: string[] = [];
+  for (const l of reached) {
+    const hit = intersectRange(ports, l.port, l.port);
+    if (l.targetGroups === null) {
+      assumptions.push(
+        `the target groups listener ${l.protocol}:${l.port} of ${lb.name} forwards to are not in the inventory; every target registration of ${lb.name} is assumed to be behind it`,
+      );
+      allowed = union(allowed, hit);
+    } else if (group === null) {
+      assumptions.push(
+        `the target group of ${lb.name}'s registration of ${reg.id} is not in the inventory; it is assumed to be behind listener ${l.protocol}:${l.port}`,
+      );
+      allowed = union(allowed, hit);
+    } else if (l.targetGroups.includes(group)) {
+      allowed = union(allowed, hit);
+    } else if (!named) {
+      assumptions.push(
+        `target group ${targetGroupLabel(group)} of ${lb.name} is not named by any listener's actions in the inventory; it is assumed to be forwarded to by listener rules behind every listener`,
+      );
+      allowed = union(allowed, hit);
+    }
+  }
+  if (!isEmpty(allowed)) return { ports: allowed, assumptions, refusal: null };
+  const listeners = reached.map((l) => {
+    const groups = (l.targetGroups ?? []).map(targetGroupLabel);
+    return `listener ${l.protocol}:${l.port} forwards to ${groups.length > 0 ? `target group ${groups.join(', ')}` : 'no target group'}`;
+  });
+  return {
+    ports: [],
+    assumptions,
+    refusal: `${lb.name} does not forward this traffic to ${reg.eni.ownerName ?? reg.eni.id}${group === null ? '' : ` (target group ${targetGroupLabel(group)})`}: ${listeners.join('; ')}`,
+  };
 }
 
 /** Lazily yields the paths to try, in preference order. */

@@ -270,7 +270,7 @@ describe('a target registered on several ports (ECS dynamic ports, several targe
     });
     const m = buildNetworkModel(net.nodes);
     const lb = m.loadBalancers.get(LB_ARN)!;
-    expect(lb.registrations).toEqual([
+    expect(lb.registrations.map(({ id, port }) => ({ id, port }))).toEqual([
       { id: 'i-app', port: 8080 },
       { id: 'i-app', port: 8081 },
       { id: '10.0.2.20', port: 8081 },
