@@ -243,7 +243,7 @@ describe('API conventions', () => {
     }
   });
 
-  it('a lone UTF-16 surrogate (\\ud800 without its pair) is a 400 naming the field; a pair is fine', async () => {
+  it('a lone UTF-16 surrogate or a NUL character is a 400 naming the field, on both databases; a pair is fine', async () => {
     const t = await createTestApp();
     await t.createTenant('acme');
     const post = (url: string, payload: string) =>
@@ -255,7 +255,19 @@ describe('API conventions', () => {
       });
     const lone = await post('/api/v1/tenants', '{"slug":"lone","name":"a\\ud800b"}');
     expect(lone.statusCode).toBe(400);
-    expect(lone.json().error.details).toEqual([{ path: 'body.name', message: 'holds a lone surrogate' }]);
+    expect(lone.json().error.details).toEqual([
+      { path: 'body.name', message: 'holds a lone surrogate (\\ud800–\\udfff without its pair)' },
+    ]);
+    // NUL: PostgreSQL text cannot hold it; refused on both databases alike.
+    const nul = await post('/api/v1/tenants', '{"slug":"nul","name":"a\\u0000b"}');
+    expect(nul.statusCode).toBe(400);
+    expect(nul.json().error.details).toEqual([{ path: 'body.name', message: 'holds a NUL character (\\u0000)' }]);
+    const nulTag = await post(
+      '/api/v1/tenants/acme/nodes',
+      '{"provider":"aws","type":"aws.ec2.instance","region":"us-east-1","name":"n","tags":{"k":"a\\u0000b"}}',
+    );
+    expect(nulTag.statusCode).toBe(400);
+    expect(nulTag.json().error.details).toEqual([{ path: 'body.tags.k', message: 'holds a NUL character (\\u0000)' }]);
     const pair = await post('/api/v1/tenants', '{"slug":"pair","name":"a\\ud83d\\ude00b"}');
     expect(pair.statusCode, pair.body).toBe(201);
     expect(pair.json().data.name).toBe('a😀b');
@@ -265,7 +277,9 @@ describe('API conventions', () => {
         `{"name":"j\\udc00","source":"terraform_state","input":{"pad":"${'x'.repeat(pad)}"}}`,
       );
       expect(job.statusCode, `pad ${pad}`).toBe(400);
-      expect(job.json().error.details).toEqual([{ path: 'body.name', message: 'holds a lone surrogate' }]);
+      expect(job.json().error.details).toEqual([
+        { path: 'body.name', message: 'holds a lone surrogate (\\ud800–\\udfff without its pair)' },
+      ]);
     }
   });
 

@@ -12,9 +12,9 @@ import { errorCodes } from 'fastify';
 import { badRequest } from '../../platform/errors.ts';
 import {
   jsonNestsDeeperThan,
-  loneSurrogateAt,
-  loneSurrogateMessage,
   tooDeepMessage,
+  unstorableStringAt,
+  unstorableStringMessage,
 } from '../../platform/http/json-depth.ts';
 import { INPUT_PART_CHARS, type StorableInput, textParts, utf8Parts } from '../../platform/jobs/inputs.ts';
 import { startThread, type Thread, ThreadError } from '../../platform/jobs/threads.ts';
@@ -140,8 +140,8 @@ export async function readJobBody(
       throw badRequest('Request body is not valid JSON');
     }
     if (jsonNestsDeeperThan(text)) throw badRequest(tooDeepMessage);
-    const at = loneSurrogateAt(text, body);
-    if (at) throw badRequest(loneSurrogateMessage(at), [{ path: at, message: 'holds a lone surrogate' }]);
+    const found = unstorableStringAt(text, body);
+    if (found) throw badRequest(unstorableStringMessage(found), [{ path: found.path, message: found.problem }]);
     return fromParsed(body);
   }
   let parsed: ThreadedBody | { notObject: true };
@@ -156,8 +156,8 @@ export async function readJobBody(
   if ('notObject' in parsed) throw badRequest('Request body must be a JSON object');
   // The envelope's fields only: the input itself is the job's to read.
   for (const [key, value] of Object.entries(parsed.fields)) {
-    const at = loneSurrogateAt(JSON.stringify(value) ?? '', value, `body.${key}`);
-    if (at) throw badRequest(loneSurrogateMessage(at), [{ path: at, message: 'holds a lone surrogate' }]);
+    const found = unstorableStringAt(JSON.stringify(value) ?? '', value, `body.${key}`);
+    if (found) throw badRequest(unstorableStringMessage(found), [{ path: found.path, message: found.problem }]);
   }
   const out: Record<string, unknown> = { ...parsed.fields };
   if (parsed.inputKind === 'object' && parsed.input) out.input = JobInput.fromUtf8(parsed.input, parsed.sha256 ?? '');

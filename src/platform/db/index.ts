@@ -83,6 +83,9 @@ export async function openDatabase(opts: DatabaseOptions): Promise<Database> {
     handle.pragma('synchronous = NORMAL');
     handle.pragma('foreign_keys = ON');
     handle.pragma('busy_timeout = 5000');
+    // lower() folds every letter, as PostgreSQL's does (SQLite's own folds ASCII only): `?q=école` finds
+    // "École" on both. Only read paths use it (case-insensitive search); no index is built on it.
+    handle.function('lower', { deterministic: true }, (v: unknown) => (typeof v === 'string' ? v.toLowerCase() : v));
     // A file database is checkpointed by a background thread, never by a commit on the event loop.
     const checkpointer = path === ':memory:' ? null : startSqliteCheckpointer(path);
     if (checkpointer) handle.pragma('wal_autocheckpoint = 0');

@@ -9,7 +9,7 @@ import fp from 'fastify-plugin';
 import FindMyWay from 'find-my-way';
 import { AppError, type ErrorCode, isAppError } from '../errors.ts';
 import { newRequestId } from '../ids.ts';
-import { jsonNestsDeeperThan, loneSurrogateAt, loneSurrogateMessage, tooDeepMessage } from './json-depth.ts';
+import { jsonNestsDeeperThan, tooDeepMessage, unstorableStringAt, unstorableStringMessage } from './json-depth.ts';
 import { bodyErrors, NoQuery } from './schemas.ts';
 import { toFieldErrors } from './validation.ts';
 
@@ -205,11 +205,14 @@ export const conventions = fp<ConventionsOptions>(
         if ((body as string).length === 0) return done(null, undefined);
         if (jsonNestsDeeperThan(body as string)) return done(new AppError('BAD_REQUEST', tooDeepMessage));
         jsonParser(req, body as string, (err, value) => {
-          const at = err ? null : loneSurrogateAt(body as string, value);
-          if (at)
+          const found = err ? null : unstorableStringAt(body as string, value);
+          if (found) {
             return done(
-              new AppError('BAD_REQUEST', loneSurrogateMessage(at), [{ path: at, message: 'holds a lone surrogate' }]),
+              new AppError('BAD_REQUEST', unstorableStringMessage(found), [
+                { path: found.path, message: found.problem },
+              ]),
             );
+          }
           done(err, value);
         });
       },

@@ -35,26 +35,45 @@ export function jsonNestsDeeperThan(text: string, max = MAX_JSON_DEPTH): boolean
 
 export const tooDeepMessage = `Request body nests deeper than ${MAX_JSON_DEPTH} levels`;
 
-/** A `\u` escape of a surrogate half: the only way a lone surrogate gets into parsed JSON (UTF-8 cannot carry one). */
-const SURROGATE_ESCAPE = /\\u[dD][89a-fA-F]/;
+/**
+ * `\u` escapes of a surrogate half or of U+0000: the only ways such characters get into parsed JSON
+ * (UTF-8 cannot carry a lone surrogate, and JSON text cannot hold a raw control character).
+ */
+const SUSPECT_ESCAPE = /\\u(?:[dD][89a-fA-F]|0000)/;
+
+export interface UnstorableString {
+  /** Where, e.g. `body.tags.env`. */
+  path: string;
+  /** What is wrong with it, as a `details` message. */
+  problem: string;
+}
 
 /**
- * The path of the first string (or key) of `value` that holds a lone surrogate, or null. Strict clients
- * (jq, Go, Rust) refuse such text when we echo it back, so it is refused on the way in. Walks the value
- * only when the text has a surrogate escape at all.
+ * The first string (or key) of `value` that cannot be stored and given back as it came, or null:
+ * a lone UTF-16 surrogate (strict clients such as jq, Go and Rust refuse it when it is echoed back)
+ * or a NUL character (PostgreSQL text cannot hold one; SQLite would keep it, the API must not depend
+ * on the database). Walks the value only when the text has such an escape at all.
  */
-export function loneSurrogateAt(text: string, value: unknown, root = 'body'): string | null {
-  if (!SURROGATE_ESCAPE.test(text)) return null;
+export function unstorableStringAt(text: string, value: unknown, root = 'body'): UnstorableString | null {
+  if (!SUSPECT_ESCAPE.test(text)) return null;
+  const check = (s: string, path: string): UnstorableString | null =>
+    !s.isWellFormed()
+      ? { path, problem: 'holds a lone surrogate (\\ud800–\\udfff without its pair)' }
+      : s.includes('\0')
+        ? { path, problem: 'holds a NUL character (\\u0000)' }
+        : null;
   const stack: [unknown, string][] = [[value, root]];
   while (stack.length > 0) {
     const [v, path] = stack.pop() as [unknown, string];
     if (typeof v === 'string') {
-      if (!v.isWellFormed()) return path;
+      const found = check(v, path);
+      if (found) return found;
     } else if (Array.isArray(v)) {
       for (let i = 0; i < v.length; i++) stack.push([v[i], `${path}[${i}]`]);
     } else if (v !== null && typeof v === 'object') {
       for (const [k, item] of Object.entries(v)) {
-        if (!k.isWellFormed()) return path;
+        const found = check(k, `${path}.${k}`);
+        if (found) return { ...found, problem: `is a key that ${found.problem}` };
         stack.push([item, `${path}.${k}`]);
       }
     }
@@ -62,5 +81,4 @@ export function loneSurrogateAt(text: string, value: unknown, root = 'body'): st
   return null;
 }
 
-export const loneSurrogateMessage = (path: string) =>
-  `Invalid request: ${path} holds a lone UTF-16 surrogate (\\ud800–\\udfff without its pair)`;
+export const unstorableStringMessage = (found: UnstorableString) => `Invalid request: ${found.path} ${found.problem}`;

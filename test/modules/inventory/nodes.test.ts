@@ -237,6 +237,13 @@ for (const dialect of testDialects()) {
       expect(await ids('q=logs')).toEqual(['Logs-Bucket']);
       expect(await ids('q=i-0')).toEqual(['web-1', 'web-2']);
       expect(await ids('q=%25')).toEqual([]); // % is matched literally
+      // Any letter in any case, on SQLite as on PostgreSQL (SQLite's own lower() folds ASCII only).
+      for (const name of ['École', 'ÉCOLE-2', 'école-3']) {
+        await create({ provider: 'aws', type: 'aws.s3.bucket', account: '222', name, tags: {} });
+      }
+      for (const q of ['école', 'ÉCOLE', 'É']) {
+        expect(await ids(`q=${enc(q)}&account=222`), q).toEqual(['ÉCOLE-2', 'École', 'école-3'].sort());
+      }
       const since = new Date().toISOString();
       await new Promise((r) => setTimeout(r, 5));
       expect(
