@@ -2,6 +2,7 @@
 import { sql } from 'kysely';
 import type { Executor } from '../../platform/db/index.ts';
 import type { AuditLogRow } from '../../platform/db/schema.ts';
+import { sortTerm } from '../../platform/db/sql.ts';
 import type { SortField } from '../../platform/http/pagination.ts';
 import { newId } from '../../platform/ids.ts';
 
@@ -55,9 +56,9 @@ export async function listAuditRows(
   if (filter.since) base = base.where('created_at', '>=', filter.since);
   const { total } = await base.select((eb) => eb.fn.countAll<number>().as('total')).executeTakeFirstOrThrow();
   let q = base.selectAll();
-  for (const s of sort) q = q.orderBy(s.field, s.desc ? 'desc' : 'asc');
+  for (const s of sort) q = q.orderBy(sortTerm(db, s.field, s.desc));
   const rows = await q
-    .orderBy('id', sort[0]?.desc ? 'desc' : 'asc')
+    .orderBy(sortTerm(db, 'id', sort[0]?.desc ?? false, true))
     .limit(limit)
     .offset(offset)
     .execute();

@@ -114,12 +114,14 @@ export function createInventoryService(deps: InventoryServiceDeps) {
    * one node of that provider/region/type whose name (Name tag) is <name>, so
    * `aws:us-east-1:aws.ec2.instance:web-01` reaches the instance named web-01.
    */
-  async function resolveNode(ex: Executor, tenantId: string, id: string): Promise<NodeRecord> {
-    const exact = await store.findNode(ex, tenantId, id);
+  async function resolveNode(ex: Executor, tenantId: string, id: string, forWrite = false): Promise<NodeRecord> {
+    // A write locks the row it read (PostgreSQL; SQLite's transactions are serialised anyway).
+    const lock = forWrite && dialect === 'postgres';
+    const exact = await store.findNode(ex, tenantId, id, lock);
     if (exact) return exact;
     const parts = splitNodeId(id);
     if (parts) {
-      const named = await store.findNodesByName(ex, tenantId, parts, MAX_CANDIDATES + 1);
+      const named = await store.findNodesByName(ex, tenantId, parts, MAX_CANDIDATES + 1, lock);
       if (named.length === 1) return named[0] as NodeRecord;
       if (named.length > 1) {
         throw conflict(
@@ -205,7 +207,7 @@ export function createInventoryService(deps: InventoryServiceDeps) {
       await write(ctx.tenant.id, async (tx) => {
         if (await store.findNode(tx, ctx.tenant.id, id)) throw nodeExists(id);
         await store.insertNode(tx, row).catch((e) => {
-          throw isUniqueViolation(e) ? nodeExists(id) : e;
+          throw store.isUniqueViolation(e) ? nodeExists(id) : e;
         });
       });
       return toNode({ ...row, scope_seen_at: null });
@@ -223,14 +225,17 @@ export function createInventoryService(deps: InventoryServiceDeps) {
       }));
     },
 
-    /** Applies a change to name/tags/attributes; the node keeps its scope (a later ingest of it overwrites the edit). */
+    /**
+     * Applies a change to name/tags/attributes; the node keeps its scope (a later ingest of it overwrites the edit).
+     * The row is read locked, so concurrent changes apply one after the other, each on top of the last.
+     */
     async changeNode(
       ctx: TenantContext,
       id: string,
       change: (current: NodeT) => { name: string; tags: Record<string, string>; attributes: Json },
     ): Promise<NodeT> {
       return write(ctx.tenant.id, async (tx) => {
-        const row = await resolveNode(tx, ctx.tenant.id, id);
+        const row = await resolveNode(tx, ctx.tenant.id, id, true);
         const next = change(toNode(row));
         const tags = canonicalTagsJson(next.tags);
         const attributes = JSON.stringify(next.attributes);
@@ -249,8 +254,9 @@ export function createInventoryService(deps: InventoryServiceDeps) {
 
     async deleteNode(ctx: TenantContext, id: string): Promise<void> {
       await write(ctx.tenant.id, async (tx) => {
-        const row = await resolveNode(tx, ctx.tenant.id, id);
-        await store.deleteNodeRow(tx, ctx.tenant.id, row.id);
+        const row = await resolveNode(tx, ctx.tenant.id, id, true);
+        // Deleted meanwhile: a 404, as if this request had come second (no version bump, no event).
+        if ((await store.deleteNodeRow(tx, ctx.tenant.id, row.id)) === 0) throw notFound('node', id);
       });
     },
 
@@ -341,14 +347,10 @@ export function createInventoryService(deps: InventoryServiceDeps) {
             missing.map((k) => ({ path: `body.${k}`, message: `node ${body[k]} does not exist in this tenant` })),
           );
         }
-        const existing = await store.findEdge(tx, ctx.tenant.id, row.id);
-        if (existing) {
-          throw conflict(`A ${row.type} edge from ${row.source_id} to ${row.target_id} already exists (${row.id})`, {
-            id: row.id,
-          });
-        }
+        if (await store.findEdge(tx, ctx.tenant.id, row.id)) throw edgeExists(row);
+        // Inserted meanwhile by a concurrent request: the same answer as the check above.
         await store.insertEdge(tx, row).catch((e) => {
-          throw isUniqueViolation(e) ? conflict(`Edge ${row.id} already exists`, { id: row.id }) : e;
+          throw store.isUniqueViolation(e) ? edgeExists(row) : e;
         });
       });
       return toEdge(row);
@@ -367,8 +369,5 @@ export type InventoryService = ReturnType<typeof createInventoryService>;
 const nodeExists = (id: string) =>
   conflict(`A node with id ${id} already exists`, [{ path: 'body.id', message: 'is already taken' }]);
 
-/** A concurrent insert of the same key (SQLite constraint error, PostgreSQL 23505). */
-const isUniqueViolation = (e: unknown): boolean => {
-  const code = (e as { code?: unknown })?.code;
-  return code === '23505' || code === 'SQLITE_CONSTRAINT_PRIMARYKEY' || code === 'SQLITE_CONSTRAINT_UNIQUE';
-};
+const edgeExists = (row: EdgeRow) =>
+  conflict(`A ${row.type} edge from ${row.source_id} to ${row.target_id} already exists (${row.id})`, { id: row.id });

@@ -6,7 +6,7 @@ import { CompiledQuery, type Expression, type SqlBool, sql } from 'kysely';
 import type { DatabaseDialect } from '../../platform/config.ts';
 import type { Executor } from '../../platform/db/index.ts';
 import type { EdgeRow, NodeRow } from '../../platform/db/schema.ts';
-import { containsInsensitive } from '../../platform/db/sql.ts';
+import { containsInsensitive, sortTerm } from '../../platform/db/sql.ts';
 import type { SortField } from '../../platform/http/pagination.ts';
 import {
   EDGE_COLUMNS,
@@ -32,11 +32,24 @@ function nodesWithScope(db: Executor, tenantId: string) {
     .where('n.tenant_id', '=', tenantId);
 }
 
-export async function findNode(db: Executor, tenantId: string, id: string): Promise<NodeRecord | undefined> {
+export { isUniqueViolation } from '../../platform/db/sql.ts';
+
+/**
+ * `lock` (PostgreSQL only: SQLite has no FOR UPDATE, and its one connection already serialises
+ * transactions) reads the node row FOR UPDATE, so a read-merge-write in the same transaction
+ * waits for a concurrent one to commit and then sees its result instead of overwriting it.
+ */
+export async function findNode(
+  db: Executor,
+  tenantId: string,
+  id: string,
+  lock = false,
+): Promise<NodeRecord | undefined> {
   return nodesWithScope(db, tenantId)
     .selectAll('n')
     .select('s.last_seen_at as scope_seen_at')
     .where('n.id', '=', id)
+    .$if(lock, (q) => q.forUpdate('n'))
     .executeTakeFirst();
 }
 
@@ -46,6 +59,7 @@ export async function findNodesByName(
   tenantId: string,
   k: { provider: string; region: string; type: string; name: string },
   limit: number,
+  lock = false,
 ): Promise<NodeRecord[]> {
   return nodesWithScope(db, tenantId)
     .selectAll('n')
@@ -56,6 +70,7 @@ export async function findNodesByName(
     .where('n.region', '=', k.region)
     .orderBy('n.id')
     .limit(limit)
+    .$if(lock, (q) => q.forUpdate('n'))
     .execute();
 }
 
@@ -165,8 +180,12 @@ export async function listNodeRows(
   if (f.updatedSince) base = base.where('n.updated_at', '>=', f.updatedSince);
   const { total } = await base.select((eb) => eb.fn.countAll<number>().as('total')).executeTakeFirstOrThrow();
   let q = base.selectAll('n').select('s.last_seen_at as scope_seen_at');
-  for (const s of sort) q = q.orderBy(`n.${s.field}`, s.desc ? 'desc' : 'asc');
-  const rows = await q.orderBy('n.id', 'asc').limit(limit).offset(offset).execute();
+  for (const s of sort) q = q.orderBy(sortTerm(db, `n.${s.field}`, s.desc, !s.field.endsWith('_at')));
+  const rows = await q
+    .orderBy(sortTerm(db, 'n.id', false, true))
+    .limit(limit)
+    .offset(offset)
+    .execute();
   return { rows, total: Number(total) };
 }
 
@@ -248,8 +267,12 @@ export async function listEdgeRows(
   if (f.types) base = base.where('type', 'in', f.types);
   const { total } = await base.select((eb) => eb.fn.countAll<number>().as('total')).executeTakeFirstOrThrow();
   let q = base.selectAll();
-  for (const s of sort) q = q.orderBy(s.field, s.desc ? 'desc' : 'asc');
-  const rows = await q.orderBy('id', 'asc').limit(limit).offset(offset).execute();
+  for (const s of sort) q = q.orderBy(sortTerm(db, s.field, s.desc, !s.field.endsWith('_at')));
+  const rows = await q
+    .orderBy(sortTerm(db, 'id', false, true))
+    .limit(limit)
+    .offset(offset)
+    .execute();
   return { rows, total: Number(total) };
 }
 

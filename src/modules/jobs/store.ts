@@ -1,6 +1,7 @@
 /** SQL for discovery jobs as the API sees them (the runner's SQL is in platform/jobs/store.ts). */
 import type { Executor } from '../../platform/db/index.ts';
 import type { JobRow } from '../../platform/db/schema.ts';
+import { sortTerm } from '../../platform/db/sql.ts';
 import type { SortField } from '../../platform/http/pagination.ts';
 import type { JobStatus } from '../../platform/jobs/types.ts';
 
@@ -48,9 +49,10 @@ export async function listJobRows(
   if (filter.sources) base = base.where('source', 'in', filter.sources);
   const { total } = await base.select((eb) => eb.fn.countAll<number>().as('total')).executeTakeFirstOrThrow();
   let q = base.selectAll();
-  for (const s of sort) q = q.orderBy(s.field, s.desc ? 'desc' : 'asc');
+  const textFields: readonly string[] = ['name', 'status'];
+  for (const s of sort) q = q.orderBy(sortTerm(db, s.field, s.desc, textFields.includes(s.field)));
   const rows = await q
-    .orderBy('id', sort[0]?.desc ? 'desc' : 'asc')
+    .orderBy(sortTerm(db, 'id', sort[0]?.desc ?? false, true))
     .limit(limit)
     .offset(offset)
     .execute();

@@ -6,7 +6,7 @@ import { mayManageRoles, ROLES, type Role, roleAtLeast } from '../../platform/au
 import type { TenantContext } from '../../platform/context.ts';
 import type { Db, Executor } from '../../platform/db/index.ts';
 import type { Invalidations } from '../../platform/db/invalidation.ts';
-import { flag } from '../../platform/db/sql.ts';
+import { flag, isUniqueViolation, sortTerm } from '../../platform/db/sql.ts';
 import { conflict, forbidden, notFound } from '../../platform/errors.ts';
 import { enumList } from '../../platform/http/list-filters.ts';
 import { type PageRequest, parseSort } from '../../platform/http/pagination.ts';
@@ -117,9 +117,13 @@ export function createMemberService({
       if (roles) q = q.where('memberships.role', 'in', roles);
       for (const s of sort) {
         const col = s.field === 'email' ? 'users.email' : (`memberships.${s.field}` as const);
-        q = q.orderBy(col, s.desc ? 'desc' : 'asc');
+        q = q.orderBy(sortTerm(db, col, s.desc, !s.field.endsWith('_at')));
       }
-      const items = await q.orderBy('memberships.id').limit(page.perPage).offset(page.offset).execute();
+      const items = await q
+        .orderBy(sortTerm(db, 'memberships.id', false, true))
+        .limit(page.perPage)
+        .offset(page.offset)
+        .execute();
       return { items, total: Number(n) };
     },
 
@@ -127,23 +131,37 @@ export function createMemberService({
       assertMayGrant(ctx, body.role);
       const email = normalizeEmail(body.email);
       let initialPassword: string | null = null;
+      const alreadyMember = () => conflict(`${email} is already a member of ${ctx.tenant.slug}`);
       const id = await db.transaction().execute(async (tx) => {
         let user = await findUserByEmail(tx, email);
         const now = iso(clock());
         if (!user) {
           // No mail server in a self-hosted install: the first password is returned once to the admin.
-          initialPassword = generatePassword();
-          user = {
+          const password = generatePassword();
+          const created = {
             id: newId('user'),
             email,
             name: body.name ?? null,
-            password_hash: await hashPassword(initialPassword),
+            password_hash: await hashPassword(password),
             is_platform_admin: 0,
             created_at: now,
             updated_at: now,
             disabled_at: null,
           };
-          await tx.insertInto('users').values(user).execute();
+          // A concurrent request (this tenant or another) may create the same user first: then that
+          // user is the one added here, without a password of ours (PostgreSQL waits for its commit).
+          const res = await tx
+            .insertInto('users')
+            .values(created)
+            .onConflict((oc) => oc.column('email').doNothing())
+            .executeTakeFirst();
+          if (Number(res.numInsertedOrUpdatedRows ?? 0) > 0) {
+            user = created;
+            initialPassword = password;
+          } else {
+            user = await findUserByEmail(tx, email);
+            if (!user) throw new Error(`user ${email} neither inserted nor found`);
+          }
         }
         const existing = await tx
           .selectFrom('memberships')
@@ -151,7 +169,7 @@ export function createMemberService({
           .where('tenant_id', '=', ctx.tenant.id)
           .where('user_id', '=', user.id)
           .executeTakeFirst();
-        if (existing) throw conflict(`${email} is already a member of ${ctx.tenant.slug}`);
+        if (existing) throw alreadyMember();
         const membershipId = newId('membership');
         await tx
           .insertInto('memberships')
@@ -163,7 +181,11 @@ export function createMemberService({
             created_at: now,
             updated_at: now,
           })
-          .execute();
+          .execute()
+          .catch((e) => {
+            // A concurrent add of the same person committed first: the same answer as the check above.
+            throw isUniqueViolation(e) ? alreadyMember() : e;
+          });
         await insertAuditEntry(
           tx,
           audit(ctx, 'member.added', membershipId, { email, role: body.role, user_created: initialPassword !== null }),

@@ -30,7 +30,7 @@ import {
 import { actorOf } from '../../platform/auth/principal.ts';
 import type { DatabaseDialect } from '../../platform/config.ts';
 import type { TenantContext } from '../../platform/context.ts';
-import type { Db } from '../../platform/db/index.ts';
+import type { Db, Executor } from '../../platform/db/index.ts';
 import type { TaggingComplianceSnapshotRow, TaggingPolicyRow } from '../../platform/db/schema.ts';
 import { flag, toFlag } from '../../platform/db/sql.ts';
 import { badRequest, conflict, notFound } from '../../platform/errors.ts';
@@ -354,11 +354,12 @@ export function createTaggingService(deps: TaggingServiceDeps) {
   }
 
   /**
-   * Applies a change computed from the current definition. The CPU work
-   * (normalising 50,000 values, the diff, serialising) happens outside the
-   * transaction; the write is conditional on the version read, so two
-   * concurrent PATCHes never lose one another's fields: the later one is
-   * recomputed on top of the earlier.
+   * Applies a change computed from the current definition. First optimistically: the CPU work
+   * (normalising 50,000 values, the diff, serialising) happens outside the transaction and the write
+   * is conditional on the version read. When a concurrent change got there first, the change is
+   * recomputed on top of it inside a transaction that read the row locked (FOR UPDATE on PostgreSQL;
+   * SQLite's transactions are serialised anyway), so concurrent PATCHes apply one after the other and
+   * all succeed, on both dialects. The version condition stays as a safety net.
    */
   async function change(
     ctx: TenantContext,
@@ -367,25 +368,28 @@ export function createTaggingService(deps: TaggingServiceDeps) {
     compute: (current: PolicyDefinition) => PolicyDefinition,
     via: 'compat' | null,
   ): Promise<TaggingPolicyT> {
-    for (let attempt = 1; ; attempt++) {
-      const row = await store.findPolicy(db, ctx.tenant.id, id);
+    /**
+     * The policy after the change (`written` unless it changed nothing), or null when the row's
+     * version changed after it was read (nothing written). `tx` is the transaction that read the
+     * row locked; without one (the optimistic attempt) the write gets its own.
+     */
+    const applyTo = async (
+      row: TaggingPolicyRow | undefined,
+      tx: Executor | null,
+    ): Promise<{ policy: TaggingPolicyT; written: boolean } | null> => {
       if (!row) throw notFound('tagging policy', id);
       const before = definitionOf(row);
       const after = compute(before);
       // A change that changes nothing is not a new version: no write, no audit entry, no webhook-worthy event.
       if (JSON.stringify(columnsOf(after)) === JSON.stringify(columnsOf(before))) {
-        return toApiPolicy(id, before, {
-          version: Number(row.version),
-          created_at: row.created_at,
-          updated_at: row.updated_at,
-        });
+        return { policy: apiPolicyOf(row), written: false };
       }
       const diff = diffDefinitions(before, after);
       const now = iso(clock());
       const version = Number(row.version) + 1;
       const columns = { ...columnsOf(after), version, updated_at: now };
-      const written = await db.transaction().execute(async (tx) => {
-        const res = await tx
+      const write = async (wtx: Executor) => {
+        const res = await wtx
           .updateTable('tagging_policies')
           .set(columns)
           .where('tenant_id', '=', ctx.tenant.id)
@@ -393,7 +397,7 @@ export function createTaggingService(deps: TaggingServiceDeps) {
           .where('version', '=', row.version)
           .executeTakeFirst();
         if (Number(res.numUpdatedRows) === 0) return false;
-        await insertAuditEntry(tx, {
+        await insertAuditEntry(wtx, {
           tenant_id: ctx.tenant.id,
           ...actorOf(ctx.principal),
           action: `tagging_policy.${action}`,
@@ -405,13 +409,24 @@ export function createTaggingService(deps: TaggingServiceDeps) {
           created_at: now,
         });
         return true;
+      };
+      if (!(tx ? await write(tx) : await db.transaction().execute(write))) return null;
+      return {
+        policy: toApiPolicy(id, after, { version, created_at: row.created_at, updated_at: now }),
+        written: true,
+      };
+    };
+
+    let result = await applyTo(await store.findPolicy(db, ctx.tenant.id, id), null);
+    for (let attempt = 2; result === null; attempt++) {
+      if (attempt > 3) throw conflict(`tagging policy ${id} kept changing while this request was applied; retry it`);
+      result = await db.transaction().execute(async (tx) => {
+        const row = await store.findPolicy(tx, ctx.tenant.id, id, dialect === 'postgres');
+        return applyTo(row, tx);
       });
-      if (written) {
-        forget(ctx.tenant.id);
-        return toApiPolicy(id, after, { version, created_at: row.created_at, updated_at: now });
-      }
-      if (attempt >= 3) throw conflict(`tagging policy ${id} kept changing while this request was applied; retry it`);
     }
+    if (result.written) forget(ctx.tenant.id);
+    return result.policy;
   }
 
   async function recordSnapshot(
@@ -546,9 +561,10 @@ export function createTaggingService(deps: TaggingServiceDeps) {
 
     async delete(ctx: TenantContext, id: string): Promise<void> {
       await db.transaction().execute(async (tx) => {
-        const row = await store.findPolicy(tx, ctx.tenant.id, id);
+        // Locked: a concurrent delete waits, then finds nothing (a 404 and no second audit entry).
+        const row = await store.findPolicy(tx, ctx.tenant.id, id, dialect === 'postgres');
         if (!row) throw notFound('tagging policy', id);
-        await store.deletePolicyRow(tx, ctx.tenant.id, id);
+        if ((await store.deletePolicyRow(tx, ctx.tenant.id, id)) === 0) throw notFound('tagging policy', id);
         const now = iso(clock());
         await insertAuditEntry(tx, {
           tenant_id: ctx.tenant.id,

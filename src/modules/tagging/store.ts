@@ -7,16 +7,27 @@ import { type RawBuilder, sql } from 'kysely';
 import type { DatabaseDialect } from '../../platform/config.ts';
 import type { Executor } from '../../platform/db/index.ts';
 import type { TaggingComplianceSnapshotRow, TaggingPolicyRow } from '../../platform/db/schema.ts';
+import { sortTerm } from '../../platform/db/sql.ts';
 import type { SortField } from '../../platform/http/pagination.ts';
 
 // ---- policies ----
 
-export async function findPolicy(db: Executor, tenantId: string, id: string): Promise<TaggingPolicyRow | undefined> {
+/**
+ * `lock` (PostgreSQL only: SQLite has no FOR UPDATE, and its one connection already serialises
+ * transactions) reads the row FOR UPDATE: a concurrent change or delete waits for this transaction.
+ */
+export async function findPolicy(
+  db: Executor,
+  tenantId: string,
+  id: string,
+  lock = false,
+): Promise<TaggingPolicyRow | undefined> {
   return db
     .selectFrom('tagging_policies')
     .selectAll()
     .where('tenant_id', '=', tenantId)
     .where('id', '=', id)
+    .$if(lock, (q) => q.forUpdate())
     .executeTakeFirst();
 }
 
@@ -55,8 +66,12 @@ export async function listPolicyRows(
   if (filter.enforcements) base = base.where('enforcement', 'in', [...filter.enforcements]);
   const { total } = await base.select((eb) => eb.fn.countAll<number>().as('total')).executeTakeFirstOrThrow();
   let q = base.selectAll();
-  for (const s of sort) q = q.orderBy(s.field, s.desc ? 'desc' : 'asc');
-  const rows = await q.orderBy('id', 'asc').limit(limit).offset(offset).execute();
+  for (const s of sort) q = q.orderBy(sortTerm(db, s.field, s.desc, !s.field.endsWith('_at')));
+  const rows = await q
+    .orderBy(sortTerm(db, 'id', false, true))
+    .limit(limit)
+    .offset(offset)
+    .execute();
   return { rows, total: Number(total) };
 }
 

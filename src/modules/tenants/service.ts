@@ -1,9 +1,10 @@
 /** Tenants: what the API can do with organisations, in domain words. */
 import { actorOf, type TenantScope, tenantScope } from '../../platform/auth/principal.ts';
 import type { RequestContext } from '../../platform/context.ts';
-import type { Db } from '../../platform/db/index.ts';
+import type { Db, Executor } from '../../platform/db/index.ts';
 import type { Invalidations } from '../../platform/db/invalidation.ts';
 import type { TenantRow } from '../../platform/db/schema.ts';
+import { isUniqueViolation } from '../../platform/db/sql.ts';
 import { badRequest, conflict, forbidden, notFound } from '../../platform/errors.ts';
 import { enumList } from '../../platform/http/list-filters.ts';
 import { type PageRequest, parseSort } from '../../platform/http/pagination.ts';
@@ -104,7 +105,7 @@ export function createTenantService(deps: TenantServiceDeps) {
       if (row.plan !== 'free' && !p.isPlatformAdmin) throw forbidden('Only platform admins can choose a paid plan');
       await db.transaction().execute(async (tx) => {
         if (await store.slugTaken(tx, body.slug)) throw slugConflict(body.slug);
-        await store.insertTenant(tx, row);
+        await insertTenant(tx, row);
         // The creator owns the tenant, so it is never left without an owner.
         await tx
           .insertInto('memberships')
@@ -151,7 +152,7 @@ export function createTenantService(deps: TenantServiceDeps) {
           if (!owner) throw notFound('user', ownerEmail);
           ownerId = owner.id;
         }
-        await store.insertTenant(tx, row);
+        await insertTenant(tx, row);
         if (ownerId) {
           await tx
             .insertInto('memberships')
@@ -196,6 +197,8 @@ export function createTenantService(deps: TenantServiceDeps) {
     ): Promise<TenantT> {
       const billing = body.plan !== undefined || ('rate_limit' in body && body.rate_limit !== undefined);
       const result = await db.transaction().execute(async (tx) => {
+        // Locked first, so concurrent changes apply one after the other, each on top of the last.
+        if (!(await store.lockTenantRow(tx, scope.id))) throw notFound('tenant', scope.slug);
         const current = await store.findTenantByIdOrSlug(tx, scope.id);
         if (!current) throw notFound('tenant', scope.slug);
         const changesBilling =
@@ -225,14 +228,19 @@ export function createTenantService(deps: TenantServiceDeps) {
           next.rate_limit_burst = body.rate_limit?.burst ?? null;
         }
         await deps.invalidations.publish(tx, 'tenant', current.id);
-        await store.updateTenantRow(tx, current.id, {
-          slug: next.slug,
-          name: next.name,
-          plan: next.plan,
-          rate_limit_per_minute: next.rate_limit_per_minute,
-          rate_limit_burst: next.rate_limit_burst,
-          updated_at: next.updated_at,
-        });
+        await store
+          .updateTenantRow(tx, current.id, {
+            slug: next.slug,
+            name: next.name,
+            plan: next.plan,
+            rate_limit_per_minute: next.rate_limit_per_minute,
+            rate_limit_burst: next.rate_limit_burst,
+            updated_at: next.updated_at,
+          })
+          .catch((e) => {
+            // A concurrent rename to the same slug committed first.
+            throw isUniqueViolation(e) ? slugConflict(next.slug) : e;
+          });
         const changed = Object.fromEntries(
           (['slug', 'name', 'plan', 'rate_limit_per_minute', 'rate_limit_burst'] as const)
             .filter((k) => next[k] !== current[k])
@@ -276,3 +284,9 @@ export type TenantService = ReturnType<typeof createTenantService>;
 
 const slugConflict = (slug: string) =>
   conflict(`A tenant with slug "${slug}" already exists`, [{ path: 'body.slug', message: 'is already taken' }]);
+
+/** Inserts the tenant; a concurrent create of the same slug that got there first is the pre-check's 409. */
+const insertTenant = (tx: Executor, row: TenantRow) =>
+  store.insertTenant(tx, row).catch((e) => {
+    throw isUniqueViolation(e) ? slugConflict(row.slug) : e;
+  });

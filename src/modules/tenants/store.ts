@@ -1,12 +1,26 @@
 /** SQL for tenants. Every function takes the database or an open transaction first. */
 import type { Executor } from '../../platform/db/index.ts';
 import type { NewTenantRow, TenantRow, TenantUpdate } from '../../platform/db/schema.ts';
-import { containsInsensitive } from '../../platform/db/sql.ts';
+import { containsInsensitive, sortTerm } from '../../platform/db/sql.ts';
 import type { SortField } from '../../platform/http/pagination.ts';
 
 export async function findTenantByIdOrSlug(db: Executor, idOrSlug: string): Promise<TenantRow | undefined> {
   const column = idOrSlug.startsWith('ten_') ? 'id' : 'slug';
   return db.selectFrom('tenants').selectAll().where(column, '=', idOrSlug).executeTakeFirst();
+}
+
+/**
+ * Locks the tenant row until the transaction ends (a no-op UPDATE: the portable SELECT … FOR UPDATE; on
+ * SQLite transactions are serialised anyway). A read-modify-write of the row after it waits for a
+ * concurrent one to commit and reads its result. False when the tenant does not exist.
+ */
+export async function lockTenantRow(db: Executor, id: string): Promise<boolean> {
+  const res = await db
+    .updateTable('tenants')
+    .set((eb) => ({ updated_at: eb.ref('updated_at') }))
+    .where('id', '=', id)
+    .executeTakeFirst();
+  return Number(res.numUpdatedRows) > 0;
 }
 
 export async function slugTaken(db: Executor, slug: string, exceptId?: string): Promise<boolean> {
@@ -67,7 +81,11 @@ export async function listTenantRows(
   }
   const { total } = await base.select((eb) => eb.fn.countAll<number>().as('total')).executeTakeFirstOrThrow();
   let q = base.selectAll();
-  for (const s of sort) q = q.orderBy(s.field, s.desc ? 'desc' : 'asc');
-  const rows = await q.orderBy('id', 'asc').limit(limit).offset(offset).execute();
+  for (const s of sort) q = q.orderBy(sortTerm(db, s.field, s.desc, !s.field.endsWith('_at')));
+  const rows = await q
+    .orderBy(sortTerm(db, 'id', false, true))
+    .limit(limit)
+    .offset(offset)
+    .execute();
   return { rows, total: Number(total) };
 }

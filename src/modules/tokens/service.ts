@@ -126,7 +126,8 @@ export function createApiKeyService(deps: { db: Db; clock: Clock; invalidations:
         if (!mayManageRoles(ctx.tenant.role, row.role)) throw forbidden('Only owners can revoke owner keys');
         if (row.revoked_at) return; // revoking twice changes nothing
         const at = iso(clock());
-        await store.revokeApiKeyRow(tx, row.id, at);
+        // Revoked meanwhile by a concurrent request: nothing changes here either (no audit entry).
+        if (!(await store.revokeApiKeyRow(tx, row.id, at))) return;
         await deps.invalidations.publish(tx, 'api_key', row.id);
         await insertAuditEntry(tx, {
           tenant_id: ctx.tenant.id,
@@ -166,12 +167,15 @@ export interface CreatorChange {
 /** Revokes every live key the creator made in the tenant; returns how many. */
 export async function revokeKeysOfCreator(c: CreatorChange): Promise<number> {
   const rows = (await store.apiKeysDescendingFrom(c.tx, c.ctx.tenant.id, c.creatorId)).filter((r) => !r.revoked_at);
+  let revoked = 0;
   for (const row of rows) {
-    await store.revokeApiKeyRow(c.tx, row.id, c.at);
+    // A key revoked meanwhile (its own DELETE) is left as it is.
+    if (!(await store.revokeApiKeyRow(c.tx, row.id, c.at))) continue;
+    revoked++;
     await c.invalidations.publish(c.tx, 'api_key', row.id);
     await insertAuditEntry(c.tx, keyAudit(c, row, 'api_key.revoked', { client_id: row.client_id, reason: c.reason }));
   }
-  return rows.length;
+  return revoked;
 }
 
 /** Lowers to `role` every live key the creator made in the tenant whose role is above it; returns how many. */

@@ -2,7 +2,7 @@
 import type { Kysely } from 'kysely';
 import type { Executor } from '../../platform/db/index.ts';
 import type { ApiKeyRow, DB, TenantRow } from '../../platform/db/schema.ts';
-import { precompiled } from '../../platform/db/sql.ts';
+import { precompiled, sortTerm } from '../../platform/db/sql.ts';
 import type { SortField } from '../../platform/http/pagination.ts';
 
 export async function findApiKeyByClientId(db: Executor, clientId: string): Promise<ApiKeyRow | undefined> {
@@ -88,8 +88,18 @@ export async function markApiKeyUsed(db: Executor, id: string, at: string): Prom
   await db.updateTable('api_keys').set({ last_used_at: at }).where('id', '=', id).execute();
 }
 
-export async function revokeApiKeyRow(db: Executor, id: string, at: string): Promise<void> {
-  await db.updateTable('api_keys').set({ revoked_at: at }).where('id', '=', id).execute();
+/**
+ * Revokes a live key; false when it was already revoked (a concurrent revoke got there first: on
+ * PostgreSQL this waits for it to commit, then matches nothing), so its `revoked_at` is kept.
+ */
+export async function revokeApiKeyRow(db: Executor, id: string, at: string): Promise<boolean> {
+  const res = await db
+    .updateTable('api_keys')
+    .set({ revoked_at: at })
+    .where('id', '=', id)
+    .where('revoked_at', 'is', null)
+    .executeTakeFirst();
+  return Number(res.numUpdatedRows) > 0;
 }
 
 export async function setApiKeyRole(db: Executor, id: string, role: ApiKeyRow['role']): Promise<void> {
@@ -159,7 +169,11 @@ export async function listApiKeyRows(
   }
   const { total } = await base.select((eb) => eb.fn.countAll<number>().as('total')).executeTakeFirstOrThrow();
   let q = base.selectAll();
-  for (const s of sort) q = q.orderBy(s.field, s.desc ? 'desc' : 'asc');
-  const rows = await q.orderBy('id', 'asc').limit(limit).offset(offset).execute();
+  for (const s of sort) q = q.orderBy(sortTerm(db, s.field, s.desc, !s.field.endsWith('_at')));
+  const rows = await q
+    .orderBy(sortTerm(db, 'id', false, true))
+    .limit(limit)
+    .offset(offset)
+    .execute();
   return { rows, total: Number(total) };
 }

@@ -4,6 +4,7 @@ import {
   type CompiledQuery,
   type Expression,
   type Kysely,
+  PostgresAdapter,
   type RawBuilder,
   type SqlBool,
   sql,
@@ -15,6 +16,27 @@ export function containsInsensitive(expr: Expression<unknown>, text: string): Ra
   const escaped = text.toLowerCase().replace(/[\\%_]/g, (c) => `\\${c}`);
   return sql<SqlBool>`lower(${expr}) like ${`%${escaped}%`} escape '\\'`;
 }
+
+/**
+ * One ORDER BY term of a list's sort, the same on both dialects: NULLs last ascending and first
+ * descending (PostgreSQL's default; SQLite's is the other way round), and, for text columns, code-point
+ * order (SQLite's BINARY; on PostgreSQL `COLLATE "C"`, whatever collation the database was created with,
+ * so pages and ties come out alike). Timestamps are fixed-width ISO text: any collation sorts them right.
+ */
+export function sortTerm(db: Executor, column: string, desc: boolean, text = false): RawBuilder<unknown> {
+  const collate = text && db.getExecutor().adapter instanceof PostgresAdapter ? sql` collate "C"` : sql``;
+  return sql`${sql.ref(column)}${collate} ${sql.raw(desc ? 'desc nulls first' : 'asc nulls last')}`;
+}
+
+/**
+ * A concurrent insert of the same key: SQLite's constraint error or PostgreSQL's 23505 (on PostgreSQL
+ * the insert waits for the other transaction and fails once it commits). Callers map it to the 409
+ * their pre-check gives, so a race answers as the serialised order would.
+ */
+export const isUniqueViolation = (e: unknown): boolean => {
+  const code = (e as { code?: unknown })?.code;
+  return code === '23505' || code === 'SQLITE_CONSTRAINT_PRIMARYKEY' || code === 'SQLITE_CONSTRAINT_UNIQUE';
+};
 
 /** Converts a 0/1 flag column to a boolean. */
 export const flag = (v: number | boolean | null | undefined): boolean => v === 1 || v === true;
