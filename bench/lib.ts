@@ -129,15 +129,16 @@ export function printLoad(name: string, r: LoadResult): void {
  * Measures several targets in interleaved rounds (in a rotated order) and keeps
  * each one's median round, so a burst of load from elsewhere on the machine
  * hits every target alike instead of skewing one ratio. BENCH_ROUNDS (default
- * 3) sets the rounds.
+ * 5: this VM's throughput swings by a third between runs) sets the rounds.
  */
 export async function interleaved(
   targets: { name: string; url: string; headers: Record<string, string> }[],
   opts: { seconds?: number; rounds?: number } = {},
 ): Promise<Record<string, LoadResult>> {
-  const rounds = opts.rounds ?? Number(process.env.BENCH_ROUNDS ?? 3);
+  const rounds = opts.rounds ?? Number(process.env.BENCH_ROUNDS ?? 5);
   const runs: Record<string, LoadResult[]> = {};
-  for (const t of targets) await load(t.url, t.headers, { seconds: 1 }); // warm-up
+  // Warm-up: a fresh server process compiles its hot paths in the first seconds under load.
+  for (const t of targets) await load(t.url, t.headers, { seconds: 2 });
   for (let r = 0; r < rounds; r++) {
     // Rotated each round, so no target always runs right after the same one.
     const order = targets.map((_, i) => targets[(i + r) % targets.length]!);
