@@ -140,8 +140,15 @@ export async function readJobBody(
       throw badRequest('Request body is not valid JSON');
     }
     if (jsonNestsDeeperThan(text)) throw badRequest(tooDeepMessage);
-    const found = unstorableStringAt(text, body);
-    if (found) throw badRequest(unstorableStringMessage(found), [{ path: found.path, message: found.problem }]);
+    // The envelope's fields, as for a large body: the input is a document from elsewhere, which the ingest
+    // makes storable itself (inventory/ingest/session.ts).
+    if (body !== null && typeof body === 'object' && !Array.isArray(body)) {
+      for (const [key, value] of Object.entries(body)) {
+        if (key === 'input') continue;
+        const found = unstorableStringAt(JSON.stringify(value) ?? '', value, `body.${key}`);
+        if (found) throw badRequest(unstorableStringMessage(found), [{ path: found.path, message: found.problem }]);
+      }
+    }
     return fromParsed(body);
   }
   let parsed: ThreadedBody | { notObject: true };

@@ -282,6 +282,36 @@ for (const dialect of testDialects()) {
       expect(await nodeNames(t, h)).toEqual([`${A}/r1`, 'vpc-0m']);
     });
 
+    it('a NUL or lone surrogate in an ingested name or tag is stored as U+FFFD (PostgreSQL text cannot hold NUL)', async () => {
+      const { t, h, runner } = await setup(dialect);
+      const input = snapshot(A, 'us-east-1', [
+        {
+          name: 'vpcs.json',
+          content: {
+            Vpcs: [
+              {
+                ...vpc('vpc-0nul', '10.1.0.0/16', A),
+                Tags: [
+                  { Key: 'Name', Value: 'a\u0000b' },
+                  { Key: 'env', Value: 'p\u0000' },
+                  { Key: 'team', Value: 'x\ud800' },
+                ],
+              },
+            ],
+          },
+        },
+      ]);
+      const job = await ingest(t, runner, 'acme', h, { name: 'nul', source: 'aws_snapshot', input });
+      expect(job.status, JSON.stringify(job.error)).toBe('succeeded');
+      const res = await t.app.inject({
+        url: `/api/v1/tenants/acme/nodes?tag.env=${encodeURIComponent('p\uFFFD')}`,
+        headers: h,
+      });
+      expect(res.statusCode, res.body).toBe(200);
+      expect(res.json().data.map((n: { name: string }) => n.name)).toEqual(['a\uFFFDb']);
+      expect(res.json().data[0].tags.team).toBe('x\uFFFD');
+    });
+
     it('a document given as JSON text covers its account and region like one given as an object', async () => {
       const { t, h, runner } = await setup(dialect);
       await ingest(t, runner, 'acme', h, { name: 'a', source: 'aws_snapshot', input: ownerA });

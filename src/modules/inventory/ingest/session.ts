@@ -98,6 +98,10 @@ export class IngestSession {
     this.parts = [];
     const input: unknown = JSON.parse(text);
     const parsed = parseSource(p.source, input);
+    // PostgreSQL text cannot hold U+0000 (and its jsonb refuses the escape), and a lone surrogate echoed back
+    // breaks strict JSON clients: both are replaced by U+FFFD in what is stored. JSON text must escape
+    // them, so inputs without such an escape skip this entirely.
+    if (UNSTORABLE_ESCAPE.test(text)) makeStorable(parsed);
     // The scopes this input covers: what it may remove from. A Terraform input covers its own scope; an AWS
     // snapshot only the account/region pairs its documents were taken in (see declaredAwsScopes).
     const scopes = new Set<string>();
@@ -373,6 +377,41 @@ const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'obj
 function copyFixed(fixed: CopyFixed | undefined) {
   if (!fixed) throw new Error('a COPY batch needs its fixed values');
   return { tenant: copyValue(fixed.tenantId), source: copyValue(fixed.source), now: copyValue(fixed.now) };
+}
+
+const UNSTORABLE_ESCAPE = /\\u(?:0000|[dD][89a-fA-F])/;
+const NUL = /\0/g;
+const clean = (s: string): string => (s.includes('\0') ? s.replace(NUL, '\uFFFD') : s).toWellFormed();
+const cleanMap = (m: Record<string, string>): Record<string, string> =>
+  Object.fromEntries(Object.entries(m).map(([k, v]) => [clean(k), clean(v)]));
+const cleanValue = (v: unknown): unknown =>
+  typeof v === 'string'
+    ? clean(v)
+    : Array.isArray(v)
+      ? v.map(cleanValue)
+      : v !== null && typeof v === 'object'
+        ? Object.fromEntries(Object.entries(v).map(([k, x]) => [clean(k), cleanValue(x)]))
+        : v;
+
+/** Replaces U+0000 and lone surrogates with U+FFFD in every string of the parsed nodes and edges, in place. */
+function makeStorable(parsed: { nodes: NodeInput[]; edges: EdgeInput[] }): void {
+  for (const n of parsed.nodes) {
+    n.id = clean(n.id);
+    n.provider = clean(n.provider);
+    n.type = clean(n.type);
+    n.region = clean(n.region);
+    n.name = clean(n.name);
+    if (n.account) n.account = clean(n.account);
+    if (n.native_id) n.native_id = clean(n.native_id);
+    if (n.tags) n.tags = cleanMap(n.tags);
+    if (n.attributes) n.attributes = cleanValue(n.attributes) as NodeInput['attributes'];
+  }
+  for (const e of parsed.edges) {
+    e.source_id = clean(e.source_id);
+    e.target_id = clean(e.target_id);
+    e.type = clean(e.type);
+    if (e.attributes) e.attributes = cleanValue(e.attributes) as EdgeInput['attributes'];
+  }
 }
 
 const compare = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
