@@ -179,6 +179,9 @@ function validateInput(input: unknown): AwsSnapshotDocument[] {
  */
 const IAM_ARN = /^arn:[^:]+:iam::/;
 const ELBV2_ARN = /^arn:[^:]+:elasticloadbalancing:/;
+/** `arn:…:elasticloadbalancing:<region>:<account>:listener-rule/<kind>/<lb-name>/<lb-id>/<listener-id>/<rule-id>`. */
+const ELBV2_RULE_ARN =
+  /^(arn:[^:]+:elasticloadbalancing:[^:]*:[^:]*:)listener-rule\/([^/]+\/[^/]+\/[^/]+)\/([^/]+)\/[^/]+$/;
 
 interface DocumentShape {
   /** What the handler reads, e.g. 'IAM users'. */
@@ -207,6 +210,14 @@ const DOCUMENT_SHAPES = new Map<string, DocumentShape>([
       what: 'ELBv2 listeners',
       has: 'a ListenerArn or LoadBalancerArn arn:<partition>:elasticloadbalancing:…',
       matches: (o) => ELBV2_ARN.test(String(o.ListenerArn)) || ELBV2_ARN.test(String(o.LoadBalancerArn)),
+    },
+  ],
+  [
+    'Rules',
+    {
+      what: 'ELBv2 listener rules',
+      has: 'a RuleArn arn:<partition>:elasticloadbalancing:…:listener-rule/…',
+      matches: (o) => ELBV2_RULE_ARN.test(String(o.RuleArn)),
     },
   ],
   [
@@ -765,6 +776,7 @@ const HANDLERS = new Map<string, Handler>([
       });
     },
   ],
+  ['Rules', (ctx, v, key) => listenerRules(ctx, v, key)],
   ['TargetHealthDescriptions', (ctx, v, key) => targetHealth(ctx, v, key, str(ctx.content.TargetGroupArn))],
   [
     'LoadBalancerTargetHealth',
@@ -992,6 +1004,61 @@ function listeners(ctx: DocContext, v: unknown, path: string, lbArn: string | nu
       const tg = ctx.b.find(T.targetGroup, tgArn);
       if (tg !== undefined) pushUnique(tg.attributes as Rec, 'load_balancer_arns', [arn]);
     }
+  });
+}
+
+/**
+ * The listener and load balancer ARNs of a listener rule ARN (describe-rules does not repeat its
+ * listener): `…:listener-rule/app/<lb>/<lb-id>/<listener-id>/<rule-id>` is a rule of
+ * `…:listener/app/<lb>/<lb-id>/<listener-id>`, of `…:loadbalancer/app/<lb>/<lb-id>`.
+ */
+export function listenerOfRule(ruleArn: string): { listenerArn: string; loadBalancerArn: string } | null {
+  const m = ELBV2_RULE_ARN.exec(ruleArn);
+  if (m === null) return null;
+  const [, prefix, lb, listenerId] = m;
+  return { listenerArn: `${prefix}listener/${lb}/${listenerId}`, loadBalancerArn: `${prefix}loadbalancer/${lb}` };
+}
+
+/**
+ * describe-rules: each rule's forward target groups count for its listener (found by ARN among the
+ * listeners describe-listeners gave). The default rule repeats the listener's default actions; the
+ * others' groups are also kept as `rule_target_group_arns` (reached only for the requests their
+ * conditions match, which a trace cannot know).
+ */
+function listenerRules(ctx: DocContext, v: unknown, path: string): void {
+  ctx.objects(v, path).forEach((rule, i) => {
+    const ruleArn = ctx.id(rule, 'RuleArn', at(path, i));
+    const of = listenerOfRule(ruleArn);
+    if (of === null) {
+      ctx.b.warn(`document "${ctx.doc}": rule ${ruleArn} is not an ELBv2 listener rule ARN; not read`);
+      return;
+    }
+    const lb = ctx.b.find(T.loadBalancer, of.loadBalancerArn);
+    if (lb === undefined) {
+      ctx.b.warn(
+        `document "${ctx.doc}": rule ${ruleArn} of load balancer ${of.loadBalancerArn}, which is not in the input`,
+      );
+      return;
+    }
+    const groups = listenerTargetGroups(rule.Actions);
+    for (const tgArn of groups) {
+      const tg = ctx.b.find(T.targetGroup, tgArn);
+      if (tg !== undefined) pushUnique(tg.attributes as Rec, 'load_balancer_arns', [of.loadBalancerArn]);
+    }
+    const listener = recList(lb.attributes.listeners).find((l) => l.listener_arn === of.listenerArn);
+    const port = listener === undefined ? null : num(listener.port);
+    if (port === null) {
+      ctx.b.warn(
+        `document "${ctx.doc}": rule ${ruleArn} of listener ${of.listenerArn}, which is not in the input (describe-listeners); its target groups are not assigned to a listener`,
+      );
+      return;
+    }
+    if (!Array.isArray(rule.Actions)) return;
+    mergeListener(lb.attributes as Rec, {
+      port,
+      protocol: null,
+      ...(rule.IsDefault === true ? { target_group_arns: groups } : { rule_target_group_arns: groups }),
+    });
   });
 }
 

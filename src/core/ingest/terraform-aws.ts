@@ -671,6 +671,12 @@ export interface MergeContext {
   parent(r: TfResource, attribute: string, type: AwsType): NodeInput | undefined;
   /** Records, for plans, what an unknown value merged into `node.field` will point at. */
   noteUnknown(node: NodeInput, field: string, r: TfResource, attribute: string): void;
+  /**
+   * The load balancer and port of a listener rule's listener (`listener_arn`: the ARN of a listener
+   * merged already, or in plans the `aws_lb_listener` its configuration names); undefined, with a
+   * warning, when the input does not have it.
+   */
+  listener(r: TfResource): { lb: NodeInput; port: number } | undefined;
   warn(message: string): void;
 }
 
@@ -726,6 +732,33 @@ const sameDestination = (a: Rec, b: Rec): boolean =>
   sameValue(a.destination_cidr, b.destination_cidr) &&
   sameValue(a.destination_ipv6_cidr, b.destination_ipv6_cidr) &&
   sameValue(a.destination_prefix_list_id, b.destination_prefix_list_id);
+
+/**
+ * Target groups (their ARN, else node key) that listener / listener rule `actions` of type
+ * `forward` name (`target_group_arn`, `forward[].target_group[].arn`); each group learns it is
+ * forwarded to by `lb`. Undefined (plans) when an ARN is unknown until apply.
+ */
+function forwardTargetGroups(r: TfResource, actions: unknown, lb: NodeInput, ctx: MergeContext): string[] | undefined {
+  const lbArn = strU(attrs(lb).load_balancer_arn);
+  let groups: string[] | undefined = isUnknown(actions) ? undefined : [];
+  for (const action of recList(actions)) {
+    const type = str(action.type);
+    if (type !== null && type !== 'forward') continue;
+    const arns = [strU(action.target_group_arn)];
+    for (const forward of recList(action.forward)) {
+      for (const tg of recList(forward.target_group)) arns.push(strU(tg.arn));
+    }
+    for (const arn of arns) {
+      if (isUnknown(arn)) groups = undefined;
+      if (typeof arn !== 'string' || arn === '') continue;
+      const tg = ctx.parent({ ...r, values: { arn } }, 'arn', T.targetGroup);
+      if (tg !== undefined && lbArn !== null) push(tg, 'load_balancer_arns', [lbArn]);
+      const key = tg === undefined ? arn : targetGroupKey(tg);
+      if (groups !== undefined && !groups.includes(key)) groups.push(key);
+    }
+  }
+  return groups;
+}
 
 /**
  * Folds a rule / association / attachment resource into its parent node.
@@ -916,25 +949,8 @@ export function mergeResource(r: TfResource, ctx: MergeContext): NodeInput | und
       const lb = ctx.parent(r, 'load_balancer_arn', T.loadBalancer);
       if (lb === undefined) return undefined;
       const port = num(v.port);
-      const lbArn = strU(attrs(lb).load_balancer_arn);
       // The target groups the listener forwards to; unknown (plans) when an ARN is not known yet.
-      let groups: string[] | undefined = isUnknown(v.default_action) ? undefined : [];
-      for (const action of recList(v.default_action)) {
-        const type = str(action.type);
-        if (type !== null && type !== 'forward') continue;
-        const arns = [strU(action.target_group_arn)];
-        for (const forward of recList(action.forward)) {
-          for (const tg of recList(forward.target_group)) arns.push(strU(tg.arn));
-        }
-        for (const arn of arns) {
-          if (isUnknown(arn)) groups = undefined;
-          if (typeof arn !== 'string' || arn === '') continue;
-          const tg = ctx.parent({ ...r, values: { arn } }, 'arn', T.targetGroup);
-          if (tg !== undefined && lbArn !== null) push(tg, 'load_balancer_arns', [lbArn]);
-          const key = tg === undefined ? arn : targetGroupKey(tg);
-          if (groups !== undefined && !groups.includes(key)) groups.push(key);
-        }
-      }
+      const groups = forwardTargetGroups(r, v.default_action, lb, ctx);
       if (port !== null) {
         mergeListener(attrs(lb), {
           port,
@@ -944,6 +960,20 @@ export function mergeResource(r: TfResource, ctx: MergeContext): NodeInput | und
         });
       }
       return lb;
+    }
+    case 'aws_lb_listener_rule':
+    case 'aws_alb_listener_rule': {
+      // Merged after every listener (mergeAll), so its listener's port is known.
+      const listener = ctx.listener(r);
+      if (listener === undefined) return undefined;
+      // A group unknown until apply makes the listener's groups unknown (as for its default action).
+      const groups = forwardTargetGroups(r, v.action, listener.lb, ctx);
+      mergeListener(attrs(listener.lb), {
+        port: listener.port,
+        protocol: null,
+        ...(groups === undefined ? { target_groups_unknown: true } : { rule_target_group_arns: groups }),
+      });
+      return listener.lb;
     }
     case 'aws_lb_target_group_attachment':
     case 'aws_alb_target_group_attachment': {

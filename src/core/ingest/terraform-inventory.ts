@@ -49,6 +49,7 @@ import {
   ec2Arn,
   isRecord,
   isRegionName,
+  num,
   parseArn,
   type Rec,
   recList,
@@ -59,6 +60,9 @@ import {
 } from './values.ts';
 
 const T = AWS_TYPES;
+
+const LISTENER_TYPES = new Set(['aws_lb_listener', 'aws_alb_listener']);
+const LISTENER_RULE_TYPES = new Set(['aws_lb_listener_rule', 'aws_alb_listener_rule']);
 
 /** Attributes that name the resource a regionless resource sits in (its region is theirs). */
 const REGION_PARENT_ATTRIBUTES = [
@@ -387,12 +391,40 @@ class TerraformInventory {
     const ctx: MergeContext = {
       parent: (r, attribute, type) => this.parent(r, attribute, type),
       noteUnknown: (node, field, r, attribute) => this.noteUnknown(node, field, r, attribute),
+      listener: (r) => this.listenerOfRule(r, merged),
       warn: (message) => this.b.warn(message),
     };
-    for (const r of merged) {
+    // Listener rules last: they complete a listener, which must be merged already.
+    const isRule = (r: TfResource) => LISTENER_RULE_TYPES.has(r.type);
+    for (const r of [...merged.filter((m) => !isRule(m)), ...merged.filter(isRule)]) {
       const target = mergeResource(r, ctx);
       if (target !== undefined && r.deposed === null) this.nodeByAddress.set(r.address, target);
     }
+  }
+
+  /** The load balancer and port of a listener rule's `listener_arn` (see MergeContext.listener). */
+  private listenerOfRule(r: TfResource, merged: TfResource[]): { lb: NodeInput; port: number } | undefined {
+    const value = r.values.listener_arn;
+    if (typeof value === 'string' && value !== '') {
+      for (const lb of this.b.allNodes()) {
+        if (lb.type !== T.loadBalancer) continue;
+        const listener = recList(lb.attributes.listeners).find((l) => l.listener_arn === value);
+        if (listener !== undefined && typeof listener.port === 'number') return { lb, port: listener.port };
+      }
+      this.b.warn(`${r.address}: listener_arn ${value} is not in the input; its ${r.type} is not merged`);
+      return undefined;
+    }
+    if (isUnknown(value) && this.resolver !== null) {
+      for (const address of this.resolver.references(r, 'listener_arn')) {
+        const listener = merged.find((m) => m.address === address && LISTENER_TYPES.has(m.type));
+        const lb = this.nodeByAddress.get(address);
+        const port = listener === undefined ? null : num(listener.values.port);
+        if (lb?.type === T.loadBalancer && port !== null) return { lb, port };
+      }
+    }
+    if (isUnknown(value))
+      this.b.warn(`${r.address}: listener_arn is unknown until apply and its configuration names no listener`);
+    return undefined;
   }
 
   /** The node a merged resource modifies, by the id / ARN in `attribute`, or (plans) by its configuration reference. */

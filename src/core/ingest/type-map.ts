@@ -97,6 +97,8 @@ export const TERRAFORM_MERGED_TYPES: Readonly<Record<string, AwsType>> = {
   aws_vpn_connection_route: AWS_TYPES.vpnConnection,
   aws_lb_listener: AWS_TYPES.loadBalancer,
   aws_alb_listener: AWS_TYPES.loadBalancer,
+  aws_lb_listener_rule: AWS_TYPES.loadBalancer,
+  aws_alb_listener_rule: AWS_TYPES.loadBalancer,
   aws_lb_target_group_attachment: AWS_TYPES.targetGroup,
   aws_alb_target_group_attachment: AWS_TYPES.targetGroup,
 };
@@ -112,7 +114,6 @@ const TERRAFORM_GENERIC_OVERRIDES: Readonly<Record<string, string>> = {
   aws_vpc_dhcp_options: 'aws.ec2.dhcp_options',
   aws_vpc_dhcp_options_association: 'aws.ec2.dhcp_options_association',
   aws_elb: 'aws.elb.load_balancer',
-  aws_lb_listener_rule: 'aws.elbv2.listener_rule',
   aws_lb_listener_certificate: 'aws.elbv2.listener_certificate',
   aws_cloudtrail: 'aws.cloudtrail.trail',
   aws_db_parameter_group: 'aws.rds.db_parameter_group',
@@ -233,6 +234,7 @@ export const AWS_DOCUMENT_KEYS: Readonly<Record<string, { type: AwsType; cli: st
   LoadBalancerTargetHealth: { type: AWS_TYPES.targetGroup, cli: 'per-target-group list of describe-target-health' },
   Listeners: { type: AWS_TYPES.loadBalancer, cli: 'elbv2 describe-listeners' },
   LoadBalancerListeners: { type: AWS_TYPES.loadBalancer, cli: 'per-load-balancer list of describe-listeners' },
+  Rules: { type: AWS_TYPES.loadBalancer, cli: 'elbv2 describe-rules' },
   LoadBalancerAttributes: {
     type: AWS_TYPES.loadBalancer,
     cli: 'per-load-balancer list of describe-load-balancer-attributes',

@@ -247,11 +247,21 @@ export function at(base: string, key: string | number): string {
  * Adds a listener to a load balancer's `listeners` (one entry per port): a listener already
  * there (same port) is completed — its ARN when it had none, and the target groups it
  * forwards to (`target_group_arns`, present only when the input says; `undefined` leaves
- * the field as it is).
+ * the field as it is). `rule_target_group_arns` are the groups its non-default rules forward
+ * to: kept apart, and added to `target_group_arns` when (or as soon as) that is known.
+ * `target_groups_unknown` (a rule's group ARN unknown until apply) removes `target_group_arns`.
  */
 export function mergeListener(
   attributes: Rec,
-  listener: { port: number; protocol: string | null; listener_arn?: string | null; target_group_arns?: string[] },
+  listener: {
+    port: number;
+    protocol: string | null;
+    listener_arn?: string | null;
+    target_group_arns?: string[];
+    rule_target_group_arns?: string[];
+    /** A rule forwards to a group not known yet (plans): the listener's groups are not known. */
+    target_groups_unknown?: boolean;
+  },
 ): void {
   const list = recList(attributes.listeners).map((l) => ({ ...l }));
   let entry = list.find((l) => l.port === listener.port);
@@ -266,5 +276,15 @@ export function mergeListener(
     const current = strList(entry.target_group_arns);
     entry.target_group_arns = dedupe([...current, ...listener.target_group_arns]);
   }
+  if (listener.rule_target_group_arns !== undefined) {
+    const current = strList(entry.rule_target_group_arns);
+    entry.rule_target_group_arns = dedupe([...current, ...listener.rule_target_group_arns]);
+  }
+  // Rules' groups count for the listener once its default actions are known (whichever came first);
+  // while they are not, `target_group_arns` stays absent (the listener's groups are not known).
+  if (Array.isArray(entry.target_group_arns) && Array.isArray(entry.rule_target_group_arns)) {
+    entry.target_group_arns = dedupe([...strList(entry.target_group_arns), ...strList(entry.rule_target_group_arns)]);
+  }
+  if (listener.target_groups_unknown) delete entry.target_group_arns;
   attributes.listeners = list;
 }

@@ -374,6 +374,12 @@ export interface LoadBalancerListener {
    * tries every registration behind the listener and says so.
    */
   target_group_arns?: string[];
+  /**
+   * The target groups the listener's non-default rules forward to (describe-rules,
+   * `aws_lb_listener_rule`), also in `target_group_arns` when that is present: reached only for
+   * the requests the rules' conditions match. Absent when no rule of the listener was ingested.
+   */
+  rule_target_group_arns?: string[];
 }
 
 /** One registration of a load balancer target, copied from its target group. */

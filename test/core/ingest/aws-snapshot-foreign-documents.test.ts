@@ -1,6 +1,6 @@
 /**
  * Other AWS services print some of the same top-level keys (`Policies`, `Users`, `Listeners`,
- * `Addresses`…). Their documents are skipped with a warning, never fatal and never misfiled; the
+ * `Rules`, `Addresses`…). Their documents are skipped with a warning, never fatal and never misfiled; the
  * documents this parser reads are recognised by the shape of their items as well as by the key.
  */
 import { describe, expect, it } from 'vitest';
@@ -68,6 +68,26 @@ const foreign: [string, string, unknown][] = [
     'ssm list-associations',
     'Associations are not transit gateway route table associations',
     { Associations: [{ Name: 'AWS-RunPatchBaseline', AssociationId: 'a-1', Targets: [] }] },
+  ],
+  [
+    'events list-rules',
+    'Rules are not ELBv2 listener rules',
+    {
+      Rules: [
+        {
+          Name: 'nightly',
+          Arn: `arn:aws:events:us-east-1:${A}:rule/nightly`,
+          EventPattern: '{"source":["aws.ec2"]}',
+          State: 'ENABLED',
+          EventBusName: 'default',
+        },
+      ],
+    },
+  ],
+  [
+    'waf (classic) list-rules',
+    'Rules are not ELBv2 listener rules',
+    { Rules: [{ RuleId: 'a123fae4-b567-8e90-1234-5ab67ac8ca90', Name: 'block-bad-ips' }] },
   ],
   [
     'elb (classic) describe-load-balancer-attributes',

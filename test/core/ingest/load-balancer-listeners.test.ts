@@ -4,7 +4,7 @@
  * and Terraform (aws_lb_listener default_action, aws_lb_target_group_attachment) give them.
  */
 import { describe, expect, it } from 'vitest';
-import { parseAwsSnapshot, parseTerraformState } from '../../../src/core/ingest/index.ts';
+import { parseAwsSnapshot, parseTerraformPlan, parseTerraformState } from '../../../src/core/ingest/index.ts';
 import { nodeById, snapshotFromFolder } from './helpers.ts';
 
 const A = '111111111111';
@@ -170,5 +170,347 @@ describe('terraform: aws_lb_listener target groups and aws_lb_target_group_attac
       { id: DB, port: 8080, target_group_arn: TG_A, health: null },
       { id: DB, port: 8443, target_group_arn: TG_B, health: null },
     ]);
+  });
+});
+
+describe('aws_snapshot: listener rules (describe-rules)', () => {
+  const LISTENER_80 = `${LB.replace('loadbalancer', 'listener')}/1f2f7dc8efc522a1`;
+  const LISTENER_443 = `${LB.replace('loadbalancer', 'listener')}/1f2f7dc8efc522a2`;
+  const ruleArn = (listener: string, id: string) => `${listener.replace(':listener/', ':listener-rule/')}/${id}`;
+  const docs = (rules: unknown[]) => [
+    { name: 'lbs.json', content: { LoadBalancers: [{ LoadBalancerArn: LB, LoadBalancerName: 'edge-alb' }] } },
+    {
+      name: 'tgs.json',
+      content: {
+        TargetGroups: [
+          { TargetGroupArn: TG_A, TargetGroupName: 'db-http', Port: 8080, Protocol: 'HTTP', VpcId: 'vpc-1' },
+          { TargetGroupArn: TG_B, TargetGroupName: 'db-https', Port: 8443, Protocol: 'HTTP', VpcId: 'vpc-1' },
+        ],
+      },
+    },
+    // The rules document first: keys are read in a fixed order (listeners before rules).
+    { name: 'elbv2-describe-rules.json', content: { Rules: rules } },
+    {
+      name: 'listeners.json',
+      content: {
+        Listeners: [
+          {
+            ListenerArn: LISTENER_80,
+            LoadBalancerArn: LB,
+            Port: 80,
+            Protocol: 'HTTP',
+            DefaultActions: [{ Type: 'forward', TargetGroupArn: TG_A }],
+          },
+          {
+            ListenerArn: LISTENER_443,
+            LoadBalancerArn: LB,
+            Port: 443,
+            Protocol: 'HTTPS',
+            DefaultActions: [{ Type: 'fixed-response', FixedResponseConfig: { StatusCode: '404' } }],
+          },
+        ],
+      },
+    },
+  ];
+  const parse = (rules: unknown[]) => parseAwsSnapshot({ account_id: A, region: 'us-east-1', documents: docs(rules) });
+
+  it("adds a rule's forward target groups to its listener (derived from the rule ARN), and records them apart", () => {
+    const inv = parse([
+      {
+        RuleArn: ruleArn(LISTENER_443, '9683b2d02a6cabee'),
+        Priority: '10',
+        Conditions: [{ Field: 'host-header', HostHeaderConfig: { Values: ['db.example.com'] } }],
+        Actions: [
+          {
+            Type: 'forward',
+            ForwardConfig: {
+              TargetGroups: [
+                { TargetGroupArn: TG_A, Weight: 1 },
+                { TargetGroupArn: TG_B, Weight: 1 },
+              ],
+            },
+          },
+        ],
+        IsDefault: false,
+      },
+      {
+        RuleArn: ruleArn(LISTENER_443, '2286fff5055e0f79'),
+        Priority: '20',
+        Conditions: [{ Field: 'path-pattern', Values: ['/old/*'] }],
+        Actions: [{ Type: 'redirect', RedirectConfig: { Path: '/new' } }],
+        IsDefault: false,
+      },
+      {
+        RuleArn: ruleArn(LISTENER_443, 'aaaaaaaaaaaaaaaa'),
+        Priority: 'default',
+        Conditions: [],
+        Actions: [{ Type: 'fixed-response', FixedResponseConfig: { StatusCode: '404' } }],
+        IsDefault: true,
+      },
+    ]);
+    expect(inv.warnings).toEqual([]);
+    expect(inv.skipped_documents).toEqual([]);
+    expect(nodeById(inv, LB_NODE).attributes.listeners).toEqual([
+      { port: 80, protocol: 'HTTP', listener_arn: LISTENER_80, target_group_arns: [TG_A] },
+      {
+        port: 443,
+        protocol: 'HTTPS',
+        listener_arn: LISTENER_443,
+        target_group_arns: [TG_A, TG_B],
+        rule_target_group_arns: [TG_A, TG_B],
+      },
+    ]);
+    expect(nodeById(inv, `aws:us-east-1:aws.elbv2.target_group:${A}/db-https`).attributes.load_balancer_arns).toEqual([
+      LB,
+    ]);
+  });
+
+  it('warns about a rule whose listener is not in the input, without failing', () => {
+    const other = `${LB.replace('loadbalancer', 'listener')}/ffffffffffffffff`;
+    const inv = parse([
+      {
+        RuleArn: ruleArn(other, '1'),
+        Priority: '1',
+        Conditions: [],
+        Actions: [{ Type: 'forward', TargetGroupArn: TG_B }],
+        IsDefault: false,
+      },
+    ]);
+    expect(inv.warnings).toEqual([
+      `document "elbv2-describe-rules.json": rule ${ruleArn(other, '1')} of listener ${other}, which is not in the input (describe-listeners); its target groups are not assigned to a listener`,
+    ]);
+    expect(nodeById(inv, LB_NODE).attributes.listeners).toEqual([
+      { port: 80, protocol: 'HTTP', listener_arn: LISTENER_80, target_group_arns: [TG_A] },
+      { port: 443, protocol: 'HTTPS', listener_arn: LISTENER_443, target_group_arns: [] },
+    ]);
+  });
+
+  it("skips another service's Rules (events list-rules) with a warning and still reads the listeners", () => {
+    const events = {
+      name: 'events-list-rules.json',
+      content: {
+        Rules: [{ Name: 'nightly', Arn: `arn:aws:events:us-east-1:${A}:rule/nightly`, State: 'ENABLED' }],
+      },
+    };
+    const inv = parseAwsSnapshot({
+      account_id: A,
+      region: 'us-east-1',
+      documents: [...docs([]).filter((d) => d.name !== 'elbv2-describe-rules.json'), events],
+    });
+    expect(inv.skipped_documents).toEqual(['events-list-rules.json']);
+    expect(inv.warnings).toEqual([
+      `document "events-list-rules.json": Rules are not ELBv2 listener rules (no item has a RuleArn arn:<partition>:elasticloadbalancing:…:listener-rule/…): another AWS service's output, not read`,
+    ]);
+    expect(nodeById(inv, LB_NODE).attributes.listeners).toHaveLength(2);
+  });
+});
+
+describe('terraform: aws_lb_listener_rule / aws_alb_listener_rule forward target groups', () => {
+  const R = (type: string, name: string, attributes: Record<string, unknown>) => ({
+    mode: 'managed',
+    type,
+    name,
+    provider: 'provider["registry.terraform.io/hashicorp/aws"]',
+    instances: [{ schema_version: 0, attributes }],
+  });
+  // The fixture has no VPC node (its warning is not about listeners).
+  const listenerWarnings = (warnings: string[]) => warnings.filter((w) => !w.includes('vpc-1'));
+  const L80 = `${LB.replace('loadbalancer', 'listener')}/l80`;
+  const L443 = `${LB.replace('loadbalancer', 'listener')}/l443`;
+  const tg = (name: string, arn: string, port: number) =>
+    R('aws_lb_target_group', name, {
+      id: arn,
+      arn,
+      name,
+      port,
+      protocol: 'HTTP',
+      target_type: 'instance',
+      vpc_id: 'vpc-1',
+      load_balancer_arns: [LB],
+      tags: {},
+    });
+  const state = (rules: unknown[]) => ({
+    version: 4,
+    terraform_version: '1.9.0',
+    serial: 1,
+    lineage: 'listener-rules',
+    outputs: {},
+    resources: [
+      // Rules before their listeners: the listeners are merged first whatever the order.
+      ...rules,
+      R('aws_lb', 'edge', {
+        id: LB,
+        arn: LB,
+        name: 'edge-alb',
+        internal: false,
+        load_balancer_type: 'application',
+        subnets: [],
+        security_groups: [],
+        vpc_id: 'vpc-1',
+        tags: {},
+      }),
+      tg('db-http', TG_A, 8080),
+      tg('db-https', TG_B, 8443),
+      R('aws_lb_listener', 'http', {
+        id: L80,
+        arn: L80,
+        load_balancer_arn: LB,
+        port: 80,
+        protocol: 'HTTP',
+        default_action: [{ type: 'forward', target_group_arn: TG_A, forward: [] }],
+      }),
+      R('aws_lb_listener', 'https', {
+        id: L443,
+        arn: L443,
+        load_balancer_arn: LB,
+        port: 443,
+        protocol: 'HTTPS',
+        default_action: [{ type: 'fixed-response', target_group_arn: '', forward: [] }],
+      }),
+    ],
+  });
+
+  it("adds a rule's forward target groups to its listener's (action target_group_arn and forward blocks)", () => {
+    const inv = parseTerraformState(
+      state([
+        R('aws_lb_listener_rule', 'api', {
+          id: `${L443}/r1`,
+          arn: `${L443}/r1`,
+          listener_arn: L443,
+          priority: 10,
+          action: [{ type: 'forward', target_group_arn: TG_B, forward: [] }],
+          condition: [{ path_pattern: [{ values: ['/api/*'] }] }],
+        }),
+        R('aws_alb_listener_rule', 'db', {
+          id: `${L443}/r2`,
+          arn: `${L443}/r2`,
+          listener_arn: L443,
+          priority: 20,
+          action: [
+            {
+              type: 'forward',
+              target_group_arn: '',
+              forward: [{ target_group: [{ arn: TG_A, weight: 1 }], stickiness: [] }],
+            },
+          ],
+          condition: [{ host_header: [{ values: ['db.example.com'] }] }],
+        }),
+        R('aws_lb_listener_rule', 'old', {
+          id: `${L80}/r3`,
+          arn: `${L80}/r3`,
+          listener_arn: L80,
+          priority: 5,
+          action: [{ type: 'redirect', target_group_arn: '', forward: [], redirect: [{ path: '/new' }] }],
+          condition: [],
+        }),
+      ]),
+    );
+    expect(listenerWarnings(inv.warnings)).toEqual([]);
+    expect(inv.nodes.filter((n) => n.type.includes('listener_rule'))).toEqual([]);
+    expect(inv.nodes.find((n) => n.type === 'aws.elbv2.load_balancer')?.attributes.listeners).toEqual([
+      { port: 80, protocol: 'HTTP', listener_arn: L80, target_group_arns: [TG_A], rule_target_group_arns: [] },
+      {
+        port: 443,
+        protocol: 'HTTPS',
+        listener_arn: L443,
+        target_group_arns: [TG_B, TG_A],
+        rule_target_group_arns: [TG_B, TG_A],
+      },
+    ]);
+  });
+
+  it('warns about a rule whose listener is not in the input', () => {
+    const inv = parseTerraformState(
+      state([
+        R('aws_lb_listener_rule', 'lost', {
+          id: 'r9',
+          listener_arn: `${LB}/missing`,
+          action: [{ type: 'forward', target_group_arn: TG_B, forward: [] }],
+        }),
+      ]),
+    );
+    expect(listenerWarnings(inv.warnings)).toEqual([
+      `aws_lb_listener_rule.lost: listener_arn ${LB}/missing is not in the input; its aws_lb_listener_rule is not merged`,
+    ]);
+  });
+});
+
+describe('terraform plan: a new listener and its rule (listener ARN unknown until apply)', () => {
+  const AWS = 'registry.terraform.io/hashicorp/aws';
+  type Res = { type: string; name: string; after: Record<string, unknown>; unknown: Record<string, unknown> };
+  const res = (type: string, name: string, after: Record<string, unknown>, unknown: Record<string, unknown> = {}) =>
+    ({ type, name, after, unknown }) as Res;
+  const planOf = (resources: Res[], expressions: Record<string, Record<string, unknown>>) => ({
+    format_version: '1.2',
+    planned_values: {
+      root_module: {
+        resources: resources.map((r) => ({
+          address: `${r.type}.${r.name}`,
+          mode: 'managed',
+          type: r.type,
+          name: r.name,
+          provider_name: AWS,
+          schema_version: 0,
+          values: r.after,
+          sensitive_values: {},
+        })),
+      },
+    },
+    resource_changes: resources.map((r) => ({
+      address: `${r.type}.${r.name}`,
+      mode: 'managed',
+      type: r.type,
+      name: r.name,
+      provider_name: AWS,
+      change: { actions: ['create'], before: null, after: r.after, after_unknown: r.unknown },
+    })),
+    configuration: {
+      root_module: {
+        resources: resources.map((r) => ({
+          address: `${r.type}.${r.name}`,
+          mode: 'managed',
+          type: r.type,
+          name: r.name,
+          provider_config_key: 'aws',
+          expressions: expressions[`${r.type}.${r.name}`] ?? {},
+        })),
+      },
+    },
+  });
+  const resources = (ruleTarget: unknown, ruleUnknown: Record<string, unknown>) => [
+    res('aws_lb', 'edge', { arn: LB, id: LB, name: 'edge-alb', load_balancer_type: 'application', subnets: [] }),
+    res('aws_lb_target_group', 'db', { arn: TG_A, id: TG_A, name: 'db-http', port: 8080, protocol: 'HTTP' }),
+    res(
+      'aws_lb_listener_rule',
+      'db',
+      { action: [{ type: 'forward', target_group_arn: ruleTarget, forward: [] }] },
+      { arn: true, id: true, listener_arn: true, ...ruleUnknown },
+    ),
+    res(
+      'aws_lb_listener',
+      'http',
+      { load_balancer_arn: LB, port: 80, protocol: 'HTTP', default_action: [{ type: 'fixed-response', forward: [] }] },
+      { arn: true, id: true },
+    ),
+  ];
+  const expressions = {
+    'aws_lb_listener_rule.db': {
+      listener_arn: { references: ['aws_lb_listener.http.arn', 'aws_lb_listener.http'] },
+    },
+  };
+  const listenersOf = (plan: unknown) =>
+    parseTerraformPlan(plan, { region: 'us-east-1', account_id: A }).nodes.find(
+      (n) => n.type === 'aws.elbv2.load_balancer',
+    )?.attributes.listeners;
+
+  it('finds the listener through the configuration reference', () => {
+    expect(listenersOf(planOf(resources(TG_A, {}), expressions))).toEqual([
+      { port: 80, protocol: 'HTTP', target_group_arns: [TG_A], rule_target_group_arns: [TG_A] },
+    ]);
+  });
+
+  it("leaves the listener's mapping out when the rule forwards to a target group whose ARN is unknown", () => {
+    const plan = planOf(resources(null, { action: [{ target_group_arn: true }] }), expressions);
+    expect(listenersOf(plan)).toEqual([{ port: 80, protocol: 'HTTP' }]);
   });
 });

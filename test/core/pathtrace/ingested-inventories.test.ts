@@ -455,6 +455,68 @@ describe('a target registered on several ports in a snapshot (describe-target-he
   });
 });
 
+describe("a listener rule forwarding to another listener's default target group (describe-rules)", () => {
+  const LISTENER_80 = `${LB_ARN.replace('loadbalancer', 'listener')}/0a0b0c0d0e0f0080`;
+  const TG_B_ARN = `arn:aws:elasticloadbalancing:${REGION}:${ACCT}:targetgroup/other-tg/0f1e2d3c4b5a6978`;
+  const toAppOn80 = {
+    source: { internet: true as const },
+    destination: { node_id: instanceNode('i-0app') },
+    protocol: 'tcp' as const,
+    port: 80,
+  };
+
+  /** Listener 443's default is app-tg; listener 80's default forwards to other-tg (no targets). */
+  function withListener80(rules: boolean) {
+    const files = albSnapshot();
+    const sgs = files['ec2-describe-security-groups.json'] as { SecurityGroups: { IpPermissions: unknown[] }[] };
+    sgs.SecurityGroups[0]!.IpPermissions.push(permission(80, { cidr: '0.0.0.0/0' }));
+    const groups = files['elbv2-describe-target-groups.json'] as { TargetGroups: Record<string, unknown>[] };
+    groups.TargetGroups.push({ ...groups.TargetGroups[0]!, TargetGroupArn: TG_B_ARN, TargetGroupName: 'other-tg' });
+    const listeners = files['elbv2-describe-listeners.json'] as { Listeners: unknown[] };
+    listeners.Listeners.push({
+      ListenerArn: LISTENER_80,
+      LoadBalancerArn: LB_ARN,
+      Port: 80,
+      Protocol: 'HTTP',
+      DefaultActions: [{ Type: 'forward', TargetGroupArn: TG_B_ARN, Order: 1 }],
+    });
+    if (rules) {
+      const rule = (id: string, priority: string, isDefault: boolean, tg: string, conditions: unknown[]) => ({
+        RuleArn: `${LISTENER_80.replace(':listener/', ':listener-rule/')}/${id}`,
+        Priority: priority,
+        Conditions: conditions,
+        Actions: [{ Type: 'forward', TargetGroupArn: tg, Order: 1 }],
+        IsDefault: isDefault,
+      });
+      files['elbv2-describe-rules.json'] = {
+        Rules: [
+          rule('9683b2d02a6cabee', '10', false, TG_ARN, [
+            { Field: 'path-pattern', PathPatternConfig: { Values: ['/app/*'] }, Values: ['/app/*'] },
+          ]),
+          rule('ad5a5e6d4ae2e4b0', 'default', true, TG_B_ARN, []),
+        ],
+      };
+    }
+    return files;
+  }
+
+  it("without the rules, port 80 is refused at the load balancer (app-tg is listener 443's)", () => {
+    const r = trace(modelOf(withListener80(false)), toAppOn80);
+    expect(r.reachable).toBe(false);
+  });
+
+  it('with the rules, a trace on port 80 reaches the target of app-tg', () => {
+    const model = modelOf(withListener80(true));
+    const r = trace(model, toAppOn80);
+    expect(r.reachable).toBe(true);
+    expect(r.hops.find((h) => h.kind === 'load_balancer' && h.direction === 'forward')?.note).toBe(
+      'web-alb forwards to target app-01 (10.0.2.10 port 8080)',
+    );
+    expect(r.assumptions.some((a) => a.includes('not named by any listener'))).toBe(false);
+    expect(trace(model, { ...toAppOn80, port: 443 }).reachable).toBe(true);
+  });
+});
+
 describe('load balancer targets of a Terraform state (aws_lb_target_group_attachment)', () => {
   const R = (type: string, name: string, attributes: Record<string, unknown>) => ({
     mode: 'managed',
