@@ -8,6 +8,7 @@ import type { DatabaseDialect } from '../../platform/config.ts';
 import type { TenantContext } from '../../platform/context.ts';
 import type { Db, Executor } from '../../platform/db/index.ts';
 import type { EdgeRow, NodeRow } from '../../platform/db/schema.ts';
+import { isUniqueViolation } from '../../platform/db/sql.ts';
 import { badRequest, conflict, notFound } from '../../platform/errors.ts';
 import type { EventBus } from '../../platform/events.ts';
 import { csv, idList, type PageRequest, parseSort } from '../../platform/http/pagination.ts';
@@ -207,7 +208,7 @@ export function createInventoryService(deps: InventoryServiceDeps) {
       await write(ctx.tenant.id, async (tx) => {
         if (await store.findNode(tx, ctx.tenant.id, id)) throw nodeExists(id);
         await store.insertNode(tx, row).catch((e) => {
-          throw store.isUniqueViolation(e) ? nodeExists(id) : e;
+          throw isUniqueViolation(e) ? nodeExists(id) : e;
         });
       });
       return toNode({ ...row, scope_seen_at: null });
@@ -350,7 +351,7 @@ export function createInventoryService(deps: InventoryServiceDeps) {
         if (await store.findEdge(tx, ctx.tenant.id, row.id)) throw edgeExists(row);
         // Inserted meanwhile by a concurrent request: the same answer as the check above.
         await store.insertEdge(tx, row).catch((e) => {
-          throw store.isUniqueViolation(e) ? edgeExists(row) : e;
+          throw isUniqueViolation(e) ? edgeExists(row) : e;
         });
       });
       return toEdge(row);

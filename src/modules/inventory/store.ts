@@ -32,8 +32,6 @@ function nodesWithScope(db: Executor, tenantId: string) {
     .where('n.tenant_id', '=', tenantId);
 }
 
-export { isUniqueViolation } from '../../platform/db/sql.ts';
-
 /**
  * `lock` (PostgreSQL only: SQLite has no FOR UPDATE, and its one connection already serialises
  * transactions) reads the node row FOR UPDATE, so a read-merge-write in the same transaction

@@ -87,6 +87,15 @@ function fromParsed(body: unknown): Record<string, unknown> {
   return out;
 }
 
+/** The envelope's fields hold no NUL or lone surrogate (400); `input` is not looked at: the ingest makes it storable. */
+function assertStorableEnvelope(fields: Record<string, unknown>): void {
+  for (const [key, value] of Object.entries(fields)) {
+    if (key === 'input') continue;
+    const found = unstorableStringAt(JSON.stringify(value) ?? '', value, `body.${key}`);
+    if (found) throw badRequest(unstorableStringMessage(found), [{ path: found.path, message: found.problem }]);
+  }
+}
+
 let thread: Thread | null = null;
 let nextBodyId = 1;
 const BODY_THREAD = new URL('./body-thread.ts', import.meta.url);
@@ -142,13 +151,7 @@ export async function readJobBody(
     if (jsonNestsDeeperThan(text)) throw badRequest(tooDeepMessage);
     // The envelope's fields, as for a large body: the input is a document from elsewhere, which the ingest
     // makes storable itself (inventory/ingest/session.ts).
-    if (body !== null && typeof body === 'object' && !Array.isArray(body)) {
-      for (const [key, value] of Object.entries(body)) {
-        if (key === 'input') continue;
-        const found = unstorableStringAt(JSON.stringify(value) ?? '', value, `body.${key}`);
-        if (found) throw badRequest(unstorableStringMessage(found), [{ path: found.path, message: found.problem }]);
-      }
-    }
+    if (isObject(body)) assertStorableEnvelope(body);
     return fromParsed(body);
   }
   let parsed: ThreadedBody | { notObject: true };
@@ -161,11 +164,7 @@ export async function readJobBody(
     throw e;
   }
   if ('notObject' in parsed) throw badRequest('Request body must be a JSON object');
-  // The envelope's fields only: the input itself is the job's to read.
-  for (const [key, value] of Object.entries(parsed.fields)) {
-    const found = unstorableStringAt(JSON.stringify(value) ?? '', value, `body.${key}`);
-    if (found) throw badRequest(unstorableStringMessage(found), [{ path: found.path, message: found.problem }]);
-  }
+  assertStorableEnvelope(parsed.fields);
   const out: Record<string, unknown> = { ...parsed.fields };
   if (parsed.inputKind === 'object' && parsed.input) out.input = JobInput.fromUtf8(parsed.input, parsed.sha256 ?? '');
   else if (parsed.inputKind !== 'missing') out.input = standIn(parsed.inputKind);
