@@ -33,7 +33,7 @@ export interface ServiceDeps {
   /** Tuning of discovery jobs (`infracast worker --batch-pause-ms`, tests); tests may also wrap the bulk transaction. */
   discovery?: Pick<
     DiscoveryJobDeps,
-    'batchPauseMs' | 'threadMinBytes' | 'nodeBatchSize' | 'edgeBatchSize' | 'bulkTransaction'
+    'batchPauseMs' | 'threadMinBytes' | 'nodeBatchSize' | 'edgeBatchSize' | 'bulkTransaction' | 'beforeWrite'
   >;
 }
 

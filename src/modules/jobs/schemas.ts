@@ -42,7 +42,7 @@ export const JobErrorSchema = Type.Object(
   {
     code: Type.String({
       description:
-        '`INVALID_INPUT` (a document could not be parsed: see message and details), `ATTEMPTS_EXCEEDED`, `INTERNAL_ERROR`.',
+        "`INVALID_INPUT` (a document could not be parsed: see message and details), `INVENTORY_CHANGED` (nodes the input's edges point at kept being deleted while it was written), `ATTEMPTS_EXCEEDED`, `INTERNAL_ERROR`.",
       examples: ['INVALID_INPUT'],
     }),
     message: Type.String({

@@ -38,6 +38,12 @@ export const isUniqueViolation = (e: unknown): boolean => {
   return code === '23505' || code === 'SQLITE_CONSTRAINT_PRIMARYKEY' || code === 'SQLITE_CONSTRAINT_UNIQUE';
 };
 
+/** A row refers to one that is not there (PostgreSQL's foreign_key_violation, SQLite's FOREIGN KEY constraint). */
+export const isForeignKeyViolation = (e: unknown): boolean => {
+  const code = (e as { code?: unknown })?.code;
+  return code === '23503' || code === 'SQLITE_CONSTRAINT_FOREIGNKEY';
+};
+
 /** Converts a 0/1 flag column to a boolean. */
 export const flag = (v: number | boolean | null | undefined): boolean => v === 1 || v === true;
 export const toFlag = (b: boolean): number => (b ? 1 : 0);

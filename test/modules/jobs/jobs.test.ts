@@ -327,6 +327,25 @@ for (const dialect of testDialects()) {
         const webAttrs = app.instances[0]?.attributes as { tags: Json; tags_all: Json };
         webAttrs.tags = { ...webAttrs.tags, owner: 'team-web' };
         webAttrs.tags_all = { ...webAttrs.tags_all, owner: 'team-web' };
+        // An edge made by hand to the db instance (no scope): it goes with the instance.
+        const manual = await t.app.inject({
+          method: 'POST',
+          url: '/api/v1/tenants/acme/nodes',
+          headers: h,
+          payload: { provider: 'aws', region: 'us-east-1', type: 'aws.ec2.test', name: 'watcher' },
+        });
+        expect(manual.statusCode, manual.body).toBe(201);
+        const manualEdge = await t.app.inject({
+          method: 'POST',
+          url: '/api/v1/tenants/acme/edges',
+          headers: h,
+          payload: {
+            source_id: manual.json().data.id,
+            target_id: 'aws:us-east-1:aws.ec2.instance:i-0a1b2c3d4e5f60092',
+            type: 'watches',
+          },
+        });
+        expect(manualEdge.statusCode, manualEdge.body).toBe(201);
         const changed = await ingest(t, runner, 'acme', h, { name: 'tf', source: 'terraform_state', input: v2 });
         expect(changed.status).toBe('succeeded');
         expect(changed.counts).toMatchObject({ created: 0, updated: 1, unchanged: 18, removed: 1 });
@@ -356,11 +375,19 @@ for (const dialect of testDialects()) {
           headers: h,
         });
         expect(dangling.json().meta.total).toBe(0);
-        expect(await version()).toBe(v + 1);
+        const watcher = await t.app.inject({
+          url: `/api/v1/tenants/acme/nodes/${encodeURIComponent(manual.json().data.id)}`,
+          headers: h,
+        });
+        expect(watcher.statusCode).toBe(200);
+        // One version each for the manual node, the manual edge and the ingest.
+        expect(await version()).toBe(v + 3);
         await t.services.events.idle();
         expect(events.filter((e) => e.name === 'inventory.changed').map((e) => (e.payload as Json).version)).toEqual([
           v,
           v + 1,
+          v + 2,
+          v + 3,
         ]);
 
         // A manual edit of an ingested node is overwritten by the next ingest that sees it.
@@ -383,6 +410,68 @@ for (const dialect of testDialects()) {
           removed: 0,
           edges: reasserted.counts.edges,
         });
+      },
+    );
+
+    it.each([
+      ['inline', {}],
+      ['threaded', { threadMinBytes: 0 }],
+    ])(
+      'a node the input links to, deleted between the compare and the write (%s): compared again, nothing lost or dangling',
+      async (_mode, tuning) => {
+        const vpcId = 'aws:us-east-1:aws.ec2.vpc:vpc-0a1b2c3d4e5f60001';
+        let deletions = 0;
+        const { t, h } = await setup(dialect, {
+          discovery: {
+            ...tuning,
+            // Once, for the second ingest: the VPC goes (with its edges) after the compare saw it unchanged.
+            beforeWrite: async (job) => {
+              if (job.name !== 'tf v2' || deletions > 0) return;
+              deletions += 1;
+              const res = await t.app.inject({
+                method: 'DELETE',
+                url: `/api/v1/tenants/acme/nodes/${encodeURIComponent(vpcId)}`,
+                headers: h,
+              });
+              expect(res.statusCode, res.body).toBe(204);
+            },
+          },
+        });
+        const runner = startRunner(t);
+        const v1 = readJson('terraform/two-tier.tfstate') as { resources: Json[] };
+        const first = await ingest(t, runner, 'acme', h, { name: 'tf', source: 'terraform_state', input: v1 });
+        expect(first.status).toBe('succeeded');
+        // v2 adds a subnet in the VPC: a new edge from the (unchanged) VPC.
+        const v2 = clone(v1);
+        const privateSubnet = v2.resources.find((r) => r.type === 'aws_subnet' && r.name === 'private') as {
+          instances: { attributes: Json }[];
+        };
+        const extra = clone(privateSubnet) as unknown as Json & { instances: { attributes: Json }[] };
+        extra.name = 'extra';
+        const attrs = extra.instances[0]?.attributes as Json;
+        attrs.id = 'subnet-0a1b2c3d4e5f600ff';
+        attrs.arn = 'arn:aws:ec2:us-east-1:111111111111:subnet/subnet-0a1b2c3d4e5f600ff';
+        attrs.cidr_block = '10.0.99.0/24';
+        v2.resources.push(extra);
+        const second = await ingest(t, runner, 'acme', h, { name: 'tf v2', source: 'terraform_state', input: v2 });
+        expect(deletions).toBe(1);
+        expect(second.status, JSON.stringify(second.error)).toBe('succeeded');
+        // The second compare found the VPC gone: it is written anew, with every edge to it.
+        expect(second.counts).toMatchObject({ created: 2, removed: 0 });
+        const vpc = await t.app.inject({ url: `/api/v1/tenants/acme/nodes/${encodeURIComponent(vpcId)}`, headers: h });
+        expect(vpc.statusCode).toBe(200);
+        const fromVpc = await t.app.inject({
+          url: `/api/v1/tenants/acme/edges?per_page=100&source_id=${encodeURIComponent(vpcId)}`,
+          headers: h,
+        });
+        expect(fromVpc.json().data.map((e: { target_id: string }) => e.target_id)).toContain(
+          'aws:us-east-1:aws.ec2.subnet:subnet-0a1b2c3d4e5f600ff',
+        );
+        // The same inventory as a clean ingest of v2 in another tenant.
+        await t.createTenant('clean');
+        const owner = await t.userWithRole('clean', 'editor');
+        await ingest(t, runner, 'clean', owner.headers, { name: 'tf v2', source: 'terraform_state', input: v2 });
+        expect(await inventoryOf(t, 'acme')).toEqual(await inventoryOf(t, 'clean'));
       },
     );
 

@@ -17,7 +17,8 @@ import type { IngestSource } from '../../../core/ingest/index.ts';
 import type { DatabaseDialect } from '../../../platform/config.ts';
 import type { Db, Executor } from '../../../platform/db/index.ts';
 import type { BulkTransaction } from '../../../platform/db/pg-bulk.ts';
-import { databaseFile } from '../../../platform/db/sql.ts';
+import type { JobRow } from '../../../platform/db/schema.ts';
+import { databaseFile, isForeignKeyViolation } from '../../../platform/db/sql.ts';
 import type { EventBus } from '../../../platform/events.ts';
 import type { JobInputStore } from '../../../platform/jobs/inputs.ts';
 import { ThreadError } from '../../../platform/jobs/threads.ts';
@@ -57,9 +58,16 @@ export interface DiscoveryJobDeps {
   edgeBatchSize?: number;
   /** Pause between batches, to throttle a large ingest (and, in tests, to stop one mid-run). */
   batchPauseMs?: number;
+  /** Runs between the compare and the write (tests: change the inventory there). */
+  beforeWrite?: (job: JobRow) => Promise<void>;
 }
 
 const KEY_BATCH = 2_000;
+/** Compares made for one write before giving up, should nodes keep disappearing under it. */
+const MAX_PLANS = 3;
+
+/** The write committed (and bumped the inventory version to `version`, if anything changed), or found edge ends gone. */
+type Written = { version: number | null } | { missing: string[] };
 /** Rows per COPY on PostgreSQL (a few MB of text; the stop check runs between them). */
 const COPY_NODE_BATCH = 5_000;
 const COPY_EDGE_BATCH = 20_000;
@@ -138,15 +146,21 @@ export function createDiscoveryJobHandler(deps: DiscoveryJobDeps): JobHandler {
     session: SessionClient,
     plan: Plan,
     outcome: JobOutcome,
-  ): Promise<number | null> {
-    if (deps.bulkTransaction) {
-      try {
-        return await writeMain(ctx, session, plan, outcome, deps.bulkTransaction);
-      } catch (e) {
-        if ((e as { code?: string }).code !== UNIQUE_VIOLATION) throw e;
+  ): Promise<Written> {
+    try {
+      if (deps.bulkTransaction) {
+        try {
+          return { version: await writeMain(ctx, session, plan, outcome, deps.bulkTransaction) };
+        } catch (e) {
+          if ((e as { code?: string }).code !== UNIQUE_VIOLATION) throw e;
+        }
       }
+      return { version: await writeMain(ctx, session, plan, outcome, null) };
+    } catch (e) {
+      // An edge end deleted since the compare: the transaction rolled back.
+      if (isForeignKeyViolation(e)) return { missing: [] };
+      throw e;
     }
-    return writeMain(ctx, session, plan, outcome, null);
   }
 
   async function writeMain(
@@ -246,7 +260,7 @@ export function createDiscoveryJobHandler(deps: DiscoveryJobDeps): JobHandler {
     plan: Plan,
     outcome: JobOutcome,
     file: string,
-  ): Promise<number | null> {
+  ): Promise<Written> {
     const { job } = ctx;
     const control = new Int32Array(new SharedArrayBuffer(4 * CONTROL_SLOTS));
     const stop = () => Atomics.store(control, CONTROL_STOP, 1);
@@ -288,8 +302,9 @@ export function createDiscoveryJobHandler(deps: DiscoveryJobDeps): JobHandler {
         throw new JobInterrupted('cancelled');
       }
       if (result.status === 'lease_lost') throw new JobInterrupted('lease_lost');
+      if (result.status === 'ends_changed') return { missing: result.missing };
       ctx.markCompleted(withVersion(outcome, result.inventoryVersion));
-      return result.version;
+      return { version: result.version };
     } finally {
       clearInterval(progress);
       ctx.signal.removeEventListener('abort', stop);
@@ -364,39 +379,56 @@ export function createDiscoveryJobHandler(deps: DiscoveryJobDeps): JobHandler {
       ctx.checkpoint();
       ctx.progress(30, 'comparing');
       const file = dialect === 'sqlite' && session.threaded ? await databaseFile(db) : null;
-      const plan = file
-        ? await planInThread(ctx, session, summary, file)
-        : await planChanges(
-            summary,
-            session,
-            mainReader(ctx, tenantId),
-            {
-              checkpoint: () => ctx.checkpoint(),
-              pause,
-              progress: (share) => ctx.progress(30 + 30 * share, 'comparing'),
-            },
-            KEY_BATCH,
+      const planOnMain = (s: IngestSummary) =>
+        planChanges(
+          s,
+          session,
+          mainReader(ctx, tenantId),
+          {
+            checkpoint: () => ctx.checkpoint(),
+            pause,
+            progress: (share) => ctx.progress(30 + 30 * share, 'comparing'),
+          },
+          KEY_BATCH,
+        );
+      let plan = file ? await planInThread(ctx, session, summary, file) : await planOnMain(summary);
+      const outcomeOf = (p: Plan): JobOutcome => ({
+        counts: p.counts,
+        result: {
+          skipped_documents: summary.skipped_documents,
+          warnings: [...summary.warnings, ...p.warnings].slice(0, MAX_WARNINGS),
+          warnings_total: summary.warnings_total + p.warnings.length,
+          scopes: p.scopes,
+          edges: p.edgeCounts,
+        },
+      });
+      // From here a threaded SQLite write finishes or rolls back its own transaction: the thread must not be
+      // terminated.
+      if (file) ctx.signal.removeEventListener('abort', stopThread);
+      for (let attempt = 1; ; attempt++) {
+        ctx.progress(60, 'writing');
+        const outcome = outcomeOf(plan);
+        await deps.beforeWrite?.(ctx.job);
+        const written = file
+          ? await writeInThread(ctx, session, plan, outcome, file)
+          : await writeOnMainConnection(ctx, session, plan, outcome);
+        if (!('missing' in written)) {
+          if (written.version !== null) events.publish('inventory.changed', { tenantId, version: written.version });
+          return outcome;
+        }
+        // A node that edges of the input point at was deleted after the compare (by hand, or by another
+        // job): nothing was written. Compare again; the edge is then skipped, or the node written anew.
+        if (attempt === MAX_PLANS) {
+          throw new JobFailure(
+            'INVENTORY_CHANGED',
+            `nodes that this input's edges point at kept being deleted while the job ran${
+              written.missing.length ? ` (${written.missing.join(', ')})` : ''
+            }; nothing was changed`,
           );
-      const warnings = [...summary.warnings, ...plan.warnings].slice(0, MAX_WARNINGS);
-      const result = {
-        skipped_documents: summary.skipped_documents,
-        warnings,
-        warnings_total: summary.warnings_total + plan.warnings.length,
-        scopes: plan.scopes,
-        edges: plan.edgeCounts,
-      };
-      ctx.progress(60, 'writing');
-      const outcome = { counts: plan.counts, result };
-      let version: number | null;
-      if (file) {
-        // From here the thread finishes or rolls back its own transaction: it must not be terminated.
-        ctx.signal.removeEventListener('abort', stopThread);
-        version = await writeInThread(ctx, session, plan, outcome, file);
-      } else {
-        version = await writeOnMainConnection(ctx, session, plan, outcome);
+        }
+        ctx.progress(30, 'comparing');
+        plan = file ? await planInThread(ctx, session, summary, file) : await planOnMain(summary);
       }
-      if (version !== null) events.publish('inventory.changed', { tenantId, version });
-      return outcome;
     } finally {
       ctx.signal.removeEventListener('abort', stopThread);
       await session.close();

@@ -185,6 +185,26 @@ export class IngestSession {
   }
 
   /**
+   * The distinct ends of these edges that are not among these nodes: the nodes those edges need to find in
+   * the database (all indices are the session's).
+   */
+  endsOutside(edgeIndices: number[], nodeIndices: number[]): string[] {
+    const written = new Set<string>();
+    for (const i of nodeIndices) {
+      const p = this.nodes[i];
+      if (p) written.add(p.node.id);
+    }
+    const ends = new Set<string>();
+    for (const i of edgeIndices) {
+      const p = this.edges[i];
+      if (!p) continue;
+      if (!written.has(p.edge.source_id)) ends.add(p.edge.source_id);
+      if (!written.has(p.edge.target_id)) ends.add(p.edge.target_id);
+    }
+    return [...ends];
+  }
+
+  /**
    * json: `[{id, provider, type, account, region, name, native_id, tags, attributes, scope_key, content_hash}, …]`;
    * rows: the same fields as arrays, in that order.
    */

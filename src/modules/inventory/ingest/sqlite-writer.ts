@@ -62,7 +62,9 @@ export interface SqliteWritePlan {
 export type SqliteWriteResult =
   | { status: 'committed'; version: number | null; inventoryVersion: number }
   | { status: 'interrupted' }
-  | { status: 'lease_lost' };
+  | { status: 'lease_lost' }
+  /** A node the edges need was deleted after the compare: nothing was written; compare again. */
+  | { status: 'ends_changed'; missing: string[] };
 
 export const CONTROL_STOP = 0;
 export const CONTROL_WRITTEN = 1;
@@ -175,7 +177,12 @@ export function writeToSqlite(session: IngestSession, given: SqliteWritePlan, co
   const db = new SQLite(plan.file);
   writer = db;
   db.pragma('busy_timeout = 5000');
-  db.pragma('foreign_keys = ON');
+  // Foreign keys are checked by this writer, not by SQLite: per edge, SQLite would look both ends up in the
+  // nodes index (a quarter of the write time at 400k edges), while the ends this write does not itself
+  // insert are a few distinct ids, checked once below. Removed nodes' edges are deleted explicitly (the
+  // cascade). The transaction holds the write lock throughout, so nothing can delete a checked end before
+  // the commit, and a deleted tenant takes its jobs with it: the completion fence then rolls back.
+  db.pragma('foreign_keys = OFF');
   db.pragma('synchronous = NORMAL');
   // The commit must not checkpoint synchronously either; checkpointSqlite() does it afterwards.
   db.pragma('wal_autocheckpoint = 0');
@@ -201,18 +208,34 @@ export function writeToSqlite(session: IngestSession, given: SqliteWritePlan, co
 
   db.exec('begin immediate');
   try {
-    for (const [table, ids] of [
-      ['edges', plan.removedEdges],
-      ['nodes', plan.removedNodes],
-    ] as const) {
+    const inChunks = (ids: string[], sqlFor: (marks: string) => string): boolean => {
       for (let i = 0; i < ids.length; i += DELETE_BATCH) {
         const chunk = ids.slice(i, i + DELETE_BATCH);
-        prepare(`delete from ${table} where tenant_id = ? and id in (${chunk.map(() => '?').join(',')})`).run(
-          plan.tenantId,
-          ...chunk,
-        );
-        if (stopped()) return rollback(db);
+        prepare(sqlFor(chunk.map(() => '?').join(','))).run(plan.tenantId, ...chunk);
+        if (stopped()) return false;
       }
+      return true;
+    };
+    if (!inChunks(plan.removedEdges, (m) => `delete from edges where tenant_id = ? and id in (${m})`)) {
+      return rollback(db);
+    }
+    // The cascade of the removed nodes (other scopes' edges to them, edges made by hand), then the nodes.
+    for (const end of ['source_id', 'target_id']) {
+      if (!inChunks(plan.removedNodes, (m) => `delete from edges where tenant_id = ? and ${end} in (${m})`)) {
+        return rollback(db);
+      }
+    }
+    if (!inChunks(plan.removedNodes, (m) => `delete from nodes where tenant_id = ? and id in (${m})`)) {
+      return rollback(db);
+    }
+    // The ends of the edges to write that this write does not insert: the compare saw them, but a node
+    // may have been deleted since (by hand, or by another job). A first ingest has none to look up.
+    const ends = session.endsOutside(plan.writeEdges, plan.writeNodes);
+    const missing = missingNodes(db, plan.tenantId, ends);
+    if (missing.length > 0) {
+      db.exec('rollback');
+      closeWriter();
+      return { status: 'ends_changed', missing: missing.slice(0, 10) };
     }
     // One row per statement: with better-sqlite3, a prepared single-row statement run many times beats
     // one statement of hundreds of rows (no giant parameter array to build and bind). New rows take a
@@ -275,6 +298,22 @@ export function writeToSqlite(session: IngestSession, given: SqliteWritePlan, co
     closeWriter();
     throw e;
   }
+}
+
+/** Those of `ids` that are not nodes of the tenant. */
+function missingNodes(db: SQLite.Database, tenantId: string, ids: string[]): string[] {
+  const missing: string[] = [];
+  for (let i = 0; i < ids.length; i += DELETE_BATCH) {
+    const chunk = ids.slice(i, i + DELETE_BATCH);
+    const found = new Set(
+      db
+        .prepare(`select id from nodes where tenant_id = ? and id in (${chunk.map(() => '?').join(',')})`)
+        .pluck()
+        .all(tenantId, ...chunk) as string[],
+    );
+    for (const id of chunk) if (!found.has(id)) missing.push(id);
+  }
+  return missing;
 }
 
 const pick = (p: Plan) => ({
