@@ -100,18 +100,21 @@ export async function planChanges(
           keys.ids.filter((id) => !scopeNodes.has(id)),
         )
       : nothing;
-    keys.ids.forEach((id, i) => {
+    for (let i = 0; i < keys.ids.length; i++) {
+      const id = keys.ids[i] as string;
       seenNodes.add(id);
       const before = scopeNodes.get(id) ?? elsewhere.get(id);
-      scopeNodes.delete(id);
       if (before === undefined) {
         counts.created += 1;
         newNodes.push(from + i);
-      } else if (before !== keys.hashes[i]) {
+        continue;
+      }
+      scopeNodes.delete(id);
+      if (before !== keys.hashes[i]) {
         counts.updated += 1;
         changedNodes.push(from + i);
       } else counts.unchanged += 1;
-    });
+    }
     hooks.progress((from + keys.ids.length) / Math.max(1, summary.nodes) / 2);
     hooks.checkpoint();
     await hooks.pause();
@@ -130,7 +133,7 @@ export async function planChanges(
   const changedEdges: number[] = [];
   for await (const [from, keys] of prefetched(summary.edges, (f, n) => keysOf.edgeKeys(f, n), keyBatch)) {
     const kept: number[] = [];
-    keys.ids.forEach((_id, i) => {
+    for (let i = 0; i < keys.ids.length; i++) {
       const source = keys.sources[i] as string;
       const target = keys.targets[i] as string;
       if (endOk(source) && endOk(target)) kept.push(i);
@@ -141,7 +144,7 @@ export async function planChanges(
           warnings.push(`edge ${source} → ${target} skipped: ${missing} is not in the inventory`);
         }
       }
-    });
+    }
     const elsewhere = edgesOutside
       ? await reader.hashesOf(
           'edges',
@@ -152,11 +155,13 @@ export async function planChanges(
       const id = keys.ids[i] as string;
       counts.edges += 1;
       const before = scopeEdges.get(id) ?? elsewhere.get(id);
-      scopeEdges.delete(id);
       if (before === undefined) {
         edgeCounts.created += 1;
         newEdges.push(from + i);
-      } else if (before !== keys.hashes[i]) {
+        continue;
+      }
+      scopeEdges.delete(id);
+      if (before !== keys.hashes[i]) {
         edgeCounts.updated += 1;
         changedEdges.push(from + i);
       } else edgeCounts.unchanged += 1;

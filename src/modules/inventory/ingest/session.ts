@@ -57,6 +57,11 @@ export interface CopyFixed {
   now: string;
 }
 
+/** A prepared statement taking one row's values as arguments (better-sqlite3's). */
+export interface RowStatement {
+  run(...values: unknown[]): unknown;
+}
+
 /** A node's fields without its tags and attributes objects (kept as JSON text): the parsed document can go. */
 type SlimNode = Omit<NodeInput, 'tags' | 'attributes'>;
 
@@ -182,6 +187,52 @@ export class IngestSession {
       sources: slice.map((e) => e.edge.source_id),
       targets: slice.map((e) => e.edge.target_id),
     };
+  }
+
+  /**
+   * Runs a prepared single-row statement over NODE_COLUMNS (bulk-sql.ts) with node i's values, bound one by
+   * one: the SQLite writer's hot loop builds no row arrays.
+   */
+  runNodeRow(i: number, stmt: RowStatement, tenantId: string, source: string, now: string): void {
+    const p = this.nodes[i] as PreparedNode;
+    const n = p.node;
+    stmt.run(
+      tenantId,
+      n.id,
+      n.provider,
+      n.type,
+      n.account ?? null,
+      n.region,
+      n.name,
+      n.native_id ?? null,
+      p.tags,
+      p.attributes,
+      source,
+      p.scope,
+      p.hash,
+      now,
+      now,
+      now,
+      now,
+    );
+  }
+
+  /** As runNodeRow, over EDGE_COLUMNS. */
+  runEdgeRow(i: number, stmt: RowStatement, tenantId: string, source: string, now: string): void {
+    const p = this.edges[i] as PreparedEdge;
+    stmt.run(
+      tenantId,
+      p.id,
+      p.edge.source_id,
+      p.edge.target_id,
+      p.edge.type,
+      p.attributes,
+      source,
+      p.scope,
+      p.hash,
+      now,
+      now,
+    );
   }
 
   /**
