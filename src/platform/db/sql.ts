@@ -44,6 +44,21 @@ export const isForeignKeyViolation = (e: unknown): boolean => {
   return code === '23503' || code === 'SQLITE_CONSTRAINT_FOREIGNKEY';
 };
 
+/**
+ * The database gave up on a statement because of a concurrent one, and the transaction was rolled back:
+ * PostgreSQL's deadlock_detected, serialization_failure and lock_not_available; SQLite busy or locked
+ * past its busy timeout (another process holding the write lock). Retrying the request is safe.
+ */
+export const isTransientConflict = (e: unknown): boolean => {
+  const code = (e as { code?: unknown })?.code;
+  return (
+    code === '40P01' ||
+    code === '40001' ||
+    code === '55P03' ||
+    (typeof code === 'string' && (code.startsWith('SQLITE_BUSY') || code.startsWith('SQLITE_LOCKED')))
+  );
+};
+
 /** Converts a 0/1 flag column to a boolean. */
 export const flag = (v: number | boolean | null | undefined): boolean => v === 1 || v === true;
 export const toFlag = (b: boolean): number => (b ? 1 : 0);

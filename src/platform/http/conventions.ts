@@ -8,6 +8,7 @@ import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from
 import fp from 'fastify-plugin';
 import FindMyWay from 'find-my-way';
 import { AppError, type ErrorCode, isAppError } from '../errors.ts';
+import { isTransientConflict } from '../db/sql.ts';
 import { newRequestId } from '../ids.ts';
 import { jsonNestsDeeperThan, tooDeepMessage, unstorableStringAt, unstorableStringMessage } from './json-depth.ts';
 import { bodyErrors, NoQuery } from './schemas.ts';
@@ -73,6 +74,14 @@ export function toAppError(err: unknown, bodyLimitBytes: number): AppError {
   const status = typeof e?.statusCode === 'number' ? e.statusCode : 500;
   const code = STATUS_CODES[status];
   if (code && status < 500) return new AppError(code, e.message);
+  if (isTransientConflict(err)) {
+    return new AppError(
+      'SERVICE_UNAVAILABLE',
+      'The database was busy with a conflicting change; nothing of this request was written. Retry it.',
+      null,
+      { cause: err, extra: { retry_after: 1 }, headers: { 'retry-after': '1' } },
+    );
+  }
   return new AppError('INTERNAL_ERROR', 'Internal server error', null, { cause: err });
 }
 
