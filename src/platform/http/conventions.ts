@@ -7,8 +7,8 @@
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
 import FindMyWay from 'find-my-way';
-import { AppError, type ErrorCode, isAppError } from '../errors.ts';
 import { isTransientConflict } from '../db/sql.ts';
+import { AppError, type ErrorCode, isAppError } from '../errors.ts';
 import { newRequestId } from '../ids.ts';
 import { jsonNestsDeeperThan, tooDeepMessage, unstorableStringAt, unstorableStringMessage } from './json-depth.ts';
 import { bodyErrors, NoQuery } from './schemas.ts';

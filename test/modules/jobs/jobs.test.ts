@@ -478,37 +478,40 @@ for (const dialect of testDialects()) {
     it.each([
       ['inline', {}],
       ['threaded', { threadMinBytes: 0 }],
-    ])('the tenant deleted between the compare and the write (%s): nothing of the job is written', async (_mode, tuning) => {
-      let deleted = false;
-      let ownerHeaders: Record<string, string> = {};
-      const { t, h } = await setup(dialect, {
-        discovery: {
-          ...tuning,
-          beforeWrite: async () => {
-            const res = await t.app.inject({ method: 'DELETE', url: '/api/v1/tenants/acme', headers: ownerHeaders });
-            expect(res.statusCode, res.body).toBe(204);
-            deleted = true;
+    ])(
+      'the tenant deleted between the compare and the write (%s): nothing of the job is written',
+      async (_mode, tuning) => {
+        let deleted = false;
+        let ownerHeaders: Record<string, string> = {};
+        const { t, h } = await setup(dialect, {
+          discovery: {
+            ...tuning,
+            beforeWrite: async () => {
+              const res = await t.app.inject({ method: 'DELETE', url: '/api/v1/tenants/acme', headers: ownerHeaders });
+              expect(res.statusCode, res.body).toBe(204);
+              deleted = true;
+            },
           },
-        },
-      });
-      ownerHeaders = (await t.userWithRole('acme', 'owner')).headers;
-      const tenant = await t.services.tenants.operatorScope('acme');
-      const runner = startRunner(t);
-      const created = await createJob(t, 'acme', h, {
-        name: 'doomed',
-        source: 'terraform_state',
-        input: readJson('terraform/two-tier.tfstate') as Json,
-        start: true,
-      });
-      expect(created.statusCode, created.body).toBe(201);
-      for (let i = 0; i < 500 && !deleted; i++) await new Promise((r) => setTimeout(r, 10));
-      expect(deleted).toBe(true);
-      await runner.stop(); // waits for the job's handler to end
-      for (const table of ['nodes', 'edges', 'jobs'] as const) {
-        const rows = await t.services.db.selectFrom(table).select('id').where('tenant_id', '=', tenant.id).execute();
-        expect(rows, table).toEqual([]);
-      }
-    });
+        });
+        ownerHeaders = (await t.userWithRole('acme', 'owner')).headers;
+        const tenant = await t.services.tenants.operatorScope('acme');
+        const runner = startRunner(t);
+        const created = await createJob(t, 'acme', h, {
+          name: 'doomed',
+          source: 'terraform_state',
+          input: readJson('terraform/two-tier.tfstate') as Json,
+          start: true,
+        });
+        expect(created.statusCode, created.body).toBe(201);
+        for (let i = 0; i < 500 && !deleted; i++) await new Promise((r) => setTimeout(r, 10));
+        expect(deleted).toBe(true);
+        await runner.stop(); // waits for the job's handler to end
+        for (const table of ['nodes', 'edges', 'jobs'] as const) {
+          const rows = await t.services.db.selectFrom(table).select('id').where('tenant_id', '=', tenant.id).execute();
+          expect(rows, table).toEqual([]);
+        }
+      },
+    );
 
     it('an input is kept until its job ends (in a file beside a SQLite database, in the database on PostgreSQL)', async () => {
       const { t, h } = await setup(dialect);
