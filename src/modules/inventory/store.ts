@@ -223,6 +223,26 @@ export async function latestSameInputJob(
     .executeTakeFirst();
 }
 
+/** The tenant's latest succeeded jobs of a kind, newest first. */
+export async function recentSucceededJobs(
+  db: Executor,
+  tenantId: string,
+  kind: string,
+  exceptId: string,
+  limit: number,
+): Promise<{ id: string; counts: string; result: string | null }[]> {
+  return db
+    .selectFrom('jobs')
+    .select(['id', 'counts', 'result'])
+    .where('tenant_id', '=', tenantId)
+    .where('kind', '=', kind)
+    .where('status', '=', 'succeeded')
+    .where('id', '!=', exceptId)
+    .orderBy('finished_at', 'desc')
+    .limit(limit)
+    .execute();
+}
+
 // ---- edges ----
 
 export async function findEdge(db: Executor, tenantId: string, id: string): Promise<EdgeRow | undefined> {

@@ -80,6 +80,20 @@ export const JobResult = Type.Object(
     inventory_version: Type.Optional(
       Type.Integer({ minimum: 0, description: "The tenant's inventory version once this job had committed." }),
     ),
+    content_sha256: Type.Optional(
+      Type.String({
+        description:
+          'SHA-256 of the rows the input makes (scopes, then each node and edge id with its content hash): equal ' +
+          'for inputs that write the same inventory, whatever their bytes.',
+      }),
+    ),
+    same_content_as: Type.Optional(
+      Type.String({
+        description:
+          'Set when the parsed input had the content digest of this earlier job and the inventory had not changed ' +
+          'since: nothing needed comparing, everything counted unchanged.',
+      }),
+    ),
     same_input_as: Type.Optional(
       Type.String({
         description:

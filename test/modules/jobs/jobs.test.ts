@@ -299,6 +299,9 @@ for (const dialect of testDialects()) {
         });
         expect(reserialed.input_sha256).not.toBe(first.input_sha256);
         expect(reserialed.result.same_input_as).toBeUndefined();
+        // Other bytes, the same rows, nothing changed since: recognised once parsed, nothing compared.
+        expect(reserialed.result.content_sha256).toBe(first.result.content_sha256);
+        expect(reserialed.result.same_content_as).toBe(same.id);
         expect(reserialed.counts).toEqual({ created: 0, updated: 0, unchanged: 20, removed: 0, edges: 59 });
         expect(reserialed.result.edges).toEqual({ created: 0, updated: 0, unchanged: 59, removed: 0, skipped: 0 });
         const after = await inventoryOf(t, 'acme');
@@ -400,6 +403,8 @@ for (const dialect of testDialects()) {
         const reasserted = await ingest(t, runner, 'acme', h, { name: 'tf', source: 'terraform_state', input: v2 });
         // Same input as `changed`, but the inventory changed since: parsed and compared again.
         expect(reasserted.result.same_input_as).toBeUndefined();
+        expect(reasserted.result.content_sha256).toBe(changed.result.content_sha256);
+        expect(reasserted.result.same_content_as).toBeUndefined();
         expect(reasserted.counts).toMatchObject({ updated: 1, unchanged: 18, removed: 0 });
         const again = await ingest(t, runner, 'acme', h, { name: 'tf', source: 'terraform_state', input: v2 });
         expect(again.result.same_input_as).toBe(reasserted.id);

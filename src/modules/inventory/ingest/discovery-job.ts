@@ -63,6 +63,8 @@ export interface DiscoveryJobDeps {
 }
 
 const KEY_BATCH = 2_000;
+/** Succeeded jobs of the tenant looked at for one with the same content digest (see reuseSameContent). */
+const SAME_CONTENT_LOOKBACK = 20;
 /** Compares made for one write before giving up, should nodes keep disappearing under it. */
 const MAX_PLANS = 3;
 
@@ -313,6 +315,28 @@ export function createDiscoveryJobHandler(deps: DiscoveryJobDeps): JobHandler {
     }
   }
 
+  /** An earlier job's outcome, counted as unchanged (what a compare against an untouched inventory finds). */
+  function asUnchanged(counts: Record<string, number>, before: Record<string, unknown>) {
+    const edges = (before.edges ?? {}) as Record<string, number>;
+    const sum = (o: Record<string, number>) => (o.created ?? 0) + (o.updated ?? 0) + (o.unchanged ?? 0);
+    return {
+      counts: { created: 0, updated: 0, unchanged: sum(counts), removed: 0, edges: counts.edges ?? 0 },
+      edges: { created: 0, updated: 0, unchanged: sum(edges), removed: 0, skipped: edges.skipped ?? 0 },
+    };
+  }
+
+  /** Completes the job with `outcome` if the inventory is still at `version`, marking its scopes seen. */
+  function completeUnchanged(ctx: JobContext, version: number, scopes: string[], outcome: JobOutcome) {
+    const { job } = ctx;
+    return db.transaction().execute(async (tx) => {
+      // Checked in the transaction that completes the job: nothing may change the inventory in between.
+      if ((await store.inventoryVersion(tx, job.tenant_id)) !== version) return null;
+      await store.touchScopes(tx, job.tenant_id, scopes, job.source, job.id, iso(clock()));
+      await ctx.complete(tx as Executor, outcome);
+      return outcome;
+    });
+  }
+
   /**
    * An input byte-for-byte equal to that of an earlier job, with the inventory
    * unchanged since that job committed (same version), would be parsed and
@@ -325,25 +349,44 @@ export function createDiscoveryJobHandler(deps: DiscoveryJobDeps): JobHandler {
     const earlier = await store.latestSameInputJob(db, { ...job, input_sha256: job.input_sha256 });
     const before = earlier?.result ? (JSON.parse(earlier.result) as Record<string, unknown>) : null;
     if (!earlier || !before || typeof before.inventory_version !== 'number') return null;
-    const counts = JSON.parse(earlier.counts) as Record<string, number>;
-    const edges = (before.edges ?? {}) as Record<string, number>;
-    const sum = (o: Record<string, number>) => (o.created ?? 0) + (o.updated ?? 0) + (o.unchanged ?? 0);
-    const outcome: JobOutcome = {
-      counts: { created: 0, updated: 0, unchanged: sum(counts), removed: 0, edges: counts.edges ?? 0 },
-      result: {
-        ...before,
-        edges: { created: 0, updated: 0, unchanged: sum(edges), removed: 0, skipped: edges.skipped ?? 0 },
-        same_input_as: earlier.id,
-      },
-    };
+    const { counts, edges } = asUnchanged(JSON.parse(earlier.counts) as Record<string, number>, before);
+    const { same_content_as: _, ...result } = before;
+    const outcome: JobOutcome = { counts, result: { ...result, edges, same_input_as: earlier.id } };
     const scopes = Array.isArray(before.scopes) ? (before.scopes as string[]) : [];
-    return db.transaction().execute(async (tx) => {
-      // Checked in the transaction that completes the job: nothing may change the inventory in between.
-      if ((await store.inventoryVersion(tx, job.tenant_id)) !== before.inventory_version) return null;
-      await store.touchScopes(tx, job.tenant_id, scopes, job.source, job.id, iso(clock()));
-      await ctx.complete(tx as Executor, outcome);
-      return outcome;
-    });
+    return completeUnchanged(ctx, before.inventory_version, scopes, outcome);
+  }
+
+  /**
+   * Other bytes, the same rows (a new serial of an unchanged state, a snapshot
+   * with its documents in another order): once parsed, an input whose content
+   * digest is that of a job the inventory has not changed since makes the
+   * compare needless. Only when that job skipped no edge (its warnings about
+   * them are its own).
+   */
+  async function reuseSameContent(ctx: JobContext, summary: IngestSummary): Promise<JobOutcome | null> {
+    const { job } = ctx;
+    const version = await store.inventoryVersion(db, job.tenant_id);
+    for (const earlier of await store.recentSucceededJobs(db, job.tenant_id, job.kind, job.id, SAME_CONTENT_LOOKBACK)) {
+      const before = earlier.result ? (JSON.parse(earlier.result) as Record<string, unknown>) : null;
+      if (!before || before.inventory_version !== version || before.content_sha256 !== summary.content_sha256) continue;
+      const { counts, edges } = asUnchanged(JSON.parse(earlier.counts) as Record<string, number>, before);
+      if (edges.skipped > 0) return null;
+      const outcome: JobOutcome = {
+        counts,
+        result: {
+          skipped_documents: summary.skipped_documents,
+          warnings: summary.warnings,
+          warnings_total: summary.warnings_total,
+          scopes: summary.scopes,
+          edges,
+          content_sha256: summary.content_sha256,
+          inventory_version: version,
+          same_content_as: earlier.id,
+        },
+      };
+      return completeUnchanged(ctx, version, summary.scopes, outcome);
+    }
+    return null;
   }
 
   return async (ctx) => {
@@ -377,6 +420,8 @@ export function createDiscoveryJobHandler(deps: DiscoveryJobDeps): JobHandler {
         throw asInputFailure(e);
       });
       ctx.checkpoint();
+      const sameContent = await reuseSameContent(ctx, summary);
+      if (sameContent) return sameContent;
       ctx.progress(30, 'comparing');
       const file = dialect === 'sqlite' && session.threaded ? await databaseFile(db) : null;
       const planOnMain = (s: IngestSummary) =>
@@ -400,6 +445,7 @@ export function createDiscoveryJobHandler(deps: DiscoveryJobDeps): JobHandler {
           warnings_total: summary.warnings_total + p.warnings.length,
           scopes: p.scopes,
           edges: p.edgeCounts,
+          content_sha256: summary.content_sha256,
         },
       });
       // From here a threaded SQLite write finishes or rolls back its own transaction: the thread must not be

@@ -5,6 +5,7 @@
  * worker thread for large inputs (see session-client.ts) and inline for small
  * ones; either way the main thread only sees small batches.
  */
+import { createHash } from 'node:crypto';
 import { AWS_TYPES, type IngestSource, parseSource, readableDocumentKeys } from '../../../core/ingest/index.ts';
 import type { EdgeInput, NodeInput } from '../../../core/inventory/types.ts';
 import { copyValue } from '../../../platform/db/copy-text.ts';
@@ -16,6 +17,9 @@ export interface IngestParams {
   jobName: string;
 }
 
+/** Rows hashed per update of the content digest. */
+const DIGEST_CHUNK = 5_000;
+
 /** At most this many warnings are kept in a job's result; the total is reported beside them. */
 export const MAX_WARNINGS = 500;
 
@@ -24,6 +28,8 @@ export interface IngestSummary {
   edges: number;
   /** Scopes this input covers: nodes of these scopes that it no longer contains are removed. */
   scopes: string[];
+  /** Digest of the rows this input makes (see IngestSession.contentDigest). */
+  content_sha256: string;
   skipped_documents: string[];
   warnings: string[];
   warnings_total: number;
@@ -163,15 +169,45 @@ export class IngestSession {
     const edgeIds = [...edgesById.keys()].sort();
     this.edges = edgeIds.map((id) => edgesById.get(id) as PreparedEdge);
 
+    const sortedScopes = [...scopes].sort();
     return {
       nodes: this.nodes.length,
       edges: this.edges.length,
-      scopes: [...scopes].sort(),
+      scopes: sortedScopes,
+      content_sha256: this.contentDigest(sortedScopes),
       skipped_documents: parsed.skipped_documents,
       warnings: [...parsed.warnings.slice(0, MAX_WARNINGS), ...extraWarnings].slice(0, MAX_WARNINGS),
       warnings_total: parsed.warnings.length + extraWarnings.length,
       external_ends: [...external],
     };
+  }
+
+  /**
+   * SHA-256 of what this input would make the inventory hold: its scopes, then every node's and edge's id and
+   * content hash (which covers its scope and content) in id order. Two inputs with the same digest write the
+   * same rows, whatever their bytes (a new serial of an unchanged state, documents in another order).
+   */
+  private contentDigest(scopes: string[]): string {
+    const digest = createHash('sha256');
+    digest.update(`${scopes.join('\n')}\0`);
+    // A few hundred kB of text per update: one string per row would cost more than the hashing.
+    const lines = (count: number, line: (i: number) => string) => {
+      for (let i = 0; i < count; i += DIGEST_CHUNK) {
+        let text = '';
+        for (let k = i; k < Math.min(count, i + DIGEST_CHUNK); k++) text += line(k);
+        digest.update(text);
+      }
+      digest.update('\0');
+    };
+    lines(this.nodes.length, (i) => {
+      const p = this.nodes[i] as PreparedNode;
+      return `${p.node.id}\t${p.hash}\n`;
+    });
+    lines(this.edges.length, (i) => {
+      const p = this.edges[i] as PreparedEdge;
+      return `${p.id}\t${p.hash}\n`;
+    });
+    return digest.digest('hex');
   }
 
   nodeKeys(from: number, count: number): KeyBatch {
