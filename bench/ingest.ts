@@ -3,7 +3,8 @@
  * dependency edges, 430k edges in all) sent to POST /jobs and ingested by the
  * job runner, on SQLite and (when INFRACAST_BENCH_DATABASE_URL or
  * INFRACAST_TEST_DATABASE_URL is set) on PostgreSQL in a fresh schema; then
- * the same state again (nothing changed). Beside it, in the same run, a
+ * the same state again (nothing changed), the same resources in the next
+ * serial, and one resource changed in the serial after. Beside it, in the same run, a
  * baseline that does the least possible: JSON.parse plus one prepared insert
  * per row in one transaction (SQLite), COPY (PostgreSQL), into the same
  * tables. Also prints the longest event-loop stall seen while the server
@@ -50,8 +51,10 @@ interface Run {
   firstMs: number;
   /** The same body again: recognised by its digest, nothing parsed. */
   secondMs: number;
-  /** The same resources in the next serial of the state: parsed and compared, all unchanged. */
+  /** The same resources in the next serial of the state: parsed, recognised by its content digest, all unchanged. */
   reserialMs: number;
+  /** One resource's tags changed in a new serial: parsed, compared, one node written. */
+  oneChangeMs: number;
   maxStallMs: number;
   counts: unknown;
   edges: number;
@@ -98,7 +101,12 @@ function phaseTimer() {
   };
 }
 
-async function ingestThroughServer(database: Database, body: string, reserialBody: string): Promise<Run> {
+async function ingestThroughServer(
+  database: Database,
+  body: string,
+  reserialBody: string,
+  oneChangeBody: string,
+): Promise<Run> {
   const phases = phaseTimer();
   const config = loadConfig({
     INFRACAST_LOG_LEVEL: 'silent',
@@ -188,7 +196,11 @@ async function ingestThroughServer(database: Database, body: string, reserialBod
   const warm = await app.inject({ method: 'POST', url: '/api/v1/tenants/bench/jobs', headers, payload: '{}' });
   if (warm.statusCode !== 400) throw new Error(`warm-up: ${warm.statusCode}`);
   // Encoded before the measurement: the client's work is not the server's stall.
-  const payloads = { body: Buffer.from(body), reserial: Buffer.from(reserialBody) };
+  const payloads = {
+    body: Buffer.from(body),
+    reserial: Buffer.from(reserialBody),
+    oneChange: Buffer.from(oneChangeBody),
+  };
   const loop = monitorEventLoopDelay({ resolution: 5 });
   loop.enable();
   // Names the step during which the event loop was held long, to find the cause.
@@ -201,6 +213,7 @@ async function ingestThroughServer(database: Database, body: string, reserialBod
   const first = await once(payloads.body);
   const second = await once(payloads.body);
   const reserial = await once(payloads.reserial);
+  const oneChange = await once(payloads.oneChange);
   loop.disable();
   clearInterval(stallWatch);
   await runner.stop();
@@ -209,8 +222,14 @@ async function ingestThroughServer(database: Database, body: string, reserialBod
     firstMs: first.ms,
     secondMs: second.ms,
     reserialMs: reserial.ms,
+    oneChangeMs: oneChange.ms,
     maxStallMs: loop.max / 1e6,
-    counts: { first: first.job.counts, second: second.job.counts, reserial: reserial.job.counts },
+    counts: {
+      first: first.job.counts,
+      second: second.job.counts,
+      reserial: reserial.job.counts,
+      oneChange: oneChange.job.counts,
+    },
     edges: first.job.counts.edges,
   };
 }
@@ -393,6 +412,11 @@ function print(dialect: string, all: Round[], baselineName: string, ratioTarget:
       `longest event-loop stall ${fmt(maxStallMs)} ms, peak RSS ${fmt(rss)} MB`,
   );
   console.log(`  counts ${JSON.stringify(run.counts)}`);
+  const changed = medianBy(all, (r) => r.run.oneChangeMs / r.run.firstMs).run;
+  console.log(
+    `  for reference: one resource changed in a new serial (parsed, compared, one node written): ` +
+      `${fmt(changed.oneChangeMs)} ms, ${(changed.oneChangeMs / changed.firstMs).toFixed(3)} of its round's first ingest`,
+  );
   const rows: Comparison[] = [
     {
       metric: `${dialect} ingest time (ms)`,
@@ -477,7 +501,8 @@ async function rounds(
     if (r % 2 === 0) baselineMs = await baselineRound(r);
     console.log(
       `  ${dialect} round ${r + 1}/${count}: first ingest ${fmt(run.firstMs)} ms, baseline ${fmt(baselineMs)} ms, ` +
-        `ratio ${(run.firstMs / baselineMs).toFixed(3)}; same input ${fmt(run.secondMs)} ms, new serial ${fmt(run.reserialMs)} ms`,
+        `ratio ${(run.firstMs / baselineMs).toFixed(3)}; same input ${fmt(run.secondMs)} ms, new serial ` +
+        `${fmt(run.reserialMs)} ms, one change ${fmt(run.oneChangeMs)} ms`,
     );
     all.push({ run, baselineMs, rss });
   }
@@ -495,6 +520,11 @@ export default async function main() {
   const body = `{"name":"bench state","source":"terraform_state","start":true,"input":${input}}`;
   const reserialBody = body.replace(/"serial":(\d+)/, (_, n) => `"serial":${Number(n) + 1}`);
   if (reserialBody === body) throw new Error('the generated state has no serial');
+  // One resource's `team` tag changes (its tags and tags_all), in the serial after that.
+  const oneChangeBody = reserialBody
+    .replace(/"serial":(\d+)/, (_, n) => `"serial":${Number(n) + 1}`)
+    .replace('"team":"team-0"', '"team":"team-changed"');
+  if (!oneChangeBody.includes('team-changed')) throw new Error('the generated state has no team-0 tag');
   console.log(`state: ${fmt(input.length / 1024 / 1024)} MB`);
   const peak = rssPeak();
 
@@ -510,7 +540,7 @@ export default async function main() {
           const database = await openDatabase(options);
           await migrateToLatest(database.db, null);
           peak.reset();
-          const run = await ingestThroughServer(database, body, reserialBody);
+          const run = await ingestThroughServer(database, body, reserialBody, oneChangeBody);
           const rss = peak.read();
           await database.close();
           removeDb(path);
@@ -555,7 +585,7 @@ export default async function main() {
           const database = await openDatabase({ dialect: 'postgres', url, sqlitePath: null, pgSchema: ours.schema });
           await migrateToLatest(database.db, ours.schema);
           peak.reset();
-          const run = await ingestThroughServer(database, body, reserialBody);
+          const run = await ingestThroughServer(database, body, reserialBody, oneChangeBody);
           const rss = peak.read();
           await database.close();
           return { run, rss };
