@@ -4,10 +4,12 @@ import * as m0001 from './2026_11_23_0001_platform.ts';
 import * as m0002 from './2026_11_23_0002_inventory.ts';
 import * as m0003 from './2026_11_23_0003_tagging.ts';
 import * as m0004 from './2026_12_06_0004_job_input_digest.ts';
+import * as m0005 from './2026_12_06_0005_webhooks.ts';
 
 export const migrations: Record<string, Migration> = {
   '2026_11_23_0001_platform': m0001,
   '2026_11_23_0002_inventory': m0002,
   '2026_11_23_0003_tagging': m0003,
   '2026_12_06_0004_job_input_digest': m0004,
+  '2026_12_06_0005_webhooks': m0005,
 };

@@ -23,6 +23,8 @@ import { tenantRoutes } from './modules/tenants/routes.ts';
 import { Tenant } from './modules/tenants/schemas.ts';
 import { apiKeyRoutes } from './modules/tokens/routes.ts';
 import { ApiKey } from './modules/tokens/schemas.ts';
+import { webhookRoutes } from './modules/webhooks/routes.ts';
+import { Webhook, WebhookDelivery } from './modules/webhooks/schemas.ts';
 import { accessControl } from './platform/auth/plugin.ts';
 import type { Config } from './platform/config.ts';
 import type { Database } from './platform/db/index.ts';
@@ -70,7 +72,8 @@ export async function buildApp(deps: AppDeps): Promise<App> {
   app.setValidatorCompiler(createValidatorCompiler());
   // Entity schemas are shared at the root so responses reference them and the
   // OpenAPI document lists each once under components.schemas.
-  for (const schema of [Tenant, Member, ApiKey, Node, Edge, Job, TaggingPolicy, TraceHop]) app.addSchema(schema);
+  for (const schema of [Tenant, Member, ApiKey, Node, Edge, Job, TaggingPolicy, TraceHop, Webhook, WebhookDelivery])
+    app.addSchema(schema);
   const limiter = deps.limiter ?? createMemoryLimiter();
 
   await app.register(conventions, { bodyLimitBytes: config.bodyLimitBytes });
@@ -151,6 +154,7 @@ export async function buildApp(deps: AppDeps): Promise<App> {
       await a.register(jobRoutes, { jobs: services.jobs });
       await a.register(pathTracerRoutes, { pathtracer: services.pathtracer });
       await a.register(taggingRoutes, { tagging: services.tagging });
+      await a.register(webhookRoutes, { webhooks: services.webhooks });
     },
     { prefix: '/api/v1' },
   );

@@ -6,6 +6,7 @@
 import type { Redis } from 'ioredis';
 import { buildApp } from './app.ts';
 import { startDailySnapshots } from './modules/tagging/daily.ts';
+import { createWebhookDeliverer, type Deliverer } from './modules/webhooks/delivery.ts';
 import type { Config } from './platform/config.ts';
 import { type Database, openDatabase } from './platform/db/index.ts';
 import { migrateToLatest } from './platform/db/migrate.ts';
@@ -24,6 +25,8 @@ export interface Runtime {
   redis: Redis | null;
   /** The in-process job runner (null when INFRACAST_WORKER=false). */
   runner: JobRunner | null;
+  /** The in-process webhook delivery worker (null when INFRACAST_WORKER=false). */
+  webhookDeliverer: Deliverer | null;
   url: string;
   close(): Promise<void>;
 }
@@ -106,6 +109,17 @@ export async function startServer(
       })
     : null;
   runner?.start();
+  const webhookDeliverer = config.workerEnabled
+    ? createWebhookDeliverer({
+        db: database.db,
+        dialect: database.dialect,
+        clock: services.clock,
+        log: app.log,
+        allowPrivateNetworks: config.webhookAllowPrivateNetworks,
+        onQueued: (fn) => services.webhooks.onQueued(fn),
+      })
+    : null;
+  webhookDeliverer?.start();
   const dailySnapshots = startDailySnapshots(services.tagging, {
     onError: (err) => app?.log.error({ err }, 'daily tagging compliance snapshot failed'),
   });
@@ -115,11 +129,12 @@ export async function startServer(
     closing ??= (async () => {
       // Stop accepting and let in-flight requests finish while running jobs reach a batch
       // boundary and hand their job back; then release the database and Redis.
-      await Promise.all([app?.close(), runner?.stop(), dailySnapshots.stop()]);
+      await Promise.all([app?.close(), runner?.stop(), webhookDeliverer?.stop(), dailySnapshots.stop()]);
+      await services.events.idle();
       await database.close();
       redis?.disconnect();
     })();
     return closing;
   };
-  return { app, database, services, redis, runner, url: address, close };
+  return { app, database, services, redis, runner, webhookDeliverer, url: address, close };
 }

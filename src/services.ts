@@ -18,6 +18,8 @@ import { createPathTracerService } from './modules/pathtracer/service.ts';
 import { createTaggingService } from './modules/tagging/service.ts';
 import { createTenantService } from './modules/tenants/service.ts';
 import { createApiKeyService } from './modules/tokens/service.ts';
+import { WEBHOOK_EVENTS } from './modules/webhooks/schemas.ts';
+import { createWebhookService } from './modules/webhooks/service.ts';
 import { createJwt, loadSigningKey } from './platform/auth/jwt.ts';
 import type { Config } from './platform/config.ts';
 import type { Database } from './platform/db/index.ts';
@@ -95,6 +97,14 @@ export async function createServices({ config, database, clock = systemClock, di
       ...discovery,
     }),
   );
+  // Webhooks: every subscribable event fans out into pending deliveries (after the publisher committed);
+  // the delivery worker, started beside the job runner, posts them.
+  const webhooks = createWebhookService({ db, clock, allowPrivateNetworks: config.webhookAllowPrivateNetworks });
+  for (const event of WEBHOOK_EVENTS) {
+    events.subscribe(event, async (payload) => {
+      await webhooks.fanOut(event, payload);
+    });
+  }
   return {
     /** Sends event-handler failures and after-commit clean-up warnings to this logger from now on. */
     attachLogger(log: { error: (obj: object, msg: string) => void; warn: (obj: object, msg: string) => void }) {
@@ -116,6 +126,7 @@ export async function createServices({ config, database, clock = systemClock, di
     jobKinds,
     jobSignals,
     jobInputs,
+    webhooks,
   };
 }
 

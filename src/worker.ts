@@ -6,6 +6,7 @@
  */
 import type { FastifyBaseLogger } from 'fastify';
 import { startDailySnapshots } from './modules/tagging/daily.ts';
+import { createWebhookDeliverer, type Deliverer, type DelivererOptions } from './modules/webhooks/delivery.ts';
 import type { Config, LogLevel } from './platform/config.ts';
 import type { Database } from './platform/db/index.ts';
 import { createJobRunner, type JobRunner } from './platform/jobs/runner.ts';
@@ -18,12 +19,15 @@ export interface WorkerOptions {
   pollMs?: number;
   concurrency?: number;
   discovery?: ServiceDeps['discovery'];
+  /** Tuning of the webhook delivery worker (tests). */
+  webhooks?: Pick<DelivererOptions, 'pollMs' | 'backoffBaseMs' | 'maxAttempts' | 'timeoutMs' | 'concurrency'>;
   /** Log destination (default: JSON lines on stdout). */
   write?: (line: string) => void;
 }
 
 export interface WorkerRuntime {
   runner: JobRunner;
+  webhookDeliverer: Deliverer;
   database: Database;
   services: Services;
   log: FastifyBaseLogger;
@@ -48,6 +52,16 @@ export async function startWorker(config: Config, opts: WorkerOptions = {}): Pro
     concurrency: opts.concurrency,
   });
   runner.start();
+  const webhookDeliverer = createWebhookDeliverer({
+    db: database.db,
+    dialect: database.dialect,
+    clock: services.clock,
+    log,
+    allowPrivateNetworks: config.webhookAllowPrivateNetworks,
+    onQueued: (fn) => services.webhooks.onQueued(fn),
+    ...opts.webhooks,
+  });
+  webhookDeliverer.start();
   services.attachLogger(log);
   // Workers take the daily tagging snapshot too, so a deployment with API-only servers still gets one
   // (the snapshot table's unique day key keeps it to one per tenant per day).
@@ -58,13 +72,16 @@ export async function startWorker(config: Config, opts: WorkerOptions = {}): Pro
   let closing: Promise<void> | null = null;
   return {
     runner,
+    webhookDeliverer,
     database,
     services,
     log,
     close() {
       closing ??= (async () => {
         await Promise.all([runner.stop(), dailySnapshots.stop()]);
+        // Events of the last jobs may still be queueing deliveries: let them, then stop posting.
         await services.events.idle();
+        await webhookDeliverer.stop();
         await database.close();
       })();
       return closing;

@@ -30,6 +30,11 @@ export interface Config {
   trustProxy: boolean;
   /** Shared secret for signing access tokens; when null a key is generated and kept in the database. */
   jwtSecret: string | null;
+  /**
+   * Let webhooks post to loopback, private (RFC 1918, fc00::/7), link-local (cloud metadata) and other
+   * non-public addresses. Off by default (SSRF); on for self-hosted installs posting to internal services.
+   */
+  webhookAllowPrivateNetworks: boolean;
 }
 
 export class ConfigError extends Error {
@@ -143,6 +148,7 @@ export function loadConfig(env: Env, cwd: string = process.cwd()): Readonly<Conf
     workerEnabled: bool('INFRACAST_WORKER', true),
     trustProxy: bool('INFRACAST_TRUST_PROXY', false),
     jwtSecret,
+    webhookAllowPrivateNetworks: bool('INFRACAST_WEBHOOK_ALLOW_PRIVATE_NETWORKS', false),
   };
 
   if (problems.length > 0) throw new ConfigError(problems);

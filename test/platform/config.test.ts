@@ -52,4 +52,13 @@ describe('loadConfig', () => {
       /INFRACAST_ADMIN_EMAIL is not/,
     );
   });
+
+  it('refuses webhooks to private networks unless INFRACAST_WEBHOOK_ALLOW_PRIVATE_NETWORKS says so', () => {
+    expect(loadConfig({}).webhookAllowPrivateNetworks).toBe(false);
+    expect(loadConfig({ INFRACAST_WEBHOOK_ALLOW_PRIVATE_NETWORKS: 'true' }).webhookAllowPrivateNetworks).toBe(true);
+    expect(loadConfig({ INFRACAST_WEBHOOK_ALLOW_PRIVATE_NETWORKS: 'off' }).webhookAllowPrivateNetworks).toBe(false);
+    expect(() => loadConfig({ INFRACAST_WEBHOOK_ALLOW_PRIVATE_NETWORKS: 'sometimes' })).toThrow(
+      /INFRACAST_WEBHOOK_ALLOW_PRIVATE_NETWORKS must be true or false/,
+    );
+  });
 });

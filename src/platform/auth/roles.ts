@@ -88,4 +88,14 @@ export const ROUTE_ACCESS: Record<string, Access> = {
   getTaggingCompliance: 'viewer',
   getTaggingComplianceHistory: 'viewer',
   listTaggingPolicyViolations: 'viewer',
+  // webhooks (they hold signing secrets and choose where tenant data is sent)
+  listWebhooks: 'admin',
+  createWebhook: 'admin',
+  getWebhook: 'admin',
+  updateWebhook: 'admin',
+  deleteWebhook: 'admin',
+  pingWebhook: 'admin',
+  listWebhookDeliveries: 'admin',
+  getWebhookDelivery: 'admin',
+  redeliverWebhookDelivery: 'admin',
 };

@@ -211,6 +211,42 @@ export interface TaggingComplianceSnapshotTable {
   taken_at: Timestamp;
 }
 
+export interface WebhookTable {
+  id: string;
+  tenant_id: string;
+  url: string;
+  description: string | null;
+  /** JSON array of event names (`job.completed`, …, or `*`). */
+  events: JsonText;
+  /** The signing secret, kept to sign deliveries; never returned after creation. */
+  secret: string;
+  enabled: Flag;
+  created_by: string | null;
+  created_at: Timestamp;
+  updated_at: Timestamp;
+}
+
+export interface WebhookDeliveryTable {
+  id: string;
+  tenant_id: string;
+  webhook_id: string;
+  event: string;
+  /** The exact JSON body sent (and signed) on every attempt. */
+  payload: JsonText;
+  status: 'pending' | 'succeeded' | 'failed';
+  attempts: number;
+  /** When a pending delivery is due; null once it succeeded or failed. */
+  next_attempt_at: Timestamp | null;
+  lease_owner: string | null;
+  lease_expires_at: Timestamp | null;
+  last_status_code: number | null;
+  last_error: string | null;
+  last_attempt_at: Timestamp | null;
+  duration_ms: number | null;
+  created_at: Timestamp;
+  delivered_at: Timestamp | null;
+}
+
 export interface DB {
   tenants: TenantTable;
   users: UserTable;
@@ -226,6 +262,8 @@ export interface DB {
   job_inputs: JobInputTable;
   tagging_policies: TaggingPolicyTable;
   tagging_compliance_snapshots: TaggingComplianceSnapshotTable;
+  webhooks: WebhookTable;
+  webhook_deliveries: WebhookDeliveryTable;
 }
 
 export type TenantRow = Selectable<TenantTable>;
@@ -240,4 +278,6 @@ export type JobRow = Selectable<JobTable>;
 export type TaggingPolicyRow = Selectable<TaggingPolicyTable>;
 export type TaggingComplianceSnapshotRow = Selectable<TaggingComplianceSnapshotTable>;
 export type AuditLogRow = Selectable<AuditLogTable>;
+export type WebhookRow = Selectable<WebhookTable>;
+export type WebhookDeliveryRow = Selectable<WebhookDeliveryTable>;
 export type { Generated };

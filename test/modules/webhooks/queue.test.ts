@@ -1,0 +1,126 @@
+/**
+ * The delivery queue under more than one worker, on SQLite and PostgreSQL: each delivery is posted once,
+ * a delivery whose worker died is taken over when its lease expires, and `infracast worker` (startWorker)
+ * drains the queue too.
+ */
+import { describe, expect, it } from 'vitest';
+import { claimDueDeliveries } from '../../../src/modules/webhooks/store.ts';
+import { loadConfig } from '../../../src/platform/config.ts';
+import { startWorker } from '../../../src/worker.ts';
+import { createTestApp } from '../../helpers/app.ts';
+import { testDialects } from '../../helpers/env.ts';
+import { startDeliverer, startReceiver, waitForDelivery } from './helpers.ts';
+
+const ALLOW_PRIVATE = { INFRACAST_WEBHOOK_ALLOW_PRIVATE_NETWORKS: 'true' };
+
+for (const dialect of testDialects()) {
+  describe(`${dialect}: webhook delivery queue`, () => {
+    it('two workers share the queue: every delivery is posted exactly once', async () => {
+      const t = await createTestApp({ dialect, env: ALLOW_PRIVATE });
+      await t.createTenant('acme');
+      const h = (await t.userWithRole('acme', 'admin')).headers;
+      const receiver = await startReceiver();
+      const hook = (
+        await t.app.inject({
+          method: 'POST',
+          url: '/api/v1/tenants/acme/webhooks',
+          headers: h,
+          payload: { url: receiver.url, events: ['*'] },
+        })
+      ).json().data;
+      const ids: string[] = [];
+      for (let i = 0; i < 24; i++) {
+        const res = await t.app.inject({
+          method: 'POST',
+          url: `/api/v1/tenants/acme/webhooks/${hook.id}/ping`,
+          headers: h,
+        });
+        ids.push(res.json().data.id);
+      }
+      const a = startDeliverer(t, { workerId: 'a', concurrency: 3 });
+      const b = startDeliverer(t, { workerId: 'b', concurrency: 3 });
+      for (const id of ids) await waitForDelivery(t, id, (d) => d.status === 'succeeded');
+      await Promise.all([a.drain(), b.drain()]);
+      const seen = receiver.requests.map((r) => r.headers['infracast-delivery']);
+      expect(seen.length).toBe(24);
+      expect(new Set(seen)).toEqual(new Set(ids));
+      const rows = await t.services.db.selectFrom('webhook_deliveries').selectAll().execute();
+      expect(rows.every((r) => r.attempts === 1 && r.lease_owner === null)).toBe(true);
+    });
+
+    it('a delivery claimed by a worker that died is taken over once its lease expires', async () => {
+      const t = await createTestApp({ dialect, env: ALLOW_PRIVATE });
+      await t.createTenant('acme');
+      const h = (await t.userWithRole('acme', 'admin')).headers;
+      const receiver = await startReceiver();
+      const hook = (
+        await t.app.inject({
+          method: 'POST',
+          url: '/api/v1/tenants/acme/webhooks',
+          headers: h,
+          payload: { url: receiver.url, events: ['*'] },
+        })
+      ).json().data;
+      const ping = await t.app.inject({
+        method: 'POST',
+        url: `/api/v1/tenants/acme/webhooks/${hook.id}/ping`,
+        headers: h,
+      });
+      const id = ping.json().data.id;
+      // A worker claims it with a short lease, then dies without recording anything.
+      const now = new Date();
+      const claimed = await claimDueDeliveries(t.services.db, t.services.dialect, {
+        owner: 'dead-worker',
+        now: now.toISOString(),
+        leaseExpiresAt: new Date(now.getTime() + 400).toISOString(),
+        limit: 10,
+      });
+      expect(claimed.map((c) => c.id)).toEqual([id]);
+      expect(claimed[0]).toMatchObject({ attempts: 1, lease_owner: 'dead-worker' });
+      // Claimed: nobody else gets it while the lease holds.
+      const again = await claimDueDeliveries(t.services.db, t.services.dialect, {
+        owner: 'other',
+        now: new Date().toISOString(),
+        leaseExpiresAt: new Date(Date.now() + 60_000).toISOString(),
+        limit: 10,
+      });
+      expect(again).toEqual([]);
+
+      startDeliverer(t, { workerId: 'alive' });
+      const done = await waitForDelivery(t, id, (d) => d.status !== 'pending');
+      // The lost attempt counts (the request may have gone out before the worker died).
+      expect(done).toMatchObject({ status: 'succeeded', attempts: 2, lease_owner: null });
+      expect(receiver.requests.length).toBe(1);
+    });
+
+    it('`infracast worker` posts deliveries queued by a server', async () => {
+      const t = await createTestApp({ dialect, env: ALLOW_PRIVATE });
+      await t.createTenant('acme');
+      const h = (await t.userWithRole('acme', 'admin')).headers;
+      const receiver = await startReceiver();
+      const hook = (
+        await t.app.inject({
+          method: 'POST',
+          url: '/api/v1/tenants/acme/webhooks',
+          headers: h,
+          payload: { url: receiver.url, events: ['*'] },
+        })
+      ).json().data;
+      const config = loadConfig({ ...t.db.env, ...ALLOW_PRIVATE, INFRACAST_LOG_LEVEL: 'silent' });
+      const worker = await startWorker(config, { pollMs: 50, webhooks: { pollMs: 50 }, write: () => {} });
+      try {
+        const ping = await t.app.inject({
+          method: 'POST',
+          url: `/api/v1/tenants/acme/webhooks/${hook.id}/ping`,
+          headers: h,
+        });
+        const done = await waitForDelivery(t, ping.json().data.id, (d) => d.status !== 'pending');
+        expect(done).toMatchObject({ status: 'succeeded', attempts: 1 });
+        expect(done.lease_owner).toBeNull();
+        expect(receiver.requests.length).toBe(1);
+      } finally {
+        await worker.close();
+      }
+    });
+  });
+}
