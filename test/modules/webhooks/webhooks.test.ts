@@ -286,8 +286,12 @@ for (const dialect of testDialects()) {
       const list = await t.app.inject({ url: `/api/v1/tenants/acme/webhooks/${all.id}/deliveries`, headers: h });
       expect(list.statusCode, list.body).toBe(200);
       expect(list.json().meta.total).toBe(2);
-      const ids = list.json().data.map((d: { id: string }) => d.id);
-      expect(ids).toEqual([...ids].sort().reverse());
+      // Newest first: created_at descending, ties by id descending (two events can queue in one millisecond).
+      const listed = list.json().data as { id: string; created_at: string }[];
+      const newestFirst = [...listed].sort((a, b) =>
+        a.created_at === b.created_at ? (a.id < b.id ? 1 : -1) : a.created_at < b.created_at ? 1 : -1,
+      );
+      expect(listed.map((d) => d.id)).toEqual(newestFirst.map((d) => d.id));
       const filtered = await t.app.inject({
         url: `/api/v1/tenants/acme/webhooks/${all.id}/deliveries?event=inventory.changed&status=succeeded`,
         headers: h,
