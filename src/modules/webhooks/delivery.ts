@@ -19,6 +19,7 @@ import { signatureHeader } from '../../core/webhooks/signature.ts';
 import type { DatabaseDialect } from '../../platform/config.ts';
 import type { Db } from '../../platform/db/index.ts';
 import type { WebhookDeliveryRow, WebhookRow } from '../../platform/db/schema.ts';
+import { wakeableSleep } from '../../platform/jobs/wakeable-sleep.ts';
 import { type Clock, iso } from '../../platform/time.ts';
 import { postOnce, type Resolver } from './network.ts';
 import * as store from './store.ts';
@@ -86,30 +87,9 @@ export function createWebhookDeliverer(o: DelivererOptions): Deliverer {
   let started = false;
   let stopping = false;
   let loopDone: Promise<void> = Promise.resolve();
-  let wakeUp: (() => void) | null = null;
-  let wakePending = false;
   let unsubscribe: (() => void) | null = null;
 
-  const wake = () => {
-    wakePending = true;
-    wakeUp?.();
-  };
-  const sleep = (ms: number) =>
-    new Promise<void>((resolve) => {
-      if (wakePending) {
-        wakePending = false;
-        resolve();
-        return;
-      }
-      const timer = setTimeout(done, ms);
-      function done() {
-        clearTimeout(timer);
-        wakeUp = null;
-        wakePending = false;
-        resolve();
-      }
-      wakeUp = done;
-    });
+  const { sleep, wake } = wakeableSleep();
 
   async function claim(limit: number): Promise<{ delivery: WebhookDeliveryRow; webhook: WebhookRow }[]> {
     const now = o.clock();

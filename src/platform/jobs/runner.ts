@@ -34,6 +34,7 @@ import {
   JobInterrupted,
   type JobOutcome,
 } from './types.ts';
+import { wakeableSleep } from './wakeable-sleep.ts';
 
 export interface JobRunnerOptions {
   db: Db;
@@ -100,34 +101,12 @@ export function createJobRunner(o: JobRunnerOptions): JobRunner {
   let started = false;
   let stopping = false;
   let loopDone: Promise<void> = Promise.resolve();
-  let wakeUp: (() => void) | null = null;
-  let wakePending = false;
   const unsubscribe: (() => void)[] = [];
 
   const now = () => o.clock();
   const leaseUntil = (d: Date) => iso(new Date(d.getTime() + leaseMs));
 
-  const wake = () => {
-    wakePending = true;
-    wakeUp?.();
-  };
-
-  const sleep = (ms: number) =>
-    new Promise<void>((resolve) => {
-      if (wakePending) {
-        wakePending = false;
-        resolve();
-        return;
-      }
-      const timer = setTimeout(done, ms);
-      function done() {
-        clearTimeout(timer);
-        wakeUp = null;
-        wakePending = false;
-        resolve();
-      }
-      wakeUp = done;
-    });
+  const { sleep, wake } = wakeableSleep();
 
   async function claim(): Promise<JobRow | undefined> {
     const at = now();
