@@ -32,25 +32,29 @@ Examples:
 Configuration is read from INFRACAST_* environment variables; see the README.`,
   );
 
-// `validate` runs on every pull request with a < 2 s budget: it does not load the server-side
-// commands, whose imports (Fastify, database drivers, TypeBox) alone take seconds.
-if (process.argv[2] !== 'validate') {
-  const [serve, migrate, admin, ingest, worker, trace] = await Promise.all([
-    import('./commands/serve.ts'),
-    import('./commands/migrate.ts'),
-    import('./commands/admin.ts'),
-    import('./commands/ingest.ts'),
-    import('./commands/worker.ts'),
-    import('./commands/trace.ts'),
-  ]);
-  serve.registerServeCommand(program, pkg.version);
-  migrate.registerMigrateCommand(program);
-  admin.registerAdminCommands(program);
-  ingest.registerIngestCommands(program);
-  worker.registerWorkerCommand(program);
-  trace.registerTraceCommand(program);
+// Each command is imported only when it is the one being run: the server-side ones pull in
+// Fastify, the database drivers and TypeBox (over a second), which `validate` (run on every
+// pull request with a < 2 s budget), `trace` and `ingest` do not need. Help and unknown
+// commands load them all, so the listing is complete.
+const COMMANDS: Record<string, () => Promise<(program: Command) => void>> = {
+  serve: async () => {
+    const m = await import('./commands/serve.ts');
+    return (p) => m.registerServeCommand(p, pkg.version);
+  },
+  migrate: async () => (await import('./commands/migrate.ts')).registerMigrateCommand,
+  admin: async () => (await import('./commands/admin.ts')).registerAdminCommands,
+  ingest: async () => (await import('./commands/ingest.ts')).registerIngestCommands,
+  worker: async () => (await import('./commands/worker.ts')).registerWorkerCommand,
+  trace: async () => (await import('./commands/trace.ts')).registerTraceCommand,
+  validate: async () => registerValidateCommand,
+};
+const invoked = process.argv[2];
+const needed = invoked !== undefined && Object.hasOwn(COMMANDS, invoked) ? [invoked] : Object.keys(COMMANDS);
+for (const register of await Promise.all(
+  needed.map((name) => (COMMANDS[name] as () => Promise<(p: Command) => void>)()),
+)) {
+  register(program);
 }
-registerValidateCommand(program);
 
 try {
   await program.parseAsync(process.argv);

@@ -130,7 +130,7 @@ describe('infracast CLI', () => {
     expect(other.output()).toMatch(/warning: INFRACAST_ADMIN_EMAIL \(other@example\.com\) is not a user/);
     other.child.kill('SIGTERM');
     await new Promise((r) => other.child.on('exit', r));
-  });
+  }, 120_000); // four server starts: a loaded CI machine takes well over the default 30 s
 
   it('prints a generated admin password once when none is configured', async () => {
     const dir = tempDir();
@@ -142,5 +142,5 @@ describe('infracast CLI', () => {
     expect(second.output()).not.toMatch(/Generated password/);
     second.child.kill('SIGTERM');
     await new Promise((r) => second.child.on('exit', r));
-  });
+  }, 90_000);
 });

@@ -15,9 +15,33 @@ function note(reason: string) {
   console.log(`[skip] ${reason}`);
 }
 
+const DIALECTS: readonly DatabaseDialect[] = ['sqlite', 'postgres'];
+
+/**
+ * `INFRACAST_TEST_DIALECTS` (e.g. `postgres`) narrows the store tests to some
+ * dialects: CI's PostgreSQL pass sets it, because its SQLite pass has just run
+ * the same tests on SQLite.
+ */
+const ONLY = (process.env.INFRACAST_TEST_DIALECTS ?? '')
+  .split(',')
+  .map((d) => d.trim())
+  .filter(Boolean);
+for (const d of ONLY) {
+  if (!DIALECTS.includes(d as DatabaseDialect)) {
+    throw new Error(`INFRACAST_TEST_DIALECTS: unknown dialect ${d} (sqlite, postgres)`);
+  }
+}
+if (ONLY.includes('postgres') && !TEST_PG_URL) {
+  throw new Error('INFRACAST_TEST_DIALECTS names postgres but INFRACAST_TEST_DATABASE_URL is not set');
+}
+
 export function testDialects(): DatabaseDialect[] {
   if (!TEST_PG_URL) note('PostgreSQL tests skipped: INFRACAST_TEST_DATABASE_URL is not set');
-  return TEST_PG_URL ? ['sqlite', 'postgres'] : ['sqlite'];
+  const available: DatabaseDialect[] = TEST_PG_URL ? ['sqlite', 'postgres'] : ['sqlite'];
+  if (ONLY.length === 0) return available;
+  for (const d of available)
+    if (!ONLY.includes(d)) note(`${d} store tests skipped: INFRACAST_TEST_DIALECTS=${ONLY.join(',')}`);
+  return available.filter((d) => ONLY.includes(d));
 }
 
 export function redisAvailable(): boolean {

@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { StartupError, startServer } from '../../server.ts';
+import type { startServer } from '../../server.ts';
 import { CliError, configFromEnv } from '../shared.ts';
 
 export function registerServeCommand(program: Command, version: string) {
@@ -19,9 +19,12 @@ Examples:
     )
     .action(async () => {
       const config = configFromEnv();
+      // The server (Fastify, drivers, every module) is loaded once the configuration is known
+      // to be good, so a bad variable is reported at once.
+      const { StartupError, startServer: start } = await import('../../server.ts');
       let runtime: Awaited<ReturnType<typeof startServer>>;
       try {
-        runtime = await startServer(config, { version });
+        runtime = await start(config, { version });
       } catch (e) {
         if (e instanceof StartupError) throw new CliError(e.message);
         const listenError = listenFailure(e as NodeJS.ErrnoException, config.host, config.port);

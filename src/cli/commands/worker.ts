@@ -1,6 +1,5 @@
 import type { Command } from 'commander';
-import { StartupError } from '../../server.ts';
-import { startWorker } from '../../worker.ts';
+import type { startWorker } from '../../worker.ts';
 import { CliError, configFromEnv } from '../shared.ts';
 
 const positiveInt =
@@ -39,9 +38,14 @@ Examples:
     )
     .action(async (opts: { concurrency: number; leaseSeconds: number; pollMs: number; batchPauseMs?: number }) => {
       const config = configFromEnv();
+      // Loaded once the configuration is known to be good (see serve).
+      const [{ StartupError }, { startWorker: start }] = await Promise.all([
+        import('../../server.ts'),
+        import('../../worker.ts'),
+      ]);
       let runtime: Awaited<ReturnType<typeof startWorker>>;
       try {
-        runtime = await startWorker(config, {
+        runtime = await start(config, {
           concurrency: opts.concurrency,
           leaseSeconds: opts.leaseSeconds,
           pollMs: opts.pollMs,
