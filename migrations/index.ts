@@ -5,6 +5,8 @@ import * as m0002 from './2026_11_23_0002_inventory.ts';
 import * as m0003 from './2026_11_23_0003_tagging.ts';
 import * as m0004 from './2026_12_06_0004_job_input_digest.ts';
 import * as m0005 from './2026_12_06_0005_webhooks.ts';
+import * as m0006 from './2026_12_06_0006_findings.ts';
+import * as m0007 from './2026_12_06_0007_reports.ts';
 
 export const migrations: Record<string, Migration> = {
   '2026_11_23_0001_platform': m0001,
@@ -12,4 +14,6 @@ export const migrations: Record<string, Migration> = {
   '2026_11_23_0003_tagging': m0003,
   '2026_12_06_0004_job_input_digest': m0004,
   '2026_12_06_0005_webhooks': m0005,
+  '2026_12_06_0006_findings': m0006,
+  '2026_12_06_0007_reports': m0007,
 };

@@ -8,6 +8,8 @@ import type { Redis } from 'ioredis';
 import { type DestinationStream, type Logger, pino } from 'pino';
 import { auditRoutes } from './modules/audit/routes.ts';
 import { authRoutes } from './modules/auth/routes.ts';
+import { findingRoutes } from './modules/findings/routes.ts';
+import { ControlStatusSchema, Finding, FrameworkScoreSchema, RuleSchema } from './modules/findings/schemas.ts';
 import { healthRoutes } from './modules/health/routes.ts';
 import { edgeRoutes, nodeRoutes } from './modules/inventory/routes.ts';
 import { Edge, Node } from './modules/inventory/schemas.ts';
@@ -17,6 +19,8 @@ import { memberRoutes } from './modules/members/routes.ts';
 import { Member } from './modules/members/schemas.ts';
 import { pathTracerRoutes } from './modules/pathtracer/routes.ts';
 import { Hop as TraceHop } from './modules/pathtracer/schemas.ts';
+import { reportRoutes } from './modules/reports/routes.ts';
+import { Report } from './modules/reports/schemas.ts';
 import { taggingCompatRoutes, taggingRoutes } from './modules/tagging/routes/index.ts';
 import { TaggingPolicy } from './modules/tagging/schemas.ts';
 import { tenantRoutes } from './modules/tenants/routes.ts';
@@ -74,6 +78,8 @@ export async function buildApp(deps: AppDeps): Promise<App> {
   // OpenAPI document lists each once under components.schemas.
   for (const schema of [Tenant, Member, ApiKey, Node, Edge, Job, TaggingPolicy, TraceHop, Webhook, WebhookDelivery])
     app.addSchema(schema);
+  for (const schema of [Finding, RuleSchema, FrameworkScoreSchema, ControlStatusSchema]) app.addSchema(schema);
+  app.addSchema(Report);
   const limiter = deps.limiter ?? createMemoryLimiter();
 
   await app.register(conventions, { bodyLimitBytes: config.bodyLimitBytes });
@@ -155,9 +161,13 @@ export async function buildApp(deps: AppDeps): Promise<App> {
       await a.register(pathTracerRoutes, { pathtracer: services.pathtracer });
       await a.register(taggingRoutes, { tagging: services.tagging });
       await a.register(webhookRoutes, { webhooks: services.webhooks });
+      await a.register(reportRoutes, { reports: services.reports });
+      await a.register(findingRoutes, { findings: services.findings });
     },
     { prefix: '/api/v1' },
   );
+  // Background finding evaluations end before the database they write to is closed.
+  app.addHook('onClose', () => services.findings.stop());
   // The seed's `PATCH /v1/orgs/{org}/tagging-policies/{id}`, outside /api/v1 so its scripts only change host.
   await app.register(taggingCompatRoutes, { tagging: services.tagging });
 

@@ -26,6 +26,28 @@ export interface EventMap {
   'job.cancelled': { tenantId: string; jobId: string; kind: string; source: string };
   /** The tenant's inventory graph changed (ingest, or a node/edge write). */
   'inventory.changed': { tenantId: string; version: number };
+  /** A rule started failing on a node (a new finding, or a resolved one failing again: `reopened`). */
+  'finding.created': {
+    tenantId: string;
+    findingId: string;
+    ruleId: string;
+    severity: string;
+    nodeId: string;
+    nodeType: string;
+    message: string;
+    reopened: boolean;
+    inventoryVersion: number;
+  };
+  /** A finding was resolved: its rule passes now (`fixed`), its node is gone (`node_removed`) or by hand (`manual`). */
+  'finding.resolved': {
+    tenantId: string;
+    findingId: string;
+    ruleId: string;
+    severity: string;
+    nodeId: string;
+    resolution: 'fixed' | 'node_removed' | 'manual';
+    inventoryVersion: number;
+  };
 }
 
 export type EventName = keyof EventMap;

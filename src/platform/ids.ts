@@ -18,6 +18,7 @@ export const ID_PREFIX = {
   webhook: 'whk',
   delivery: 'dlv',
   report: 'rpt',
+  finding: 'fnd',
   snapshot: 'snp',
   request: 'req',
 } as const;

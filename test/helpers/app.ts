@@ -37,6 +37,11 @@ export interface TestAppOptions {
   extend?: (app: App) => void;
   /** Discovery job tuning (batch sizes, pause between batches, thread threshold). */
   discovery?: ServiceDeps['discovery'];
+  /**
+   * Outlive the test that made it (one app for a whole describe block, made in beforeAll): the caller
+   * closes it with `close()` (in afterAll) instead of it closing when the test ends.
+   */
+  shared?: boolean;
 }
 
 export interface Caller {
@@ -64,6 +69,8 @@ export interface TestApp {
   ): Promise<{ id: string; clientId: string; secretKey: string; token: string; headers: Record<string, string> }>;
   /** Signs in and returns bearer headers plus the refresh token. */
   login(email: string, password?: string): Promise<Caller & { refreshToken: string }>;
+  /** Closes the app and disposes its database (what the end of the test does unless `shared`). */
+  close(): Promise<void>;
 }
 
 export async function createTestApp(opts: TestAppOptions = {}): Promise<TestApp> {
@@ -97,10 +104,11 @@ export async function createTestApp(opts: TestAppOptions = {}): Promise<TestApp>
   });
   opts.extend?.(app);
   await app.ready();
-  onTestFinished(async () => {
+  const close = async () => {
     await app.close();
     if (!opts.db) await db.dispose();
-  });
+  };
+  if (!opts.shared) onTestFinished(close);
 
   const hash = await testPasswordHash();
   const insertUser = async (email: string, admin = false) => {
@@ -152,6 +160,7 @@ export async function createTestApp(opts: TestAppOptions = {}): Promise<TestApp>
     logs,
     admin,
     login,
+    close,
     async createTenant(slug, plan = 'enterprise') {
       const res = await app.inject({
         method: 'POST',

@@ -455,3 +455,67 @@ export function listNonCompliant(
   }
   return out;
 }
+
+/** A resource's tagging status as compliance counts it: covered resources are compliant or not. */
+export type ResourceTaggingStatus = 'compliant' | 'non_compliant' | 'not_covered' | 'not_taggable';
+
+export interface ResourceCompliance {
+  status: ResourceTaggingStatus;
+  terraform_type: string;
+  /** The enabled policies whose scope and tag filter matched the resource. */
+  policy_ids: string[];
+  violations: (NonCompliantNode['violations'][number] & { policy_id: string })[];
+}
+
+/**
+ * Each resource's status against the enabled policies, one node at a time, decided exactly as
+ * `computeTaggingCompliance` counts it (a resource it counts compliant is `compliant` here). Returns a
+ * function to call per node, so a caller paging through a large inventory compiles the policies once.
+ */
+export function resourceComplianceEvaluator(
+  policies: readonly TaggingPolicy[] | CompiledPolicySet,
+  opts: { now?: Date } = {},
+): (node: ComplianceNode) => ResourceCompliance {
+  const scopes = new ScopeIndex(compilePolicies(policies));
+  const resolveKind = kindResolver(scopes);
+  const nowMs = (opts.now ?? new Date()).getTime();
+  const view = new TagObjectView();
+  return (node) => {
+    const tags = node.tags ?? EMPTY_TAGS;
+    const kind = resolveKind(node, Object.keys(tags).length > 0);
+    const base = { terraform_type: kind.terraformType, policy_ids: [] as string[], violations: [] };
+    if (!kind.taggable) return { status: 'not_taggable', ...base };
+    if (kind.policies.length === 0) return { status: 'not_covered', ...base };
+    view.reset(node, tags);
+    const applied: string[] = [];
+    const violations: ResourceCompliance['violations'] = [];
+    let failed = false;
+    evaluateResource(
+      kind.policies,
+      view,
+      view.keysComplete,
+      {
+        names: () => nodeNames(node),
+        applied: (p) => {
+          applied.push(p.id);
+        },
+        check(p, rule, outcome) {
+          if (outcome.status !== 'fail') return;
+          failed = true;
+          if (outcome.kind === null) return;
+          violations.push({
+            policy_id: p.id,
+            key: rule.key,
+            kind: outcome.kind,
+            actual: outcome.actual,
+            message: rule.message,
+            suggestions: outcome.actual === null ? [] : rule.suggest(p.trim ? outcome.actual.trim() : outcome.actual),
+          });
+        },
+      },
+      nowMs,
+    );
+    const status = applied.length === 0 ? 'not_covered' : failed ? 'non_compliant' : 'compliant';
+    return { status, terraform_type: kind.terraformType, policy_ids: applied, violations };
+  };
+}

@@ -22,6 +22,9 @@ export {
   computeTaggingCompliance,
   listNonCompliant,
   type NonCompliantNode,
+  type ResourceCompliance,
+  type ResourceTaggingStatus,
+  resourceComplianceEvaluator,
   sharePercent,
   type TaggingCompliance,
 } from './compliance.ts';

@@ -7,7 +7,17 @@ import type { SortField } from '../../platform/http/pagination.ts';
 import { newId } from '../../platform/ids.ts';
 
 /** What an entry can be about; `?target_type=` accepts these (comma = any of). */
-export const AUDIT_TARGET_TYPES = ['api_key', 'job', 'member', 'tagging_policy', 'tenant', 'user', 'webhook'] as const;
+export const AUDIT_TARGET_TYPES = [
+  'api_key',
+  'finding',
+  'job',
+  'member',
+  'report',
+  'tagging_policy',
+  'tenant',
+  'user',
+  'webhook',
+] as const;
 export type AuditTargetType = (typeof AUDIT_TARGET_TYPES)[number];
 
 export interface AuditEntry {

@@ -149,15 +149,7 @@ function tagPresent(dialect: DatabaseDialect, key: string): Expression<SqlBool> 
     : sql<SqlBool>`exists (select 1 from json_each(n.tags) as t where t.key = ${key})`;
 }
 
-export async function listNodeRows(
-  db: Executor,
-  dialect: DatabaseDialect,
-  tenantId: string,
-  f: NodeFilter,
-  sort: SortField<NodeSortField>[],
-  limit: number,
-  offset: number,
-): Promise<{ rows: NodeRecord[]; total: number }> {
+function filteredNodes(db: Executor, dialect: DatabaseDialect, tenantId: string, f: NodeFilter) {
   let base = nodesWithScope(db, tenantId);
   if (f.types) base = base.where('n.type', 'in', f.types);
   if (f.providers) base = base.where('n.provider', 'in', f.providers);
@@ -176,6 +168,36 @@ export async function listNodeRows(
     );
   }
   if (f.updatedSince) base = base.where('n.updated_at', '>=', f.updatedSince);
+  return base;
+}
+
+/**
+ * The next `limit` nodes matching the filter after `afterId`, by id (keyset pagination along the primary
+ * key): a whole inventory read page by page, each page as cheap as the first (reports read 100k nodes so).
+ */
+export async function listNodesAfter(
+  db: Executor,
+  dialect: DatabaseDialect,
+  tenantId: string,
+  f: NodeFilter,
+  afterId: string | null,
+  limit: number,
+): Promise<NodeRecord[]> {
+  let q = filteredNodes(db, dialect, tenantId, f).selectAll('n').select('s.last_seen_at as scope_seen_at');
+  if (afterId !== null) q = q.where('n.id', '>', afterId);
+  return q.orderBy('n.id').limit(limit).execute();
+}
+
+export async function listNodeRows(
+  db: Executor,
+  dialect: DatabaseDialect,
+  tenantId: string,
+  f: NodeFilter,
+  sort: SortField<NodeSortField>[],
+  limit: number,
+  offset: number,
+): Promise<{ rows: NodeRecord[]; total: number }> {
+  const base = filteredNodes(db, dialect, tenantId, f);
   const { total } = await base.select((eb) => eb.fn.countAll<number>().as('total')).executeTakeFirstOrThrow();
   let q = base.selectAll('n').select('s.last_seen_at as scope_seen_at');
   for (const s of sort) q = q.orderBy(sortTerm(db, `n.${s.field}`, s.desc, !s.field.endsWith('_at')));

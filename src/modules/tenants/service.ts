@@ -35,6 +35,8 @@ export interface TenantServiceDeps {
   invalidations: Invalidations;
   /** Where jobs keep their inputs: a deleted tenant's go right after the deletion commits. */
   jobInputs?: Pick<JobInputStore, 'forget'>;
+  /** Where reports keep their documents: a deleted tenant's go right after the deletion commits. */
+  reportContents?: { forgetTenant(tenantId: string): Promise<void> };
   /** Reports what could not be cleaned up after a commit (the request has succeeded by then). */
   warn?: (obj: object, msg: string) => void;
 }
@@ -276,6 +278,9 @@ export function createTenantService(deps: TenantServiceDeps) {
           );
         });
       }
+      await deps.reportContents?.forgetTenant(scope.id).catch((err) => {
+        deps.warn?.({ err, tenant: scope.id }, 'could not delete the report documents of a deleted tenant');
+      });
     },
   };
 }

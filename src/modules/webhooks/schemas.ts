@@ -3,7 +3,14 @@ import { EnumListQuery } from '../../platform/http/list-filters.ts';
 import { NOT_BLANK, NullableTimestamp, PaginationQuery, SortQuery, Timestamp } from '../../platform/http/schemas.ts';
 
 /** Events a webhook can subscribe to; `*` means all of them (and any added later). */
-export const WEBHOOK_EVENTS = ['job.completed', 'job.failed', 'job.cancelled', 'inventory.changed'] as const;
+export const WEBHOOK_EVENTS = [
+  'job.completed',
+  'job.failed',
+  'job.cancelled',
+  'inventory.changed',
+  'finding.created',
+  'finding.resolved',
+] as const;
 export type WebhookEvent = (typeof WEBHOOK_EVENTS)[number];
 export const ALL_EVENTS = '*';
 /** What a delivery can be: a subscribed event, or a `ping` sent on request. */

@@ -88,6 +88,21 @@ export const ROUTE_ACCESS: Record<string, Access> = {
   getTaggingCompliance: 'viewer',
   getTaggingComplianceHistory: 'viewer',
   listTaggingPolicyViolations: 'viewer',
+  // findings and compliance
+  listFindings: 'viewer',
+  getFinding: 'viewer',
+  acceptFinding: 'editor',
+  resolveFinding: 'editor',
+  listRules: 'viewer',
+  getComplianceSummary: 'viewer',
+  listComplianceFrameworks: 'viewer',
+  listComplianceControls: 'viewer',
+  // reports
+  listReports: 'viewer',
+  generateReport: 'editor',
+  getReport: 'viewer',
+  downloadReport: 'viewer',
+  deleteReport: 'editor',
   // webhooks (they hold signing secrets and choose where tenant data is sent)
   listWebhooks: 'admin',
   createWebhook: 'admin',

@@ -247,6 +247,73 @@ export interface WebhookDeliveryTable {
   delivered_at: Timestamp | null;
 }
 
+export interface ReportTable {
+  id: string;
+  tenant_id: string;
+  /** The `report` job that generates it: the report's status, error and times are the job's. */
+  job_id: string;
+  type: string;
+  format: 'csv' | 'json' | 'pdf';
+  name: string;
+  filters: JsonText;
+  /** Where the content is stored (a file name, or the id its `report_contents` parts are under); null until done. */
+  content_key: string | null;
+  row_count: number | null;
+  size_bytes: number | null;
+  /** Hex SHA-256 of the content (the download's ETag). */
+  sha256: string | null;
+  /** When the rows were read (the time the document states). */
+  generated_at: Timestamp | null;
+  created_by: string | null;
+  created_at: Timestamp;
+}
+
+/** A report's content on PostgreSQL, in text parts of about 1 MB (PDFs are written as 7-bit ASCII). */
+export interface ReportContentTable {
+  report_id: string;
+  part: number;
+  content: string;
+  size_bytes: number;
+}
+
+export interface FindingTable {
+  id: string;
+  tenant_id: string;
+  rule_id: string;
+  /** Not a foreign key: a removed node's findings are resolved (`node_removed`), not deleted. */
+  node_id: string;
+  node_type: string;
+  node_name: string;
+  severity: 'LOW' | 'MEDIUM' | 'HIGH' | 'CRITICAL';
+  status: 'OPEN' | 'ACCEPTED' | 'RESOLVED';
+  message: string;
+  evidence: JsonText;
+  resolution: 'fixed' | 'manual' | 'node_removed' | null;
+  status_reason: string | null;
+  accepted_by: string | null;
+  accepted_until: Timestamp | null;
+  resolved_by: string | null;
+  /** The inventory version a manual resolution was made at: a newer one that still fails reopens it. */
+  resolved_version: number | null;
+  first_seen_at: Timestamp;
+  /** Written when the finding changes; an OPEN/ACCEPTED one was also seen by the tenant's last evaluation. */
+  last_seen_at: Timestamp;
+  resolved_at: Timestamp | null;
+  created_at: Timestamp;
+  updated_at: Timestamp;
+}
+
+/** The tenant's last rule evaluation. */
+export interface FindingEvaluationTable {
+  tenant_id: string;
+  inventory_version: number;
+  evaluated_at: Timestamp;
+  resources_evaluated: number;
+  /** `{rule_id: {evaluated_by_type: {type: n}, skipped: n}}`. */
+  rule_stats: JsonText;
+  duration_ms: number;
+}
+
 export interface DB {
   tenants: TenantTable;
   users: UserTable;
@@ -264,6 +331,10 @@ export interface DB {
   tagging_compliance_snapshots: TaggingComplianceSnapshotTable;
   webhooks: WebhookTable;
   webhook_deliveries: WebhookDeliveryTable;
+  reports: ReportTable;
+  report_contents: ReportContentTable;
+  findings: FindingTable;
+  finding_evaluations: FindingEvaluationTable;
 }
 
 export type TenantRow = Selectable<TenantTable>;
@@ -280,4 +351,7 @@ export type TaggingComplianceSnapshotRow = Selectable<TaggingComplianceSnapshotT
 export type AuditLogRow = Selectable<AuditLogTable>;
 export type WebhookRow = Selectable<WebhookTable>;
 export type WebhookDeliveryRow = Selectable<WebhookDeliveryTable>;
+export type ReportRow = Selectable<ReportTable>;
+export type FindingRow = Selectable<FindingTable>;
+export type FindingEvaluationRow = Selectable<FindingEvaluationTable>;
 export type { Generated };

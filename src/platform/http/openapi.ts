@@ -21,6 +21,7 @@ export const API_TAGS = [
   { name: 'jobs', description: 'Discovery jobs that fill the inventory' },
   { name: 'pathtracer', description: 'Network reachability' },
   { name: 'tagging', description: 'Tagging policies, plan validation and tagging compliance' },
+  { name: 'reports', description: 'Downloadable documents (CSV, JSON, PDF) about inventory and tagging' },
   { name: 'webhooks', description: 'Signed HTTP callbacks on events, and their deliveries' },
 ];
 

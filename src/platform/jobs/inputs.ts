@@ -6,6 +6,7 @@
 import { mkdir, readdir, rename, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
+import { sql } from 'kysely';
 import type { Executor } from '../db/index.ts';
 
 /** Characters per stored part (≈ 1 MB of ASCII JSON): a few milliseconds to write or read. */
@@ -38,14 +39,53 @@ export function* utf8Parts(bytes: Uint8Array, size = INPUT_PART_CHARS): Generato
   }
 }
 
+/**
+ * A table holding documents as ordered text parts `(key, part, content, size_bytes)`: job inputs, and
+ * report contents on PostgreSQL (modules/reports/content.ts). Part by part, for the reason above.
+ */
+export interface PartTable {
+  table: 'job_inputs' | 'report_contents';
+  key: 'job_id' | 'report_id';
+}
+export const JOB_INPUT_PARTS: PartTable = { table: 'job_inputs', key: 'job_id' };
+
+/** Stores one part; returns its size in bytes. */
+export async function insertPart(db: Executor, t: PartTable, id: string, part: number, content: string) {
+  const size = Buffer.byteLength(content, 'utf8');
+  await sql`insert into ${sql.table(t.table)} (${sql.ref(t.key)}, part, content, size_bytes)
+    values (${id}, ${part}, ${content}, ${size})`.execute(db);
+  return size;
+}
+
+/** Reads a document's parts back one at a time, in order. */
+export async function* readParts(db: Executor, t: PartTable, id: string): AsyncGenerator<string> {
+  for (let part = 0; ; part++) {
+    const { rows } = await sql<{ content: string }>`select content from ${sql.table(t.table)}
+      where ${sql.ref(t.key)} = ${id} and part = ${part}`.execute(db);
+    if (rows.length === 0) return;
+    yield (rows[0] as { content: string }).content;
+  }
+}
+
+/** Deletes a document, one part per statement (freeing 100 MB at once would stall SQLite). */
+export async function dropParts(db: Executor, t: PartTable, id: string): Promise<void> {
+  for (;;) {
+    const { rows } = await sql<{ part: number }>`select part from ${sql.table(t.table)}
+      where ${sql.ref(t.key)} = ${id} order by part desc limit 1`.execute(db);
+    if (rows.length === 0) return;
+    await sql`delete from ${sql.table(t.table)} where ${sql.ref(t.key)} = ${id} and part = ${(rows[0] as { part: number }).part}`.execute(
+      db,
+    );
+    await yieldToEventLoop();
+  }
+}
+
 /** Stores the parts in order; returns the total size in bytes. Call inside the job's creating transaction. */
 export async function storeJobInput(db: Executor, jobId: string, parts: Iterable<string>): Promise<number> {
   let part = 0;
   let total = 0;
   for (const content of parts) {
-    const size = Buffer.byteLength(content, 'utf8');
-    await db.insertInto('job_inputs').values({ job_id: jobId, part, content, size_bytes: size }).execute();
-    total += size;
+    total += await insertPart(db, JOB_INPUT_PARTS, jobId, part, content);
     part += 1;
     await yieldToEventLoop();
   }
@@ -53,34 +93,11 @@ export async function storeJobInput(db: Executor, jobId: string, parts: Iterable
 }
 
 /** Reads the parts back one at a time, in order. */
-export async function* readJobInput(db: Executor, jobId: string): AsyncGenerator<string> {
-  for (let part = 0; ; part++) {
-    const row = await db
-      .selectFrom('job_inputs')
-      .select('content')
-      .where('job_id', '=', jobId)
-      .where('part', '=', part)
-      .executeTakeFirst();
-    if (!row) return;
-    yield row.content;
-  }
-}
+export const readJobInput = (db: Executor, jobId: string): AsyncGenerator<string> =>
+  readParts(db, JOB_INPUT_PARTS, jobId);
 
-/** Deletes a finished job's input, one part per statement (freeing 100 MB at once would stall SQLite). */
-export async function dropJobInput(db: Executor, jobId: string): Promise<void> {
-  for (;;) {
-    const row = await db
-      .selectFrom('job_inputs')
-      .select('part')
-      .where('job_id', '=', jobId)
-      .orderBy('part', 'desc')
-      .limit(1)
-      .executeTakeFirst();
-    if (!row) return;
-    await db.deleteFrom('job_inputs').where('job_id', '=', jobId).where('part', '=', row.part).execute();
-    await yieldToEventLoop();
-  }
-}
+/** Deletes a finished job's input. */
+export const dropJobInput = (db: Executor, jobId: string): Promise<void> => dropParts(db, JOB_INPUT_PARTS, jobId);
 
 /** A job's input as the API received it: text parts to store in the database, or written whole to a file. */
 export interface StorableInput {

@@ -122,5 +122,54 @@ for (const dialect of testDialects()) {
         await worker.close();
       }
     });
+
+    it('events published in one turn are fanned out together: each webhook gets each event it subscribed to', async () => {
+      const t = await createTestApp({ dialect, env: ALLOW_PRIVATE });
+      const acme = await t.createTenant('acme');
+      const other = await t.createTenant('other');
+      const create = async (slug: string, events: string[]) => {
+        const h = (await t.userWithRole(slug, 'admin')).headers;
+        const res = await t.app.inject({
+          method: 'POST',
+          url: `/api/v1/tenants/${slug}/webhooks`,
+          headers: h,
+          payload: { url: 'http://127.0.0.1:9/hook', events },
+        });
+        expect(res.statusCode, res.body).toBe(201);
+        return res.json().data.id as string;
+      };
+      const all = await create('acme', ['*']);
+      const onlyChanges = await create('acme', ['inventory.changed']);
+      const otherHook = await create('other', ['inventory.changed']);
+      // 40 events of two tenants in one synchronous burst, as a findings evaluation publishes them.
+      const pending = [];
+      for (let v = 1; v <= 20; v++) {
+        pending.push(t.services.webhooks.fanOut('inventory.changed', { tenantId: acme.id, version: v }));
+        pending.push(
+          t.services.webhooks.fanOut('job.cancelled', {
+            tenantId: v % 2 ? acme.id : other.id,
+            jobId: `job_${v}`,
+            kind: 'discovery',
+            source: 'terraform_state',
+          }),
+        );
+      }
+      const queued = await Promise.all(pending);
+      // Each call resolves with its own deliveries.
+      expect(queued.map((rows) => rows.map((r) => r.webhook_id).sort())).toEqual(
+        Array.from({ length: 20 }, (_, i) => [[all, onlyChanges].sort(), i % 2 === 0 ? [all] : []]).flat(),
+      );
+      const rows = await t.services.db
+        .selectFrom('webhook_deliveries')
+        .select(['webhook_id', 'event', 'payload'])
+        .execute();
+      const versions = rows
+        .filter((r) => r.webhook_id === onlyChanges)
+        .map((r) => (JSON.parse(r.payload) as { data: { version: number } }).data.version)
+        .sort((a, b) => a - b);
+      expect(versions).toEqual(Array.from({ length: 20 }, (_, i) => i + 1));
+      expect(rows.filter((r) => r.webhook_id === all).length).toBe(30);
+      expect(rows.filter((r) => r.webhook_id === otherHook).length).toBe(0);
+    });
   });
 }

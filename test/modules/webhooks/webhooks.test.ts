@@ -137,9 +137,9 @@ for (const dialect of testDialects()) {
       await bad({ ...ok, url: '/relative/path' }, /body.url/);
       await bad({ ...ok, url: 'https://user:pass@hooks.example.com/x' }, /credentials/);
       await bad({ ...ok, url: `https://hooks.example.com/${'a'.repeat(2100)}` }, /url/);
-      const unknown = await bad({ ...ok, events: ['job.completed', 'finding.created'] }, /body.events\[1\]/);
-      expect(unknown.error.message).toContain('finding.created');
-      for (const e of ['job.completed', 'job.failed', 'job.cancelled', 'inventory.changed', '*']) {
+      const unknown = await bad({ ...ok, events: ['job.completed', 'node.deleted'] }, /body.events\[1\]/);
+      expect(unknown.error.message).toContain('node.deleted');
+      for (const e of ['job.completed', 'job.failed', 'job.cancelled', 'inventory.changed', 'finding.created', '*']) {
         expect(unknown.error.message).toContain(e);
       }
       await bad({ ...ok, events: [] }, /events/);

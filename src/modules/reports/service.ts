@@ -1,0 +1,392 @@
+/**
+ * Reports: a generated, downloadable document (CSV, JSON, PDF) about a tenant's inventory, tagging,
+ * and whatever other report types are registered (./providers.ts). Generating one creates the report
+ * and a durable `report` job in one transaction; the job runner (platform/jobs) runs it on any worker,
+ * with its lease, heartbeat and takeover. The report's status, error and times are its job's, so no
+ * second state machine can drift from the first. Report jobs are not discovery jobs: `/jobs` does not
+ * list them and webhooks do not send their `job.*` events.
+ */
+import type { Readable } from 'node:stream';
+import { CONTENT_TYPES, type ReportFormat, type ReportMeta, reportWriter } from '../../core/reports/index.ts';
+import { actorOf } from '../../platform/auth/principal.ts';
+import type { DatabaseDialect } from '../../platform/config.ts';
+import type { TenantContext } from '../../platform/context.ts';
+import type { Db } from '../../platform/db/index.ts';
+import type { JobRow, ReportRow } from '../../platform/db/schema.ts';
+import { isForeignKeyViolation } from '../../platform/db/sql.ts';
+import { AppError, badRequest, conflict, notFound } from '../../platform/errors.ts';
+import { enumList } from '../../platform/http/list-filters.ts';
+import { type PageRequest, parseSort } from '../../platform/http/pagination.ts';
+import { newId } from '../../platform/ids.ts';
+import type { JobSignals } from '../../platform/jobs/registry.ts';
+import { JobFailure, type JobHandler, JobInterrupted } from '../../platform/jobs/types.ts';
+import { type Clock, iso } from '../../platform/time.ts';
+import { type AuditEntry, insertAuditEntry } from '../audit/store.ts';
+import { insertJob, transitionJob } from '../jobs/store.ts';
+import type { ReportContentStore } from './content.ts';
+import type { ReportRegistry } from './providers.ts';
+import {
+  type GenerateReportBodyT,
+  type ListReportsQueryT,
+  REPORT_FORMATS,
+  REPORT_SORT_FIELDS,
+  REPORT_STATUSES,
+  type ReportStatus,
+  type ReportT,
+} from './schemas.ts';
+import type { ReportRecord } from './store.ts';
+import * as store from './store.ts';
+
+export const REPORT_JOB_KIND = 'report';
+
+export interface ReportServiceDeps {
+  db: Db;
+  dialect: DatabaseDialect;
+  clock: Clock;
+  signals: JobSignals;
+  contents: ReportContentStore;
+  registry: ReportRegistry;
+  /** Where clean-up failures after a commit are reported (they never fail the request). */
+  warn?: (obj: object, msg: string) => void;
+}
+
+const STATUS_OF: Record<JobRow['status'], ReportStatus> = {
+  pending: 'queued',
+  queued: 'queued',
+  running: 'running',
+  succeeded: 'succeeded',
+  failed: 'failed',
+  cancelled: 'failed',
+};
+
+export function toReport(row: ReportRecord, tenantSlug: string): ReportT {
+  const status = STATUS_OF[row.job_status];
+  const ended = status === 'succeeded' || status === 'failed';
+  const error = row.job_error ? (JSON.parse(row.job_error) as { code: string; message: string }) : null;
+  return {
+    id: row.id,
+    type: row.type,
+    format: row.format,
+    name: row.name,
+    status,
+    filters: JSON.parse(row.filters) as Record<string, unknown>,
+    row_count: row.row_count,
+    size_bytes: row.size_bytes === null ? null : Number(row.size_bytes),
+    sha256: row.sha256,
+    content_type: CONTENT_TYPES[row.format],
+    error:
+      status === 'failed'
+        ? error
+          ? { code: error.code, message: error.message }
+          : { code: 'CANCELLED', message: 'The report was cancelled' }
+        : null,
+    created_by: row.created_by,
+    created_at: row.created_at,
+    started_at: row.started_at,
+    completed_at: ended ? row.finished_at : null,
+    generated_at: row.generated_at,
+    download_url: status === 'succeeded' ? `/api/v1/tenants/${tenantSlug}/reports/${row.id}/download` : null,
+  };
+}
+
+/** A file name for Content-Disposition: the report's name reduced to safe ASCII, then the extension. */
+export function downloadFilename(name: string, format: ReportFormat, id: string): string {
+  const base = name
+    .normalize('NFKD')
+    .replace(/[\u0300-\u036f]/g, '')
+    .replace(/[^A-Za-z0-9._-]+/g, '-')
+    .replace(/^[-.]+|[-.]+$/g, '')
+    .slice(0, 100);
+  return `${base || id}.${format}`;
+}
+
+/** Whether an If-None-Match header matches this ETag (weak comparison, as RFC 9110 says for GET). */
+export function etagMatches(header: string | undefined, etag: string): boolean {
+  if (!header) return false;
+  if (header.trim() === '*') return true;
+  const opaque = (tag: string) => tag.trim().replace(/^W\//, '');
+  return header.split(',').some((t) => opaque(t) === opaque(etag));
+}
+
+export type Download =
+  | { notModified: true; etag: string }
+  | {
+      notModified: false;
+      etag: string;
+      contentType: string;
+      filename: string;
+      size: number;
+      body: Readable;
+    };
+
+export function createReportService(deps: ReportServiceDeps) {
+  const { db, dialect, clock, signals, contents, registry } = deps;
+
+  const audit = (ctx: TenantContext, action: string, target: string, at: string, summary: Record<string, unknown>) =>
+    ({
+      tenant_id: ctx.tenant.id,
+      ...actorOf(ctx.principal),
+      action,
+      target_type: 'report',
+      target_id: target,
+      summary,
+      request_id: ctx.requestId,
+      ip: ctx.ip,
+      created_at: at,
+    }) satisfies AuditEntry;
+
+  const mustFind = async (ctx: TenantContext, id: string) => {
+    const row = await store.findReport(db, ctx.tenant.id, id);
+    if (!row) throw notFound('report', id);
+    return row;
+  };
+
+  /** The job that generates a report: a `report` job, queued at once, reading its parameters from the report row. */
+  const jobRow = (ctx: TenantContext, name: string, now: string): JobRow => ({
+    id: newId('job'),
+    tenant_id: ctx.tenant.id,
+    kind: REPORT_JOB_KIND,
+    name,
+    source: REPORT_JOB_KIND,
+    status: 'queued',
+    progress: 0,
+    step: 'queued',
+    counts: '{}',
+    result: null,
+    error: null,
+    attempts: 0,
+    cancel_requested: 0,
+    input_bytes: 0,
+    input_sha256: null,
+    lease_owner: null,
+    lease_expires_at: null,
+    heartbeat_at: null,
+    created_by: ctx.principal?.id ?? null,
+    created_at: now,
+    updated_at: now,
+    queued_at: now,
+    started_at: null,
+    finished_at: null,
+  });
+
+  /** Runs a `report` job: reads the rows page by page, writes the document, completes both at once. */
+  const jobHandler: JobHandler = async (ctx) => {
+    const report = await store.findReportByJob(db, ctx.job.id);
+    // Deleted before it ran: nothing to generate.
+    if (!report) throw new JobInterrupted('cancelled');
+    const provider = registry.get(report.type);
+    if (!provider) {
+      throw new JobFailure('REPORT_TYPE_UNAVAILABLE', `Report type ${report.type} is not available on this server`);
+    }
+    await contents
+      .sweep(report.tenant_id)
+      .catch((err) => ctx.log.warn({ err }, 'could not sweep report contents left behind'));
+    const now = clock();
+    const meta: ReportMeta = {
+      id: report.id,
+      name: report.name,
+      type: report.type,
+      tenant: (await store.tenantSlug(db, report.tenant_id)) ?? report.tenant_id,
+      generatedAt: iso(now),
+      filters: JSON.parse(report.filters) as Record<string, unknown>,
+    };
+    const writer = reportWriter(report.format, meta, provider.columns);
+    let rows = 0;
+    async function* chunks() {
+      yield writer.start();
+      for await (const batch of provider!.rows({ db, dialect, tenantId: report!.tenant_id, now }, meta.filters)) {
+        ctx.checkpoint();
+        rows += batch.length;
+        yield writer.rows(batch);
+        ctx.progress(0, `writing (${rows} rows)`);
+      }
+      yield writer.end();
+    }
+    ctx.progress(0, 'reading');
+    try {
+      return await contents.save(
+        { tenantId: report.tenant_id, reportId: report.id, attempt: ctx.job.attempts, extension: report.format },
+        chunks(),
+        async (tx, stored) => {
+          const done = await store.completeReport(tx, report.id, {
+            content_key: stored.key,
+            row_count: rows,
+            size_bytes: stored.bytes,
+            sha256: stored.sha256,
+            generated_at: meta.generatedAt,
+          });
+          if (!done) throw new JobInterrupted('cancelled');
+          const outcome = {
+            counts: { rows },
+            result: { report_id: report.id, bytes: stored.bytes, sha256: stored.sha256 },
+          };
+          await ctx.complete(tx, outcome);
+          return outcome;
+        },
+      );
+    } catch (e) {
+      // The report was deleted while its parts were being written (PostgreSQL): as if cancelled.
+      if (isForeignKeyViolation(e)) throw new JobInterrupted('cancelled');
+      throw e;
+    }
+  };
+
+  return {
+    registry,
+    jobHandler,
+
+    async generate(ctx: TenantContext, body: GenerateReportBodyT): Promise<ReportT> {
+      const provider = registry.get(body.type);
+      if (!provider) {
+        throw badRequest(`Report type ${body.type} is not available`, [
+          {
+            path: 'body.type',
+            message: `must be one of ${registry
+              .all()
+              .map((p) => p.type)
+              .join(', ')}`,
+          },
+        ]);
+      }
+      const filters = body.filters ?? {};
+      const foreign = Object.keys(filters).filter((k) => !(k in provider.filters));
+      if (foreign.length > 0) {
+        const takes = Object.keys(provider.filters).join(', ');
+        throw badRequest(
+          `Filter ${foreign[0]} does not apply to ${provider.type} reports; they take ${takes}`,
+          foreign.map((k) => ({
+            path: `body.filters.${k}`,
+            message: `not a filter of ${provider.type} reports (${takes})`,
+          })),
+        );
+      }
+      const now = clock();
+      const at = iso(now);
+      const name = body.name ?? `${provider.title} report ${at.slice(0, 10)}`;
+      const job = jobRow(ctx, name, at);
+      const row: ReportRow = {
+        id: newId('report'),
+        tenant_id: ctx.tenant.id,
+        job_id: job.id,
+        type: provider.type,
+        format: body.format,
+        name,
+        filters: JSON.stringify(filters),
+        content_key: null,
+        row_count: null,
+        size_bytes: null,
+        sha256: null,
+        generated_at: null,
+        created_by: ctx.principal?.id ?? null,
+        created_at: at,
+      };
+      await db.transaction().execute(async (tx) => {
+        await insertJob(tx, job);
+        await store.insertReport(tx, row);
+        await insertAuditEntry(
+          tx,
+          audit(ctx, 'report.generated', row.id, at, { type: row.type, format: row.format, name, filters }),
+        );
+      });
+      signals.queued(job.id);
+      return toReport(
+        { ...row, job_status: job.status, job_error: null, started_at: null, finished_at: null },
+        ctx.tenant.slug,
+      );
+    },
+
+    async list(ctx: TenantContext, query: ListReportsQueryT, page: PageRequest) {
+      const sort = parseSort(query.sort, REPORT_SORT_FIELDS, '-created_at');
+      const types = enumList(
+        query.type,
+        registry.all().map((p) => p.type),
+        'type',
+        'report type',
+      );
+      const statuses = enumList(query.status, REPORT_STATUSES, 'status', 'report status');
+      const formats = enumList(query.format, REPORT_FORMATS, 'format', 'report format');
+      const { rows, total } = await store.listReportRows(
+        db,
+        ctx.tenant.id,
+        { types, statuses, formats },
+        sort,
+        page.perPage,
+        page.offset,
+      );
+      return { items: rows.map((r) => toReport(r, ctx.tenant.slug)), total };
+    },
+
+    async get(ctx: TenantContext, id: string): Promise<ReportT> {
+      return toReport(await mustFind(ctx, id), ctx.tenant.slug);
+    },
+
+    /** The document, or `notModified` when the caller's If-None-Match has its ETag. 409 until it has succeeded. */
+    async download(ctx: TenantContext, id: string, ifNoneMatch: string | undefined): Promise<Download> {
+      const row = await mustFind(ctx, id);
+      const report = toReport(row, ctx.tenant.slug);
+      if (report.status === 'failed') {
+        const reason = report.error ? `: ${report.error.message}` : '';
+        throw conflict(`Report ${id} failed${reason}; generate it again`, {
+          status: report.status,
+          error: report.error,
+        });
+      }
+      if (report.status !== 'succeeded' || row.content_key === null || row.sha256 === null) {
+        throw conflict(`Report ${id} is not ready yet (${report.status}); download it once it has succeeded`, {
+          status: report.status,
+        });
+      }
+      const etag = `"${row.sha256}"`;
+      if (etagMatches(ifNoneMatch, etag)) return { notModified: true, etag };
+      const body = await contents.open({ tenantId: ctx.tenant.id, reportId: row.id, key: row.content_key });
+      if (!body) {
+        throw new AppError('INTERNAL_ERROR', 'Internal server error', null, {
+          cause: new Error(`the content of report ${row.id} (${row.content_key}) is missing`),
+        });
+      }
+      return {
+        notModified: false,
+        etag,
+        contentType: CONTENT_TYPES[row.format],
+        filename: downloadFilename(row.name, row.format, row.id),
+        size: Number(row.size_bytes),
+        body,
+      };
+    },
+
+    /** Deletes a report and its document; one still being generated is cancelled. */
+    async remove(ctx: TenantContext, id: string): Promise<void> {
+      const found = await mustFind(ctx, id);
+      // A runner in this process stops at its next batch.
+      signals.cancelRequested(found.job_id, ctx.tenant.id);
+      const at = iso(clock());
+      if (found.job_status === 'running') {
+        // Committed on its own first: a worker elsewhere sees it at its next heartbeat and rolls its
+        // transaction back, which on PostgreSQL holds the report row (its parts refer to it) that the
+        // deletion below waits for.
+        await transitionJob(db, found.job_id, ['running'], { cancel_requested: 1, updated_at: at });
+      }
+      await db.transaction().execute(async (tx) => {
+        if ((await store.deleteReportRow(tx, ctx.tenant.id, id)) === 0) throw notFound('report', id);
+        const stopped = await transitionJob(tx, found.job_id, ['pending', 'queued'], {
+          status: 'cancelled',
+          step: 'cancelled',
+          finished_at: at,
+          updated_at: at,
+        });
+        if (!stopped) await transitionJob(tx, found.job_id, ['running'], { cancel_requested: 1, updated_at: at });
+        await insertAuditEntry(
+          tx,
+          audit(ctx, 'report.deleted', id, at, { type: found.type, format: found.format, name: found.name }),
+        );
+      });
+      if (found.content_key) {
+        await contents
+          .remove({ tenantId: ctx.tenant.id, reportId: id, key: found.content_key })
+          .catch((err) => deps.warn?.({ err, report: id }, 'could not delete the content of a deleted report'));
+      }
+    },
+  };
+}
+
+export type ReportService = ReturnType<typeof createReportService>;

@@ -1,0 +1,113 @@
+/** SQL for reports. A report's state is its job's: rows are read joined with `jobs`. */
+import { type SelectQueryBuilder, sql } from 'kysely';
+import type { Executor } from '../../platform/db/index.ts';
+import type { DB, JobRow, ReportRow } from '../../platform/db/schema.ts';
+import { sortTerm } from '../../platform/db/sql.ts';
+import type { SortField } from '../../platform/http/pagination.ts';
+import type { ReportStatus } from './schemas.ts';
+
+export type ReportRecord = ReportRow & {
+  job_status: JobRow['status'];
+  job_error: string | null;
+  started_at: string | null;
+  finished_at: string | null;
+};
+
+/** The job statuses each report status stands for (a cancelled job's report was deleted). */
+export const JOB_STATUSES_OF: Record<ReportStatus, JobRow['status'][]> = {
+  queued: ['pending', 'queued'],
+  running: ['running'],
+  succeeded: ['succeeded'],
+  failed: ['failed', 'cancelled'],
+};
+
+function withJob(db: Executor) {
+  return db
+    .selectFrom('reports as r')
+    .innerJoin('jobs as j', 'j.id', 'r.job_id')
+    .selectAll('r')
+    .select(['j.status as job_status', 'j.error as job_error', 'j.started_at', 'j.finished_at']);
+}
+
+export async function insertReport(db: Executor, row: ReportRow): Promise<void> {
+  await db.insertInto('reports').values(row).execute();
+}
+
+export async function findReport(db: Executor, tenantId: string, id: string): Promise<ReportRecord | undefined> {
+  return withJob(db).where('r.tenant_id', '=', tenantId).where('r.id', '=', id).executeTakeFirst();
+}
+
+export async function findReportByJob(db: Executor, jobId: string): Promise<ReportRow | undefined> {
+  return db.selectFrom('reports').selectAll().where('job_id', '=', jobId).executeTakeFirst();
+}
+
+export async function tenantSlug(db: Executor, tenantId: string): Promise<string | undefined> {
+  return (await db.selectFrom('tenants').select('slug').where('id', '=', tenantId).executeTakeFirst())?.slug;
+}
+
+export type ReportSortField = 'created_at' | 'completed_at' | 'name' | 'type' | 'format';
+
+export async function listReportRows(
+  db: Executor,
+  tenantId: string,
+  filter: { types?: string[]; statuses?: ReportStatus[]; formats?: string[] },
+  sort: SortField<ReportSortField>[],
+  limit: number,
+  offset: number,
+): Promise<{ rows: ReportRecord[]; total: number }> {
+  const where = <Q extends SelectQueryBuilder<DB & { r: ReportRow; j: JobRow }, 'r' | 'j', object>>(q: Q): Q => {
+    let out = q.where('r.tenant_id', '=', tenantId);
+    if (filter.types) out = out.where('r.type', 'in', filter.types);
+    if (filter.formats) out = out.where('r.format', 'in', filter.formats as ReportRow['format'][]);
+    if (filter.statuses)
+      out = out.where(
+        'j.status',
+        'in',
+        filter.statuses.flatMap((s) => JOB_STATUSES_OF[s]),
+      );
+    return out as Q;
+  };
+  const counted = await where(
+    db
+      .selectFrom('reports as r')
+      .innerJoin('jobs as j', 'j.id', 'r.job_id')
+      .select((eb) => eb.fn.countAll<number>().as('total')),
+  ).executeTakeFirstOrThrow();
+  let q = where(withJob(db));
+  const column: Record<ReportSortField, string> = {
+    created_at: 'r.created_at',
+    // Only finished reports have a completion time; the others sort as nulls.
+    completed_at: 'completed_at',
+    name: 'r.name',
+    type: 'r.type',
+    format: 'r.format',
+  };
+  if (sort.some((s) => s.field === 'completed_at')) {
+    q = q.select(
+      sql<string | null>`case when j.status in ('succeeded', 'failed') then j.finished_at end`.as('completed_at'),
+    );
+  }
+  for (const s of sort) q = q.orderBy(sortTerm(db, column[s.field], s.desc, !s.field.endsWith('_at')));
+  // Ids are time-ordered: the first sort's direction breaks ties, newest first by default.
+  const rows = await q
+    .orderBy(sortTerm(db, 'r.id', sort[0]?.desc ?? true, true))
+    .limit(limit)
+    .offset(offset)
+    .execute();
+  return { rows: rows as ReportRecord[], total: Number(counted.total) };
+}
+
+/** Records the stored document; false when the report is gone (deleted meanwhile). */
+export async function completeReport(
+  db: Executor,
+  id: string,
+  done: Pick<ReportRow, 'content_key' | 'row_count' | 'size_bytes' | 'sha256' | 'generated_at'>,
+): Promise<boolean> {
+  const res = await db.updateTable('reports').set(done).where('id', '=', id).executeTakeFirst();
+  return Number(res.numUpdatedRows) === 1;
+}
+
+export async function deleteReportRow(db: Executor, tenantId: string, id: string): Promise<number> {
+  const res = await db.deleteFrom('reports').where('tenant_id', '=', tenantId).where('id', '=', id).executeTakeFirst();
+  return Number(res.numDeletedRows);
+}

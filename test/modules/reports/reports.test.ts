@@ -1,0 +1,406 @@
+/**
+ * Reports end to end, on SQLite and PostgreSQL: generate (202, a `report` job), the job run by the
+ * runner, download (content checked against the nodes, headers, ETag/304), filters, CSV injection
+ * guard, PDF structure, 409 before it is ready, validation, roles, tenants, delete, tagging reports.
+ * One app per dialect, shared by the tests (they use distinct data or say what they add).
+ */
+import { createHash } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createJobRunner } from '../../../src/platform/jobs/runner.ts';
+import { checkPdf, parseCsv } from '../../core/reports/helpers.ts';
+import { createTestApp, type TestApp } from '../../helpers/app.ts';
+import { testDialects } from '../../helpers/env.ts';
+
+type H = Record<string, string>;
+
+const NODES = [
+  {
+    provider: 'aws',
+    type: 'aws.ec2.instance',
+    region: 'us-east-1',
+    account: '111111111111',
+    name: 'web-01',
+    tags: { app_id: 'app1', env: 'prod' },
+  },
+  {
+    provider: 'aws',
+    type: 'aws.ec2.instance',
+    region: 'us-east-1',
+    account: '111111111111',
+    name: '=HYPERLINK("http://evil")',
+    tags: { app_id: 'app9', env: 'dev' },
+  },
+  {
+    provider: 'aws',
+    type: 'aws.ec2.vpc',
+    region: 'eu-west-1',
+    account: '222222222222',
+    name: 'net, "main"',
+    tags: { app_id: 'app2' },
+  },
+  { provider: 'aws', type: 'aws.s3.bucket', region: 'global', account: '111111111111', name: 'logs', tags: {} },
+];
+
+for (const dialect of testDialects()) {
+  describe(`${dialect}: reports`, () => {
+    let t: TestApp;
+    let editor: H;
+    let viewer: H;
+    const ids: Record<string, string> = {};
+
+    /** Runs every queued job to its end, then stops (so a test can see a report before it runs). */
+    const settle = async () => {
+      const runner = createJobRunner({
+        db: t.services.db,
+        inputs: t.services.jobInputs,
+        dialect: t.services.dialect,
+        kinds: t.services.jobKinds,
+        signals: t.services.jobSignals,
+        events: t.services.events,
+        clock: t.services.clock,
+        log: t.app.log,
+        pollMs: 20,
+      });
+      runner.start();
+      await runner.drain();
+      await runner.stop();
+    };
+
+    const generate = async (payload: Record<string, unknown>, h: H = editor, tenant = 'acme') =>
+      t.app.inject({ method: 'POST', url: `/api/v1/tenants/${tenant}/reports/generate`, headers: h, payload });
+
+    /** Generates, runs and downloads a report; returns the report and the download. */
+    const made = async (payload: Record<string, unknown>) => {
+      const res = await generate(payload);
+      expect(res.statusCode, res.body).toBe(202);
+      await settle();
+      const report = (
+        await t.app.inject({ url: `/api/v1/tenants/acme/reports/${res.json().data.id}`, headers: viewer })
+      ).json().data;
+      expect(report.status, JSON.stringify(report)).toBe('succeeded');
+      const dl = await t.app.inject({ url: report.download_url, headers: viewer });
+      expect(dl.statusCode, dl.body).toBe(200);
+      return { report, dl };
+    };
+
+    beforeAll(async () => {
+      t = await createTestApp({ dialect, shared: true });
+      await t.createTenant('acme');
+      await t.createTenant('other');
+      await t.app.inject({
+        method: 'PATCH',
+        url: '/api/v1/tenants/acme',
+        headers: t.admin.headers,
+        payload: { rate_limit: { per_minute: 100000, burst: 100000 } },
+      });
+      editor = (await t.userWithRole('acme', 'editor')).headers;
+      viewer = (await t.userWithRole('acme', 'viewer')).headers;
+      for (const n of NODES) {
+        const res = await t.app.inject({
+          method: 'POST',
+          url: '/api/v1/tenants/acme/nodes',
+          headers: editor,
+          payload: n,
+        });
+        expect(res.statusCode, res.body).toBe(201);
+        ids[n.name] = res.json().data.id;
+      }
+    });
+    afterAll(async () => {
+      await t?.close();
+    });
+
+    it('generates an inventory CSV: 202 queued, then succeeded; the download is every node, guarded against formulas', async () => {
+      const res = await generate({ type: 'inventory', format: 'csv', name: 'Q4 inventory / all' });
+      expect(res.statusCode, res.body).toBe(202);
+      const queued = res.json().data;
+      expect(queued).toMatchObject({
+        type: 'inventory',
+        format: 'csv',
+        status: 'queued',
+        download_url: null,
+        filters: {},
+      });
+      expect(queued.id).toMatch(/^rpt_[0-9A-Z]{26}$/);
+      expect(res.headers.location).toBe(`/api/v1/tenants/acme/reports/${queued.id}`);
+
+      // Not ready: 409 CONFLICT, saying so.
+      const early = await t.app.inject({ url: `/api/v1/tenants/acme/reports/${queued.id}/download`, headers: viewer });
+      expect(early.statusCode).toBe(409);
+      expect(early.json().error).toMatchObject({ code: 'CONFLICT', details: { status: 'queued' } });
+
+      await settle();
+      const report = (await t.app.inject({ url: `/api/v1/tenants/acme/reports/${queued.id}`, headers: viewer })).json()
+        .data;
+      expect(report).toMatchObject({
+        status: 'succeeded',
+        row_count: NODES.length,
+        error: null,
+        content_type: 'text/csv; charset=utf-8',
+      });
+      expect(report.completed_at).not.toBeNull();
+      const dl = await t.app.inject({ url: report.download_url, headers: viewer });
+      expect(dl.statusCode).toBe(200);
+      expect(dl.headers['content-type']).toBe('text/csv; charset=utf-8');
+      expect(dl.headers['content-disposition']).toBe('attachment; filename="Q4-inventory-all.csv"');
+      expect(Number(dl.headers['content-length'])).toBe(dl.rawPayload.length);
+      expect(report.size_bytes).toBe(dl.rawPayload.length);
+      const sha = createHash('sha256').update(dl.rawPayload).digest('hex');
+      expect(report.sha256).toBe(sha);
+      expect(dl.headers.etag).toBe(`"${sha}"`);
+
+      const [header, ...rows] = parseCsv(dl.body);
+      expect(header).toEqual([
+        'id',
+        'type',
+        'provider',
+        'account',
+        'region',
+        'name',
+        'native_id',
+        'tags',
+        'first_seen_at',
+        'last_seen_at',
+      ]);
+      const byId = new Map(rows.map((r) => [r[0], r]));
+      expect([...byId.keys()].sort()).toEqual(Object.values(ids).sort());
+      expect(byId.get(ids['web-01'])?.slice(1, 8)).toEqual([
+        'aws.ec2.instance',
+        'aws',
+        '111111111111',
+        'us-east-1',
+        'web-01',
+        '',
+        'app_id=app1; env=prod',
+      ]);
+      expect(byId.get(ids['net, "main"'])?.[5]).toBe('net, "main"');
+      expect(byId.get(ids['=HYPERLINK("http://evil")'])?.[5]).toBe(`'=HYPERLINK("http://evil")`);
+
+      // The same document again: 304 with the ETag.
+      const again = await t.app.inject({
+        url: report.download_url,
+        headers: { ...viewer, 'if-none-match': `W/"x", "${sha}"` },
+      });
+      expect(again.statusCode).toBe(304);
+      expect(again.body).toBe('');
+      expect(again.headers.etag).toBe(`"${sha}"`);
+    });
+
+    it('filters like the nodes list (JSON), and report jobs stay out of /jobs', async () => {
+      const { report, dl } = await made({
+        type: 'inventory',
+        format: 'json',
+        filters: { types: ['aws.ec2.instance', 'aws.ec2.vpc'], tags: { app_id: ['app1', 'app2'] } },
+      });
+      expect(dl.headers['content-type']).toMatch(/^application\/json/);
+      const doc = dl.json();
+      expect(doc.report).toMatchObject({ id: report.id, type: 'inventory', tenant: 'acme' });
+      expect(doc.row_count).toBe(2);
+      expect(doc.rows.map((r: { name: string }) => r.name).sort()).toEqual(['net, "main"', 'web-01']);
+      expect(doc.rows.find((r: { name: string }) => r.name === 'web-01').tags).toEqual({ app_id: 'app1', env: 'prod' });
+      expect(report.filters).toEqual({
+        types: ['aws.ec2.instance', 'aws.ec2.vpc'],
+        tags: { app_id: ['app1', 'app2'] },
+      });
+
+      const region = (
+        await made({ type: 'inventory', format: 'json', filters: { region: ['global'], account: ['111111111111'] } })
+      ).dl.json();
+      expect(region.rows.map((r: { name: string }) => r.name)).toEqual(['logs']);
+
+      const jobs = await t.app.inject({ url: '/api/v1/tenants/acme/jobs', headers: viewer });
+      expect(jobs.json().meta.total).toBe(0);
+      const list = await t.app.inject({
+        url: '/api/v1/tenants/acme/reports?format=json&status=succeeded&sort=created_at',
+        headers: viewer,
+      });
+      expect(list.statusCode).toBe(200);
+      expect(list.json().data.map((r: { id: string }) => r.id)).toEqual([report.id, expect.any(String)]);
+      expect(
+        (await t.app.inject({ url: '/api/v1/tenants/acme/reports?type=tagging', headers: viewer })).json().meta.total,
+      ).toBe(0);
+    });
+
+    it('generates a PDF with an exact cross-reference table and the nodes in it', async () => {
+      const { report, dl } = await made({ type: 'inventory', format: 'pdf' });
+      expect(dl.headers['content-type']).toBe('application/pdf');
+      expect(dl.headers['content-disposition']).toMatch(
+        /^attachment; filename="Inventory-report-\d{4}-\d{2}-\d{2}\.pdf"$/,
+      );
+      const pdf = checkPdf(dl.rawPayload.toString('latin1'));
+      expect(pdf.texts).toContain('web-01');
+      expect(pdf.texts).toContain('net, "main"');
+      expect(pdf.texts).toContain('app_id=app1; env=prod');
+      expect(pdf.texts).toContain(`${NODES.length} rows.`);
+      expect(report.row_count).toBe(NODES.length);
+    });
+
+    it('reports tagging compliance per resource against the enabled policies', async () => {
+      const policy = await t.app.inject({
+        method: 'POST',
+        url: '/api/v1/tenants/acme/tagging-policies',
+        headers: editor,
+        payload: {
+          name: 'FinOps',
+          tags: [{ key: 'app_id', mandatory: true, valueType: 'LIST', allowedValues: ['app1', 'app2', 'app3'] }],
+          scope: { resource_types: { include: ['aws_instance', 'aws_vpc'] } },
+        },
+      });
+      expect(policy.statusCode, policy.body).toBe(201);
+      const { dl } = await made({ type: 'tagging', format: 'csv' });
+      const [header, ...rows] = parseCsv(dl.body);
+      expect(header).toEqual([
+        'id',
+        'type',
+        'provider',
+        'account',
+        'region',
+        'name',
+        'status',
+        'policies',
+        'missing_keys',
+        'invalid_tags',
+        'suggestions',
+      ]);
+      const row = (name: string) => rows.find((r) => r[0] === ids[name]) as string[];
+      expect(row('web-01').slice(6, 10)).toEqual(['compliant', 'FinOps', '', '']);
+      expect(row('=HYPERLINK("http://evil")').slice(6, 10)).toEqual(['non_compliant', 'FinOps', '', 'app_id=app9']);
+      expect(row('net, "main"')[6]).toBe('compliant');
+      expect(row('logs')[6]).toBe('not_covered');
+
+      const only = (await made({ type: 'tagging', format: 'json', filters: { status: ['non_compliant'] } })).dl.json();
+      expect(only.rows.map((r: { id: string }) => r.id)).toEqual([ids['=HYPERLINK("http://evil")']]);
+      expect(only.rows[0]).toMatchObject({
+        invalid_tags: ['app_id=app9'],
+        suggestions: [expect.stringMatching(/^app_id=app/)],
+      });
+    });
+
+    it('rejects unknown fields, filters of another type, types without a provider and bad formats', async () => {
+      const cases: [Record<string, unknown>, string][] = [
+        [{ type: 'inventory', format: 'csv', colour: 'red' }, 'body.colour'],
+        [{ type: 'inventory', format: 'csv', filters: { nope: ['x'] } }, 'body.filters.nope'],
+        [{ type: 'inventory', format: 'csv', filters: { status: ['compliant'] } }, 'body.filters.status'],
+        [{ type: 'inventory', format: 'csv', filters: { types: 'aws.ec2.instance' } }, 'body.filters.types'],
+        [{ type: 'findings', format: 'csv' }, 'body.type'],
+        [{ type: 'inventory', format: 'xlsx' }, 'body.format'],
+        [{ format: 'csv' }, 'body.type'],
+      ];
+      for (const [payload, path] of cases) {
+        const res = await generate(payload);
+        expect(res.statusCode, JSON.stringify(payload)).toBe(400);
+        expect(res.json().error.code).toBe('BAD_REQUEST');
+        expect(
+          res.json().error.details.map((d: { path: string }) => d.path),
+          JSON.stringify(payload),
+        ).toContain(path);
+      }
+      for (const q of ['type=findings', 'status=done', 'sort=size', 'format=doc']) {
+        expect((await t.app.inject({ url: `/api/v1/tenants/acme/reports?${q}`, headers: viewer })).statusCode, q).toBe(
+          400,
+        );
+      }
+    });
+
+    it('viewers read but cannot generate or delete; other tenants see 404', async () => {
+      expect((await generate({ type: 'inventory', format: 'csv' }, viewer)).statusCode).toBe(403);
+      const list = (await t.app.inject({ url: '/api/v1/tenants/acme/reports?per_page=1', headers: viewer })).json();
+      const id = list.data[0].id;
+      expect(list.meta.total).toBeGreaterThan(1);
+      expect(
+        (await t.app.inject({ method: 'DELETE', url: `/api/v1/tenants/acme/reports/${id}`, headers: viewer }))
+          .statusCode,
+      ).toBe(403);
+      // The admin belongs to both tenants: the report is not in the other one.
+      for (const path of [`reports/${id}`, `reports/${id}/download`]) {
+        const res = await t.app.inject({ url: `/api/v1/tenants/other/${path}`, headers: t.admin.headers });
+        expect(res.statusCode, path).toBe(404);
+      }
+      expect(
+        (await t.app.inject({ url: '/api/v1/tenants/other/reports', headers: t.admin.headers })).json().meta.total,
+      ).toBe(0);
+    });
+
+    it('deletes a report with its document (audited); deleting a queued one cancels its job', async () => {
+      const { report } = await made({ type: 'inventory', format: 'csv' });
+      const row = await t.services.db
+        .selectFrom('reports')
+        .selectAll()
+        .where('id', '=', report.id)
+        .executeTakeFirstOrThrow();
+      const file =
+        dialect === 'sqlite'
+          ? join(dirname(t.db.options.sqlitePath as string), 'reports', row.tenant_id, row.content_key as string)
+          : null;
+      const parts = () =>
+        t.services.db.selectFrom('report_contents').select('part').where('report_id', '=', report.id).execute();
+      if (file) expect(existsSync(file)).toBe(true);
+      else expect((await parts()).length).toBeGreaterThan(0);
+
+      const del = await t.app.inject({
+        method: 'DELETE',
+        url: `/api/v1/tenants/acme/reports/${report.id}`,
+        headers: editor,
+      });
+      expect(del.statusCode).toBe(204);
+      expect(
+        (await t.app.inject({ url: `/api/v1/tenants/acme/reports/${report.id}`, headers: viewer })).statusCode,
+      ).toBe(404);
+      expect(
+        (await t.app.inject({ url: `/api/v1/tenants/acme/reports/${report.id}/download`, headers: viewer })).statusCode,
+      ).toBe(404);
+      if (file) expect(existsSync(file)).toBe(false);
+      else expect(await parts()).toEqual([]);
+      const audit = await t.services.db
+        .selectFrom('audit_log')
+        .select('action')
+        .where('target_id', '=', report.id)
+        .orderBy('created_at')
+        .execute();
+      expect(audit.map((a) => a.action)).toEqual(['report.generated', 'report.deleted']);
+
+      const queued = (await generate({ type: 'inventory', format: 'csv' })).json().data;
+      expect(
+        (await t.app.inject({ method: 'DELETE', url: `/api/v1/tenants/acme/reports/${queued.id}`, headers: editor }))
+          .statusCode,
+      ).toBe(204);
+      const jobs = await t.services.db
+        .selectFrom('jobs')
+        .select('status')
+        .where('kind', '=', 'report')
+        .where('name', '=', queued.name)
+        .execute();
+      // Every report job has ended; the deleted queued one as cancelled (the runner never ran it).
+      expect(jobs.map((j) => j.status)).toContain('cancelled');
+      expect(jobs.filter((j) => j.status === 'queued' || j.status === 'running')).toEqual([]);
+      expect(await t.services.db.selectFrom('reports').select('id').where('id', '=', queued.id).execute()).toEqual([]);
+    });
+
+    it("deleting a tenant deletes its reports' documents", async () => {
+      const gone = await t.createTenant('gone');
+      await t.app.inject({
+        method: 'POST',
+        url: '/api/v1/tenants/gone/nodes',
+        headers: t.admin.headers,
+        payload: NODES[0],
+      });
+      const res = await generate({ type: 'inventory', format: 'csv' }, t.admin.headers, 'gone');
+      expect(res.statusCode).toBe(202);
+      await settle();
+      const dir = dialect === 'sqlite' ? join(dirname(t.db.options.sqlitePath as string), 'reports', gone.id) : null;
+      if (dir) expect(existsSync(dir)).toBe(true);
+      expect(
+        (await t.app.inject({ method: 'DELETE', url: '/api/v1/tenants/gone', headers: t.admin.headers })).statusCode,
+      ).toBe(204);
+      if (dir) expect(existsSync(dir)).toBe(false);
+      const parts = await t.services.db
+        .selectFrom('report_contents')
+        .select('report_id')
+        .where('report_id', '=', res.json().data.id)
+        .execute();
+      expect(parts).toEqual([]);
+    });
+  });
+}
