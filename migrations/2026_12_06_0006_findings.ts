@@ -35,6 +35,8 @@ export async function up(db: Kysely<any>): Promise<void> {
     .on('findings')
     .columns(['tenant_id', 'status', 'severity'])
     .execute();
+  // Reconciliation reads a tenant's findings in pages, in id order.
+  await db.schema.createIndex('findings_tenant_id_idx').on('findings').columns(['tenant_id', 'id']).execute();
   await db.schema.createIndex('findings_node_idx').on('findings').columns(['tenant_id', 'node_id']).execute();
   await db.schema.createIndex('findings_type_idx').on('findings').columns(['tenant_id', 'node_type']).execute();
   await db.schema.createIndex('findings_created_idx').on('findings').columns(['tenant_id', 'created_at']).execute();

@@ -12,9 +12,10 @@
  * inventory version than the last one did.
  */
 
+import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
 import {
   CONTROL_STATUSES,
-  evaluateRules,
+  evaluateRulesInSteps,
   FRAMEWORK_IDS,
   FRAMEWORKS,
   RULES,
@@ -79,6 +80,10 @@ export interface EvaluationOutcome {
 const key = (ruleId: string, nodeId: string) => `${ruleId}\u0000${nodeId}`;
 /** Reading the graph while it changes: try again, at most this many times, before scoring what was read. */
 const CONSISTENT_READ_ATTEMPTS = 3;
+/** Failures reconciled between two turns of the event loop. */
+const YIELD_EVERY = 2000;
+/** Finding events published per event-loop turn. */
+const PUBLISH_SLICE = 500;
 
 export function toFinding(row: FindingRow, evaluatedAt: string | null): FindingT {
   const rule = ruleById(row.rule_id);
@@ -156,7 +161,13 @@ export function createFindingService(deps: FindingServiceDeps) {
       nodes = await store.loadNodes(db, tenantId);
       edges = await store.loadEdges(db, tenantId);
     }
-    const result = evaluateRules(nodes, edges);
+    const steps = evaluateRulesInSteps(nodes, edges);
+    let step = steps.next();
+    while (!step.done) {
+      await yieldToEventLoop();
+      step = steps.next();
+    }
+    const result = step.value;
     nodes = [];
     edges = [];
 
@@ -177,7 +188,8 @@ export function createFindingService(deps: FindingServiceDeps) {
         const rule = ruleById(r.rule_id);
         if (!rule) continue;
         for (const id of r.skipped_node_ids) skipped.add(key(r.rule_id, id));
-        for (const f of r.failures) {
+        for (const [i, f] of r.failures.entries()) {
+          if (i > 0 && i % YIELD_EVERY === 0) await yieldToEventLoop();
           const k = key(r.rule_id, f.node_id);
           stillFailing.add(k);
           const old = existing.get(k);
@@ -301,8 +313,17 @@ export function createFindingService(deps: FindingServiceDeps) {
       return true;
     });
     if (!done) return null;
-    for (const e of created) events.publish('finding.created', e);
-    for (const e of resolved) events.publish('finding.resolved', e);
+    // Thousands of events on a first evaluation: published in slices, so their handlers (webhook fan-out)
+    // do not hold the event loop in one go.
+    for (const [name, list] of [
+      ['finding.created', created],
+      ['finding.resolved', resolved],
+    ] as const) {
+      for (let i = 0; i < list.length; i++) {
+        if (i > 0 && i % PUBLISH_SLICE === 0) await yieldToEventLoop();
+        events.publish(name, list[i] as never);
+      }
+    }
     return { inventory_version: version, ...counts, duration_ms: Math.round(performance.now() - started) };
   }
 

@@ -2,6 +2,7 @@
  * SQL for findings and rule evaluations. Every function takes the database or an open transaction first and
  * the tenant id second; nothing here knows about HTTP.
  */
+import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
 import { type RawBuilder, sql } from 'kysely';
 import type { EdgeInput, NodeInput } from '../../core/inventory/types.ts';
 import type { Executor } from '../../platform/db/index.ts';
@@ -10,7 +11,7 @@ import { sortTerm } from '../../platform/db/sql.ts';
 import type { SortField } from '../../platform/http/pagination.ts';
 import type { FindingSortField } from './schemas.ts';
 
-const PAGE = 5000;
+const PAGE = 1000;
 
 /** The tenant's inventory version, and the version and time of its last evaluation (null: never). */
 export async function evaluationState(
@@ -122,6 +123,8 @@ export async function loadNodes(db: Executor, tenantId: string): Promise<NodeInp
       });
     if (rows.length < PAGE) return out;
     after = rows[rows.length - 1]?.id ?? null;
+    // better-sqlite3 answers synchronously: without this, the pages would run as one long microtask chain.
+    await yieldToEventLoop();
   }
 }
 
@@ -144,6 +147,7 @@ export async function loadEdges(db: Executor, tenantId: string): Promise<EdgeInp
       });
     if (rows.length < PAGE) return out;
     after = rows[rows.length - 1]?.id ?? null;
+    await yieldToEventLoop();
   }
 }
 
@@ -163,22 +167,31 @@ export type FindingKeyRow = Pick<
 >;
 
 export async function findingKeys(db: Executor, tenantId: string): Promise<FindingKeyRow[]> {
-  return db
-    .selectFrom('findings')
-    .select([
-      'id',
-      'rule_id',
-      'node_id',
-      'node_name',
-      'severity',
-      'status',
-      'message',
-      'resolution',
-      'accepted_until',
-      'resolved_version',
-    ])
-    .where('tenant_id', '=', tenantId)
-    .execute();
+  const out: FindingKeyRow[] = [];
+  let after: string | null = null;
+  for (;;) {
+    let q = db
+      .selectFrom('findings')
+      .select([
+        'id',
+        'rule_id',
+        'node_id',
+        'node_name',
+        'severity',
+        'status',
+        'message',
+        'resolution',
+        'accepted_until',
+        'resolved_version',
+      ])
+      .where('tenant_id', '=', tenantId);
+    if (after !== null) q = q.where('id', '>', after);
+    const rows = await q.orderBy('id').limit(PAGE).execute();
+    out.push(...rows);
+    if (rows.length < PAGE) return out;
+    after = rows[rows.length - 1]?.id ?? null;
+    await yieldToEventLoop();
+  }
 }
 
 /** Inserts findings; a row whose (tenant, rule, node) exists already is left alone. */
@@ -189,6 +202,7 @@ export async function insertFindings(db: Executor, rows: FindingRow[]): Promise<
       .values(rows.slice(i, i + 200))
       .onConflict((oc) => oc.columns(['tenant_id', 'rule_id', 'node_id']).doNothing())
       .execute();
+    await yieldToEventLoop();
   }
 }
 
@@ -206,6 +220,7 @@ export async function updateFindings(
       .where('tenant_id', '=', tenantId)
       .where('id', 'in', ids.slice(i, i + 500))
       .execute();
+    await yieldToEventLoop();
   }
 }
 

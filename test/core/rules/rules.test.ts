@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { parseTerraformState } from '../../../src/core/ingest/index.ts';
 import { type JsonObject, type NodeInput, UNKNOWN } from '../../../src/core/inventory/types.ts';
-import { evaluateRules, FRAMEWORKS, RULES, ruleById } from '../../../src/core/rules/index.ts';
+import { evaluateRules, evaluateRulesInSteps, FRAMEWORKS, RULES, ruleById } from '../../../src/core/rules/index.ts';
 
 const node = (type: string, name: string, attributes: JsonObject, extra: Partial<NodeInput> = {}): NodeInput => ({
   id: `aws:us-east-1:${type}:${name}`,
@@ -296,5 +296,25 @@ describe('the catalogue', () => {
     const doc = readFileSync(new URL('../../../docs/findings.md', import.meta.url), 'utf8');
     expect(doc).toContain(rulesDoc());
     for (const r of RULES) expect(doc).toContain(`\`${r.id}\``);
+  });
+});
+
+describe('evaluation in steps', () => {
+  it('pauses between slices of checks and returns exactly what evaluateRules returns', () => {
+    const nodes: NodeInput[] = Array.from({ length: 300 }, (_, i) =>
+      sg(`sg-${i}`, [sgRule('6', 22, 22, [i % 3 ? '10.0.0.0/8' : '0.0.0.0/0'])]),
+    );
+    const steps = evaluateRulesInSteps(nodes, [], RULES, 100);
+    let pauses = 0;
+    let step = steps.next();
+    while (!step.done) {
+      pauses++;
+      step = steps.next();
+    }
+    expect(pauses).toBeGreaterThan(5);
+    const whole = evaluateRules(nodes, []);
+    expect(step.value.results).toEqual(whole.results);
+    expect(step.value.resources_evaluated).toBe(whole.resources_evaluated);
+    expect(whole.results.find((r) => r.rule_id === 'aws.sg.ssh_open_to_internet')?.failures.length).toBe(100);
   });
 });
