@@ -15,6 +15,7 @@
 import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
 import {
   CONTROL_STATUSES,
+  type ControlScore,
   evaluateRulesInSteps,
   FRAMEWORK_IDS,
   FRAMEWORKS,
@@ -129,6 +130,31 @@ const toRule = (r: (typeof RULES)[number]): RuleT => {
     controls: info.controls.map((c) => ({ framework: c.framework, control: c.control })),
   };
 };
+
+/**
+ * Rule ids that back one of `controls` (within `frameworks` when given); undefined when neither is given.
+ * An unknown control (or one not in those frameworks) is a 400 at `path`. Shared by the findings list and
+ * the findings report.
+ */
+export function rulesOfControls(
+  frameworks: readonly string[] | undefined,
+  controls: readonly string[] | undefined,
+  path = 'querystring.control',
+): string[] | undefined {
+  if (!frameworks && !controls) return undefined;
+  const inScope = FRAMEWORKS.filter((f) => !frameworks || frameworks.includes(f.id));
+  const unknown = (controls ?? []).filter((c) => !inScope.some((f) => f.controls.some((x) => x.id === c)));
+  if (unknown.length > 0)
+    throw badRequest(
+      `Unknown control "${unknown[0]}"${frameworks ? ` in ${frameworks.join(', ')}` : ''}`,
+      unknown.map((c) => ({ path, message: `"${c}" is not a control Infracast checks` })),
+    );
+  return RULES.filter((r) =>
+    r.controls.some(
+      (c) => (!frameworks || frameworks.includes(c.framework)) && (!controls || controls.includes(c.control)),
+    ),
+  ).map((r) => r.id);
+}
 
 export function createFindingService(deps: FindingServiceDeps) {
   const { db, clock, events } = deps;
@@ -381,25 +407,6 @@ export function createFindingService(deps: FindingServiceDeps) {
     return e && e.inventory_version >= 0 ? e.evaluated_at : null;
   };
 
-  /** Rule ids a `framework` / `control` filter selects (undefined: no such filter). */
-  function rulesOfControls(rawFramework: string | undefined, rawControl: string | undefined): string[] | undefined {
-    const frameworks = enumList(rawFramework, FRAMEWORK_IDS, 'framework', 'framework');
-    const controls = csv(rawControl);
-    if (!frameworks && !controls) return undefined;
-    const inScope = FRAMEWORKS.filter((f) => !frameworks || frameworks.includes(f.id));
-    const unknown = (controls ?? []).filter((c) => !inScope.some((f) => f.controls.some((x) => x.id === c)));
-    if (unknown.length > 0)
-      throw badRequest(
-        `Unknown control "${unknown[0]}"${frameworks ? ` in ${frameworks.join(', ')}` : ''}`,
-        unknown.map((c) => ({ path: 'querystring.control', message: `"${c}" is not a control Infracast checks` })),
-      );
-    return RULES.filter((r) =>
-      r.controls.some(
-        (c) => (!frameworks || frameworks.includes(c.framework)) && (!controls || controls.includes(c.control)),
-      ),
-    ).map((r) => r.id);
-  }
-
   async function complianceOf(tenantId: string) {
     await ensureFresh(tenantId);
     const evaluation = await store.findEvaluation(db, tenantId);
@@ -428,6 +435,13 @@ export function createFindingService(deps: FindingServiceDeps) {
     /** Evaluates the tenant now if its inventory changed since the last evaluation (CLI, tests, reads). */
     evaluate,
     ensureFresh,
+    /** When the tenant's findings were last evaluated (null: never); what `toFinding` takes. */
+    evaluatedAt,
+
+    /** Every control of every framework, scored as /compliance/controls scores them (evaluates first if stale). */
+    async controlScores(tenantId: string): Promise<ControlScore[]> {
+      return (await complianceOf(tenantId)).score.controls;
+    },
 
     /** Stops background evaluations and waits for running ones (app shutdown). */
     async stop() {
@@ -447,7 +461,10 @@ export function createFindingService(deps: FindingServiceDeps) {
         'rule_id',
         'rule id',
       ) as string[] | undefined;
-      const byControl = rulesOfControls(query.framework, query.control);
+      const byControl = rulesOfControls(
+        enumList(query.framework, FRAMEWORK_IDS, 'framework', 'framework'),
+        csv(query.control),
+      );
       if (byControl) ruleIds = ruleIds ? ruleIds.filter((r) => byControl.includes(r)) : byControl;
       await ensureFresh(ctx.tenant.id);
       if (ruleIds && ruleIds.length === 0) return { items: [], total: 0 };

@@ -276,6 +276,16 @@ export interface FindingFilter {
 const severityRank: RawBuilder<number> = sql<number>`case severity when 'LOW' then 1 when 'MEDIUM' then 2 when 'HIGH' then 3 when 'CRITICAL' then 4 else 0 end`;
 const STATUS_RANK: RawBuilder<number> = sql<number>`case status when 'OPEN' then 1 when 'ACCEPTED' then 2 else 3 end`;
 
+function filteredFindings(db: Executor, tenantId: string, f: FindingFilter) {
+  let base = db.selectFrom('findings').where('tenant_id', '=', tenantId);
+  if (f.severities) base = base.where('severity', 'in', f.severities as FindingRow['severity'][]);
+  if (f.statuses) base = base.where('status', 'in', f.statuses as FindingRow['status'][]);
+  if (f.ruleIds) base = base.where('rule_id', 'in', f.ruleIds);
+  if (f.nodeIds) base = base.where('node_id', 'in', f.nodeIds);
+  if (f.types) base = base.where('node_type', 'in', f.types);
+  return base;
+}
+
 export async function listFindingRows(
   db: Executor,
   tenantId: string,
@@ -284,12 +294,7 @@ export async function listFindingRows(
   limit: number,
   offset: number,
 ): Promise<{ rows: FindingRow[]; total: number }> {
-  let base = db.selectFrom('findings').where('tenant_id', '=', tenantId);
-  if (f.severities) base = base.where('severity', 'in', f.severities as FindingRow['severity'][]);
-  if (f.statuses) base = base.where('status', 'in', f.statuses as FindingRow['status'][]);
-  if (f.ruleIds) base = base.where('rule_id', 'in', f.ruleIds);
-  if (f.nodeIds) base = base.where('node_id', 'in', f.nodeIds);
-  if (f.types) base = base.where('node_type', 'in', f.types);
+  const base = filteredFindings(db, tenantId, f);
   const { total } = await base.select((eb) => eb.fn.countAll<number>().as('total')).executeTakeFirstOrThrow();
   let q = base.selectAll();
   for (const s of sort) {
@@ -303,6 +308,19 @@ export async function listFindingRows(
     .offset(offset)
     .execute();
   return { rows, total: Number(total) };
+}
+
+/** The findings matching the filter after `afterId` (keyset on id; null: from the start), `limit` of them. */
+export async function listFindingsAfter(
+  db: Executor,
+  tenantId: string,
+  f: FindingFilter,
+  afterId: string | null,
+  limit: number,
+): Promise<FindingRow[]> {
+  let q = filteredFindings(db, tenantId, f).selectAll();
+  if (afterId !== null) q = q.where('id', '>', afterId);
+  return q.orderBy('id').limit(limit).execute();
 }
 
 /** OPEN and ACCEPTED findings per rule and severity (compliance). */

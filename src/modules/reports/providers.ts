@@ -2,20 +2,32 @@
  * Report types. Each is a small provider: its columns, the filters it takes (TypeBox schemas, which
  * also document them) and how it reads its rows, a batch at a time. The registry is built once at
  * start-up (src/services.ts); the API's `type` enum comes from it, so a type is offered only when its
- * provider is registered. Adding one (findings, compliance) is `registry.register({...})` there.
+ * provider is registered: inventory and tagging here, findings and compliance (which need the findings
+ * service, so are made from it) too.
  */
+import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
 import type { TSchema } from 'typebox';
 import type { ReportColumn, ReportRow } from '../../core/reports/types.ts';
+import { frameworkById } from '../../core/rules/index.ts';
 import { type ComplianceNode, resourceComplianceEvaluator } from '../../core/tagging/index.ts';
 import type { DatabaseDialect } from '../../platform/config.ts';
 import type { Executor } from '../../platform/db/index.ts';
 import { StringEnum } from '../../platform/http/schemas.ts';
+import { type FindingService, rulesOfControls, toFinding } from '../findings/service.ts';
+import { listFindingsAfter } from '../findings/store.ts';
 import { toNode } from '../inventory/service.ts';
 import { listNodesAfter, type NodeFilter, type NodeRecord } from '../inventory/store.ts';
 import { toEnginePolicy } from '../tagging/definition.ts';
 import { definitionOf } from '../tagging/service.ts';
 import { allPolicyRows } from '../tagging/store.ts';
-import { NodeFilterFields, type NodeFiltersT } from './schemas.ts';
+import {
+  ComplianceFilterFields,
+  type ComplianceFiltersT,
+  FindingFilterFields,
+  type FindingFiltersT,
+  NodeFilterFields,
+  type NodeFiltersT,
+} from './schemas.ts';
 
 /** What a provider reads from: one tenant's data, as of `now`. */
 export interface ReportSource {
@@ -35,6 +47,8 @@ export interface ReportProvider {
   columns: readonly ReportColumn[];
   /** The filters it takes; the request's `filters` were validated against them. */
   filters: Record<string, TSchema>;
+  /** Checks what the schemas cannot (values that depend on each other); throws a 400. Run at generate time. */
+  check?(filters: Record<string, unknown>): void;
   /** The rows, in batches (read page by page: never the whole set at once). */
   rows(source: ReportSource, filters: Record<string, unknown>): AsyncIterable<readonly ReportRow[]>;
 }
@@ -198,6 +212,136 @@ export const taggingReport: ReportProvider = {
     }
   },
 };
+
+/** Findings read per query. */
+export const FINDING_PAGE_SIZE = 1000;
+
+/** Rule ids a findings report's `rule_id`, `framework` and `control` select together (undefined: any rule). */
+function ruleIdsOf(f: FindingFiltersT): string[] | undefined {
+  const byControl = rulesOfControls(
+    f.framework ? [f.framework] : undefined,
+    f.control ? [f.control] : undefined,
+    'body.filters.control',
+  );
+  const ruleIds = f.rule_id as string[] | undefined;
+  if (!byControl) return ruleIds;
+  return ruleIds ? ruleIds.filter((r) => byControl.includes(r)) : byControl;
+}
+
+/**
+ * One row per finding, as GET /findings answers them (evaluated first if the inventory moved on), read a
+ * page at a time by id.
+ */
+export function findingsReport(findings: FindingService): ReportProvider {
+  return {
+    type: 'findings',
+    title: 'Findings',
+    description:
+      'one row per finding (rule, severity, status, node, message, framework controls, times); filters as the ' +
+      'findings list (`severity`, `status`, `rule_id`, `types`, `framework`, `control`).',
+    columns: [
+      { key: 'id', width: 1.9 },
+      { key: 'rule_id', width: 1.9 },
+      { key: 'title', width: 2.2 },
+      { key: 'severity', width: 0.9 },
+      { key: 'status', width: 0.9 },
+      { key: 'resolution', width: 0.9 },
+      { key: 'node_id', width: 3 },
+      { key: 'node_type', width: 1.5 },
+      { key: 'node_name', width: 1.4 },
+      { key: 'message', width: 3.2 },
+      { key: 'controls', width: 2 },
+      { key: 'first_seen_at', width: 1.3 },
+      { key: 'last_seen_at', width: 1.3 },
+      { key: 'resolved_at', width: 1.3 },
+      { key: 'accepted_until', width: 1.3 },
+      { key: 'status_reason', width: 1.8 },
+    ],
+    filters: FindingFilterFields,
+    check(filters) {
+      ruleIdsOf(filters as FindingFiltersT);
+    },
+    async *rows(source, filters) {
+      const f = filters as FindingFiltersT;
+      const ruleIds = ruleIdsOf(f);
+      if (ruleIds && ruleIds.length === 0) return;
+      await findings.ensureFresh(source.tenantId);
+      const evaluatedAt = await findings.evaluatedAt(source.tenantId);
+      const filter = { severities: f.severity, statuses: f.status, ruleIds, types: f.types };
+      let after: string | null = null;
+      for (;;) {
+        const page = await listFindingsAfter(source.db, source.tenantId, filter, after, FINDING_PAGE_SIZE);
+        if (page.length > 0) {
+          yield page.map((row) => {
+            const x = toFinding(row, evaluatedAt);
+            return {
+              id: x.id,
+              rule_id: x.rule_id,
+              title: x.rule_title,
+              severity: x.severity,
+              status: x.status,
+              resolution: x.resolution,
+              node_id: x.node_id,
+              node_type: x.node_type,
+              node_name: x.node_name,
+              message: x.message,
+              controls: x.controls.map((c) => `${c.framework} ${c.control}`),
+              first_seen_at: x.first_seen_at,
+              last_seen_at: x.last_seen_at,
+              resolved_at: x.resolved_at,
+              accepted_until: x.accepted_until,
+              status_reason: x.status_reason,
+            };
+          });
+        }
+        if (page.length < FINDING_PAGE_SIZE) return;
+        after = (page[page.length - 1] as { id: string }).id;
+        // better-sqlite3 answers synchronously: let other work in between pages.
+        if (source.dialect === 'sqlite') await yieldToEventLoop();
+      }
+    },
+  };
+}
+
+/** One row per framework control, scored as GET /compliance/controls scores them. */
+export function complianceReport(findings: FindingService): ReportProvider {
+  return {
+    type: 'compliance',
+    title: 'Compliance',
+    description:
+      'one row per framework control with its status (`PASS`, `FAIL`, `NOT_APPLICABLE`, as /compliance/controls ' +
+      'scores it), its rules, open and accepted findings and resources evaluated; filters `framework`, `status`.',
+    columns: [
+      { key: 'framework', width: 1.4 },
+      { key: 'framework_name', width: 2.2 },
+      { key: 'control', width: 0.8 },
+      { key: 'title', width: 3.4 },
+      { key: 'status', width: 1.1 },
+      { key: 'rule_ids', width: 2.6 },
+      { key: 'open_findings', width: 0.8 },
+      { key: 'accepted_findings', width: 0.8 },
+      { key: 'resources_evaluated', width: 0.9 },
+    ],
+    filters: ComplianceFilterFields,
+    async *rows(source, filters) {
+      const f = filters as ComplianceFiltersT;
+      const rows = (await findings.controlScores(source.tenantId))
+        .filter((c) => (!f.framework || c.framework === f.framework) && (!f.status || f.status.includes(c.status)))
+        .map((c) => ({
+          framework: c.framework,
+          framework_name: frameworkById(c.framework)?.name ?? c.framework,
+          control: c.control,
+          title: c.title,
+          status: c.status,
+          rule_ids: c.rule_ids,
+          open_findings: c.open_findings,
+          accepted_findings: c.accepted_findings,
+          resources_evaluated: c.resources_evaluated,
+        }));
+      if (rows.length > 0) yield rows;
+    },
+  };
+}
 
 function StringEnumList() {
   return {

@@ -1,5 +1,6 @@
 import { type Static, type TSchema, Type } from 'typebox';
 import { REPORT_FORMATS } from '../../core/reports/types.ts';
+import { CONTROL_STATUSES, FRAMEWORK_IDS, RULES, SEVERITIES } from '../../core/rules/index.ts';
 import { EnumListQuery } from '../../platform/http/list-filters.ts';
 import {
   NOT_BLANK,
@@ -9,6 +10,7 @@ import {
   StringEnum,
   Timestamp,
 } from '../../platform/http/schemas.ts';
+import { FINDING_STATUSES } from '../findings/schemas.ts';
 import type { ReportRegistry } from './providers.ts';
 
 export { REPORT_FORMATS };
@@ -97,6 +99,57 @@ export const NodeFilterFields = {
 export const NodeFilters = Type.Object(NodeFilterFields, { additionalProperties: false });
 export type NodeFiltersT = Partial<Static<typeof NodeFilters>>;
 
+// ---- filters of the findings and compliance reports ----
+
+const EnumArray = <const T extends readonly string[]>(values: T, description: string, examples: T[number][]) =>
+  Type.Array(StringEnum(values), {
+    minItems: 1,
+    maxItems: values.length,
+    description,
+    examples: [examples],
+  });
+
+/** One framework; the findings and compliance reports share it. */
+const FrameworkFilter = StringEnum(FRAMEWORK_IDS, {
+  description:
+    'A framework id, `cis-aws-foundations` (CIS AWS Foundations Benchmark) or `aws-fsbp` (AWS Foundational ' +
+    'Security Best Practices): the findings of rules backing its controls, or its controls.',
+  examples: ['cis-aws-foundations'],
+});
+
+/** The findings list's filters (`GET /findings`), as JSON. */
+export const FindingFilterFields = {
+  severity: EnumArray(SEVERITIES, 'Severities (any of): `LOW`, `MEDIUM`, `HIGH`, `CRITICAL`.', ['HIGH', 'CRITICAL']),
+  status: EnumArray(FINDING_STATUSES, 'Finding statuses (any of): `OPEN`, `ACCEPTED`, `RESOLVED`. Default: all.', [
+    'OPEN',
+  ]),
+  rule_id: EnumArray(
+    RULES.map((r) => r.id),
+    'Rule ids (any of); see GET /tenants/{t}/rules.',
+    ['aws.sg.ssh_open_to_internet'],
+  ),
+  types: NodeFilterFields.types,
+  framework: FrameworkFilter,
+  control: Type.String({
+    minLength: 1,
+    maxLength: 100,
+    description:
+      'A control id, e.g. `5.2`: findings of the rules behind it (within `framework` when given). An unknown ' +
+      'control is a 400.',
+    examples: ['5.2'],
+  }),
+} satisfies Record<string, TSchema>;
+export const FindingFilters = Type.Object(FindingFilterFields, { additionalProperties: false });
+export type FindingFiltersT = Partial<Static<typeof FindingFilters>>;
+
+/** The compliance controls list's filters (`GET /compliance/controls`), as JSON. */
+export const ComplianceFilterFields = {
+  framework: FrameworkFilter,
+  status: EnumArray(CONTROL_STATUSES, 'Control statuses (any of): `PASS`, `FAIL`, `NOT_APPLICABLE`.', ['FAIL']),
+} satisfies Record<string, TSchema>;
+export const ComplianceFilters = Type.Object(ComplianceFilterFields, { additionalProperties: false });
+export type ComplianceFiltersT = Partial<Static<typeof ComplianceFilters>>;
+
 // ---- request schemas: the report types come from the registry ----
 
 export const REPORT_SORT_FIELDS = ['created_at', 'completed_at', 'name', 'type', 'format'] as const;
@@ -119,31 +172,38 @@ export interface ListReportsQueryT {
 
 /**
  * The generate body and the list query, built from the registered report types: `type` accepts only
- * types with a provider, and `filters` every filter some type takes (each says which types); the
- * service then rejects a filter the chosen type does not take.
+ * types with a provider, and `filters` every filter some type takes (each says which types). A filter
+ * two types take with different schemas (`status`) accepts any of them here (`anyOf`, one branch per
+ * schema); the service then checks the filters against the chosen type's own schemas, and rejects a
+ * filter it does not take.
  */
 export function reportRequestSchemas(registry: ReportRegistry) {
   const providers = registry.all();
   const types = providers.map((p) => p.type);
-  const filterFields: Record<string, TSchema> = {};
-  const takenBy = new Map<string, string[]>();
+  /** Per filter name, its distinct schemas and the types taking each. */
+  const variants = new Map<string, { schema: TSchema; json: string; types: string[] }[]>();
   for (const p of providers) {
     for (const [name, schema] of Object.entries(p.filters)) {
-      const seen = filterFields[name];
-      if (seen && JSON.stringify(seen) !== JSON.stringify(schema)) {
-        throw new Error(`report filter ${name} has different schemas in two report types`);
-      }
-      filterFields[name] = schema;
-      takenBy.set(name, [...(takenBy.get(name) ?? []), p.type]);
+      const json = JSON.stringify(schema);
+      const known = variants.get(name) ?? [];
+      variants.set(name, known);
+      const same = known.find((v) => v.json === json);
+      if (same) same.types.push(p.type);
+      else known.push({ schema, json, types: [p.type] });
     }
   }
+  const described = (v: { schema: TSchema; types: string[] }) =>
+    ({
+      ...v.schema,
+      description: `${(v.schema as { description?: string }).description ?? ''} Types: ${v.types.join(', ')}.`,
+    }) as TSchema;
   const filters: Record<string, TSchema> = {};
-  for (const [name, schema] of Object.entries(filterFields)) {
-    const description = (schema as { description?: string }).description ?? '';
-    filters[name] = Type.Optional({
-      ...schema,
-      description: `${description} Types: ${takenBy.get(name)?.join(', ')}.`,
-    });
+  for (const [name, list] of variants) {
+    filters[name] = Type.Optional(
+      list.length === 1
+        ? described(list[0] as (typeof list)[number])
+        : Type.Union(list.map(described), { description: 'Depends on the report type; one schema per type.' }),
+    );
   }
   const typeDocs = providers.map((p) => `\`${p.type}\`: ${p.description}`).join(' ');
 

@@ -7,6 +7,7 @@
  * list them and webhooks do not send their `job.*` events.
  */
 import type { Readable } from 'node:stream';
+import { Type } from 'typebox';
 import { CONTENT_TYPES, type ReportFormat, type ReportMeta, reportWriter } from '../../core/reports/index.ts';
 import { actorOf } from '../../platform/auth/principal.ts';
 import type { DatabaseDialect } from '../../platform/config.ts';
@@ -14,9 +15,10 @@ import type { TenantContext } from '../../platform/context.ts';
 import type { Db } from '../../platform/db/index.ts';
 import type { JobRow, ReportRow } from '../../platform/db/schema.ts';
 import { isForeignKeyViolation } from '../../platform/db/sql.ts';
-import { AppError, badRequest, conflict, notFound } from '../../platform/errors.ts';
+import { AppError, badRequest, conflict, type FieldError, notFound } from '../../platform/errors.ts';
 import { enumList } from '../../platform/http/list-filters.ts';
 import { type PageRequest, parseSort } from '../../platform/http/pagination.ts';
+import { compileJsonValidator } from '../../platform/http/validation.ts';
 import { newId } from '../../platform/ids.ts';
 import type { JobSignals } from '../../platform/jobs/registry.ts';
 import { JobFailure, type JobHandler, JobInterrupted } from '../../platform/jobs/types.ts';
@@ -24,7 +26,7 @@ import { type Clock, iso } from '../../platform/time.ts';
 import { type AuditEntry, insertAuditEntry } from '../audit/store.ts';
 import { insertJob, transitionJob } from '../jobs/store.ts';
 import type { ReportContentStore } from './content.ts';
-import type { ReportRegistry } from './providers.ts';
+import type { ReportProvider, ReportRegistry } from './providers.ts';
 import {
   type GenerateReportBodyT,
   type ListReportsQueryT,
@@ -134,6 +136,20 @@ export function createReportService(deps: ReportServiceDeps) {
       ip: ctx.ip,
       created_at: at,
     }) satisfies AuditEntry;
+
+  /** Per report type, its filters' own schema (compiled on first use). */
+  const filterValidators = new Map<string, (data: unknown) => FieldError[] | null>();
+  const filterValidator = (provider: ReportProvider) => {
+    let v = filterValidators.get(provider.type);
+    if (!v) {
+      const fields = Object.fromEntries(
+        Object.entries(provider.filters).map(([k, schema]) => [k, Type.Optional(schema)]),
+      );
+      v = compileJsonValidator(Type.Object(fields, { additionalProperties: false }), 'body.filters');
+      filterValidators.set(provider.type, v);
+    }
+    return v;
+  };
 
   const mustFind = async (ctx: TenantContext, id: string) => {
     const row = await store.findReport(db, ctx.tenant.id, id);
@@ -260,6 +276,13 @@ export function createReportService(deps: ReportServiceDeps) {
           })),
         );
       }
+      // The body's schema takes any type's values for a filter two types share (`status`): now this type's.
+      const errors = filterValidator(provider)(filters);
+      if (errors) {
+        const first = errors[0] as FieldError;
+        throw badRequest(`Invalid ${provider.type} report filters: ${first.path} ${first.message}`, errors);
+      }
+      provider.check?.(filters);
       const now = clock();
       const at = iso(now);
       const name = body.name ?? `${provider.title} report ${at.slice(0, 10)}`;

@@ -50,6 +50,18 @@ export function createValidatorCompiler(shared: Record<string, unknown>[] = []):
   };
 }
 
+let outsideRoutes: Ajv | null = null;
+
+/**
+ * A validator for a JSON value checked outside a route, as bodies are (strict, no coercion): it answers
+ * the `{path, message}` pairs of what is wrong, under `context` (e.g. `body.filters`), or null when valid.
+ */
+export function compileJsonValidator(schema: object, context: string): (data: unknown) => FieldError[] | null {
+  outsideRoutes ??= makeAjv({ coerceTypes: false });
+  const validate = outsideRoutes.compile(schema);
+  return (data) => (validate(data) ? null : toFieldErrors(validate.errors ?? [], context));
+}
+
 const MAX_DETAILS = 50;
 
 /** Turns Ajv errors into `{path, message}` pairs a person can act on. */

@@ -199,8 +199,11 @@ for (const dialect of testDialects()) {
       expect(badType.statusCode).toBe(400);
       expect(badType.json().error).toMatchObject({
         code: 'BAD_REQUEST',
-        message: 'Unknown target type "widget"; one of api_key, job, member, tagging_policy, tenant, user, webhook',
-        details: [{ path: 'querystring.target_type', message: expect.stringContaining('api_key, job, member') }],
+        message:
+          'Unknown target type "widget"; one of api_key, finding, job, member, report, tagging_policy, tenant, user, webhook',
+        details: [
+          { path: 'querystring.target_type', message: expect.stringContaining('api_key, finding, job, member') },
+        ],
       });
 
       const editor = await t.userWithRole('acme', 'editor');

@@ -284,7 +284,7 @@ for (const dialect of testDialects()) {
         [{ type: 'inventory', format: 'csv', filters: { nope: ['x'] } }, 'body.filters.nope'],
         [{ type: 'inventory', format: 'csv', filters: { status: ['compliant'] } }, 'body.filters.status'],
         [{ type: 'inventory', format: 'csv', filters: { types: 'aws.ec2.instance' } }, 'body.filters.types'],
-        [{ type: 'findings', format: 'csv' }, 'body.type'],
+        [{ type: 'costs', format: 'csv' }, 'body.type'],
         [{ type: 'inventory', format: 'xlsx' }, 'body.format'],
         [{ format: 'csv' }, 'body.type'],
       ];
@@ -297,7 +297,7 @@ for (const dialect of testDialects()) {
           JSON.stringify(payload),
         ).toContain(path);
       }
-      for (const q of ['type=findings', 'status=done', 'sort=size', 'format=doc']) {
+      for (const q of ['type=costs', 'status=done', 'sort=size', 'format=doc']) {
         expect((await t.app.inject({ url: `/api/v1/tenants/acme/reports?${q}`, headers: viewer })).statusCode, q).toBe(
           400,
         );
