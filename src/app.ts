@@ -35,6 +35,7 @@ import type { Database } from './platform/db/index.ts';
 import { conventions, requestIdFor } from './platform/http/conventions.ts';
 import { openapi } from './platform/http/openapi.ts';
 import type { App } from './platform/http/types.ts';
+import { cachedSerializerFactory } from './platform/http/serializers.ts';
 import { createValidatorCompiler } from './platform/http/validation.ts';
 import { createMemoryLimiter, type RateLimiter } from './platform/ratelimit/limiter.ts';
 import type { Services } from './services.ts';
@@ -69,6 +70,7 @@ export async function buildApp(deps: AppDeps): Promise<App> {
     genReqId: (req) => requestIdFor(req),
     requestIdHeader: false,
     routerOptions: { ignoreTrailingSlash: true, maxParamLength: 500 },
+    schemaController: { compilersFactory: { buildSerializer: cachedSerializerFactory() } },
   }).withTypeProvider<TypeBoxTypeProvider>() as unknown as App;
 
   (app as { log: FastifyBaseLogger }).log = log;

@@ -4,7 +4,7 @@ import { migrations } from '../../migrations/index.ts';
 import type { Database } from '../../src/platform/db/index.ts';
 import { migrateToLatest, pendingMigrations } from '../../src/platform/db/migrate.ts';
 import { freshDatabase } from '../helpers/db.ts';
-import { testDialects } from '../helpers/env.ts';
+import { postgresAvailable, testDialects } from '../helpers/env.ts';
 
 async function tableNames(database: Database): Promise<string[]> {
   const tables = await database.db.introspection.getTables();
@@ -95,3 +95,45 @@ for (const dialect of testDialects()) {
     });
   }
 }
+
+describe.skipIf(!postgresAvailable())('postgres: test schemas', () => {
+  // test/helpers/db.ts migrates the first schema of a process and replays the recorded statements for the
+  // next ones: the replay must build exactly what the migrator builds.
+  it('a replayed schema is the migrated one: tables, columns, indexes, constraints, migration rows', async () => {
+    const first = await freshDatabase('postgres');
+    const second = await freshDatabase('postgres');
+    const third = await freshDatabase('postgres');
+    const catalog = async (d: Database) => {
+      const q = (text: string) =>
+        sql
+          .raw<Record<string, unknown>>(text.replaceAll('$schema', `'${d.schema}'`))
+          .execute(d.db)
+          .then((r) => r.rows);
+      return {
+        columns: await q(
+          `select table_name, column_name, data_type, is_nullable, column_default from information_schema.columns
+           where table_schema = $schema order by table_name, column_name`,
+        ),
+        indexes: await q(
+          `select indexname, replace(indexdef, $schema || '.', '') as def from pg_indexes where schemaname = $schema order by indexname`,
+        ),
+        constraints: await q(
+          `select conname, pg_get_constraintdef(c.oid) as def from pg_constraint c join pg_namespace n on n.oid = c.connamespace
+           where n.nspname = $schema order by conname`,
+        ),
+        migrations: await q('select name from infracast_migrations order by name'),
+      };
+    };
+    try {
+      const [a, b, c] = [await catalog(first.database), await catalog(second.database), await catalog(third.database)];
+      expect(a.columns.length).toBeGreaterThan(50);
+      expect(a.migrations.map((m) => m.name)).toEqual(Object.keys(migrations).sort());
+      // Whichever of them the migrator built, the others are the same.
+      expect(b).toEqual(a);
+      expect(c).toEqual(a);
+      expect(await pendingMigrations(second.database.db, second.database.schema)).toEqual([]);
+    } finally {
+      await Promise.all([first.dispose(), second.dispose(), third.dispose()]);
+    }
+  });
+});

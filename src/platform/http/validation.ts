@@ -30,16 +30,35 @@ function makeAjv(options: Options): Ajv {
   return ajv;
 }
 
+/**
+ * The two Ajv instances route schemas compile in, shared by every app this process builds: Ajv keeps
+ * each schema object's compiled function, and route schemas are module constants, so an app built
+ * again (the tests build hundreds) does not compile them again.
+ */
+let processAjv: { strict: Ajv; coercing: Ajv } | null = null;
+
 export function createValidatorCompiler(shared: Record<string, unknown>[] = []): FastifySchemaCompiler<unknown> {
-  const strict = makeAjv({ coerceTypes: false });
-  const coercing = makeAjv({ coerceTypes: 'array' });
+  const fresh = () => ({ strict: makeAjv({ coerceTypes: false }), coercing: makeAjv({ coerceTypes: 'array' }) });
+  // Schemas added by name are this app's own: they get instances of their own.
+  let instances = shared.length > 0 ? fresh() : (processAjv ??= fresh());
   for (const s of shared) {
-    strict.addSchema(s);
-    coercing.addSchema(s);
+    instances.strict.addSchema(s);
+    instances.coercing.addSchema(s);
   }
+  const compile = (schema: object, httpPart: string | undefined) => {
+    const ajv = httpPart === 'body' ? instances.strict : instances.coercing;
+    try {
+      return ajv.compile(schema);
+    } catch (e) {
+      // Another object with the same $id compiled earlier in this process (an app built from other
+      // schemas): this app compiles in instances of its own from now on.
+      if (instances !== processAjv || !/already exists/.test(String((e as Error).message))) throw e;
+      instances = fresh();
+      return compile(schema, httpPart);
+    }
+  };
   return ({ schema, httpPart }) => {
-    const ajv = httpPart === 'body' ? strict : coercing;
-    const validate = ajv.compile(schema as object);
+    const validate = compile(schema as object, httpPart);
     if (httpPart !== 'body' || (schema as Record<string, unknown>)[OPTIONAL_BODY] !== true) {
       return validate as ReturnType<FastifySchemaCompiler<unknown>>;
     }
