@@ -40,7 +40,8 @@ let processAjv: { strict: Ajv; coercing: Ajv } | null = null;
 export function createValidatorCompiler(shared: Record<string, unknown>[] = []): FastifySchemaCompiler<unknown> {
   const fresh = () => ({ strict: makeAjv({ coerceTypes: false }), coercing: makeAjv({ coerceTypes: 'array' }) });
   // Schemas added by name are this app's own: they get instances of their own.
-  let instances = shared.length > 0 ? fresh() : (processAjv ??= fresh());
+  processAjv ??= fresh();
+  let instances = shared.length > 0 ? fresh() : processAjv;
   for (const s of shared) {
     instances.strict.addSchema(s);
     instances.coercing.addSchema(s);
