@@ -117,6 +117,7 @@ export async function startServer(
         log: app.log,
         allowPrivateNetworks: config.webhookAllowPrivateNetworks,
         onQueued: (fn) => services.webhooks.onQueued(fn),
+        retentionMs: config.webhookDeliveryRetentionDays * 86_400_000,
       })
     : null;
   webhookDeliverer?.start();

@@ -59,6 +59,7 @@ export async function startWorker(config: Config, opts: WorkerOptions = {}): Pro
     log,
     allowPrivateNetworks: config.webhookAllowPrivateNetworks,
     onQueued: (fn) => services.webhooks.onQueued(fn),
+    retentionMs: config.webhookDeliveryRetentionDays * 86_400_000,
     ...opts.webhooks,
   });
   webhookDeliverer.start();

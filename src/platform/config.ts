@@ -35,6 +35,8 @@ export interface Config {
    * non-public addresses. Off by default (SSRF); on for self-hosted installs posting to internal services.
    */
   webhookAllowPrivateNetworks: boolean;
+  /** Days a finished (succeeded or failed) webhook delivery is kept; 0 keeps them for ever. */
+  webhookDeliveryRetentionDays: number;
 }
 
 export class ConfigError extends Error {
@@ -149,6 +151,7 @@ export function loadConfig(env: Env, cwd: string = process.cwd()): Readonly<Conf
     trustProxy: bool('INFRACAST_TRUST_PROXY', false),
     jwtSecret,
     webhookAllowPrivateNetworks: bool('INFRACAST_WEBHOOK_ALLOW_PRIVATE_NETWORKS', false),
+    webhookDeliveryRetentionDays: int('INFRACAST_WEBHOOK_DELIVERY_RETENTION_DAYS', 30, 0, 3650),
   };
 
   if (problems.length > 0) throw new ConfigError(problems);

@@ -14,6 +14,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
+import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
 import type { FastifyBaseLogger } from 'fastify';
 import { signatureHeader } from '../../core/webhooks/signature.ts';
 import type { DatabaseDialect } from '../../platform/config.ts';
@@ -53,6 +54,10 @@ export interface DelivererOptions {
   stopTimeoutMs?: number;
   /** DNS resolution (tests); default dns.lookup with `all`. */
   resolver?: Resolver;
+  /** How long finished deliveries are kept (INFRACAST_WEBHOOK_DELIVERY_RETENTION_DAYS); 0 or unset keeps them. */
+  retentionMs?: number;
+  /** How often old finished deliveries are looked for (default 1 h). */
+  pruneEveryMs?: number;
 }
 
 export interface Deliverer {
@@ -162,8 +167,31 @@ export function createWebhookDeliverer(o: DelivererOptions): Deliverer {
     }
   }
 
+  const PRUNE_BATCH = 1000;
+  let lastPrune = 0;
+  /** Deletes finished deliveries past the retention period, a batch per statement, between polls. */
+  async function prune() {
+    const retentionMs = o.retentionMs ?? 0;
+    if (retentionMs <= 0 || Date.now() - lastPrune < (o.pruneEveryMs ?? 3_600_000)) return;
+    lastPrune = Date.now();
+    const before = iso(new Date(o.clock().getTime() - retentionMs));
+    let deleted = 0;
+    try {
+      for (;;) {
+        const n = await store.pruneFinishedDeliveries(o.db, before, PRUNE_BATCH);
+        deleted += n;
+        if (n < PRUNE_BATCH || stopping) break;
+        await yieldToEventLoop();
+      }
+    } catch (err) {
+      if (!stopping) log.error({ err }, 'deleting old webhook deliveries failed');
+    }
+    if (deleted > 0) log.info({ deleted, before }, 'deleted finished webhook deliveries past their retention');
+  }
+
   async function loop() {
     while (!stopping) {
+      await prune();
       const free = concurrency - inflight.size;
       let claimed: Awaited<ReturnType<typeof claim>> = [];
       if (free > 0) {

@@ -149,6 +149,25 @@ export async function webhookRoutes(app: App, { webhooks }: { webhooks: WebhookS
     },
   );
 
+  app.post(
+    '/tenants/:t/webhooks/:id/rotate-secret',
+    {
+      schema: {
+        operationId: 'rotateWebhookSecret',
+        tags,
+        summary: 'Rotate a webhook’s secret',
+        description:
+          'Replaces the signing secret with a new generated one (`whsec_…`), shown once in the answer. Every ' +
+          'attempt from now on, pending deliveries included, is signed with it; to choose the secret yourself, ' +
+          'PATCH `secret`.',
+        params: WebhookParams,
+        body: NoBody,
+        response: { 200: Envelope(CreatedWebhook), ...commonErrors },
+      },
+    },
+    async (req) => one(await webhooks.rotateSecret(tenantContextOf(req), req.params.id)),
+  );
+
   app.get(
     '/tenants/:t/webhooks/:id/deliveries',
     {

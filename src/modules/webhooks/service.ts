@@ -335,6 +335,21 @@ export function createWebhookService(deps: WebhookServiceDeps) {
       });
     },
 
+    /**
+     * Replaces the signing secret with a new generated one, shown once in the answer. Attempts from now
+     * on (pending deliveries included) are signed with it.
+     */
+    async rotateSecret(ctx: TenantContext, id: string) {
+      const at = iso(clock());
+      const secret = generateWebhookSecret();
+      return db.transaction().execute(async (tx) => {
+        const row = await mustFind(tx, ctx, id);
+        await store.updateWebhookRow(tx, row.id, { secret, updated_at: at });
+        await insertAuditEntry(tx, audit(ctx, 'webhook.secret_rotated', row.id, at, {}));
+        return { ...toWebhook({ ...row, updated_at: at }), secret };
+      });
+    },
+
     async remove(ctx: TenantContext, id: string) {
       const at = iso(clock());
       await db.transaction().execute(async (tx) => {

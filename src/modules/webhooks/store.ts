@@ -170,6 +170,25 @@ const due = (now: string) => sql<boolean>`
   and w.enabled = 1`;
 
 /** Cheap read-only check, so an idle worker polls without taking SQLite's writer lock. */
+/**
+ * Deletes up to `limit` finished (succeeded or failed) deliveries created before `before`; returns how many.
+ * Pending ones are never deleted, whatever their age.
+ */
+export async function pruneFinishedDeliveries(db: Executor, before: string, limit: number): Promise<number> {
+  const res = await db
+    .deleteFrom('webhook_deliveries')
+    .where('id', 'in', (eb) =>
+      eb
+        .selectFrom('webhook_deliveries')
+        .select('id')
+        .where('status', 'in', ['succeeded', 'failed'])
+        .where('created_at', '<', before)
+        .limit(limit),
+    )
+    .executeTakeFirst();
+  return Number(res.numDeletedRows);
+}
+
 export async function hasDueDelivery(db: Executor, now: string): Promise<boolean> {
   const r = await sql<{ id: string }>`
     select d.id from webhook_deliveries d join webhooks w on w.id = d.webhook_id

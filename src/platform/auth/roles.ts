@@ -110,6 +110,7 @@ export const ROUTE_ACCESS: Record<string, Access> = {
   updateWebhook: 'admin',
   deleteWebhook: 'admin',
   pingWebhook: 'admin',
+  rotateWebhookSecret: 'admin',
   listWebhookDeliveries: 'admin',
   getWebhookDelivery: 'admin',
   redeliverWebhookDelivery: 'admin',

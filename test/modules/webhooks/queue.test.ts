@@ -171,5 +171,46 @@ for (const dialect of testDialects()) {
       expect(rows.filter((r) => r.webhook_id === all).length).toBe(30);
       expect(rows.filter((r) => r.webhook_id === otherHook).length).toBe(0);
     });
+
+    it('finished deliveries past the retention period are deleted; pending and recent ones are kept', async () => {
+      const t = await createTestApp({ dialect, env: ALLOW_PRIVATE });
+      await t.createTenant('acme');
+      const h = (await t.userWithRole('acme', 'admin')).headers;
+      const hook = (
+        await t.app.inject({
+          method: 'POST',
+          url: '/api/v1/tenants/acme/webhooks',
+          headers: h,
+          payload: { url: 'http://127.0.0.1:9/hook', events: ['*'] },
+        })
+      ).json().data;
+      const ids: Record<string, string> = {};
+      for (const kind of ['old-succeeded', 'old-failed', 'old-pending', 'new-succeeded']) {
+        const ping = await t.app.inject({
+          method: 'POST',
+          url: `/api/v1/tenants/acme/webhooks/${hook.id}/ping`,
+          headers: h,
+        });
+        ids[kind] = ping.json().data.id;
+        const old = kind.startsWith('old');
+        await t.services.db
+          .updateTable('webhook_deliveries')
+          .set({
+            status: kind.endsWith('pending') ? 'pending' : (kind.split('-')[1] as 'succeeded' | 'failed'),
+            created_at: new Date(Date.now() - (old ? 40 : 1) * 86_400_000).toISOString(),
+            // Not due during the test: a pending delivery waiting for its next attempt.
+            next_attempt_at: new Date(Date.now() + 86_400_000).toISOString(),
+          })
+          .where('id', '=', ids[kind] as string)
+          .execute();
+      }
+      const d = startDeliverer(t, { retentionMs: 30 * 86_400_000, pruneEveryMs: 0 });
+      await d.drain();
+      const left = async () =>
+        (await t.services.db.selectFrom('webhook_deliveries').select('id').execute()).map((r) => r.id).sort();
+      const until = Date.now() + 5000;
+      while ((await left()).length > 2 && Date.now() < until) await new Promise((r) => setTimeout(r, 20));
+      expect(await left()).toEqual([ids['old-pending'], ids['new-succeeded']].sort());
+    });
   });
 }

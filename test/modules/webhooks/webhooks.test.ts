@@ -86,6 +86,39 @@ for (const dialect of testDialects()) {
         .executeTakeFirstOrThrow();
       expect(stored.secret).toBe('rotated-secret-0123');
 
+      // A generated secret on request, shown once; the new one is what is stored and signs from now on.
+      const rotated = await t.app.inject({
+        method: 'POST',
+        url: `/api/v1/tenants/acme/webhooks/${hook.id}/rotate-secret`,
+        headers: h,
+      });
+      expect(rotated.statusCode, rotated.body).toBe(200);
+      const fresh = rotated.json().data as { id: string; secret: string };
+      expect(fresh.id).toBe(hook.id);
+      expect(fresh.secret).toMatch(/^whsec_[A-Za-z0-9_-]{43}$/);
+      expect(fresh.secret).not.toBe(hook.secret);
+      const storedAfter = await t.services.db
+        .selectFrom('webhooks')
+        .select('secret')
+        .where('id', '=', hook.id)
+        .executeTakeFirstOrThrow();
+      expect(storedAfter.secret).toBe(fresh.secret);
+      const again = await t.app.inject({ url: `/api/v1/tenants/acme/webhooks/${hook.id}`, headers: h });
+      expect(again.body).not.toContain(fresh.secret);
+      const foreign = await t.app.inject({
+        method: 'POST',
+        url: '/api/v1/tenants/acme/webhooks/whk_01JD3Y7J9Q8Z5T6W2X4C8V0B1N/rotate-secret',
+        headers: h,
+      });
+      expect(foreign.statusCode).toBe(404);
+      const withBody = await t.app.inject({
+        method: 'POST',
+        url: `/api/v1/tenants/acme/webhooks/${hook.id}/rotate-secret`,
+        headers: h,
+        payload: { secret: 'chosen-secret-0123' },
+      });
+      expect(withBody.statusCode).toBe(400);
+
       const enabledOnly = await t.app.inject({ url: '/api/v1/tenants/acme/webhooks?enabled=true', headers: h });
       expect(enabledOnly.json().data.map((w: { id: string }) => w.id)).toEqual([other.id]);
       const sorted = await t.app.inject({ url: '/api/v1/tenants/acme/webhooks?sort=-url', headers: h });
@@ -110,12 +143,14 @@ for (const dialect of testDialects()) {
         'webhook.created',
         'webhook.created',
         'webhook.deleted',
+        'webhook.secret_rotated',
         'webhook.updated',
       ]);
       const auditText = JSON.stringify(audit);
       expect(auditText).not.toContain(hook.secret);
       expect(auditText).not.toContain('s'.repeat(16));
       expect(auditText).not.toContain('rotated-secret-0123');
+      expect(auditText).not.toContain(fresh.secret);
       expect(audit.find((a) => a.action === 'webhook.updated')?.summary).toContain('"secret_rotated":true');
     });
 
