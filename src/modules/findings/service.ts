@@ -178,14 +178,14 @@ export function createFindingService(deps: FindingServiceDeps) {
     // The graph is read outside the write transaction (a long read would hold SQLite's only connection);
     // a version unchanged across the read means the read was of that version.
     let version = state.inventory_version;
-    let nodes = await store.loadNodes(db, tenantId);
-    let edges = await store.loadEdges(db, tenantId);
+    let nodes = await store.loadNodes(db, tenantId, !postgres);
+    let edges = await store.loadEdges(db, tenantId, !postgres);
     for (let attempt = 1; attempt < CONSISTENT_READ_ATTEMPTS; attempt++) {
       const after = await inventoryVersion(db, tenantId);
       if (after === version) break;
       version = after;
-      nodes = await store.loadNodes(db, tenantId);
-      edges = await store.loadEdges(db, tenantId);
+      nodes = await store.loadNodes(db, tenantId, !postgres);
+      edges = await store.loadEdges(db, tenantId, !postgres);
     }
     const steps = evaluateRulesInSteps(nodes, edges);
     let step = steps.next();

@@ -98,57 +98,77 @@ export async function saveEvaluation(db: Executor, row: FindingEvaluationRow): P
     .execute();
 }
 
-/** Every node of the tenant, in pages (keyset on id), as the rule engine reads them. */
-export async function loadNodes(db: Executor, tenantId: string): Promise<NodeInput[]> {
-  const out: NodeInput[] = [];
+/**
+ * How the graph is read. SQLite (`paged`): in keyset pages with a yield between them, because better-sqlite3
+ * answers synchronously and one query for 100k rows would hold the event loop. PostgreSQL: in one query,
+ * whose rows arrive over many event-loop turns; keyset pages right after a large ingest, before the table's
+ * statistics catch up, can be planned as a sort of the whole rest of the table each time (quadratic).
+ * Rows are turned into the engine's shape a page at a time either way.
+ */
+async function readGraphRows<R extends { id: string }, T>(
+  query: (after: string | null, limit: number | null) => Promise<R[]>,
+  paged: boolean,
+  shape: (row: R) => T,
+): Promise<T[]> {
+  const out: T[] = [];
   let after: string | null = null;
   for (;;) {
-    let q = db
-      .selectFrom('nodes')
-      .select(['id', 'provider', 'type', 'account', 'region', 'name', 'native_id', 'tags', 'attributes'])
-      .where('tenant_id', '=', tenantId);
-    if (after !== null) q = q.where('id', '>', after);
-    const rows = await q.orderBy('id').limit(PAGE).execute();
-    for (const r of rows)
-      out.push({
-        id: r.id,
-        provider: r.provider,
-        type: r.type,
-        account: r.account,
-        region: r.region,
-        name: r.name,
-        native_id: r.native_id,
-        tags: JSON.parse(r.tags) as Record<string, string>,
-        attributes: JSON.parse(r.attributes) as NodeInput['attributes'],
-      });
-    if (rows.length < PAGE) return out;
+    const rows = await query(after, paged ? PAGE : null);
+    for (let i = 0; i < rows.length; i++) {
+      if (i > 0 && i % PAGE === 0) await yieldToEventLoop();
+      out.push(shape(rows[i] as R));
+    }
+    if (!paged || rows.length < PAGE) return out;
     after = rows[rows.length - 1]?.id ?? null;
-    // better-sqlite3 answers synchronously: without this, the pages would run as one long microtask chain.
     await yieldToEventLoop();
   }
 }
 
-export async function loadEdges(db: Executor, tenantId: string): Promise<EdgeInput[]> {
-  const out: EdgeInput[] = [];
-  let after: string | null = null;
-  for (;;) {
-    let q = db
-      .selectFrom('edges')
-      .select(['id', 'source_id', 'target_id', 'type', 'attributes'])
-      .where('tenant_id', '=', tenantId);
-    if (after !== null) q = q.where('id', '>', after);
-    const rows = await q.orderBy('id').limit(PAGE).execute();
-    for (const r of rows)
-      out.push({
-        source_id: r.source_id,
-        target_id: r.target_id,
-        type: r.type,
-        attributes: JSON.parse(r.attributes) as NonNullable<EdgeInput['attributes']>,
-      });
-    if (rows.length < PAGE) return out;
-    after = rows[rows.length - 1]?.id ?? null;
-    await yieldToEventLoop();
-  }
+/** Every node of the tenant, as the rule engine reads them. */
+export function loadNodes(db: Executor, tenantId: string, paged: boolean): Promise<NodeInput[]> {
+  return readGraphRows(
+    (after, limit) => {
+      let q = db
+        .selectFrom('nodes')
+        .select(['id', 'provider', 'type', 'account', 'region', 'name', 'native_id', 'tags', 'attributes'])
+        .where('tenant_id', '=', tenantId);
+      if (after !== null) q = q.where('id', '>', after);
+      return limit === null ? q.execute() : q.orderBy('id').limit(limit).execute();
+    },
+    paged,
+    (r) => ({
+      id: r.id,
+      provider: r.provider,
+      type: r.type,
+      account: r.account,
+      region: r.region,
+      name: r.name,
+      native_id: r.native_id,
+      tags: JSON.parse(r.tags) as Record<string, string>,
+      attributes: JSON.parse(r.attributes) as NodeInput['attributes'],
+    }),
+  );
+}
+
+/** Every edge of the tenant, as the rule engine reads them. */
+export function loadEdges(db: Executor, tenantId: string, paged: boolean): Promise<EdgeInput[]> {
+  return readGraphRows(
+    (after, limit) => {
+      let q = db
+        .selectFrom('edges')
+        .select(['id', 'source_id', 'target_id', 'type', 'attributes'])
+        .where('tenant_id', '=', tenantId);
+      if (after !== null) q = q.where('id', '>', after);
+      return limit === null ? q.execute() : q.orderBy('id').limit(limit).execute();
+    },
+    paged,
+    (r) => ({
+      source_id: r.source_id,
+      target_id: r.target_id,
+      type: r.type,
+      attributes: JSON.parse(r.attributes) as NonNullable<EdgeInput['attributes']>,
+    }),
+  );
 }
 
 /** What reconciliation compares against: every finding of the tenant, without its evidence. */
