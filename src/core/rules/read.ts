@@ -3,6 +3,7 @@
  * `{ "$unknown": true }` (UNKNOWN), and an attribute a source does not record is simply absent. Readers
  * tell the three apart, so a rule fails a node only on values it really knows.
  */
+import { parsePolicy } from '../ingest/aws-shapes.ts';
 import { isUnknown, type JsonObject } from '../inventory/types.ts';
 import type { Verdict } from './types.ts';
 
@@ -62,27 +63,7 @@ export function hasUnknown(v: unknown, depth = 0): boolean {
 
 /** IAM policy documents arrive as objects or as JSON text (Terraform), sometimes URL-encoded. */
 export function readPolicy(v: unknown): Read<Rec> {
-  if (isUnknown(v)) return UNK;
-  if (isRec(v)) return v;
-  if (typeof v !== 'string' || v.trim() === '') return null;
-  for (const text of [v, safeDecode(v)]) {
-    if (text === null) continue;
-    try {
-      const parsed: unknown = JSON.parse(text);
-      if (isRec(parsed)) return parsed;
-    } catch {
-      // not JSON in this encoding
-    }
-  }
-  return null;
-}
-
-function safeDecode(v: string): string | null {
-  try {
-    return decodeURIComponent(v);
-  } catch {
-    return null;
-  }
+  return isUnknown(v) ? UNK : parsePolicy(v);
 }
 
 /** The statements of a policy document (a lone statement object counts as one). */
