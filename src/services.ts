@@ -5,7 +5,7 @@ import { dirname, join } from 'node:path';
  */
 
 import { createAuthService } from './modules/auth/service.ts';
-import { createFindingService } from './modules/findings/service.ts';
+import { createFindingService, type FindingServiceDeps } from './modules/findings/service.ts';
 import {
   createDiscoveryJobHandler,
   DISCOVERY_JOB_KIND,
@@ -47,9 +47,17 @@ export interface ServiceDeps {
     DiscoveryJobDeps,
     'batchPauseMs' | 'threadMinBytes' | 'nodeBatchSize' | 'edgeBatchSize' | 'bulkTransaction' | 'beforeWrite'
   >;
+  /** Tuning of findings evaluations (tests: evaluate every tenant in the worker thread). */
+  findings?: Pick<FindingServiceDeps, 'threadMinNodes'>;
 }
 
-export async function createServices({ config, database, clock = systemClock, discovery = {} }: ServiceDeps) {
+export async function createServices({
+  config,
+  database,
+  clock = systemClock,
+  discovery = {},
+  findings: findingOptions = {},
+}: ServiceDeps) {
   const db = database.db;
   // Event handlers run after the publisher's transaction; their failures are logged, never thrown back.
   // The logger arrives later (the app builds it), so the bus reports through a late-bound sink.
@@ -95,6 +103,13 @@ export async function createServices({ config, database, clock = systemClock, di
     clock,
     events,
     onError: (err, what) => warn({ err }, `${what} failed`),
+    // Large tenants are evaluated in a worker thread, on a connection of its own.
+    connection: database.file
+      ? { dialect: 'sqlite', file: database.file }
+      : database.url && database.schema
+        ? { dialect: 'postgres', url: database.url, schema: database.schema }
+        : null,
+    ...findingOptions,
   });
   // Background jobs: modules register the kinds they run; runners (server, `infracast worker`) claim them.
   const jobKinds = createJobKinds();

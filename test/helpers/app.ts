@@ -37,6 +37,8 @@ export interface TestAppOptions {
   extend?: (app: App) => void;
   /** Discovery job tuning (batch sizes, pause between batches, thread threshold). */
   discovery?: ServiceDeps['discovery'];
+  /** Findings evaluation tuning (`threadMinNodes: 0` evaluates every tenant in the worker thread). */
+  findings?: ServiceDeps['findings'];
   /**
    * Outlive the test that made it (one app for a whole describe block, made in beforeAll): the caller
    * closes it with `close()` (in afterAll) instead of it closing when the test ends.
@@ -85,6 +87,7 @@ export async function createTestApp(opts: TestAppOptions = {}): Promise<TestApp>
     config: { ...config, database: { ...db.options } },
     database: db.database,
     discovery: opts.discovery,
+    findings: opts.findings,
   });
   const logs: string[] = [];
   const stream = new Writable({

@@ -16,6 +16,7 @@ import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
 import {
   CONTROL_STATUSES,
   type ControlScore,
+  type EvaluationResult,
   evaluateRulesInSteps,
   FRAMEWORK_IDS,
   FRAMEWORKS,
@@ -40,6 +41,7 @@ import { newId } from '../../platform/ids.ts';
 import { type Clock, iso } from '../../platform/time.ts';
 import { type AuditEntry, insertAuditEntry } from '../audit/store.ts';
 import { inventoryVersion } from '../inventory/store.ts';
+import { type EvaluationConnection, evaluateInThread } from './evaluation-client.ts';
 import {
   type AcceptFindingBodyT,
   type ComplianceSummaryT,
@@ -66,6 +68,10 @@ export interface FindingServiceDeps {
   maxWaitMs?: number;
   /** Where background evaluation failures go (they are never thrown at the publisher). */
   onError?: (err: unknown, what: string) => void;
+  /** How a worker thread reaches the database; null (an in-memory database): every evaluation runs inline. */
+  connection?: EvaluationConnection | null;
+  /** Tenants with at least this many nodes are evaluated in the worker thread (default 5,000; tests: 0). */
+  threadMinNodes?: number;
 }
 
 /** What one evaluation did (null when it had nothing to do). */
@@ -162,22 +168,23 @@ export function createFindingService(deps: FindingServiceDeps) {
   const debounceMs = deps.debounceMs ?? 500;
   const maxWaitMs = deps.maxWaitMs ?? 5000;
   const onError = deps.onError ?? (() => {});
+  const connection = deps.connection ?? null;
+  const threadMinNodes = deps.threadMinNodes ?? 5000;
   /** Per tenant, the evaluation running or queued: runs of one tenant in this process go one after the other. */
   const chains = new Map<string, Promise<EvaluationOutcome | null>>();
   const timers = new Map<string, { timer: NodeJS.Timeout; since: number }>();
   let stopped = false;
 
-  async function evaluateOnce(tenantId: string): Promise<EvaluationOutcome | null> {
-    const started = performance.now();
-    const state = await store.evaluationState(db, tenantId, iso(clock()));
-    if (!state) return null; // the tenant is gone
-    if (state.evaluated_version !== null && state.evaluated_version >= state.inventory_version) {
-      if (state.expired_acceptance) await store.reopenExpired(db, tenantId, iso(clock()));
-      return null;
-    }
-    // The graph is read outside the write transaction (a long read would hold SQLite's only connection);
-    // a version unchanged across the read means the read was of that version.
-    let version = state.inventory_version;
+  /**
+   * A small tenant's graph, read and evaluated on this thread (yielding between pages and rule steps). The
+   * graph is read outside the write transaction (a long read would hold SQLite's only connection); a version
+   * unchanged across the read means the read was of that version.
+   */
+  async function evaluateInline(
+    tenantId: string,
+    before: number,
+  ): Promise<{ inventory_version: number; result: EvaluationResult }> {
+    let version = before;
     let nodes = await store.loadNodes(db, tenantId, !postgres);
     let edges = await store.loadEdges(db, tenantId, !postgres);
     for (let attempt = 1; attempt < CONSISTENT_READ_ATTEMPTS; attempt++) {
@@ -193,9 +200,23 @@ export function createFindingService(deps: FindingServiceDeps) {
       await yieldToEventLoop();
       step = steps.next();
     }
-    const result = step.value;
-    nodes = [];
-    edges = [];
+    return { inventory_version: version, result: step.value };
+  }
+
+  async function evaluateOnce(tenantId: string): Promise<EvaluationOutcome | null> {
+    const started = performance.now();
+    const state = await store.evaluationState(db, tenantId, iso(clock()));
+    if (!state) return null; // the tenant is gone
+    if (state.evaluated_version !== null && state.evaluated_version >= state.inventory_version) {
+      if (state.expired_acceptance) await store.reopenExpired(db, tenantId, iso(clock()));
+      return null;
+    }
+    const evaluated =
+      connection && (await store.nodeCount(db, tenantId)) >= threadMinNodes
+        ? await evaluateInThread(connection, tenantId)
+        : await evaluateInline(tenantId, state.inventory_version);
+    if (!evaluated) return null; // the tenant is gone
+    const { inventory_version: version, result } = evaluated;
 
     const created: EventMap['finding.created'][] = [];
     const resolved: EventMap['finding.resolved'][] = [];

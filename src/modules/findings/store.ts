@@ -124,6 +124,56 @@ async function readGraphRows<R extends { id: string }, T>(
   }
 }
 
+/** A node row as the graph reads select it (tags and attributes as JSON text). */
+export interface GraphNodeRow {
+  id: string;
+  provider: string;
+  type: string;
+  account: string | null;
+  region: string;
+  name: string;
+  native_id: string | null;
+  tags: string;
+  attributes: string;
+}
+
+/** An edge row as the graph reads select it. */
+export interface GraphEdgeRow {
+  source_id: string;
+  target_id: string;
+  type: string;
+  attributes: string;
+}
+
+export const nodeFromRow = (r: GraphNodeRow): NodeInput => ({
+  id: r.id,
+  provider: r.provider,
+  type: r.type,
+  account: r.account,
+  region: r.region,
+  name: r.name,
+  native_id: r.native_id,
+  tags: JSON.parse(r.tags) as Record<string, string>,
+  attributes: JSON.parse(r.attributes) as NodeInput['attributes'],
+});
+
+export const edgeFromRow = (r: GraphEdgeRow): EdgeInput => ({
+  source_id: r.source_id,
+  target_id: r.target_id,
+  type: r.type,
+  attributes: JSON.parse(r.attributes) as NonNullable<EdgeInput['attributes']>,
+});
+
+/** How many nodes the tenant has (to choose where its evaluation runs). */
+export async function nodeCount(db: Executor, tenantId: string): Promise<number> {
+  const row = await db
+    .selectFrom('nodes')
+    .select((eb) => eb.fn.countAll<number>().as('n'))
+    .where('tenant_id', '=', tenantId)
+    .executeTakeFirst();
+  return Number(row?.n ?? 0);
+}
+
 /** Every node of the tenant, as the rule engine reads them. */
 export function loadNodes(db: Executor, tenantId: string, paged: boolean): Promise<NodeInput[]> {
   return readGraphRows(
@@ -136,23 +186,13 @@ export function loadNodes(db: Executor, tenantId: string, paged: boolean): Promi
       return limit === null ? q.execute() : q.orderBy('id').limit(limit).execute();
     },
     paged,
-    (r) => ({
-      id: r.id,
-      provider: r.provider,
-      type: r.type,
-      account: r.account,
-      region: r.region,
-      name: r.name,
-      native_id: r.native_id,
-      tags: JSON.parse(r.tags) as Record<string, string>,
-      attributes: JSON.parse(r.attributes) as NodeInput['attributes'],
-    }),
+    nodeFromRow,
   );
 }
 
 /** Every edge of the tenant, as the rule engine reads them. */
 export function loadEdges(db: Executor, tenantId: string, paged: boolean): Promise<EdgeInput[]> {
-  return readGraphRows(
+  return readGraphRows<GraphEdgeRow & { id: string }, EdgeInput>(
     (after, limit) => {
       let q = db
         .selectFrom('edges')
@@ -162,12 +202,7 @@ export function loadEdges(db: Executor, tenantId: string, paged: boolean): Promi
       return limit === null ? q.execute() : q.orderBy('id').limit(limit).execute();
     },
     paged,
-    (r) => ({
-      source_id: r.source_id,
-      target_id: r.target_id,
-      type: r.type,
-      attributes: JSON.parse(r.attributes) as NonNullable<EdgeInput['attributes']>,
-    }),
+    edgeFromRow,
   );
 }
 

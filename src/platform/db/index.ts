@@ -27,6 +27,8 @@ export interface Database {
   readonly schema: string | null;
   /** SQLite: the database file (null in memory); null on PostgreSQL. */
   readonly file: string | null;
+  /** PostgreSQL: the connection string (worker threads open connections of their own); null on SQLite. */
+  readonly url: string | null;
   /** Invalidation of rows other code caches in memory (API keys, tenants); see invalidation.ts. */
   readonly invalidations: Invalidations;
   /** PostgreSQL: a transaction that can also COPY (bulk loads); null on SQLite. */
@@ -95,6 +97,7 @@ export async function openDatabase(opts: DatabaseOptions): Promise<Database> {
       dialect: 'sqlite',
       schema: null,
       file: path === ':memory:' ? null : path,
+      url: null,
       invalidations: createLocalInvalidations(),
       bulkTransaction: null,
       async ping() {
@@ -135,6 +138,7 @@ export async function openDatabase(opts: DatabaseOptions): Promise<Database> {
     dialect: 'postgres',
     schema,
     file: null,
+    url: opts.url,
     invalidations,
     bulkTransaction: createBulkTransaction(pool, schema),
     async ping() {

@@ -1,0 +1,100 @@
+/**
+ * Worker-thread entry: reads a tenant's graph on a connection of its own and runs the rule engine over it
+ * (see evaluation-client.ts). The graph of a large tenant is hundreds of megabytes of objects: built here, its
+ * allocation and garbage collection never pause the HTTP server's event loop, and the evaluation runs on the
+ * second core.
+ */
+import SQLite from 'better-sqlite3';
+import pg from 'pg';
+import { evaluateRules } from '../../core/rules/index.ts';
+import { serveThread } from '../../platform/jobs/threads.ts';
+import type { EvaluationConnection, ThreadedEvaluation } from './evaluation-client.ts';
+import { edgeFromRow, type GraphEdgeRow, type GraphNodeRow, nodeFromRow } from './store.ts';
+
+/** Items per JSON chunk of the answer: the main thread parses one chunk per event-loop turn. */
+const CHUNK = 1000;
+
+const VERSION_SQL = 'select inventory_version from tenants where id = $1';
+const NODES_SQL =
+  'select id, provider, type, account, region, name, native_id, tags, attributes from nodes where tenant_id = $1';
+const EDGES_SQL = 'select source_id, target_id, type, attributes from edges where tenant_id = $1';
+
+interface GraphRows {
+  version: number;
+  nodes: GraphNodeRow[];
+  edges: GraphEdgeRow[];
+}
+
+/** The version and the graph, read in one snapshot (so the graph is of that version); null: no such tenant. */
+async function readGraph(connection: EvaluationConnection, tenantId: string): Promise<GraphRows | null> {
+  if (connection.dialect === 'sqlite') {
+    const db = new SQLite(connection.file, { readonly: true, fileMustExist: true });
+    try {
+      db.pragma('busy_timeout = 5000');
+      const sqlite = (text: string) => db.prepare(text.replace('$1', '?'));
+      db.exec('begin'); // a read transaction: every select below sees the same snapshot
+      const row = sqlite(VERSION_SQL).get(tenantId) as { inventory_version: number } | undefined;
+      if (!row) return null;
+      const nodes = sqlite(NODES_SQL).all(tenantId) as GraphNodeRow[];
+      const edges = sqlite(EDGES_SQL).all(tenantId) as GraphEdgeRow[];
+      db.exec('commit');
+      return { version: Number(row.inventory_version), nodes, edges };
+    } finally {
+      db.close();
+    }
+  }
+  const client = new pg.Client({
+    connectionString: connection.url,
+    options: `-c search_path=${connection.schema}`,
+  });
+  await client.connect();
+  try {
+    await client.query('begin isolation level repeatable read read only');
+    const version = await client.query<{ inventory_version: string | number }>(VERSION_SQL, [tenantId]);
+    const row = version.rows[0];
+    if (!row) return null;
+    const nodes = await client.query<GraphNodeRow>(NODES_SQL, [tenantId]);
+    const edges = await client.query<GraphEdgeRow>(EDGES_SQL, [tenantId]);
+    await client.query('commit');
+    return { version: Number(row.inventory_version), nodes: nodes.rows, edges: edges.rows };
+  } finally {
+    await client.end();
+  }
+}
+
+/** `items` as JSON arrays of at most CHUNK items each. */
+function chunks(items: readonly unknown[]): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < items.length; i += CHUNK) out.push(JSON.stringify(items.slice(i, i + CHUNK)));
+  return out;
+}
+
+async function evaluate({
+  connection,
+  tenantId,
+}: {
+  connection: EvaluationConnection;
+  tenantId: string;
+}): Promise<ThreadedEvaluation | null> {
+  const graph = await readGraph(connection, tenantId);
+  if (!graph) return null;
+  const nodes = graph.nodes.map(nodeFromRow);
+  const edges = graph.edges.map(edgeFromRow);
+  graph.nodes = [];
+  graph.edges = [];
+  const result = evaluateRules(nodes, edges);
+  return {
+    inventory_version: graph.version,
+    resources_evaluated: result.resources_evaluated,
+    node_ids: chunks([...result.node_ids]),
+    results: result.results.map((r) => ({
+      rule_id: r.rule_id,
+      evaluated: r.evaluated,
+      evaluated_by_type: r.evaluated_by_type,
+      skipped_node_ids: chunks(r.skipped_node_ids),
+      failures: chunks(r.failures),
+    })),
+  };
+}
+
+serveThread({ evaluate });
