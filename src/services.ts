@@ -147,6 +147,7 @@ export async function createServices({
     db,
     dialect: database.dialect,
     clock,
+    events,
     signals: jobSignals,
     contents: reportContents,
     registry: reportTypes,

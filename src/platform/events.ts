@@ -48,6 +48,26 @@ export interface EventMap {
     resolution: 'fixed' | 'node_removed' | 'manual';
     inventoryVersion: number;
   };
+  /** A report's document is ready to download. */
+  'report.succeeded': {
+    tenantId: string;
+    reportId: string;
+    type: string;
+    format: string;
+    name: string;
+    rowCount: number;
+    sizeBytes: number;
+    sha256: string;
+  };
+  /** A report's generation failed (its job failed; `error` says why). */
+  'report.failed': {
+    tenantId: string;
+    reportId: string;
+    type: string;
+    format: string;
+    name: string;
+    error: { code: string; message: string };
+  };
 }
 
 export type EventName = keyof EventMap;

@@ -115,7 +115,7 @@ export async function reportRoutes(app: App, { reports }: { reports: ReportServi
       return reply
         .header('content-type', d.contentType)
         .header('content-length', String(d.size))
-        .header('content-disposition', `attachment; filename="${d.filename}"`)
+        .header('content-disposition', d.disposition)
         .header('x-content-type-options', 'nosniff')
         .send(d.body);
     },

@@ -16,6 +16,7 @@ import type { Db } from '../../platform/db/index.ts';
 import type { JobRow, ReportRow } from '../../platform/db/schema.ts';
 import { isForeignKeyViolation } from '../../platform/db/sql.ts';
 import { AppError, badRequest, conflict, type FieldError, notFound } from '../../platform/errors.ts';
+import type { EventBus } from '../../platform/events.ts';
 import { enumList } from '../../platform/http/list-filters.ts';
 import { type PageRequest, parseSort } from '../../platform/http/pagination.ts';
 import { compileJsonValidator } from '../../platform/http/validation.ts';
@@ -48,6 +49,8 @@ export interface ReportServiceDeps {
   signals: JobSignals;
   contents: ReportContentStore;
   registry: ReportRegistry;
+  /** `report.succeeded` / `report.failed` are published here when a report's job ends. */
+  events: EventBus;
   /** Where clean-up failures after a commit are reported (they never fail the request). */
   warn?: (obj: object, msg: string) => void;
 }
@@ -102,6 +105,28 @@ export function downloadFilename(name: string, format: ReportFormat, id: string)
   return `${base || id}.${format}`;
 }
 
+/**
+ * The Content-Disposition of a download (RFC 6266): `filename` is the ASCII fallback above; a name with other
+ * characters also gets `filename*` (RFC 8187, UTF-8), which current clients prefer, with only what a file
+ * name cannot hold (path separators, control and reserved characters) replaced.
+ */
+export function contentDisposition(name: string, format: ReportFormat, id: string): string {
+  const ascii = downloadFilename(name, format, id);
+  const unicode = name
+    .normalize('NFC')
+    .replace(/[\p{Cc}/\\:*?"<>|]+/gu, '-')
+    .replace(/^[\s.-]+|[\s.-]+$/g, '')
+    .slice(0, 100)
+    .toWellFormed(); // the cut may split a surrogate pair, which encodeURIComponent refuses
+  if (!unicode || /^[ -~]*$/.test(unicode)) return `attachment; filename="${ascii}"`;
+  // encodeURIComponent leaves a few characters that RFC 8187's attr-char excludes.
+  const encoded = encodeURIComponent(`${unicode}.${format}`).replace(
+    /['()*!]/g,
+    (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`,
+  );
+  return `attachment; filename="${ascii}"; filename*=UTF-8''${encoded}`;
+}
+
 /** Whether an If-None-Match header matches this ETag (weak comparison, as RFC 9110 says for GET). */
 export function etagMatches(header: string | undefined, etag: string): boolean {
   if (!header) return false;
@@ -116,13 +141,45 @@ export type Download =
       notModified: false;
       etag: string;
       contentType: string;
-      filename: string;
+      /** The Content-Disposition header's value. */
+      disposition: string;
       size: number;
       body: Readable;
     };
 
 export function createReportService(deps: ReportServiceDeps) {
-  const { db, dialect, clock, signals, contents, registry } = deps;
+  const { db, dialect, clock, signals, contents, registry, events } = deps;
+
+  // A report job's end, told as the report's: subscribers know reports, not their (unlisted) jobs. A
+  // cancelled report job means its report was deleted: nothing to tell.
+  events.subscribe('job.completed', async (e) => {
+    if (e.kind !== REPORT_JOB_KIND) return;
+    const report = await store.findReportByJob(db, e.jobId);
+    if (!report || report.size_bytes === null || report.sha256 === null) return;
+    events.publish('report.succeeded', {
+      tenantId: report.tenant_id,
+      reportId: report.id,
+      type: report.type,
+      format: report.format,
+      name: report.name,
+      rowCount: report.row_count ?? 0,
+      sizeBytes: Number(report.size_bytes),
+      sha256: report.sha256,
+    });
+  });
+  events.subscribe('job.failed', async (e) => {
+    if (e.kind !== REPORT_JOB_KIND) return;
+    const report = await store.findReportByJob(db, e.jobId);
+    if (!report) return;
+    events.publish('report.failed', {
+      tenantId: report.tenant_id,
+      reportId: report.id,
+      type: report.type,
+      format: report.format,
+      name: report.name,
+      error: e.error,
+    });
+  });
 
   const audit = (ctx: TenantContext, action: string, target: string, at: string, summary: Record<string, unknown>) =>
     ({
@@ -371,7 +428,7 @@ export function createReportService(deps: ReportServiceDeps) {
         notModified: false,
         etag,
         contentType: CONTENT_TYPES[row.format],
-        filename: downloadFilename(row.name, row.format, row.id),
+        disposition: contentDisposition(row.name, row.format, row.id),
         size: Number(row.size_bytes),
         body,
       };

@@ -10,6 +10,8 @@ export const WEBHOOK_EVENTS = [
   'inventory.changed',
   'finding.created',
   'finding.resolved',
+  'report.succeeded',
+  'report.failed',
 ] as const;
 export type WebhookEvent = (typeof WEBHOOK_EVENTS)[number];
 export const ALL_EVENTS = '*';

@@ -127,6 +127,22 @@ export function eventData<E extends WebhookEvent>(event: E, p: EventMap[E]): Rec
         inventory_version: e.inventoryVersion,
       };
     }
+    case 'report.succeeded': {
+      const e = p as EventMap['report.succeeded'];
+      return {
+        report_id: e.reportId,
+        type: e.type,
+        format: e.format,
+        name: e.name,
+        row_count: e.rowCount,
+        size_bytes: e.sizeBytes,
+        sha256: e.sha256,
+      };
+    }
+    case 'report.failed': {
+      const e = p as EventMap['report.failed'];
+      return { report_id: e.reportId, type: e.type, format: e.format, name: e.name, error: e.error };
+    }
     default:
       return {};
   }

@@ -49,6 +49,7 @@ for (const dialect of testDialects()) {
     let editor: H;
     let viewer: H;
     const ids: Record<string, string> = {};
+    let webhookId: string;
 
     /** Runs every queued job to its end, then stops (so a test can see a report before it runs). */
     const settle = async () => {
@@ -86,7 +87,7 @@ for (const dialect of testDialects()) {
     };
 
     beforeAll(async () => {
-      t = await createTestApp({ dialect, shared: true });
+      t = await createTestApp({ dialect, shared: true, env: { INFRACAST_WEBHOOK_ALLOW_PRIVATE_NETWORKS: 'true' } });
       await t.createTenant('acme');
       await t.createTenant('other');
       await t.app.inject({
@@ -97,6 +98,14 @@ for (const dialect of testDialects()) {
       });
       editor = (await t.userWithRole('acme', 'editor')).headers;
       viewer = (await t.userWithRole('acme', 'viewer')).headers;
+      const hook = await t.app.inject({
+        method: 'POST',
+        url: '/api/v1/tenants/acme/webhooks',
+        headers: t.admin.headers,
+        payload: { url: 'http://127.0.0.1:9/hook', events: ['report.succeeded', 'report.failed'] },
+      });
+      expect(hook.statusCode, hook.body).toBe(201);
+      webhookId = hook.json().data.id;
       for (const n of NODES) {
         const res = await t.app.inject({
           method: 'POST',
@@ -401,6 +410,61 @@ for (const dialect of testDialects()) {
         .where('report_id', '=', res.json().data.id)
         .execute();
       expect(parts).toEqual([]);
+    });
+
+    it('tells webhooks when a report succeeds or fails, by the report’s id; a non-ASCII name downloads as itself', async () => {
+      const deliveries = async (event: string) => {
+        await t.services.events.idle();
+        const rows = await t.services.db
+          .selectFrom('webhook_deliveries')
+          .select(['event', 'payload'])
+          .where('webhook_id', '=', webhookId)
+          .where('event', '=', event)
+          .execute();
+        return rows.map(
+          (r) => JSON.parse(r.payload) as { type: string; tenant: string; data: Record<string, unknown> },
+        );
+      };
+      const before = (await deliveries('report.succeeded')).length;
+      const { report, dl } = await made({ type: 'inventory', format: 'json', name: 'Inventaire été / 2026' });
+      // RFC 6266: an ASCII fallback, and the name itself (UTF-8, percent-encoded; the slash made a dash).
+      expect(dl.headers['content-disposition']).toBe(
+        `attachment; filename="Inventaire-ete-2026.json"; filename*=UTF-8''Inventaire%20%C3%A9t%C3%A9%20-%202026.json`,
+      );
+      const succeeded = await deliveries('report.succeeded');
+      expect(succeeded).toHaveLength(before + 1);
+      expect(succeeded.find((d) => d.data.report_id === report.id)).toMatchObject({
+        type: 'report.succeeded',
+        tenant: 'acme',
+        data: {
+          report_id: report.id,
+          type: 'inventory',
+          format: 'json',
+          name: 'Inventaire été / 2026',
+          row_count: NODES.length,
+          size_bytes: report.size_bytes,
+          sha256: report.sha256,
+        },
+      });
+
+      // A report whose type this server no longer offers fails when its job runs: the report says why, and
+      // so does the event.
+      const res = await generate({ type: 'inventory', format: 'csv', name: 'doomed' });
+      expect(res.statusCode).toBe(202);
+      const id = res.json().data.id as string;
+      await t.services.db.updateTable('reports').set({ type: 'retired' }).where('id', '=', id).execute();
+      await settle();
+      const failed = (await t.app.inject({ url: `/api/v1/tenants/acme/reports/${id}`, headers: viewer })).json().data;
+      expect(failed).toMatchObject({
+        status: 'failed',
+        download_url: null,
+        error: { code: 'REPORT_TYPE_UNAVAILABLE' },
+      });
+      expect((await deliveries('report.failed')).find((d) => d.data.report_id === id)).toMatchObject({
+        type: 'report.failed',
+        data: { report_id: id, type: 'retired', name: 'doomed', error: { code: 'REPORT_TYPE_UNAVAILABLE' } },
+      });
+      expect((await deliveries('report.succeeded')).some((d) => d.data.report_id === id)).toBe(false);
     });
   });
 }
