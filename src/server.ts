@@ -5,6 +5,7 @@
  */
 import type { Redis } from 'ioredis';
 import { buildApp } from './app.ts';
+import { startReportRetention } from './modules/reports/retention.ts';
 import { startDailySnapshots } from './modules/tagging/daily.ts';
 import { createWebhookDeliverer, type Deliverer } from './modules/webhooks/delivery.ts';
 import type { Config } from './platform/config.ts';
@@ -125,12 +126,20 @@ export async function startServer(
     onError: (err) => app?.log.error({ err }, 'daily tagging compliance snapshot failed'),
   });
 
+  const reportRetention = config.workerEnabled ? startReportRetention(services.reports, app.log) : null;
+
   let closing: Promise<void> | null = null;
   const close = () => {
     closing ??= (async () => {
       // Stop accepting and let in-flight requests finish while running jobs reach a batch
       // boundary and hand their job back; then release the database and Redis.
-      await Promise.all([app?.close(), runner?.stop(), webhookDeliverer?.stop(), dailySnapshots.stop()]);
+      await Promise.all([
+        app?.close(),
+        runner?.stop(),
+        webhookDeliverer?.stop(),
+        dailySnapshots.stop(),
+        reportRetention?.stop(),
+      ]);
       await services.events.idle();
       await database.close();
       redis?.disconnect();

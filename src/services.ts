@@ -151,6 +151,7 @@ export async function createServices({
     signals: jobSignals,
     contents: reportContents,
     registry: reportTypes,
+    retentionMs: config.reportRetentionDays * 86_400_000,
     warn: (obj, msg) => warn(obj, msg),
   });
   jobKinds.register(REPORT_JOB_KIND, reports.jobHandler);

@@ -5,6 +5,7 @@
  * can share one PostgreSQL database; each job runs on one of them at a time.
  */
 import type { FastifyBaseLogger } from 'fastify';
+import { startReportRetention } from './modules/reports/retention.ts';
 import { startDailySnapshots } from './modules/tagging/daily.ts';
 import { createWebhookDeliverer, type Deliverer, type DelivererOptions } from './modules/webhooks/delivery.ts';
 import type { Config, LogLevel } from './platform/config.ts';
@@ -69,6 +70,7 @@ export async function startWorker(config: Config, opts: WorkerOptions = {}): Pro
   const dailySnapshots = startDailySnapshots(services.tagging, {
     onError: (err) => log.error({ err }, 'daily tagging compliance snapshot failed'),
   });
+  const reportRetention = startReportRetention(services.reports, log);
   log.info({ worker: runner.workerId, dialect: database.dialect, kinds: services.jobKinds.kinds() }, 'worker started');
   let closing: Promise<void> | null = null;
   return {
@@ -79,7 +81,7 @@ export async function startWorker(config: Config, opts: WorkerOptions = {}): Pro
     log,
     close() {
       closing ??= (async () => {
-        await Promise.all([runner.stop(), dailySnapshots.stop()]);
+        await Promise.all([runner.stop(), dailySnapshots.stop(), reportRetention.stop()]);
         // Events of the last jobs may still be queueing deliveries: let them, then stop posting.
         await services.events.idle();
         await webhookDeliverer.stop();

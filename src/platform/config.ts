@@ -37,6 +37,8 @@ export interface Config {
   webhookAllowPrivateNetworks: boolean;
   /** Days a finished (succeeded or failed) webhook delivery is kept; 0 keeps them for ever. */
   webhookDeliveryRetentionDays: number;
+  /** Days a finished report (and its document) is kept after it completed; 0 keeps them for ever. */
+  reportRetentionDays: number;
 }
 
 export class ConfigError extends Error {
@@ -152,6 +154,7 @@ export function loadConfig(env: Env, cwd: string = process.cwd()): Readonly<Conf
     jwtSecret,
     webhookAllowPrivateNetworks: bool('INFRACAST_WEBHOOK_ALLOW_PRIVATE_NETWORKS', false),
     webhookDeliveryRetentionDays: int('INFRACAST_WEBHOOK_DELIVERY_RETENTION_DAYS', 30, 0, 3650),
+    reportRetentionDays: int('INFRACAST_REPORT_RETENTION_DAYS', 30, 0, 3650),
   };
 
   if (problems.length > 0) throw new ConfigError(problems);

@@ -54,6 +54,11 @@ export const Report = Type.Object(
     created_at: Timestamp,
     started_at: NullableTimestamp,
     completed_at: NullableTimestamp,
+    expires_at: Type.Union([Timestamp, Type.Null()], {
+      description:
+        'When the report and its document will be deleted (INFRACAST_REPORT_RETENTION_DAYS after it completed); ' +
+        'null while it runs, or when reports are kept for ever.',
+    }),
     generated_at: Type.Union([Timestamp, Type.Null()], { description: 'When its rows were read.' }),
     download_url: Type.Union([Type.String(), Type.Null()], {
       description: 'Where to download the document once it has succeeded.',

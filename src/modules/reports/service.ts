@@ -41,6 +41,8 @@ import type { ReportRecord } from './store.ts';
 import * as store from './store.ts';
 
 export const REPORT_JOB_KIND = 'report';
+/** Expired reports deleted per statement. */
+const EXPIRY_BATCH = 100;
 
 export interface ReportServiceDeps {
   db: Db;
@@ -51,6 +53,8 @@ export interface ReportServiceDeps {
   registry: ReportRegistry;
   /** `report.succeeded` / `report.failed` are published here when a report's job ends. */
   events: EventBus;
+  /** How long a finished report is kept after it completed (INFRACAST_REPORT_RETENTION_DAYS); 0: for ever. */
+  retentionMs?: number;
   /** Where clean-up failures after a commit are reported (they never fail the request). */
   warn?: (obj: object, msg: string) => void;
 }
@@ -64,9 +68,10 @@ const STATUS_OF: Record<JobRow['status'], ReportStatus> = {
   cancelled: 'failed',
 };
 
-export function toReport(row: ReportRecord, tenantSlug: string): ReportT {
+export function toReport(row: ReportRecord, tenantSlug: string, retentionMs = 0): ReportT {
   const status = STATUS_OF[row.job_status];
   const ended = status === 'succeeded' || status === 'failed';
+  const completedAt = ended ? row.finished_at : null;
   const error = row.job_error ? (JSON.parse(row.job_error) as { code: string; message: string }) : null;
   return {
     id: row.id,
@@ -88,7 +93,8 @@ export function toReport(row: ReportRecord, tenantSlug: string): ReportT {
     created_by: row.created_by,
     created_at: row.created_at,
     started_at: row.started_at,
-    completed_at: ended ? row.finished_at : null,
+    completed_at: completedAt,
+    expires_at: completedAt !== null && retentionMs > 0 ? iso(new Date(Date.parse(completedAt) + retentionMs)) : null,
     generated_at: row.generated_at,
     download_url: status === 'succeeded' ? `/api/v1/tenants/${tenantSlug}/reports/${row.id}/download` : null,
   };
@@ -149,6 +155,8 @@ export type Download =
 
 export function createReportService(deps: ReportServiceDeps) {
   const { db, dialect, clock, signals, contents, registry, events } = deps;
+  const retentionMs = deps.retentionMs ?? 0;
+  const warn = deps.warn ?? (() => {});
 
   // A report job's end, told as the report's: subscribers know reports, not their (unlisted) jobs. A
   // cancelled report job means its report was deleted: nothing to tell.
@@ -372,6 +380,7 @@ export function createReportService(deps: ReportServiceDeps) {
       return toReport(
         { ...row, job_status: job.status, job_error: null, started_at: null, finished_at: null },
         ctx.tenant.slug,
+        retentionMs,
       );
     },
 
@@ -393,17 +402,17 @@ export function createReportService(deps: ReportServiceDeps) {
         page.perPage,
         page.offset,
       );
-      return { items: rows.map((r) => toReport(r, ctx.tenant.slug)), total };
+      return { items: rows.map((r) => toReport(r, ctx.tenant.slug, retentionMs)), total };
     },
 
     async get(ctx: TenantContext, id: string): Promise<ReportT> {
-      return toReport(await mustFind(ctx, id), ctx.tenant.slug);
+      return toReport(await mustFind(ctx, id), ctx.tenant.slug, retentionMs);
     },
 
     /** The document, or `notModified` when the caller's If-None-Match has its ETag. 409 until it has succeeded. */
     async download(ctx: TenantContext, id: string, ifNoneMatch: string | undefined): Promise<Download> {
       const row = await mustFind(ctx, id);
-      const report = toReport(row, ctx.tenant.slug);
+      const report = toReport(row, ctx.tenant.slug, retentionMs);
       if (report.status === 'failed') {
         const reason = report.error ? `: ${report.error.message}` : '';
         throw conflict(`Report ${id} failed${reason}; generate it again`, {
@@ -432,6 +441,34 @@ export function createReportService(deps: ReportServiceDeps) {
         size: Number(row.size_bytes),
         body,
       };
+    },
+
+    /**
+     * Retention: deletes the reports (with their documents and jobs) that completed more than the retention
+     * period ago, in batches, each in one statement. Returns how many.
+     */
+    async deleteExpired(): Promise<number> {
+      if (retentionMs <= 0) return 0;
+      const before = iso(new Date(clock().getTime() - retentionMs));
+      let deleted = 0;
+      for (;;) {
+        const batch = await store.expiredReports(db, before, EXPIRY_BATCH);
+        if (batch.length === 0) break;
+        // The job's deletion takes the report and, on PostgreSQL, its parts with it (foreign-key cascade).
+        await store.deleteReportJobs(
+          db,
+          batch.map((r) => r.job_id),
+        );
+        for (const r of batch) {
+          if (r.content_key === null) continue;
+          await contents
+            .remove({ tenantId: r.tenant_id, reportId: r.id, key: r.content_key })
+            .catch((err) => warn({ err, report: r.id }, 'could not delete the document of an expired report'));
+        }
+        deleted += batch.length;
+        if (batch.length < EXPIRY_BATCH) break;
+      }
+      return deleted;
     },
 
     /** Deletes a report and its document; one still being generated is cancelled. */

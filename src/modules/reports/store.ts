@@ -111,3 +111,27 @@ export async function deleteReportRow(db: Executor, tenantId: string, id: string
   const res = await db.deleteFrom('reports').where('tenant_id', '=', tenantId).where('id', '=', id).executeTakeFirst();
   return Number(res.numDeletedRows);
 }
+
+/** Finished reports whose job ended before `before` (oldest first): what retention deletes. */
+export async function expiredReports(
+  db: Executor,
+  before: string,
+  limit: number,
+): Promise<{ id: string; tenant_id: string; job_id: string; content_key: string | null }[]> {
+  return db
+    .selectFrom('reports as r')
+    .innerJoin('jobs as j', 'j.id', 'r.job_id')
+    .select(['r.id', 'r.tenant_id', 'r.job_id', 'r.content_key'])
+    .where('j.status', 'in', ['succeeded', 'failed', 'cancelled'])
+    .where('j.finished_at', '<', before)
+    .orderBy('j.finished_at')
+    .limit(limit)
+    .execute();
+}
+
+/** Deletes report jobs, and with them (cascade) their reports and stored parts. */
+export async function deleteReportJobs(db: Executor, jobIds: string[]): Promise<number> {
+  if (jobIds.length === 0) return 0;
+  const res = await db.deleteFrom('jobs').where('id', 'in', jobIds).executeTakeFirst();
+  return Number(res.numDeletedRows);
+}

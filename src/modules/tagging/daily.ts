@@ -6,6 +6,7 @@
  * rarely even compute it. Ticks hourly: a server started at 23:59 or
  * restarted during the day still takes the day's snapshot.
  */
+import { startPeriodic } from '../../platform/periodic.ts';
 import type { TaggingService } from './service.ts';
 
 export interface DailySnapshotOptions {
@@ -25,35 +26,9 @@ export function startDailySnapshots(
   tagging: Pick<TaggingService, 'takeDailySnapshots'>,
   opts: DailySnapshotOptions = {},
 ): DailySnapshots {
-  const interval = opts.intervalMs ?? 3_600_000;
-  const first = opts.firstDelayMs ?? 30_000 + Math.floor(Math.random() * 60_000);
-  let stopped = false;
-  let running: Promise<void> | null = null;
-  let timer: NodeJS.Timeout | null = null;
-
-  const schedule = (ms: number) => {
-    if (stopped) return;
-    timer = setTimeout(tick, ms);
-    // Never keeps the process alive on its own.
-    timer.unref();
-  };
-  const tick = () => {
-    running = tagging
-      .takeDailySnapshots()
-      .then(() => {})
-      .catch((err) => opts.onError?.(err))
-      .finally(() => {
-        running = null;
-        schedule(interval);
-      });
-  };
-  schedule(first);
-
-  return {
-    async stop() {
-      stopped = true;
-      if (timer) clearTimeout(timer);
-      await running;
-    },
-  };
+  return startPeriodic(() => tagging.takeDailySnapshots(), {
+    intervalMs: opts.intervalMs ?? 3_600_000,
+    firstDelayMs: opts.firstDelayMs ?? 30_000 + Math.floor(Math.random() * 60_000),
+    onError: opts.onError,
+  });
 }

@@ -387,6 +387,43 @@ for (const dialect of testDialects()) {
       expect(await t.services.db.selectFrom('reports').select('id').where('id', '=', queued.id).execute()).toEqual([]);
     });
 
+    it('deletes reports past their retention with their documents and jobs; expires_at says when', async () => {
+      const { report: old } = await made({ type: 'inventory', format: 'csv', name: 'old one' });
+      const { report: recent } = await made({ type: 'inventory', format: 'csv', name: 'recent one' });
+      // INFRACAST_REPORT_RETENTION_DAYS defaults to 30.
+      expect(Date.parse(old.expires_at) - Date.parse(old.completed_at)).toBe(30 * 86_400_000);
+      const row = await t.services.db
+        .selectFrom('reports')
+        .select(['job_id', 'tenant_id', 'content_key'])
+        .where('id', '=', old.id)
+        .executeTakeFirstOrThrow();
+      const file =
+        dialect === 'sqlite'
+          ? join(dirname(t.db.options.sqlitePath as string), 'reports', row.tenant_id, row.content_key as string)
+          : null;
+      if (file) expect(existsSync(file)).toBe(true);
+      const longAgo = new Date(Date.now() - 31 * 86_400_000).toISOString();
+      await t.services.db.updateTable('jobs').set({ finished_at: longAgo }).where('id', '=', row.job_id).execute();
+      // Its expiry moved with it.
+      const aged = (await t.app.inject({ url: `/api/v1/tenants/acme/reports/${old.id}`, headers: viewer })).json().data;
+      expect(Date.parse(aged.expires_at)).toBeLessThan(Date.now());
+
+      expect(await t.services.reports.deleteExpired()).toBe(1);
+      expect((await t.app.inject({ url: `/api/v1/tenants/acme/reports/${old.id}`, headers: viewer })).statusCode).toBe(
+        404,
+      );
+      if (file) expect(existsSync(file)).toBe(false);
+      const leftovers = await Promise.all([
+        t.services.db.selectFrom('jobs').select('id').where('id', '=', row.job_id).execute(),
+        t.services.db.selectFrom('report_contents').select('report_id').where('report_id', '=', old.id).execute(),
+      ]);
+      expect(leftovers).toEqual([[], []]);
+      // The recent one stays, and nothing else is due.
+      const kept = await t.app.inject({ url: recent.download_url, headers: viewer });
+      expect(kept.statusCode).toBe(200);
+      expect(await t.services.reports.deleteExpired()).toBe(0);
+    });
+
     it("deleting a tenant deletes its reports' documents", async () => {
       const gone = await t.createTenant('gone');
       await t.app.inject({
