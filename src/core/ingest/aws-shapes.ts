@@ -764,10 +764,21 @@ export function iamRoleAttributes(o: Rec): Rec {
     create_date: s(o, 'CreateDate'),
     assume_role_policy: policy,
     trusted_principals: trustedPrincipals(policy),
-    attached_policy_arns: recList(o.AttachedManagedPolicies)
-      .map((p) => s(p, 'PolicyArn'))
-      .filter((p): p is string => p !== null),
+    attached_policy_arns: attachedPolicyArns(o),
+    inline_policies: inlinePolicies(o.RolePolicyList),
   };
+}
+
+/** ARNs of the managed policies attached (get-account-authorization-details' `AttachedManagedPolicies`). */
+function attachedPolicyArns(o: Rec): string[] {
+  return recList(o.AttachedManagedPolicies)
+    .map((p) => s(p, 'PolicyArn'))
+    .filter((p): p is string => p !== null);
+}
+
+/** Inline policies (`UserPolicyList`, `RolePolicyList`, `GroupPolicyList`): name and document. */
+function inlinePolicies(v: unknown): Rec[] {
+  return recList(v).map((p) => ({ name: strOr(p, 'PolicyName', ''), policy: parsePolicy(p.PolicyDocument) }));
 }
 
 export function iamUserAttributes(o: Rec): Rec {
@@ -778,9 +789,23 @@ export function iamUserAttributes(o: Rec): Rec {
     path: s(o, 'Path'),
     create_date: s(o, 'CreateDate'),
     password_last_used: s(o, 'PasswordLastUsed'),
-    attached_policy_arns: recList(o.AttachedManagedPolicies)
-      .map((p) => s(p, 'PolicyArn'))
-      .filter((p): p is string => p !== null),
+    // list-users says nothing of a user's policies or groups; get-account-authorization-details does.
+    policies_listed: Array.isArray(o.AttachedManagedPolicies) || Array.isArray(o.UserPolicyList),
+    attached_policy_arns: attachedPolicyArns(o),
+    inline_policies: inlinePolicies(o.UserPolicyList),
+    group_names: Array.isArray(o.GroupList) ? o.GroupList.filter((g): g is string => typeof g === 'string') : [],
+  };
+}
+
+export function iamGroupAttributes(o: Rec): Rec {
+  return {
+    group_name: strOr(o, 'GroupName', ''),
+    group_id: s(o, 'GroupId'),
+    arn: s(o, 'Arn'),
+    path: s(o, 'Path'),
+    create_date: s(o, 'CreateDate'),
+    attached_policy_arns: attachedPolicyArns(o),
+    inline_policies: inlinePolicies(o.GroupPolicyList),
   };
 }
 
@@ -795,7 +820,18 @@ export function iamPolicyAttributes(o: Rec): Rec {
     is_attachable: bool(o.IsAttachable),
     create_date: s(o, 'CreateDate'),
     update_date: s(o, 'UpdateDate'),
+    // get-account-authorization-details lists each policy's versions with their documents; list-policies
+    // does not. The default version is the one in force.
+    policy: defaultPolicyDocument(o),
   };
+}
+
+function defaultPolicyDocument(o: Rec): Rec | null {
+  const versions = recList(o.PolicyVersionList);
+  const current =
+    versions.find((v) => v.IsDefaultVersion === true) ??
+    versions.find((v) => s(v, 'VersionId') !== null && s(v, 'VersionId') === s(o, 'DefaultVersionId'));
+  return current ? parsePolicy(current.Document) : null;
 }
 
 export function iamInstanceProfileAttributes(o: Rec): Rec {

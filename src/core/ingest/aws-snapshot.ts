@@ -17,6 +17,7 @@ import {
   dbInstanceAttributes,
   egressOnlyInternetGatewayAttributes,
   elasticIpAttributes,
+  iamGroupAttributes,
   iamInstanceProfileAttributes,
   iamPolicyAttributes,
   iamRoleAttributes,
@@ -202,6 +203,7 @@ const DOCUMENT_SHAPES = new Map<string, DocumentShape>([
   ['RoleDetailList', iamShape('roles')],
   ['Users', iamShape('users')],
   ['UserDetailList', iamShape('users')],
+  ['GroupDetailList', iamShape('groups')],
   ['Policies', iamShape('policies')],
   ['InstanceProfiles', iamShape('instance profiles')],
   [
@@ -853,6 +855,7 @@ const HANDLERS = new Map<string, Handler>([
   ['RoleDetailList', (ctx, v, key) => iamEntities(ctx, v, key, T.iamRole, 'RoleName', iamRoleAttributes)],
   ['Users', (ctx, v, key) => iamEntities(ctx, v, key, T.iamUser, 'UserName', iamUserAttributes)],
   ['UserDetailList', (ctx, v, key) => iamEntities(ctx, v, key, T.iamUser, 'UserName', iamUserAttributes)],
+  ['GroupDetailList', (ctx, v, key) => iamEntities(ctx, v, key, T.iamGroup, 'GroupName', iamGroupAttributes)],
   ['Policies', (ctx, v, key) => iamEntities(ctx, v, key, T.iamPolicy, 'PolicyName', iamPolicyAttributes)],
   [
     'InstanceProfiles',

@@ -12,7 +12,7 @@
  */
 import { type EdgeType, isUnknown, type JsonObject, type NodeInput } from '../inventory/types.ts';
 import type { InventoryBuilder } from './builder.ts';
-import { AWS_TYPES } from './type-map.ts';
+import { AWS_TYPES, accountScopedKey } from './type-map.ts';
 import { isRecord, type Rec, recList, str } from './values.ts';
 
 const T = AWS_TYPES;
@@ -196,6 +196,15 @@ class Linker {
           break;
         case T.iamRole:
           this.incoming(node, 'trusted_principals', a.trusted_principals, [T.iamRole, T.iamUser], 'assumes', true);
+          break;
+        case T.iamUser:
+          // Group names are unique per account only: looked up under the user's account.
+          if (Array.isArray(a.group_names) && a.group_names.length > 0) {
+            const keys = a.group_names
+              .filter((g) => typeof g === 'string')
+              .map((g) => accountScopedKey(node.account ?? null, g));
+            this.refEdges(node, 'group_names', keys, [T.iamGroup], 'member_of');
+          }
           break;
         case T.iamInstanceProfile:
           this.refEdges(node, 'roles', a.roles, [T.iamRole], 'uses');

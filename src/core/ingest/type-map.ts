@@ -242,8 +242,11 @@ export const AWS_DOCUMENT_KEYS: Readonly<Record<string, { type: AwsType; cli: st
   DBInstances: { type: AWS_TYPES.dbInstance, cli: 'rds describe-db-instances' },
   Buckets: { type: AWS_TYPES.s3Bucket, cli: 's3api list-buckets' },
   Roles: { type: AWS_TYPES.iamRole, cli: 'iam list-roles' },
+  RoleDetailList: { type: AWS_TYPES.iamRole, cli: 'iam get-account-authorization-details' },
   Users: { type: AWS_TYPES.iamUser, cli: 'iam list-users' },
-  Policies: { type: AWS_TYPES.iamPolicy, cli: 'iam list-policies' },
+  UserDetailList: { type: AWS_TYPES.iamUser, cli: 'iam get-account-authorization-details' },
+  GroupDetailList: { type: AWS_TYPES.iamGroup, cli: 'iam get-account-authorization-details' },
+  Policies: { type: AWS_TYPES.iamPolicy, cli: 'iam list-policies, get-account-authorization-details' },
   InstanceProfiles: { type: AWS_TYPES.iamInstanceProfile, cli: 'iam list-instance-profiles' },
   Functions: { type: AWS_TYPES.lambdaFunction, cli: 'lambda list-functions' },
 };

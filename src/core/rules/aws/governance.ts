@@ -241,10 +241,22 @@ export const governanceRules: Rule[] = [
         }
         return m;
       });
-      for (const n of (attachments.get(userName) ?? []).filter(sameAccount)) {
+      const inline = readList(node.attributes.inline_policies);
+      if (Array.isArray(inline)) {
+        for (const p of inline) {
+          if (p && typeof p === 'object' && 'name' in p) attached.add(`inline policy ${String(p.name)}`);
+        }
+      }
+      const terraform = (attachments.get(userName) ?? []).filter(sameAccount);
+      for (const n of terraform) {
         const arn = n.attributes.policy_arn;
         attached.add(typeof arn === 'string' ? arn : `inline policy ${String(n.attributes.name ?? n.name)}`);
       }
+      // An AWS snapshot's user from list-users: its policies are not in the document, so nothing is known.
+      if (attached.size === 0 && node.attributes.policies_listed === false && terraform.length === 0)
+        return skip(
+          "the snapshot does not list the user's policies (iam list-users); get-account-authorization-details does",
+        );
       if (attached.size === 0) return pass();
       const list = [...attached].sort();
       return fail(
