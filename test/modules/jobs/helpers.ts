@@ -49,6 +49,24 @@ export function startRunner(t: TestApp, opts: Partial<JobRunnerOptions> = {}): J
   return runner;
 }
 
+/** Runs every queued job to its end with a runner of its own, then stops it (a test can look at a job before). */
+export async function runQueuedJobs(t: TestApp): Promise<void> {
+  const runner = createJobRunner({
+    db: t.services.db,
+    inputs: t.services.jobInputs,
+    dialect: t.services.dialect,
+    kinds: t.services.jobKinds,
+    signals: t.services.jobSignals,
+    events: t.services.events,
+    clock: t.services.clock,
+    log: t.app.log,
+    pollMs: 20,
+  });
+  runner.start();
+  await runner.drain();
+  await runner.stop();
+}
+
 export interface JobBody {
   name: string;
   source: 'terraform_state' | 'terraform_plan' | 'aws_snapshot';

@@ -5,86 +5,13 @@
  * (or a report) evaluates first. Tests run in order, each building on the state the previous one left.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createJobRunner } from '../../../src/platform/jobs/runner.ts';
 import { checkPdf, parseCsv } from '../../core/reports/helpers.ts';
 import { createTestApp, type TestApp } from '../../helpers/app.ts';
 import { testDialects } from '../../helpers/env.ts';
+import { NODES, SG_WEB, sgRule } from '../findings/fixture.ts';
+import { runQueuedJobs } from '../jobs/helpers.ts';
 
 type H = Record<string, string>;
-
-const SG_WEB = 'aws:us-east-1:aws.ec2.security_group:sg-0web';
-const WEB = 'aws:us-east-1:aws.ec2.instance:i-0web';
-
-const sgRule = (from: number, to: number, cidrs: string[]) => ({
-  protocol: '6',
-  from_port: from,
-  to_port: to,
-  cidrs,
-  ipv6_cidrs: [],
-  prefix_list_ids: [],
-  security_group_ids: [],
-  description: null,
-});
-
-// As in test/modules/findings: four findings (high-risk ports and SSH on sg-0web; IMDSv1 and a public IP on i-0web).
-const NODES = [
-  {
-    id: SG_WEB,
-    provider: 'aws',
-    type: 'aws.ec2.security_group',
-    region: 'us-east-1',
-    account: '111111111111',
-    name: 'sg-0web',
-    attributes: {
-      group_id: 'sg-0web',
-      group_name: 'web',
-      vpc_id: 'vpc-01',
-      ingress: [sgRule(443, 443, ['0.0.0.0/0']), sgRule(22, 22, ['0.0.0.0/0'])],
-      egress: [],
-    },
-  },
-  {
-    id: 'aws:us-east-1:aws.ec2.security_group:sg-0def',
-    provider: 'aws',
-    type: 'aws.ec2.security_group',
-    region: 'us-east-1',
-    account: '111111111111',
-    name: 'sg-0def',
-    attributes: { group_id: 'sg-0def', group_name: 'default', vpc_id: 'vpc-01', ingress: [], egress: [] },
-  },
-  {
-    id: WEB,
-    provider: 'aws',
-    type: 'aws.ec2.instance',
-    region: 'us-east-1',
-    account: '111111111111',
-    name: 'i-0web',
-    attributes: {
-      instance_id: 'i-0web',
-      state: 'running',
-      public_ip: '3.91.20.30',
-      metadata_http_tokens: 'optional',
-      security_group_ids: ['sg-0web'],
-    },
-  },
-  {
-    id: 'aws:us-east-1:aws.rds.db_instance:111111111111/orders',
-    provider: 'aws',
-    type: 'aws.rds.db_instance',
-    region: 'us-east-1',
-    account: '111111111111',
-    name: '111111111111/orders',
-    attributes: {
-      db_instance_identifier: 'orders',
-      engine: 'postgres',
-      publicly_accessible: false,
-      storage_encrypted: true,
-      auto_minor_version_upgrade: true,
-      backup_retention_period: 7,
-      deletion_protection: true,
-    },
-  },
-];
 
 const FINDING_COLUMNS = [
   'id',
@@ -151,23 +78,7 @@ for (const dialect of testDialects()) {
     let viewer: H;
     const url = (path: string) => `/api/v1/tenants/acme${path}`;
 
-    /** Runs every queued job to its end, then stops. */
-    const settle = async () => {
-      const runner = createJobRunner({
-        db: t.services.db,
-        inputs: t.services.jobInputs,
-        dialect: t.services.dialect,
-        kinds: t.services.jobKinds,
-        signals: t.services.jobSignals,
-        events: t.services.events,
-        clock: t.services.clock,
-        log: t.app.log,
-        pollMs: 20,
-      });
-      runner.start();
-      await runner.drain();
-      await runner.stop();
-    };
+    const settle = () => runQueuedJobs(t);
     const generate = (payload: Record<string, unknown>) =>
       t.app.inject({ method: 'POST', url: url('/reports/generate'), headers: editor, payload });
     /** Generates, runs and downloads a report. */

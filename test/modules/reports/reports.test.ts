@@ -8,10 +8,10 @@ import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createJobRunner } from '../../../src/platform/jobs/runner.ts';
 import { checkPdf, parseCsv } from '../../core/reports/helpers.ts';
 import { createTestApp, type TestApp } from '../../helpers/app.ts';
 import { testDialects } from '../../helpers/env.ts';
+import { runQueuedJobs } from '../jobs/helpers.ts';
 
 type H = Record<string, string>;
 
@@ -51,23 +51,7 @@ for (const dialect of testDialects()) {
     const ids: Record<string, string> = {};
     let webhookId: string;
 
-    /** Runs every queued job to its end, then stops (so a test can see a report before it runs). */
-    const settle = async () => {
-      const runner = createJobRunner({
-        db: t.services.db,
-        inputs: t.services.jobInputs,
-        dialect: t.services.dialect,
-        kinds: t.services.jobKinds,
-        signals: t.services.jobSignals,
-        events: t.services.events,
-        clock: t.services.clock,
-        log: t.app.log,
-        pollMs: 20,
-      });
-      runner.start();
-      await runner.drain();
-      await runner.stop();
-    };
+    const settle = () => runQueuedJobs(t);
 
     const generate = async (payload: Record<string, unknown>, h: H = editor, tenant = 'acme') =>
       t.app.inject({ method: 'POST', url: `/api/v1/tenants/${tenant}/reports/generate`, headers: h, payload });
