@@ -13,6 +13,6 @@ export const ruleById = (id: string): Rule | undefined => BY_ID.get(id);
 
 /** A rule's description without its check function. */
 export function ruleInfo(r: Rule): RuleInfo {
-  const { check: _check, ...info } = r;
+  const { check: _check, edge_types: _edges, ...info } = r;
   return info;
 }

@@ -58,6 +58,11 @@ function* graphViewInSteps(
   };
 }
 
+/** The edge types `rules` read (see Rule.edge_types): the only edges an evaluation needs to load. */
+export function edgeTypesRead(rules: readonly Rule[] = RULES): string[] {
+  return [...new Set(rules.flatMap((r) => r.edge_types ?? []))].sort();
+}
+
 /**
  * Evaluates `rules` (the built-in catalogue by default). A rule that throws on a node is a bug; the node is
  * then counted as skipped for that rule rather than failing the whole evaluation.

@@ -54,11 +54,17 @@ export interface Rule {
   /** Node types the rule evaluates. */
   resource_types: readonly string[];
   controls: readonly ControlRef[];
+  /**
+   * Edge types the check reads through `graph.out` / `graph.in`. An evaluation loads only the edges of the
+   * types some rule declares (none today: edges are most of a graph's rows), so a rule reading an edge type
+   * it does not declare would see none.
+   */
+  edge_types?: readonly string[];
   check(node: NodeInput, graph: GraphView): Verdict;
 }
 
 /** A rule without its check: what the API and the scoring see. */
-export type RuleInfo = Omit<Rule, 'check'>;
+export type RuleInfo = Omit<Rule, 'check' | 'edge_types'>;
 
 export interface RuleFailure {
   node_id: string;

@@ -46,18 +46,19 @@ async function unpack<T>(parts: readonly string[]): Promise<T[]> {
 }
 
 /**
- * Reads the tenant's graph in one snapshot and evaluates it, in the thread. Null when the tenant is gone.
+ * Reads the tenant's graph (its nodes, and its edges of `edgeTypes`) in one snapshot and evaluates it, in the thread. Null when the tenant is gone.
  * `inventory_version` is the version the graph was read at.
  */
 export async function evaluateInThread(
   connection: EvaluationConnection,
   tenantId: string,
+  edgeTypes: readonly string[],
 ): Promise<{ inventory_version: number; result: EvaluationResult } | null> {
   const current = thread ?? startThread(ENTRY);
   thread = current;
   let answer: ThreadedEvaluation | null;
   try {
-    answer = await current.call<ThreadedEvaluation | null>('evaluate', { connection, tenantId });
+    answer = await current.call<ThreadedEvaluation | null>('evaluate', { connection, tenantId, edgeTypes });
   } catch (e) {
     // An error thrown by the evaluation leaves the thread serving; a dead thread is replaced next time.
     if (!(e instanceof ThreadError) && thread === current) thread = null;

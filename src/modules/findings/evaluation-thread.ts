@@ -17,7 +17,12 @@ const CHUNK = 1000;
 const VERSION_SQL = 'select inventory_version from tenants where id = $1';
 const NODES_SQL =
   'select id, provider, type, account, region, name, native_id, tags, attributes from nodes where tenant_id = $1';
-const EDGES_SQL = 'select source_id, target_id, type, attributes from edges where tenant_id = $1';
+/** Edges of the given types (as `$2`, `$3`…). */
+const edgesSql = (types: number) =>
+  `select source_id, target_id, type, attributes from edges where tenant_id = $1 and type in (${Array.from(
+    { length: types },
+    (_, i) => `$${i + 2}`,
+  ).join(', ')})`;
 
 interface GraphRows {
   version: number;
@@ -26,17 +31,23 @@ interface GraphRows {
 }
 
 /** The version and the graph, read in one snapshot (so the graph is of that version); null: no such tenant. */
-async function readGraph(connection: EvaluationConnection, tenantId: string): Promise<GraphRows | null> {
+async function readGraph(
+  connection: EvaluationConnection,
+  tenantId: string,
+  edgeTypes: readonly string[],
+): Promise<GraphRows | null> {
   if (connection.dialect === 'sqlite') {
     const db = new SQLite(connection.file, { readonly: true, fileMustExist: true });
     try {
       db.pragma('busy_timeout = 5000');
-      const sqlite = (text: string) => db.prepare(text.replace('$1', '?'));
+      const sqlite = (text: string) => db.prepare(text.replace(/\$\d+/g, '?'));
       db.exec('begin'); // a read transaction: every select below sees the same snapshot
       const row = sqlite(VERSION_SQL).get(tenantId) as { inventory_version: number } | undefined;
       if (!row) return null;
       const nodes = sqlite(NODES_SQL).all(tenantId) as GraphNodeRow[];
-      const edges = sqlite(EDGES_SQL).all(tenantId) as GraphEdgeRow[];
+      const edges = edgeTypes.length
+        ? (sqlite(edgesSql(edgeTypes.length)).all(tenantId, ...edgeTypes) as GraphEdgeRow[])
+        : [];
       db.exec('commit');
       return { version: Number(row.inventory_version), nodes, edges };
     } finally {
@@ -54,9 +65,11 @@ async function readGraph(connection: EvaluationConnection, tenantId: string): Pr
     const row = version.rows[0];
     if (!row) return null;
     const nodes = await client.query<GraphNodeRow>(NODES_SQL, [tenantId]);
-    const edges = await client.query<GraphEdgeRow>(EDGES_SQL, [tenantId]);
+    const edges = edgeTypes.length
+      ? (await client.query<GraphEdgeRow>(edgesSql(edgeTypes.length), [tenantId, ...edgeTypes])).rows
+      : [];
     await client.query('commit');
-    return { version: Number(row.inventory_version), nodes: nodes.rows, edges: edges.rows };
+    return { version: Number(row.inventory_version), nodes: nodes.rows, edges };
   } finally {
     await client.end();
   }
@@ -72,11 +85,13 @@ function chunks(items: readonly unknown[]): string[] {
 async function evaluate({
   connection,
   tenantId,
+  edgeTypes,
 }: {
   connection: EvaluationConnection;
   tenantId: string;
+  edgeTypes: string[];
 }): Promise<ThreadedEvaluation | null> {
-  const graph = await readGraph(connection, tenantId);
+  const graph = await readGraph(connection, tenantId, edgeTypes);
   if (!graph) return null;
   const nodes = graph.nodes.map(nodeFromRow);
   const edges = graph.edges.map(edgeFromRow);

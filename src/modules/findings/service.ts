@@ -17,6 +17,7 @@ import {
   CONTROL_STATUSES,
   type ControlScore,
   type EvaluationResult,
+  edgeTypesRead,
   evaluateRulesInSteps,
   FRAMEWORK_IDS,
   FRAMEWORKS,
@@ -87,6 +88,8 @@ export interface EvaluationOutcome {
 const key = (ruleId: string, nodeId: string) => `${ruleId}\u0000${nodeId}`;
 /** Reading the graph while it changes: try again, at most this many times, before scoring what was read. */
 const CONSISTENT_READ_ATTEMPTS = 3;
+/** The only edges an evaluation reads: those some rule looks at. */
+const EDGE_TYPES = edgeTypesRead();
 /** Failures reconciled between two turns of the event loop. */
 const YIELD_EVERY = 2000;
 /** Finding events published per event-loop turn. */
@@ -186,13 +189,13 @@ export function createFindingService(deps: FindingServiceDeps) {
   ): Promise<{ inventory_version: number; result: EvaluationResult }> {
     let version = before;
     let nodes = await store.loadNodes(db, tenantId, !postgres);
-    let edges = await store.loadEdges(db, tenantId, !postgres);
+    let edges = await store.loadEdges(db, tenantId, !postgres, EDGE_TYPES);
     for (let attempt = 1; attempt < CONSISTENT_READ_ATTEMPTS; attempt++) {
       const after = await inventoryVersion(db, tenantId);
       if (after === version) break;
       version = after;
       nodes = await store.loadNodes(db, tenantId, !postgres);
-      edges = await store.loadEdges(db, tenantId, !postgres);
+      edges = await store.loadEdges(db, tenantId, !postgres, EDGE_TYPES);
     }
     const steps = evaluateRulesInSteps(nodes, edges);
     let step = steps.next();
@@ -213,7 +216,7 @@ export function createFindingService(deps: FindingServiceDeps) {
     }
     const evaluated =
       connection && (await store.nodeCount(db, tenantId)) >= threadMinNodes
-        ? await evaluateInThread(connection, tenantId)
+        ? await evaluateInThread(connection, tenantId, EDGE_TYPES)
         : await evaluateInline(tenantId, state.inventory_version);
     if (!evaluated) return null; // the tenant is gone
     const { inventory_version: version, result } = evaluated;

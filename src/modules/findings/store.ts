@@ -190,14 +190,21 @@ export function loadNodes(db: Executor, tenantId: string, paged: boolean): Promi
   );
 }
 
-/** Every edge of the tenant, as the rule engine reads them. */
-export function loadEdges(db: Executor, tenantId: string, paged: boolean): Promise<EdgeInput[]> {
+/** The tenant's edges of these types (none: no query), as the rule engine reads them. */
+export async function loadEdges(
+  db: Executor,
+  tenantId: string,
+  paged: boolean,
+  types: readonly string[],
+): Promise<EdgeInput[]> {
+  if (types.length === 0) return [];
   return readGraphRows<GraphEdgeRow & { id: string }, EdgeInput>(
     (after, limit) => {
       let q = db
         .selectFrom('edges')
         .select(['id', 'source_id', 'target_id', 'type', 'attributes'])
-        .where('tenant_id', '=', tenantId);
+        .where('tenant_id', '=', tenantId)
+        .where('type', 'in', types);
       if (after !== null) q = q.where('id', '>', after);
       return limit === null ? q.execute() : q.orderBy('id').limit(limit).execute();
     },
