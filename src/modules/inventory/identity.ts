@@ -13,23 +13,38 @@ for (const [i, c] of [...'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz01
   BASE64_VALUE[c.charCodeAt(0)] = i;
 }
 
-/** Crockford base32 of a SHA-1, `length` characters (5 bits each). */
-function base32Sha1(text: string, length: number): string {
-  // A base64 digest re-packed into base32 by hand: several times faster than a Buffer digest,
-  // which matters at 400k edges per 100k resources.
+/** Every 10-bit value as its two Crockford base32 characters. */
+const BASE32_PAIRS: string[] = Array.from(
+  { length: 1024 },
+  (_, v) => `${CROCKFORD[v >> 5] as string}${CROCKFORD[v & 31] as string}`,
+);
+
+const sextet = (b64: string, i: number) => BASE64_VALUE[b64.charCodeAt(i)] as number;
+
+/** The 30 bits of five base64 characters from `i`, as six base32 characters. */
+function sixChars(b64: string, i: number): string {
+  const v =
+    (sextet(b64, i) << 24) |
+    (sextet(b64, i + 1) << 18) |
+    (sextet(b64, i + 2) << 12) |
+    (sextet(b64, i + 3) << 6) |
+    sextet(b64, i + 4);
+  return (
+    (BASE32_PAIRS[v >> 20] as string) + (BASE32_PAIRS[(v >> 10) & 1023] as string) + (BASE32_PAIRS[v & 1023] as string)
+  );
+}
+
+/**
+ * Crockford base32 of the first bits of a SHA-1: 8 characters (40 bits) or 18 (90 bits). The base64
+ * digest is re-packed by table, five base64 characters (30 bits) to six base32 ones: several times faster
+ * than a Buffer digest, which matters at 400k edges per 100k resources.
+ */
+function base32Sha1(text: string, length: 8 | 18): string {
   const b64 = hash('sha1', text, 'base64');
-  let out = '';
-  let acc = 0;
-  let bits = 0;
-  for (let i = 0; out.length < length; i++) {
-    acc = ((acc << 6) | (BASE64_VALUE[b64.charCodeAt(i)] as number)) & 0x7ff;
-    bits += 6;
-    while (bits >= 5 && out.length < length) {
-      bits -= 5;
-      out += CROCKFORD[(acc >> bits) & 31];
-    }
+  if (length === 8) {
+    return sixChars(b64, 0) + (BASE32_PAIRS[((sextet(b64, 5) << 6) | sextet(b64, 6)) >> 2] as string);
   }
-  return out;
+  return sixChars(b64, 0) + sixChars(b64, 5) + sixChars(b64, 10);
 }
 
 /**
