@@ -308,6 +308,8 @@ export interface LbTargetM {
   /** The target id as the inventory gives it. */
   id: string;
   eni: EniM;
+  /** The address the load balancer sends to: an IP target's own (a secondary address too), else the primary. */
+  ip: number;
   /** Port the load balancer sends to for this registration, when the inventory says. */
   port: number | null;
   /** The registration's target group, when the inventory says. */
@@ -1468,10 +1470,13 @@ class Builder {
         // AWS: when no target of a group is healthy, the load balancer fails open and routes to
         // its unhealthy targets too; initial, unused and draining targets get no new connections.
         const failOpen = !healthy && reg.health === 'unhealthy' && !lb.groupsWithHealthy.has(reg.targetGroup ?? '');
+        const registered = parseIPv4(reg.id);
+        const ip = registered !== null && eni.ips.includes(registered) ? registered : (eni.ips[0] as number);
         const target: LbTargetM = {
           lb,
           id: reg.id,
           eni,
+          ip,
           port: reg.port,
           targetGroup: reg.targetGroup,
           health: reg.health,
@@ -1480,7 +1485,8 @@ class Builder {
           failOpen,
         };
         if (!list) byEni.set(eni, [target]);
-        else if (!list.some((t) => t.port === reg.port && t.targetGroup === reg.targetGroup)) list.push(target);
+        else if (!list.some((t) => t.port === reg.port && t.targetGroup === reg.targetGroup && t.ip === ip))
+          list.push(target);
       }
       for (const list of byEni.values()) {
         // A port-less registration only stands for the interface when no registration names a port.

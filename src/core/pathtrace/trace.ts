@@ -657,10 +657,11 @@ function runViaLoadBalancer(
   registrations: readonly LbTargetM[],
   name: string,
 ): TracePath[] {
-  const target = registrations[0]?.eni;
-  if (!target) return [];
+  const first = registrations[0];
+  if (!first) return [];
+  const target = first.eni;
   const srcInfo = startInfo(start, srcIp);
-  const dstInfo = destInfo(ctx.model, target.ips[0]!, target);
+  const dstInfo = destInfo(ctx.model, first.ip, target);
   const tcpUdp = ctx.flow.proto === 6 || ctx.flow.proto === 17;
   const candidates =
     start.kind === 'internet' ? lb.enis.filter((e) => e.publicIp !== null || e.publicIpUnknown) : lb.enis;
@@ -729,7 +730,7 @@ function secondLeg(
     destination: `${name} (through ${lb.name}${translated ? ` to port ${targetPort}` : ''})`,
   };
   const lbStart: Start = { kind: 'eni', eni: lbEni, ip: lbEni.ips[0]! };
-  const targetText = `${target.ownerName ?? target.id} (${formatIPv4(target.ips[0]!)}${translated ? ` port ${targetPort}` : ''})`;
+  const targetText = `${target.ownerName ?? target.id} (${formatIPv4(reg.ip)}${translated ? ` port ${targetPort}` : ''})`;
   const group = reg.targetGroup === null ? '' : ` in target group ${targetGroupLabel(reg.targetGroup)}`;
   // Which listeners the client reached forward to this registration's target group.
   const fwd = tcpUdp ? listenerForwarding(lb, reg, o1.ports) : { ports: o1.ports, assumptions: [], refusal: null };
@@ -778,14 +779,7 @@ function secondLeg(
     : [
         `target ports of ${lb.name} are not in the inventory; targets are assumed to listen on the port the load balancer receives`,
       ];
-  const leg2 = forward(
-    ctx,
-    lbStart,
-    lbEni.ips[0]!,
-    target.ips[0]!,
-    target,
-    translated ? [targetPort, targetPort] : fwd.ports,
-  );
+  const leg2 = forward(ctx, lbStart, lbEni.ips[0]!, reg.ip, target, translated ? [targetPort, targetPort] : fwd.ports);
   const o2 = leg2.find((o) => isSuccess(o.disposition)) ?? leg2[0];
   if (!o2) return null;
   const hops = [...o1.hops, lbHop, ...o2.hops];

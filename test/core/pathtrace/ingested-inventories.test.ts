@@ -293,6 +293,53 @@ function albSnapshot(): Record<string, unknown> {
   return files;
 }
 
+describe('IP targets on a secondary address of an instance', () => {
+  /** The ALB of albSnapshot with an `ip` target group: app-01's secondary 10.0.2.11 on 8080, its primary on 9090. */
+  function ipTargets() {
+    const files = albSnapshot();
+    files['ec2-describe-instances.json'] = baseSnapshot(
+      [instance('i-0app', 'app-01', 'subnet-0a02', [{ ip: '10.0.2.10' }, { ip: '10.0.2.11' }], 'sg-0app')],
+      [],
+    )['ec2-describe-instances.json'];
+    const groups = files['elbv2-describe-target-groups.json'] as { TargetGroups: Record<string, unknown>[] };
+    groups.TargetGroups[0]!.TargetType = 'ip';
+    files['elbv2-describe-target-health.json'] = {
+      TargetGroupArn: TG_ARN,
+      TargetHealthDescriptions: [
+        { Target: { Id: '10.0.2.11', Port: 8080 }, TargetHealth: { State: 'healthy' } },
+        { Target: { Id: '10.0.2.10', Port: 9090 }, TargetHealth: { State: 'healthy' } },
+      ],
+    };
+    return modelOf(files);
+  }
+
+  it('sends to the registered address, not the interface’s primary one, and keeps both registrations', () => {
+    const r = trace(ipTargets(), {
+      source: { internet: true },
+      destination: { node_id: instanceNode('i-0app') },
+      protocol: 'tcp',
+      port: 443,
+      all_paths: true,
+    });
+    expect(r.reachable).toBe(true);
+    // One path per (internet source candidate, registration): the distinct outcomes are the registrations'.
+    const outcomes = new Set(
+      (r.paths ?? []).map((p) =>
+        JSON.stringify([
+          p.hops.find((h) => h.kind === 'load_balancer' && h.direction === 'forward')?.note,
+          p.reachable,
+          p.blocked_by?.native_id ?? null,
+        ]),
+      ),
+    );
+    // sg-0app admits 8080 from the load balancer, not 9090.
+    expect([...outcomes].sort()).toEqual([
+      JSON.stringify(['web-alb forwards to target app-01 (10.0.2.10 port 9090)', false, 'sg-0app']),
+      JSON.stringify(['web-alb forwards to target app-01 (10.0.2.11 port 8080)', true, null]),
+    ]);
+  });
+});
+
 describe('load balancer targets of a snapshot inventory (target id = bare instance id)', () => {
   const model = modelOf(albSnapshot());
 
