@@ -4,10 +4,10 @@
  * `lease_owner = me AND status = 'running'`, so a worker that lost its lease
  * (another took the job over) changes nothing.
  */
-import { sql } from 'kysely';
+import { type ExpressionBuilder, sql, type UpdateObject } from 'kysely';
 import type { DatabaseDialect } from '../config.ts';
 import type { Executor } from '../db/index.ts';
-import type { JobRow } from '../db/schema.ts';
+import type { DB, JobRow } from '../db/schema.ts';
 import type { JobError, JobOutcome } from './types.ts';
 
 export interface ClaimOptions {
@@ -108,6 +108,26 @@ export async function readJobControl(db: Executor, id: string, owner: string): P
   return { held, cancelRequested: row?.cancel_requested === 1 };
 }
 
+/**
+ * Updates a running job whose lease `owner` holds (the fence: a worker that lost the lease to a takeover
+ * changes nothing). True when it did.
+ */
+async function updateHeldJob(
+  db: Executor,
+  id: string,
+  owner: string,
+  set: UpdateObject<DB, 'jobs'> | ((eb: ExpressionBuilder<DB, 'jobs'>) => UpdateObject<DB, 'jobs'>),
+): Promise<boolean> {
+  const res = await db
+    .updateTable('jobs')
+    .set(set)
+    .where('id', '=', id)
+    .where('lease_owner', '=', owner)
+    .where('status', '=', 'running')
+    .executeTakeFirst();
+  return Number(res.numUpdatedRows) === 1;
+}
+
 /** running → succeeded (fenced). Returns false when the lease was lost. */
 export async function completeJob(
   db: Executor,
@@ -116,25 +136,18 @@ export async function completeJob(
   now: string,
   outcome: JobOutcome,
 ): Promise<boolean> {
-  const res = await db
-    .updateTable('jobs')
-    .set({
-      status: 'succeeded',
-      progress: 100,
-      step: 'done',
-      ...(outcome.counts ? { counts: JSON.stringify(outcome.counts) } : {}),
-      result: outcome.result ? JSON.stringify(outcome.result) : null,
-      error: null,
-      lease_owner: null,
-      lease_expires_at: null,
-      finished_at: now,
-      updated_at: now,
-    })
-    .where('id', '=', id)
-    .where('lease_owner', '=', owner)
-    .where('status', '=', 'running')
-    .executeTakeFirst();
-  return Number(res.numUpdatedRows) === 1;
+  return updateHeldJob(db, id, owner, {
+    status: 'succeeded',
+    progress: 100,
+    step: 'done',
+    ...(outcome.counts ? { counts: JSON.stringify(outcome.counts) } : {}),
+    result: outcome.result ? JSON.stringify(outcome.result) : null,
+    error: null,
+    lease_owner: null,
+    lease_expires_at: null,
+    finished_at: now,
+    updated_at: now,
+  });
 }
 
 /**
@@ -159,40 +172,26 @@ export function completeJobParams(id: string, owner: string, now: string, outcom
 
 /** running → failed (fenced). */
 export async function failJob(db: Executor, id: string, owner: string, now: string, error: JobError): Promise<boolean> {
-  const res = await db
-    .updateTable('jobs')
-    .set({
-      status: 'failed',
-      error: JSON.stringify(error),
-      lease_owner: null,
-      lease_expires_at: null,
-      finished_at: now,
-      updated_at: now,
-    })
-    .where('id', '=', id)
-    .where('lease_owner', '=', owner)
-    .where('status', '=', 'running')
-    .executeTakeFirst();
-  return Number(res.numUpdatedRows) === 1;
+  return updateHeldJob(db, id, owner, {
+    status: 'failed',
+    error: JSON.stringify(error),
+    lease_owner: null,
+    lease_expires_at: null,
+    finished_at: now,
+    updated_at: now,
+  });
 }
 
 /** running → cancelled (fenced), after the handler stopped and rolled back. */
 export async function markRunningJobCancelled(db: Executor, id: string, owner: string, now: string): Promise<boolean> {
-  const res = await db
-    .updateTable('jobs')
-    .set({
-      status: 'cancelled',
-      step: 'cancelled',
-      lease_owner: null,
-      lease_expires_at: null,
-      finished_at: now,
-      updated_at: now,
-    })
-    .where('id', '=', id)
-    .where('lease_owner', '=', owner)
-    .where('status', '=', 'running')
-    .executeTakeFirst();
-  return Number(res.numUpdatedRows) === 1;
+  return updateHeldJob(db, id, owner, {
+    status: 'cancelled',
+    step: 'cancelled',
+    lease_owner: null,
+    lease_expires_at: null,
+    finished_at: now,
+    updated_at: now,
+  });
 }
 
 /**
@@ -201,22 +200,15 @@ export async function markRunningJobCancelled(db: Executor, id: string, owner: s
  * The attempt is not counted against the job.
  */
 export async function releaseJob(db: Executor, id: string, owner: string, now: string): Promise<boolean> {
-  const res = await db
-    .updateTable('jobs')
-    .set((eb) => ({
-      status: 'queued',
-      step: 'queued',
-      progress: 0,
-      attempts: eb('attempts', '-', 1),
-      lease_owner: null,
-      lease_expires_at: null,
-      updated_at: now,
-    }))
-    .where('id', '=', id)
-    .where('lease_owner', '=', owner)
-    .where('status', '=', 'running')
-    .executeTakeFirst();
-  return Number(res.numUpdatedRows) === 1;
+  return updateHeldJob(db, id, owner, (eb) => ({
+    status: 'queued',
+    step: 'queued',
+    progress: 0,
+    attempts: eb('attempts', '-', 1),
+    lease_owner: null,
+    lease_expires_at: null,
+    updated_at: now,
+  }));
 }
 
 export async function findJobById(db: Executor, id: string): Promise<JobRow | undefined> {
