@@ -1,7 +1,7 @@
 /**
  * Ingest benchmark: a generated 100k-resource Terraform state (≈ 300k
- * dependency edges, 430k edges in all) sent to POST /jobs and ingested by the
- * job runner, on SQLite and (when INFRACAST_BENCH_DATABASE_URL or
+ * dependency edges, 430k edges in all) sent to POST /jobs by a client in a
+ * process of its own (bench/clients/upload.mjs) and ingested by the job runner, on SQLite and (when INFRACAST_BENCH_DATABASE_URL or
  * INFRACAST_TEST_DATABASE_URL is set) on PostgreSQL in a fresh schema; then
  * the same state again (nothing changed), the same resources in the next
  * serial, and one resource changed in the serial after. Beside it, in the same run, a
@@ -13,9 +13,9 @@
  *
  * BENCH_INGEST_RESOURCES overrides the size (default 100000).
  */
+import { fork } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { request } from 'node:http';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
@@ -101,12 +101,14 @@ function phaseTimer() {
   };
 }
 
-async function ingestThroughServer(
-  database: Database,
-  body: string,
-  reserialBody: string,
-  oneChangeBody: string,
-): Promise<Run> {
+/** The three request bodies, written to files once (the client process streams them). */
+interface BodyFiles {
+  body: string;
+  reserial: string;
+  oneChange: string;
+}
+
+async function ingestThroughServer(database: Database, bodies: BodyFiles): Promise<Run> {
   const phases = phaseTimer();
   const config = loadConfig({
     INFRACAST_LOG_LEVEL: 'silent',
@@ -139,42 +141,26 @@ async function ingestThroughServer(
   );
   const headers = { authorization: `Bearer ${key.token}`, 'content-type': 'application/json' };
 
-  // A real socket, the body written 1 MB at a time: how a client's 100 MB upload reaches the server
-  // (app.inject would copy the whole payload in one go on this event loop).
+  // A real socket, from a client in a process of its own (bench/clients/upload.mjs) streaming the body from a
+  // file 1 MB at a time: how a client's 100 MB upload reaches the server, and none of the client's work (or
+  // heap) is on the event loop measured here.
   const address = await app.listen({ host: '127.0.0.1', port: 0 });
-  const post = (payload: Buffer) =>
+  const client = fork(new URL('./clients/upload.mjs', import.meta.url), { stdio: 'inherit' });
+  await new Promise<void>((resolve, reject) => {
+    client.once('message', () => resolve());
+    client.once('error', reject);
+  });
+  const post = (file: string) =>
     new Promise<{ status: number; text: string }>((resolve, reject) => {
-      const req = request(
-        `${address}/api/v1/tenants/bench/jobs`,
-        { method: 'POST', headers: { ...headers, 'content-length': String(payload.length) } },
-        (res) => {
-          let text = '';
-          res.setEncoding('utf8');
-          res.on('data', (d) => {
-            text += d;
-          });
-          res.on('end', () => resolve({ status: res.statusCode ?? 0, text }));
-        },
+      client.once('message', (m: { status?: number; text?: string; error?: string }) =>
+        m.error ? reject(new Error(m.error)) : resolve({ status: m.status ?? 0, text: m.text ?? '' }),
       );
-      req.on('error', reject);
-      let offset = 0;
-      const write = () => {
-        while (offset < payload.length) {
-          const chunk = payload.subarray(offset, offset + (1 << 20));
-          offset += chunk.length;
-          if (!req.write(chunk)) {
-            req.once('drain', write);
-            return;
-          }
-        }
-        req.end();
-      };
-      write();
+      client.send({ url: `${address}/api/v1/tenants/bench/jobs`, headers, file });
     });
 
-  const once = async (payload: Buffer) => {
+  const once = async (file: string) => {
     const start = performance.now();
-    const res = await post(payload);
+    const res = await post(file);
     const createdMs = performance.now() - start;
     if (res.status !== 201) throw new Error(`createJob: ${res.status} ${res.text.slice(0, 300)}`);
     const id = JSON.parse(res.text).data.id as string;
@@ -203,12 +189,6 @@ async function ingestThroughServer(
   // The first request to a route compiles its validators: a one-off cost, not the ingest's.
   const warm = await app.inject({ method: 'POST', url: '/api/v1/tenants/bench/jobs', headers, payload: '{}' });
   if (warm.statusCode !== 400) throw new Error(`warm-up: ${warm.statusCode}`);
-  // Encoded before the measurement: the client's work is not the server's stall.
-  const payloads = {
-    body: Buffer.from(body),
-    reserial: Buffer.from(reserialBody),
-    oneChange: Buffer.from(oneChangeBody),
-  };
   const loop = monitorEventLoopDelay({ resolution: 5 });
   loop.enable();
   // Names the step during which the event loop was held long, to find the cause.
@@ -218,12 +198,13 @@ async function ingestThroughServer(
     if (now - lastTick > 80) console.log(`  event loop held ${fmt(now - lastTick)} ms during ${phases.current()}`);
     lastTick = now;
   }, 5);
-  const first = await once(payloads.body);
-  const second = await once(payloads.body);
-  const reserial = await once(payloads.reserial);
-  const oneChange = await once(payloads.oneChange);
+  const first = await once(bodies.body);
+  const second = await once(bodies.body);
+  const reserial = await once(bodies.reserial);
+  const oneChange = await once(bodies.oneChange);
   loop.disable();
   clearInterval(stallWatch);
+  client.kill();
   await runner.stop();
   await app.close();
   return {
@@ -521,20 +502,39 @@ const removeDb = (path: string) => {
   for (const suffix of ['', '-wal', '-shm']) rmSync(`${path}${suffix}`, { force: true });
 };
 
-export default async function main() {
-  console.log(`generating a Terraform state with ${fmt(RESOURCES)} resources…`);
-  // Only the text is kept: holding the generated object graph would slow every garbage collection of the server.
-  const input = JSON.stringify(generateTerraformState({ resources: RESOURCES, edgesPerResource: EDGES_PER_RESOURCE }));
+/**
+ * The request bodies, as files for the client process: the state, the same resources in the next serial, and
+ * one resource's `team` tag changed in the serial after that. Built here so that the strings are garbage once
+ * written.
+ */
+function writeBodies(dir: string, input: string): BodyFiles {
   const body = `{"name":"bench state","source":"terraform_state","start":true,"input":${input}}`;
   const reserialBody = body.replace(/"serial":(\d+)/, (_, n) => `"serial":${Number(n) + 1}`);
   if (reserialBody === body) throw new Error('the generated state has no serial');
-  // One resource's `team` tag changes, in the serial after that: the first two occurrences are its `tags` and
-  // `tags_all` (the parser reads the latter, which carries the provider's default tags too).
+  // The first two occurrences of the tag are its `tags` and `tags_all` (the parser reads the latter, which
+  // carries the provider's default tags too).
   let replaced = 0;
   const oneChangeBody = reserialBody
     .replace(/"serial":(\d+)/, (_, n) => `"serial":${Number(n) + 1}`)
     .replace(/"team":"team-0"/g, (m) => (replaced++ < 2 ? '"team":"team-changed"' : m));
   if (replaced < 2) throw new Error('the generated state has no team-0 tag');
+  const files = {
+    body: join(dir, 'body.json'),
+    reserial: join(dir, 'reserial.json'),
+    oneChange: join(dir, 'one-change.json'),
+  };
+  writeFileSync(files.body, body);
+  writeFileSync(files.reserial, reserialBody);
+  writeFileSync(files.oneChange, oneChangeBody);
+  return files;
+}
+
+export default async function main() {
+  console.log(`generating a Terraform state with ${fmt(RESOURCES)} resources…`);
+  // Only the text is kept: holding the generated object graph would slow every garbage collection of the server.
+  const input = JSON.stringify(generateTerraformState({ resources: RESOURCES, edgesPerResource: EDGES_PER_RESOURCE }));
+  const bodiesDir = mkdtempSync(join(tmpdir(), 'infracast-bench-bodies-'));
+  const bodies = writeBodies(bodiesDir, input);
   console.log(`state: ${fmt(input.length / 1024 / 1024)} MB`);
   const peak = rssPeak();
 
@@ -550,7 +550,7 @@ export default async function main() {
           const database = await openDatabase(options);
           await migrateToLatest(database.db, null);
           peak.reset();
-          const run = await ingestThroughServer(database, body, reserialBody, oneChangeBody);
+          const run = await ingestThroughServer(database, bodies);
           const rss = peak.read();
           await database.close();
           removeDb(path);
@@ -595,7 +595,7 @@ export default async function main() {
           const database = await openDatabase({ dialect: 'postgres', url, sqlitePath: null, pgSchema: ours.schema });
           await migrateToLatest(database.db, ours.schema);
           peak.reset();
-          const run = await ingestThroughServer(database, body, reserialBody, oneChangeBody);
+          const run = await ingestThroughServer(database, bodies);
           const rss = peak.read();
           await database.close();
           return { run, rss };
@@ -618,4 +618,5 @@ export default async function main() {
     print('postgres', all, 'JSON.parse + COPY', 2.5);
   }
   peak.stop();
+  rmSync(bodiesDir, { recursive: true, force: true });
 }
