@@ -30,9 +30,9 @@ export function snapshotFromDir(path: string): ReturnType<typeof snapshotDocumen
   return snapshotDocumentsFromFiles(files);
 }
 
-/** A job runner in the test process over the test app's services; stopped when the test ends. */
-export function startRunner(t: TestApp, opts: Partial<JobRunnerOptions> = {}): JobRunner {
-  const runner = createJobRunner({
+/** A job runner in the test process over the test app's services (not started). */
+function testRunner(t: TestApp, opts: Partial<JobRunnerOptions>): JobRunner {
+  return createJobRunner({
     db: t.services.db,
     inputs: t.services.jobInputs,
     dialect: t.services.dialect,
@@ -44,6 +44,11 @@ export function startRunner(t: TestApp, opts: Partial<JobRunnerOptions> = {}): J
     pollMs: 50,
     ...opts,
   });
+}
+
+/** A started job runner over the test app's services; stopped when the test ends. */
+export function startRunner(t: TestApp, opts: Partial<JobRunnerOptions> = {}): JobRunner {
+  const runner = testRunner(t, opts);
   runner.start();
   onTestFinished(() => runner.stop());
   return runner;
@@ -51,17 +56,7 @@ export function startRunner(t: TestApp, opts: Partial<JobRunnerOptions> = {}): J
 
 /** Runs every queued job to its end with a runner of its own, then stops it (a test can look at a job before). */
 export async function runQueuedJobs(t: TestApp): Promise<void> {
-  const runner = createJobRunner({
-    db: t.services.db,
-    inputs: t.services.jobInputs,
-    dialect: t.services.dialect,
-    kinds: t.services.jobKinds,
-    signals: t.services.jobSignals,
-    events: t.services.events,
-    clock: t.services.clock,
-    log: t.app.log,
-    pollMs: 20,
-  });
+  const runner = testRunner(t, { pollMs: 20 });
   runner.start();
   await runner.drain();
   await runner.stop();
