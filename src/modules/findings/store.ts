@@ -6,7 +6,7 @@ import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
 import { type RawBuilder, sql } from 'kysely';
 import type { EdgeInput, NodeInput } from '../../core/inventory/types.ts';
 import type { Executor } from '../../platform/db/index.ts';
-import type { FindingEvaluationRow, FindingRow } from '../../platform/db/schema.ts';
+import type { EdgeRow, FindingEvaluationRow, FindingRow, NodeRow } from '../../platform/db/schema.ts';
 import { sortTerm } from '../../platform/db/sql.ts';
 import type { SortField } from '../../platform/http/pagination.ts';
 import type { FindingSortField } from './schemas.ts';
@@ -125,25 +125,13 @@ async function readGraphRows<R extends { id: string }, T>(
 }
 
 /** A node row as the graph reads select it (tags and attributes as JSON text). */
-export interface GraphNodeRow {
-  id: string;
-  provider: string;
-  type: string;
-  account: string | null;
-  region: string;
-  name: string;
-  native_id: string | null;
-  tags: string;
-  attributes: string;
-}
+export type GraphNodeRow = Pick<
+  NodeRow,
+  'id' | 'provider' | 'type' | 'account' | 'region' | 'name' | 'native_id' | 'tags' | 'attributes'
+>;
 
 /** An edge row as the graph reads select it. */
-export interface GraphEdgeRow {
-  source_id: string;
-  target_id: string;
-  type: string;
-  attributes: string;
-}
+export type GraphEdgeRow = Pick<EdgeRow, 'source_id' | 'target_id' | 'type' | 'attributes'>;
 
 export const nodeFromRow = (r: GraphNodeRow): NodeInput => ({
   id: r.id,
