@@ -68,7 +68,9 @@ import {
   type Rec,
   recList,
   regionFromAvailabilityZone,
+  ruleReach,
   str,
+  strList,
   tagsFromAwsList,
 } from './values.ts';
 
@@ -1025,8 +1027,8 @@ export function listenerOfRule(ruleArn: string): { listenerArn: string; loadBala
 /**
  * describe-rules: each rule's forward target groups count for its listener (found by ARN among the
  * listeners describe-listeners gave). The default rule repeats the listener's default actions; the
- * others' groups are also kept as `rule_target_group_arns` (reached only for the requests their
- * conditions match, which a trace cannot know).
+ * others are kept in the listener's `rules` with their priority and what their conditions say
+ * for reachability (source CIDRs, whether they match every request).
  */
 function listenerRules(ctx: DocContext, v: unknown, path: string): void {
   ctx.objects(v, path).forEach((rule, i) => {
@@ -1057,12 +1059,40 @@ function listenerRules(ctx: DocContext, v: unknown, path: string): void {
       return;
     }
     if (!Array.isArray(rule.Actions)) return;
+    if (rule.IsDefault === true) {
+      mergeListener(lb.attributes as Rec, { port, protocol: null, target_group_arns: groups });
+      return;
+    }
+    const priority = num(rule.Priority);
     mergeListener(lb.attributes as Rec, {
       port,
       protocol: null,
-      ...(rule.IsDefault === true ? { target_group_arns: groups } : { rule_target_group_arns: groups }),
+      rule: {
+        rule_arn: ruleArn,
+        priority,
+        ...ruleReach(recList(rule.Conditions).map(ruleCondition)),
+        target_group_arns: groups,
+      },
     });
   });
+}
+
+/**
+ * A describe-rules condition as `{ field, values }`: the `…Config.Values` of its field, else the
+ * legacy `Values` (path-pattern and host-header only had those).
+ */
+function ruleCondition(c: Rec): { field: string; values: string[] | null } {
+  const field = str(c.Field) ?? '';
+  const configKey: Record<string, string> = {
+    'source-ip': 'SourceIpConfig',
+    'path-pattern': 'PathPatternConfig',
+    'host-header': 'HostHeaderConfig',
+    'http-header': 'HttpHeaderConfig',
+    'http-request-method': 'HttpRequestMethodConfig',
+  };
+  const config = configKey[field] === undefined ? undefined : c[configKey[field]];
+  if (isRecord(config) && Array.isArray(config.Values)) return { field, values: strList(config.Values) };
+  return { field, values: Array.isArray(c.Values) ? strList(c.Values) : [] };
 }
 
 /**

@@ -27,6 +27,7 @@ import {
   numU,
   type Rec,
   recList,
+  ruleReach,
   str,
   strListU,
   strU,
@@ -760,6 +761,41 @@ function forwardTargetGroups(r: TfResource, actions: unknown, lb: NodeInput, ctx
   return groups;
 }
 
+/** `aws_lb_listener_rule` condition blocks' fields, as describe-rules names them. */
+const TF_RULE_CONDITION_FIELDS: Record<string, string> = {
+  source_ip: 'source-ip',
+  path_pattern: 'path-pattern',
+  host_header: 'host-header',
+  http_header: 'http-header',
+  http_request_method: 'http-request-method',
+  query_string: 'query-string',
+};
+
+/**
+ * `aws_lb_listener_rule.condition` blocks as `{ field, values }` (see `ruleReach`): each block
+ * sets one of `source_ip`, `path_pattern`, `host_header` (`values`), `http_header`,
+ * `http_request_method` or `query_string`; values unknown until apply are null.
+ */
+function tfRuleConditions(conditions: unknown): { field: string; values: string[] | null }[] {
+  if (isUnknown(conditions)) return [{ field: 'unknown', values: null }];
+  const out: { field: string; values: string[] | null }[] = [];
+  for (const condition of recList(conditions)) {
+    for (const [key, field] of Object.entries(TF_RULE_CONDITION_FIELDS)) {
+      const blocks = condition[key];
+      if (isUnknown(blocks)) {
+        out.push({ field, values: null });
+        continue;
+      }
+      for (const block of recList(blocks)) {
+        const values = strListU(block.values);
+        const known = !isUnknown(values) && !values.some(isUnknown);
+        out.push({ field, values: known ? (values as string[]) : null });
+      }
+    }
+  }
+  return out;
+}
+
 /**
  * Folds a rule / association / attachment resource into its parent node.
  * Returns the node it was merged into (so `depends_on` on it can point there).
@@ -968,10 +1004,21 @@ export function mergeResource(r: TfResource, ctx: MergeContext): NodeInput | und
       if (listener === undefined) return undefined;
       // A group unknown until apply makes the listener's groups unknown (as for its default action).
       const groups = forwardTargetGroups(r, v.action, listener.lb, ctx);
+      if (groups === undefined) {
+        mergeListener(attrs(listener.lb), { port: listener.port, protocol: null, target_groups_unknown: true });
+        return listener.lb;
+      }
+      const arn = strU(v.arn);
+      const priority = numU(v.priority);
       mergeListener(attrs(listener.lb), {
         port: listener.port,
         protocol: null,
-        ...(groups === undefined ? { target_groups_unknown: true } : { rule_target_group_arns: groups }),
+        rule: {
+          ...(typeof arn === 'string' ? { rule_arn: arn } : {}),
+          priority: typeof priority === 'number' ? priority : null,
+          ...ruleReach(tfRuleConditions(v.condition)),
+          target_group_arns: groups,
+        },
       });
       return listener.lb;
     }

@@ -4,6 +4,7 @@
  * the parsers call these once per field on inputs of 100k resources.
  */
 import { isUnknown, UNKNOWN, type Unknown } from '../inventory/types.ts';
+import type { LoadBalancerListenerRule } from '../network/attributes.ts';
 
 export type Rec = Record<string, unknown>;
 
@@ -247,9 +248,12 @@ export function at(base: string, key: string | number): string {
  * Adds a listener to a load balancer's `listeners` (one entry per port): a listener already
  * there (same port) is completed — its ARN when it had none, and the target groups it
  * forwards to (`target_group_arns`, present only when the input says; `undefined` leaves
- * the field as it is). `rule_target_group_arns` are the groups its non-default rules forward
- * to: kept apart, and added to `target_group_arns` when (or as soon as) that is known.
- * `target_groups_unknown` (a rule's group ARN unknown until apply) removes `target_group_arns`.
+ * the field as it is). `target_group_arns` given here are the default actions' groups.
+ * `rule` is one of its non-default rules: kept in `rules`, its groups also listed in
+ * `rule_target_group_arns` and added to `target_group_arns` when (or as soon as) that is
+ * known. Once a listener has rules, `default_target_group_arns` keeps its default actions'
+ * groups apart. `target_groups_unknown` (a rule's group ARN unknown until apply) removes
+ * `target_group_arns`.
  */
 export function mergeListener(
   attributes: Rec,
@@ -258,7 +262,7 @@ export function mergeListener(
     protocol: string | null;
     listener_arn?: string | null;
     target_group_arns?: string[];
-    rule_target_group_arns?: string[];
+    rule?: LoadBalancerListenerRule;
     /** A rule forwards to a group not known yet (plans): the listener's groups are not known. */
     target_groups_unknown?: boolean;
   },
@@ -272,13 +276,30 @@ export function mergeListener(
     entry.protocol = listener.protocol;
   }
   if (listener.listener_arn && !entry.listener_arn) entry.listener_arn = listener.listener_arn;
+  const rule = listener.rule;
+  if (rule !== undefined && !Array.isArray(entry.rules)) {
+    // The first rule: until now `target_group_arns` held the default actions' groups only.
+    entry.rules = [];
+    if (Array.isArray(entry.target_group_arns)) entry.default_target_group_arns = strList(entry.target_group_arns);
+  }
   if (listener.target_group_arns !== undefined) {
     const current = strList(entry.target_group_arns);
     entry.target_group_arns = dedupe([...current, ...listener.target_group_arns]);
+    if (Array.isArray(entry.rules)) {
+      entry.default_target_group_arns = dedupe([
+        ...strList(entry.default_target_group_arns),
+        ...listener.target_group_arns,
+      ]);
+    }
   }
-  if (listener.rule_target_group_arns !== undefined) {
-    const current = strList(entry.rule_target_group_arns);
-    entry.rule_target_group_arns = dedupe([...current, ...listener.rule_target_group_arns]);
+  if (rule !== undefined) {
+    const rules = recList(entry.rules);
+    const known = JSON.stringify(rule);
+    const same = rules.some((r) =>
+      rule.rule_arn !== undefined ? r.rule_arn === rule.rule_arn : JSON.stringify(r) === known,
+    );
+    if (!same) entry.rules = [...rules, rule];
+    entry.rule_target_group_arns = dedupe([...strList(entry.rule_target_group_arns), ...rule.target_group_arns]);
   }
   // Rules' groups count for the listener once its default actions are known (whichever came first);
   // while they are not, `target_group_arns` stays absent (the listener's groups are not known).
@@ -287,4 +308,36 @@ export function mergeListener(
   }
   if (listener.target_groups_unknown) delete entry.target_group_arns;
   attributes.listeners = list;
+}
+
+/** Path patterns and host names that match every request (`/*` every path, `*` anything). */
+const MATCH_ALL_PATTERNS = new Set(['*', '/*']);
+
+/**
+ * What a listener rule's conditions say for reachability, from the conditions as
+ * `{ field, values }`: the `source-ip` CIDRs (null when there is no such condition; the
+ * client chooses everything else it sends — host, path, headers, query, method) and whether
+ * the others match every request (none, or a `path-pattern` / `host-header` condition with a
+ * match-all value), so that the rule hides the rules after it from those sources.
+ * `values` null: not known (plans), which matches nothing for certain.
+ */
+export function ruleReach(conditions: { field: string; values: string[] | null }[]): {
+  source_cidrs: string[] | null;
+  any_request: boolean;
+} {
+  let sourceCidrs: string[] | null = null;
+  let anyRequest = true;
+  for (const c of conditions) {
+    if (c.field === 'source-ip') {
+      // An unknown source condition is treated as none: every source may match (reachable).
+      if (c.values !== null) sourceCidrs = dedupe([...(sourceCidrs ?? []), ...c.values]);
+      else anyRequest = false;
+    } else if (c.field === 'path-pattern' || c.field === 'host-header') {
+      if (c.values === null || !c.values.some((v) => MATCH_ALL_PATTERNS.has(v))) anyRequest = false;
+    } else {
+      anyRequest = false;
+    }
+  }
+  // A rule has at least one condition: none at all means the input does not say.
+  return { source_cidrs: sourceCidrs, any_request: conditions.length > 0 && anyRequest };
 }

@@ -380,6 +380,33 @@ export interface LoadBalancerListener {
    * the requests the rules' conditions match. Absent when no rule of the listener was ingested.
    */
   rule_target_group_arns?: string[];
+  /**
+   * The groups of the listener's default actions alone, kept apart once it has `rules` (before
+   * that, `target_group_arns` holds just these). Absent while the input does not say.
+   */
+  default_target_group_arns?: string[];
+  /** The listener's non-default rules, as far as they decide which sources reach which groups. */
+  rules?: LoadBalancerListenerRule[];
+}
+
+/**
+ * A non-default listener rule (describe-rules, `aws_lb_listener_rule`). Rules are evaluated
+ * in priority order (lowest first) and the first whose conditions match a request decides it;
+ * the default actions answer what no rule matched.
+ */
+export interface LoadBalancerListenerRule {
+  rule_arn?: string;
+  /** Null when the input does not say (a priority Terraform assigns at apply). */
+  priority: number | null;
+  /** The `source-ip` condition's CIDRs (IPv4 and IPv6); null when the rule has none. */
+  source_cidrs: string[] | null;
+  /**
+   * The rule's other conditions match every request (there are none, or a `path-pattern` or
+   * `host-header` of `*` or `/*`): from its sources no later rule and no default action is reached.
+   */
+  any_request: boolean;
+  /** Target groups its `forward` action names; `[]` for a redirect or fixed response. */
+  target_group_arns: string[];
 }
 
 /** One registration of a load balancer target, copied from its target group. */

@@ -8,7 +8,7 @@
  * an answer for them holds for "any address", not just a lucky one.
  */
 import { NON_PUBLIC_IPV4_RANGES } from '../network/ip.ts';
-import type { EniM, NetworkModel, SubnetM } from './model.ts';
+import type { EniM, LbM, NetworkModel, SubnetM } from './model.ts';
 
 export interface AddressRange {
   first: number;
@@ -94,14 +94,27 @@ export function ingressBoundaries(enis: readonly EniM[]): AddressRange[] {
   return out;
 }
 
-/** Internet addresses worth trying as the source of traffic into these interfaces. */
-export function internetSourceCandidates(enis: readonly EniM[], limit = 12): number[] {
-  return representativeAddresses(
-    { first: 0, last: 0xffffffff },
-    ingressBoundaries(enis),
-    NON_PUBLIC_IPV4_RANGES,
-    limit,
-  ).map((r) => r.ip);
+/** The `source-ip` ranges of a load balancer's listener rules: which groups a client reaches depends on them. */
+export function listenerRuleBoundaries(lb: LbM): AddressRange[] {
+  const out: AddressRange[] = [];
+  for (const l of lb.listeners) {
+    for (const rule of l.routing?.rules ?? []) {
+      for (const c of rule.sources ?? []) out.push({ first: c.first, last: c.last, prefix: c.prefix });
+    }
+  }
+  return out;
+}
+
+/**
+ * Internet addresses worth trying as the source of traffic into these interfaces (of a load
+ * balancer `lb`, whose listener rules may tell sources apart too).
+ */
+export function internetSourceCandidates(enis: readonly EniM[], lb: LbM | null = null, limit = 12): number[] {
+  const boundaries = ingressBoundaries(enis);
+  if (lb !== null) boundaries.push(...listenerRuleBoundaries(lb));
+  return representativeAddresses({ first: 0, last: 0xffffffff }, boundaries, NON_PUBLIC_IPV4_RANGES, limit).map(
+    (r) => r.ip,
+  );
 }
 
 /** Address ranges that decide where traffic from this subnet/interface to an outside address goes. */

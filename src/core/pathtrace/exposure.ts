@@ -8,7 +8,7 @@
  * candidates.ts), so ports opened only to some source ranges are found too.
  */
 import { formatIPv4 } from '../network/ip.ts';
-import { internetSourceCandidates } from './candidates.ts';
+import { internetSourceCandidates, listenerRuleBoundaries } from './candidates.ts';
 import { type EniM, type LbM, type LbTargetM, type NetworkModel, privateAddressFor } from './model.ts';
 import { equals, intersectRange, isEmpty, type PortSet, toRanges, union } from './portset.ts';
 import {
@@ -192,6 +192,10 @@ export function exposure(model: NetworkModel, opts: ExposureOptions = {}): Expos
   // every registration (port) of each target interface is tried.
   for (const [lb, probe] of lbProbes) {
     if (lb.scheme !== 'internet-facing') continue;
+    // Listener rules with source-ip conditions forward some internet addresses elsewhere: try one
+    // address of each piece they cut the internet into, and a port is open to any address only
+    // when every piece reaches it.
+    const sources = listenerRuleBoundaries(lb).length > 0 ? internetSourceCandidates(lb.enis, lb) : [probe.source];
     const byEni = new Map<EniM, LbTargetM[]>();
     for (const t of lb.targets) {
       const list = byEni.get(t.eni);
@@ -208,34 +212,42 @@ export function exposure(model: NetworkModel, opts: ExposureOptions = {}): Expos
         if (!lbPorts || isEmpty(lbPorts) || (ctx.flow.proto !== 6 && ctx.flow.proto !== 17)) continue;
         const portCtx = createTraceContext(model, { ...ctx.flow, ports: lbPorts, portsAsked: true });
         let reached: PortSet = [];
+        let reachedFromAll: PortSet = [];
         let targetPorts: PortSet = [];
         let serviceHops: Hop[] | null = null;
+        let exampleSource: number | null = null;
         for (const reg of registrations) {
-          const [path] = runViaLoadBalancer(
-            portCtx,
-            INTERNET_START,
-            probe.source,
-            lb,
-            [reg],
-            target.ownerName ?? target.id,
-          );
-          if (!path?.reachable) continue;
-          for (const a of pathAssumptions(portCtx, path)) assumptions.add(a);
-          const ports = flatten(path.reachable_ports ?? []);
-          reached = union(reached, ports);
-          // The port the target receives on: the registered port, else the listener's.
-          targetPorts = union(targetPorts, reg.port === null ? ports : [reg.port, reg.port]);
-          serviceHops ??= path.hops;
+          let fromAll: PortSet | null = null;
+          for (const source of sources) {
+            const [path] = runViaLoadBalancer(
+              portCtx,
+              INTERNET_START,
+              source,
+              lb,
+              [reg],
+              target.ownerName ?? target.id,
+            );
+            const ports = path?.reachable ? flatten(path.reachable_ports ?? []) : [];
+            fromAll = fromAll === null ? ports : intersectSets(fromAll, ports);
+            if (!path?.reachable) continue;
+            for (const a of pathAssumptions(portCtx, path)) assumptions.add(a);
+            reached = union(reached, ports);
+            // The port the target receives on: the registered port, else the listener's.
+            targetPorts = union(targetPorts, reg.port === null ? ports : [reg.port, reg.port]);
+            serviceHops ??= path.hops;
+            exampleSource ??= source;
+          }
+          reachedFromAll = union(reachedFromAll, fromAll ?? []);
         }
-        if (serviceHops === null) continue;
-        // Open to any address where the load balancer itself is.
-        const open = intersectSets(reached, probe.open.get(ctx.flow.proto) ?? []);
+        if (serviceHops === null || exampleSource === null) continue;
+        // Open to any address where the load balancer itself is, and its rules forward every address.
+        const open = intersectSets(reachedFromAll, probe.open.get(ctx.flow.proto) ?? []);
         services.push({
           ...serviceOf(ctx.flow, {
             ports: reached,
             openPorts: open,
             openToAny: !isEmpty(open),
-            exampleSource: probe.source,
+            exampleSource,
             hops: serviceHops,
           }),
           target_ports: toRanges(targetPorts),

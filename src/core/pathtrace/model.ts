@@ -290,6 +290,23 @@ export interface LbListenerM {
   protocol: string;
   /** Target groups the listener forwards to (default actions and rules); null when the inventory does not say. */
   targetGroups: string[] | null;
+  /**
+   * The default actions' groups and the non-default rules, when the inventory has both: then which
+   * groups a client reaches depends on its address (`source-ip` conditions, catch-all rules).
+   */
+  routing: { defaultGroups: string[]; rules: LbRuleM[] } | null;
+}
+
+/** A non-default listener rule (see `LoadBalancerListenerRule`). */
+export interface LbRuleM {
+  /** Null: the inventory does not say; such a rule is never assumed to hide another. */
+  priority: number | null;
+  /** The `source-ip` condition's IPv4 ranges (IPv6 ones match no IPv4 client); null: no such condition. */
+  sources: Ipv4Cidr[] | null;
+  /** The condition's CIDRs as the inventory gives them, for explanations. */
+  sourceText: string[];
+  anyRequest: boolean;
+  groups: string[];
 }
 
 export interface LbRegistrationM {
@@ -1235,7 +1252,7 @@ class Builder {
         const port = num(l, 'port');
         if (port === null) continue;
         const groups = Array.isArray(l.target_group_arns) ? strs(l, 'target_group_arns') : null;
-        lb.listeners.push({ port, protocol: str(l, 'protocol') ?? 'TCP', targetGroups: groups });
+        lb.listeners.push({ port, protocol: str(l, 'protocol') ?? 'TCP', targetGroups: groups, routing: routingOf(l) });
       }
       this.loadBalancers.set(arn, lb);
       const e = this.entry(n, { lb });
@@ -2016,4 +2033,34 @@ function compileNaclEntry(e: JsonObject): NaclEntryM | null {
 /** Indexes the inventory's AWS network once; the result is reused across traces. */
 export function buildNetworkModel(nodes: readonly NodeInput[], edges: readonly EdgeInput[] = []): NetworkModel {
   return new Builder(nodes, edges).build();
+}
+
+/**
+ * A listener's default groups and rules (see `LbListenerM.routing`); null unless the inventory
+ * says both where the default actions forward and where every rule does.
+ */
+function routingOf(listener: JsonObject): LbListenerM['routing'] {
+  if (!Array.isArray(listener.target_group_arns) || !Array.isArray(listener.default_target_group_arns)) return null;
+  if (!Array.isArray(listener.rules)) return null;
+  const rules: LbRuleM[] = [];
+  for (const r of objs(listener, 'rules')) {
+    const sourceText = Array.isArray(r.source_cidrs) ? strs(r, 'source_cidrs') : null;
+    const sources: Ipv4Cidr[] = [];
+    for (const c of sourceText ?? []) {
+      const parsed = parseIPv4Cidr(c);
+      if (parsed !== null) sources.push(parsed);
+    }
+    rules.push({
+      priority: num(r, 'priority'),
+      sources: sourceText === null ? null : sources,
+      sourceText: sourceText ?? [],
+      anyRequest: bool(r, 'any_request') === true,
+      groups: strs(r, 'target_group_arns'),
+    });
+  }
+  // Lowest priority first; rules of unknown priority last (they are never assumed to hide another).
+  rules.sort(
+    (a, b) => (a.priority === null ? 1 : 0) - (b.priority === null ? 1 : 0) || (a.priority ?? 0) - (b.priority ?? 0),
+  );
+  return { defaultGroups: strs(listener, 'default_target_group_arns'), rules };
 }

@@ -13,7 +13,9 @@ import { describeFlow, explain } from './explain.ts';
 import {
   type EniM,
   icmpSpan,
+  type LbListenerM,
   type LbM,
+  type LbRuleM,
   type LbTargetM,
   type NetworkModel,
   privateAddressFor,
@@ -733,7 +735,9 @@ function secondLeg(
   const targetText = `${target.ownerName ?? target.id} (${formatIPv4(reg.ip)}${translated ? ` port ${targetPort}` : ''})`;
   const group = reg.targetGroup === null ? '' : ` in target group ${targetGroupLabel(reg.targetGroup)}`;
   // Which listeners the client reached forward to this registration's target group.
-  const fwd = tcpUdp ? listenerForwarding(lb, reg, o1.ports) : { ports: o1.ports, assumptions: [], refusal: null };
+  const fwd = tcpUdp
+    ? listenerForwarding(lb, reg, o1.ports, srcIp)
+    : { ports: o1.ports, assumptions: [], refusal: null };
   let refusal = fwd.refusal;
   if (refusal === null && !reg.routed) {
     const reason = reg.healthReason ? ` (${reg.healthReason})` : '';
@@ -813,16 +817,21 @@ function targetGroupLabel(id: string): string {
 }
 
 /**
- * The client-facing ports (of `ports`, those the listeners admitted) whose listener forwards to
- * the registration's target group. A listener whose target groups the inventory lacks, a
- * registration whose group is unknown, and a group no listener's default action or rule names
- * (it is attached to the load balancer, so some rule the inventory lacks forwards to it) are
- * assumed to be behind every listener, and the answer says so. `refusal` explains an empty result.
+ * The client-facing ports (of `ports`, those the listeners admitted) whose listener forwards
+ * traffic from `srcIp` to the registration's target group. A listener whose target groups the
+ * inventory lacks, a registration whose group is unknown, and a group no listener's default
+ * action or rule names (it is attached to the load balancer, so some rule the inventory lacks
+ * forwards to it) are assumed to be behind every listener, and the answer says so. A listener
+ * whose rules are known forwards from `srcIp` only to the groups of the rules whose `source-ip`
+ * conditions admit it (the client chooses the rest of its request) up to the first that
+ * answers every request, and to its default groups unless such a rule came first.
+ * `refusal` explains an empty result.
  */
 function listenerForwarding(
   lb: LbM,
   reg: LbTargetM,
   ports: PortSet,
+  srcIp: number,
 ): { ports: PortSet; assumptions: string[]; refusal: string | null } {
   const reached = lb.listeners.filter((l) => !isEmpty(intersectRange(ports, l.port, l.port)));
   if (reached.length === 0) return { ports, assumptions: [], refusal: null };
@@ -830,6 +839,7 @@ function listenerForwarding(
   const named = group !== null && lb.listeners.some((l) => l.targetGroups?.includes(group));
   let allowed: PortSet = [];
   const assumptions: string[] = [];
+  const refusals: string[] = [];
   for (const l of reached) {
     const hit = intersectRange(ports, l.port, l.port);
     if (l.targetGroups === null) {
@@ -842,25 +852,75 @@ function listenerForwarding(
         `the target group of ${lb.name}'s registration of ${reg.id} is not in the inventory; it is assumed to be behind listener ${l.protocol}:${l.port}`,
       );
       allowed = union(allowed, hit);
-    } else if (l.targetGroups.includes(group)) {
-      allowed = union(allowed, hit);
     } else if (!named) {
       assumptions.push(
         `target group ${targetGroupLabel(group)} of ${lb.name} is not named by any listener's actions in the inventory; it is assumed to be forwarded to by listener rules behind every listener`,
       );
       allowed = union(allowed, hit);
+    } else {
+      const routed = routedGroups(l, srcIp, group);
+      if (routed.groups.includes(group)) allowed = union(allowed, hit);
+      else refusals.push(routed.explanation);
     }
   }
   if (!isEmpty(allowed)) return { ports: allowed, assumptions, refusal: null };
-  const listeners = reached.map((l) => {
-    const groups = (l.targetGroups ?? []).map(targetGroupLabel);
-    return `listener ${l.protocol}:${l.port} forwards to ${groups.length > 0 ? `target group ${groups.join(', ')}` : 'no target group'}`;
-  });
   return {
     ports: [],
     assumptions,
-    refusal: `${lb.name} does not forward this traffic to ${reg.eni.ownerName ?? reg.eni.id}${group === null ? '' : ` (target group ${targetGroupLabel(group)})`}: ${listeners.join('; ')}`,
+    refusal: `${lb.name} does not forward this traffic to ${reg.eni.ownerName ?? reg.eni.id}${group === null ? '' : ` (target group ${targetGroupLabel(group)})`}: ${refusals.join('; ')}`,
   };
+}
+
+/**
+ * The target groups listener `l` forwards traffic from `srcIp` to (see `listenerForwarding`),
+ * and, for a refusal, a sentence on where it sends that traffic and why `group` is not reached.
+ */
+function routedGroups(l: LbListenerM, srcIp: number, group: string): { groups: string[]; explanation: string } {
+  const listener = `listener ${l.protocol}:${l.port}`;
+  const groupsText = (groups: Iterable<string>) => {
+    const labels = [...groups].map(targetGroupLabel);
+    return labels.length > 0 ? `target group ${labels.join(', ')}` : 'no target group';
+  };
+  if (l.routing === null) {
+    const groups = l.targetGroups ?? [];
+    return { groups, explanation: `${listener} forwards to ${groupsText(groups)}` };
+  }
+  const from = formatIPv4(srcIp);
+  const groups = new Set<string>();
+  const why: string[] = [];
+  // The first rule of known priority that answers every request from srcIp hides the later ones.
+  let catchAll: LbRuleM | null = null;
+  let defaultHiddenBy: LbRuleM | null = null;
+  for (const rule of l.routing.rules) {
+    const names = rule.groups.includes(group);
+    if (rule.sources !== null && !rule.sources.some((c) => srcIp >= c.first && srcIp <= c.last)) {
+      if (names) why.push(`its ${ruleLabel(rule)} forwards to it only from ${rule.sourceText.join(', ')}`);
+      continue;
+    }
+    if (catchAll !== null && rule.priority !== null) {
+      if (names) why.push(`its ${ruleLabel(rule)}, which forwards to it, comes after ${ruleLabel(catchAll)}`);
+      continue;
+    }
+    for (const g of rule.groups) groups.add(g);
+    if (rule.anyRequest) {
+      if (rule.priority !== null) catchAll ??= rule;
+      defaultHiddenBy ??= rule;
+    }
+  }
+  if (defaultHiddenBy === null) for (const g of l.routing.defaultGroups) groups.add(g);
+  else if (l.routing.defaultGroups.includes(group))
+    why.push(`its default action, which forwards to it, is never reached: ${ruleLabel(defaultHiddenBy)} comes first`);
+  const decider = catchAll ?? defaultHiddenBy;
+  const answers = decider === null ? '' : ` (${ruleLabel(decider)} answers every request from ${from})`;
+  return {
+    groups: [...groups],
+    explanation: `${listener} forwards traffic from ${from} to ${groupsText(groups)}${answers}${why.length > 0 ? `; ${why.join('; ')}` : ''}`,
+  };
+}
+
+/** "rule of priority 10", or "rule of unknown priority". */
+function ruleLabel(rule: LbRuleM): string {
+  return rule.priority === null ? 'rule of unknown priority' : `rule of priority ${rule.priority}`;
 }
 
 /** Lazily yields the paths to try, in preference order. */
@@ -870,7 +930,8 @@ function* attempts(ctx: Ctx, starts: Start[], targets: Target[]): Generator<() =
       if (start.kind === 'internet') {
         const enis =
           target.kind === 'lb' ? target.lb.enis : target.kind === 'address' && target.eni ? [target.eni] : [];
-        const sources = start.ip !== null ? [start.ip] : internetSourceCandidates(enis);
+        const sources =
+          start.ip !== null ? [start.ip] : internetSourceCandidates(enis, target.kind === 'lb' ? target.lb : null);
         for (const srcIp of sources) {
           if (target.kind === 'lb')
             yield () => runViaLoadBalancer(ctx, start, srcIp, target.lb, target.registrations, target.name);

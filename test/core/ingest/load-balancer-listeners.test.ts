@@ -5,6 +5,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { parseAwsSnapshot, parseTerraformPlan, parseTerraformState } from '../../../src/core/ingest/index.ts';
+import { ruleReach } from '../../../src/core/ingest/values.ts';
 import { nodeById, snapshotFromFolder } from './helpers.ts';
 
 const A = '111111111111';
@@ -219,7 +220,10 @@ describe('aws_snapshot: listener rules (describe-rules)', () => {
       {
         RuleArn: ruleArn(LISTENER_443, '9683b2d02a6cabee'),
         Priority: '10',
-        Conditions: [{ Field: 'host-header', HostHeaderConfig: { Values: ['db.example.com'] } }],
+        Conditions: [
+          { Field: 'host-header', HostHeaderConfig: { Values: ['db.example.com'] } },
+          { Field: 'source-ip', SourceIpConfig: { Values: ['203.0.113.0/24', '2001:db8::/32'] } },
+        ],
         Actions: [
           {
             Type: 'forward',
@@ -241,6 +245,13 @@ describe('aws_snapshot: listener rules (describe-rules)', () => {
         IsDefault: false,
       },
       {
+        RuleArn: ruleArn(LISTENER_443, '3c5e1f0a9b8d7e6f'),
+        Priority: '30',
+        Conditions: [{ Field: 'path-pattern', PathPatternConfig: { Values: ['/*'] }, Values: ['/*'] }],
+        Actions: [{ Type: 'fixed-response', FixedResponseConfig: { StatusCode: '503' } }],
+        IsDefault: false,
+      },
+      {
         RuleArn: ruleArn(LISTENER_443, 'aaaaaaaaaaaaaaaa'),
         Priority: 'default',
         Conditions: [],
@@ -258,6 +269,31 @@ describe('aws_snapshot: listener rules (describe-rules)', () => {
         listener_arn: LISTENER_443,
         target_group_arns: [TG_A, TG_B],
         rule_target_group_arns: [TG_A, TG_B],
+        default_target_group_arns: [],
+        rules: [
+          {
+            rule_arn: ruleArn(LISTENER_443, '9683b2d02a6cabee'),
+            priority: 10,
+            // The client sets the host header, but not its own address.
+            source_cidrs: ['203.0.113.0/24', '2001:db8::/32'],
+            any_request: false,
+            target_group_arns: [TG_A, TG_B],
+          },
+          {
+            rule_arn: ruleArn(LISTENER_443, '2286fff5055e0f79'),
+            priority: 20,
+            source_cidrs: null,
+            any_request: false,
+            target_group_arns: [],
+          },
+          {
+            rule_arn: ruleArn(LISTENER_443, '3c5e1f0a9b8d7e6f'),
+            priority: 30,
+            source_cidrs: null,
+            any_request: true,
+            target_group_arns: [],
+          },
+        ],
       },
     ]);
     expect(nodeById(inv, `aws:us-east-1:aws.elbv2.target_group:${A}/db-https`).attributes.load_balancer_arns).toEqual([
@@ -317,6 +353,15 @@ describe('terraform: aws_lb_listener_rule / aws_alb_listener_rule forward target
   const listenerWarnings = (warnings: string[]) => warnings.filter((w) => !w.includes('vpc-1'));
   const L80 = `${LB.replace('loadbalancer', 'listener')}/l80`;
   const L443 = `${LB.replace('loadbalancer', 'listener')}/l443`;
+  // A state's condition block lists every kind, all empty but the one it sets.
+  const noConditions = {
+    host_header: [],
+    http_header: [],
+    http_request_method: [],
+    path_pattern: [],
+    query_string: [],
+    source_ip: [],
+  };
   const tg = (name: string, arn: string, port: number) =>
     R('aws_lb_target_group', name, {
       id: arn,
@@ -379,7 +424,10 @@ describe('terraform: aws_lb_listener_rule / aws_alb_listener_rule forward target
           listener_arn: L443,
           priority: 10,
           action: [{ type: 'forward', target_group_arn: TG_B, forward: [] }],
-          condition: [{ path_pattern: [{ values: ['/api/*'] }] }],
+          condition: [
+            { ...noConditions, path_pattern: [{ values: ['/api/*'] }] },
+            { ...noConditions, source_ip: [{ values: ['198.51.100.0/24'] }] },
+          ],
         }),
         R('aws_alb_listener_rule', 'db', {
           id: `${L443}/r2`,
@@ -393,7 +441,7 @@ describe('terraform: aws_lb_listener_rule / aws_alb_listener_rule forward target
               forward: [{ target_group: [{ arn: TG_A, weight: 1 }], stickiness: [] }],
             },
           ],
-          condition: [{ host_header: [{ values: ['db.example.com'] }] }],
+          condition: [{ ...noConditions, host_header: [{ values: ['db.example.com'] }] }],
         }),
         R('aws_lb_listener_rule', 'old', {
           id: `${L80}/r3`,
@@ -401,20 +449,40 @@ describe('terraform: aws_lb_listener_rule / aws_alb_listener_rule forward target
           listener_arn: L80,
           priority: 5,
           action: [{ type: 'redirect', target_group_arn: '', forward: [], redirect: [{ path: '/new' }] }],
-          condition: [],
+          condition: [{ ...noConditions, path_pattern: [{ values: ['/*'] }] }],
         }),
       ]),
     );
     expect(listenerWarnings(inv.warnings)).toEqual([]);
     expect(inv.nodes.filter((n) => n.type.includes('listener_rule'))).toEqual([]);
     expect(inv.nodes.find((n) => n.type === 'aws.elbv2.load_balancer')?.attributes.listeners).toEqual([
-      { port: 80, protocol: 'HTTP', listener_arn: L80, target_group_arns: [TG_A], rule_target_group_arns: [] },
+      {
+        port: 80,
+        protocol: 'HTTP',
+        listener_arn: L80,
+        target_group_arns: [TG_A],
+        rule_target_group_arns: [],
+        default_target_group_arns: [TG_A],
+        // Redirects every request: the default action is never reached.
+        rules: [{ rule_arn: `${L80}/r3`, priority: 5, source_cidrs: null, any_request: true, target_group_arns: [] }],
+      },
       {
         port: 443,
         protocol: 'HTTPS',
         listener_arn: L443,
         target_group_arns: [TG_B, TG_A],
         rule_target_group_arns: [TG_B, TG_A],
+        default_target_group_arns: [],
+        rules: [
+          {
+            rule_arn: `${L443}/r1`,
+            priority: 10,
+            source_cidrs: ['198.51.100.0/24'],
+            any_request: false,
+            target_group_arns: [TG_B],
+          },
+          { rule_arn: `${L443}/r2`, priority: 20, source_cidrs: null, any_request: false, target_group_arns: [TG_A] },
+        ],
       },
     ]);
   });
@@ -505,12 +573,113 @@ describe('terraform plan: a new listener and its rule (listener ARN unknown unti
 
   it('finds the listener through the configuration reference', () => {
     expect(listenersOf(planOf(resources(TG_A, {}), expressions))).toEqual([
-      { port: 80, protocol: 'HTTP', target_group_arns: [TG_A], rule_target_group_arns: [TG_A] },
+      {
+        port: 80,
+        protocol: 'HTTP',
+        target_group_arns: [TG_A],
+        rule_target_group_arns: [TG_A],
+        default_target_group_arns: [],
+        // The plan gives neither priority nor conditions: the rule is never taken to answer every request.
+        rules: [{ priority: null, source_cidrs: null, any_request: false, target_group_arns: [TG_A] }],
+      },
     ]);
   });
 
   it("leaves the listener's mapping out when the rule forwards to a target group whose ARN is unknown", () => {
     const plan = planOf(resources(null, { action: [{ target_group_arn: true }] }), expressions);
     expect(listenersOf(plan)).toEqual([{ port: 80, protocol: 'HTTP' }]);
+  });
+});
+
+describe('ruleReach: what a listener rule’s conditions say for reachability', () => {
+  it('keeps source-ip CIDRs and knows which other conditions match every request', () => {
+    // Only a source-ip condition: every request from those sources.
+    expect(ruleReach([{ field: 'source-ip', values: ['10.0.0.0/8'] }])).toEqual({
+      source_cidrs: ['10.0.0.0/8'],
+      any_request: true,
+    });
+    // `/*` and `*` match every path or host; one match-all value among several is enough.
+    expect(ruleReach([{ field: 'path-pattern', values: ['/api/*', '/*'] }])).toEqual({
+      source_cidrs: null,
+      any_request: true,
+    });
+    expect(ruleReach([{ field: 'host-header', values: ['*'] }]).any_request).toBe(true);
+    // Anything narrower, or a header/method/query condition, matches only some requests.
+    expect(ruleReach([{ field: 'path-pattern', values: ['/api/*'] }]).any_request).toBe(false);
+    expect(ruleReach([{ field: 'http-header', values: ['*'] }]).any_request).toBe(false);
+    expect(
+      ruleReach([
+        { field: 'path-pattern', values: ['/*'] },
+        { field: 'http-request-method', values: ['GET'] },
+      ]).any_request,
+    ).toBe(false);
+  });
+
+  it('treats unknown values (plans) and a rule without conditions as matching nothing for certain', () => {
+    expect(ruleReach([{ field: 'source-ip', values: null }])).toEqual({ source_cidrs: null, any_request: false });
+    expect(ruleReach([{ field: 'path-pattern', values: null }]).any_request).toBe(false);
+    expect(ruleReach([])).toEqual({ source_cidrs: null, any_request: false });
+  });
+
+  it('reads Terraform condition blocks, including values unknown until apply', () => {
+    const AWS = 'registry.terraform.io/hashicorp/aws';
+    const L = `${LB.replace('loadbalancer', 'listener')}/l80`;
+    const resource = (
+      type: string,
+      name: string,
+      after: Record<string, unknown>,
+      unknown: Record<string, unknown>,
+    ) => ({
+      address: `${type}.${name}`,
+      mode: 'managed',
+      type,
+      name,
+      provider_name: AWS,
+      change: { actions: ['create'], before: null, after, after_unknown: unknown },
+    });
+    const resources = [
+      resource('aws_lb', 'edge', { arn: LB, id: LB, name: 'edge-alb', load_balancer_type: 'application' }, {}),
+      resource('aws_lb_target_group', 'db', { arn: TG_A, id: TG_A, name: 'db-http', port: 8080 }, {}),
+      resource(
+        'aws_lb_listener',
+        'http',
+        {
+          arn: L,
+          id: L,
+          load_balancer_arn: LB,
+          port: 80,
+          protocol: 'HTTP',
+          default_action: [{ type: 'fixed-response' }],
+        },
+        {},
+      ),
+      resource(
+        'aws_lb_listener_rule',
+        'office',
+        {
+          listener_arn: L,
+          action: [{ type: 'forward', target_group_arn: TG_A }],
+          condition: [{ source_ip: [{}] }, { path_pattern: [{ values: ['/*'] }] }],
+        },
+        { arn: true, id: true, priority: true, condition: [{ source_ip: [{ values: true }] }, {}] },
+      ),
+    ];
+    const plan = {
+      format_version: '1.2',
+      planned_values: {
+        root_module: {
+          resources: resources.map((r) => ({ ...r, change: undefined, values: r.change.after, sensitive_values: {} })),
+        },
+      },
+      resource_changes: resources,
+    };
+    const lb = parseTerraformPlan(plan, { region: 'us-east-1', account_id: A }).nodes.find(
+      (n) => n.type === 'aws.elbv2.load_balancer',
+    );
+    expect(lb?.attributes.listeners).toEqual([
+      expect.objectContaining({
+        rules: [{ priority: null, source_cidrs: null, any_request: false, target_group_arns: [TG_A] }],
+      }),
+    ]);
   });
 });

@@ -564,6 +564,113 @@ describe("a listener rule forwarding to another listener's default target group 
   });
 });
 
+describe('listener rules: source-ip conditions and rules that answer every request (describe-rules)', () => {
+  const LISTENER_443 = `${LB_ARN.replace('loadbalancer', 'listener')}/f2f7dc8efc522ab2`;
+  const TG_B_ARN = `arn:aws:elasticloadbalancing:${REGION}:${ACCT}:targetgroup/other-tg/0f1e2d3c4b5a6978`;
+  const toApp = {
+    source: { internet: true as const },
+    destination: { node_id: instanceNode('i-0app') },
+    protocol: 'tcp' as const,
+    port: 443,
+  };
+  type Rule = { priority: number; conditions: unknown[]; actions: unknown[] };
+  const forwardTo = (tg: string) => [{ Type: 'forward', TargetGroupArn: tg, Order: 1 }];
+  const fixedResponse = [{ Type: 'fixed-response', FixedResponseConfig: { StatusCode: '503' }, Order: 1 }];
+  const sourceIp = (...cidrs: string[]) => ({ Field: 'source-ip', SourceIpConfig: { Values: cidrs } });
+  const path = (...patterns: string[]) => ({ Field: 'path-pattern', PathPatternConfig: { Values: patterns } });
+
+  /** albSnapshot's listener 443 with `defaultTo` as its default target group and these rules. */
+  function withRules(defaultTo: string, rules: Rule[]) {
+    const files = albSnapshot();
+    const groups = files['elbv2-describe-target-groups.json'] as { TargetGroups: Record<string, unknown>[] };
+    groups.TargetGroups.push({ ...groups.TargetGroups[0]!, TargetGroupArn: TG_B_ARN, TargetGroupName: 'other-tg' });
+    const listeners = files['elbv2-describe-listeners.json'] as { Listeners: Record<string, unknown>[] };
+    listeners.Listeners[0]!.DefaultActions = forwardTo(defaultTo);
+    files['elbv2-describe-rules.json'] = {
+      Rules: [
+        ...rules.map((r) => ({
+          RuleArn: `${LISTENER_443.replace(':listener/', ':listener-rule/')}/${String(r.priority).padStart(16, '0')}`,
+          Priority: String(r.priority),
+          Conditions: r.conditions,
+          Actions: r.actions,
+          IsDefault: false,
+        })),
+        {
+          RuleArn: `${LISTENER_443.replace(':listener/', ':listener-rule/')}/ad5a5e6d4ae2e4b0`,
+          Priority: 'default',
+          Conditions: [],
+          Actions: forwardTo(defaultTo),
+          IsDefault: true,
+        },
+      ],
+    };
+    return modelOf(files);
+  }
+  const lbDrop = (r: ReturnType<typeof trace>) =>
+    r.hops.find((h) => h.kind === 'load_balancer' && h.decision === 'drop');
+
+  it('reaches a target group behind a source-ip rule only from its CIDRs, and says why elsewhere', () => {
+    const model = withRules(TG_B_ARN, [
+      { priority: 10, conditions: [path('/admin/*'), sourceIp('203.0.113.0/24')], actions: forwardTo(TG_ARN) },
+    ]);
+    const fromInternet = trace(model, toApp);
+    expect(fromInternet.reachable).toBe(true);
+    expect(fromInternet.source.ip).toMatch(/^203\.0\.113\./);
+
+    const fromOther = trace(model, { ...toApp, source: { ip: '198.51.100.7' } });
+    expect(fromOther.reachable).toBe(false);
+    expect(lbDrop(fromOther)?.note).toBe(
+      'web-alb does not forward this traffic to app-01 (target group app-tg): listener HTTPS:443 forwards traffic from 198.51.100.7 to target group other-tg; its rule of priority 10 forwards to it only from 203.0.113.0/24',
+    );
+    expect(trace(model, { ...toApp, source: { ip: '203.0.113.9' } }).reachable).toBe(true);
+  });
+
+  it('exposes the target only to the rule’s sources: not open to any address', () => {
+    const model = withRules(TG_B_ARN, [
+      { priority: 10, conditions: [sourceIp('203.0.113.0/24')], actions: forwardTo(TG_ARN) },
+    ]);
+    const service = exposure(model, { ports: [443], protocols: ['tcp'] }).exposed.find(
+      (x) => x.node_id === instanceNode('i-0app'),
+    )?.services[0];
+    expect(service).toMatchObject({ ports: [{ from: 443, to: 443 }], open_to_any_address: false });
+    expect(service?.example_source_ip).toMatch(/^203\.0\.113\./);
+
+    // With the target group also the default, every address reaches it.
+    const open = exposure(
+      withRules(TG_ARN, [{ priority: 10, conditions: [sourceIp('203.0.113.0/24')], actions: forwardTo(TG_B_ARN) }]),
+      { ports: [443], protocols: ['tcp'] },
+    ).exposed.find((x) => x.node_id === instanceNode('i-0app'))?.services[0];
+    // ...except 203.0.113.0/24, whose requests all go to other-tg.
+    expect(open).toMatchObject({ open_to_any_address: false });
+    expect(open?.example_source_ip).not.toMatch(/^203\.0\.113\./);
+  });
+
+  it('a rule answering every request hides the rules after it and the default action', () => {
+    const model = withRules(TG_ARN, [
+      { priority: 1, conditions: [path('/*')], actions: fixedResponse },
+      { priority: 5, conditions: [path('/api/*')], actions: forwardTo(TG_ARN) },
+    ]);
+    const r = trace(model, toApp);
+    expect(r.reachable).toBe(false);
+    expect(lbDrop(r)?.note).toMatch(
+      /^web-alb does not forward this traffic to app-01 \(target group app-tg\): listener HTTPS:443 forwards traffic from [\d.]+ to no target group \(rule of priority 1 answers every request from [\d.]+\); its rule of priority 5, which forwards to it, comes after rule of priority 1; its default action, which forwards to it, is never reached: rule of priority 1 comes first$/,
+    );
+    // A rule that matches only some paths hides nothing.
+    const partial = withRules(TG_ARN, [{ priority: 1, conditions: [path('/status')], actions: fixedResponse }]);
+    expect(trace(partial, toApp).reachable).toBe(true);
+  });
+
+  it('a catch-all rule for some sources hides the default action from those sources only', () => {
+    // Maintenance page for the office's range; everyone else reaches app-tg.
+    const model = withRules(TG_ARN, [
+      { priority: 1, conditions: [sourceIp('198.51.100.0/24')], actions: fixedResponse },
+    ]);
+    expect(trace(model, toApp).reachable).toBe(true);
+    expect(trace(model, { ...toApp, source: { ip: '198.51.100.20' } }).reachable).toBe(false);
+    expect(trace(model, { ...toApp, source: { ip: '192.0.2.200' } }).reachable).toBe(true);
+  });
+});
+
 describe('load balancer targets of a Terraform state (aws_lb_target_group_attachment)', () => {
   const R = (type: string, name: string, attributes: Record<string, unknown>) => ({
     mode: 'managed',
