@@ -206,6 +206,8 @@ export function exposure(model: NetworkModel, opts: ExposureOptions = {}): Expos
       examined++;
       const services: ExposedService[] = [];
       let hops: Hop[] | null = null;
+      // The address the load balancer sends to (an IP target's may be a secondary one).
+      let exposedIp: number | null = null;
       for (const ctx of contexts) {
         const lbPorts = probe.ports.get(ctx.flow.proto);
         // Load balancers forward TCP/UDP only.
@@ -236,6 +238,7 @@ export function exposure(model: NetworkModel, opts: ExposureOptions = {}): Expos
             targetPorts = union(targetPorts, reg.port === null ? ports : [reg.port, reg.port]);
             serviceHops ??= path.hops;
             exampleSource ??= source;
+            exposedIp ??= reg.ip;
           }
           reachedFromAll = union(reachedFromAll, fromAll ?? []);
         }
@@ -264,7 +267,7 @@ export function exposure(model: NetworkModel, opts: ExposureOptions = {}): Expos
           node_type: node?.type ?? 'aws.ec2.network_interface',
           name: node?.name ?? target.id,
           eni_id: target.id,
-          private_ip: formatIPv4(target.ips[0]!),
+          private_ip: formatIPv4(exposedIp ?? target.ips[0]!),
           public_ip: target.publicIp === null ? null : formatIPv4(target.publicIp),
           via: 'load_balancer',
           load_balancer_node_id: lb.nodeId,

@@ -249,6 +249,10 @@ export interface ExposedEndpoint {
   node_type: string;
   name: string;
   eni_id: string | null;
+  /**
+   * The private address the internet reaches: the one its public IP maps to, or (through a load
+   * balancer) the registered address it sends to; null for a load balancer's own entry.
+   */
   private_ip: string | null;
   public_ip: string | null;
   /** 'public_ip': directly through an internet gateway; 'load_balancer': as a target of an internet-facing load balancer. */

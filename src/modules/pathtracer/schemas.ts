@@ -430,7 +430,10 @@ const ExposedEndpoint = Type.Object(
     node_type: Type.String(),
     name: Type.String(),
     eni_id: nullable(Type.String()),
-    private_ip: nullable(Type.String()),
+    private_ip: nullable(Type.String(), {
+      description:
+        'The private address the internet reaches: the one its public IP maps to, or the registered address a load balancer sends to; null for a load balancer’s own entry.',
+    }),
     public_ip: nullable(Type.String()),
     via: StringEnum(['public_ip', 'load_balancer'] as const, {
       description:

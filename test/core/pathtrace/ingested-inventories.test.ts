@@ -338,6 +338,14 @@ describe('IP targets on a secondary address of an instance', () => {
       JSON.stringify(['web-alb forwards to target app-01 (10.0.2.11 port 8080)', true, null]),
     ]);
   });
+
+  it('exposure names the registered address the load balancer reaches, not the primary', () => {
+    const entry = exposure(ipTargets(), { ports: [443], protocols: ['tcp'] }).exposed.find(
+      (x) => x.node_id === instanceNode('i-0app'),
+    );
+    expect(entry).toMatchObject({ via: 'load_balancer', private_ip: '10.0.2.11' });
+    expect(entry?.services[0]?.target_ports).toEqual([{ from: 8080, to: 8080 }]);
+  });
 });
 
 describe('load balancer targets of a snapshot inventory (target id = bare instance id)', () => {
