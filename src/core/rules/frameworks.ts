@@ -58,8 +58,6 @@ export const FRAMEWORKS: readonly FrameworkInfo[] = [
       { id: 'EC2.6', title: 'VPC flow logging should be enabled in all VPCs' },
       { id: 'EC2.8', title: 'EC2 instances should use Instance Metadata Service Version 2 (IMDSv2)' },
       { id: 'EC2.9', title: 'Amazon EC2 instances should not have a public IPv4 address' },
-      { id: 'EC2.13', title: 'Security groups should not allow ingress from 0.0.0.0/0 or ::/0 to port 22' },
-      { id: 'EC2.14', title: 'Security groups should not allow ingress from 0.0.0.0/0 or ::/0 to port 3389' },
       { id: 'EC2.15', title: 'Amazon EC2 subnets should not automatically assign public IP addresses' },
       { id: 'EC2.19', title: 'Security groups should not allow unrestricted access to ports with high risk' },
       { id: 'EC2.21', title: 'Network ACLs should not allow ingress from 0.0.0.0/0 to port 22 or port 3389' },

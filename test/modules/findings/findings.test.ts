@@ -125,10 +125,8 @@ for (const dialect of testDialects())
           'security group sg-0web (web) allows tcp port 22 from 0.0.0.0/0 (ingress rule index 1: tcp port 22)',
         );
         expect(ssh.evidence).toMatchObject({ exposures: [{ rule_index: 1, port: 22, source: '0.0.0.0/0' }] });
-        expect(ssh.controls).toEqual([
-          { framework: 'cis-aws-foundations', control: '5.2' },
-          { framework: 'aws-fsbp', control: 'EC2.13' },
-        ]);
+        // FSBP has no SSH-only control: its EC2.19 (high-risk ports) rule covers port 22.
+        expect(ssh.controls).toEqual([{ framework: 'cis-aws-foundations', control: '5.2' }]);
         const one = await get(`/findings/${ssh.id}`);
         expect(one.statusCode).toBe(200);
         expect(one.json().data).toMatchObject({
@@ -146,7 +144,8 @@ for (const dialect of testDialects())
         expect((await findings('?framework=cis-aws-foundations&control=5.2')).map((f) => f.rule_id)).toEqual([
           'aws.sg.ssh_open_to_internet',
         ]);
-        expect((await findings('?framework=aws-fsbp')).length).toBe(4);
+        // The SSH finding backs CIS 5.2 only: FSBP has no SSH-only control.
+        expect((await findings('?framework=aws-fsbp')).length).toBe(3);
         expect((await findings('?control=5.6')).map((f) => f.rule_id)).toEqual(['aws.ec2.imdsv2_not_required']);
         expect((await findings('?sort=severity,rule_id')).map((f) => f.rule_id)).toEqual([
           'aws.ec2.imdsv2_not_required',
@@ -185,14 +184,14 @@ for (const dialect of testDialects())
       it('compliance numbers match the inventory (computed by hand)', async () => {
         // CIS (16 controls): PASS 2.3.1, 2.3.2, 2.3.3 (the database), 5.3 (no ::/0), 5.4 (default group empty);
         // FAIL 5.2 (ssh), 5.6 (IMDSv1); the other 9 have no resource → 5 / 7 = 71.4.
-        // FSBP (22): PASS EC2.2, EC2.14, RDS.2, RDS.3, RDS.8, RDS.11, RDS.13; FAIL EC2.8, EC2.9, EC2.13, EC2.19;
-        // 11 not applicable → 7 / 11 = 63.6. Overall 12 / 18 = 66.7.
+        // FSBP (20): PASS EC2.2, RDS.2, RDS.3, RDS.8, RDS.11, RDS.13; FAIL EC2.8, EC2.9, EC2.19;
+        // 11 not applicable → 6 / 9 = 66.7. Overall 11 / 16 = 68.75.
         const res = await get('/compliance/summary');
         expect(res.statusCode, res.body).toBe(200);
         const s = res.json().data;
         expect(s).toMatchObject({
-          score: 66.7,
-          controls: { total: 38, passed: 12, failed: 6, not_applicable: 20 },
+          score: 68.8,
+          controls: { total: 36, passed: 11, failed: 5, not_applicable: 20 },
           open_findings: { total: 4, by_severity: { LOW: 0, MEDIUM: 0, HIGH: 3, CRITICAL: 1 } },
           accepted_findings: 0,
           resources_evaluated: 4,
@@ -201,7 +200,7 @@ for (const dialect of testDialects())
         expect(s.evaluated_at).toMatch(/^\d{4}-\d\d-\d\dT/);
         expect(s.frameworks.map((f: { id: string; score: number }) => [f.id, f.score])).toEqual([
           ['cis-aws-foundations', 71.4],
-          ['aws-fsbp', 63.6],
+          ['aws-fsbp', 66.7],
         ]);
         const fws = (await get('/compliance/frameworks')).json().data;
         expect(fws[0]).toEqual({
@@ -220,7 +219,7 @@ for (const dialect of testDialects())
           resources_evaluated: 2,
         });
         expect((await get('/compliance/controls?per_page=5')).json().meta).toEqual({
-          total: 38,
+          total: 36,
           page: 1,
           per_page: 5,
           total_pages: 8,

@@ -146,7 +146,7 @@ for (const dialect of testDialects()) {
         'aws.ec2.security_group',
         'sg-0web',
         'security group sg-0web (web) allows tcp port 22 from 0.0.0.0/0 (ingress rule index 1: tcp port 22)',
-        'cis-aws-foundations 5.2; aws-fsbp EC2.13',
+        'cis-aws-foundations 5.2',
       ]);
     });
 

@@ -204,10 +204,7 @@ export const networkRules: Rule[] = [
       'An ingress rule lets any IPv4 address on the internet reach TCP port 22 of everything in the group. ' +
       'SSH exposed to the internet is brute-forced within minutes of launch.',
     remediation: ADMIN_REMEDIATION,
-    controls: [
-      { framework: 'cis-aws-foundations', control: '5.2' },
-      { framework: 'aws-fsbp', control: 'EC2.13' },
-    ],
+    controls: [{ framework: 'cis-aws-foundations', control: '5.2' }],
   }),
   portRule({
     id: 'aws.sg.ssh_open_to_ipv6_internet',
@@ -217,10 +214,7 @@ export const networkRules: Rule[] = [
     families: ['ipv6'],
     description: 'An ingress rule lets any IPv6 address reach TCP port 22 of everything in the group.',
     remediation: ADMIN_REMEDIATION,
-    controls: [
-      { framework: 'cis-aws-foundations', control: '5.3' },
-      { framework: 'aws-fsbp', control: 'EC2.13' },
-    ],
+    controls: [{ framework: 'cis-aws-foundations', control: '5.3' }],
   }),
   portRule({
     id: 'aws.sg.rdp_open_to_internet',
@@ -230,10 +224,7 @@ export const networkRules: Rule[] = [
     families: ['ipv4'],
     description: 'An ingress rule lets any IPv4 address on the internet reach TCP port 3389 (Remote Desktop).',
     remediation: ADMIN_REMEDIATION,
-    controls: [
-      { framework: 'cis-aws-foundations', control: '5.2' },
-      { framework: 'aws-fsbp', control: 'EC2.14' },
-    ],
+    controls: [{ framework: 'cis-aws-foundations', control: '5.2' }],
   }),
   portRule({
     id: 'aws.sg.rdp_open_to_ipv6_internet',
@@ -243,10 +234,7 @@ export const networkRules: Rule[] = [
     families: ['ipv6'],
     description: 'An ingress rule lets any IPv6 address reach TCP port 3389 (Remote Desktop).',
     remediation: ADMIN_REMEDIATION,
-    controls: [
-      { framework: 'cis-aws-foundations', control: '5.3' },
-      { framework: 'aws-fsbp', control: 'EC2.14' },
-    ],
+    controls: [{ framework: 'cis-aws-foundations', control: '5.3' }],
   }),
   portRule({
     id: 'aws.sg.high_risk_ports_open_to_internet',
