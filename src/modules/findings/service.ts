@@ -191,7 +191,7 @@ export function createFindingService(deps: FindingServiceDeps) {
     let nodes = await store.loadNodes(db, tenantId, !postgres);
     let edges = await store.loadEdges(db, tenantId, !postgres, EDGE_TYPES);
     for (let attempt = 1; attempt < CONSISTENT_READ_ATTEMPTS; attempt++) {
-      const after = await inventoryVersion(db, tenantId);
+      const after = (await inventoryVersion(db, tenantId)) ?? 0;
       if (after === version) break;
       version = after;
       nodes = await store.loadNodes(db, tenantId, !postgres);
@@ -561,7 +561,7 @@ export function createFindingService(deps: FindingServiceDeps) {
         const found = await store.findFinding(tx, ctx.tenant.id, id, postgres);
         if (!found) throw notFound('finding', id);
         if (found.status === 'RESOLVED') throw conflict(`Finding ${id} is already resolved`);
-        const version = await inventoryVersion(tx, ctx.tenant.id);
+        const version = (await inventoryVersion(tx, ctx.tenant.id)) ?? 0;
         const set = {
           status: 'RESOLVED' as const,
           resolution: 'manual' as const,

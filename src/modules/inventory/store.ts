@@ -220,10 +220,13 @@ export async function bumpInventoryVersion(db: Executor, tenantId: string): Prom
   return row?.inventory_version ?? 0;
 }
 
-/** The tenant's inventory version (0 when the tenant is gone). */
-export async function inventoryVersion(db: Executor, tenantId: string): Promise<number> {
+/**
+ * The tenant's inventory version: bumped in every transaction that changes its nodes or edges,
+ * so that readers can tell whether what they read is still current. Null when the tenant is gone.
+ */
+export async function inventoryVersion(db: Executor, tenantId: string): Promise<number | null> {
   const row = await db.selectFrom('tenants').select('inventory_version').where('id', '=', tenantId).executeTakeFirst();
-  return Number(row?.inventory_version ?? 0);
+  return row ? Number(row.inventory_version) : null;
 }
 
 /** The latest other succeeded job of this tenant with the same source, name and input digest. */

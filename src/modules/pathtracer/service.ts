@@ -28,6 +28,7 @@ import { AppError, badRequest, type FieldError, notFound, unprocessable } from '
 import type { EventBus } from '../../platform/events.ts';
 import { startThread, type Thread, ThreadError } from '../../platform/jobs/threads.ts';
 import type { InventoryService } from '../inventory/service.ts';
+import { inventoryVersion } from '../inventory/store.ts';
 import { createModelCache, type ModelCacheStats } from './cache.ts';
 import type { ExposureCall } from './exposure-thread.ts';
 import type { ExposureBodyT, TraceBodyT } from './schemas.ts';
@@ -239,7 +240,7 @@ export function createPathTracerService(deps: PathTracerDeps) {
   async function loadModel(tenantId: string): Promise<TenantModel> {
     for (let attempt = 1; ; attempt++) {
       const started = performance.now();
-      const version = await store.inventoryVersion(db, tenantId);
+      const version = await inventoryVersion(db, tenantId);
       if (version === null) throw notFound('tenant', tenantId);
       const nodes: NodeInput[] = [];
       const rows: store.ModelNodeRow[] = [];
@@ -256,7 +257,7 @@ export function createPathTracerService(deps: PathTracerDeps) {
       }
       const edgeRows = await store.modelEdges(db, tenantId);
       const edges = edgeRows.map(store.toEdgeInput);
-      const versionAfter = await store.inventoryVersion(db, tenantId);
+      const versionAfter = await inventoryVersion(db, tenantId);
       // Still changing after a few attempts (a busy ingest): use the last read, labelled with
       // the older version so the next request after the change loads again.
       if (versionAfter !== version && attempt < LOAD_ATTEMPTS) continue;
@@ -289,7 +290,7 @@ export function createPathTracerService(deps: PathTracerDeps) {
    * key cache, and an ingest by another process bumps the version.
    */
   const modelFor = async (ctx: TenantContext) =>
-    cache.get(ctx.tenant.id, (await store.inventoryVersion(db, ctx.tenant.id)) ?? 0);
+    cache.get(ctx.tenant.id, (await inventoryVersion(db, ctx.tenant.id)) ?? 0);
 
   /**
    * An exact id of a network node is answered from the model. Anything else

@@ -31,12 +31,6 @@ export type ModelNodeRow = Pick<
 >;
 export type ModelEdgeRow = Pick<EdgeRow, 'source_id' | 'target_id' | 'type'>;
 
-/** Null when the tenant no longer exists. */
-export async function inventoryVersion(db: Executor, tenantId: string): Promise<number | null> {
-  const row = await db.selectFrom('tenants').select('inventory_version').where('id', '=', tenantId).executeTakeFirst();
-  return row ? Number(row.inventory_version) : null;
-}
-
 /** One page (keyset on id) of the tenant's network nodes. */
 export async function networkNodePage(
   db: Executor,

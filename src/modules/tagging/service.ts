@@ -41,6 +41,7 @@ import { newId } from '../../platform/ids.ts';
 import { type Clock, iso } from '../../platform/time.ts';
 import { insertAuditEntry } from '../audit/store.ts';
 import { DISCOVERY_JOB_KIND } from '../inventory/ingest/discovery-job.ts';
+import { inventoryVersion as readInventoryVersion } from '../inventory/store.ts';
 import {
   definitionFrom,
   diffDefinitions,
@@ -286,11 +287,11 @@ export function createTaggingService(deps: TaggingServiceDeps) {
   async function loadNodes(tenantId: string, names: boolean): Promise<{ nodes: ComplianceNode[]; version: number }> {
     counters.inventoryLoads++;
     for (let attempt = 1; ; attempt++) {
-      const before = (await store.inventoryVersion(db, tenantId)) ?? 0;
+      const before = (await readInventoryVersion(db, tenantId)) ?? 0;
       const rows = await store.complianceNodes(db, dialect, tenantId, names);
       const nodes = new Array<ComplianceNode>(rows.length);
       for (let i = 0; i < rows.length; i++) nodes[i] = toNode(rows[i]!);
-      const end = (await store.inventoryVersion(db, tenantId)) ?? 0;
+      const end = (await readInventoryVersion(db, tenantId)) ?? 0;
       if (end === before || attempt >= LOAD_ATTEMPTS) return { nodes, version: before };
     }
   }
@@ -440,7 +441,7 @@ export function createTaggingService(deps: TaggingServiceDeps) {
     const now = clock();
     const day = iso(now).slice(0, 10);
     if (trigger === 'daily' && (await store.hasDailySnapshot(db, tenantId, day))) return null;
-    const version = await store.inventoryVersion(db, tenantId);
+    const version = await readInventoryVersion(db, tenantId);
     if (version === null) return null;
     const { result: c, inventoryVersion } = await complianceOf(tenantId, set, version);
     const row: TaggingComplianceSnapshotRow = {
@@ -646,7 +647,7 @@ export function createTaggingService(deps: TaggingServiceDeps) {
       const { result, computedAt, inventoryVersion } = await complianceOf(
         ctx.tenant.id,
         set,
-        (await store.inventoryVersion(db, ctx.tenant.id)) ?? 0,
+        (await readInventoryVersion(db, ctx.tenant.id)) ?? 0,
       );
       return {
         ...result,
@@ -677,7 +678,7 @@ export function createTaggingService(deps: TaggingServiceDeps) {
       const kinds = enumList(query.kind, VIOLATION_KINDS, 'kind', 'violation kind');
       const set = await policySet(ctx.tenant.id);
       if (!set.byId.has(id)) throw notFound('tagging policy', id);
-      let list = await violationsOf(ctx.tenant.id, set, id, (await store.inventoryVersion(db, ctx.tenant.id)) ?? 0);
+      let list = await violationsOf(ctx.tenant.id, set, id, (await readInventoryVersion(db, ctx.tenant.id)) ?? 0);
       const types = csv(query.types);
       const accounts = csv(query.accounts);
       const keys = csv(query.key);

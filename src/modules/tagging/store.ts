@@ -109,12 +109,6 @@ export async function tenantsWithEnabledPolicies(db: Executor): Promise<string[]
 
 // ---- inventory, as compliance reads it ----
 
-/** Null when the tenant no longer exists. */
-export async function inventoryVersion(db: Executor, tenantId: string): Promise<number | null> {
-  const row = await db.selectFrom('tenants').select('inventory_version').where('id', '=', tenantId).executeTakeFirst();
-  return row ? Number(row.inventory_version) : null;
-}
-
 export interface ComplianceNodeRow {
   id: string;
   provider: string;

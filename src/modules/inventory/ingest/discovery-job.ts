@@ -244,7 +244,7 @@ export function createDiscoveryJobHandler(deps: DiscoveryJobDeps): JobHandler {
       await store.touchScopes(tx, tenantId, plan.scopes, job.source, job.id, now);
       if (changes(plan)) version = await store.bumpInventoryVersion(tx, tenantId);
       ctx.checkpoint();
-      withVersion(outcome, version ?? (await store.inventoryVersion(tx, tenantId)));
+      withVersion(outcome, version ?? (await store.inventoryVersion(tx, tenantId)) ?? 0);
       await ctx.complete(tx as Executor, outcome);
     });
     return version;
@@ -366,6 +366,7 @@ export function createDiscoveryJobHandler(deps: DiscoveryJobDeps): JobHandler {
   async function reuseSameContent(ctx: JobContext, summary: IngestSummary): Promise<JobOutcome | null> {
     const { job } = ctx;
     const version = await store.inventoryVersion(db, job.tenant_id);
+    if (version === null) return null;
     for (const earlier of await store.recentSucceededJobs(db, job.tenant_id, job.kind, job.id, SAME_CONTENT_LOOKBACK)) {
       const before = earlier.result ? (JSON.parse(earlier.result) as Record<string, unknown>) : null;
       if (!before || before.inventory_version !== version || before.content_sha256 !== summary.content_sha256) continue;
