@@ -2,7 +2,7 @@
 import { sql } from 'kysely';
 import type { Executor } from '../../platform/db/index.ts';
 import type { AuditLogRow } from '../../platform/db/schema.ts';
-import { sortTerm } from '../../platform/db/sql.ts';
+import { offsetPage, sortTerm } from '../../platform/db/sql.ts';
 import type { SortField } from '../../platform/http/pagination.ts';
 import { newId } from '../../platform/ids.ts';
 
@@ -64,13 +64,6 @@ export async function listAuditRows(
   }
   if (filter.targetTypes) base = base.where('target_type', 'in', [...filter.targetTypes]);
   if (filter.since) base = base.where('created_at', '>=', filter.since);
-  const { total } = await base.select((eb) => eb.fn.countAll<number>().as('total')).executeTakeFirstOrThrow();
-  let q = base.selectAll();
-  for (const s of sort) q = q.orderBy(sortTerm(db, s.field, s.desc));
-  const rows = await q
-    .orderBy(sortTerm(db, 'id', sort[0]?.desc ?? false, true))
-    .limit(limit)
-    .offset(offset)
-    .execute();
-  return { rows, total: Number(total) };
+  const order = [...sort.map((s) => sortTerm(db, s.field, s.desc)), sortTerm(db, 'id', sort[0]?.desc ?? false, true)];
+  return offsetPage(base, base.selectAll(), order, { limit, offset });
 }

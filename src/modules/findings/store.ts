@@ -7,7 +7,7 @@ import { type RawBuilder, sql } from 'kysely';
 import type { EdgeInput, NodeInput } from '../../core/inventory/types.ts';
 import type { Executor } from '../../platform/db/index.ts';
 import type { EdgeRow, FindingEvaluationRow, FindingRow, NodeRow } from '../../platform/db/schema.ts';
-import { sortTerm } from '../../platform/db/sql.ts';
+import { offsetPage, sortTerm } from '../../platform/db/sql.ts';
 import type { SortField } from '../../platform/http/pagination.ts';
 import type { FindingSortField } from './schemas.ts';
 
@@ -345,19 +345,18 @@ export async function listFindingRows(
   offset: number,
 ): Promise<{ rows: FindingRow[]; total: number }> {
   const base = filteredFindings(db, tenantId, f);
-  const { total } = await base.select((eb) => eb.fn.countAll<number>().as('total')).executeTakeFirstOrThrow();
-  let q = base.selectAll();
-  for (const s of sort) {
-    if (s.field === 'severity') q = q.orderBy(sql`${severityRank} ${sql.raw(s.desc ? 'desc' : 'asc')}`);
-    else if (s.field === 'status') q = q.orderBy(sql`${STATUS_RANK} ${sql.raw(s.desc ? 'desc' : 'asc')}`);
-    else q = q.orderBy(sortTerm(db, s.field, s.desc, !s.field.endsWith('_at')));
-  }
-  const rows = await q
-    .orderBy(sortTerm(db, 'id', false, true))
-    .limit(limit)
-    .offset(offset)
-    .execute();
-  return { rows, total: Number(total) };
+  const direction = (desc: boolean) => sql.raw(desc ? 'desc' : 'asc');
+  const order = [
+    ...sort.map((s) =>
+      s.field === 'severity'
+        ? sql`${severityRank} ${direction(s.desc)}`
+        : s.field === 'status'
+          ? sql`${STATUS_RANK} ${direction(s.desc)}`
+          : sortTerm(db, s.field, s.desc, !s.field.endsWith('_at')),
+    ),
+    sortTerm(db, 'id', false, true),
+  ];
+  return offsetPage(base, base.selectAll(), order, { limit, offset });
 }
 
 /** The findings matching the filter after `afterId` (keyset on id; null: from the start), `limit` of them. */

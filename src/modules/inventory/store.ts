@@ -6,7 +6,7 @@ import { CompiledQuery, type Expression, type SqlBool, sql } from 'kysely';
 import type { DatabaseDialect } from '../../platform/config.ts';
 import type { Executor } from '../../platform/db/index.ts';
 import type { EdgeRow, NodeRow } from '../../platform/db/schema.ts';
-import { containsInsensitive, sortTerm } from '../../platform/db/sql.ts';
+import { containsInsensitive, offsetPage, sortTerm } from '../../platform/db/sql.ts';
 import type { SortField } from '../../platform/http/pagination.ts';
 import {
   EDGE_COLUMNS,
@@ -198,15 +198,11 @@ export async function listNodeRows(
   offset: number,
 ): Promise<{ rows: NodeRecord[]; total: number }> {
   const base = filteredNodes(db, dialect, tenantId, f);
-  const { total } = await base.select((eb) => eb.fn.countAll<number>().as('total')).executeTakeFirstOrThrow();
-  let q = base.selectAll('n').select('s.last_seen_at as scope_seen_at');
-  for (const s of sort) q = q.orderBy(sortTerm(db, `n.${s.field}`, s.desc, !s.field.endsWith('_at')));
-  const rows = await q
-    .orderBy(sortTerm(db, 'n.id', false, true))
-    .limit(limit)
-    .offset(offset)
-    .execute();
-  return { rows, total: Number(total) };
+  const order = [
+    ...sort.map((s) => sortTerm(db, `n.${s.field}`, s.desc, !s.field.endsWith('_at'))),
+    sortTerm(db, 'n.id', false, true),
+  ];
+  return offsetPage(base, base.selectAll('n').select('s.last_seen_at as scope_seen_at'), order, { limit, offset });
 }
 
 /** Bumps the tenant's inventory version (path tracer caches key on it); returns the new version. */
@@ -308,15 +304,11 @@ export async function listEdgeRows(
     base = base.where((eb) => eb.or([eb('source_id', 'in', ids), eb('target_id', 'in', ids)]));
   }
   if (f.types) base = base.where('type', 'in', f.types);
-  const { total } = await base.select((eb) => eb.fn.countAll<number>().as('total')).executeTakeFirstOrThrow();
-  let q = base.selectAll();
-  for (const s of sort) q = q.orderBy(sortTerm(db, s.field, s.desc, !s.field.endsWith('_at')));
-  const rows = await q
-    .orderBy(sortTerm(db, 'id', false, true))
-    .limit(limit)
-    .offset(offset)
-    .execute();
-  return { rows, total: Number(total) };
+  const order = [
+    ...sort.map((s) => sortTerm(db, s.field, s.desc, !s.field.endsWith('_at'))),
+    sortTerm(db, 'id', false, true),
+  ];
+  return offsetPage(base, base.selectAll(), order, { limit, offset });
 }
 
 /** Edges touching any of `ids` in the given direction, at most `limit`. */

@@ -1,7 +1,7 @@
 /** SQL for discovery jobs as the API sees them (the runner's SQL is in platform/jobs/store.ts). */
 import type { Executor } from '../../platform/db/index.ts';
 import type { JobRow } from '../../platform/db/schema.ts';
-import { sortTerm } from '../../platform/db/sql.ts';
+import { offsetPage, sortTerm } from '../../platform/db/sql.ts';
 import type { SortField } from '../../platform/http/pagination.ts';
 import type { JobStatus } from '../../platform/jobs/types.ts';
 
@@ -47,14 +47,10 @@ export async function listJobRows(
   let base = db.selectFrom('jobs').where('tenant_id', '=', tenantId).where('kind', '=', kind);
   if (filter.statuses) base = base.where('status', 'in', filter.statuses as JobStatus[]);
   if (filter.sources) base = base.where('source', 'in', filter.sources);
-  const { total } = await base.select((eb) => eb.fn.countAll<number>().as('total')).executeTakeFirstOrThrow();
-  let q = base.selectAll();
   const textFields: readonly string[] = ['name', 'status'];
-  for (const s of sort) q = q.orderBy(sortTerm(db, s.field, s.desc, textFields.includes(s.field)));
-  const rows = await q
-    .orderBy(sortTerm(db, 'id', sort[0]?.desc ?? false, true))
-    .limit(limit)
-    .offset(offset)
-    .execute();
-  return { rows, total: Number(total) };
+  const order = [
+    ...sort.map((s) => sortTerm(db, s.field, s.desc, textFields.includes(s.field))),
+    sortTerm(db, 'id', sort[0]?.desc ?? false, true),
+  ];
+  return offsetPage(base, base.selectAll(), order, { limit, offset });
 }

@@ -2,7 +2,7 @@
 import { type SelectQueryBuilder, sql } from 'kysely';
 import type { Executor } from '../../platform/db/index.ts';
 import type { DB, JobRow, ReportRow } from '../../platform/db/schema.ts';
-import { sortTerm } from '../../platform/db/sql.ts';
+import { offsetPage, sortTerm } from '../../platform/db/sql.ts';
 import type { SortField } from '../../platform/http/pagination.ts';
 import type { ReportStatus } from './schemas.ts';
 
@@ -67,12 +67,7 @@ export async function listReportRows(
       );
     return out as Q;
   };
-  const counted = await where(
-    db
-      .selectFrom('reports as r')
-      .innerJoin('jobs as j', 'j.id', 'r.job_id')
-      .select((eb) => eb.fn.countAll<number>().as('total')),
-  ).executeTakeFirstOrThrow();
+  const filtered = where(db.selectFrom('reports as r').innerJoin('jobs as j', 'j.id', 'r.job_id'));
   let q = where(withJob(db));
   const column: Record<ReportSortField, string> = {
     created_at: 'r.created_at',
@@ -87,14 +82,13 @@ export async function listReportRows(
       sql<string | null>`case when j.status in ('succeeded', 'failed') then j.finished_at end`.as('completed_at'),
     );
   }
-  for (const s of sort) q = q.orderBy(sortTerm(db, column[s.field], s.desc, !s.field.endsWith('_at')));
-  // Ids are time-ordered: the first sort's direction breaks ties, newest first by default.
-  const rows = await q
-    .orderBy(sortTerm(db, 'r.id', sort[0]?.desc ?? true, true))
-    .limit(limit)
-    .offset(offset)
-    .execute();
-  return { rows: rows as ReportRecord[], total: Number(counted.total) };
+  const order = [
+    ...sort.map((s) => sortTerm(db, column[s.field], s.desc, !s.field.endsWith('_at'))),
+    // Ids are time-ordered: the first sort's direction breaks ties, newest first by default.
+    sortTerm(db, 'r.id', sort[0]?.desc ?? true, true),
+  ];
+  const page = await offsetPage(filtered, q, order, { limit, offset });
+  return { rows: page.rows as ReportRecord[], total: page.total };
 }
 
 /** Records the stored document; false when the report is gone (deleted meanwhile). */

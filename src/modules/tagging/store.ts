@@ -7,7 +7,7 @@ import { type RawBuilder, sql } from 'kysely';
 import type { DatabaseDialect } from '../../platform/config.ts';
 import type { Executor } from '../../platform/db/index.ts';
 import type { TaggingComplianceSnapshotRow, TaggingPolicyRow } from '../../platform/db/schema.ts';
-import { sortTerm } from '../../platform/db/sql.ts';
+import { offsetPage, sortTerm } from '../../platform/db/sql.ts';
 import type { SortField } from '../../platform/http/pagination.ts';
 
 // ---- policies ----
@@ -64,15 +64,11 @@ export async function listPolicyRows(
   let base = db.selectFrom('tagging_policies').where('tenant_id', '=', tenantId);
   if (filter.enabled !== undefined) base = base.where('enabled', '=', filter.enabled ? 1 : 0);
   if (filter.enforcements) base = base.where('enforcement', 'in', [...filter.enforcements]);
-  const { total } = await base.select((eb) => eb.fn.countAll<number>().as('total')).executeTakeFirstOrThrow();
-  let q = base.selectAll();
-  for (const s of sort) q = q.orderBy(sortTerm(db, s.field, s.desc, !s.field.endsWith('_at')));
-  const rows = await q
-    .orderBy(sortTerm(db, 'id', false, true))
-    .limit(limit)
-    .offset(offset)
-    .execute();
-  return { rows, total: Number(total) };
+  const order = [
+    ...sort.map((s) => sortTerm(db, s.field, s.desc, !s.field.endsWith('_at'))),
+    sortTerm(db, 'id', false, true),
+  ];
+  return offsetPage(base, base.selectAll(), order, { limit, offset });
 }
 
 /** Ids and versions only: what a cache compares to know whether its compiled policies are current. */
@@ -199,13 +195,5 @@ export async function listSnapshotRows(
   if (filter.from) base = base.where('taken_at', '>=', filter.from);
   if (filter.to) base = base.where('taken_at', '<=', filter.to);
   if (filter.triggers) base = base.where('trigger', 'in', [...filter.triggers]);
-  const { total } = await base.select((eb) => eb.fn.countAll<number>().as('total')).executeTakeFirstOrThrow();
-  const rows = await base
-    .selectAll()
-    .orderBy('taken_at', 'asc')
-    .orderBy('id', 'asc')
-    .limit(limit)
-    .offset(offset)
-    .execute();
-  return { rows, total: Number(total) };
+  return offsetPage(base, base.selectAll(), [sql.ref('taken_at'), sql.ref('id')], { limit, offset });
 }

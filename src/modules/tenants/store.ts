@@ -1,7 +1,7 @@
 /** SQL for tenants. Every function takes the database or an open transaction first. */
 import type { Executor } from '../../platform/db/index.ts';
 import type { NewTenantRow, TenantRow, TenantUpdate } from '../../platform/db/schema.ts';
-import { containsInsensitive, sortTerm } from '../../platform/db/sql.ts';
+import { containsInsensitive, offsetPage, sortTerm } from '../../platform/db/sql.ts';
 import type { SortField } from '../../platform/http/pagination.ts';
 
 export async function findTenantByIdOrSlug(db: Executor, idOrSlug: string): Promise<TenantRow | undefined> {
@@ -79,13 +79,9 @@ export async function listTenantRows(
       eb.or([containsInsensitive(eb.ref('slug'), text), containsInsensitive(eb.ref('name'), text)]),
     );
   }
-  const { total } = await base.select((eb) => eb.fn.countAll<number>().as('total')).executeTakeFirstOrThrow();
-  let q = base.selectAll();
-  for (const s of sort) q = q.orderBy(sortTerm(db, s.field, s.desc, !s.field.endsWith('_at')));
-  const rows = await q
-    .orderBy(sortTerm(db, 'id', false, true))
-    .limit(limit)
-    .offset(offset)
-    .execute();
-  return { rows, total: Number(total) };
+  const order = [
+    ...sort.map((s) => sortTerm(db, s.field, s.desc, !s.field.endsWith('_at'))),
+    sortTerm(db, 'id', false, true),
+  ];
+  return offsetPage(base, base.selectAll(), order, { limit, offset });
 }

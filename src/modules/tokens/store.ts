@@ -2,7 +2,7 @@
 import type { Kysely } from 'kysely';
 import type { Executor } from '../../platform/db/index.ts';
 import type { ApiKeyRow, DB, TenantRow } from '../../platform/db/schema.ts';
-import { precompiled, sortTerm } from '../../platform/db/sql.ts';
+import { offsetPage, precompiled, sortTerm } from '../../platform/db/sql.ts';
 import type { SortField } from '../../platform/http/pagination.ts';
 
 export async function findApiKeyByClientId(db: Executor, clientId: string): Promise<ApiKeyRow | undefined> {
@@ -167,13 +167,9 @@ export async function listApiKeyRows(
       ),
     );
   }
-  const { total } = await base.select((eb) => eb.fn.countAll<number>().as('total')).executeTakeFirstOrThrow();
-  let q = base.selectAll();
-  for (const s of sort) q = q.orderBy(sortTerm(db, s.field, s.desc, !s.field.endsWith('_at')));
-  const rows = await q
-    .orderBy(sortTerm(db, 'id', false, true))
-    .limit(limit)
-    .offset(offset)
-    .execute();
-  return { rows, total: Number(total) };
+  const order = [
+    ...sort.map((s) => sortTerm(db, s.field, s.desc, !s.field.endsWith('_at'))),
+    sortTerm(db, 'id', false, true),
+  ];
+  return offsetPage(base, base.selectAll(), order, { limit, offset });
 }

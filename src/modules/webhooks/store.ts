@@ -8,7 +8,7 @@ import { sql } from 'kysely';
 import type { DatabaseDialect } from '../../platform/config.ts';
 import type { Executor } from '../../platform/db/index.ts';
 import type { WebhookDeliveryRow, WebhookRow } from '../../platform/db/schema.ts';
-import { sortTerm } from '../../platform/db/sql.ts';
+import { offsetPage, sortTerm } from '../../platform/db/sql.ts';
 import type { SortField } from '../../platform/http/pagination.ts';
 
 // ---------------------------------------------------------------------------
@@ -37,15 +37,8 @@ export async function listWebhookRows(
 ): Promise<{ rows: WebhookRow[]; total: number }> {
   let base = db.selectFrom('webhooks').where('tenant_id', '=', tenantId);
   if (filter.enabled !== undefined) base = base.where('enabled', '=', filter.enabled ? 1 : 0);
-  const { total } = await base.select((eb) => eb.fn.countAll<number>().as('total')).executeTakeFirstOrThrow();
-  let q = base.selectAll();
-  for (const s of sort) q = q.orderBy(sortTerm(db, s.field, s.desc, s.field === 'url'));
-  const rows = await q
-    .orderBy(sortTerm(db, 'id', false, true))
-    .limit(limit)
-    .offset(offset)
-    .execute();
-  return { rows, total: Number(total) };
+  const order = [...sort.map((s) => sortTerm(db, s.field, s.desc, s.field === 'url')), sortTerm(db, 'id', false, true)];
+  return offsetPage(base, base.selectAll(), order, { limit, offset });
 }
 
 export async function updateWebhookRow(
@@ -123,16 +116,9 @@ export async function listDeliveryRows(
   let base = db.selectFrom('webhook_deliveries').where('tenant_id', '=', tenantId).where('webhook_id', '=', webhookId);
   if (filter.statuses) base = base.where('status', 'in', filter.statuses as WebhookDeliveryRow['status'][]);
   if (filter.events) base = base.where('event', 'in', [...filter.events]);
-  const { total } = await base.select((eb) => eb.fn.countAll<number>().as('total')).executeTakeFirstOrThrow();
-  let q = base.selectAll();
-  for (const s of sort) q = q.orderBy(sortTerm(db, s.field, s.desc));
   // Ids are time-ordered: the same direction as the first sort breaks ties newest-first too.
-  const rows = await q
-    .orderBy(sortTerm(db, 'id', sort[0]?.desc ?? true, true))
-    .limit(limit)
-    .offset(offset)
-    .execute();
-  return { rows, total: Number(total) };
+  const order = [...sort.map((s) => sortTerm(db, s.field, s.desc)), sortTerm(db, 'id', sort[0]?.desc ?? true, true)];
+  return offsetPage(base, base.selectAll(), order, { limit, offset });
 }
 
 /**

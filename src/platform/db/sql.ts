@@ -6,6 +6,7 @@ import {
   type Kysely,
   PostgresAdapter,
   type RawBuilder,
+  type SelectQueryBuilder,
   type SqlBool,
   sql,
 } from 'kysely';
@@ -26,6 +27,24 @@ export function containsInsensitive(expr: Expression<unknown>, text: string): Ra
 export function sortTerm(db: Executor, column: string, desc: boolean, text = false): RawBuilder<unknown> {
   const collate = text && db.getExecutor().adapter instanceof PostgresAdapter ? sql` collate "C"` : sql``;
   return sql`${sql.ref(column)}${collate} ${sql.raw(desc ? 'desc nulls first' : 'asc nulls last')}`;
+}
+
+/**
+ * One page of an offset-paginated list and the total it is a page of. `filtered` is the list's
+ * query before any selection (it is counted), `rows` the same query selecting its rows; `order`
+ * their sort terms, the last of which must be unique (the id) so that pages neither overlap nor skip.
+ */
+export async function offsetPage<DB, TB extends keyof DB, O>(
+  filtered: SelectQueryBuilder<DB, TB, object>,
+  rows: SelectQueryBuilder<DB, TB, O>,
+  order: readonly Expression<unknown>[],
+  page: { limit: number; offset: number },
+): Promise<{ rows: O[]; total: number }> {
+  const counted = await filtered.select((eb) => eb.fn.countAll<number>().as('total')).executeTakeFirstOrThrow();
+  let q = rows;
+  for (const term of order) q = q.orderBy(term);
+  const list = await q.limit(page.limit).offset(page.offset).execute();
+  return { rows: list as O[], total: Number((counted as { total: number | string }).total) };
 }
 
 /**
