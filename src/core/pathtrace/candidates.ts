@@ -38,7 +38,8 @@ export function rangesToBoundaries(flat: number[]): AddressRange[] {
 
 /**
  * One representative address per piece of [base.first, base.last] cut at the
- * boundaries' edges, leaving out excluded ranges, most general first.
+ * boundaries' edges, leaving out excluded ranges, most general first; pieces inside the same
+ * boundaries are alike, so only the first of them is kept.
  */
 export function representativeAddresses(
   base: { first: number; last: number },
@@ -60,14 +61,23 @@ export function representativeAddresses(
   }
   const points = [...cuts].sort((a, b) => a - b);
   const reps: Representative[] = [];
+  // Pieces inside the same boundaries are judged alike (cuts at excluded ranges alone make more):
+  // one address for each.
+  const seen = new Set<string>();
   for (let i = 0; i < points.length; i++) {
     const start = points[i]!;
     const end = i + 1 < points.length ? points[i + 1]! - 1 : base.last;
     if (excluded.some((x) => start >= x.first && start <= x.last)) continue;
     let specificity = -1;
-    for (const b of boundaries) {
-      if (start >= b.first && start <= b.last && b.prefix > specificity) specificity = b.prefix;
-    }
+    const inside: number[] = [];
+    boundaries.forEach((b, index) => {
+      if (start < b.first || start > b.last) return;
+      inside.push(index);
+      if (b.prefix > specificity) specificity = b.prefix;
+    });
+    const key = inside.join(',');
+    if (seen.has(key)) continue;
+    seen.add(key);
     // Avoid handing out a network address (x.x.x.0) when the piece has another.
     const ip = start % 256 === 0 && start + 1 <= end ? start + 1 : start;
     reps.push({ ip, specificity });

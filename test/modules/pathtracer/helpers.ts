@@ -1,5 +1,7 @@
 /** Helpers for path tracer tests: the two-tier network ingested through the jobs API, trace calls. */
+
 import { expect } from 'vitest';
+import type { AwsSnapshotDocument } from '../../../src/core/ingest/aws-snapshot.ts';
 import type { JobRunner } from '../../../src/platform/jobs/runner.ts';
 import type { TestApp } from '../../helpers/app.ts';
 import { ingest, snapshotFromDir, startRunner } from '../jobs/helpers.ts';
@@ -31,6 +33,8 @@ export async function ingestSnapshot(
   tenant: string,
   headers: Record<string, string>,
   fixture = 'aws-snapshot/two-tier',
+  /** Documents added to the fixture's (an account and region of their own, or the input's). */
+  extraDocuments: AwsSnapshotDocument[] = [],
 ) {
   let runner = runners.get(t);
   if (!runner) {
@@ -40,7 +44,11 @@ export async function ingestSnapshot(
   const job = await ingest(t, runner, tenant, headers, {
     name: fixture,
     source: 'aws_snapshot',
-    input: snapshotFromDir(fixture),
+    input: (() => {
+      const input = snapshotFromDir(fixture);
+      input.documents.push(...extraDocuments);
+      return input;
+    })(),
   });
   expect(job.status, JSON.stringify(job.error)).toBe('succeeded');
   await t.services.events.idle();
