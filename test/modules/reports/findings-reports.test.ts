@@ -9,7 +9,7 @@ import { checkPdf, parseCsv } from '../../core/reports/helpers.ts';
 import { createTestApp, type TestApp } from '../../helpers/app.ts';
 import { testDialects } from '../../helpers/env.ts';
 import { NODES, SG_WEB, sgRule } from '../findings/fixture.ts';
-import { runQueuedJobs } from '../jobs/helpers.ts';
+import { generateReport, makeReport } from './helpers.ts';
 
 type H = Record<string, string>;
 
@@ -78,20 +78,8 @@ for (const dialect of testDialects()) {
     let viewer: H;
     const url = (path: string) => `/api/v1/tenants/acme${path}`;
 
-    const settle = () => runQueuedJobs(t);
-    const generate = (payload: Record<string, unknown>) =>
-      t.app.inject({ method: 'POST', url: url('/reports/generate'), headers: editor, payload });
-    /** Generates, runs and downloads a report. */
-    const made = async (payload: Record<string, unknown>) => {
-      const res = await generate(payload);
-      expect(res.statusCode, res.body).toBe(202);
-      await settle();
-      const report = (await t.app.inject({ url: url(`/reports/${res.json().data.id}`), headers: viewer })).json().data;
-      expect(report.status, JSON.stringify(report)).toBe('succeeded');
-      const dl = await t.app.inject({ url: report.download_url, headers: viewer });
-      expect(dl.statusCode, dl.body).toBe(200);
-      return { report, dl };
-    };
+    const generate = (payload: Record<string, unknown>) => generateReport(t, editor, payload);
+    const made = (payload: Record<string, unknown>) => makeReport(t, { editor, viewer }, payload);
     const findings = async (query = '') => {
       const res = await t.app.inject({ url: url(`/findings?per_page=100${query}`), headers: viewer });
       expect(res.statusCode, res.body).toBe(200);

@@ -12,6 +12,7 @@ import { checkPdf, parseCsv } from '../../core/reports/helpers.ts';
 import { createTestApp, type TestApp } from '../../helpers/app.ts';
 import { testDialects } from '../../helpers/env.ts';
 import { runQueuedJobs } from '../jobs/helpers.ts';
+import { generateReport, makeReport } from './helpers.ts';
 
 type H = Record<string, string>;
 
@@ -53,22 +54,9 @@ for (const dialect of testDialects()) {
 
     const settle = () => runQueuedJobs(t);
 
-    const generate = async (payload: Record<string, unknown>, h: H = editor, tenant = 'acme') =>
-      t.app.inject({ method: 'POST', url: `/api/v1/tenants/${tenant}/reports/generate`, headers: h, payload });
-
-    /** Generates, runs and downloads a report; returns the report and the download. */
-    const made = async (payload: Record<string, unknown>) => {
-      const res = await generate(payload);
-      expect(res.statusCode, res.body).toBe(202);
-      await settle();
-      const report = (
-        await t.app.inject({ url: `/api/v1/tenants/acme/reports/${res.json().data.id}`, headers: viewer })
-      ).json().data;
-      expect(report.status, JSON.stringify(report)).toBe('succeeded');
-      const dl = await t.app.inject({ url: report.download_url, headers: viewer });
-      expect(dl.statusCode, dl.body).toBe(200);
-      return { report, dl };
-    };
+    const generate = (payload: Record<string, unknown>, h: H = editor, tenant = 'acme') =>
+      generateReport(t, h, payload, tenant);
+    const made = (payload: Record<string, unknown>) => makeReport(t, { editor, viewer }, payload);
 
     beforeAll(async () => {
       t = await createTestApp({ dialect, shared: true, env: { INFRACAST_WEBHOOK_ALLOW_PRIVATE_NETWORKS: 'true' } });
