@@ -94,6 +94,27 @@ export const JobResult = Type.Object(
           'since: nothing needed comparing, everything counted unchanged.',
       }),
     ),
+    parser_version: Type.Optional(
+      Type.String({
+        description:
+          'Digest of the parsing code that made the rows: an input is reused as unchanged only by jobs of the ' +
+          'same code, so after an upgrade the same input is read again.',
+      }),
+    ),
+    state_sha256: Type.Optional(
+      Type.String({
+        description:
+          "Terraform states: SHA-256 of the state's text without its top-level `serial` (and of the job name and " +
+          'parser version); equal for new serials of a state whose resources did not change.',
+      }),
+    ),
+    same_state_as: Type.Optional(
+      Type.String({
+        description:
+          'Set when the state differed from that of this earlier job only in its serial and the inventory had not ' +
+          'changed since: its outcome was reused, everything counted unchanged, without parsing the state.',
+      }),
+    ),
     same_input_as: Type.Optional(
       Type.String({
         description:

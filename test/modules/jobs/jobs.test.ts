@@ -291,19 +291,54 @@ for (const dialect of testDialects()) {
           inventory_version: first.result.inventory_version,
         });
         expect(first.result.same_input_as).toBeUndefined();
-        // The same resources in a new serial of the state: parsed and compared, every resource unchanged.
+        // The same resources in a new serial of the state: all but the serial is the same, nothing changed since:
+        // recognised before parsing.
+        const serial = Number((v1 as Json).serial ?? 0);
         const reserialed = await ingest(t, runner, 'acme', h, {
           name: 'tf',
           source: 'terraform_state',
-          input: { ...v1, serial: Number((v1 as Json).serial ?? 0) + 1 },
+          input: { ...v1, serial: serial + 1 },
         });
         expect(reserialed.input_sha256).not.toBe(first.input_sha256);
         expect(reserialed.result.same_input_as).toBeUndefined();
-        // Other bytes, the same rows, nothing changed since: recognised once parsed, nothing compared.
+        expect(first.result.state_sha256).toMatch(/^[0-9a-f]{64}$/);
+        expect(reserialed.result.state_sha256).toBe(first.result.state_sha256);
+        expect(reserialed.result.same_state_as).toBe(same.id);
         expect(reserialed.result.content_sha256).toBe(first.result.content_sha256);
-        expect(reserialed.result.same_content_as).toBe(same.id);
         expect(reserialed.counts).toEqual({ created: 0, updated: 0, unchanged: 20, removed: 0, edges: 59 });
         expect(reserialed.result.edges).toEqual({ created: 0, updated: 0, unchanged: 59, removed: 0, skipped: 0 });
+        // New outputs too: another state digest, so parsed; but the same rows, recognised once parsed, nothing
+        // compared.
+        const newOutputs = await ingest(t, runner, 'acme', h, {
+          name: 'tf',
+          source: 'terraform_state',
+          input: { ...v1, serial: serial + 2, outputs: { url: { value: 'https://example.com', type: 'string' } } },
+        });
+        expect(newOutputs.result.state_sha256).not.toBe(first.result.state_sha256);
+        expect(newOutputs.result.same_state_as).toBeUndefined();
+        expect(newOutputs.result.content_sha256).toBe(first.result.content_sha256);
+        expect(newOutputs.result.same_content_as).toBe(reserialed.id);
+        expect(newOutputs.counts).toEqual({ created: 0, updated: 0, unchanged: 20, removed: 0, edges: 59 });
+        // Jobs made by other parsing code (as before an upgrade): the very same bytes are parsed again.
+        const jobs = await t.services.db
+          .selectFrom('jobs')
+          .select(['id', 'result'])
+          .where('tenant_id', '=', tenant.id)
+          .execute();
+        for (const j of jobs) {
+          if (j.result === null) continue;
+          const result = { ...JSON.parse(j.result), parser_version: 'an-older-parser' };
+          await t.services.db
+            .updateTable('jobs')
+            .set({ result: JSON.stringify(result) })
+            .where('id', '=', j.id)
+            .execute();
+        }
+        const upgraded = await ingest(t, runner, 'acme', h, { name: 'tf', source: 'terraform_state', input: v1 });
+        expect(upgraded.result.same_input_as).toBeUndefined();
+        expect(upgraded.result.same_state_as).toBeUndefined();
+        expect(upgraded.result.parser_version).toBe(first.result.parser_version);
+        expect(upgraded.result.same_content_as).toBe(newOutputs.id);
         const after = await inventoryOf(t, 'acme');
         expect(after).toEqual(before);
         // Nothing was rewritten: source and updated_at still name the first job; last_seen_at moved on.

@@ -32,6 +32,7 @@ import {
 import { type Clock, iso } from '../../../platform/time.ts';
 import { EDGE_COLUMNS, NODE_COLUMNS } from '../bulk-sql.ts';
 import * as store from '../store.ts';
+import { parserVersion } from './parser-version.ts';
 import { type Plan, type PlanReader, planChanges, planChangesInventory, prefetched } from './plan.ts';
 import { type Batch, type IngestSummary, MAX_WARNINGS } from './session.ts';
 import { openSession, type SessionClient } from './session-client.ts';
@@ -349,6 +350,8 @@ export function createDiscoveryJobHandler(deps: DiscoveryJobDeps): JobHandler {
     const earlier = await store.latestSameInputJob(db, { ...job, input_sha256: job.input_sha256 });
     const before = earlier?.result ? (JSON.parse(earlier.result) as Record<string, unknown>) : null;
     if (!earlier || !before || typeof before.inventory_version !== 'number') return null;
+    // Made by other parsing code (an upgrade): the same bytes may make other rows now.
+    if (before.parser_version !== parserVersion()) return null;
     const { counts, edges } = asUnchanged(JSON.parse(earlier.counts) as Record<string, number>, before);
     const { same_content_as: _, ...result } = before;
     const outcome: JobOutcome = { counts, result: { ...result, edges, same_input_as: earlier.id } };
@@ -357,37 +360,73 @@ export function createDiscoveryJobHandler(deps: DiscoveryJobDeps): JobHandler {
   }
 
   /**
-   * Other bytes, the same rows (a new serial of an unchanged state, a snapshot
-   * with its documents in another order): once parsed, an input whose content
-   * digest is that of a job the inventory has not changed since makes the
-   * compare needless. Only when that job skipped no edge (its warnings about
-   * them are its own).
+   * Other bytes, the same rows: an input that a recent job's digest says makes the rows that job
+   * made, with the inventory unchanged since (the same version), needs no compare. Only when that
+   * job skipped no edge (its warnings about them are its own). `matches` picks the job by its
+   * result; `result` is this job's, given that job's id.
    */
-  async function reuseSameContent(ctx: JobContext, summary: IngestSummary): Promise<JobOutcome | null> {
+  async function reuseRecent(
+    ctx: JobContext,
+    matches: (before: Record<string, unknown>) => boolean,
+    resultOf: (before: Record<string, unknown>, earlierId: string, version: number) => Record<string, unknown>,
+  ): Promise<JobOutcome | null> {
     const { job } = ctx;
     const version = await store.inventoryVersion(db, job.tenant_id);
     if (version === null) return null;
     for (const earlier of await store.recentSucceededJobs(db, job.tenant_id, job.kind, job.id, SAME_CONTENT_LOOKBACK)) {
       const before = earlier.result ? (JSON.parse(earlier.result) as Record<string, unknown>) : null;
-      if (!before || before.inventory_version !== version || before.content_sha256 !== summary.content_sha256) continue;
+      if (!before || before.inventory_version !== version || !matches(before)) continue;
       const { counts, edges } = asUnchanged(JSON.parse(earlier.counts) as Record<string, number>, before);
       if (edges.skipped > 0) return null;
-      const outcome: JobOutcome = {
-        counts,
-        result: {
-          skipped_documents: summary.skipped_documents,
-          warnings: summary.warnings,
-          warnings_total: summary.warnings_total,
-          scopes: summary.scopes,
-          edges,
-          content_sha256: summary.content_sha256,
-          inventory_version: version,
-          same_content_as: earlier.id,
-        },
-      };
-      return completeUnchanged(ctx, version, summary.scopes, outcome);
+      const result: Record<string, unknown> = { ...resultOf(before, earlier.id, version), edges };
+      const scopes = Array.isArray(result.scopes) ? (result.scopes as string[]) : [];
+      return completeUnchanged(ctx, version, scopes, { counts, result });
     }
     return null;
+  }
+
+  /**
+   * A new serial of a Terraform state whose resources did not change (a refresh, an apply that
+   * changed only outputs): its digest without the serial (state-digest.ts) is a recent job's, so
+   * the parse is skipped too. That job's result stands for this one's.
+   */
+  function reuseSameState(ctx: JobContext, stateSha256: string): Promise<JobOutcome | null> {
+    return reuseRecent(
+      ctx,
+      // By the parser version the result names as well (the digest covers it too).
+      (before) => before.state_sha256 === stateSha256 && before.parser_version === parserVersion(),
+      (before, earlierId) => {
+        const { same_content_as: _c, same_input_as: _i, same_state_as: _s, ...result } = before;
+        return { ...result, same_state_as: earlierId };
+      },
+    );
+  }
+
+  /** Once parsed, an input whose content digest (the rows it makes) is a recent job's. */
+  function reuseSameContent(
+    ctx: JobContext,
+    summary: IngestSummary,
+    stateSha256: string | null,
+  ): Promise<JobOutcome | null> {
+    return reuseRecent(
+      ctx,
+      (before) => before.content_sha256 === summary.content_sha256,
+      (_before, earlierId, version) => ({
+        skipped_documents: summary.skipped_documents,
+        warnings: summary.warnings,
+        warnings_total: summary.warnings_total,
+        scopes: summary.scopes,
+        content_sha256: summary.content_sha256,
+        ...digests(stateSha256),
+        inventory_version: version,
+        same_content_as: earlierId,
+      }),
+    );
+  }
+
+  /** What later jobs compare their input against: the parsing code, and a state's digest without its serial. */
+  function digests(stateSha256: string | null): Record<string, string> {
+    return { parser_version: parserVersion(), ...(stateSha256 === null ? {} : { state_sha256: stateSha256 }) };
   }
 
   return async (ctx) => {
@@ -410,6 +449,12 @@ export function createDiscoveryJobHandler(deps: DiscoveryJobDeps): JobHandler {
         }
       }
       ctx.checkpoint();
+      const stateSha256 =
+        job.source === 'terraform_state' ? await session.stateDigest(job.name, parserVersion()) : null;
+      if (stateSha256 !== null) {
+        const sameState = await reuseSameState(ctx, stateSha256);
+        if (sameState) return sameState;
+      }
       ctx.progress(5, 'parsing');
       const summary = await session.parse({ source: job.source as IngestSource, jobName: job.name }).catch((e) => {
         // The thread was stopped because the job was: for the reason the runner gave (a shutdown hands the
@@ -421,7 +466,7 @@ export function createDiscoveryJobHandler(deps: DiscoveryJobDeps): JobHandler {
         throw asInputFailure(e);
       });
       ctx.checkpoint();
-      const sameContent = await reuseSameContent(ctx, summary);
+      const sameContent = await reuseSameContent(ctx, summary, stateSha256);
       if (sameContent) return sameContent;
       ctx.progress(30, 'comparing');
       const file = dialect === 'sqlite' && session.threaded ? await databaseFile(db) : null;
@@ -447,6 +492,7 @@ export function createDiscoveryJobHandler(deps: DiscoveryJobDeps): JobHandler {
           scopes: p.scopes,
           edges: p.edgeCounts,
           content_sha256: summary.content_sha256,
+          ...digests(stateSha256),
         },
       });
       // From here a threaded SQLite write finishes or rolls back its own transaction: the thread must not be

@@ -14,6 +14,8 @@ export interface SessionClient {
   append(part: string): Promise<void>;
   /** Appends a whole file's text, read by the session itself (in the thread, when threaded). */
   appendFile(path: string): Promise<void>;
+  /** The appended Terraform state's digest, all but its serial; null when it cannot be told for certain. */
+  stateDigest(jobName: string, parserVersion: string): Promise<string | null>;
   parse(params: IngestParams): Promise<IngestSummary>;
   nodeKeys(from: number, count: number): Promise<KeyBatch>;
   edgeKeys(from: number, count: number): Promise<EdgeKeyBatch>;
@@ -53,6 +55,7 @@ export function openSession(threaded: boolean): SessionClient {
       threaded,
       append: async (part) => s.append(part),
       appendFile: async (path) => s.append(await readFile(path, 'utf8')),
+      stateDigest: async (jobName, parserVersion) => s.stateDigest(jobName, parserVersion),
       parse: async (params) => s.parse(params),
       nodeKeys: async (from, count) => s.nodeKeys(from, count),
       edgeKeys: async (from, count) => s.edgeKeys(from, count),
@@ -72,6 +75,7 @@ export function openSession(threaded: boolean): SessionClient {
     threaded,
     append: (part) => thread.call('append', part),
     appendFile: (path) => thread.call('appendFile', path),
+    stateDigest: (jobName, parserVersion) => thread.call('stateDigest', { jobName, parserVersion }),
     parse: (params) => thread.call('parse', params),
     nodeKeys: (from, count) => thread.call('nodeKeys', { from, count }),
     edgeKeys: (from, count) => thread.call('edgeKeys', { from, count }),

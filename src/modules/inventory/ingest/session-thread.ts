@@ -24,6 +24,8 @@ serveThread({
   },
   append: (part: string) => session.append(part),
   appendFile: (path: string) => session.append(readFileSync(path, 'utf8')),
+  stateDigest: ({ jobName, parserVersion }: { jobName: string; parserVersion: string }) =>
+    session.stateDigest(jobName, parserVersion),
   parse: (params: IngestParams) => session.parse(params),
   nodeKeys: ({ from, count }: { from: number; count: number }) => session.nodeKeys(from, count),
   edgeKeys: ({ from, count }: { from: number; count: number }) => session.edgeKeys(from, count),

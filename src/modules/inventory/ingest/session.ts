@@ -10,6 +10,7 @@ import { AWS_TYPES, type IngestSource, parseSource, readableDocumentKeys } from 
 import type { EdgeInput, NodeInput } from '../../../core/inventory/types.ts';
 import { copyValue } from '../../../platform/db/copy-text.ts';
 import { canonicalTagsJson, edgeContentHash, edgeIdFor, nodeContentHash } from '../identity.ts';
+import { terraformStateDigest } from './state-digest.ts';
 
 export interface IngestParams {
   source: IngestSource;
@@ -101,6 +102,13 @@ export class IngestSession {
 
   append(part: string): void {
     this.parts.push(part);
+  }
+
+  /** The appended Terraform state's digest, all but its serial (see state-digest.ts). */
+  stateDigest(jobName: string, parserVersion: string): string | null {
+    if (this.parts.length > 1) this.parts = [this.parts.join('')];
+    const text = this.parts[0];
+    return text === undefined ? null : terraformStateDigest(text, jobName, parserVersion);
   }
 
   /** Throws IngestError (malformed document) or SyntaxError (not JSON). */
