@@ -51,7 +51,7 @@ interface Run {
   firstMs: number;
   /** The same body again: recognised by its digest, nothing parsed. */
   secondMs: number;
-  /** The same resources in the next serial of the state: parsed, recognised by its content digest, all unchanged. */
+  /** The same resources in the next serial of the state: recognised by its digest without the serial, not parsed. */
   reserialMs: number;
   /** One resource's tags changed in a new serial: parsed, compared, one node written. */
   oneChangeMs: number;
