@@ -853,6 +853,20 @@ const HANDLERS = new Map<string, Handler>([
       });
     },
   ],
+  [
+    'EbsEncryptionByDefault',
+    (ctx, v, key) => {
+      if (typeof v !== 'boolean') throw ingestError(ctx.doc, key, 'must be true or false');
+      // A setting of one region: the document says nothing of which but by where it was saved.
+      if (ctx.region === null) {
+        ctx.b.warn(
+          `document "${ctx.doc}": EBS encryption by default without a region (save it under a <region> folder or give the document a region); not read`,
+        );
+        return;
+      }
+      ctx.addNode(T.ebsEncryptionByDefault, ctx.region, { enabled: v }, { displayName: ctx.region });
+    },
+  ],
   ['Roles', (ctx, v, key) => iamEntities(ctx, v, key, T.iamRole, 'RoleName', iamRoleAttributes)],
   ['RoleDetailList', (ctx, v, key) => iamEntities(ctx, v, key, T.iamRole, 'RoleName', iamRoleAttributes)],
   ['Users', (ctx, v, key) => iamEntities(ctx, v, key, T.iamUser, 'UserName', iamUserAttributes)],

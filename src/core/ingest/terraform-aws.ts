@@ -575,6 +575,8 @@ export function nodeAttributes(r: TfResource, info: MapInfo): Rec {
         roles: role === null ? [] : [isUnknown(role) ? role : accountScopedKey(info.account, role)],
       };
     }
+    case 'aws_ebs_encryption_by_default':
+      return { enabled: boolU(v.enabled) };
     case 'aws_ebs_volume':
       return {
         volume_id: id,

@@ -236,6 +236,11 @@ class TerraformInventory {
     const v = r.values;
     const own = str(v.region);
     if (own !== null && isRegionName(own)) return own;
+    // The provider sets this setting's id to the region it applies to.
+    if (r.type === 'aws_ebs_encryption_by_default') {
+      const id = str(v.id);
+      if (id !== null && isRegionName(id)) return id;
+    }
     if (r.type === 'aws_ec2_transit_gateway_peering_attachment_accepter') {
       const peer = str(v.peer_region);
       if (peer !== null) return peer;

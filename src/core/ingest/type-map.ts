@@ -16,6 +16,8 @@ export const AWS_TYPES = {
   iamInstanceProfile: 'aws.iam.instance_profile',
   dbSubnetGroup: 'aws.rds.db_subnet_group',
   ebsVolume: 'aws.ec2.volume',
+  /** A region's EBS encryption-by-default setting (one per account and region). */
+  ebsEncryptionByDefault: 'aws.ebs.encryption_by_default',
 } as const;
 
 export type AwsType = (typeof AWS_TYPES)[keyof typeof AWS_TYPES];
@@ -58,6 +60,7 @@ export const TERRAFORM_NODE_TYPES: Readonly<Record<string, AwsType>> = {
   aws_db_instance: AWS_TYPES.dbInstance,
   aws_db_subnet_group: AWS_TYPES.dbSubnetGroup,
   aws_lambda_function: AWS_TYPES.lambdaFunction,
+  aws_ebs_encryption_by_default: AWS_TYPES.ebsEncryptionByDefault,
   aws_s3_bucket: AWS_TYPES.s3Bucket,
   aws_iam_role: AWS_TYPES.iamRole,
   aws_iam_user: AWS_TYPES.iamUser,
@@ -249,6 +252,7 @@ export const AWS_DOCUMENT_KEYS: Readonly<Record<string, { type: AwsType; cli: st
   Policies: { type: AWS_TYPES.iamPolicy, cli: 'iam list-policies, get-account-authorization-details' },
   InstanceProfiles: { type: AWS_TYPES.iamInstanceProfile, cli: 'iam list-instance-profiles' },
   Functions: { type: AWS_TYPES.lambdaFunction, cli: 'lambda list-functions' },
+  EbsEncryptionByDefault: { type: AWS_TYPES.ebsEncryptionByDefault, cli: 'ec2 get-ebs-encryption-by-default' },
 };
 
 /** The Infracast type of an EC2-style native id, from its prefix ('sg-…' → security group). */
@@ -324,6 +328,7 @@ export const ACCOUNT_SCOPED_NAME_TYPES: ReadonlySet<string> = new Set([
   AWS_TYPES.dbInstance,
   AWS_TYPES.dbSubnetGroup,
   AWS_TYPES.lambdaFunction,
+  AWS_TYPES.ebsEncryptionByDefault,
 ]);
 
 /** The node name key of an account-scoped name: `<account>/<name>` (or the bare name when the account is unknown). */

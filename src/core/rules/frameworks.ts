@@ -56,6 +56,7 @@ export const FRAMEWORKS: readonly FrameworkInfo[] = [
       { id: 'EC2.2', title: 'VPC default security groups should not allow inbound or outbound traffic' },
       { id: 'EC2.3', title: 'Attached Amazon EBS volumes should be encrypted at-rest' },
       { id: 'EC2.6', title: 'VPC flow logging should be enabled in all VPCs' },
+      { id: 'EC2.7', title: 'EBS default encryption should be enabled' },
       { id: 'EC2.8', title: 'EC2 instances should use Instance Metadata Service Version 2 (IMDSv2)' },
       { id: 'EC2.9', title: 'Amazon EC2 instances should not have a public IPv4 address' },
       { id: 'EC2.15', title: 'Amazon EC2 subnets should not automatically assign public IP addresses' },

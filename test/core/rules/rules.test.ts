@@ -247,6 +247,32 @@ describe('instance, database and bucket rules', () => {
   });
 });
 
+describe('EBS encryption by default', () => {
+  it('a region where it is off fails, on passes, unknown (plans) or unrecorded is skipped', () => {
+    const setting = (region: string, enabled: unknown) =>
+      node('aws.ebs.encryption_by_default', `111111111111/${region}`, { enabled } as JsonObject, { region });
+    const r = run('aws.ebs.encryption_by_default_disabled', [
+      setting('us-east-1', false),
+      setting('eu-west-1', true),
+      setting('eu-central-1', UNKNOWN),
+      setting('ap-south-1', null),
+    ]);
+    expect(r.failures.map((f) => [f.message, f.evidence])).toEqual([
+      [
+        'EBS encryption by default is off in us-east-1 of account 111111111111',
+        { enabled: false, region: 'us-east-1', account: '111111111111' },
+      ],
+    ]);
+    expect(r.evaluated).toBe(2);
+    expect(r.skipped_node_ids).toHaveLength(2);
+    // It backs the account-level controls: CIS 2.2.1 beside the volumes' rule, and FSBP EC2.7.
+    expect(ruleById('aws.ebs.encryption_by_default_disabled')?.controls).toEqual([
+      { framework: 'cis-aws-foundations', control: '2.2.1' },
+      { framework: 'aws-fsbp', control: 'EC2.7' },
+    ]);
+  });
+});
+
 describe('a real Terraform state (test/fixtures/terraform/two-tier.tfstate)', () => {
   const state = JSON.parse(
     readFileSync(new URL('../../fixtures/terraform/two-tier.tfstate', import.meta.url), 'utf8'),

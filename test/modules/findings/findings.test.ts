@@ -184,14 +184,14 @@ for (const dialect of testDialects())
       it('compliance numbers match the inventory (computed by hand)', async () => {
         // CIS (16 controls): PASS 2.3.1, 2.3.2, 2.3.3 (the database), 5.3 (no ::/0), 5.4 (default group empty);
         // FAIL 5.2 (ssh), 5.6 (IMDSv1); the other 9 have no resource → 5 / 7 = 71.4.
-        // FSBP (20): PASS EC2.2, RDS.2, RDS.3, RDS.8, RDS.11, RDS.13; FAIL EC2.8, EC2.9, EC2.19;
-        // 11 not applicable → 6 / 9 = 66.7. Overall 11 / 16 = 68.75.
+        // FSBP (21): PASS EC2.2, RDS.2, RDS.3, RDS.8, RDS.11, RDS.13; FAIL EC2.8, EC2.9, EC2.19;
+        // 12 not applicable → 6 / 9 = 66.7. Overall 11 / 16 = 68.75.
         const res = await get('/compliance/summary');
         expect(res.statusCode, res.body).toBe(200);
         const s = res.json().data;
         expect(s).toMatchObject({
           score: 68.8,
-          controls: { total: 36, passed: 11, failed: 5, not_applicable: 20 },
+          controls: { total: 37, passed: 11, failed: 5, not_applicable: 21 },
           open_findings: { total: 4, by_severity: { LOW: 0, MEDIUM: 0, HIGH: 3, CRITICAL: 1 } },
           accepted_findings: 0,
           resources_evaluated: 4,
@@ -219,7 +219,7 @@ for (const dialect of testDialects())
           resources_evaluated: 2,
         });
         expect((await get('/compliance/controls?per_page=5')).json().meta).toEqual({
-          total: 36,
+          total: 37,
           page: 1,
           per_page: 5,
           total_pages: 8,

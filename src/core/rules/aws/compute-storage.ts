@@ -22,6 +22,7 @@ import type { Rule, Verdict } from '../types.ts';
 
 const INSTANCE = 'aws.ec2.instance';
 const VOLUME = 'aws.ec2.volume';
+const EBS_DEFAULT = 'aws.ebs.encryption_by_default';
 const DB = 'aws.rds.db_instance';
 const LB = 'aws.elbv2.load_balancer';
 
@@ -137,6 +138,30 @@ export const computeStorageRules: Rule[] = [
       boolSetting(node.attributes.encrypted, 'encrypted', true, () => `EBS volume ${node.name} is not encrypted`, {
         volume_id: typeof node.attributes.volume_id === 'string' ? node.attributes.volume_id : null,
       }),
+  },
+  {
+    id: 'aws.ebs.encryption_by_default_disabled',
+    title: 'EBS encryption by default is off in a region',
+    severity: 'MEDIUM',
+    description:
+      'New EBS volumes and snapshot copies in the region are created unencrypted unless each one asks for ' +
+      'encryption.',
+    remediation:
+      'Turn on EBS encryption by default in every region you use (aws ec2 enable-ebs-encryption-by-default; ' +
+      'Terraform: aws_ebs_encryption_by_default with enabled = true).',
+    resource_types: [EBS_DEFAULT],
+    controls: [
+      { framework: 'cis-aws-foundations', control: '2.2.1' },
+      { framework: 'aws-fsbp', control: 'EC2.7' },
+    ],
+    check: (node) =>
+      boolSetting(
+        node.attributes.enabled,
+        'enabled',
+        true,
+        () => `EBS encryption by default is off in ${node.region}${node.account ? ` of account ${node.account}` : ''}`,
+        { region: node.region, account: node.account ?? null },
+      ),
   },
   {
     id: 'aws.rds.publicly_accessible',
