@@ -854,6 +854,43 @@ const HANDLERS = new Map<string, Handler>([
     },
   ],
   [
+    'FlowLogs',
+    (ctx, v, key) => {
+      ctx.objects(v, key).forEach((o, i) => {
+        const id = ctx.id(o, 'FlowLogId', at(key, i));
+        const resource = str(o.ResourceId);
+        // As aws_flow_log names them: the resource the log records is a VPC, a subnet or an interface.
+        const on = (prefix: string) => (resource?.startsWith(prefix) ? resource : null);
+        const tgwAttachment = on('tgw-attach-');
+        ctx.addNode(
+          T.flowLog,
+          id,
+          {
+            flow_log_id: id,
+            resource_id: resource,
+            vpc_id: on('vpc-'),
+            subnet_id: on('subnet-'),
+            eni_id: on('eni-'),
+            transit_gateway_id: tgwAttachment === null ? on('tgw-') : null,
+            transit_gateway_attachment_id: tgwAttachment,
+            traffic_type: str(o.TrafficType),
+            log_destination_type: str(o.LogDestinationType),
+            log_destination: str(o.LogDestination) ?? str(o.LogGroupName),
+            flow_log_status: str(o.FlowLogStatus),
+            deliver_logs_status: str(o.DeliverLogsStatus),
+          },
+          { tags: tagsFromAwsList(o.Tags) },
+        );
+      });
+      // The account's flow logs in this region are all here: a VPC of it without one has none.
+      for (const vpc of ctx.b.allNodes()) {
+        if (vpc.type === T.vpc && vpc.account === ctx.account && vpc.region === ctx.region) {
+          (vpc.attributes as Rec).flow_logs_recorded = true;
+        }
+      }
+    },
+  ],
+  [
     'EbsEncryptionByDefault',
     (ctx, v, key) => {
       if (typeof v !== 'boolean') throw ingestError(ctx.doc, key, 'must be true or false');

@@ -16,6 +16,7 @@ export const AWS_TYPES = {
   iamInstanceProfile: 'aws.iam.instance_profile',
   dbSubnetGroup: 'aws.rds.db_subnet_group',
   ebsVolume: 'aws.ec2.volume',
+  flowLog: 'aws.ec2.flow_log',
   /** A region's EBS encryption-by-default setting (one per account and region). */
   ebsEncryptionByDefault: 'aws.ebs.encryption_by_default',
 } as const;
@@ -253,6 +254,7 @@ export const AWS_DOCUMENT_KEYS: Readonly<Record<string, { type: AwsType; cli: st
   InstanceProfiles: { type: AWS_TYPES.iamInstanceProfile, cli: 'iam list-instance-profiles' },
   Functions: { type: AWS_TYPES.lambdaFunction, cli: 'lambda list-functions' },
   EbsEncryptionByDefault: { type: AWS_TYPES.ebsEncryptionByDefault, cli: 'ec2 get-ebs-encryption-by-default' },
+  FlowLogs: { type: AWS_TYPES.flowLog, cli: 'ec2 describe-flow-logs' },
 };
 
 /** The Infracast type of an EC2-style native id, from its prefix ('sg-…' → security group). */

@@ -288,13 +288,15 @@ export const governanceRules: Rule[] = [
       if (vpcId === UNK) return skip('the VPC id is known only after apply');
       const logs = byAttribute(graph, FLOW_LOG, 'vpc_id').get(vpcId ?? '') ?? [];
       if (logs.length > 0) return pass();
-      // Flow logs are read from Terraform (aws_flow_log) only: judge a VPC only when its account's flow logs are
-      // in the inventory at all, else "no flow log" would mean "not ingested".
-      const accountsWithLogs = graph.memo(
-        'flow-log-accounts',
-        () => new Set(graph.ofType(FLOW_LOG).map((n) => n.account)),
+      // Judge a VPC only when its flow logs were read: a snapshot's describe-flow-logs of its account and region
+      // says so on the VPC; otherwise (Terraform's aws_flow_log) some flow log of its account and region must be
+      // in the inventory. Else "no flow log" would mean "not ingested".
+      const placesWithLogs = graph.memo(
+        'flow-log-places',
+        () => new Set(graph.ofType(FLOW_LOG).map((n) => `${n.account}|${n.region}`)),
       );
-      if (!accountsWithLogs.has(node.account)) return skip('no flow log of this account is recorded in the inventory');
+      if (node.attributes.flow_logs_recorded !== true && !placesWithLogs.has(`${node.account}|${node.region}`))
+        return skip('no flow log of this account and region is recorded in the inventory');
       return fail(`VPC ${node.name}${vpcId && vpcId !== node.name ? ` (${vpcId})` : ''} has no flow log`, {
         vpc_id: vpcId,
       });
