@@ -686,6 +686,7 @@ export function dbInstanceAttributes(o: Rec): DbInstanceAttributes & Rec {
     iam_database_authentication_enabled: bool(o.IAMDatabaseAuthenticationEnabled),
     backup_retention_period: num(o.BackupRetentionPeriod),
     deletion_protection: bool(o.DeletionProtection),
+    auto_minor_version_upgrade: bool(o.AutoMinorVersionUpgrade),
   };
 }
 

@@ -619,6 +619,9 @@ describe('aws_snapshot: several accounts and regions', () => {
       subnet_ids: ['subnet-0555000000000011'],
       security_group_ids: ['sg-0555000000000001'],
       storage_encrypted: true,
+      deletion_protection: true,
+      backup_retention_period: 7,
+      auto_minor_version_upgrade: false,
     });
     const fn = nodeById(inv, id('aws.lambda.function', `${WL}/orders-events`));
     expect(fn.attributes).toMatchObject({
