@@ -249,6 +249,14 @@ const DOCUMENT_SHAPES = new Map<string, DocumentShape>([
     'Buckets',
     { what: 'S3 buckets', has: 'a Name or CreationDate', matches: (o) => 'Name' in o || 'CreationDate' in o },
   ],
+  [
+    'Volumes',
+    {
+      what: 'EBS volumes',
+      has: 'a VolumeId vol-…',
+      matches: (o) => typeof o.VolumeId === 'string' && o.VolumeId.startsWith('vol-'),
+    },
+  ],
 ]);
 
 /** The keys of a document's content this parser reads: recognised, and of the shape it reads. */
@@ -694,6 +702,35 @@ const HANDLERS = new Map<string, Handler>([
     },
   ],
   [
+    'Volumes',
+    (ctx, v, key) => {
+      ctx.objects(v, key).forEach((o, i) => {
+        const id = ctx.id(o, 'VolumeId', at(key, i));
+        const attachments = recList(o.Attachments);
+        const volume = ctx.addNode(
+          T.ebsVolume,
+          id,
+          {
+            volume_id: id,
+            availability_zone: str(o.AvailabilityZone),
+            encrypted: typeof o.Encrypted === 'boolean' ? o.Encrypted : null,
+            kms_key_id: str(o.KmsKeyId),
+            size: num(o.Size),
+            volume_type: str(o.VolumeType),
+            state: str(o.State),
+            attached_instance_ids: dedupe(attachments.map((a) => str(a.InstanceId)).filter((x) => x !== null)),
+          },
+          { tags: tagsFromAwsList(o.Tags), region: regionFromAvailabilityZone(o.AvailabilityZone) },
+        );
+        for (const a of attachments) {
+          const instanceId = str(a.InstanceId);
+          const instance = instanceId === null ? undefined : ctx.b.find(T.instance, instanceId);
+          if (instance !== undefined) ctx.b.addEdgeBetween(volume, instance, 'attached_to');
+        }
+      });
+    },
+  ],
+  [
     'NetworkInterfaces',
     (ctx, v, key) => {
       ctx.objects(v, key).forEach((o, i) => {
@@ -902,6 +939,35 @@ const HANDLERS = new Map<string, Handler>([
         return;
       }
       ctx.addNode(T.ebsEncryptionByDefault, ctx.region, { enabled: v }, { displayName: ctx.region });
+    },
+  ],
+  [
+    'trailList',
+    (ctx, v, key) => {
+      ctx.objects(v, key).forEach((o, i) => {
+        const name = ctx.id(o, 'Name', at(key, i));
+        const arn = str(o.TrailARN);
+        // A multi-region trail is listed in every region (as a shadow trail): one node, in its home region.
+        if (arn !== null && ctx.b.findByNativeId(arn) !== undefined) return;
+        ctx.addNode(
+          T.cloudTrail,
+          name,
+          {
+            name,
+            trail_arn: arn,
+            home_region: str(o.HomeRegion),
+            s3_bucket_name: str(o.S3BucketName),
+            is_multi_region_trail: typeof o.IsMultiRegionTrail === 'boolean' ? o.IsMultiRegionTrail : null,
+            include_global_service_events:
+              typeof o.IncludeGlobalServiceEvents === 'boolean' ? o.IncludeGlobalServiceEvents : null,
+            log_file_validation_enabled:
+              typeof o.LogFileValidationEnabled === 'boolean' ? o.LogFileValidationEnabled : null,
+            kms_key_id: str(o.KmsKeyId),
+            is_organization_trail: typeof o.IsOrganizationTrail === 'boolean' ? o.IsOrganizationTrail : null,
+          },
+          { arn, region: str(o.HomeRegion) },
+        );
+      });
     },
   ],
   ['Roles', (ctx, v, key) => iamEntities(ctx, v, key, T.iamRole, 'RoleName', iamRoleAttributes)],

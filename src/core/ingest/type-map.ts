@@ -17,6 +17,7 @@ export const AWS_TYPES = {
   dbSubnetGroup: 'aws.rds.db_subnet_group',
   ebsVolume: 'aws.ec2.volume',
   flowLog: 'aws.ec2.flow_log',
+  cloudTrail: 'aws.cloudtrail.trail',
   /** A region's EBS encryption-by-default setting (one per account and region). */
   ebsEncryptionByDefault: 'aws.ebs.encryption_by_default',
 } as const;
@@ -255,6 +256,8 @@ export const AWS_DOCUMENT_KEYS: Readonly<Record<string, { type: AwsType; cli: st
   Functions: { type: AWS_TYPES.lambdaFunction, cli: 'lambda list-functions' },
   EbsEncryptionByDefault: { type: AWS_TYPES.ebsEncryptionByDefault, cli: 'ec2 get-ebs-encryption-by-default' },
   FlowLogs: { type: AWS_TYPES.flowLog, cli: 'ec2 describe-flow-logs' },
+  Volumes: { type: AWS_TYPES.ebsVolume, cli: 'ec2 describe-volumes' },
+  trailList: { type: AWS_TYPES.cloudTrail, cli: 'cloudtrail describe-trails' },
 };
 
 /** The Infracast type of an EC2-style native id, from its prefix ('sg-…' → security group). */
@@ -331,6 +334,7 @@ export const ACCOUNT_SCOPED_NAME_TYPES: ReadonlySet<string> = new Set([
   AWS_TYPES.dbSubnetGroup,
   AWS_TYPES.lambdaFunction,
   AWS_TYPES.ebsEncryptionByDefault,
+  AWS_TYPES.cloudTrail,
 ]);
 
 /** The node name key of an account-scoped name: `<account>/<name>` (or the bare name when the account is unknown). */
