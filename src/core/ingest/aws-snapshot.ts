@@ -273,6 +273,9 @@ function foreignShape(key: string, value: unknown): string | null {
   return `${key} are not ${shape.what} (no item has ${shape.has})`;
 }
 
+/** A KMS key id (a UUID, or a multi-Region key's `mrk-` id) in a document's name. */
+const KEY_ID_IN_NAME = /(?:mrk-[0-9a-f]{32}|[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})/;
+
 /** A transit gateway as one side of a TGW peering attachment. */
 interface PeeringSide {
   tgw: string | null;
@@ -939,6 +942,54 @@ const HANDLERS = new Map<string, Handler>([
         return;
       }
       ctx.addNode(T.ebsEncryptionByDefault, ctx.region, { enabled: v }, { displayName: ctx.region });
+    },
+  ],
+  [
+    'KeyMetadata',
+    (ctx, v, key) => {
+      if (!isRecord(v)) throw ingestError(ctx.doc, key, 'must be an object');
+      const id = ctx.id(v, 'KeyId', key);
+      const bool = (x: unknown) => (typeof x === 'boolean' ? x : null);
+      ctx.addNode(
+        T.kmsKey,
+        id,
+        {
+          // As aws_kms_key names them, so that one rule reads both.
+          key_id: id,
+          arn: str(v.Arn),
+          description: str(v.Description),
+          key_usage: str(v.KeyUsage),
+          customer_master_key_spec: str(v.CustomerMasterKeySpec) ?? str(v.KeySpec),
+          key_spec: str(v.KeySpec),
+          key_manager: str(v.KeyManager),
+          key_state: str(v.KeyState),
+          is_enabled: bool(v.Enabled),
+          origin: str(v.Origin),
+          multi_region: bool(v.MultiRegion),
+          enable_key_rotation: null,
+        },
+        { arn: str(v.Arn), account: str(v.AWSAccountId) },
+      );
+    },
+  ],
+  [
+    'KeyRotationEnabled',
+    (ctx, v, key) => {
+      if (typeof v !== 'boolean') throw ingestError(ctx.doc, key, 'must be true or false');
+      // Newer CLIs print the key's ARN beside it; older ones only the flag, so the file name must say which key.
+      const keyId = str(ctx.content.KeyId) ?? KEY_ID_IN_NAME.exec(ctx.doc)?.[0] ?? null;
+      const node =
+        keyId === null ? undefined : (ctx.b.find(T.kmsKey, keyId) ?? ctx.b.findByNativeId(keyId) ?? undefined);
+      if (node === undefined) {
+        ctx.b.skipDocument(ctx.doc);
+        ctx.b.warn(
+          keyId === null
+            ? `document "${ctx.doc}": key rotation status without a key id (give the file the key id in its name, or wrap it as {KeyId, KeyRotationEnabled}); not read`
+            : `document "${ctx.doc}": key rotation status of key ${keyId}, which is not in the input (kms describe-key); not read`,
+        );
+        return;
+      }
+      (node.attributes as Rec).enable_key_rotation = v;
     },
   ],
   [

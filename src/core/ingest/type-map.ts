@@ -18,6 +18,7 @@ export const AWS_TYPES = {
   ebsVolume: 'aws.ec2.volume',
   flowLog: 'aws.ec2.flow_log',
   cloudTrail: 'aws.cloudtrail.trail',
+  kmsKey: 'aws.kms.key',
   /** A region's EBS encryption-by-default setting (one per account and region). */
   ebsEncryptionByDefault: 'aws.ebs.encryption_by_default',
 } as const;
@@ -258,6 +259,8 @@ export const AWS_DOCUMENT_KEYS: Readonly<Record<string, { type: AwsType; cli: st
   FlowLogs: { type: AWS_TYPES.flowLog, cli: 'ec2 describe-flow-logs' },
   Volumes: { type: AWS_TYPES.ebsVolume, cli: 'ec2 describe-volumes' },
   trailList: { type: AWS_TYPES.cloudTrail, cli: 'cloudtrail describe-trails' },
+  KeyMetadata: { type: AWS_TYPES.kmsKey, cli: 'kms describe-key' },
+  KeyRotationEnabled: { type: AWS_TYPES.kmsKey, cli: 'kms get-key-rotation-status' },
 };
 
 /** The Infracast type of an EC2-style native id, from its prefix ('sg-…' → security group). */

@@ -342,6 +342,8 @@ export const governanceRules: Rule[] = [
       if (spec === UNK || usage === UNK) return skip('the key spec is known only after apply');
       if ((spec !== null && spec !== 'SYMMETRIC_DEFAULT') || (usage !== null && usage !== 'ENCRYPT_DECRYPT'))
         return notApplicable();
+      // AWS managed keys (describe-key's KeyManager) are rotated by AWS every year, whatever the setting says.
+      if (readStr(node.attributes.key_manager) === 'AWS') return notApplicable();
       const v = readBool(node.attributes.enable_key_rotation);
       if (v === UNK) return skip('enable_key_rotation is known only after apply');
       if (v === null) return skip('key rotation is not recorded');
