@@ -164,7 +164,7 @@ for (const dialect of testDialects()) {
       });
       expect(multi.status).toBe('succeeded');
       expect(multi.counts).toEqual({ created: 5, updated: 0, unchanged: 0, removed: 0, edges: 1 });
-      expect(multi.result.skipped_documents).toEqual(['333333333333/us-east-1/cloudtrail-describe-trails.json']);
+      expect(multi.result.skipped_documents).toEqual(['333333333333/us-east-1/sns-list-topics.json']);
       expect(multi.result.scopes).toEqual([
         'aws_snapshot:222222222222:eu-west-1',
         'aws_snapshot:222222222222:us-east-1',
@@ -209,14 +209,14 @@ for (const dialect of testDialects()) {
           account_id: '222222222222',
           region: 'us-east-1',
           documents: [
-            { name: 'trails.json', content: { trailList: [], Foo: 1 } },
+            { name: 'topics.json', content: { Topics: [], Foo: 1 } },
             { name: 'empty.json', content: {} },
           ],
         },
       });
       expect(unknown.status, JSON.stringify(unknown.error)).toBe('succeeded');
       expect(unknown.counts.removed).toBe(0);
-      expect(unknown.result.skipped_documents).toContain('trails.json');
+      expect(unknown.result.skipped_documents).toContain('topics.json');
     });
 
     it('empty Terraform documents succeed with nothing in them', async () => {
