@@ -58,6 +58,7 @@ import {
 } from './type-map.ts';
 import {
   at,
+  bool,
   dedupe,
   ec2Arn,
   isRecord,
@@ -716,7 +717,7 @@ const HANDLERS = new Map<string, Handler>([
           {
             volume_id: id,
             availability_zone: str(o.AvailabilityZone),
-            encrypted: typeof o.Encrypted === 'boolean' ? o.Encrypted : null,
+            encrypted: bool(o.Encrypted),
             kms_key_id: str(o.KmsKeyId),
             size: num(o.Size),
             volume_type: str(o.VolumeType),
@@ -949,7 +950,6 @@ const HANDLERS = new Map<string, Handler>([
     (ctx, v, key) => {
       if (!isRecord(v)) throw ingestError(ctx.doc, key, 'must be an object');
       const id = ctx.id(v, 'KeyId', key);
-      const bool = (x: unknown) => (typeof x === 'boolean' ? x : null);
       ctx.addNode(
         T.kmsKey,
         id,
@@ -1008,13 +1008,11 @@ const HANDLERS = new Map<string, Handler>([
             trail_arn: arn,
             home_region: str(o.HomeRegion),
             s3_bucket_name: str(o.S3BucketName),
-            is_multi_region_trail: typeof o.IsMultiRegionTrail === 'boolean' ? o.IsMultiRegionTrail : null,
-            include_global_service_events:
-              typeof o.IncludeGlobalServiceEvents === 'boolean' ? o.IncludeGlobalServiceEvents : null,
-            log_file_validation_enabled:
-              typeof o.LogFileValidationEnabled === 'boolean' ? o.LogFileValidationEnabled : null,
+            is_multi_region_trail: bool(o.IsMultiRegionTrail),
+            include_global_service_events: bool(o.IncludeGlobalServiceEvents),
+            log_file_validation_enabled: bool(o.LogFileValidationEnabled),
             kms_key_id: str(o.KmsKeyId),
-            is_organization_trail: typeof o.IsOrganizationTrail === 'boolean' ? o.IsOrganizationTrail : null,
+            is_organization_trail: bool(o.IsOrganizationTrail),
           },
           { arn, region: str(o.HomeRegion) },
         );

@@ -353,7 +353,7 @@ export function createDiscoveryJobHandler(deps: DiscoveryJobDeps): JobHandler {
     // Made by other parsing code (an upgrade): the same bytes may make other rows now.
     if (before.parser_version !== parserVersion()) return null;
     const { counts, edges } = asUnchanged(JSON.parse(earlier.counts) as Record<string, number>, before);
-    const { same_content_as: _, ...result } = before;
+    const { same_content_as: _c, same_state_as: _s, ...result } = before;
     const outcome: JobOutcome = { counts, result: { ...result, edges, same_input_as: earlier.id } };
     const scopes = Array.isArray(before.scopes) ? (before.scopes as string[]) : [];
     return completeUnchanged(ctx, before.inventory_version, scopes, outcome);
@@ -363,7 +363,7 @@ export function createDiscoveryJobHandler(deps: DiscoveryJobDeps): JobHandler {
    * Other bytes, the same rows: an input that a recent job's digest says makes the rows that job
    * made, with the inventory unchanged since (the same version), needs no compare. Only when that
    * job skipped no edge (its warnings about them are its own). `matches` picks the job by its
-   * result; `result` is this job's, given that job's id.
+   * result; `resultOf` makes this job's result from that job's result and id.
    */
   async function reuseRecent(
     ctx: JobContext,
