@@ -515,6 +515,7 @@ export function nodeAttributes(r: TfResource, info: MapInfo): Rec {
         port: numU(v.port),
         vpc_id: strU(v.vpc_id),
         target_type: strU(v.target_type) ?? 'instance',
+        preserve_client_ip: boolU(v.preserve_client_ip),
         load_balancer_arns: listOr(v.load_balancer_arns),
         target_ids: [],
         targets: [],

@@ -432,6 +432,11 @@ export interface TargetGroupAttributes {
   port: number | null;
   vpc_id: string | null;
   target_type: string | null; // 'instance' | 'ip' | 'lambda' | 'alb'
+  /**
+   * The `preserve_client_ip.enabled` attribute (Terraform `preserve_client_ip`) when the input has it; absent
+   * or null: AWS's default for the group's target type and protocol.
+   */
+  preserve_client_ip?: boolean | null;
   /** Load balancers forwarding to the group (describe-target-groups, or their listeners). */
   load_balancer_arns: string[];
   target_ids: string[];

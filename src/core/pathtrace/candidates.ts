@@ -104,14 +104,20 @@ export function ingressBoundaries(enis: readonly EniM[]): AddressRange[] {
   return out;
 }
 
-/** The `source-ip` ranges of a load balancer's listener rules: which groups a client reaches depends on them. */
-export function listenerRuleBoundaries(lb: LbM): AddressRange[] {
+/**
+ * Address ranges behind a load balancer that tell its clients apart: its listener rules' `source-ip`
+ * conditions (which groups a client reaches), and the ingress rules of the targets that see the client's
+ * own address (client IP preservation).
+ */
+export function loadBalancerSourceBoundaries(lb: LbM): AddressRange[] {
   const out: AddressRange[] = [];
   for (const l of lb.listeners) {
     for (const rule of l.routing?.rules ?? []) {
       for (const c of rule.sources ?? []) out.push({ first: c.first, last: c.last, prefix: c.prefix });
     }
   }
+  const preserving = new Set(lb.targets.filter((t) => t.clientIpPreserved).map((t) => t.eni));
+  out.push(...ingressBoundaries([...preserving]));
   return out;
 }
 
@@ -121,7 +127,7 @@ export function listenerRuleBoundaries(lb: LbM): AddressRange[] {
  */
 export function internetSourceCandidates(enis: readonly EniM[], lb: LbM | null = null, limit = 12): number[] {
   const boundaries = ingressBoundaries(enis);
-  if (lb !== null) boundaries.push(...listenerRuleBoundaries(lb));
+  if (lb !== null) boundaries.push(...loadBalancerSourceBoundaries(lb));
   return representativeAddresses({ first: 0, last: 0xffffffff }, boundaries, NON_PUBLIC_IPV4_RANGES, limit).map(
     (r) => r.ip,
   );

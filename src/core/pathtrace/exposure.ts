@@ -8,7 +8,7 @@
  * candidates.ts), so ports opened only to some source ranges are found too.
  */
 import { formatIPv4 } from '../network/ip.ts';
-import { internetSourceCandidates, listenerRuleBoundaries } from './candidates.ts';
+import { internetSourceCandidates, loadBalancerSourceBoundaries } from './candidates.ts';
 import { type EniM, type LbM, type LbTargetM, type NetworkModel, privateAddressFor } from './model.ts';
 import { equals, intersectRange, isEmpty, type PortSet, toRanges, union } from './portset.ts';
 import {
@@ -192,10 +192,11 @@ export function exposure(model: NetworkModel, opts: ExposureOptions = {}): Expos
   // every registration (port) of each target interface is tried.
   for (const [lb, probe] of lbProbes) {
     if (lb.scheme !== 'internet-facing') continue;
-    // Listener rules with source-ip conditions forward some internet addresses elsewhere: try one
-    // address of each piece they cut the internet into, and a port is open to any address only
-    // when every piece reaches it.
-    const sources = listenerRuleBoundaries(lb).length > 0 ? internetSourceCandidates(lb.enis, lb) : [probe.source];
+    // Listener rules with source-ip conditions, and targets that see the client's own address, treat
+    // some internet addresses differently: try one address of each piece they cut the internet into,
+    // and a port is open to any address only when every piece reaches it.
+    const sources =
+      loadBalancerSourceBoundaries(lb).length > 0 ? internetSourceCandidates(lb.enis, lb) : [probe.source];
     const byEni = new Map<EniM, LbTargetM[]>();
     for (const t of lb.targets) {
       const list = byEni.get(t.eni);

@@ -341,6 +341,11 @@ export interface LbTargetM {
   routed: boolean;
   /** Unhealthy but routed: no target of its group is healthy, so the load balancer fails open. */
   failOpen: boolean;
+  /**
+   * The target sees the client's address, not the load balancer's (a Network Load Balancer's client IP
+   * preservation; see `clientIpPreserved`).
+   */
+  clientIpPreserved: boolean;
 }
 
 /** Health states whose targets receive traffic; unknown (null) and `unavailable` (health checks disabled) count as healthy. */
@@ -1470,6 +1475,9 @@ class Builder {
       if (entry.enis.length === 0 && !entry.inactiveReason) continue;
       for (const key of nodeIdentities(entry.node)) if (!byIdentity.has(key)) byIdentity.set(key, entry);
     }
+    // Target groups by the key registrations name them with (their ARN, else their node id).
+    const groups = new Map<string, JsonObject>();
+    for (const n of this.of(T.targetGroup)) groups.set(str(n.attributes, 'target_group_arn') ?? n.id, n.attributes);
     for (const lb of this.loadBalancers.values()) {
       if (!lb.active) continue;
       const resolved = new Map<string, EniM | null>();
@@ -1500,6 +1508,7 @@ class Builder {
           healthReason: reg.healthReason,
           routed: healthy || failOpen,
           failOpen,
+          clientIpPreserved: clientIpPreserved(lb, groups.get(reg.targetGroup ?? ''), reg.id),
         };
         if (!list) byEni.set(eni, [target]);
         else if (!list.some((t) => t.port === reg.port && t.targetGroup === reg.targetGroup && t.ip === ip))
@@ -2063,4 +2072,24 @@ function routingOf(listener: JsonObject): LbListenerM['routing'] {
     (a, b) => (a.priority === null ? 1 : 0) - (b.priority === null ? 1 : 0) || (a.priority ?? 0) - (b.priority ?? 0),
   );
   return { defaultGroups: strs(listener, 'default_target_group_arns'), rules };
+}
+
+/** Target group protocols whose targets always see the client's address behind a Network Load Balancer. */
+const ALWAYS_PRESERVED_PROTOCOLS = new Set(['UDP', 'TCP_UDP', 'QUIC', 'TCP_QUIC']);
+
+/**
+ * Whether a registration sees the client's address (AWS's client IP preservation): never behind an
+ * Application Load Balancer (it proxies); behind a Network Load Balancer always for UDP, TCP_UDP, QUIC and
+ * TCP_QUIC groups, else as the group's `preserve_client_ip.enabled` says, by default for instance targets
+ * and not for IP targets. A group the inventory lacks is judged by the registration (an IP, else an
+ * instance).
+ */
+function clientIpPreserved(lb: LbM, group: JsonObject | undefined, registrationId: string): boolean {
+  if (lb.type !== 'network') return false;
+  const protocol = str(group, 'protocol')?.toUpperCase() ?? null;
+  if (protocol !== null && ALWAYS_PRESERVED_PROTOCOLS.has(protocol)) return true;
+  const setting = bool(group, 'preserve_client_ip');
+  if (setting !== null) return setting;
+  const targetType = str(group, 'target_type') ?? (parseIPv4(registrationId) !== null ? 'ip' : 'instance');
+  return targetType === 'instance';
 }

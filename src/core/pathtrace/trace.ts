@@ -769,6 +769,9 @@ function secondLeg(
   const failOpenNote = reg.failOpen
     ? `${group}; its health state is ${reg.health}, but no target of the group is healthy, so the load balancer fails open and routes to all of them`
     : '';
+  // With client IP preservation the target (its security groups, its subnet's network ACL) sees the client's
+  // address; otherwise the load balancer's own.
+  const preservedNote = reg.clientIpPreserved ? `, keeping the client's address ${formatIPv4(srcIp)}` : '';
   const lbHop: Hop = {
     node_id: lb.nodeId,
     native_id: lb.arn,
@@ -776,18 +779,21 @@ function secondLeg(
     direction: 'forward',
     decision: 'forward',
     rule: null,
-    note: `${lb.name} forwards to target ${targetText}${failOpenNote}`,
+    note: `${lb.name} forwards to target ${targetText}${failOpenNote}${preservedNote}`,
   };
   const portAssumptions = translated
     ? []
     : [
         `target ports of ${lb.name} are not in the inventory; targets are assumed to listen on the port the load balancer receives`,
       ];
-  const leg2 = forward(ctx, lbStart, lbEni.ips[0]!, reg.ip, target, translated ? [targetPort, targetPort] : fwd.ports);
+  const leg2Source = reg.clientIpPreserved ? srcIp : lbEni.ips[0]!;
+  const leg2 = forward(ctx, lbStart, leg2Source, reg.ip, target, translated ? [targetPort, targetPort] : fwd.ports);
   const o2 = leg2.find((o) => isSuccess(o.disposition)) ?? leg2[0];
   if (!o2) return null;
   const hops = [...o1.hops, lbHop, ...o2.hops];
-  const ret2 = returnPath(ctx, o2, { kind: 'eni', eni: lbEni, ip: lbEni.ips[0]! });
+  // The load balancer takes a preserved client's replies back itself: judged as replies to its own address.
+  const replied = reg.clientIpPreserved ? { ...o2, finalSrc: lbEni.ips[0]! } : o2;
+  const ret2 = returnPath(ctx, replied, { kind: 'eni', eni: lbEni, ip: lbEni.ips[0]! });
   const ret1 = isSuccess(o2.disposition) ? returnPath(ctx, o1, clientOf(start, srcIp)) : ret2;
   const ret: ReturnResult =
     ret2 === ret1

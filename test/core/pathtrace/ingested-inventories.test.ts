@@ -679,6 +679,72 @@ describe('listener rules: source-ip conditions and rules that answer every reque
   });
 });
 
+describe('a Network Load Balancer keeps the client’s address for instance targets (client IP preservation)', () => {
+  const toApp = {
+    source: { internet: true as const },
+    destination: { node_id: instanceNode('i-0app') },
+    protocol: 'tcp' as const,
+    port: 443,
+  };
+
+  /** albSnapshot's load balancer as an NLB without security groups: TCP 443 → app on 8080. */
+  function nlb(appIngress: unknown[], targetType: 'instance' | 'ip' = 'instance') {
+    const files = albSnapshot();
+    const lbs = files['elbv2-describe-load-balancers.json'] as { LoadBalancers: Record<string, unknown>[] };
+    lbs.LoadBalancers[0]!.Type = 'network';
+    delete lbs.LoadBalancers[0]!.SecurityGroups;
+    const enis = files['ec2-describe-network-interfaces.json'] as { NetworkInterfaces: Record<string, unknown>[] };
+    enis.NetworkInterfaces[0]!.Groups = [];
+    const listeners = files['elbv2-describe-listeners.json'] as { Listeners: Record<string, unknown>[] };
+    listeners.Listeners[0]!.Protocol = 'TCP';
+    const groups = files['elbv2-describe-target-groups.json'] as { TargetGroups: Record<string, unknown>[] };
+    Object.assign(groups.TargetGroups[0]!, { Protocol: 'TCP', TargetType: targetType });
+    if (targetType === 'ip') {
+      files['elbv2-describe-target-health.json'] = {
+        TargetGroupArn: TG_ARN,
+        TargetHealthDescriptions: [{ Target: { Id: '10.0.2.10', Port: 8080 }, TargetHealth: { State: 'healthy' } }],
+      };
+    }
+    const sgs = files['ec2-describe-security-groups.json'] as { SecurityGroups: { IpPermissions: unknown[] }[] };
+    sgs.SecurityGroups[1]!.IpPermissions = appIngress;
+    return modelOf(files);
+  }
+  const forwardNote = (r: ReturnType<typeof trace>) =>
+    r.hops.find((h) => h.kind === 'load_balancer' && h.direction === 'forward')?.note;
+
+  it('an instance target admitting only the VPC is not reachable from the internet: it sees the client', () => {
+    const r = trace(nlb([permission(8080, { cidr: '10.0.0.0/16' })]), toApp);
+    expect(r.reachable).toBe(false);
+    expect(r.blocked_by?.native_id).toBe('sg-0app');
+    expect(forwardNote(r)).toMatch(
+      /^web-alb forwards to target app-01 \(10\.0\.2\.10 port 8080\), keeping the client's address /,
+    );
+    expect(
+      exposure(nlb([permission(8080, { cidr: '10.0.0.0/16' })]), { ports: [443], protocols: ['tcp'] }).exposed.map(
+        (e) => e.node_id,
+      ),
+    ).not.toContain(instanceNode('i-0app'));
+  });
+
+  it('admitting the client’s range reaches it, from that range only', () => {
+    const model = nlb([permission(8080, { cidr: '203.0.113.0/24' })]);
+    const r = trace(model, toApp);
+    expect(r.reachable).toBe(true);
+    expect(r.source.ip).toMatch(/^203\.0\.113\./);
+    expect(trace(model, { ...toApp, source: { ip: '198.51.100.9' } }).reachable).toBe(false);
+    const service = exposure(model, { ports: [443], protocols: ['tcp'] }).exposed.find(
+      (e) => e.node_id === instanceNode('i-0app'),
+    )?.services[0];
+    expect(service).toMatchObject({ open_to_any_address: false, target_ports: [{ from: 8080, to: 8080 }] });
+  });
+
+  it('an IP target over TCP sees the load balancer’s address (no preservation by default)', () => {
+    const r = trace(nlb([permission(8080, { cidr: '10.0.0.0/16' })], 'ip'), toApp);
+    expect(r.reachable).toBe(true);
+    expect(forwardNote(r)).toBe('web-alb forwards to target app-01 (10.0.2.10 port 8080)');
+  });
+});
+
 describe('load balancer targets of a Terraform state (aws_lb_target_group_attachment)', () => {
   const R = (type: string, name: string, attributes: Record<string, unknown>) => ({
     mode: 'managed',
