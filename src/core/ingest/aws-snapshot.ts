@@ -230,6 +230,10 @@ const DOCUMENT_SHAPES = new Map<string, DocumentShape>([
     { what: 'ELBv2 attributes per load balancer', has: 'a LoadBalancerArn', matches: (o) => 'LoadBalancerArn' in o },
   ],
   [
+    'TargetGroupAttributes',
+    { what: 'ELBv2 attributes per target group', has: 'a TargetGroupArn', matches: (o) => 'TargetGroupArn' in o },
+  ],
+  [
     'Addresses',
     {
       what: 'EC2 Elastic IPs',
@@ -272,6 +276,16 @@ function foreignShape(key: string, value: unknown): string | null {
   if (!Array.isArray(value)) return `${key} is not a list of ${shape.what}`;
   if (value.length === 0 || value.some((item) => isRecord(item) && shape.matches(item))) return null;
   return `${key} are not ${shape.what} (no item has ${shape.has})`;
+}
+
+/** ELBv2 `Attributes` (`[{Key, Value}]`) as a map of strings. */
+function attributeMap(list: unknown): Record<string, string> {
+  const map: Record<string, string> = {};
+  for (const attr of recList(list)) {
+    const k = str(attr.Key);
+    if (k !== null) map[k] = typeof attr.Value === 'string' ? attr.Value : String(attr.Value ?? '');
+  }
+  return map;
 }
 
 /** A KMS key id (a UUID, or a multi-Region key's `mrk-` id) in a document's name. */
@@ -839,12 +853,22 @@ const HANDLERS = new Map<string, Handler>([
         const arn = ctx.id(o, 'LoadBalancerArn', at(key, i));
         const lb = ctx.b.find(T.loadBalancer, arn);
         if (lb === undefined) return;
-        const map: Record<string, string> = {};
-        for (const attr of recList(o.Attributes)) {
-          const k = str(attr.Key);
-          if (k !== null) map[k] = typeof attr.Value === 'string' ? attr.Value : String(attr.Value ?? '');
-        }
-        (lb.attributes as Rec).load_balancer_attributes = map;
+        (lb.attributes as Rec).load_balancer_attributes = attributeMap(o.Attributes);
+      });
+    },
+  ],
+  [
+    'TargetGroupAttributes',
+    (ctx, v, key) => {
+      ctx.objects(v, key).forEach((o, i) => {
+        const arn = ctx.id(o, 'TargetGroupArn', at(key, i));
+        const tg = ctx.b.find(T.targetGroup, arn);
+        if (tg === undefined) return;
+        const map = attributeMap(o.Attributes);
+        const attributes = tg.attributes as Rec;
+        attributes.target_group_attributes = map;
+        // As Terraform's aws_lb_target_group names it: the path tracer reads it.
+        attributes.preserve_client_ip = bool(map['preserve_client_ip.enabled']);
       });
     },
   ],

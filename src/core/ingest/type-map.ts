@@ -245,6 +245,10 @@ export const AWS_DOCUMENT_KEYS: Readonly<Record<string, { type: AwsType; cli: st
     type: AWS_TYPES.loadBalancer,
     cli: 'per-load-balancer list of describe-load-balancer-attributes',
   },
+  TargetGroupAttributes: {
+    type: AWS_TYPES.targetGroup,
+    cli: 'per-target-group list of describe-target-group-attributes',
+  },
   DBInstances: { type: AWS_TYPES.dbInstance, cli: 'rds describe-db-instances' },
   Buckets: { type: AWS_TYPES.s3Bucket, cli: 's3api list-buckets' },
   Roles: { type: AWS_TYPES.iamRole, cli: 'iam list-roles' },

@@ -688,7 +688,7 @@ describe('a Network Load Balancer keeps the client’s address for instance targ
   };
 
   /** albSnapshot's load balancer as an NLB without security groups: TCP 443 → app on 8080. */
-  function nlb(appIngress: unknown[], targetType: 'instance' | 'ip' = 'instance') {
+  function nlb(appIngress: unknown[], targetType: 'instance' | 'ip' = 'instance', preserve?: 'true' | 'false') {
     const files = albSnapshot();
     const lbs = files['elbv2-describe-load-balancers.json'] as { LoadBalancers: Record<string, unknown>[] };
     lbs.LoadBalancers[0]!.Type = 'network';
@@ -703,6 +703,14 @@ describe('a Network Load Balancer keeps the client’s address for instance targ
       files['elbv2-describe-target-health.json'] = {
         TargetGroupArn: TG_ARN,
         TargetHealthDescriptions: [{ Target: { Id: '10.0.2.10', Port: 8080 }, TargetHealth: { State: 'healthy' } }],
+      };
+    }
+    if (preserve) {
+      // describe-target-group-attributes, as a per-group list (the group's ARN beside its attributes).
+      files['elbv2-target-group-attributes.json'] = {
+        TargetGroupAttributes: [
+          { TargetGroupArn: TG_ARN, Attributes: [{ Key: 'preserve_client_ip.enabled', Value: preserve }] },
+        ],
       };
     }
     const sgs = files['ec2-describe-security-groups.json'] as { SecurityGroups: { IpPermissions: unknown[] }[] };
@@ -742,6 +750,12 @@ describe('a Network Load Balancer keeps the client’s address for instance targ
     const r = trace(nlb([permission(8080, { cidr: '10.0.0.0/16' })], 'ip'), toApp);
     expect(r.reachable).toBe(true);
     expect(forwardNote(r)).toBe('web-alb forwards to target app-01 (10.0.2.10 port 8080)');
+  });
+
+  it('the group’s preserve_client_ip.enabled (describe-target-group-attributes) overrides the default', () => {
+    const vpcOnly = [permission(8080, { cidr: '10.0.0.0/16' })];
+    expect(trace(nlb(vpcOnly, 'instance', 'false'), toApp).reachable).toBe(true);
+    expect(trace(nlb(vpcOnly, 'ip', 'true'), toApp).reachable).toBe(false);
   });
 });
 
