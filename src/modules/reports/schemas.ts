@@ -30,6 +30,12 @@ export const Report = Type.Object(
     status: StringEnum(REPORT_STATUSES, {
       description: 'queued → running → succeeded | failed. The document can be downloaded once succeeded.',
     }),
+    step: Type.Union([Type.String(), Type.Null()], {
+      description:
+        'While it runs, what the generator is doing: `reading`, then `writing (N rows)` as rows are written; ' +
+        'null otherwise.',
+      examples: ['writing (12000 rows)'],
+    }),
     filters: Type.Record(Type.String(), Type.Unknown(), { description: 'The filters it was generated with.' }),
     row_count: Type.Union([Type.Integer({ minimum: 0 }), Type.Null()], { description: 'Rows in the document.' }),
     size_bytes: Type.Union([Type.Integer({ minimum: 0 }), Type.Null()], { description: 'Size of the document.' }),

@@ -79,6 +79,7 @@ export function toReport(row: ReportRecord, tenantSlug: string, retentionMs = 0)
     format: row.format,
     name: row.name,
     status,
+    step: status === 'running' ? row.job_step : null,
     filters: JSON.parse(row.filters) as Record<string, unknown>,
     row_count: row.row_count,
     size_bytes: row.size_bytes === null ? null : Number(row.size_bytes),
@@ -378,7 +379,7 @@ export function createReportService(deps: ReportServiceDeps) {
       });
       signals.queued(job.id);
       return toReport(
-        { ...row, job_status: job.status, job_error: null, started_at: null, finished_at: null },
+        { ...row, job_status: job.status, job_error: null, job_step: job.step, started_at: null, finished_at: null },
         ctx.tenant.slug,
         retentionMs,
       );

@@ -9,6 +9,7 @@ import type { ReportStatus } from './schemas.ts';
 export type ReportRecord = ReportRow & {
   job_status: JobRow['status'];
   job_error: string | null;
+  job_step: string | null;
   started_at: string | null;
   finished_at: string | null;
 };
@@ -26,7 +27,7 @@ function withJob(db: Executor) {
     .selectFrom('reports as r')
     .innerJoin('jobs as j', 'j.id', 'r.job_id')
     .selectAll('r')
-    .select(['j.status as job_status', 'j.error as job_error', 'j.started_at', 'j.finished_at']);
+    .select(['j.status as job_status', 'j.error as job_error', 'j.step as job_step', 'j.started_at', 'j.finished_at']);
 }
 
 export async function insertReport(db: Executor, row: ReportRow): Promise<void> {
