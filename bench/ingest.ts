@@ -441,7 +441,7 @@ function print(dialect: string, all: Round[], baselineName: string, ratioTarget:
       baselineName: 'budget',
       higherIsBetter: false,
       target: '≤ 1',
-      met: run.maxStallMs <= 100,
+      met: maxStallMs <= 100,
     },
   ];
   if (dialect === 'sqlite') {

@@ -40,6 +40,7 @@ import { enumList } from '../../platform/http/list-filters.ts';
 import { csv, idList, type PageRequest, parseSort } from '../../platform/http/pagination.ts';
 import { newId } from '../../platform/ids.ts';
 import { type Clock, iso } from '../../platform/time.ts';
+import { timeSlice } from '../../platform/time-slice.ts';
 import { type AuditEntry, insertAuditEntry } from '../audit/store.ts';
 import { inventoryVersion } from '../inventory/store.ts';
 import { type EvaluationConnection, evaluateInThread } from './evaluation-client.ts';
@@ -90,9 +91,10 @@ const key = (ruleId: string, nodeId: string) => `${ruleId}\u0000${nodeId}`;
 const CONSISTENT_READ_ATTEMPTS = 3;
 /** The only edges an evaluation reads: those some rule looks at. */
 const EDGE_TYPES = edgeTypesRead();
-/** Failures reconciled between two turns of the event loop. */
-const YIELD_EVERY = 2000;
-/** Finding events published per event-loop turn. */
+/**
+ * Finding events published per event-loop turn. Counted, not timed: their handlers (webhook fan-out) run
+ * after the slice, so a time budget would not see their cost (≈ 6 µs an event).
+ */
 const PUBLISH_SLICE = 500;
 
 export function toFinding(row: FindingRow, evaluatedAt: string | null): FindingT {
@@ -215,7 +217,7 @@ export function createFindingService(deps: FindingServiceDeps) {
       return null;
     }
     const evaluated =
-      connection && (await store.nodeCount(db, tenantId)) >= threadMinNodes
+      connection && (await store.hasAtLeastNodes(db, tenantId, threadMinNodes))
         ? await evaluateInThread(connection, tenantId, EDGE_TYPES)
         : await evaluateInline(tenantId, state.inventory_version);
     if (!evaluated) return null; // the tenant is gone
@@ -234,12 +236,13 @@ export function createFindingService(deps: FindingServiceDeps) {
       const inserts: FindingRow[] = [];
       const stillFailing = new Set<string>();
       const skipped = new Set<string>();
+      const slice = timeSlice();
       for (const r of result.results) {
         const rule = ruleById(r.rule_id);
         if (!rule) continue;
         for (const id of r.skipped_node_ids) skipped.add(key(r.rule_id, id));
-        for (const [i, f] of r.failures.entries()) {
-          if (i > 0 && i % YIELD_EVERY === 0) await yieldToEventLoop();
+        for (const f of r.failures) {
+          if (slice.due()) await slice.yield();
           const k = key(r.rule_id, f.node_id);
           stillFailing.add(k);
           const old = existing.get(k);

@@ -1,9 +1,11 @@
 /**
  * The worker-thread evaluation on its own connection, on SQLite and PostgreSQL: the graph's version and
- * nodes, the edge-type filter in either SQL (no type, one, several), and null for a tenant that does not exist.
+ * nodes, the edge-type filter in either SQL (no type, one, several), null for a tenant that does not exist,
+ * text outside ASCII through the byte answer; and the node-count threshold that chooses the thread.
  */
 import { describe, expect, it } from 'vitest';
 import { type EvaluationConnection, evaluateInThread } from '../../../src/modules/findings/evaluation-client.ts';
+import { hasAtLeastNodes } from '../../../src/modules/findings/store.ts';
 import { createTestApp, type TestApp } from '../../helpers/app.ts';
 import { testDialects } from '../../helpers/env.ts';
 import { NODES, SG_WEB, WEB } from './fixture.ts';
@@ -56,6 +58,46 @@ for (const dialect of testDialects()) {
         ]);
       }
       expect(await evaluateInThread(connectionOf(t), 'ten_00000000000000000000000000', ['member_of'])).toBeNull();
+    });
+
+    it('hands back text outside ASCII intact (the answer travels as UTF-8 bytes)', async () => {
+      const t = await createTestApp({ dialect });
+      const tenant = await t.createTenant('acme');
+      const editor = await t.userWithRole('acme', 'editor');
+      const name = 'wéb — ünïcode ✓ 𝔘';
+      const web = NODES.find((n) => n.id === WEB);
+      const res = await t.app.inject({
+        method: 'POST',
+        url: '/api/v1/tenants/acme/nodes',
+        headers: editor.headers,
+        payload: { ...web, name },
+      });
+      expect(res.statusCode, res.body).toBe(201);
+      const answer = await evaluateInThread(connectionOf(t), tenant.id, []);
+      const failures = answer?.result.results.flatMap((r) => r.failures) ?? [];
+      expect(failures.length).toBeGreaterThan(0);
+      for (const f of failures) expect(f.node_name).toBe(name);
+    });
+
+    it('tells whether a tenant has at least n nodes without counting them all', async () => {
+      const t = await createTestApp({ dialect });
+      const tenant = await t.createTenant('acme');
+      const editor = await t.userWithRole('acme', 'editor');
+      for (const n of NODES) {
+        const res = await t.app.inject({
+          method: 'POST',
+          url: '/api/v1/tenants/acme/nodes',
+          headers: editor.headers,
+          payload: n,
+        });
+        expect(res.statusCode, res.body).toBe(201);
+      }
+      const db = t.services.db;
+      expect(await hasAtLeastNodes(db, tenant.id, 0)).toBe(true);
+      expect(await hasAtLeastNodes(db, tenant.id, NODES.length)).toBe(true);
+      expect(await hasAtLeastNodes(db, tenant.id, NODES.length + 1)).toBe(false);
+      expect(await hasAtLeastNodes(db, tenant.id, Number.POSITIVE_INFINITY)).toBe(false);
+      expect(await hasAtLeastNodes(db, 'ten_00000000000000000000000000', 1)).toBe(false);
     });
   });
 }
