@@ -41,7 +41,7 @@ import { createJobRunner } from '../src/platform/jobs/runner.ts';
 import { findJobById } from '../src/platform/jobs/store.ts';
 import { createServices } from '../src/services.ts';
 import { generateTerraformState } from './fixtures/tfstate.ts';
-import { type Comparison, fmt, report, rssMb } from './lib.ts';
+import { type Comparison, collectGarbage, fmt, report, rssMb } from './lib.ts';
 
 const RESOURCES = Number(process.env.BENCH_INGEST_RESOURCES ?? 100_000);
 const EDGES_PER_RESOURCE = 3;
@@ -484,10 +484,16 @@ async function rounds(
 ): Promise<Round[]> {
   const count = Math.max(1, Number(process.env.BENCH_INGEST_ROUNDS ?? 3));
   const all: Round[] = [];
+  // Each measurement starts from a collected heap: the baseline's garbage (an 89 MB parse) is not the server's.
+  const baseline = (r: number) => {
+    collectGarbage();
+    return baselineRound(r);
+  };
   for (let r = 0; r < count; r++) {
-    let baselineMs = r % 2 === 1 ? await baselineRound(r) : 0;
+    let baselineMs = r % 2 === 1 ? await baseline(r) : 0;
+    collectGarbage();
     const { run, rss } = await ingestRound(r);
-    if (r % 2 === 0) baselineMs = await baselineRound(r);
+    if (r % 2 === 0) baselineMs = await baseline(r);
     console.log(
       `  ${dialect} round ${r + 1}/${count}: first ingest ${fmt(run.firstMs)} ms, baseline ${fmt(baselineMs)} ms, ` +
         `ratio ${(run.firstMs / baselineMs).toFixed(3)}; same input ${fmt(run.secondMs)} ms, new serial ` +

@@ -45,6 +45,14 @@ export function report(rows: Comparison[]): void {
   }
 }
 
+/**
+ * A full garbage collection, when `npm run bench` exposed it (--expose-gc): one measurement's garbage must
+ * not be collected in the next one's time.
+ */
+export function collectGarbage(): void {
+  (globalThis as { gc?: () => void }).gc?.();
+}
+
 export function rssMb(): number {
   return process.memoryUsage().rss / 1024 / 1024;
 }
