@@ -13,7 +13,7 @@
  *
  * BENCH_INGEST_RESOURCES overrides the size (default 100000).
  */
-import { fork } from 'node:child_process';
+import { execFileSync, fork } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -484,14 +484,20 @@ async function rounds(
 ): Promise<Round[]> {
   const count = Math.max(1, Number(process.env.BENCH_INGEST_ROUNDS ?? 3));
   const all: Round[] = [];
-  // Each measurement starts from a collected heap: the baseline's garbage (an 89 MB parse) is not the server's.
-  const baseline = (r: number) => {
+  // Each measurement starts from a collected heap and a disk with nothing left to write back: the other one's
+  // garbage (an 89 MB parse) and dirty pages (a 300 MB database) are not its cost. Unflushed, they made the
+  // kernel hold back the server's small WAL writes by up to 100 ms.
+  const settle = () => {
     collectGarbage();
+    execFileSync('sync');
+  };
+  const baseline = (r: number) => {
+    settle();
     return baselineRound(r);
   };
   for (let r = 0; r < count; r++) {
     let baselineMs = r % 2 === 1 ? await baseline(r) : 0;
-    collectGarbage();
+    settle();
     const { run, rss } = await ingestRound(r);
     if (r % 2 === 0) baselineMs = await baseline(r);
     console.log(

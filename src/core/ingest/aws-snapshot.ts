@@ -288,6 +288,72 @@ function attributeMap(list: unknown): Record<string, string> {
   return map;
 }
 
+/** The four settings of an S3 public access block, as Terraform's aws_s3_*_public_access_block name them. */
+function publicAccessBlockFlags(v: Rec): Rec {
+  return {
+    block_public_acls: bool(v.BlockPublicAcls),
+    block_public_policy: bool(v.BlockPublicPolicy),
+    ignore_public_acls: bool(v.IgnorePublicAcls),
+    restrict_public_buckets: bool(v.RestrictPublicBuckets),
+  };
+}
+
+function addBucketPublicAccessBlock(ctx: DocContext, bucket: string, settings: Rec): void {
+  ctx.addNode(
+    T.s3BucketPublicAccessBlock,
+    bucket,
+    { bucket, ...publicAccessBlockFlags(settings) },
+    { global: true, displayName: bucket },
+  );
+}
+
+/** `policy` as aws_s3_bucket_policy keeps it (JSON text; "" for none), checked to be a JSON object. */
+function addBucketPolicy(ctx: DocContext, bucket: string, policy: string, field: string): void {
+  if (policy !== '') {
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(policy);
+    } catch {
+      throw ingestError(ctx.doc, field, 'must be the policy as JSON text');
+    }
+    if (!isRecord(parsed)) throw ingestError(ctx.doc, field, 'must be a JSON object (a policy document)');
+  }
+  ctx.addNode(T.s3BucketPolicy, bucket, { bucket, policy }, { global: true, displayName: bucket });
+}
+
+/** Characters that may separate a bucket's name from the rest of a document's file name. */
+const NAME_SEPARATOR = /[-_.=@+ ]$/;
+
+/**
+ * Which bucket or account a per-bucket S3 document is about. `Bucket` (or `AccountId`) beside the settings
+ * says it; otherwise the document's name: a folder named as a bucket of the input, or a file name that is a
+ * bucket's name or ends with one after a separator (the longest such bucket: `logs` and `prod-logs` both end
+ * `public-access-block-prod-logs`). A file name that names no bucket but `s3control` or `account` is the
+ * account's setting. Null when it cannot be told.
+ */
+function publicAccessBlockTarget(ctx: DocContext): { bucket: string } | { account: string } | null {
+  const bucket = str(ctx.content.Bucket);
+  if (bucket !== null) return { bucket };
+  const accountId = str(ctx.content.AccountId);
+  if (accountId !== null) return { account: accountId };
+  const segments = ctx.doc.split(/[\\/]/).filter((x) => x !== '');
+  const stem = (segments.pop() ?? '').replace(/\.json$/i, '');
+  const buckets = new Set<string>();
+  for (const node of ctx.b.allNodes()) {
+    const name = node.type === T.s3Bucket ? str(node.attributes.bucket) : null;
+    if (name !== null) buckets.add(name);
+  }
+  let best: string | null = null;
+  for (const name of buckets) {
+    const ends =
+      stem === name || (stem.endsWith(name) && NAME_SEPARATOR.test(stem.slice(0, stem.length - name.length)));
+    if ((ends || segments.includes(name)) && (best === null || name.length > best.length)) best = name;
+  }
+  if (best !== null) return { bucket: best };
+  if (/s3control|account/i.test(stem) && ctx.account !== null) return { account: ctx.account };
+  return null;
+}
+
 /** A KMS key id (a UUID, or a multi-Region key's `mrk-` id) in a document's name. */
 const KEY_ID_IN_NAME = /(?:mrk-[0-9a-f]{32}|[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})/;
 
@@ -915,6 +981,84 @@ const HANDLERS = new Map<string, Handler>([
             account: ctx.account,
           },
         );
+      });
+    },
+  ],
+  [
+    'PublicAccessBlockConfiguration',
+    (ctx, v, key) => {
+      if (!isRecord(v)) throw ingestError(ctx.doc, key, 'must be an object');
+      // get-public-access-block prints the settings alone: which bucket (or, from s3control, which account)
+      // they are of is told by a field beside them or by the document's name.
+      const target = publicAccessBlockTarget(ctx);
+      if (target === null) {
+        ctx.b.skipDocument(ctx.doc);
+        ctx.b.warn(
+          `document "${ctx.doc}": public access block settings without their bucket (name the file after the bucket, ` +
+            `e.g. public-access-block-<bucket>.json, or wrap them as {Bucket, PublicAccessBlockConfiguration}); not read`,
+        );
+        return;
+      }
+      if ('bucket' in target) addBucketPublicAccessBlock(ctx, target.bucket, v);
+      else
+        ctx.addNode(
+          T.s3AccountPublicAccessBlock,
+          target.account,
+          { account_id: target.account, ...publicAccessBlockFlags(v) },
+          { global: true, account: target.account },
+        );
+    },
+  ],
+  [
+    'BucketPublicAccessBlocks',
+    (ctx, v, key) => {
+      ctx.objects(v, key).forEach((o, i) => {
+        const bucket = ctx.id(o, 'Bucket', at(key, i));
+        const settings = o.PublicAccessBlockConfiguration;
+        if (!isRecord(settings))
+          throw ingestError(ctx.doc, `${at(key, i)}.PublicAccessBlockConfiguration`, 'must be an object');
+        addBucketPublicAccessBlock(ctx, bucket, settings);
+      });
+    },
+  ],
+  [
+    'Policy',
+    (ctx, v) => {
+      // Lambda's get-policy (with RevisionId), KMS's get-key-policy (with PolicyName) and IAM's get-policy (an
+      // object) print a `Policy` too: only a policy text alone (or beside its Bucket) is a bucket's.
+      const others = Object.keys(ctx.content).filter((k) => k !== 'Policy' && k !== 'Bucket' && !IGNORED_KEYS.has(k));
+      if (typeof v !== 'string' || others.length > 0) {
+        ctx.b.skipDocument(ctx.doc);
+        ctx.b.warn(
+          `document "${ctx.doc}": a Policy that is not an S3 bucket policy (another service's output); not read`,
+        );
+        return;
+      }
+      const target = publicAccessBlockTarget(ctx);
+      if (target === null || !('bucket' in target)) {
+        ctx.b.skipDocument(ctx.doc);
+        ctx.b.warn(
+          `document "${ctx.doc}": bucket policy without its bucket (name the file after the bucket, e.g. ` +
+            `bucket-policy-<bucket>.json, or wrap it as {Bucket, Policy}); not read`,
+        );
+        return;
+      }
+      addBucketPolicy(ctx, target.bucket, v, 'Policy');
+    },
+  ],
+  [
+    'BucketPolicies',
+    (ctx, v, key) => {
+      ctx.objects(v, key).forEach((o, i) => {
+        const bucket = ctx.id(o, 'Bucket', at(key, i));
+        // A bucket without a policy: get-bucket-policy fails (NoSuchBucketPolicy); a collector records null.
+        if (o.Policy === null || o.Policy === undefined) {
+          addBucketPolicy(ctx, bucket, '', `${at(key, i)}.Policy`);
+          return;
+        }
+        if (typeof o.Policy !== 'string')
+          throw ingestError(ctx.doc, `${at(key, i)}.Policy`, 'must be a JSON text or null');
+        addBucketPolicy(ctx, bucket, o.Policy, `${at(key, i)}.Policy`);
       });
     },
   ],

@@ -9,6 +9,10 @@ import { AWS_NETWORK_TYPES } from '../network/attributes.ts';
 export const AWS_TYPES = {
   ...AWS_NETWORK_TYPES,
   s3Bucket: 'aws.s3.bucket',
+  /** As Terraform's aws_s3_bucket_public_access_block, aws_s3_account_public_access_block, aws_s3_bucket_policy. */
+  s3BucketPublicAccessBlock: 'aws.s3.bucket_public_access_block',
+  s3AccountPublicAccessBlock: 'aws.s3.account_public_access_block',
+  s3BucketPolicy: 'aws.s3.bucket_policy',
   iamRole: 'aws.iam.role',
   iamUser: 'aws.iam.user',
   iamPolicy: 'aws.iam.policy',
@@ -251,6 +255,16 @@ export const AWS_DOCUMENT_KEYS: Readonly<Record<string, { type: AwsType; cli: st
   },
   DBInstances: { type: AWS_TYPES.dbInstance, cli: 'rds describe-db-instances' },
   Buckets: { type: AWS_TYPES.s3Bucket, cli: 's3api list-buckets' },
+  PublicAccessBlockConfiguration: {
+    type: AWS_TYPES.s3BucketPublicAccessBlock,
+    cli: 's3api get-public-access-block (a bucket), s3control get-public-access-block (the account)',
+  },
+  BucketPublicAccessBlocks: {
+    type: AWS_TYPES.s3BucketPublicAccessBlock,
+    cli: 'per-bucket list of s3api get-public-access-block',
+  },
+  Policy: { type: AWS_TYPES.s3BucketPolicy, cli: 's3api get-bucket-policy' },
+  BucketPolicies: { type: AWS_TYPES.s3BucketPolicy, cli: 'per-bucket list of s3api get-bucket-policy' },
   Roles: { type: AWS_TYPES.iamRole, cli: 'iam list-roles' },
   RoleDetailList: { type: AWS_TYPES.iamRole, cli: 'iam get-account-authorization-details' },
   Users: { type: AWS_TYPES.iamUser, cli: 'iam list-users' },

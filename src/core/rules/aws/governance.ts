@@ -154,7 +154,7 @@ export const governanceRules: Rule[] = [
       const policies = (byAttribute(graph, BUCKET_POLICY, 'bucket').get(name) ?? []).map((p) =>
         readPolicy(p.attributes.policy),
       );
-      // aws_s3_bucket reads its policy back from AWS ("" when it has none); AWS snapshots do not record it.
+      // aws_s3_bucket reads its policy back from AWS ("" when it has none); snapshots give aws.s3.bucket_policy nodes.
       if ('policy' in node.attributes) policies.push(readPolicy(node.attributes.policy));
       const known = policies.filter((p): p is Rec => isRec(p));
       if (known.some((p) => statements(p).some(deniesInsecureTransport))) return pass();
