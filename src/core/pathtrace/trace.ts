@@ -521,7 +521,8 @@ interface ReturnResult extends ReturnPath {
   assumptions: string[];
 }
 
-function returnPath(ctx: Ctx, o: Outcome, client: Endpoint): ReturnResult {
+/** `preservedClientIp`: the reply is a load balancer target's to a client whose address it kept (see Walker). */
+function returnPath(ctx: Ctx, o: Outcome, client: Endpoint, preservedClientIp?: number): ReturnResult {
   if (!isSuccess(o.disposition) || !ctx.checkReturn) return { evaluated: false, allowed: false, assumptions: [] };
   const { proto } = ctx.flow;
   const tcpUdp = proto === 6 || proto === 17;
@@ -543,6 +544,7 @@ function returnPath(ctx: Ctx, o: Outcome, client: Endpoint): ReturnResult {
       expectedClient: client,
       forwardNats: o.nats,
       clientPorts: ctx.clientPorts,
+      ...(preservedClientIp === undefined ? {} : { preservedClientIp }),
     },
     proto,
   );
@@ -791,9 +793,15 @@ function secondLeg(
   const o2 = leg2.find((o) => isSuccess(o.disposition)) ?? leg2[0];
   if (!o2) return null;
   const hops = [...o1.hops, lbHop, ...o2.hops];
-  // The load balancer takes a preserved client's replies back itself: judged as replies to its own address.
+  // The load balancer takes a preserved client's replies back itself, whatever the target subnet's routes;
+  // the target subnet's network ACL sees them addressed to the client.
   const replied = reg.clientIpPreserved ? { ...o2, finalSrc: lbEni.ips[0]! } : o2;
-  const ret2 = returnPath(ctx, replied, { kind: 'eni', eni: lbEni, ip: lbEni.ips[0]! });
+  const ret2 = returnPath(
+    ctx,
+    replied,
+    { kind: 'eni', eni: lbEni, ip: lbEni.ips[0]! },
+    reg.clientIpPreserved ? srcIp : undefined,
+  );
   const ret1 = isSuccess(o2.disposition) ? returnPath(ctx, o1, clientOf(start, srcIp)) : ret2;
   const ret: ReturnResult =
     ret2 === ret1

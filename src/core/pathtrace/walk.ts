@@ -9,7 +9,7 @@
  * pass every port of the client's ephemeral range, NAT translations made on
  * the way out are undone, and the reply must arrive back at the client.
  */
-import { formatIPv4, isPublicIPv4 } from '../network/ip.ts';
+import { cidrContainsIp, formatIPv4, isPublicIPv4 } from '../network/ip.ts';
 import {
   type EndpointM,
   type EniM,
@@ -91,6 +91,12 @@ export interface WalkOptions {
   forwardNats: NatRecord[];
   /** Return: ports replies use once all NAT translations are undone (the client's ephemeral range). */
   clientPorts: PortSet;
+  /**
+   * Return, behind a Network Load Balancer that preserved the client's address: that address. The target
+   * replies to it, so its subnet's network ACL judges the reply against it; AWS hands the reply to the
+   * load balancer (the expected client) whatever the subnet's routes say.
+   */
+  preservedClientIp?: number;
 }
 
 const MAX_STEPS = 64;
@@ -409,10 +415,40 @@ export class Walker {
         rule: null,
         note: 'reply leaves (security groups are stateful: replies are always allowed)',
       });
+      const preserved = this.opts.preservedClientIp;
+      if (preserved !== undefined && client !== null) {
+        this.replyToLoadBalancer(end.eni, client, p, preserved);
+        return;
+      }
       this.routeFrom(end.eni.subnet, p);
     } else if (end.kind === 'subnet') {
       this.routeFrom(end.subnet, p);
     }
+  }
+
+  /**
+   * A target's reply to a client whose address the load balancer preserved: it leaves the target's subnet
+   * addressed to the client (its outbound ACL judges that), and the load balancer takes it back.
+   */
+  private replyToLoadBalancer(target: EniM, lb: Endpoint, p: Packet, clientIp: number): void {
+    const subnet = target.subnet;
+    let ports = p.ports;
+    // A client inside the target's own subnet is reached without crossing its ACL.
+    if (!cidrContainsIp(subnet.cidr, clientIp)) {
+      const admitted = this.checkNacl(subnet, 'egress', { ...p, dst: clientIp });
+      if (!admitted) return;
+      ports = admitted;
+    }
+    this.hop({
+      node_id: lb.kind === 'eni' ? lb.eni.nodeId : null,
+      native_id: lb.kind === 'eni' ? lb.eni.id : null,
+      kind: 'eni',
+      direction: 'ingress',
+      decision: 'forward',
+      rule: null,
+      note: `the load balancer takes back the reply to ${formatIPv4(clientIp)}, whose address it preserved`,
+    });
+    this.finish('ACCEPTED', { ...p, ports }, { end: lb });
   }
 
   // --- security groups and ACLs ------------------------------------------------------

@@ -688,8 +688,14 @@ describe('a Network Load Balancer keeps the client’s address for instance targ
   };
 
   /** albSnapshot's load balancer as an NLB without security groups: TCP 443 → app on 8080. */
-  function nlb(appIngress: unknown[], targetType: 'instance' | 'ip' = 'instance', preserve?: 'true' | 'false') {
+  function nlb(
+    appIngress: unknown[],
+    targetType: 'instance' | 'ip' = 'instance',
+    preserve?: 'true' | 'false',
+    edit: (files: Record<string, unknown>) => void = () => {},
+  ) {
     const files = albSnapshot();
+    edit(files);
     const lbs = files['elbv2-describe-load-balancers.json'] as { LoadBalancers: Record<string, unknown>[] };
     lbs.LoadBalancers[0]!.Type = 'network';
     delete lbs.LoadBalancers[0]!.SecurityGroups;
@@ -750,6 +756,53 @@ describe('a Network Load Balancer keeps the client’s address for instance targ
     const r = trace(nlb([permission(8080, { cidr: '10.0.0.0/16' })], 'ip'), toApp);
     expect(r.reachable).toBe(true);
     expect(forwardNote(r)).toBe('web-alb forwards to target app-01 (10.0.2.10 port 8080)');
+  });
+
+  /** The app subnet gets a network ACL of its own that lets out only these entries (and in everything). */
+  const appSubnetAcl = (egress: Record<string, unknown>[]) => (files: Record<string, unknown>) => {
+    const acls = files['ec2-describe-network-acls.json'] as { NetworkAcls: Record<string, unknown>[] };
+    const main = acls.NetworkAcls[0]!;
+    main.Associations = (main.Associations as { SubnetId: string }[]).filter((a) => a.SubnetId !== 'subnet-0a02');
+    acls.NetworkAcls.push({
+      NetworkAclId: 'acl-0app',
+      VpcId: VPC,
+      OwnerId: ACCT,
+      IsDefault: false,
+      Associations: [{ NetworkAclAssociationId: 'aclassoc-3', NetworkAclId: 'acl-0app', SubnetId: 'subnet-0a02' }],
+      Entries: [
+        ...egress.map((e, i) => ({ Egress: true, RuleAction: 'allow', RuleNumber: 100 + i, ...e })),
+        { CidrBlock: '0.0.0.0/0', Egress: true, Protocol: '-1', RuleAction: 'deny', RuleNumber: 32767 },
+        { CidrBlock: '0.0.0.0/0', Egress: false, Protocol: '-1', RuleAction: 'allow', RuleNumber: 100 },
+        { CidrBlock: '0.0.0.0/0', Egress: false, Protocol: '-1', RuleAction: 'deny', RuleNumber: 32767 },
+      ],
+    });
+  };
+
+  it('the target subnet’s network ACL judges the reply to the preserved client, not to the load balancer', () => {
+    const clients = [permission(8080, { cidr: '203.0.113.0/24' })];
+    const vpcOnly = appSubnetAcl([{ CidrBlock: '10.0.0.0/16', Protocol: '-1' }]);
+    const fromClient = { ...toApp, source: { ip: '203.0.113.5' } };
+    const r = trace(nlb(clients, 'instance', undefined, vpcOnly), fromClient);
+    expect(r.reachable).toBe(false);
+    expect(r.return_path).toMatchObject({ evaluated: true, allowed: false });
+    expect(r.blocked_by).toMatchObject({ native_id: 'acl-0app', direction: 'egress', decision: 'deny' });
+    expect(r.blocked_by?.note).toMatch(/^rule 32767 of acl-0app denies it outbound from subnet-0a02/);
+
+    // Replies to the internet's ephemeral ports let out: reachable, the load balancer taking the reply back.
+    const ephemeral = appSubnetAcl([
+      { CidrBlock: '10.0.0.0/16', Protocol: '-1' },
+      { CidrBlock: '0.0.0.0/0', Protocol: '6', PortRange: { From: 1024, To: 65535 } },
+    ]);
+    const ok = trace(nlb(clients, 'instance', undefined, ephemeral), fromClient);
+    expect(ok.reachable).toBe(true);
+    expect(ok.return_path.hops?.map((h) => h.note)).toContain(
+      'the load balancer takes back the reply to 203.0.113.5, whose address it preserved',
+    );
+    expect(trace(nlb(clients, 'instance', undefined, ephemeral), toApp).reachable).toBe(true);
+
+    // Without preservation (an IP target) the reply goes to the load balancer's own address, in the VPC.
+    const viaLb = trace(nlb([permission(8080, { cidr: '10.0.0.0/16' })], 'ip', undefined, vpcOnly), toApp);
+    expect(viaLb.reachable).toBe(true);
   });
 
   it('the group’s preserve_client_ip.enabled (describe-target-group-attributes) overrides the default', () => {
