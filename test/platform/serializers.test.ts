@@ -1,7 +1,7 @@
 /**
- * Response serialization: `X | null` unions become `nullable` for fast-json-stringify (no Ajv validator
- * compiled on a route's first response, none run per value), other unions are kept, and the JSON written
- * is the same as from the schema as written.
+ * Response serialization: `X | null` unions become `nullable` and literal unions strings for
+ * fast-json-stringify (no Ajv validator compiled on a route's first response, none run per value), unions
+ * of different object shapes are kept, and the JSON written is the same as from the schema as written.
  */
 import { SerializerSelector } from '@fastify/fast-json-stringify-compiler';
 import { Type } from 'typebox';
@@ -18,6 +18,8 @@ const Schema = Type.Object(
     either: Type.Union([Type.String(), Type.Integer()]),
     choice: Type.Union([Item, Type.Object({ other: Type.Boolean() }), Type.Null()]),
     status: Type.Union([Type.Literal('a'), Type.Literal('b')]),
+    state: Type.Union([Type.Literal('on'), Type.Literal('off'), Type.Null()]),
+    details: Type.Union([Type.Null(), Type.Unknown()]),
     tags: Type.Record(Type.String(), Type.Union([Type.String(), Type.Null()])),
   },
   { additionalProperties: false },
@@ -30,7 +32,7 @@ const fastJson = (schema: object) =>
   ) => string;
 
 describe('nullableForSerializer', () => {
-  it('turns X | null into a nullable X and keeps every other union', () => {
+  it('turns X | null into a nullable X, literals into strings, and keeps unions of different shapes', () => {
     const before = JSON.stringify(Schema);
     const out = nullableForSerializer(Schema) as { properties: Record<string, Record<string, unknown>> };
     expect(JSON.stringify(Schema)).toBe(before); // the original (also the OpenAPI document's) is untouched
@@ -44,11 +46,10 @@ describe('nullableForSerializer', () => {
     expect(p.items?.items).toMatchObject({ type: 'object', nullable: true });
     expect(p.either?.anyOf).toHaveLength(2);
     expect(p.choice?.anyOf).toHaveLength(3);
-    expect(p.status?.anyOf).toMatchObject([
-      { const: 'a', type: 'string' },
-      { const: 'b', type: 'string' },
-    ]);
-    // Only the three-way union still has a null branch.
+    expect(p.status).toMatchObject({ type: 'string', enum: ['a', 'b'] });
+    expect(p.state).toMatchObject({ type: 'string', enum: ['on', 'off'], nullable: true });
+    expect(p.details?.anyOf).toBeUndefined();
+    // Only the union of two object shapes still has a null branch.
     expect(JSON.stringify(out).match(/"type":"null"/g)).toHaveLength(1);
   });
 
@@ -64,6 +65,8 @@ describe('nullableForSerializer', () => {
         either: 3,
         choice: null,
         status: 'a',
+        state: null,
+        details: null,
         tags: { a: null, b: 'c' },
       },
       {
@@ -74,6 +77,8 @@ describe('nullableForSerializer', () => {
         either: 'x',
         choice: { other: true },
         status: 'b',
+        state: 'off',
+        details: { path: 'body.x', nested: [1, 'two', null] },
         tags: {},
       },
     ];

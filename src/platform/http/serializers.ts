@@ -26,14 +26,27 @@ const idOf = (o: object): number => {
   return id;
 };
 
+/** Each shared schema object's rewritten copy (nullableForSerializer), made once. */
+const rewrittenShared = new WeakMap<object, unknown>();
+const rewrittenOnce = (schema: object): unknown => {
+  let copy = rewrittenShared.get(schema);
+  if (copy === undefined) {
+    copy = nullableForSerializer(schema);
+    rewrittenShared.set(schema, copy);
+  }
+  return copy;
+};
+
 /** Per set of shared schemas (and options), the serializer of each response schema object. */
 const caches = new Map<string, WeakMap<object, Serializer>>();
 
 export function cachedSerializerFactory(): SerializerFactory {
   const build = SerializerSelector();
   return (externalSchemas, options) => {
-    const compile = build(externalSchemas, options);
     const shared = (externalSchemas ?? {}) as Record<string, object>;
+    // Shared schemas (`$ref` targets such as Job) are rewritten too: most unions live in them.
+    const rewritten = Object.fromEntries(Object.entries(shared).map(([id, schema]) => [id, rewrittenOnce(schema)]));
+    const compile = build(rewritten as typeof externalSchemas, options);
     const key = `${JSON.stringify(options ?? {})}|${Object.keys(shared)
       .sort()
       .map((id) => `${id}#${idOf(shared[id] as object)}`)
@@ -67,9 +80,10 @@ const plainTyped = (v: Schema) =>
 
 /**
  * A copy of a response schema in which `anyOf: [X, {type: 'null'}]` (TypeBox's `Union([X, Null()])`) is
- * `X` with `nullable: true` wherever X is a plain typed schema; every other union is kept. The JSON
- * written is the same; only the serializer's work differs. The original is left as it is (it is also the
- * OpenAPI document's).
+ * `X` with `nullable: true` wherever X is a plain typed schema, `Unknown() | null` is any value, and a
+ * union of string literals is a string; every other union (objects of different shapes) is kept. The
+ * JSON written is the same; only the serializer's work differs. The original is left as it is (it is
+ * also the OpenAPI document's).
  */
 export function nullableForSerializer(schema: unknown): unknown {
   if (Array.isArray(schema)) return schema.map(nullableForSerializer);
@@ -87,13 +101,33 @@ export function nullableForSerializer(schema: unknown): unknown {
     } else out[key] = typeof value === 'object' ? nullableForSerializer(value) : value;
   }
   const branches = out.anyOf;
-  if (Array.isArray(branches) && branches.length === 2 && branches.some(isNull)) {
-    const other = branches.find((b) => !isNull(b));
-    if (isSchema(other) && plainTyped(other)) {
-      // TypeBox's `~kind` of the union must not override the branch's.
-      const { anyOf: _, '~kind': _kind, ...siblings } = out;
-      return { ...other, ...siblings, nullable: true };
-    }
+  if (!Array.isArray(branches)) return out;
+  // TypeBox's `~kind` of the union must not override the branch's.
+  const { anyOf: _, '~kind': _kind, ...siblings } = out;
+  const nullable = branches.some(isNull);
+  const others = branches.filter((b) => !isNull(b));
+  const other = others[0];
+  if (others.length === 1 && isSchema(other)) {
+    if (plainTyped(other)) return { ...other, ...siblings, nullable: true };
+    // `Unknown() | null`: any value, null included.
+    if (isAnything(other)) return siblings;
+  }
+  // A union of string literals (TypeBox's `Union([Literal('a'), …])`) is written as the string it is.
+  if (others.length > 0 && others.every(isStringLiteral)) {
+    return {
+      ...siblings,
+      type: 'string',
+      enum: others.map((b) => (b as Schema).const),
+      ...(nullable ? { nullable: true } : {}),
+    };
   }
   return out;
 }
+
+/** A schema with no constraint at all (`{}`, TypeBox's Unknown or Any). */
+const isAnything = (v: Schema) => Object.keys(v).every((k) => k === '~kind' || k === 'description');
+const isStringLiteral = (v: unknown) =>
+  isSchema(v) &&
+  typeof v.const === 'string' &&
+  (v.type === undefined || v.type === 'string') &&
+  Object.keys(v).every((k) => k === 'const' || k === 'type' || k === '~kind' || k === 'description');
