@@ -42,14 +42,18 @@ let thread: Thread | null = null;
 /** Evaluations answered by the thread in this process (tests check which path ran). */
 export const evaluationThreadStats = { evaluations: 0 };
 
-/** Decodes and parses JSON array chunks into one list, a chunk per event-loop turn. */
-async function unpack<T>(bytes: Uint8Array, spans: readonly ChunkSpan[]): Promise<T[]> {
+/** Decodes and parses JSON array chunks, handing each item to `add`, a chunk per event-loop turn. */
+async function unpackInto<T>(bytes: Uint8Array, spans: readonly ChunkSpan[], add: (item: T) => void): Promise<void> {
   const decoder = new TextDecoder();
-  const out: T[] = [];
   for (const [start, end] of spans) {
-    for (const item of JSON.parse(decoder.decode(bytes.subarray(start, end))) as T[]) out.push(item);
+    for (const item of JSON.parse(decoder.decode(bytes.subarray(start, end))) as T[]) add(item);
     await yieldToEventLoop();
   }
+}
+
+async function unpack<T>(bytes: Uint8Array, spans: readonly ChunkSpan[]): Promise<T[]> {
+  const out: T[] = [];
+  await unpackInto<T>(bytes, spans, (item) => out.push(item));
   return out;
 }
 
@@ -85,7 +89,8 @@ export async function evaluateInThread(
       failures: await unpack<RuleFailure>(bytes, r.failures),
     });
   }
-  const nodeIds = new Set(await unpack<string>(bytes, answer.node_ids));
+  const nodeIds = new Set<string>();
+  await unpackInto<string>(bytes, answer.node_ids, (id) => nodeIds.add(id));
   return {
     inventory_version: answer.inventory_version,
     result: { results, resources_evaluated: answer.resources_evaluated, node_ids: nodeIds },
