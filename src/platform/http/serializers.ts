@@ -107,7 +107,7 @@ export function nullableForSerializer(schema: unknown): unknown {
   const nullable = branches.some(isNull);
   const others = branches.filter((b) => !isNull(b));
   const other = others[0];
-  if (others.length === 1 && isSchema(other)) {
+  if (nullable && others.length === 1 && isSchema(other)) {
     if (plainTyped(other)) return { ...other, ...siblings, nullable: true };
     // `Unknown() | null`: any value, null included.
     if (isAnything(other)) return siblings;
