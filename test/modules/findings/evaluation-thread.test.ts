@@ -15,21 +15,20 @@ const connectionOf = (t: TestApp): EvaluationConnection =>
     ? { dialect: 'sqlite', file: t.db.options.sqlitePath }
     : { dialect: 'postgres', url: t.db.options.url, schema: t.db.options.pgSchema as string };
 
+async function createNodes(t: TestApp, headers: Record<string, string>, nodes: readonly object[]) {
+  for (const n of nodes) {
+    const res = await t.app.inject({ method: 'POST', url: '/api/v1/tenants/acme/nodes', headers, payload: n });
+    expect(res.statusCode, res.body).toBe(201);
+  }
+}
+
 for (const dialect of testDialects()) {
   describe(`${dialect}: findings evaluation in the worker thread`, () => {
     it('evaluates the graph it reads at its version, with any edge-type filter; null for an unknown tenant', async () => {
       const t = await createTestApp({ dialect });
       const tenant = await t.createTenant('acme');
       const editor = await t.userWithRole('acme', 'editor');
-      for (const n of NODES) {
-        const res = await t.app.inject({
-          method: 'POST',
-          url: '/api/v1/tenants/acme/nodes',
-          headers: editor.headers,
-          payload: n,
-        });
-        expect(res.statusCode, res.body).toBe(201);
-      }
+      await createNodes(t, editor.headers, NODES);
       const edge = await t.app.inject({
         method: 'POST',
         url: '/api/v1/tenants/acme/edges',
@@ -66,13 +65,7 @@ for (const dialect of testDialects()) {
       const editor = await t.userWithRole('acme', 'editor');
       const name = 'wéb — ünïcode ✓ 𝔘';
       const web = NODES.find((n) => n.id === WEB);
-      const res = await t.app.inject({
-        method: 'POST',
-        url: '/api/v1/tenants/acme/nodes',
-        headers: editor.headers,
-        payload: { ...web, name },
-      });
-      expect(res.statusCode, res.body).toBe(201);
+      await createNodes(t, editor.headers, [{ ...web, name }]);
       const answer = await evaluateInThread(connectionOf(t), tenant.id, []);
       const failures = answer?.result.results.flatMap((r) => r.failures) ?? [];
       expect(failures.length).toBeGreaterThan(0);
@@ -83,15 +76,7 @@ for (const dialect of testDialects()) {
       const t = await createTestApp({ dialect });
       const tenant = await t.createTenant('acme');
       const editor = await t.userWithRole('acme', 'editor');
-      for (const n of NODES) {
-        const res = await t.app.inject({
-          method: 'POST',
-          url: '/api/v1/tenants/acme/nodes',
-          headers: editor.headers,
-          payload: n,
-        });
-        expect(res.statusCode, res.body).toBe(201);
-      }
+      await createNodes(t, editor.headers, NODES);
       const db = t.services.db;
       expect(await hasAtLeastNodes(db, tenant.id, 0)).toBe(true);
       expect(await hasAtLeastNodes(db, tenant.id, NODES.length)).toBe(true);
