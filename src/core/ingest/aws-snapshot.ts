@@ -331,7 +331,7 @@ const NAME_SEPARATOR = /[-_.=@+ ]$/;
  * `public-access-block-prod-logs`). A file name that names no bucket but `s3control` or `account` is the
  * account's setting. Null when it cannot be told.
  */
-function publicAccessBlockTarget(ctx: DocContext): { bucket: string } | { account: string } | null {
+function s3DocumentTarget(ctx: DocContext): { bucket: string } | { account: string } | null {
   const bucket = str(ctx.content.Bucket);
   if (bucket !== null) return { bucket };
   const accountId = str(ctx.content.AccountId);
@@ -990,7 +990,7 @@ const HANDLERS = new Map<string, Handler>([
       if (!isRecord(v)) throw ingestError(ctx.doc, key, 'must be an object');
       // get-public-access-block prints the settings alone: which bucket (or, from s3control, which account)
       // they are of is told by a field beside them or by the document's name.
-      const target = publicAccessBlockTarget(ctx);
+      const target = s3DocumentTarget(ctx);
       if (target === null) {
         ctx.b.skipDocument(ctx.doc);
         ctx.b.warn(
@@ -1034,7 +1034,7 @@ const HANDLERS = new Map<string, Handler>([
         );
         return;
       }
-      const target = publicAccessBlockTarget(ctx);
+      const target = s3DocumentTarget(ctx);
       if (target === null || !('bucket' in target)) {
         ctx.b.skipDocument(ctx.doc);
         ctx.b.warn(
