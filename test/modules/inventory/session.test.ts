@@ -4,7 +4,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { generateTerraformState } from '../../../bench/fixtures/tfstate.ts';
-import { IngestSession } from '../../../src/modules/inventory/ingest/session.ts';
+import { IngestSession, lastOfEachId } from '../../../src/modules/inventory/ingest/session.ts';
 
 describe('ingest session order', () => {
   it('gives edges in id order (string order), and the same digest for the same resources in another order', () => {
@@ -23,5 +23,18 @@ describe('ingest session order', () => {
     const second = again.parse({ source: 'terraform_state', jobName: 'order' });
     expect(again.edgeKeys(0, second.edges).ids).toEqual(ids);
     expect(second.content_sha256).toBe(summary.content_sha256);
+  });
+
+  it('keeps the last of edges that share an id', () => {
+    const rows = [
+      { id: 'a', n: 1 },
+      { id: 'b', n: 2 },
+      { id: 'b', n: 3 },
+      { id: 'b', n: 4 },
+      { id: 'c', n: 5 },
+      { id: 'c', n: 6 },
+    ];
+    expect(lastOfEachId(rows).map((r) => r.n)).toEqual([1, 4, 6]);
+    expect(lastOfEachId([])).toEqual([]);
   });
 });

@@ -69,11 +69,18 @@ export interface RowStatement {
   run(...values: unknown[]): unknown;
 }
 
-/** A node's fields without its tags and attributes objects (kept as JSON text): the parsed document can go. */
-type SlimNode = Omit<NodeInput, 'tags' | 'attributes'>;
-
+/**
+ * A node's fields, its tags and attributes as JSON text (the parsed document can go), and what the ingest
+ * adds. One flat object per node: at 100k nodes each extra object is garbage-collector work.
+ */
 interface PreparedNode {
-  node: SlimNode;
+  id: string;
+  provider: string;
+  type: string;
+  account: string | null;
+  region: string;
+  name: string;
+  native_id: string | null;
   scope: string;
   tags: string;
   attributes: string;
@@ -82,7 +89,9 @@ interface PreparedNode {
 
 interface PreparedEdge {
   id: string;
-  edge: Pick<EdgeInput, 'source_id' | 'target_id' | 'type'>;
+  source_id: string;
+  target_id: string;
+  type: string;
   scope: string;
   attributes: string;
   hash: string;
@@ -137,7 +146,7 @@ export class IngestSession {
       const scope = fixedScope ?? awsNodeScope(node);
       const tags = canonicalTagsJson(node.tags ?? {});
       const attributes = JSON.stringify(node.attributes ?? {});
-      const slim: SlimNode = {
+      const prepared: PreparedNode = {
         id: node.id,
         provider: node.provider,
         type: node.type,
@@ -145,15 +154,19 @@ export class IngestSession {
         region: node.region,
         name: node.name,
         native_id: node.native_id ?? null,
+        scope,
+        tags,
+        attributes,
+        hash: '',
       };
-      const prepared = { node: slim, scope, tags, attributes, hash: nodeContentHash(scope, slim, tags, attributes) };
+      prepared.hash = nodeContentHash(scope, prepared, tags, attributes);
       if (byId.has(node.id)) extraWarnings.push(`node ${node.id} appears more than once; the last one is kept`);
       byId.set(node.id, prepared);
     }
     // In key order, so inserts walk the B-trees (primary key, scope index) instead of hopping about in them.
-    this.nodes = [...byId.values()].sort((a, b) => compare(a.node.id, b.node.id));
+    this.nodes = [...byId.values()].sort((a, b) => compare(a.id, b.id));
 
-    const edgesById = new Map<string, PreparedEdge>();
+    const edges: PreparedEdge[] = [];
     const external = new Set<string>();
     // Most edges carry no attributes: their hash depends on the scope only.
     const bareEdgeHash = new Map<string, string>();
@@ -168,12 +181,21 @@ export class IngestSession {
         hash = edgeContentHash(scope, attributes);
         if (bare) bareEdgeHash.set(scope, hash);
       }
-      const slim = { source_id: edge.source_id, target_id: edge.target_id, type: edge.type };
-      edgesById.set(id, { id, edge: slim, scope, attributes, hash });
+      edges.push({
+        id,
+        source_id: edge.source_id,
+        target_id: edge.target_id,
+        type: edge.type,
+        scope,
+        attributes,
+        hash,
+      });
       if (!byId.has(edge.source_id)) external.add(edge.source_id);
       if (!byId.has(edge.target_id)) external.add(edge.target_id);
     }
-    this.edges = sortEdgesById([...edgesById.values()]);
+    // The parsers merge edges on (source, type, target), which is what the id hashes: a repeat is not expected,
+    // and sorting brings any together, where the last one is kept.
+    this.edges = lastOfEachId(sortEdgesById(edges));
 
     const sortedScopes = [...scopes].sort();
     return {
@@ -207,7 +229,7 @@ export class IngestSession {
     };
     lines(this.nodes.length, (i) => {
       const p = this.nodes[i] as PreparedNode;
-      return `${p.node.id}\t${p.hash}\n`;
+      return `${p.id}\t${p.hash}\n`;
     });
     lines(this.edges.length, (i) => {
       const p = this.edges[i] as PreparedEdge;
@@ -218,7 +240,7 @@ export class IngestSession {
 
   nodeKeys(from: number, count: number): KeyBatch {
     const slice = this.nodes.slice(from, from + count);
-    return { ids: slice.map((n) => n.node.id), hashes: slice.map((n) => n.hash) };
+    return { ids: slice.map((n) => n.id), hashes: slice.map((n) => n.hash) };
   }
 
   edgeKeys(from: number, count: number): EdgeKeyBatch {
@@ -226,8 +248,8 @@ export class IngestSession {
     return {
       ids: slice.map((e) => e.id),
       hashes: slice.map((e) => e.hash),
-      sources: slice.map((e) => e.edge.source_id),
-      targets: slice.map((e) => e.edge.target_id),
+      sources: slice.map((e) => e.source_id),
+      targets: slice.map((e) => e.target_id),
     };
   }
 
@@ -237,16 +259,15 @@ export class IngestSession {
    */
   runNodeRow(i: number, stmt: RowStatement, tenantId: string, source: string, now: string): void {
     const p = this.nodes[i] as PreparedNode;
-    const n = p.node;
     stmt.run(
       tenantId,
-      n.id,
-      n.provider,
-      n.type,
-      n.account ?? null,
-      n.region,
-      n.name,
-      n.native_id ?? null,
+      p.id,
+      p.provider,
+      p.type,
+      p.account,
+      p.region,
+      p.name,
+      p.native_id,
       p.tags,
       p.attributes,
       source,
@@ -262,19 +283,7 @@ export class IngestSession {
   /** As runNodeRow, over EDGE_COLUMNS. */
   runEdgeRow(i: number, stmt: RowStatement, tenantId: string, source: string, now: string): void {
     const p = this.edges[i] as PreparedEdge;
-    stmt.run(
-      tenantId,
-      p.id,
-      p.edge.source_id,
-      p.edge.target_id,
-      p.edge.type,
-      p.attributes,
-      source,
-      p.scope,
-      p.hash,
-      now,
-      now,
-    );
+    stmt.run(tenantId, p.id, p.source_id, p.target_id, p.type, p.attributes, source, p.scope, p.hash, now, now);
   }
 
   /**
@@ -285,14 +294,14 @@ export class IngestSession {
     const written = new Set<string>();
     for (const i of nodeIndices) {
       const p = this.nodes[i];
-      if (p) written.add(p.node.id);
+      if (p) written.add(p.id);
     }
     const ends = new Set<string>();
     for (const i of edgeIndices) {
       const p = this.edges[i];
       if (!p) continue;
-      if (!written.has(p.edge.source_id)) ends.add(p.edge.source_id);
-      if (!written.has(p.edge.target_id)) ends.add(p.edge.target_id);
+      if (!written.has(p.source_id)) ends.add(p.source_id);
+      if (!written.has(p.target_id)) ends.add(p.target_id);
     }
     return [...ends];
   }
@@ -309,10 +318,9 @@ export class IngestSession {
       for (const i of indices) {
         const p = this.nodes[i];
         if (!p) continue;
-        const n = p.node;
         out +=
-          `${f.tenant}\t${copyValue(n.id)}\t${copyValue(n.provider)}\t${copyValue(n.type)}\t${copyValue(n.account ?? null)}\t` +
-          `${copyValue(n.region)}\t${copyValue(n.name)}\t${copyValue(n.native_id ?? null)}\t${copyValue(p.tags)}\t` +
+          `${f.tenant}\t${copyValue(p.id)}\t${copyValue(p.provider)}\t${copyValue(p.type)}\t${copyValue(p.account)}\t` +
+          `${copyValue(p.region)}\t${copyValue(p.name)}\t${copyValue(p.native_id)}\t${copyValue(p.tags)}\t` +
           `${copyValue(p.attributes)}\t${f.source}\t${copyValue(p.scope)}\t${p.hash}\t${f.now}\t${f.now}\t${f.now}\t${f.now}\n`;
       }
       return out;
@@ -322,15 +330,14 @@ export class IngestSession {
       for (const i of indices) {
         const p = this.nodes[i];
         if (!p) continue;
-        const n = p.node;
         rows.push([
-          n.id,
-          n.provider,
-          n.type,
-          n.account ?? null,
-          n.region,
-          n.name,
-          n.native_id ?? null,
+          p.id,
+          p.provider,
+          p.type,
+          p.account,
+          p.region,
+          p.name,
+          p.native_id,
           p.tags,
           p.attributes,
           p.scope,
@@ -343,11 +350,10 @@ export class IngestSession {
     for (const i of indices) {
       const p = this.nodes[i];
       if (!p) continue;
-      const n = p.node;
       out.push(
-        `{"id":${JSON.stringify(n.id)},"provider":${JSON.stringify(n.provider)},"type":${JSON.stringify(n.type)},` +
-          `"account":${JSON.stringify(n.account ?? null)},"region":${JSON.stringify(n.region)},` +
-          `"name":${JSON.stringify(n.name)},"native_id":${JSON.stringify(n.native_id ?? null)},` +
+        `{"id":${JSON.stringify(p.id)},"provider":${JSON.stringify(p.provider)},"type":${JSON.stringify(p.type)},` +
+          `"account":${JSON.stringify(p.account)},"region":${JSON.stringify(p.region)},` +
+          `"name":${JSON.stringify(p.name)},"native_id":${JSON.stringify(p.native_id)},` +
           `"tags":${p.tags},"attributes":${p.attributes},"scope_key":${JSON.stringify(p.scope)},` +
           `"content_hash":${JSON.stringify(p.hash)}}`,
       );
@@ -365,7 +371,7 @@ export class IngestSession {
         const p = this.edges[i];
         if (!p) continue;
         out +=
-          `${f.tenant}\t${p.id}\t${copyValue(p.edge.source_id)}\t${copyValue(p.edge.target_id)}\t${copyValue(p.edge.type)}\t` +
+          `${f.tenant}\t${p.id}\t${copyValue(p.source_id)}\t${copyValue(p.target_id)}\t${copyValue(p.type)}\t` +
           `${copyValue(p.attributes)}\t${f.source}\t${copyValue(p.scope)}\t${p.hash}\t${f.now}\t${f.now}\n`;
       }
       return out;
@@ -375,7 +381,7 @@ export class IngestSession {
       for (const i of indices) {
         const p = this.edges[i];
         if (!p) continue;
-        rows.push([p.id, p.edge.source_id, p.edge.target_id, p.edge.type, p.attributes, p.scope, p.hash]);
+        rows.push([p.id, p.source_id, p.target_id, p.type, p.attributes, p.scope, p.hash]);
       }
       return rows;
     }
@@ -384,8 +390,8 @@ export class IngestSession {
       const p = this.edges[i];
       if (!p) continue;
       out.push(
-        `{"id":${JSON.stringify(p.id)},"source_id":${JSON.stringify(p.edge.source_id)},` +
-          `"target_id":${JSON.stringify(p.edge.target_id)},"type":${JSON.stringify(p.edge.type)},` +
+        `{"id":${JSON.stringify(p.id)},"source_id":${JSON.stringify(p.source_id)},` +
+          `"target_id":${JSON.stringify(p.target_id)},"type":${JSON.stringify(p.type)},` +
           `"attributes":${p.attributes},"scope_key":${JSON.stringify(p.scope)},"content_hash":${JSON.stringify(p.hash)}}`,
       );
     }
@@ -517,9 +523,22 @@ function sortEdgesById(edges: PreparedEdge[]): PreparedEdge[] {
     if (d !== 0) return d;
     const x = (edges[a] as PreparedEdge).id;
     const y = (edges[b] as PreparedEdge).id;
-    return x < y ? -1 : x > y ? 1 : 0;
+    // Equal ids keep their input order (lastOfEachId keeps the last).
+    return x < y ? -1 : x > y ? 1 : a - b;
   });
   return Array.from(order, (i) => edges[i] as PreparedEdge);
+}
+
+/** Of edges sorted by id, the last of each run of equal ids (in place). */
+export function lastOfEachId<T extends { id: string }>(sorted: T[]): T[] {
+  let kept = 0;
+  for (let i = 0; i < sorted.length; i++) {
+    const p = sorted[i] as T;
+    if (i + 1 < sorted.length && (sorted[i + 1] as T).id === p.id) continue;
+    sorted[kept++] = p;
+  }
+  sorted.length = kept;
+  return sorted;
 }
 
 const UNSTORABLE_ESCAPE = /\\u(?:0000|[dD][89a-fA-F])/;
