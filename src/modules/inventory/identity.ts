@@ -72,6 +72,11 @@ export function edgeIdFor(
 export function canonicalTagsJson(tags: Record<string, string>): string {
   const keys = Object.keys(tags);
   if (keys.length === 0) return '{}';
+  // Terraform writes maps with sorted keys: most tag sets need no copy. (Keys that are array indices come
+  // first in both objects, in numeric order: the output is the same either way.)
+  let inOrder = true;
+  for (let i = 1; i < keys.length && inOrder; i++) inOrder = (keys[i - 1] as string) < (keys[i] as string);
+  if (inOrder) return JSON.stringify(tags);
   keys.sort();
   const sorted: Record<string, string> = {};
   for (const k of keys) sorted[k] = tags[k] as string;

@@ -3,7 +3,7 @@
  * id across versions, or every re-ingest after an upgrade would replace every edge. Pinned here.
  */
 import { describe, expect, it } from 'vitest';
-import { edgeIdFor } from '../../../src/modules/inventory/identity.ts';
+import { canonicalTagsJson, edgeIdFor } from '../../../src/modules/inventory/identity.ts';
 
 describe('edge ids', () => {
   it('are stable: these relations have had these ids since the first release', () => {
@@ -30,5 +30,17 @@ describe('edge ids', () => {
     expect(prefixes.get('aws:us-east-1:aws.ec2.instance:i-0web')).toBe(a.slice(4, 12));
     // The cache changes nothing.
     expect(edgeIdFor('aws:us-east-1:aws.ec2.instance:i-0web', 'member_of', 'x')).toBe(a);
+  });
+});
+
+describe('canonical tag JSON', () => {
+  it('is the same text whatever order the keys came in (content hashes must not care)', () => {
+    expect(canonicalTagsJson({})).toBe('{}');
+    expect(canonicalTagsJson({ b: '2', a: '1', c: '3' })).toBe('{"a":"1","b":"2","c":"3"}');
+    expect(canonicalTagsJson({ a: '1', b: '2', c: '3' })).toBe('{"a":"1","b":"2","c":"3"}');
+    // Keys that are array indices: JavaScript objects list them first, in numeric order.
+    const expected = '{"9":"n","10":"t","Env":"e","env":"l"}';
+    expect(canonicalTagsJson({ env: 'l', 10: 't', Env: 'e', 9: 'n' })).toBe(expected);
+    expect(canonicalTagsJson({ 9: 'n', 10: 't', Env: 'e', env: 'l' })).toBe(expected);
   });
 });
