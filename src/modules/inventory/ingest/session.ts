@@ -81,6 +81,8 @@ interface PreparedNode {
   region: string;
   name: string;
   native_id: string | null;
+  /** Position in the session's nodes (their id order). */
+  index: number;
   scope: string;
   tags: string;
   attributes: string;
@@ -92,6 +94,9 @@ interface PreparedEdge {
   source_id: string;
   target_id: string;
   type: string;
+  /** The ends, when they are nodes of this input (else the inventory must have them). */
+  sourceNode: PreparedNode | null;
+  targetNode: PreparedNode | null;
   scope: string;
   attributes: string;
   hash: string;
@@ -154,6 +159,7 @@ export class IngestSession {
         region: node.region,
         name: node.name,
         native_id: node.native_id ?? null,
+        index: -1,
         scope,
         tags,
         attributes,
@@ -165,6 +171,7 @@ export class IngestSession {
     }
     // In key order, so inserts walk the B-trees (primary key, scope index) instead of hopping about in them.
     this.nodes = [...byId.values()].sort((a, b) => compare(a.id, b.id));
+    for (let i = 0; i < this.nodes.length; i++) (this.nodes[i] as PreparedNode).index = i;
 
     const edges: PreparedEdge[] = [];
     const external = new Set<string>();
@@ -173,7 +180,9 @@ export class IngestSession {
     const sourcePrefixes = new Map<string, string>();
     for (const edge of parsed.edges) {
       const id = edgeIdFor(edge.source_id, edge.type, edge.target_id, sourcePrefixes);
-      const scope = fixedScope ?? edgeScope(byId.get(edge.source_id)?.scope, byId.get(edge.target_id)?.scope, covered);
+      const sourceNode = byId.get(edge.source_id) ?? null;
+      const targetNode = byId.get(edge.target_id) ?? null;
+      const scope = fixedScope ?? edgeScope(sourceNode?.scope, targetNode?.scope, covered);
       const bare = edge.attributes === undefined || Object.keys(edge.attributes).length === 0;
       const attributes = bare ? '{}' : JSON.stringify(edge.attributes);
       let hash = bare ? bareEdgeHash.get(scope) : undefined;
@@ -186,12 +195,14 @@ export class IngestSession {
         source_id: edge.source_id,
         target_id: edge.target_id,
         type: edge.type,
+        sourceNode,
+        targetNode,
         scope,
         attributes,
         hash,
       });
-      if (!byId.has(edge.source_id)) external.add(edge.source_id);
-      if (!byId.has(edge.target_id)) external.add(edge.target_id);
+      if (sourceNode === null) external.add(edge.source_id);
+      if (targetNode === null) external.add(edge.target_id);
     }
     // The parsers merge edges on (source, type, target), which is what the id hashes: a repeat is not expected,
     // and sorting brings any together, where the last one is kept.
@@ -291,17 +302,14 @@ export class IngestSession {
    * the database (all indices are the session's).
    */
   endsOutside(edgeIndices: number[], nodeIndices: number[]): string[] {
-    const written = new Set<string>();
-    for (const i of nodeIndices) {
-      const p = this.nodes[i];
-      if (p) written.add(p.id);
-    }
+    const written = new Uint8Array(this.nodes.length);
+    for (const i of nodeIndices) if (i >= 0 && i < written.length) written[i] = 1;
     const ends = new Set<string>();
     for (const i of edgeIndices) {
       const p = this.edges[i];
       if (!p) continue;
-      if (!written.has(p.source_id)) ends.add(p.source_id);
-      if (!written.has(p.target_id)) ends.add(p.target_id);
+      if (p.sourceNode === null || written[p.sourceNode.index] === 0) ends.add(p.source_id);
+      if (p.targetNode === null || written[p.targetNode.index] === 0) ends.add(p.target_id);
     }
     return [...ends];
   }
