@@ -6,7 +6,7 @@
  * thread on a connection of its own (large SQLite inputs), through `PlanReader`.
  */
 import type { EdgeKeyBatch, IngestSummary, KeyBatch } from './session.ts';
-import { MAX_WARNINGS } from './session.ts';
+import { MAX_WARNINGS, SOURCE_IN_INPUT, TARGET_IN_INPUT } from './session.ts';
 
 export interface DiscoveryCounts {
   created: number;
@@ -100,10 +100,12 @@ export async function planChanges(
           keys.ids.filter((id) => !scopeNodes.has(id)),
         )
       : nothing;
+    // A first ingest has nothing to look up (hashing 100k ids into empty maps is not free).
+    const lookUp = scopeNodes.size > 0 || elsewhere.size > 0;
     for (let i = 0; i < keys.ids.length; i++) {
       const id = keys.ids[i] as string;
       seenNodes.add(id);
-      const before = scopeNodes.get(id) ?? elsewhere.get(id);
+      const before = lookUp ? (scopeNodes.get(id) ?? elsewhere.get(id)) : undefined;
       if (before === undefined) {
         counts.created += 1;
         newNodes.push(from + i);
@@ -134,9 +136,11 @@ export async function planChanges(
   for await (const [from, keys] of prefetched(summary.edges, (f, n) => keysOf.edgeKeys(f, n), keyBatch)) {
     const kept: number[] = [];
     for (let i = 0; i < keys.ids.length; i++) {
+      // An end that is a node of the input is fine (every one was seen above): only the others are looked up.
+      const inInput = keys.inputEnds[i] as number;
       const source = keys.sources[i] as string;
       const target = keys.targets[i] as string;
-      if (endOk(source) && endOk(target)) kept.push(i);
+      if ((inInput & SOURCE_IN_INPUT || endOk(source)) && (inInput & TARGET_IN_INPUT || endOk(target))) kept.push(i);
       else {
         edgeCounts.skipped += 1;
         if (warnings.length < MAX_WARNINGS) {
@@ -151,10 +155,11 @@ export async function planChanges(
           kept.map((i) => keys.ids[i] as string).filter((id) => !scopeEdges.has(id)),
         )
       : nothing;
+    const lookUp = scopeEdges.size > 0 || elsewhere.size > 0;
     for (const i of kept) {
       const id = keys.ids[i] as string;
       counts.edges += 1;
-      const before = scopeEdges.get(id) ?? elsewhere.get(id);
+      const before = lookUp ? (scopeEdges.get(id) ?? elsewhere.get(id)) : undefined;
       if (before === undefined) {
         edgeCounts.created += 1;
         newEdges.push(from + i);

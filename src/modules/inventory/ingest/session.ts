@@ -46,7 +46,13 @@ export interface KeyBatch {
 export interface EdgeKeyBatch extends KeyBatch {
   sources: string[];
   targets: string[];
+  /** Per edge: bit 1 set when its source is a node of this input, bit 2 when its target is. */
+  inputEnds: Uint8Array;
 }
+
+/** Bits of EdgeKeyBatch.inputEnds. */
+export const SOURCE_IN_INPUT = 1;
+export const TARGET_IN_INPUT = 2;
 
 /**
  * A batch for the database: PostgreSQL gets one JSON array text (unpacked
@@ -250,18 +256,33 @@ export class IngestSession {
   }
 
   nodeKeys(from: number, count: number): KeyBatch {
-    const slice = this.nodes.slice(from, from + count);
-    return { ids: slice.map((n) => n.id), hashes: slice.map((n) => n.hash) };
+    const n = Math.max(0, Math.min(count, this.nodes.length - from));
+    const ids: string[] = new Array(n);
+    const hashes: string[] = new Array(n);
+    for (let i = 0; i < n; i++) {
+      const p = this.nodes[from + i] as PreparedNode;
+      ids[i] = p.id;
+      hashes[i] = p.hash;
+    }
+    return { ids, hashes };
   }
 
   edgeKeys(from: number, count: number): EdgeKeyBatch {
-    const slice = this.edges.slice(from, from + count);
-    return {
-      ids: slice.map((e) => e.id),
-      hashes: slice.map((e) => e.hash),
-      sources: slice.map((e) => e.source_id),
-      targets: slice.map((e) => e.target_id),
-    };
+    const n = Math.max(0, Math.min(count, this.edges.length - from));
+    const ids: string[] = new Array(n);
+    const hashes: string[] = new Array(n);
+    const sources: string[] = new Array(n);
+    const targets: string[] = new Array(n);
+    const inputEnds = new Uint8Array(n);
+    for (let i = 0; i < n; i++) {
+      const p = this.edges[from + i] as PreparedEdge;
+      ids[i] = p.id;
+      hashes[i] = p.hash;
+      sources[i] = p.source_id;
+      targets[i] = p.target_id;
+      inputEnds[i] = (p.sourceNode ? SOURCE_IN_INPUT : 0) | (p.targetNode ? TARGET_IN_INPUT : 0);
+    }
+    return { ids, hashes, sources, targets, inputEnds };
   }
 
   /**
