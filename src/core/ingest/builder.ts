@@ -53,7 +53,8 @@ export class InventoryBuilder {
   private readonly index = new Map<string, Map<string, number | number[]>>();
   private readonly edgeTypes = new Map<string, number>();
   private readonly edges: EdgeInput[] = [];
-  /** Target ordinal of each edge, parallel to `edges`. */
+  /** Source and target ordinal of each edge, parallel to `edges`. */
+  private readonly edgeSources: number[] = [];
   private readonly edgeTargets: number[] = [];
   /** (source ordinal, edge type) → index of the edge in `edges`, or indexes when it has several targets. */
   private readonly edgesBySourceType = new Map<number, number | number[]>();
@@ -174,6 +175,7 @@ export class InventoryBuilder {
     if (attributes !== undefined) edge.attributes = attributes;
     const index = this.edges.length;
     this.edges.push(edge);
+    this.edgeSources.push(source);
     this.edgeTargets.push(target);
     if (present === undefined) this.edgesBySourceType.set(key, index);
     else if (typeof present === 'number') this.edgesBySourceType.set(key, [present, index]);
@@ -214,9 +216,15 @@ export class InventoryBuilder {
   result(): ParsedInventory {
     const warnings = [...this.warnings];
     if (this.suppressedWarnings > 0) warnings.push(`${this.suppressedWarnings} more warnings not listed`);
+    const edgeEnds = new Uint32Array(this.edges.length * 2);
+    for (let i = 0; i < this.edges.length; i++) {
+      edgeEnds[2 * i] = this.edgeSources[i] as number;
+      edgeEnds[2 * i + 1] = this.edgeTargets[i] as number;
+    }
     return {
       nodes: [...this.nodeList],
       edges: [...this.edges],
+      edgeEnds,
       skipped_documents: [...this.skippedDocuments],
       warnings,
     };

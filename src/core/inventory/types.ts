@@ -60,6 +60,11 @@ export type EdgeType = (typeof EDGE_TYPES)[number] | (string & {});
 export interface ParsedInventory {
   nodes: NodeInput[];
   edges: EdgeInput[];
+  /**
+   * Where the parser knows them: the positions in `nodes` of each edge's source and target, two per edge
+   * (source of edge i at 2i, target at 2i + 1). A consumer of 400k edges can then skip 800k lookups by id.
+   */
+  edgeEnds?: Uint32Array;
   /** Documents that were recognised as nothing the parser knows; reported, not fatal. */
   skipped_documents: string[];
   /** Non-fatal observations (e.g. a reference to a resource not in the input). */

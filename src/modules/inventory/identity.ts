@@ -62,11 +62,18 @@ export function edgeIdFor(
 ): string {
   let prefix = sourcePrefixes?.get(sourceId);
   if (prefix === undefined) {
-    prefix = base32Sha1(sourceId, 8);
+    prefix = edgeIdPrefix(sourceId);
     sourcePrefixes?.set(sourceId, prefix);
   }
-  return `edg_${prefix}${base32Sha1(`${sourceId}\n${type}\n${targetId}`, 18)}`;
+  return edgeIdWithPrefix(prefix, sourceId, type, targetId);
 }
+
+/** The part of an edge id that depends on its source only (see edgeIdFor). */
+export const edgeIdPrefix = (sourceId: string): string => base32Sha1(sourceId, 8);
+
+/** edgeIdFor, given the source's edgeIdPrefix. */
+export const edgeIdWithPrefix = (prefix: string, sourceId: string, type: string, targetId: string): string =>
+  `edg_${prefix}${base32Sha1(`${sourceId}\n${type}\n${targetId}`, 18)}`;
 
 /** Tags as JSON with sorted keys: AWS lists tags in no particular order, and the hash must not care. */
 export function canonicalTagsJson(tags: Record<string, string>): string {

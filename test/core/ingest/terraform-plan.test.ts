@@ -226,6 +226,7 @@ describe('terraform_plan: terraform show -json of a plan', () => {
     ).toEqual({
       nodes: [],
       edges: [],
+      edgeEnds: new Uint32Array(),
       skipped_documents: [],
       warnings: [],
     });

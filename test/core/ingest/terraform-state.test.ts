@@ -526,6 +526,7 @@ describe('terraform_state: regions, options and errors', () => {
     expect(parseTerraformState(readJson('terraform/empty.tfstate'))).toEqual({
       nodes: [],
       edges: [],
+      edgeEnds: new Uint32Array(),
       skipped_documents: [],
       warnings: [],
     });
@@ -830,7 +831,7 @@ describe('terraform_state: documents that are not states', () => {
   });
 
   it('accepts terraform show -json of an empty state (Terraform prints only format_version)', () => {
-    const empty = { nodes: [], edges: [], skipped_documents: [], warnings: [] };
+    const empty = { nodes: [], edges: [], edgeEnds: new Uint32Array(), skipped_documents: [], warnings: [] };
     expect(parseTerraformState({ format_version: '1.0' })).toEqual(empty);
     expect(parseTerraformState({ format_version: '1.0', terraform_version: '1.9.5' })).toEqual(empty);
   });

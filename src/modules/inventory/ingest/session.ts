@@ -9,7 +9,14 @@ import { createHash } from 'node:crypto';
 import { AWS_TYPES, type IngestSource, parseSource, readableDocumentKeys } from '../../../core/ingest/index.ts';
 import type { EdgeInput, NodeInput } from '../../../core/inventory/types.ts';
 import { copyValue } from '../../../platform/db/copy-text.ts';
-import { canonicalTagsJson, edgeContentHash, edgeIdFor, nodeContentHash } from '../identity.ts';
+import {
+  canonicalTagsJson,
+  edgeContentHash,
+  edgeIdFor,
+  edgeIdPrefix,
+  edgeIdWithPrefix,
+  nodeContentHash,
+} from '../identity.ts';
 import { terraformStateDigest } from './state-digest.ts';
 
 export interface IngestParams {
@@ -89,6 +96,8 @@ interface PreparedNode {
   native_id: string | null;
   /** Position in the session's nodes (their id order). */
   index: number;
+  /** The first part of the ids of edges from this node (see edgeIdFor), once one is made. */
+  edgePrefix: string | null;
   scope: string;
   tags: string;
   attributes: string;
@@ -166,6 +175,7 @@ export class IngestSession {
         name: node.name,
         native_id: node.native_id ?? null,
         index: -1,
+        edgePrefix: null,
         scope,
         tags,
         attributes,
@@ -184,10 +194,23 @@ export class IngestSession {
     // Most edges carry no attributes: their hash depends on the scope only.
     const bareEdgeHash = new Map<string, string>();
     const sourcePrefixes = new Map<string, string>();
-    for (const edge of parsed.edges) {
-      const id = edgeIdFor(edge.source_id, edge.type, edge.target_id, sourcePrefixes);
-      const sourceNode = byId.get(edge.source_id) ?? null;
-      const targetNode = byId.get(edge.target_id) ?? null;
+    // The parser's positions of each edge's ends, when it gives them: no lookup by id per end.
+    const ends = parsed.edgeEnds?.length === 2 * parsed.edges.length ? parsed.edgeEnds : null;
+    const atPosition = ends ? parsed.nodes.map((n) => byId.get(n.id) ?? null) : null;
+    const nodeAt = (position: number | undefined, id: string): PreparedNode | null => {
+      const found = atPosition && position !== undefined ? atPosition[position] : undefined;
+      // The same string as a rule (a pointer comparison); looked up by id if not.
+      return found !== undefined && found !== null && found.id === id ? found : (byId.get(id) ?? null);
+    };
+    for (let e = 0; e < parsed.edges.length; e++) {
+      const edge = parsed.edges[e] as EdgeInput;
+      const sourceNode = nodeAt(ends?.[2 * e], edge.source_id);
+      const targetNode = nodeAt(ends?.[2 * e + 1], edge.target_id);
+      let id: string;
+      if (sourceNode) {
+        sourceNode.edgePrefix ??= edgeIdPrefix(sourceNode.id);
+        id = edgeIdWithPrefix(sourceNode.edgePrefix, edge.source_id, edge.type, edge.target_id);
+      } else id = edgeIdFor(edge.source_id, edge.type, edge.target_id, sourcePrefixes);
       const scope = fixedScope ?? edgeScope(sourceNode?.scope, targetNode?.scope, covered);
       const bare = edge.attributes === undefined || Object.keys(edge.attributes).length === 0;
       const attributes = bare ? '{}' : JSON.stringify(edge.attributes);
