@@ -280,29 +280,30 @@ export class IngestSession {
 
   nodeKeys(from: number, count: number): KeyBatch {
     const n = Math.max(0, Math.min(count, this.nodes.length - from));
-    const ids: string[] = new Array(n);
-    const hashes: string[] = new Array(n);
+    // Filled by push: packed arrays (a holey one would cross to another thread element by element).
+    const ids: string[] = [];
+    const hashes: string[] = [];
     for (let i = 0; i < n; i++) {
       const p = this.nodes[from + i] as PreparedNode;
-      ids[i] = p.id;
-      hashes[i] = p.hash;
+      ids.push(p.id);
+      hashes.push(p.hash);
     }
     return { ids, hashes };
   }
 
   edgeKeys(from: number, count: number): EdgeKeyBatch {
     const n = Math.max(0, Math.min(count, this.edges.length - from));
-    const ids: string[] = new Array(n);
-    const hashes: string[] = new Array(n);
-    const sources: string[] = new Array(n);
-    const targets: string[] = new Array(n);
+    const ids: string[] = [];
+    const hashes: string[] = [];
+    const sources: string[] = [];
+    const targets: string[] = [];
     const inputEnds = new Uint8Array(n);
     for (let i = 0; i < n; i++) {
       const p = this.edges[from + i] as PreparedEdge;
-      ids[i] = p.id;
-      hashes[i] = p.hash;
-      sources[i] = p.source_id;
-      targets[i] = p.target_id;
+      ids.push(p.id);
+      hashes.push(p.hash);
+      sources.push(p.source_id);
+      targets.push(p.target_id);
       inputEnds[i] = (p.sourceNode ? SOURCE_IN_INPUT : 0) | (p.targetNode ? TARGET_IN_INPUT : 0);
     }
     return { ids, hashes, sources, targets, inputEnds };
