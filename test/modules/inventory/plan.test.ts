@@ -95,6 +95,36 @@ describe('compare (planChanges)', () => {
     },
   );
 
+  it('into an empty inventory, edges only between input nodes: everything new, no key read', async () => {
+    let reads = 0;
+    const counted = {
+      nodeKeys: (f: number, n: number) => {
+        reads += 1;
+        return keys.nodeKeys(f, n);
+      },
+      edgeKeys: (f: number, n: number) => {
+        reads += 1;
+        return keys.edgeKeys(f, n);
+      },
+    };
+    const plan = await planChanges(summaryOf(3, 4, []), counted, readerOf({ nodes: {}, edges: {} }), hooks, 2);
+    expect(reads).toBe(0);
+    expect(plan.counts).toEqual({ created: 3, updated: 0, unchanged: 0, removed: 0, edges: 4 });
+    expect(plan.edgeCounts).toEqual({ created: 4, updated: 0, unchanged: 0, removed: 0, skipped: 0 });
+    expect(plan.sizes).toMatchObject({ newNodes: 3, newEdges: 4 });
+    expect(plan.writeNodes).toEqual([0, 1, 2]);
+    expect(plan.writeEdges).toEqual([0, 1, 2, 3]);
+    // A row of another scope (of this tenant) may share an id with the input's: the keys are read.
+    await planChanges(
+      summaryOf(3, 4, []),
+      counted,
+      readerOf({ nodes: { 'n:z': ['other', 'h'] }, edges: {} }),
+      hooks,
+      2,
+    );
+    expect(reads).toBeGreaterThan(0);
+  });
+
   it('against an earlier ingest: unchanged, updated, removed, and a node of another scope found by id', async () => {
     const plan = await planChanges(
       summaryOf(3, 4, ['n:x', 'n:y']),

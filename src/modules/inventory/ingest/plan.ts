@@ -86,13 +86,19 @@ export async function planChanges(
 
   // What the covered scopes hold now; whatever the input does not claim is left over at the end: removed.
   const scopeNodes = await scopeRows('nodes');
-  const seenNodes = new Set<string>();
   const newNodes: number[] = [];
   const changedNodes: number[] = [];
   const nothing = new Map<string, string>();
   // A first ingest into a tenant with nothing else in it has no other rows to look up, id by id.
   const nodesOutside = await reader.anyOutside('nodes', summary.scopes);
-  for await (const [from, keys] of prefetched(summary.nodes, (f, n) => keysOf.nodeKeys(f, n), keyBatch)) {
+  // Nor, if the scopes hold nothing either, are the input's keys needed: every node is new.
+  const allNewNodes = scopeNodes.size === 0 && !nodesOutside;
+  if (allNewNodes) {
+    for (let i = 0; i < summary.nodes; i++) newNodes.push(i);
+    counts.created = summary.nodes;
+  }
+  const nodeKeys = allNewNodes ? 0 : summary.nodes;
+  for await (const [from, keys] of prefetched(nodeKeys, (f, n) => keysOf.nodeKeys(f, n), keyBatch)) {
     // Ids the scopes do not own may still exist elsewhere (another scope, or made by hand).
     const elsewhere = nodesOutside
       ? await reader.hashesOf(
@@ -104,7 +110,6 @@ export async function planChanges(
     const lookUp = scopeNodes.size > 0 || elsewhere.size > 0;
     for (let i = 0; i < keys.ids.length; i++) {
       const id = keys.ids[i] as string;
-      seenNodes.add(id);
       const before = lookUp ? (scopeNodes.get(id) ?? elsewhere.get(id)) : undefined;
       if (before === undefined) {
         counts.created += 1;
@@ -127,24 +132,33 @@ export async function planChanges(
 
   // Edges may point at nodes of other inputs; those must be in the inventory (and stay there).
   const externalKnown = await reader.existingNodeIds(summary.external_ends.filter((id) => !removedSet.has(id)));
-  const endOk = (id: string) => seenNodes.has(id) || (externalKnown.has(id) && !removedSet.has(id));
+  /** An end that is not a node of the input (those are fine: every one is written or kept). */
+  const endOk = (id: string) => externalKnown.has(id) && !removedSet.has(id);
 
   const scopeEdges = await scopeRows('edges');
   const edgesOutside = await reader.anyOutside('edges', summary.scopes);
+  // As for nodes, and when every edge joins two nodes of the input, every edge is new.
+  const allNewEdges = scopeEdges.size === 0 && !edgesOutside && summary.external_ends.length === 0;
   const newEdges: number[] = [];
   const changedEdges: number[] = [];
-  for await (const [from, keys] of prefetched(summary.edges, (f, n) => keysOf.edgeKeys(f, n), keyBatch)) {
+  if (allNewEdges) {
+    for (let i = 0; i < summary.edges; i++) newEdges.push(i);
+    counts.edges = summary.edges;
+    edgeCounts.created = summary.edges;
+  }
+  const edgeKeys = allNewEdges ? 0 : summary.edges;
+  for await (const [from, keys] of prefetched(edgeKeys, (f, n) => keysOf.edgeKeys(f, n), keyBatch)) {
     const kept: number[] = [];
     for (let i = 0; i < keys.ids.length; i++) {
-      // An end that is a node of the input is fine (every one was seen above): only the others are looked up.
       const inInput = keys.inputEnds[i] as number;
       const source = keys.sources[i] as string;
       const target = keys.targets[i] as string;
-      if ((inInput & SOURCE_IN_INPUT || endOk(source)) && (inInput & TARGET_IN_INPUT || endOk(target))) kept.push(i);
+      const sourceOk = (inInput & SOURCE_IN_INPUT) !== 0 || endOk(source);
+      if (sourceOk && ((inInput & TARGET_IN_INPUT) !== 0 || endOk(target))) kept.push(i);
       else {
         edgeCounts.skipped += 1;
         if (warnings.length < MAX_WARNINGS) {
-          const missing = endOk(source) ? target : source;
+          const missing = sourceOk ? target : source;
           warnings.push(`edge ${source} → ${target} skipped: ${missing} is not in the inventory`);
         }
       }
