@@ -1,16 +1,42 @@
 /**
- * SQLite specifics: the server connection leaves checkpoints to a background
- * thread, and job inputs kept in files are swept once no job will read them.
+ * SQLite specifics: new databases get 8 KB pages, the server connection leaves
+ * checkpoints to a background thread, and job inputs kept in files are swept once no job will read them.
  */
-import { existsSync, mkdirSync, utimesSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
+import SQLite from 'better-sqlite3';
 import { sql } from 'kysely';
 import { describe, expect, it, onTestFinished } from 'vitest';
+import { openDatabase, SQLITE_PAGE_SIZE } from '../../src/platform/db/index.ts';
 import { startSqliteCheckpointer } from '../../src/platform/db/sqlite-checkpointer.ts';
 import { fileInputStore } from '../../src/platform/jobs/inputs.ts';
 import { freshDatabase } from '../helpers/db.ts';
 
 describe('sqlite storage', () => {
+  it('creates databases with 8 KB pages; opens one made with another page size as it is', async () => {
+    const t = await freshDatabase('sqlite');
+    onTestFinished(() => t.dispose());
+    const size = await sql<{ page_size: number }>`pragma page_size`.execute(t.database.db);
+    expect(size.rows[0]?.page_size).toBe(SQLITE_PAGE_SIZE);
+    expect(SQLITE_PAGE_SIZE).toBe(8192);
+
+    // A database of an earlier version, with SQLite's default 4 KB pages and a table in it.
+    const dir = mkdtempSync(join(tmpdir(), 'infracast-pages-'));
+    onTestFinished(() => rmSync(dir, { recursive: true, force: true }));
+    const path = join(dir, 'old.db');
+    const old = new SQLite(path);
+    old.pragma('page_size = 4096');
+    old.pragma('journal_mode = WAL');
+    old.exec("create table kept (v text); insert into kept values ('x')");
+    old.close();
+    const reopened = await openDatabase({ dialect: 'sqlite', url: `sqlite:${path}`, sqlitePath: path });
+    onTestFinished(() => reopened.close());
+    const kept = await sql<{ page_size: number }>`pragma page_size`.execute(reopened.db);
+    expect(kept.rows[0]?.page_size).toBe(4096);
+    expect((await sql<{ v: string }>`select v from kept`.execute(reopened.db)).rows).toEqual([{ v: 'x' }]);
+  });
+
   it('the server connection never checkpoints; the checkpointer thread copies the whole log', async () => {
     const t = await freshDatabase('sqlite');
     onTestFinished(() => t.dispose());
@@ -22,7 +48,8 @@ describe('sqlite storage', () => {
     const checkpointer = startSqliteCheckpointer(file as string, { intervalMs: 60_000 });
     onTestFinished(() => checkpointer.stop());
     const state = await checkpointer.checkpoint();
-    expect(state?.log).toBeGreaterThan(1000);
+    // 5 MB written: the log holds at least that many bytes of pages.
+    expect((state?.log ?? 0) * SQLITE_PAGE_SIZE).toBeGreaterThan(5_000_000);
     expect(state?.checkpointed).toBe(state?.log);
   });
 
