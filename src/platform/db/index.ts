@@ -84,9 +84,10 @@ export async function openDatabase(opts: DatabaseOptions): Promise<Database> {
     } catch (e) {
       throw new DatabaseConnectError(`cannot open SQLite database at ${path}: ${(e as Error).message}`, { cause: e });
     }
-    // A new database gets 8 KB pages (SQLite's default is 4 KB): ≈ 15% faster bulk ingest (fewer B-tree
-    // splits for rows of a few hundred bytes with 30–60 byte text keys) and no slower point reads. It takes
-    // effect only before the first table; an existing database keeps its page size (see README).
+    // A new database gets 8 KB pages (SQLite's default is 4 KB): bulk ingest ≈ 15% faster (fewer B-tree
+    // splits for rows of a few hundred bytes with 30–60 byte text keys), point reads no slower; a one-row
+    // commit logs twice the bytes (≈ 8 µs more). Discovery jobs are most of what is written, so bulk wins.
+    // It takes effect only before the first table; an existing database keeps its page size (see README).
     handle.pragma(`page_size = ${SQLITE_PAGE_SIZE}`);
     handle.pragma('journal_mode = WAL');
     handle.pragma('synchronous = NORMAL');
