@@ -106,11 +106,9 @@ export async function planChanges(
           keys.ids.filter((id) => !scopeNodes.has(id)),
         )
       : nothing;
-    // A first ingest has nothing to look up (hashing 100k ids into empty maps is not free).
-    const lookUp = scopeNodes.size > 0 || elsewhere.size > 0;
     for (let i = 0; i < keys.ids.length; i++) {
       const id = keys.ids[i] as string;
-      const before = lookUp ? (scopeNodes.get(id) ?? elsewhere.get(id)) : undefined;
+      const before = scopeNodes.get(id) ?? elsewhere.get(id);
       if (before === undefined) {
         counts.created += 1;
         newNodes.push(from + i);
@@ -169,11 +167,10 @@ export async function planChanges(
           kept.map((i) => keys.ids[i] as string).filter((id) => !scopeEdges.has(id)),
         )
       : nothing;
-    const lookUp = scopeEdges.size > 0 || elsewhere.size > 0;
     for (const i of kept) {
       const id = keys.ids[i] as string;
       counts.edges += 1;
-      const before = lookUp ? (scopeEdges.get(id) ?? elsewhere.get(id)) : undefined;
+      const before = scopeEdges.get(id) ?? elsewhere.get(id);
       if (before === undefined) {
         edgeCounts.created += 1;
         newEdges.push(from + i);

@@ -15,6 +15,7 @@ import {
   edgeIdFor,
   edgeIdPrefix,
   edgeIdWithPrefix,
+  type NodeContent,
   nodeContentHash,
 } from '../identity.ts';
 import { terraformStateDigest } from './state-digest.ts';
@@ -86,14 +87,8 @@ export interface RowStatement {
  * A node's fields, its tags and attributes as JSON text (the parsed document can go), and what the ingest
  * adds. One flat object per node: at 100k nodes each extra object is garbage-collector work.
  */
-interface PreparedNode {
+interface PreparedNode extends NodeContent {
   id: string;
-  provider: string;
-  type: string;
-  account: string | null;
-  region: string;
-  name: string;
-  native_id: string | null;
   /** Position in the session's nodes (their id order). */
   index: number;
   /** The first part of the ids of edges from this node (see edgeIdFor), once one is made. */
