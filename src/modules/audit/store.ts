@@ -1,5 +1,7 @@
 /** The audit log: who did what to members, keys, policies and tenant settings. */
 import { sql } from 'kysely';
+import { actorOf } from '../../platform/auth/principal.ts';
+import type { RequestContext } from '../../platform/context.ts';
 import type { Executor } from '../../platform/db/index.ts';
 import type { AuditLogRow } from '../../platform/db/schema.ts';
 import { offsetPage, sortTerm } from '../../platform/db/sql.ts';
@@ -31,6 +33,31 @@ export interface AuditEntry {
   request_id: string | null;
   ip: string | null;
   created_at: string;
+}
+
+/**
+ * The entry for `action` (`<target type>.<verb>`) done by the request's principal to one target: actor,
+ * request id and client IP come from `ctx`. `tenantId` null is a platform-level entry.
+ */
+export function auditEntry(
+  ctx: RequestContext,
+  tenantId: string | null,
+  target: { type: AuditTargetType; id: string },
+  action: `${AuditTargetType}.${string}`,
+  summary: Record<string, unknown>,
+  at: string,
+): AuditEntry {
+  return {
+    tenant_id: tenantId,
+    ...actorOf(ctx.principal),
+    action,
+    target_type: target.type,
+    target_id: target.id,
+    summary,
+    request_id: ctx.requestId,
+    ip: ctx.ip,
+    created_at: at,
+  };
 }
 
 export async function insertAuditEntry(db: Executor, e: AuditEntry): Promise<void> {

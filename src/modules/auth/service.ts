@@ -22,7 +22,7 @@ import {
   tenantScope,
   type UserPrincipal,
 } from '../../platform/auth/principal.ts';
-import type { RequestContext } from '../../platform/context.ts';
+import { type RequestContext, systemContext } from '../../platform/context.ts';
 import type { Db } from '../../platform/db/index.ts';
 import type { Invalidations } from '../../platform/db/invalidation.ts';
 import type { ApiKeyRow, TenantRow } from '../../platform/db/schema.ts';
@@ -30,7 +30,7 @@ import { flag } from '../../platform/db/sql.ts';
 import { AppError, badRequest, conflict, notFound, unauthorized } from '../../platform/errors.ts';
 import { newId } from '../../platform/ids.ts';
 import { addSeconds, type Clock, iso } from '../../platform/time.ts';
-import { insertAuditEntry } from '../audit/store.ts';
+import { auditEntry, insertAuditEntry } from '../audit/store.ts';
 import { findApiKeyWithTenant, markApiKeyUsed } from '../tokens/store.ts';
 import * as store from './store.ts';
 
@@ -378,18 +378,17 @@ export function createAuthService(deps: AuthServiceDeps) {
         disabled_at: null,
       };
       await store.insertUser(db, user);
-      await insertAuditEntry(db, {
-        tenant_id: null,
-        actor_type: 'system',
-        actor_id: null,
-        action: 'user.created',
-        target_type: 'user',
-        target_id: user.id,
-        summary: { email, platform_admin: Boolean(input.platformAdmin) },
-        request_id: null,
-        ip: null,
-        created_at: now,
-      });
+      await insertAuditEntry(
+        db,
+        auditEntry(
+          systemContext,
+          null,
+          { type: 'user', id: user.id },
+          'user.created',
+          { email, platform_admin: Boolean(input.platformAdmin) },
+          now,
+        ),
+      );
       return { id: user.id, email, password, generated: input.password === undefined };
     },
 

@@ -29,7 +29,6 @@ import {
   SEVERITIES,
   scoreCompliance,
 } from '../../core/rules/index.ts';
-import { actorOf } from '../../platform/auth/principal.ts';
 import type { DatabaseDialect } from '../../platform/config.ts';
 import type { TenantContext } from '../../platform/context.ts';
 import type { Db } from '../../platform/db/index.ts';
@@ -41,7 +40,7 @@ import { csv, idList, type PageRequest, parseSort } from '../../platform/http/pa
 import { newId } from '../../platform/ids.ts';
 import { type Clock, iso } from '../../platform/time.ts';
 import { timeSlice } from '../../platform/time-slice.ts';
-import { type AuditEntry, insertAuditEntry } from '../audit/store.ts';
+import { auditEntry, insertAuditEntry } from '../audit/store.ts';
 import { inventoryVersion } from '../inventory/store.ts';
 import { type EvaluationConnection, evaluateInThread } from './evaluation-client.ts';
 import {
@@ -416,18 +415,13 @@ export function createFindingService(deps: FindingServiceDeps) {
 
   events.subscribe('inventory.changed', ({ tenantId }) => schedule(tenantId));
 
-  const audit = (ctx: TenantContext, action: string, target: string, at: string, summary: Record<string, unknown>) =>
-    ({
-      tenant_id: ctx.tenant.id,
-      ...actorOf(ctx.principal),
-      action,
-      target_type: 'finding',
-      target_id: target,
-      summary,
-      request_id: ctx.requestId,
-      ip: ctx.ip,
-      created_at: at,
-    }) satisfies AuditEntry;
+  const audit = (
+    ctx: TenantContext,
+    action: `finding.${string}`,
+    target: string,
+    at: string,
+    summary: Record<string, unknown>,
+  ) => auditEntry(ctx, ctx.tenant.id, { type: 'finding', id: target }, action, summary, at);
 
   const evaluatedAt = async (tenantId: string) => {
     const e = await store.findEvaluation(db, tenantId);

@@ -3,7 +3,6 @@
  * cancel, read. Running them is the job runner's business (platform/jobs);
  * what a run does is the inventory module's (`discovery` job kind).
  */
-import { actorOf } from '../../platform/auth/principal.ts';
 import type { DatabaseDialect } from '../../platform/config.ts';
 import type { TenantContext } from '../../platform/context.ts';
 import type { Db } from '../../platform/db/index.ts';
@@ -17,7 +16,7 @@ import type { JobInputStore } from '../../platform/jobs/inputs.ts';
 import type { JobSignals } from '../../platform/jobs/registry.ts';
 import { isFinished, JOB_STATUSES } from '../../platform/jobs/types.ts';
 import { type Clock, iso } from '../../platform/time.ts';
-import { insertAuditEntry } from '../audit/store.ts';
+import { auditEntry, insertAuditEntry } from '../audit/store.ts';
 import { DISCOVERY_JOB_KIND } from '../inventory/ingest/discovery-job.ts';
 import type { JobInput } from './body.ts';
 import { JOB_SORT_FIELDS, JOB_SOURCES, type JobT, type ListJobsQueryT } from './schemas.ts';
@@ -69,17 +68,8 @@ export function toJob(row: JobRow): JobT {
 export function createJobService({ db, clock, events, signals, inputs, onLargeInput }: JobServiceDeps) {
   const kind = DISCOVERY_JOB_KIND;
 
-  const audit = (ctx: TenantContext, jobId: string, action: string, summary: Record<string, unknown>) => ({
-    tenant_id: ctx.tenant.id,
-    ...actorOf(ctx.principal),
-    action,
-    target_type: 'job' as const,
-    target_id: jobId,
-    summary,
-    request_id: ctx.requestId,
-    ip: ctx.ip,
-    created_at: iso(clock()),
-  });
+  const audit = (ctx: TenantContext, jobId: string, action: `job.${string}`, summary: Record<string, unknown>) =>
+    auditEntry(ctx, ctx.tenant.id, { type: 'job', id: jobId }, action, summary, iso(clock()));
 
   async function mustFind(tenantId: string, id: string): Promise<JobRow> {
     const row = await store.findJob(db, tenantId, kind, id);

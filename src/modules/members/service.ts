@@ -1,7 +1,6 @@
 /** Tenant membership: who belongs to a tenant and with which role. A tenant always keeps an owner. */
 
 import { generatePassword, hashPassword } from '../../platform/auth/passwords.ts';
-import { actorOf } from '../../platform/auth/principal.ts';
 import { mayManageRoles, ROLES, type Role, roleAtLeast } from '../../platform/auth/roles.ts';
 import type { TenantContext } from '../../platform/context.ts';
 import type { Db, Executor } from '../../platform/db/index.ts';
@@ -12,7 +11,7 @@ import { enumList } from '../../platform/http/list-filters.ts';
 import { type PageRequest, parseSort } from '../../platform/http/pagination.ts';
 import { newId } from '../../platform/ids.ts';
 import { type Clock, iso } from '../../platform/time.ts';
-import { insertAuditEntry } from '../audit/store.ts';
+import { auditEntry, insertAuditEntry } from '../audit/store.ts';
 import { findUserByEmail, normalizeEmail } from '../auth/store.ts';
 import { type CreatorChange, capKeysOfCreator, revokeKeysOfCreator } from '../tokens/service.ts';
 import { type ListMembersQueryT, MEMBER_SORT_FIELDS, type MemberT } from './schemas.ts';
@@ -94,17 +93,8 @@ export function createMemberService({
     reason,
   });
 
-  const audit = (ctx: TenantContext, action: string, target: string, summary: Record<string, unknown>) => ({
-    tenant_id: ctx.tenant.id,
-    ...actorOf(ctx.principal),
-    action,
-    target_type: 'member' as const,
-    target_id: target,
-    summary,
-    request_id: ctx.requestId,
-    ip: ctx.ip,
-    created_at: iso(clock()),
-  });
+  const audit = (ctx: TenantContext, action: `member.${string}`, target: string, summary: Record<string, unknown>) =>
+    auditEntry(ctx, ctx.tenant.id, { type: 'member', id: target }, action, summary, iso(clock()));
 
   return {
     async list(ctx: TenantContext, query: ListMembersQueryT, page: PageRequest) {

@@ -9,7 +9,6 @@
 import type { Readable } from 'node:stream';
 import { Type } from 'typebox';
 import { CONTENT_TYPES, type ReportFormat, type ReportMeta, reportWriter } from '../../core/reports/index.ts';
-import { actorOf } from '../../platform/auth/principal.ts';
 import type { DatabaseDialect } from '../../platform/config.ts';
 import type { TenantContext } from '../../platform/context.ts';
 import type { Db } from '../../platform/db/index.ts';
@@ -24,7 +23,7 @@ import { newId } from '../../platform/ids.ts';
 import type { JobSignals } from '../../platform/jobs/registry.ts';
 import { JobFailure, type JobHandler, JobInterrupted } from '../../platform/jobs/types.ts';
 import { type Clock, iso } from '../../platform/time.ts';
-import { type AuditEntry, insertAuditEntry } from '../audit/store.ts';
+import { auditEntry, insertAuditEntry } from '../audit/store.ts';
 import { insertJob, transitionJob } from '../jobs/store.ts';
 import type { ReportContentStore } from './content.ts';
 import type { ReportProvider, ReportRegistry } from './providers.ts';
@@ -190,18 +189,13 @@ export function createReportService(deps: ReportServiceDeps) {
     });
   });
 
-  const audit = (ctx: TenantContext, action: string, target: string, at: string, summary: Record<string, unknown>) =>
-    ({
-      tenant_id: ctx.tenant.id,
-      ...actorOf(ctx.principal),
-      action,
-      target_type: 'report',
-      target_id: target,
-      summary,
-      request_id: ctx.requestId,
-      ip: ctx.ip,
-      created_at: at,
-    }) satisfies AuditEntry;
+  const audit = (
+    ctx: TenantContext,
+    action: `report.${string}`,
+    target: string,
+    at: string,
+    summary: Record<string, unknown>,
+  ) => auditEntry(ctx, ctx.tenant.id, { type: 'report', id: target }, action, summary, at);
 
   /** Per report type, its filters' own schema (compiled on first use). */
   const filterValidators = new Map<string, (data: unknown) => FieldError[] | null>();

@@ -27,7 +27,6 @@ import {
   type ValidationResult,
   validatePlan,
 } from '../../core/tagging/index.ts';
-import { actorOf } from '../../platform/auth/principal.ts';
 import type { DatabaseDialect } from '../../platform/config.ts';
 import type { TenantContext } from '../../platform/context.ts';
 import type { Db, Executor } from '../../platform/db/index.ts';
@@ -39,7 +38,7 @@ import { enumList } from '../../platform/http/list-filters.ts';
 import { csv, type PageRequest, parseSort } from '../../platform/http/pagination.ts';
 import { newId } from '../../platform/ids.ts';
 import { type Clock, iso } from '../../platform/time.ts';
-import { insertAuditEntry } from '../audit/store.ts';
+import { auditEntry, insertAuditEntry } from '../audit/store.ts';
 import { DISCOVERY_JOB_KIND } from '../inventory/ingest/discovery-job.ts';
 import { inventoryVersion as readInventoryVersion } from '../inventory/store.ts';
 import {
@@ -398,17 +397,17 @@ export function createTaggingService(deps: TaggingServiceDeps) {
           .where('version', '=', row.version)
           .executeTakeFirst();
         if (Number(res.numUpdatedRows) === 0) return false;
-        await insertAuditEntry(wtx, {
-          tenant_id: ctx.tenant.id,
-          ...actorOf(ctx.principal),
-          action: `tagging_policy.${action}`,
-          target_type: 'tagging_policy',
-          target_id: id,
-          summary: { name: after.name, version, ...diff, ...(via ? { via } : {}) },
-          request_id: ctx.requestId,
-          ip: ctx.ip,
-          created_at: now,
-        });
+        await insertAuditEntry(
+          wtx,
+          auditEntry(
+            ctx,
+            ctx.tenant.id,
+            { type: 'tagging_policy', id },
+            `tagging_policy.${action}`,
+            { name: after.name, version, ...diff, ...(via ? { via } : {}) },
+            now,
+          ),
+        );
         return true;
       };
       if (!(tx ? await write(tx) : await db.transaction().execute(write))) return null;
@@ -521,17 +520,17 @@ export function createTaggingService(deps: TaggingServiceDeps) {
       };
       await db.transaction().execute(async (tx) => {
         await store.insertPolicy(tx, row);
-        await insertAuditEntry(tx, {
-          tenant_id: ctx.tenant.id,
-          ...actorOf(ctx.principal),
-          action: 'tagging_policy.created',
-          target_type: 'tagging_policy',
-          target_id: id,
-          summary: { name: def.name, version: 1, ...diffDefinitions(null, def) },
-          request_id: ctx.requestId,
-          ip: ctx.ip,
-          created_at: now,
-        });
+        await insertAuditEntry(
+          tx,
+          auditEntry(
+            ctx,
+            ctx.tenant.id,
+            { type: 'tagging_policy', id },
+            'tagging_policy.created',
+            { name: def.name, version: 1, ...diffDefinitions(null, def) },
+            now,
+          ),
+        );
       });
       forget(ctx.tenant.id);
       return toApiPolicy(id, def, { version: 1, created_at: now, updated_at: now });
@@ -567,17 +566,17 @@ export function createTaggingService(deps: TaggingServiceDeps) {
         if (!row) throw notFound('tagging policy', id);
         if ((await store.deletePolicyRow(tx, ctx.tenant.id, id)) === 0) throw notFound('tagging policy', id);
         const now = iso(clock());
-        await insertAuditEntry(tx, {
-          tenant_id: ctx.tenant.id,
-          ...actorOf(ctx.principal),
-          action: 'tagging_policy.deleted',
-          target_type: 'tagging_policy',
-          target_id: id,
-          summary: { name: row.name, version: Number(row.version), ...diffDefinitions(definitionOf(row), null) },
-          request_id: ctx.requestId,
-          ip: ctx.ip,
-          created_at: now,
-        });
+        await insertAuditEntry(
+          tx,
+          auditEntry(
+            ctx,
+            ctx.tenant.id,
+            { type: 'tagging_policy', id },
+            'tagging_policy.deleted',
+            { name: row.name, version: Number(row.version), ...diffDefinitions(definitionOf(row), null) },
+            now,
+          ),
+        );
       });
       forget(ctx.tenant.id);
     },

@@ -1,6 +1,6 @@
 /** Tenants: what the API can do with organisations, in domain words. */
-import { actorOf, type TenantScope, tenantScope } from '../../platform/auth/principal.ts';
-import type { RequestContext } from '../../platform/context.ts';
+import { type TenantScope, tenantScope } from '../../platform/auth/principal.ts';
+import { type RequestContext, systemContext } from '../../platform/context.ts';
 import type { Db, Executor } from '../../platform/db/index.ts';
 import type { Invalidations } from '../../platform/db/invalidation.ts';
 import type { TenantRow } from '../../platform/db/schema.ts';
@@ -11,7 +11,7 @@ import { type PageRequest, parseSort } from '../../platform/http/pagination.ts';
 import { newId } from '../../platform/ids.ts';
 import type { JobInputStore } from '../../platform/jobs/inputs.ts';
 import { type Clock, iso } from '../../platform/time.ts';
-import { insertAuditEntry } from '../audit/store.ts';
+import { auditEntry, insertAuditEntry } from '../audit/store.ts';
 import { normalizeEmail } from '../auth/store.ts';
 import {
   type CreateTenantBodyT,
@@ -60,17 +60,8 @@ export function toTenant(row: TenantRow): TenantT {
 export function createTenantService(deps: TenantServiceDeps) {
   const { db, clock } = deps;
 
-  const audit = (ctx: RequestContext, tenantId: string, action: string, summary: Record<string, unknown>) => ({
-    tenant_id: tenantId,
-    ...actorOf(ctx.principal),
-    action,
-    target_type: 'tenant' as const,
-    target_id: tenantId,
-    summary,
-    request_id: ctx.requestId,
-    ip: ctx.ip,
-    created_at: iso(clock()),
-  });
+  const audit = (ctx: RequestContext, tenantId: string, action: `tenant.${string}`, summary: Record<string, unknown>) =>
+    auditEntry(ctx, tenantId, { type: 'tenant', id: tenantId }, action, summary, iso(clock()));
 
   const isPlatformAdmin = (ctx: RequestContext) => ctx.principal?.kind === 'user' && ctx.principal.isPlatformAdmin;
 
@@ -170,7 +161,7 @@ export function createTenantService(deps: TenantServiceDeps) {
         }
         await insertAuditEntry(
           tx,
-          audit({ principal: null, requestId: null, ip: null }, row.id, 'tenant.created', {
+          audit(systemContext, row.id, 'tenant.created', {
             slug: row.slug,
             plan: row.plan,
             via: 'cli',
@@ -263,10 +254,10 @@ export function createTenantService(deps: TenantServiceDeps) {
         if (deleted === 0) throw notFound('tenant', scope.slug);
         await deps.invalidations.publish(tx, 'tenant', scope.id);
         // The tenant's own audit log goes with it; keep a platform-level record of the deletion.
-        await insertAuditEntry(tx, {
-          ...audit(ctx, scope.id, 'tenant.deleted', { slug: scope.slug }),
-          tenant_id: null,
-        });
+        await insertAuditEntry(
+          tx,
+          auditEntry(ctx, null, { type: 'tenant', id: scope.id }, 'tenant.deleted', { slug: scope.slug }, iso(clock())),
+        );
         return live;
       });
       // Raw inputs (Terraform states may hold secrets) should not wait for the daily sweep, the safety net.

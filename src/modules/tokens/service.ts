@@ -1,7 +1,6 @@
 /** API keys (service accounts): a description, a role, an expiry; the secret is shown once. */
 
 import { generateCredentials } from '../../platform/auth/credentials.ts';
-import { actorOf } from '../../platform/auth/principal.ts';
 import { mayManageRoles, ROLES, type Role, roleAtLeast, roleRank } from '../../platform/auth/roles.ts';
 import type { TenantContext } from '../../platform/context.ts';
 import type { Db, Executor } from '../../platform/db/index.ts';
@@ -12,7 +11,7 @@ import { enumList } from '../../platform/http/list-filters.ts';
 import { type PageRequest, parseSort } from '../../platform/http/pagination.ts';
 import { newId } from '../../platform/ids.ts';
 import { type Clock, iso } from '../../platform/time.ts';
-import { insertAuditEntry } from '../audit/store.ts';
+import { auditEntry, insertAuditEntry } from '../audit/store.ts';
 import {
   API_KEY_SORT_FIELDS,
   API_KEY_STATUSES,
@@ -80,17 +79,17 @@ export function createApiKeyService(deps: { db: Db; clock: Clock; invalidations:
       };
       await db.transaction().execute(async (tx) => {
         await store.insertApiKey(tx, row);
-        await insertAuditEntry(tx, {
-          tenant_id: ctx.tenant.id,
-          ...actorOf(ctx.principal),
-          action: 'api_key.created',
-          target_type: 'api_key',
-          target_id: row.id,
-          summary: { client_id: row.client_id, role: row.role, description: row.description, expires_at: expiresAt },
-          request_id: ctx.requestId,
-          ip: ctx.ip,
-          created_at: row.created_at,
-        });
+        await insertAuditEntry(
+          tx,
+          auditEntry(
+            ctx,
+            ctx.tenant.id,
+            { type: 'api_key', id: row.id },
+            'api_key.created',
+            { client_id: row.client_id, role: row.role, description: row.description, expires_at: expiresAt },
+            row.created_at,
+          ),
+        );
       });
       return { ...toApiKey(row, iso(now)), secret_key: creds.secretKey, token: creds.token };
     },
@@ -129,17 +128,17 @@ export function createApiKeyService(deps: { db: Db; clock: Clock; invalidations:
         // Revoked meanwhile by a concurrent request: nothing changes here either (no audit entry).
         if (!(await store.revokeApiKeyRow(tx, row.id, at))) return;
         await deps.invalidations.publish(tx, 'api_key', row.id);
-        await insertAuditEntry(tx, {
-          tenant_id: ctx.tenant.id,
-          ...actorOf(ctx.principal),
-          action: 'api_key.revoked',
-          target_type: 'api_key',
-          target_id: row.id,
-          summary: { client_id: row.client_id },
-          request_id: ctx.requestId,
-          ip: ctx.ip,
-          created_at: at,
-        });
+        await insertAuditEntry(
+          tx,
+          auditEntry(
+            ctx,
+            ctx.tenant.id,
+            { type: 'api_key', id: row.id },
+            'api_key.revoked',
+            { client_id: row.client_id },
+            at,
+          ),
+        );
       });
     },
   };
@@ -199,14 +198,5 @@ export async function capKeysOfCreator(c: CreatorChange, role: Role): Promise<nu
   return rows.length;
 }
 
-const keyAudit = (c: CreatorChange, row: ApiKeyRow, action: string, summary: Record<string, unknown>) => ({
-  tenant_id: c.ctx.tenant.id,
-  ...actorOf(c.ctx.principal),
-  action,
-  target_type: 'api_key' as const,
-  target_id: row.id,
-  summary,
-  request_id: c.ctx.requestId,
-  ip: c.ctx.ip,
-  created_at: c.at,
-});
+const keyAudit = (c: CreatorChange, row: ApiKeyRow, action: `api_key.${string}`, summary: Record<string, unknown>) =>
+  auditEntry(c.ctx, c.ctx.tenant.id, { type: 'api_key', id: row.id }, action, summary, c.at);

@@ -5,7 +5,6 @@
  */
 import { randomBytes } from 'node:crypto';
 import { EventEmitter } from 'node:events';
-import { actorOf } from '../../platform/auth/principal.ts';
 import type { TenantContext } from '../../platform/context.ts';
 import type { Db, Executor } from '../../platform/db/index.ts';
 import type { WebhookDeliveryRow, WebhookRow } from '../../platform/db/schema.ts';
@@ -15,7 +14,7 @@ import { enumList } from '../../platform/http/list-filters.ts';
 import { type PageRequest, parseSort } from '../../platform/http/pagination.ts';
 import { newId } from '../../platform/ids.ts';
 import { type Clock, iso } from '../../platform/time.ts';
-import { type AuditEntry, insertAuditEntry } from '../audit/store.ts';
+import { auditEntry, insertAuditEntry } from '../audit/store.ts';
 import { webhookUrlProblems } from './network.ts';
 import {
   ALL_EVENTS,
@@ -165,18 +164,13 @@ export function createWebhookService(deps: WebhookServiceDeps) {
     if (problems.length > 0) throw badRequest(`Invalid webhook URL: ${problems[0]?.message}`, problems);
   };
 
-  const audit = (ctx: TenantContext, action: string, target: string, at: string, summary: Record<string, unknown>) =>
-    ({
-      tenant_id: ctx.tenant.id,
-      ...actorOf(ctx.principal),
-      action,
-      target_type: 'webhook',
-      target_id: target,
-      summary,
-      request_id: ctx.requestId,
-      ip: ctx.ip,
-      created_at: at,
-    }) satisfies AuditEntry;
+  const audit = (
+    ctx: TenantContext,
+    action: `webhook.${string}`,
+    target: string,
+    at: string,
+    summary: Record<string, unknown>,
+  ) => auditEntry(ctx, ctx.tenant.id, { type: 'webhook', id: target }, action, summary, at);
 
   const mustFind = async (tx: Executor, ctx: TenantContext, id: string) => {
     const row = await store.findWebhook(tx, ctx.tenant.id, id);
