@@ -63,6 +63,48 @@ export function createTenantService(deps: TenantServiceDeps) {
   const audit = (ctx: RequestContext, tenantId: string, action: `tenant.${string}`, summary: Record<string, unknown>) =>
     auditEntry(ctx, tenantId, { type: 'tenant', id: tenantId }, action, summary, iso(clock()));
 
+  /** Inserts a new tenant and its owner's membership (none when `ownerOf` gives null), in one transaction. */
+  async function insertWithOwner(
+    ctx: RequestContext,
+    body: CreateTenantBodyT,
+    ownerOf: (tx: Executor) => Promise<string | null>,
+    summary: Record<string, unknown>,
+  ): Promise<TenantRow> {
+    const now = iso(clock());
+    const row: TenantRow = {
+      id: newId('tenant'),
+      slug: body.slug,
+      name: body.name,
+      plan: body.plan ?? 'free',
+      rate_limit_per_minute: null,
+      rate_limit_burst: null,
+      inventory_version: 0,
+      created_at: now,
+      updated_at: now,
+    };
+    await db.transaction().execute(async (tx) => {
+      if (await store.slugTaken(tx, body.slug)) throw slugConflict(body.slug);
+      const ownerId = await ownerOf(tx);
+      await insertTenant(tx, row);
+      // Whoever creates a tenant owns it, so it is never left without an owner (the operator CLI may name none).
+      if (ownerId) {
+        await tx
+          .insertInto('memberships')
+          .values({
+            id: newId('membership'),
+            tenant_id: row.id,
+            user_id: ownerId,
+            role: 'owner',
+            created_at: now,
+            updated_at: now,
+          })
+          .execute();
+      }
+      await insertAuditEntry(tx, audit(ctx, row.id, 'tenant.created', { slug: row.slug, plan: row.plan, ...summary }));
+    });
+    return row;
+  }
+
   const isPlatformAdmin = (ctx: RequestContext) => ctx.principal?.kind === 'user' && ctx.principal.isPlatformAdmin;
 
   return {
@@ -83,92 +125,28 @@ export function createTenantService(deps: TenantServiceDeps) {
       const p = ctx.principal;
       if (p?.kind !== 'user') throw forbidden('Only people can create tenants; API keys belong to one tenant');
       if (!p.isPlatformAdmin && !deps.openSignup) throw forbidden('Only platform admins can create tenants');
-      const now = iso(clock());
-      const row: TenantRow = {
-        id: newId('tenant'),
-        slug: body.slug,
-        name: body.name,
-        plan: body.plan ?? 'free',
-        rate_limit_per_minute: null,
-        rate_limit_burst: null,
-        inventory_version: 0,
-        created_at: now,
-        updated_at: now,
-      };
-      if (row.plan !== 'free' && !p.isPlatformAdmin) throw forbidden('Only platform admins can choose a paid plan');
-      await db.transaction().execute(async (tx) => {
-        if (await store.slugTaken(tx, body.slug)) throw slugConflict(body.slug);
-        await insertTenant(tx, row);
-        // The creator owns the tenant, so it is never left without an owner.
-        await tx
-          .insertInto('memberships')
-          .values({
-            id: newId('membership'),
-            tenant_id: row.id,
-            user_id: p.id,
-            role: 'owner',
-            created_at: now,
-            updated_at: now,
-          })
-          .execute();
-        await insertAuditEntry(tx, audit(ctx, row.id, 'tenant.created', { slug: row.slug, plan: row.plan }));
-      });
-      return toTenant(row);
+      if (body.plan !== undefined && body.plan !== 'free' && !p.isPlatformAdmin) {
+        throw forbidden('Only platform admins can choose a paid plan');
+      }
+      return toTenant(await insertWithOwner(ctx, body, async () => p.id, {}));
     },
 
     /** For the operator CLI: no caller, optionally an existing user as owner. */
     async createAsOperator(body: CreateTenantBodyT, ownerEmail?: string): Promise<TenantT> {
-      const now = iso(clock());
-      const row: TenantRow = {
-        id: newId('tenant'),
-        slug: body.slug,
-        name: body.name,
-        plan: body.plan ?? 'free',
-        rate_limit_per_minute: null,
-        rate_limit_burst: null,
-        inventory_version: 0,
-        created_at: now,
-        updated_at: now,
-      };
       if (!/^[a-z0-9][a-z0-9-]{1,62}$/.test(body.slug)) {
         throw badRequest('slug must be 2–63 lowercase letters, digits or dashes, starting with a letter or digit');
       }
-      await db.transaction().execute(async (tx) => {
-        if (await store.slugTaken(tx, body.slug)) throw slugConflict(body.slug);
-        let ownerId: string | null = null;
-        if (ownerEmail) {
-          const owner = await tx
-            .selectFrom('users')
-            .select('id')
-            .where('email', '=', normalizeEmail(ownerEmail))
-            .executeTakeFirst();
-          if (!owner) throw notFound('user', ownerEmail);
-          ownerId = owner.id;
-        }
-        await insertTenant(tx, row);
-        if (ownerId) {
-          await tx
-            .insertInto('memberships')
-            .values({
-              id: newId('membership'),
-              tenant_id: row.id,
-              user_id: ownerId,
-              role: 'owner',
-              created_at: now,
-              updated_at: now,
-            })
-            .execute();
-        }
-        await insertAuditEntry(
-          tx,
-          audit(systemContext, row.id, 'tenant.created', {
-            slug: row.slug,
-            plan: row.plan,
-            via: 'cli',
-          }),
-        );
-      });
-      return toTenant(row);
+      const ownerOf = async (tx: Executor) => {
+        if (!ownerEmail) return null;
+        const owner = await tx
+          .selectFrom('users')
+          .select('id')
+          .where('email', '=', normalizeEmail(ownerEmail))
+          .executeTakeFirst();
+        if (!owner) throw notFound('user', ownerEmail);
+        return owner.id;
+      };
+      return toTenant(await insertWithOwner(systemContext, body, ownerOf, { via: 'cli' }));
     },
 
     /** A tenant scope with full rights, for operator tooling (CLI, seeding) that has no caller. */
