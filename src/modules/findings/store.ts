@@ -380,6 +380,14 @@ export async function listFindingsAfter(
   return q.orderBy('id').limit(limit).execute();
 }
 
+/** How many findings match the filter (a report's progress is measured against it). */
+export async function countFindings(db: Executor, tenantId: string, f: FindingFilter): Promise<number> {
+  const row = await filteredFindings(db, tenantId, f)
+    .select((eb) => eb.fn.countAll<number | string>().as('n'))
+    .executeTakeFirstOrThrow();
+  return Number(row.n);
+}
+
 /** OPEN and ACCEPTED findings per rule and severity (compliance). */
 export async function activeCounts(
   db: Executor,

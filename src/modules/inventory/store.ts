@@ -188,6 +188,14 @@ export async function listNodesAfter(
   return q.orderBy('n.id').limit(limit).execute();
 }
 
+/** How many nodes match the filter (a report's progress is measured against it). */
+export async function countNodes(db: Executor, dialect: DatabaseDialect, tenantId: string, f: NodeFilter) {
+  const row = await filteredNodes(db, dialect, tenantId, f)
+    .select((eb) => eb.fn.countAll<number | string>().as('n'))
+    .executeTakeFirstOrThrow();
+  return Number(row.n);
+}
+
 export async function listNodeRows(
   db: Executor,
   dialect: DatabaseDialect,

@@ -14,9 +14,9 @@ import type { DatabaseDialect } from '../../platform/config.ts';
 import type { Executor } from '../../platform/db/index.ts';
 import { StringEnum } from '../../platform/http/schemas.ts';
 import { type FindingService, rulesOfControls, toFinding } from '../findings/service.ts';
-import { listFindingsAfter } from '../findings/store.ts';
+import { countFindings, listFindingsAfter } from '../findings/store.ts';
 import { toNode } from '../inventory/service.ts';
-import { listNodesAfter, type NodeFilter, type NodeRecord } from '../inventory/store.ts';
+import { countNodes, listNodesAfter, type NodeFilter, type NodeRecord } from '../inventory/store.ts';
 import { toEnginePolicy } from '../tagging/definition.ts';
 import { definitionOf } from '../tagging/service.ts';
 import { allPolicyRows } from '../tagging/store.ts';
@@ -35,6 +35,11 @@ export interface ReportSource {
   dialect: DatabaseDialect;
   tenantId: string;
   now: Date;
+  /**
+   * Called after each batch read: how many of the `total` items the report reads (nodes, findings) have been
+   * read. The total is counted when the read starts; items added meanwhile may take `done` past it.
+   */
+  progress?: (done: number, total: number) => void;
 }
 
 export interface ReportProvider {
@@ -93,9 +98,13 @@ export function nodeFilterOf(f: NodeFiltersT): NodeFilter {
 /** The tenant's nodes matching the filters, a page at a time, by id. */
 export async function* nodePages(source: ReportSource, filters: NodeFiltersT): AsyncGenerator<NodeRecord[]> {
   const filter = nodeFilterOf(filters);
+  const total = source.progress ? await countNodes(source.db, source.dialect, source.tenantId, filter) : 0;
   let after: string | null = null;
+  let read = 0;
   for (;;) {
     const page = await listNodesAfter(source.db, source.dialect, source.tenantId, filter, after, NODE_PAGE_SIZE);
+    read += page.length;
+    source.progress?.(read, total);
     if (page.length === 0) return;
     yield page;
     if (page.length < NODE_PAGE_SIZE) return;
@@ -268,9 +277,13 @@ export function findingsReport(findings: FindingService): ReportProvider {
       await findings.ensureFresh(source.tenantId);
       const evaluatedAt = await findings.evaluatedAt(source.tenantId);
       const filter = { severities: f.severity, statuses: f.status, ruleIds, types: f.types };
+      const total = source.progress ? await countFindings(source.db, source.tenantId, filter) : 0;
       let after: string | null = null;
+      let read = 0;
       for (;;) {
         const page = await listFindingsAfter(source.db, source.tenantId, filter, after, FINDING_PAGE_SIZE);
+        read += page.length;
+        source.progress?.(read, total);
         if (page.length > 0) {
           yield page.map((row) => {
             const x = toFinding(row, evaluatedAt);

@@ -30,6 +30,14 @@ export const Report = Type.Object(
     status: StringEnum(REPORT_STATUSES, {
       description: 'queued → running → succeeded | failed. The document can be downloaded once succeeded.',
     }),
+    progress: Type.Integer({
+      minimum: 0,
+      maximum: 100,
+      description:
+        'How far the generation is, in percent of the items it reads (nodes, findings): 0 while queued, 100 ' +
+        'once succeeded; where it stopped, if it failed.',
+      examples: [40],
+    }),
     step: Type.Union([Type.String(), Type.Null()], {
       description:
         'While it runs, what the generator is doing: `reading`, then `writing (N rows)` as rows are written; ' +

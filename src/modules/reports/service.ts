@@ -78,6 +78,7 @@ export function toReport(row: ReportRecord, tenantSlug: string, retentionMs = 0)
     format: row.format,
     name: row.name,
     status,
+    progress: status === 'succeeded' ? 100 : status === 'queued' ? 0 : Number(row.job_progress),
     step: status === 'running' ? row.job_step : null,
     filters: JSON.parse(row.filters) as Record<string, unknown>,
     row_count: row.row_count,
@@ -270,11 +271,17 @@ export function createReportService(deps: ReportServiceDeps) {
     let rows = 0;
     async function* chunks() {
       yield writer.start();
-      for await (const batch of provider!.rows({ db, dialect, tenantId: report!.tenant_id, now }, meta.filters)) {
+      let percent = 0;
+      // 100 is for the finished document: reading everything is 99.
+      const progress = (done: number, total: number) => {
+        percent = total > 0 ? Math.min(99, Math.floor((99 * done) / total)) : 0;
+      };
+      const source = { db, dialect, tenantId: report!.tenant_id, now, progress };
+      for await (const batch of provider!.rows(source, meta.filters)) {
         ctx.checkpoint();
         rows += batch.length;
         yield writer.rows(batch);
-        ctx.progress(0, `writing (${rows} rows)`);
+        ctx.progress(percent, `writing (${rows} rows)`);
       }
       yield writer.end();
     }
@@ -373,7 +380,15 @@ export function createReportService(deps: ReportServiceDeps) {
       });
       signals.queued(job.id);
       return toReport(
-        { ...row, job_status: job.status, job_error: null, job_step: job.step, started_at: null, finished_at: null },
+        {
+          ...row,
+          job_status: job.status,
+          job_error: null,
+          job_step: job.step,
+          job_progress: 0,
+          started_at: null,
+          finished_at: null,
+        },
         ctx.tenant.slug,
         retentionMs,
       );

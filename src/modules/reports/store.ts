@@ -10,6 +10,7 @@ export type ReportRecord = ReportRow & {
   job_status: JobRow['status'];
   job_error: string | null;
   job_step: string | null;
+  job_progress: number;
   started_at: string | null;
   finished_at: string | null;
 };
@@ -27,7 +28,14 @@ function withJob(db: Executor) {
     .selectFrom('reports as r')
     .innerJoin('jobs as j', 'j.id', 'r.job_id')
     .selectAll('r')
-    .select(['j.status as job_status', 'j.error as job_error', 'j.step as job_step', 'j.started_at', 'j.finished_at']);
+    .select([
+      'j.status as job_status',
+      'j.error as job_error',
+      'j.step as job_step',
+      'j.progress as job_progress',
+      'j.started_at',
+      'j.finished_at',
+    ]);
 }
 
 export async function insertReport(db: Executor, row: ReportRow): Promise<void> {

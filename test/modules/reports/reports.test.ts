@@ -8,10 +8,11 @@ import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { generateTerraformState } from '../../../bench/fixtures/tfstate.ts';
 import { checkPdf, parseCsv } from '../../core/reports/helpers.ts';
 import { createTestApp, type TestApp } from '../../helpers/app.ts';
 import { testDialects } from '../../helpers/env.ts';
-import { runQueuedJobs } from '../jobs/helpers.ts';
+import { ingest, runQueuedJobs, startRunner } from '../jobs/helpers.ts';
 import { generateReport, makeReport } from './helpers.ts';
 
 type H = Record<string, string>;
@@ -394,6 +395,31 @@ for (const dialect of testDialects()) {
       const kept = await t.app.inject({ url: recent.download_url, headers: viewer });
       expect(kept.statusCode).toBe(200);
       expect(await t.services.reports.deleteExpired()).toBe(0);
+    });
+
+    it('says how far it is, in percent of the nodes read; 100 once succeeded', async () => {
+      await t.createTenant('big');
+      const percents: number[] = [];
+      const runner = startRunner(t, { onProgress: (_job, p) => percents.push(p.percent) });
+      const input = generateTerraformState({ resources: 2500, edgesPerResource: 1 });
+      const job = await ingest(t, runner, 'big', t.admin.headers, { name: 'big', source: 'terraform_state', input });
+      expect(job.status).toBe('succeeded');
+      const nodes = job.counts.created as number;
+      expect(nodes).toBeGreaterThan(2000);
+      percents.length = 0;
+      const res = await generate({ type: 'inventory', format: 'csv' }, t.admin.headers, 'big');
+      expect(res.statusCode).toBe(202);
+      expect(res.json().data).toMatchObject({ status: 'queued', progress: 0 });
+      await runner.drain();
+      // 0 while reading starts, then one report per page of 1000 nodes written: 1000, 2000, then all of them.
+      const pages = Math.ceil(nodes / 1000);
+      expect(percents.slice(0, pages + 1)).toEqual([
+        0,
+        ...Array.from({ length: pages }, (_, i) => Math.floor((99 * Math.min(nodes, (i + 1) * 1000)) / nodes)),
+      ]);
+      expect(percents[pages]).toBe(99);
+      const done = await t.app.inject({ url: res.headers.location as string, headers: t.admin.headers });
+      expect(done.json().data).toMatchObject({ status: 'succeeded', progress: 100, row_count: nodes });
     });
 
     it("deleting a tenant deletes its reports' documents", async () => {

@@ -21,6 +21,7 @@ const record = (job: Partial<ReportRecord>): ReportRecord => ({
   job_status: 'queued',
   job_error: null,
   job_step: 'queued',
+  job_progress: 0,
   started_at: null,
   finished_at: null,
   ...job,
@@ -29,11 +30,21 @@ const record = (job: Partial<ReportRecord>): ReportRecord => ({
 describe('toReport', () => {
   it('shows what a running report is doing, and nothing once it has ended', () => {
     const running = toReport(
-      record({ job_status: 'running', job_step: 'writing (1200 rows)', started_at: '2026-12-07T10:00:01.000Z' }),
+      record({
+        job_status: 'running',
+        job_step: 'writing (1200 rows)',
+        job_progress: 40,
+        started_at: '2026-12-07T10:00:01.000Z',
+      }),
       'acme',
     );
-    expect(running).toMatchObject({ status: 'running', step: 'writing (1200 rows)', completed_at: null });
-    expect(toReport(record({}), 'acme')).toMatchObject({ status: 'queued', step: null });
+    expect(running).toMatchObject({ status: 'running', progress: 40, step: 'writing (1200 rows)', completed_at: null });
+    expect(toReport(record({}), 'acme')).toMatchObject({ status: 'queued', progress: 0, step: null });
+    expect(toReport(record({ job_status: 'failed', job_progress: 70 }), 'acme')).toMatchObject({
+      status: 'failed',
+      progress: 70,
+      step: null,
+    });
     const done = toReport(
       record({
         job_status: 'succeeded',
@@ -46,6 +57,7 @@ describe('toReport', () => {
     );
     expect(done).toMatchObject({
       status: 'succeeded',
+      progress: 100,
       step: null,
       completed_at: '2026-12-07T10:00:02.000Z',
       expires_at: '2026-12-08T10:00:02.000Z',
