@@ -32,7 +32,8 @@ import { Webhook, WebhookDelivery } from './modules/webhooks/schemas.ts';
 import { accessControl } from './platform/auth/plugin.ts';
 import type { Config } from './platform/config.ts';
 import type { Database } from './platform/db/index.ts';
-import { conventions, requestIdFor } from './platform/http/conventions.ts';
+import { badRequest } from './platform/errors.ts';
+import { conventions, requestIdFor, sendError } from './platform/http/conventions.ts';
 import { openapi } from './platform/http/openapi.ts';
 import { cachedSerializerFactory } from './platform/http/serializers.ts';
 import type { App } from './platform/http/types.ts';
@@ -56,6 +57,9 @@ export interface AppDeps {
   logger?: false | { level: string; stream: DestinationStream };
 }
 
+/** The longest path parameter (a node id) the router accepts. */
+const MAX_PARAM_LENGTH = 500;
+
 export async function buildApp(deps: AppDeps): Promise<App> {
   const { config, services } = deps;
   const log = createLogger(config, deps.logger);
@@ -69,7 +73,22 @@ export async function buildApp(deps: AppDeps): Promise<App> {
     trustProxy: config.trustProxy,
     genReqId: (req) => requestIdFor(req),
     requestIdHeader: false,
-    routerOptions: { ignoreTrailingSlash: true, maxParamLength: 500 },
+    routerOptions: { ignoreTrailingSlash: true, maxParamLength: MAX_PARAM_LENGTH },
+    // The router's own errors (a path that is not valid percent-encoding, a parameter over the limit) come in
+    // the API's envelope like every other error; the path is not echoed back (it may be huge).
+    frameworkErrors: (error, req, reply) => {
+      const tooLong = error.code === 'FST_ERR_MAX_PARAM_LENGTH';
+      sendError(
+        reply,
+        req,
+        badRequest(
+          tooLong
+            ? `A path parameter is longer than ${MAX_PARAM_LENGTH} characters`
+            : 'The path is not valid: a percent sign must start a UTF-8 escape such as %2F',
+          [{ path: 'params', message: tooLong ? `must be at most ${MAX_PARAM_LENGTH} characters` : 'is not valid' }],
+        ),
+      );
+    },
     schemaController: { compilersFactory: { buildSerializer: cachedSerializerFactory() } },
   }).withTypeProvider<TypeBoxTypeProvider>() as unknown as App;
 

@@ -80,6 +80,28 @@ describe('API conventions', () => {
     expect(res.json().error.code).toBe('METHOD_NOT_ALLOWED');
   });
 
+  it("a path the router refuses (bad percent-encoding, a parameter over 500 characters) is a 400 in the API's envelope", async () => {
+    const t = await createTestApp();
+    await t.createTenant('acme');
+    for (const [url, message] of [
+      ['/api/v1/tenants/acme/nodes/%FF', 'is not valid'],
+      ['/api/v1/tenants/acme/jobs/%E0%A4%A', 'is not valid'],
+      [`/api/v1/tenants/acme/nodes/${'n'.repeat(501)}`, 'must be at most 500 characters'],
+    ] as const) {
+      const res = await t.app.inject({ url, headers: t.admin.headers });
+      expect(res.statusCode, url).toBe(400);
+      expect(res.headers['x-request-id'], url).toMatch(/^req_/);
+      expect(res.headers['content-type']).toMatch(/^application\/json/);
+      expect(res.json(), url).toMatchObject({
+        data: null,
+        error: { code: 'BAD_REQUEST', message: expect.any(String), details: [{ path: 'params', message }] },
+      });
+      expect(res.body).not.toContain('nnnnnnnnnn');
+    }
+    const fine = await t.app.inject({ url: `/api/v1/tenants/acme/nodes/${'n'.repeat(500)}`, headers: t.admin.headers });
+    expect(fine.statusCode).toBe(404);
+  });
+
   it('malformed JSON: 400 BAD_REQUEST, not 500', async () => {
     const t = await createTestApp();
     const res = await t.app.inject({
@@ -157,6 +179,25 @@ describe('API conventions', () => {
       expect(res.statusCode, qs).toBe(400);
       expect(res.json().error.code).toBe('BAD_REQUEST');
       expect(res.json().error.details[0].path).toMatch(/^querystring\./);
+    }
+    // Number() would read these as 16, 50, 10, 2 and 10: a number in a URL is decimal digits.
+    for (const value of ['0x10', '5e1', '%2010', '1.5', '+2', '10%20', '']) {
+      const res = await t.app.inject({ url: `/api/v1/tenants?per_page=${value}`, headers: t.admin.headers });
+      expect(res.statusCode, value).toBe(400);
+      expect(res.json().error.details, value).toEqual([{ path: 'querystring.per_page', message: 'must be integer' }]);
+    }
+    const depth = await t.app.inject({
+      url: '/api/v1/tenants?per_page=0x10&page=2&bogus=1',
+      headers: t.admin.headers,
+    });
+    expect(depth.json().error.details).toEqual([
+      { path: 'querystring.per_page', message: 'must be integer' },
+      { path: 'querystring.bogus', message: 'unknown field "bogus"' },
+    ]);
+    for (const value of ['7', '007', '500']) {
+      const res = await t.app.inject({ url: `/api/v1/tenants?per_page=${value}`, headers: t.admin.headers });
+      expect(res.statusCode, value).toBe(200);
+      expect(res.json().meta.per_page).toBe(Number(value));
     }
   });
 
@@ -348,15 +389,63 @@ describe('API conventions', () => {
     });
     expect(node.statusCode).toBe(400);
     expect(node.json().error.details).toEqual([{ path: 'body.name', message: 'must not be blank' }]);
-    for (const [url, param] of [
-      ['/api/v1/tenants/acme/jobs?status=', 'status'],
-      ['/api/v1/tenants/acme/nodes?types=', 'types'],
-      ['/api/v1/tenants/acme/nodes?tag_missing=', 'tag_missing'],
+    // Invisible characters are blank too; a visible one among them is not.
+    for (const [name, status] of [
+      ['\u200b', 400],
+      ['\ufeff\u2060', 400],
+      ['\u00a0\u3000', 400],
+      ['\u200bweb', 201],
+      ['😀', 201],
+    ] as const) {
+      const res = await t.app.inject({
+        method: 'POST',
+        url: '/api/v1/tenants/acme/nodes',
+        headers: t.admin.headers,
+        payload: { provider: 'aws', type: 'aws.ec2.instance', region: 'us-east-1', name },
+      });
+      expect(res.statusCode, JSON.stringify(name)).toBe(status);
+    }
+    // A list with no item (empty, commas, spaces) and a blank search are 400s, not "no filter".
+    for (const [url, param, message] of [
+      ['/api/v1/tenants/acme/jobs?status=', 'status', 'must list at least one value'],
+      ['/api/v1/tenants/acme/jobs?status=,', 'status', 'must list at least one value'],
+      ['/api/v1/tenants/acme/tokens?status=%20', 'status', 'must list at least one value'],
+      ['/api/v1/tenants/acme/tokens?role=,', 'role', 'must list at least one value'],
+      ['/api/v1/tenants/acme/nodes?types=', 'types', 'must list at least one value'],
+      ['/api/v1/tenants/acme/nodes?tag_missing=,%20,', 'tag_missing', 'must list at least one value'],
+      ['/api/v1/tenants/acme/audit-log?action=', 'action', 'must list at least one value'],
+      ['/api/v1/tenants/acme/audit-log?actor=', 'actor', 'must list at least one value'],
+      ['/api/v1/tenants/acme/audit-log?target_type=,', 'target_type', 'must list at least one value'],
+      ['/api/v1/tenants/acme/findings?node_id=,', 'node_id', 'must list at least one value'],
+      ['/api/v1/tenants?q=', 'q', 'must not be blank'],
+      ['/api/v1/tenants/acme/nodes?q=%20%20', 'q', 'must not be blank'],
     ] as const) {
       const res = await t.app.inject({ url, headers: t.admin.headers });
       expect(res.statusCode, url).toBe(400);
-      expect(res.json().error.details).toEqual([{ path: `querystring.${param}`, message: 'must not be empty' }]);
+      expect(res.json().error.details, url).toEqual([{ path: `querystring.${param}`, message }]);
     }
+  });
+
+  it('every comma-separated query list in the OpenAPI document requires an item; every text parameter a value', async () => {
+    const t = await createTestApp();
+    const doc = (await t.app.inject('/api/v1/openapi.json')).json();
+    let lists = 0;
+    for (const [path, ops] of Object.entries<Record<string, { parameters?: Record<string, any>[] }>>(doc.paths)) {
+      for (const [method, op] of Object.entries(ops)) {
+        for (const p of op.parameters ?? []) {
+          if (p.in !== 'query' || p.schema?.type !== 'string') continue;
+          const where = `${method.toUpperCase()} ${path} ?${p.name}`;
+          const s = p.schema;
+          if (/comma-separated/i.test(s.description ?? '')) {
+            lists++;
+            expect(s.pattern, where).toBe('[^,\\s]');
+          } else {
+            expect(s.enum ?? s.format ?? s.pattern ?? (s.minLength >= 1 ? s.minLength : undefined), where).toBeDefined();
+          }
+        }
+      }
+    }
+    expect(lists).toBeGreaterThan(30);
   });
 
   it('a route without query parameters rejects unknown ones; secrets in a query string never reach the log', async () => {

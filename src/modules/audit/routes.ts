@@ -1,9 +1,10 @@
 import { Type } from 'typebox';
 import type { Db } from '../../platform/db/index.ts';
-import { EnumListQuery, enumList } from '../../platform/http/list-filters.ts';
+import { CsvQuery, EnumListQuery, enumList } from '../../platform/http/list-filters.ts';
 import { csv, pageRequest, parseSort, sendPage } from '../../platform/http/pagination.ts';
 import { commonErrors, PageEnvelope, PaginationQuery, SortQuery, Timestamp } from '../../platform/http/schemas.ts';
 import type { App } from '../../platform/http/types.ts';
+import { isoAtOrAfter } from '../../platform/time.ts';
 import { TenantParams } from '../members/schemas.ts';
 import { AUDIT_TARGET_TYPES, listAuditRows } from './store.ts';
 
@@ -31,16 +32,10 @@ const ListAuditQuery = Type.Object(
   {
     ...PaginationQuery,
     sort: SortQuery(['created_at'], '-created_at'),
-    actor: Type.Optional(
-      Type.String({ maxLength: 2000, description: 'Comma-separated actor ids: user or key ids (any of).' }),
-    ),
-    action: Type.Optional(
-      Type.String({
-        maxLength: 2000,
-        description: 'Comma-separated actions (any of); `member.*` matches every action that starts with `member.`.',
-        examples: ['api_key.*,member.added'],
-      }),
-    ),
+    actor: CsvQuery('Comma-separated actor ids: user or key ids (any of).'),
+    action: CsvQuery('Comma-separated actions (any of); `member.*` matches every action that starts with `member.`.', {
+      examples: ['api_key.*,member.added'],
+    }),
     target_type: EnumListQuery(AUDIT_TARGET_TYPES, 'target types', { examples: ['tagging_policy,api_key'] }),
     since: Type.Optional(Type.String({ format: 'date-time', description: 'Only entries at or after this instant.' })),
   },
@@ -70,7 +65,7 @@ export async function auditRoutes(app: App, { db }: { db: Db }) {
           actors: csv(req.query.actor),
           actions: csv(req.query.action),
           targetTypes: enumList(req.query.target_type, AUDIT_TARGET_TYPES, 'target_type', 'target type'),
-          since: req.query.since ? new Date(req.query.since).toISOString() : undefined,
+          since: req.query.since ? isoAtOrAfter(req.query.since) : undefined,
         },
         sort,
         page.perPage,

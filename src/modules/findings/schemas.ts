@@ -1,6 +1,6 @@
 import { type Static, Type } from 'typebox';
 import { CONTROL_STATUSES, FRAMEWORK_IDS, RULES, SEVERITIES } from '../../core/rules/index.ts';
-import { EnumListQuery } from '../../platform/http/list-filters.ts';
+import { CsvQuery, EnumListQuery } from '../../platform/http/list-filters.ts';
 import {
   NOT_BLANK,
   NullableTimestamp,
@@ -105,34 +105,18 @@ export const ListFindingsQuery = Type.Object(
       'rule ids',
       { examples: ['aws.sg.ssh_open_to_internet'] },
     ),
-    node_id: Type.Optional(
-      Type.String({
-        minLength: 1,
-        maxLength: 20000,
-        description: 'Comma-separated node ids (any of); a comma inside double quotes belongs to the id.',
-      }),
-    ),
-    types: Type.Optional(
-      Type.String({
-        minLength: 1,
-        maxLength: 2000,
-        description: 'Comma-separated node types (any of).',
-        examples: ['aws.ec2.security_group'],
-      }),
-    ),
+    node_id: CsvQuery('Comma-separated node ids (any of); a comma inside double quotes belongs to the id.', {
+      maxLength: 20000,
+    }),
+    types: CsvQuery('Comma-separated node types (any of).', { examples: ['aws.ec2.security_group'] }),
     framework: EnumListQuery(FRAMEWORK_IDS, 'framework ids', {
       examples: ['cis-aws-foundations'],
       extra: 'Findings of rules that back a control of one of them.',
     }),
-    control: Type.Optional(
-      Type.String({
-        minLength: 1,
-        maxLength: 2000,
-        description:
-          'Comma-separated control ids (any of), e.g. `5.2,EC2.19`: findings of the rules behind them (within ' +
-          '`framework` when given). An unknown control is a 400.',
-        examples: ['5.2'],
-      }),
+    control: CsvQuery(
+      'Comma-separated control ids (any of), e.g. `5.2,EC2.19`: findings of the rules behind them (within ' +
+        '`framework` when given). An unknown control is a 400.',
+      { examples: ['5.2'] },
     ),
   },
   { additionalProperties: false },
@@ -188,13 +172,7 @@ export const ListRulesQuery = Type.Object(
     ...PaginationQuery,
     severity: EnumListQuery(SEVERITIES, 'severities', { examples: ['HIGH,CRITICAL'] }),
     framework: EnumListQuery(FRAMEWORK_IDS, 'framework ids', { examples: ['aws-fsbp'] }),
-    types: Type.Optional(
-      Type.String({
-        minLength: 1,
-        maxLength: 2000,
-        description: 'Comma-separated node types (any of): rules evaluating one of them.',
-      }),
-    ),
+    types: CsvQuery('Comma-separated node types (any of): rules evaluating one of them.'),
   },
   { additionalProperties: false },
 );

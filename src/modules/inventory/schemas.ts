@@ -1,4 +1,5 @@
 import { type Static, Type } from 'typebox';
+import { CsvQuery } from '../../platform/http/list-filters.ts';
 import { NOT_BLANK, PaginationQuery, SortQuery, StringEnum, Timestamp } from '../../platform/http/schemas.ts';
 
 const NODE_ID_DESCRIPTION =
@@ -101,8 +102,7 @@ export type UpdateNodeBodyT = Static<typeof UpdateNodeBody>;
 
 export const NODE_SORT_FIELDS = ['created_at', 'updated_at', 'name', 'type'] as const;
 
-const Csv = (description: string, examples: string[]) =>
-  Type.Optional(Type.String({ minLength: 1, maxLength: 2000, description, examples }));
+const Csv = (description: string, examples: string[]) => CsvQuery(description, { examples });
 
 export const ListNodesQuery = Type.Object(
   {
@@ -114,7 +114,13 @@ export const ListNodesQuery = Type.Object(
     account: Csv('Comma-separated accounts (any of).', ['111111111111']),
     source: Csv('`manual` or job ids, comma-separated (any of).', ['manual']),
     tag_missing: Csv('Nodes that lack any of these comma-separated tag keys.', ['cost-center']),
-    q: Type.Optional(Type.String({ maxLength: 200, description: 'Substring of the name or native id (any case).' })),
+    q: Type.Optional(
+      Type.String({
+        maxLength: 200,
+        pattern: NOT_BLANK,
+        description: 'Substring of the name or native id (any case).',
+      }),
+    ),
     updated_since: Type.Optional({ ...Timestamp, description: 'Only nodes updated at or after this instant.' }),
   },
   {

@@ -11,8 +11,8 @@ import type { EdgeRow, NodeRow } from '../../platform/db/schema.ts';
 import { isUniqueViolation } from '../../platform/db/sql.ts';
 import { badRequest, conflict, notFound } from '../../platform/errors.ts';
 import type { EventBus } from '../../platform/events.ts';
-import { csv, idList, type PageRequest, parseSort } from '../../platform/http/pagination.ts';
-import { type Clock, iso } from '../../platform/time.ts';
+import { csv, idList, type PageRequest, parseSort, tagValueList } from '../../platform/http/pagination.ts';
+import { type Clock, iso, isoAtOrAfter } from '../../platform/time.ts';
 import { canonicalTagsJson, edgeContentHash, edgeIdFor, nodeContentHash, splitNodeId } from './identity.ts';
 import {
   type CreateEdgeBodyT,
@@ -145,7 +145,13 @@ export function createInventoryService(deps: InventoryServiceDeps) {
           throw badRequest('Tag filter needs a key: tag.<key>=v1,v2', [
             { path: `querystring.${k}`, message: 'needs a tag key' },
           ]);
-        tags.push([key, csv(v) ?? ['']]);
+        const values = tagValueList(v);
+        if (!values) {
+          throw badRequest(`Tag filter ${k} lists no value`, [
+            { path: `querystring.${k}`, message: 'must list at least one value' },
+          ]);
+        }
+        tags.push([key, values]);
       }
       const { rows, total } = await store.listNodeRows(
         db,
@@ -160,7 +166,7 @@ export function createInventoryService(deps: InventoryServiceDeps) {
           tags,
           tagMissing: csv(query.tag_missing),
           q: query.q,
-          updatedSince: query.updated_since ? iso(new Date(query.updated_since)) : undefined,
+          updatedSince: query.updated_since ? isoAtOrAfter(query.updated_since) : undefined,
         },
         sort,
         page.perPage,

@@ -86,7 +86,9 @@ export const ListTenantsQuery = Type.Object(
     ...PaginationQuery,
     sort: SortQuery(TENANT_SORT_FIELDS, 'created_at'),
     plan: EnumListQuery(PLANS, 'plans', { examples: ['pro,enterprise'] }),
-    q: Type.Optional(Type.String({ maxLength: 200, description: 'Substring of the slug or name.' })),
+    q: Type.Optional(
+      Type.String({ maxLength: 200, pattern: NOT_BLANK, description: 'Substring of the slug or name.' }),
+    ),
   },
   { additionalProperties: false },
 );

@@ -10,6 +10,21 @@
 import { Type } from 'typebox';
 import { badRequest } from '../errors.ts';
 import { csv } from './pagination.ts';
+import { LIST_PATTERN } from './schemas.ts';
+
+/**
+ * The query-string schema of a free-form comma-separated list (ids, types, tag keys): an optional string
+ * holding at least one item.
+ */
+export const CsvQuery = (description: string, opts: { examples?: string[]; maxLength?: number } = {}) =>
+  Type.Optional(
+    Type.String({
+      maxLength: opts.maxLength ?? 2000,
+      pattern: LIST_PATTERN,
+      description,
+      ...(opts.examples ? { examples: opts.examples } : {}),
+    }),
+  );
 
 /**
  * The query-string schema of an "any of" filter over `values`: an optional
@@ -23,8 +38,8 @@ export const EnumListQuery = <const T extends readonly string[]>(
 ) =>
   Type.Optional(
     Type.String({
-      minLength: 1,
       maxLength: 2000,
+      pattern: LIST_PATTERN,
       description:
         `Comma-separated ${what} (any of): ${values.map((v) => `\`${v}\``).join(', ')}. ` +
         `An unknown value is a 400.${opts.extra ? ` ${opts.extra}` : ''}`,

@@ -110,6 +110,36 @@ export function idList(value: string | undefined): string[] | undefined {
   return out.length > 0 ? out : undefined;
 }
 
+/**
+ * The values of `?tag.<key>=v1,v2` ("any of"). A value with a comma, or with spaces at its ends, is written
+ * in double quotes (`"a,b"`; `\"` and `\\` inside them stand for `"` and `\`). An empty parameter is the
+ * empty value (AWS allows tags with empty values); a list with no value (`,`) is undefined: a 400 for the
+ * caller.
+ */
+export function tagValueList(value: string): string[] | undefined {
+  if (value === '') return [''];
+  const items: string[] = [];
+  let i = 0;
+  while (i <= value.length) {
+    while (value[i] === ' ') i++;
+    if (value[i] === '"') {
+      let text = '';
+      let j = i + 1;
+      for (; j < value.length && value[j] !== '"'; j++) text += value[j] === '\\' ? (value[++j] ?? '') : value[j];
+      items.push(text);
+      i = value.indexOf(',', j);
+    } else {
+      const end = value.indexOf(',', i);
+      const text = value.slice(i, end < 0 ? undefined : end).trim();
+      if (text !== '') items.push(text);
+      i = end;
+    }
+    if (i < 0) break;
+    i++;
+  }
+  return items.length > 0 ? items : undefined;
+}
+
 /** `?types=a,b` → ['a','b']; comma means "any of". Empty items are dropped. */
 export function csv(value: string | undefined): string[] | undefined {
   if (value === undefined) return undefined;

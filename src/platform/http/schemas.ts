@@ -57,6 +57,7 @@ export const SortQuery = (allowed: readonly string[], fallback: string) =>
   Type.Optional(
     Type.String({
       maxLength: 200,
+      pattern: LIST_PATTERN,
       description: `Comma-separated fields, \`-\` for descending. Allowed: ${allowed.join(', ')}. Default: ${fallback}.`,
       examples: [fallback],
     }),
@@ -103,8 +104,15 @@ export const NoContent = Type.Null({ description: 'No content' });
 /** The query string of a route that takes no parameters: any parameter is unknown (a 400 naming it). */
 export const NoQuery = Type.Object({}, { additionalProperties: false });
 
-/** A `pattern` for names and descriptions: at least one character that is not white space. */
-export const NOT_BLANK = '\\S';
+/**
+ * A `pattern` for names and descriptions: at least one visible character (a letter, digit, punctuation or
+ * symbol). White space alone is blank, and so are invisible characters such as U+200B (zero-width space),
+ * which `\\S` would let through.
+ */
+export const NOT_BLANK = '[\\p{L}\\p{N}\\p{P}\\p{S}]';
+
+/** A `pattern` for comma-separated query lists: at least one item (`?types=,` is not "no filter" but a 400). */
+export const LIST_PATTERN = '[^,\\s]';
 
 /** Marks a body schema whose body may be left out altogether (the validator compiler lets `undefined` through). */
 export const OPTIONAL_BODY = 'x-optional-body';

@@ -4,11 +4,11 @@
  * because everything in a URL is a string. Unknown fields are rejected
  * everywhere: every object schema sets `additionalProperties: false`.
  */
-import { Ajv, type ErrorObject, type Options } from 'ajv';
+import { Ajv, type ErrorObject, type Options, type ValidateFunction } from 'ajv';
 import addFormatsImport from 'ajv-formats';
 import type { FastifySchemaCompiler } from 'fastify';
 import type { FieldError } from '../errors.ts';
-import { NOT_BLANK, OPTIONAL_BODY } from './schemas.ts';
+import { LIST_PATTERN, NOT_BLANK, OPTIONAL_BODY } from './schemas.ts';
 
 // ajv-formats is CommonJS; its default export arrives wrapped under ESM.
 const addFormats = ((addFormatsImport as unknown as { default?: unknown }).default ?? addFormatsImport) as unknown as (
@@ -60,6 +60,9 @@ export function createValidatorCompiler(shared: Record<string, unknown>[] = []):
   };
   return ({ schema, httpPart }) => {
     const validate = compile(schema as object, httpPart);
+    if (httpPart === 'querystring' || httpPart === 'params') {
+      return strictNumbers(schema as object, validate) as ReturnType<FastifySchemaCompiler<unknown>>;
+    }
     if (httpPart !== 'body' || (schema as Record<string, unknown>)[OPTIONAL_BODY] !== true) {
       return validate as ReturnType<FastifySchemaCompiler<unknown>>;
     }
@@ -68,6 +71,50 @@ export function createValidatorCompiler(shared: Record<string, unknown>[] = []):
     Object.defineProperty(optional, 'errors', { get: () => validate.errors });
     return optional as ReturnType<FastifySchemaCompiler<unknown>>;
   };
+}
+
+const NUMBER_TEXT = { integer: /^-?\d+$/, number: /^-?\d+(?:\.\d+)?$/ } as const;
+
+/**
+ * Ajv coerces a query or path value with `Number()`, which reads `0x10`, `5e1` and ` 10` as numbers. A
+ * number in a URL is written in decimal digits: anything else is a 400, as `abc` is. Checks the schema's
+ * top-level numeric properties (query and path schemas are flat) before Ajv coerces them.
+ */
+function strictNumbers(schema: object, validate: ValidateFunction): ValidateFunction | ((data: unknown) => boolean) {
+  const numeric: [string, keyof typeof NUMBER_TEXT][] = [];
+  const properties = (schema as { properties?: Record<string, { type?: unknown }> }).properties ?? {};
+  for (const [name, property] of Object.entries(properties)) {
+    if (property.type === 'integer' || property.type === 'number') numeric.push([name, property.type]);
+  }
+  if (numeric.length === 0) return validate;
+  let errors: ErrorObject[] | null = null;
+  const check = (data: unknown) => {
+    const bad: ErrorObject[] = [];
+    if (data !== null && typeof data === 'object') {
+      for (const [name, type] of numeric) {
+        const value = (data as Record<string, unknown>)[name];
+        if (typeof value === 'string' && !NUMBER_TEXT[type].test(value)) {
+          bad.push({
+            keyword: 'type',
+            instancePath: `/${name}`,
+            schemaPath: '',
+            params: { type },
+            message: `must be ${type}`,
+          });
+        }
+      }
+    }
+    const valid = validate(data);
+    if (bad.length === 0) {
+      errors = validate.errors ?? null;
+      return valid;
+    }
+    const paths = new Set(bad.map((e) => e.instancePath));
+    errors = [...bad, ...(validate.errors ?? []).filter((e) => !paths.has(e.instancePath))];
+    return false;
+  };
+  Object.defineProperty(check, 'errors', { get: () => errors });
+  return check;
 }
 
 let outsideRoutes: Ajv | null = null;
@@ -110,9 +157,12 @@ export function toFieldErrors(errors: ErrorObject[], context: string): FieldErro
       case 'minLength':
         if ((e.params as { limit?: number }).limit === 1) message = 'must not be empty';
         break;
-      case 'pattern':
-        if ((e.params as { pattern?: string }).pattern === NOT_BLANK) message = 'must not be blank';
+      case 'pattern': {
+        const pattern = (e.params as { pattern?: string }).pattern;
+        if (pattern === NOT_BLANK) message = 'must not be blank';
+        else if (pattern === LIST_PATTERN) message = 'must list at least one value';
         break;
+      }
       case 'const':
         message = `must be ${JSON.stringify((e.params as { allowedValue: unknown }).allowedValue)}`;
         break;

@@ -250,6 +250,34 @@ for (const dialect of testDialects()) {
         (await api('PATCH', `/nodes/${enc('aws:eu-west-1:aws.ec2.instance:web-2')}`, { name: 'web-2b' })).statusCode,
       ).toBe(200);
       expect(await ids(`updated_since=${enc(since)}`)).toEqual(['web-2b']);
+      // Finer than a millisecond: after a node updated at that millisecond, not at it.
+      const updatedAt = (await api('GET', `/nodes/${enc('aws:eu-west-1:aws.ec2.instance:web-2')}`)).json().data
+        .updated_at as string;
+      expect(await ids(`updated_since=${enc(updatedAt.replace('Z', '0000Z'))}`)).toEqual(['web-2b']);
+      expect(await ids(`updated_since=${enc(updatedAt.replace('Z', '0001Z'))}`)).toEqual([]);
+      expect(await ids(`updated_since=${enc(updatedAt.replace('Z', '+00:00'))}`)).toEqual(['web-2b']);
+
+      // Tag values with commas or edge spaces are quoted; an empty parameter is the empty value.
+      await create({
+        provider: 'aws',
+        type: 'aws.s3.bucket',
+        account: '333',
+        name: 'odd-tags',
+        tags: { team: 'a,b', owner: ' x ', note: 'say "hi"', empty: '' },
+      });
+      expect(await ids(`tag.team=${enc('"a,b"')}`)).toEqual(['odd-tags']);
+      expect(await ids(`tag.team=${enc('a,b')}`)).toEqual([]);
+      expect(await ids(`tag.owner=${enc('" x "')}`)).toEqual(['odd-tags']);
+      expect(await ids(`tag.owner=${enc('x')}`)).toEqual([]);
+      expect(await ids(`tag.note=${enc('"say \\"hi\\""')}`)).toEqual(['odd-tags']);
+      expect(await ids(`tag.note=${enc('nope, "say \\"hi\\""')}`)).toEqual(['odd-tags']);
+      expect(await ids('tag.empty=')).toEqual(['odd-tags']);
+      expect(await ids(`tag.empty=${enc('""')}`)).toEqual(['odd-tags']);
+      const noValue = await api('GET', `/nodes?tag.env=${enc(' , ')}`);
+      expect(noValue.statusCode).toBe(400);
+      expect(noValue.json().error.details).toEqual([
+        { path: 'querystring.tag.env', message: 'must list at least one value' },
+      ]);
 
       for (const bad of ['colour=red', 'tag_missin=env', 'per_page=501', 'updated_since=yesterday']) {
         const res = await api('GET', `/nodes?${bad}`);
