@@ -430,7 +430,19 @@ describe('API conventions', () => {
     const t = await createTestApp();
     const doc = (await t.app.inject('/api/v1/openapi.json')).json();
     let lists = 0;
-    for (const [path, ops] of Object.entries<Record<string, { parameters?: Record<string, any>[] }>>(doc.paths)) {
+    type Param = {
+      in: string;
+      name: string;
+      schema?: {
+        type?: string;
+        description?: string;
+        pattern?: string;
+        enum?: unknown;
+        format?: string;
+        minLength?: number;
+      };
+    };
+    for (const [path, ops] of Object.entries<Record<string, { parameters?: Param[] }>>(doc.paths)) {
       for (const [method, op] of Object.entries(ops)) {
         for (const p of op.parameters ?? []) {
           if (p.in !== 'query' || p.schema?.type !== 'string') continue;
@@ -440,7 +452,10 @@ describe('API conventions', () => {
             lists++;
             expect(s.pattern, where).toBe('[^,\\s]');
           } else {
-            expect(s.enum ?? s.format ?? s.pattern ?? (s.minLength >= 1 ? s.minLength : undefined), where).toBeDefined();
+            expect(
+              s.enum ?? s.format ?? s.pattern ?? ((s.minLength ?? 0) >= 1 ? s.minLength : undefined),
+              where,
+            ).toBeDefined();
           }
         }
       }
