@@ -97,16 +97,25 @@ function nodeHash(
   return nodeContentHash(row.scope_key, row, tags, attributes);
 }
 
+/** What a write answers when it changed nothing (see `write`). */
+class Unchanged<T> {
+  constructor(readonly value: T) {}
+}
+
 export function createInventoryService(deps: InventoryServiceDeps) {
   const { db, dialect, clock, events } = deps;
 
-  /** Runs a write and the version bump in one transaction; publishes inventory.changed after commit. */
-  async function write<T>(tenantId: string, fn: (tx: Executor) => Promise<T>): Promise<T> {
+  /**
+   * Runs a write and the version bump in one transaction; publishes inventory.changed after commit. A write
+   * that finds nothing to change answers `Unchanged`: no bump, no event.
+   */
+  async function write<T>(tenantId: string, fn: (tx: Executor) => Promise<T | Unchanged<T>>): Promise<T> {
     const { value, version } = await db.transaction().execute(async (tx) => {
       const value = await fn(tx);
+      if (value instanceof Unchanged) return { value: value.value, version: null };
       return { value, version: await store.bumpInventoryVersion(tx, tenantId) };
     });
-    events.publish('inventory.changed', { tenantId, version });
+    if (version !== null) events.publish('inventory.changed', { tenantId, version });
     return value;
   }
 
@@ -246,12 +255,15 @@ export function createInventoryService(deps: InventoryServiceDeps) {
         const next = change(toNode(row));
         const tags = canonicalTagsJson(next.tags);
         const attributes = JSON.stringify(next.attributes);
+        const contentHash = nodeHash({ ...row, name: next.name }, tags, attributes);
+        // The same name, tags and attributes: nothing is written, the node keeps its source and updated_at.
+        if (contentHash === row.content_hash) return new Unchanged(toNode(row));
         const patch = {
           name: next.name,
           tags,
           attributes,
           source: 'manual',
-          content_hash: nodeHash({ ...row, name: next.name }, tags, attributes),
+          content_hash: contentHash,
           updated_at: iso(clock()),
         };
         await store.updateNodeRow(tx, ctx.tenant.id, row.id, patch);

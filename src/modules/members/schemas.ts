@@ -1,7 +1,7 @@
 import { type Static, Type } from 'typebox';
 import { ROLES } from '../../platform/auth/roles.ts';
 import { EnumListQuery } from '../../platform/http/list-filters.ts';
-import { PaginationQuery, SortQuery, StringEnum, Timestamp } from '../../platform/http/schemas.ts';
+import { NOT_BLANK, PaginationQuery, SortQuery, StringEnum, Timestamp } from '../../platform/http/schemas.ts';
 
 export const RoleSchema = StringEnum(ROLES, { description: 'owner > admin > editor > viewer' });
 
@@ -23,7 +23,14 @@ export const AddMemberBody = Type.Object(
   {
     email: Type.String({ format: 'email', maxLength: 320 }),
     role: RoleSchema,
-    name: Type.Optional(Type.String({ maxLength: 200 })),
+    name: Type.Optional(
+      Type.String({
+        maxLength: 200,
+        pattern: NOT_BLANK,
+        description:
+          "The person's name, for an account created here; an existing account keeps the name it has (its own).",
+      }),
+    ),
   },
   { additionalProperties: false },
 );

@@ -198,6 +198,13 @@ export function createTenantService(deps: TenantServiceDeps) {
           next.rate_limit_per_minute = body.rate_limit?.per_minute ?? null;
           next.rate_limit_burst = body.rate_limit?.burst ?? null;
         }
+        const changed = Object.fromEntries(
+          (['slug', 'name', 'plan', 'rate_limit_per_minute', 'rate_limit_burst'] as const)
+            .filter((k) => next[k] !== current[k])
+            .map((k) => [k, { from: current[k], to: next[k] }]),
+        );
+        // Nothing differs: no write, no new updated_at, no audit entry.
+        if (Object.keys(changed).length === 0) return { next: current };
         await deps.invalidations.publish(tx, 'tenant', current.id);
         await store
           .updateTenantRow(tx, current.id, {
@@ -212,11 +219,6 @@ export function createTenantService(deps: TenantServiceDeps) {
             // A concurrent rename to the same slug committed first.
             throw isUniqueViolation(e) ? slugConflict(next.slug) : e;
           });
-        const changed = Object.fromEntries(
-          (['slug', 'name', 'plan', 'rate_limit_per_minute', 'rate_limit_burst'] as const)
-            .filter((k) => next[k] !== current[k])
-            .map((k) => [k, { from: current[k], to: next[k] }]),
-        );
         await insertAuditEntry(tx, audit(ctx, current.id, 'tenant.updated', { changed }));
         return { next };
       });

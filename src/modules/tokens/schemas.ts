@@ -4,6 +4,9 @@ import { EnumListQuery } from '../../platform/http/list-filters.ts';
 import { NOT_BLANK, NullableTimestamp, PaginationQuery, SortQuery, Timestamp } from '../../platform/http/schemas.ts';
 import { RoleSchema } from '../members/schemas.ts';
 
+/** The longest a key can live when it expires (about ten years); `never_expires` is the explicit choice. */
+export const MAX_KEY_LIFETIME_DAYS = 3650;
+
 export const API_KEY_STATUSES = ['active', 'expired', 'revoked'] as const;
 export type ApiKeyStatus = (typeof API_KEY_STATUSES)[number];
 
@@ -44,8 +47,13 @@ export const CreateApiKeyBody = Type.Object(
       examples: ['CI pipeline for infra repo'],
     }),
     role: RoleSchema,
-    expires_at: Type.Optional(Type.String({ format: 'date-time', description: 'A future instant.' })),
-    expires_in_days: Type.Optional(Type.Integer({ minimum: 1, maximum: 3650 })),
+    expires_at: Type.Optional(
+      Type.String({
+        format: 'date-time',
+        description: `A future instant, at most ${MAX_KEY_LIFETIME_DAYS} days away.`,
+      }),
+    ),
+    expires_in_days: Type.Optional(Type.Integer({ minimum: 1, maximum: MAX_KEY_LIFETIME_DAYS })),
     never_expires: Type.Optional(
       Type.Literal(true, { description: 'Say it explicitly to create a key that never expires.' }),
     ),

@@ -18,6 +18,7 @@ import {
   type ApiKeyT,
   type CreateApiKeyBodyT,
   type ListApiKeysQueryT,
+  MAX_KEY_LIFETIME_DAYS,
 } from './schemas.ts';
 import * as store from './store.ts';
 
@@ -53,6 +54,11 @@ export function createApiKeyService(deps: { db: Db; clock: Clock; invalidations:
         if (!(t > now.getTime())) {
           throw badRequest('expires_at must be in the future', [
             { path: 'body.expires_at', message: 'must be in the future' },
+          ]);
+        }
+        if (t > now.getTime() + MAX_KEY_LIFETIME_DAYS * 86_400_000) {
+          throw badRequest(`expires_at must be within ${MAX_KEY_LIFETIME_DAYS} days; or choose never_expires: true`, [
+            { path: 'body.expires_at', message: `must be at most ${MAX_KEY_LIFETIME_DAYS} days away` },
           ]);
         }
         expiresAt = new Date(t).toISOString();

@@ -108,6 +108,17 @@ for (const dialect of testDialects()) {
       const emptyPatch = await api('PATCH', `/nodes/${enc(node.id)}`, {});
       expect(emptyPatch.statusCode).toBe(400);
 
+      // A change to what the node already holds writes nothing: same updated_at, no version, no event.
+      const current = mergePatch.json().data;
+      for (const [method, body] of [
+        ['PATCH', { tags: { team: 'b' }, name: current.name }],
+        ['PUT', { name: current.name, tags: current.tags, attributes: current.attributes }],
+      ] as const) {
+        const same = await api(method, `/nodes/${enc(node.id)}`, body);
+        expect(same.statusCode, same.body).toBe(200);
+        expect(same.json().data).toEqual(current);
+      }
+
       const del = await api('DELETE', `/nodes/${enc(node.id)}`);
       expect(del.statusCode).toBe(204);
       expect((await api('GET', `/nodes/${enc(node.id)}`)).statusCode).toBe(404);
