@@ -7,6 +7,7 @@ import * as m0004 from './2026_12_06_0004_job_input_digest.ts';
 import * as m0005 from './2026_12_06_0005_webhooks.ts';
 import * as m0006 from './2026_12_06_0006_findings.ts';
 import * as m0007 from './2026_12_06_0007_reports.ts';
+import * as m0008 from './2026_12_07_0008_sessions.ts';
 
 export const migrations: Record<string, Migration> = {
   '2026_11_23_0001_platform': m0001,
@@ -16,4 +17,5 @@ export const migrations: Record<string, Migration> = {
   '2026_12_06_0005_webhooks': m0005,
   '2026_12_06_0006_findings': m0006,
   '2026_12_06_0007_reports': m0007,
+  '2026_12_07_0008_sessions': m0008,
 };

@@ -171,7 +171,7 @@ export async function buildApp(deps: AppDeps): Promise<App> {
   await app.register(
     async (api) => {
       const a = api as unknown as App;
-      await a.register(authRoutes, { auth: services.auth });
+      await a.register(authRoutes, { auth: services.auth, limiter });
       await a.register(tenantRoutes, { tenants: services.tenants });
       await a.register(memberRoutes, { members: services.members });
       await a.register(apiKeyRoutes, { apiKeys: services.apiKeys });

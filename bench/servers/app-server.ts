@@ -46,6 +46,7 @@ const allowAll: RateLimiter = {
     decision: { allowed: true, limit: l.perMinute, remaining: l.burst, resetAt: 0, retryAfter: 0 },
     slot: slot ? async () => {} : undefined,
   }),
+  refund: async () => {},
   status: () => ({ backend: 'memory', healthy: true, degraded: false }),
 };
 let limiter: RateLimiter = createMemoryLimiter();

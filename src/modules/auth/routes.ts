@@ -1,9 +1,13 @@
 import formbody from '@fastify/formbody';
 import { type Static, Type } from 'typebox';
+import { MIN_PASSWORD_LENGTH } from '../../platform/auth/passwords.ts';
 import { ROLES } from '../../platform/auth/roles.ts';
+import { createSignInThrottle } from '../../platform/auth/sign-in-throttle.ts';
+import { contextOf } from '../../platform/context.ts';
 import { badRequest } from '../../platform/errors.ts';
-import { commonErrors, Envelope, NullableTimestamp, StringEnum } from '../../platform/http/schemas.ts';
+import { commonErrors, Envelope, NoContent, NullableTimestamp, StringEnum } from '../../platform/http/schemas.ts';
 import { type App, one } from '../../platform/http/types.ts';
+import type { RateLimiter } from '../../platform/ratelimit/limiter.ts';
 import type { AuthService, TokenGrant } from './service.ts';
 import { normalizeEmail } from './store.ts';
 
@@ -50,6 +54,10 @@ const Me = Type.Object(
     email: Type.Union([Type.String(), Type.Null()]),
     client_id: Type.Union([Type.String(), Type.Null()]),
     is_platform_admin: Type.Boolean(),
+    password_change_required: Type.Boolean({
+      description:
+        'The password was generated and shown to someone else: until it is changed (`POST /auth/password`) every other route answers 403.',
+    }),
     memberships: Type.Array(
       Type.Object({
         tenant_id: Type.String(),
@@ -58,6 +66,18 @@ const Me = Type.Object(
       }),
     ),
     expires_at: NullableTimestamp,
+  },
+  { additionalProperties: false },
+);
+
+const PasswordChangeBody = Type.Object(
+  {
+    current_password: Type.String({ minLength: 1, maxLength: 1024 }),
+    new_password: Type.String({
+      minLength: MIN_PASSWORD_LENGTH,
+      maxLength: 1024,
+      description: `At least ${MIN_PASSWORD_LENGTH} characters, and not the current password.`,
+    }),
   },
   { additionalProperties: false },
 );
@@ -100,9 +120,16 @@ export function tokenGrant(body: Static<typeof TokenBody>, authorization: string
   };
 }
 
-export async function authRoutes(app: App, { auth }: { auth: AuthService }) {
+export interface AuthRoutesOptions {
+  auth: AuthService;
+  /** The app's limiter (shared through Redis when configured): failed password checks are counted in it. */
+  limiter: RateLimiter;
+}
+
+export async function authRoutes(app: App, { auth, limiter }: AuthRoutesOptions) {
   // Form posts only here: RFC 6749 token requests are application/x-www-form-urlencoded.
   await app.register(formbody);
+  const throttle = createSignInThrottle(limiter);
 
   app.post(
     '/auth/token',
@@ -112,7 +139,8 @@ export async function authRoutes(app: App, { auth }: { auth: AuthService }) {
         tags: ['auth'],
         summary: 'Get an access token',
         description:
-          'JSON or `application/x-www-form-urlencoded`. Wrong credentials give 401 with the same message whether or not the account exists.',
+          'JSON or `application/x-www-form-urlencoded`. Wrong credentials give 401 with the same message whether or not the account exists. ' +
+          'Failed password checks are limited per account and per client address (429 once too many failed recently); successful ones and `client_credentials` are not counted.',
         security: [],
         body: TokenBody,
         consumes: ['application/json', 'application/x-www-form-urlencoded'],
@@ -121,7 +149,8 @@ export async function authRoutes(app: App, { auth }: { auth: AuthService }) {
     },
     async (req, reply) => {
       reply.header('cache-control', 'no-store');
-      return one(await auth.grant(tokenGrant(req.body, req.headers.authorization)));
+      const grant = tokenGrant(req.body, req.headers.authorization);
+      return one(await auth.grant(grant, (email) => throttle.attempt(email, req.ip)));
     },
   );
 
@@ -156,5 +185,25 @@ export async function authRoutes(app: App, { auth }: { auth: AuthService }) {
       },
     },
     async (req) => one(await auth.me(req.principal!)),
+  );
+
+  app.post(
+    '/auth/password',
+    {
+      schema: {
+        operationId: 'changePassword',
+        tags: ['auth'],
+        summary: 'Change your password',
+        description:
+          'For a signed-in user (not an API key). Needs the current password; a wrong one counts as a failed sign-in. ' +
+          "Ends every other session of the user (their refresh and access tokens stop working at once); the caller's goes on.",
+        body: PasswordChangeBody,
+        response: { 204: NoContent, ...commonErrors },
+      },
+    },
+    async (req, reply) => {
+      await auth.changePassword(contextOf(req), req.body, (email) => throttle.attempt(email, req.ip));
+      return reply.code(204).send(null);
+    },
   );
 }

@@ -14,7 +14,13 @@ import {
   secretMatches,
 } from '../../platform/auth/credentials.ts';
 import type { Jwt } from '../../platform/auth/jwt.ts';
-import { decoyPasswordHash, generatePassword, hashPassword, verifyPassword } from '../../platform/auth/passwords.ts';
+import {
+  decoyPasswordHash,
+  generatePassword,
+  hashPassword,
+  passwordProblem,
+  verifyPassword,
+} from '../../platform/auth/passwords.ts';
 import {
   type ApiKeyPrincipal,
   type Principal,
@@ -22,12 +28,13 @@ import {
   tenantScope,
   type UserPrincipal,
 } from '../../platform/auth/principal.ts';
+import type { PasswordAttempt } from '../../platform/auth/sign-in-throttle.ts';
 import { type RequestContext, systemContext } from '../../platform/context.ts';
 import type { Db } from '../../platform/db/index.ts';
 import type { Invalidations } from '../../platform/db/invalidation.ts';
 import type { ApiKeyRow, TenantRow } from '../../platform/db/schema.ts';
 import { flag } from '../../platform/db/sql.ts';
-import { AppError, badRequest, conflict, notFound, unauthorized } from '../../platform/errors.ts';
+import { AppError, badRequest, conflict, forbidden, notFound, unauthorized } from '../../platform/errors.ts';
 import { newId } from '../../platform/ids.ts';
 import { addSeconds, type Clock, iso } from '../../platform/time.ts';
 import { auditEntry, insertAuditEntry } from '../audit/store.ts';
@@ -54,6 +61,14 @@ export interface TokenGrant {
   scope?: string;
 }
 
+/** Counts a password check for an email (platform/auth/sign-in-throttle.ts, bound to the client's address). */
+export type PasswordAttempts = (email: string) => Promise<PasswordAttempt>;
+
+export interface PasswordChange {
+  current_password: string;
+  new_password: string;
+}
+
 export interface IssuedToken {
   access_token: string;
   token_type: 'Bearer';
@@ -72,6 +87,12 @@ const header = (h: Headers, name: string): string | undefined => {
 const MISSING = 'Missing credentials: send "Authorization: Bearer <token>" or the x-client-id and x-secret-key headers';
 const BAD_LOGIN = 'Invalid email or password';
 const BAD_CLIENT = 'Invalid client credentials';
+// Resource routes take Bearer only (Basic is for the token endpoint): RFC 6750 §3.1, no error code for
+// an unsupported scheme.
+const bearerOnly = () =>
+  new AppError('UNAUTHORIZED', 'Authorization header must be "Bearer <token>"', null, {
+    headers: { 'www-authenticate': 'Bearer realm="infracast"' },
+  });
 // last_used_at is for humans auditing keys; one write a minute per key is plenty and keeps reads cheap.
 const LAST_USED_WRITE_INTERVAL_MS = 60_000;
 
@@ -146,7 +167,9 @@ export function createAuthService(deps: AuthServiceDeps) {
   }
 
   async function issueAccessToken(
-    principal: { kind: 'user'; userId: string; admin: boolean } | { kind: 'api_key'; key: ApiKeyRow },
+    principal:
+      | { kind: 'user'; userId: string; admin: boolean; sessionId: string }
+      | { kind: 'api_key'; key: ApiKeyRow },
   ): Promise<{ token: string; expiresIn: number }> {
     const ttl =
       principal.kind === 'api_key' && principal.key.expires_at
@@ -165,6 +188,7 @@ export function createAuthService(deps: AuthServiceDeps) {
             typ: 'user' as const,
             adm: principal.admin,
             mem: (await store.membershipsOfUser(db, principal.userId)).map((m) => ({ t: m.tenant_id, r: m.role })),
+            sid: principal.sessionId,
             jti: newId('request'),
           }
         : {
@@ -175,6 +199,22 @@ export function createAuthService(deps: AuthServiceDeps) {
             jti: newId('request'),
           };
     return { token: await jwt.sign(claims, ttl, clock()), expiresIn: ttl };
+  }
+
+  /** Tokens for a user in a session: an access token naming it and the session's next refresh token. */
+  async function issueUserTokens(user: { id: string; is_platform_admin: number }, sessionId: string) {
+    const access = await issueAccessToken({
+      kind: 'user',
+      userId: user.id,
+      admin: flag(user.is_platform_admin),
+      sessionId,
+    });
+    return {
+      access_token: access.token,
+      token_type: 'Bearer' as const,
+      expires_in: access.expiresIn,
+      refresh_token: await newRefreshToken(user.id, sessionId),
+    };
   }
 
   async function newRefreshToken(userId: string, familyId: string): Promise<string> {
@@ -195,14 +235,21 @@ export function createAuthService(deps: AuthServiceDeps) {
     async authenticate(headers: Headers): Promise<Principal> {
       const clientId = header(headers, 'x-client-id');
       const secretKey = header(headers, 'x-secret-key');
+      const authorization = header(headers, 'authorization');
       if (clientId !== undefined || secretKey !== undefined) {
+        // One credential per request (RFC 6750 §2): with two, whichever won would act and be audited.
+        if (authorization !== undefined) {
+          throw badRequest('Send one credential: the Authorization header or x-client-id and x-secret-key, not both');
+        }
         if (!clientId || !secretKey) throw unauthorized('Send both x-client-id and x-secret-key');
         return authenticateApiKey(clientId, secretKey);
       }
-      const authorization = header(headers, 'authorization');
       if (!authorization) throw unauthorized(MISSING);
       const m = /^Bearer\s+(\S+)\s*$/i.exec(authorization);
-      if (!m) throw unauthorized('Authorization header must be "Bearer <token>"');
+      if (!m) {
+        if (/^Bearer(\s|$)/i.test(authorization)) throw unauthorized('Authorization header must be "Bearer <token>"');
+        throw bearerOnly();
+      }
       const token = m[1] as string;
       if (isKeyToken(token)) {
         const parts = parseKeyToken(token);
@@ -222,13 +269,19 @@ export function createAuthService(deps: AuthServiceDeps) {
         await touchKey(found.key);
         return { ...found.principal, expiresAt: new Date(c.exp * 1000).toISOString() };
       }
-      const user = await store.findUserById(db, c.sub);
+      // A user's token is only as good as its session: revoking that (refresh token reuse, a password
+      // change) stops it at once. The session is read with the user, as the user always was: no cache.
+      if (!c.sid) throw unauthorized('Invalid or expired token');
+      const user = await store.findUserInSession(db, c.sub, c.sid);
       if (!user || user.disabled_at) throw unauthorized('Invalid or expired token');
+      if (user.session_revoked_at) throw unauthorized('This session has been revoked; sign in again');
       const principal: UserPrincipal = {
         kind: 'user',
         id: user.id,
         email: user.email,
         isPlatformAdmin: flag(user.is_platform_admin),
+        sessionId: c.sid,
+        passwordChangeRequired: flag(user.password_change_required),
         expiresAt: new Date(c.exp * 1000).toISOString(),
       };
       return principal;
@@ -268,7 +321,8 @@ export function createAuthService(deps: AuthServiceDeps) {
       return (await store.membershipsOfUser(db, p.id)).map((m) => m.tenant_id);
     },
 
-    async grant(body: TokenGrant): Promise<IssuedToken> {
+    /** `attempts` counts password checks (only failures stay counted); client_credentials is not throttled. */
+    async grant(body: TokenGrant, attempts: PasswordAttempts): Promise<IssuedToken> {
       if (body.grant_type === 'password') {
         // The same normalisation as when the user was added: " Ed@Acme.io " signs in as ed@acme.io.
         const email = body.email === undefined ? '' : store.normalizeEmail(body.email);
@@ -278,17 +332,17 @@ export function createAuthService(deps: AuthServiceDeps) {
             ...(body.password ? [] : [{ path: 'body.password', message: 'is required' }]),
           ]);
         }
+        // Counted whether or not the account exists: a throttled unknown email looks like a known one.
+        const attempt = await attempts(email);
         const user = await store.findUserByEmail(db, email);
         // Verify against a decoy when the email is unknown: same time, same answer.
         const ok = await verifyPassword(body.password, user?.password_hash ?? (await decoyPasswordHash()));
         if (!user || !ok || user.disabled_at) throw unauthorized(BAD_LOGIN);
-        const access = await issueAccessToken({ kind: 'user', userId: user.id, admin: flag(user.is_platform_admin) });
-        return {
-          access_token: access.token,
-          token_type: 'Bearer',
-          expires_in: access.expiresIn,
-          refresh_token: await newRefreshToken(user.id, newId('refreshToken')),
-        };
+        await attempt.succeeded();
+        // A new sign-in is a new session; its id is also its refresh token family's.
+        const sessionId = newId('refreshToken');
+        await store.insertSession(db, { id: sessionId, user_id: user.id, created_at: iso(clock()) });
+        return issueUserTokens(user, sessionId);
       }
       if (!body.client_id || !body.client_secret) {
         throw badRequest('The client_credentials grant needs client_id and client_secret', [
@@ -311,23 +365,19 @@ export function createAuthService(deps: AuthServiceDeps) {
       const found = await store.findRefreshToken(db, hashSecret(refreshToken));
       const now = iso(clock());
       if (!found) throw unauthorized('Invalid refresh token');
-      if (found.revoked_at) throw unauthorized('Refresh token has been revoked');
+      if (found.revoked_at || found.session_revoked_at) throw unauthorized('Refresh token has been revoked');
       if (found.expires_at <= now) throw unauthorized('Refresh token expired');
       const claimed = await store.claimRefreshToken(db, found.id, now);
       if (!claimed) {
-        // Reuse of a rotated token means it leaked: revoke the whole family (RFC 9700 §4.14).
-        await store.revokeRefreshFamily(db, found.family_id, now);
+        // Reuse of a rotated token means it leaked: revoke the whole session, access tokens included
+        // (RFC 9700 §4.14).
+        await db.transaction().execute((tx) => store.revokeSession(tx, found.family_id, now));
         throw unauthorized('Refresh token was already used; all tokens of this session have been revoked');
       }
       const user = await store.findUserById(db, found.user_id);
       if (!user || user.disabled_at) throw unauthorized('Invalid refresh token');
-      const access = await issueAccessToken({ kind: 'user', userId: user.id, admin: flag(user.is_platform_admin) });
-      return {
-        access_token: access.token,
-        token_type: 'Bearer',
-        expires_in: access.expiresIn,
-        refresh_token: await newRefreshToken(user.id, found.family_id),
-      };
+      // Tokens issued while the session was being revoked are refused on use (the session is checked).
+      return issueUserTokens(user, found.family_id);
     },
 
     async me(principal: Principal) {
@@ -343,6 +393,7 @@ export function createAuthService(deps: AuthServiceDeps) {
           client_id: principal.clientId,
           email: null,
           is_platform_admin: false,
+          password_change_required: false,
           memberships: tenant ? [{ tenant_id: tenant.id, tenant_slug: tenant.slug, role: principal.role }] : [],
           expires_at: principal.expiresAt,
         };
@@ -354,17 +405,23 @@ export function createAuthService(deps: AuthServiceDeps) {
         client_id: null,
         email: principal.email,
         is_platform_admin: principal.isPlatformAdmin,
+        password_change_required: principal.passwordChangeRequired,
         memberships: memberships.map((m) => ({ tenant_id: m.tenant_id, tenant_slug: m.slug, role: m.role })),
         expires_at: principal.expiresAt,
       };
     },
 
-    /** Creates a user; without a password one is generated and returned (shown once). */
+    /**
+     * Creates a user; without a password one is generated and returned (shown once), and must be
+     * changed before the account can do anything else.
+     */
     async createUser(input: { email: string; password?: string; name?: string; platformAdmin?: boolean }) {
       const email = store.normalizeEmail(input.email);
       if (!/^[^@\s]+@[^@\s]+$/.test(email)) throw badRequest(`"${input.email}" is not an email address`);
+      const generated = input.password === undefined;
       const password = input.password ?? generatePassword();
-      if (password.length < 12) throw badRequest('Passwords must be at least 12 characters');
+      const problem = passwordProblem(password);
+      if (problem) throw badRequest(`Passwords ${problem}`);
       if (await store.findUserByEmail(db, email)) throw conflict(`A user with email ${email} already exists`);
       const now = iso(clock());
       const user = {
@@ -373,6 +430,7 @@ export function createAuthService(deps: AuthServiceDeps) {
         name: input.name ?? null,
         password_hash: await hashPassword(password),
         is_platform_admin: input.platformAdmin ? 1 : 0,
+        password_change_required: generated ? 1 : 0,
         created_at: now,
         updated_at: now,
         disabled_at: null,
@@ -389,7 +447,49 @@ export function createAuthService(deps: AuthServiceDeps) {
           now,
         ),
       );
-      return { id: user.id, email, password, generated: input.password === undefined };
+      return { id: user.id, email, password, generated };
+    },
+
+    /**
+     * A signed-in user replaces their password (the current one is required). Every other session of
+     * theirs ends (refresh and access tokens), so whoever else knew the old password is signed out;
+     * this one goes on. Wrong current passwords count as failed sign-ins.
+     */
+    async changePassword(ctx: RequestContext, body: PasswordChange, attempts: PasswordAttempts): Promise<void> {
+      const principal = ctx.principal;
+      if (principal?.kind !== 'user') throw forbidden('API keys have no password; sign in as a user to change yours');
+      const problem = passwordProblem(body.new_password);
+      if (problem) throw badRequest(`The new password ${problem}`, [{ path: 'body.new_password', message: problem }]);
+      if (body.new_password === body.current_password) {
+        throw badRequest('The new password must differ from the current one', [
+          { path: 'body.new_password', message: 'is the current password' },
+        ]);
+      }
+      const attempt = await attempts(principal.email);
+      const user = await store.findUserById(db, principal.id);
+      if (!user || !(await verifyPassword(body.current_password, user.password_hash))) {
+        throw badRequest('The current password is wrong', [
+          { path: 'body.current_password', message: 'is not your current password' },
+        ]);
+      }
+      await attempt.succeeded();
+      const passwordHash = await hashPassword(body.new_password);
+      const now = iso(clock());
+      await db.transaction().execute(async (tx) => {
+        await store.updatePassword(tx, user.id, passwordHash, now);
+        const revoked = await store.revokeOtherSessions(tx, user.id, principal.sessionId, now);
+        await insertAuditEntry(
+          tx,
+          auditEntry(
+            ctx,
+            null,
+            { type: 'user', id: user.id },
+            'user.password_changed',
+            { sessions_revoked: revoked, was_required: flag(user.password_change_required) },
+            now,
+          ),
+        );
+      });
     },
 
     /**

@@ -1,6 +1,8 @@
-/** SQL for users, memberships seen from a user, and refresh tokens. */
+/** SQL for users, memberships seen from a user, sessions and refresh tokens. */
+import type { Kysely } from 'kysely';
 import type { Executor } from '../../platform/db/index.ts';
-import type { MembershipRow, TenantRow, UserRow } from '../../platform/db/schema.ts';
+import type { DB, MembershipRow, TenantRow, UserRow } from '../../platform/db/schema.ts';
+import { precompiled } from '../../platform/db/sql.ts';
 
 /** Emails are stored, compared and signed in with trimmed and lower-cased: one rule everywhere. */
 export const normalizeEmail = (email: string): string => email.trim().toLowerCase();
@@ -15,6 +17,39 @@ export async function findUserById(db: Executor, id: string): Promise<UserRow | 
 
 export async function insertUser(db: Executor, row: UserRow): Promise<void> {
   await db.insertInto('users').values(row).execute();
+}
+
+/** Sets a new password; the one someone else was shown (if any) no longer needs changing. */
+export async function updatePassword(db: Executor, userId: string, passwordHash: string, at: string): Promise<void> {
+  await db
+    .updateTable('users')
+    .set({ password_hash: passwordHash, password_change_required: 0, updated_at: at })
+    .where('id', '=', userId)
+    .execute();
+}
+
+const userInSessionQuery = precompiled(
+  (db: Kysely<DB>, userId: string, sessionId: string) =>
+    db
+      .selectFrom('users')
+      .innerJoin('sessions', 'sessions.user_id', 'users.id')
+      .selectAll('users')
+      .select('sessions.revoked_at as session_revoked_at')
+      .where('users.id', '=', userId)
+      .where('sessions.id', '=', sessionId),
+  ['', ''],
+);
+
+/**
+ * The user and the state of their session, in one query: the hot path of every request made with
+ * an access token. Undefined when either is gone or the session is not the user's.
+ */
+export async function findUserInSession(
+  db: Kysely<DB>,
+  userId: string,
+  sessionId: string,
+): Promise<(UserRow & { session_revoked_at: string | null }) | undefined> {
+  return (await userInSessionQuery(db, userId, sessionId))[0];
 }
 
 export async function countUsers(db: Executor): Promise<number> {
@@ -56,6 +91,48 @@ export async function tenantWithRole(
     .executeTakeFirst();
 }
 
+export async function insertSession(db: Executor, row: { id: string; user_id: string; created_at: string }) {
+  await db
+    .insertInto('sessions')
+    .values({ ...row, revoked_at: null })
+    .execute();
+}
+
+/** Revokes a session: its refresh tokens, and (checked on every request) its access tokens. */
+export async function revokeSession(db: Executor, sessionId: string, at: string): Promise<void> {
+  await db
+    .updateTable('sessions')
+    .set({ revoked_at: at })
+    .where('id', '=', sessionId)
+    .where('revoked_at', 'is', null)
+    .execute();
+  await db
+    .updateTable('refresh_tokens')
+    .set({ revoked_at: at })
+    .where('family_id', '=', sessionId)
+    .where('revoked_at', 'is', null)
+    .execute();
+}
+
+/** Revokes every session of the user but `keep` (the one asking); returns how many were live. */
+export async function revokeOtherSessions(db: Executor, userId: string, keep: string, at: string): Promise<number> {
+  const r = await db
+    .updateTable('sessions')
+    .set({ revoked_at: at })
+    .where('user_id', '=', userId)
+    .where('id', '<>', keep)
+    .where('revoked_at', 'is', null)
+    .executeTakeFirst();
+  await db
+    .updateTable('refresh_tokens')
+    .set({ revoked_at: at })
+    .where('user_id', '=', userId)
+    .where('family_id', '<>', keep)
+    .where('revoked_at', 'is', null)
+    .execute();
+  return Number(r.numUpdatedRows);
+}
+
 export async function insertRefreshToken(
   db: Executor,
   row: { id: string; family_id: string; user_id: string; token_hash: string; created_at: string; expires_at: string },
@@ -66,8 +143,15 @@ export async function insertRefreshToken(
     .execute();
 }
 
+/** A refresh token by its hash, with its session's revocation (a token inserted after it still counts as revoked). */
 export async function findRefreshToken(db: Executor, hash: string) {
-  return db.selectFrom('refresh_tokens').selectAll().where('token_hash', '=', hash).executeTakeFirst();
+  return db
+    .selectFrom('refresh_tokens')
+    .innerJoin('sessions', 'sessions.id', 'refresh_tokens.family_id')
+    .selectAll('refresh_tokens')
+    .select('sessions.revoked_at as session_revoked_at')
+    .where('refresh_tokens.token_hash', '=', hash)
+    .executeTakeFirst();
 }
 
 /** Marks a refresh token used only if nobody used it first; false means it was already used (reuse). */
@@ -80,13 +164,4 @@ export async function claimRefreshToken(db: Executor, id: string, at: string): P
     .where('revoked_at', 'is', null)
     .executeTakeFirst();
   return Number(r.numUpdatedRows) === 1;
-}
-
-export async function revokeRefreshFamily(db: Executor, familyId: string, at: string): Promise<void> {
-  await db
-    .updateTable('refresh_tokens')
-    .set({ revoked_at: at })
-    .where('family_id', '=', familyId)
-    .where('revoked_at', 'is', null)
-    .execute();
 }

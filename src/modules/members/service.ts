@@ -134,6 +134,8 @@ export function createMemberService({
             name: body.name ?? null,
             password_hash: await hashPassword(password),
             is_platform_admin: 0,
+            // The admin sees this password: the user must replace it before the account can do anything.
+            password_change_required: 1,
             created_at: now,
             updated_at: now,
             disabled_at: null,

@@ -22,6 +22,8 @@ export interface AccessClaims {
   /** Users: memberships at issue time (informational; the database decides). */
   mem?: { t: string; r: Role }[];
   adm?: boolean;
+  /** Users: their session (refresh token family); the token is valid only while the session is. */
+  sid?: string;
   jti: string;
   exp: number;
   iat: number;

@@ -41,6 +41,14 @@ export const decoyPasswordHash = (): Promise<string> => {
   return decoyHash;
 };
 
+/** The one strength rule for passwords people choose (INFRACAST_ADMIN_PASSWORD, `admin create-user`, a change). */
+export const MIN_PASSWORD_LENGTH = 12;
+
+/** What is wrong with `password` as a new password, or null when it is acceptable. */
+export function passwordProblem(password: string): string | null {
+  return password.length < MIN_PASSWORD_LENGTH ? `must be at least ${MIN_PASSWORD_LENGTH} characters` : null;
+}
+
 export function generatePassword(): string {
   return randomBytes(18).toString('base64url');
 }

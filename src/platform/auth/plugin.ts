@@ -1,6 +1,7 @@
 /**
  * Per-request access control, in this order, before the body is read:
- * 1. who is calling (401 when nobody or a bad credential);
+ * 1. who is calling (401 when nobody or a bad credential; 403 for a user who
+ *    must first change a password someone else was shown);
  * 2. for `/tenants/{t}/…`: the tenant and the caller's role (404 when not theirs);
  * 3. the route's required role from ROUTE_ACCESS (403 when too low);
  * 4. the tenant's rate limit and the API key's concurrency cap (429); a platform
@@ -10,7 +11,6 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
 import { PLAN_RATE_LIMITS } from '../../modules/tenants/schemas.ts';
 import { AppError, forbidden, rateLimited } from '../errors.ts';
-import type { Limit } from '../ratelimit/gcra.ts';
 import type { RateLimiter } from '../ratelimit/limiter.ts';
 import type { Principal, TenantScope } from './principal.ts';
 import { type Access, ROUTE_ACCESS, roleAtLeast } from './roles.ts';
@@ -35,11 +35,12 @@ export interface AccessControlOptions {
   scopeFor: (principal: Principal, idOrSlug: string) => Promise<TenantScope>;
   limiter: RateLimiter;
   maxConcurrentPerKey: number;
-  /** Requests per minute/burst per client IP on the unauthenticated token endpoints. */
-  loginLimit?: Limit;
 }
 
 export class RouteAccessError extends Error {}
+
+/** What a user who must change their password may still do: change it, and ask who they are. */
+const ALLOWED_BEFORE_PASSWORD_CHANGE = new Set(['changePassword', 'getMe']);
 
 const asArray = <H>(h: H | H[] | undefined): H[] => (h === undefined ? [] : Array.isArray(h) ? h : [h]);
 
@@ -64,30 +65,27 @@ export const accessControl = fp<AccessControlOptions>(
       }
       route.config = { ...config, access };
       // Attached per route, not globally: public routes such as /healthz pay nothing for access control.
-      const loginRoute = operationId === 'createToken' || operationId === 'refreshToken';
-      if (access !== 'public' || loginRoute) route.onRequest = [checkAccess, ...asArray(route.onRequest)];
+      // (Sign-in attempts are throttled by the token route itself: only failed password checks count.)
+      if (access !== 'public') route.onRequest = [checkAccess, ...asArray(route.onRequest)];
     });
-
-    const loginLimit = opts.loginLimit ?? { perMinute: 30, burst: 10 };
 
     async function checkAccess(req: FastifyRequest, reply: FastifyReply) {
       const access = req.routeOptions.config?.access;
-      if (access === undefined) return;
-      if (access === 'public') {
-        if (
-          req.routeOptions.schema?.operationId === 'createToken' ||
-          req.routeOptions.schema?.operationId === 'refreshToken'
-        ) {
-          const d = await opts.limiter.consume(`ip:${req.ip}`, loginLimit);
-          if (!d.allowed) {
-            throw rateLimited(`Too many sign-in attempts. Retry after ${d.retryAfter} seconds.`, d.retryAfter);
-          }
-        }
-        return;
-      }
+      if (access === undefined || access === 'public') return;
 
       const principal = await opts.authenticate(req.headers);
       req.principal = principal;
+      if (
+        principal.kind === 'user' &&
+        principal.passwordChangeRequired &&
+        !ALLOWED_BEFORE_PASSWORD_CHANGE.has(req.routeOptions.schema?.operationId ?? '')
+      ) {
+        // The password was generated and shown to whoever created the account: until the user has
+        // replaced it, it proves nothing about who is signing in.
+        throw forbidden(
+          'Your password was generated when your account was created; change it (POST /api/v1/auth/password) before doing anything else',
+        );
+      }
       if (access === 'authenticated') return;
       if (access === 'platform_admin') {
         if (principal.kind !== 'user' || !principal.isPlatformAdmin) throw forbidden('Platform admins only');

@@ -9,6 +9,10 @@ export interface UserPrincipal {
   id: string;
   email: string;
   isPlatformAdmin: boolean;
+  /** The sign-in the access token belongs to (revoking it stops the token). */
+  sessionId: string;
+  /** The password is one someone else was shown: nothing but changing it (and /auth/me) is allowed. */
+  passwordChangeRequired: boolean;
   /** When the credential presented expires (access token exp). */
   expiresAt: string | null;
 }

@@ -35,6 +35,7 @@ export const ROUTE_ACCESS: Record<string, Access> = {
   createToken: 'public',
   refreshToken: 'public',
   getMe: 'authenticated',
+  changePassword: 'authenticated',
   // tenants (list and create filter/decide in the service: members see theirs, admins all)
   listTenants: 'authenticated',
   createTenant: 'authenticated',

@@ -32,6 +32,8 @@ export interface UserTable {
   name: string | null;
   password_hash: string;
   is_platform_admin: Flag;
+  /** 1 while the password is one someone else was shown (generated); nothing but changing it is allowed. */
+  password_change_required: ColumnType<Flag, Flag | undefined, Flag>;
   created_at: Timestamp;
   updated_at: Timestamp;
   disabled_at: Timestamp | null;
@@ -57,6 +59,14 @@ export interface ApiKeyTable {
   created_at: Timestamp;
   expires_at: Timestamp | null;
   last_used_at: Timestamp | null;
+  revoked_at: Timestamp | null;
+}
+
+/** A sign-in: its refresh tokens (`family_id`) and access tokens (`sid`) are valid while it is not revoked. */
+export interface SessionTable {
+  id: string;
+  user_id: string;
+  created_at: Timestamp;
   revoked_at: Timestamp | null;
 }
 
@@ -319,6 +329,7 @@ export interface DB {
   users: UserTable;
   memberships: MembershipTable;
   api_keys: ApiKeyTable;
+  sessions: SessionTable;
   refresh_tokens: RefreshTokenTable;
   signing_keys: SigningKeyTable;
   audit_log: AuditLogTable;

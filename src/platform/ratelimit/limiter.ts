@@ -28,6 +28,8 @@ export interface RateLimiter {
    * release function, or null when all `max` slots are taken.
    */
   admit(key: string, limit: Limit, slot: SlotRequest | null): Promise<Admission>;
+  /** Gives back one request that `consume` allowed: for attempts that only count when they fail (sign-in). */
+  refund(key: string, limit: Limit): Promise<void>;
   status(): { backend: 'memory' | 'redis'; healthy: boolean; degraded: boolean };
 }
 
@@ -68,6 +70,13 @@ export function createMemoryLimiter(now: () => number = Date.now): RateLimiter {
       if (!decision.allowed || !slot) return { decision, slot: undefined };
       return { decision, slot: acquireSlot(slot.key, slot.max) };
     },
+    async refund(key, limit) {
+      const tat = tats.get(key);
+      if (tat === undefined) return;
+      const back = tat - 60_000 / limit.perMinute;
+      if (back <= now()) tats.delete(key);
+      else tats.set(key, back);
+    },
     status: () => ({ backend: 'memory', healthy: true, degraded: false }),
   };
 }
@@ -87,6 +96,15 @@ const GCRA_LUA = `local now = tonumber(ARGV[1])
 ${gcraStep('KEYS[1]', 'tonumber(ARGV[2])', 'tonumber(ARGV[3])')}
 if allowed then return {1, tostring(new_tat)} end
 return {0, tostring(tat)}
+`;
+
+// KEYS[1] = bucket; ARGV = now_ms, interval_ms. Moves the TAT back by one interval (not before now).
+const REFUND_LUA = `local now = tonumber(ARGV[1])
+local tat = tonumber(redis.call('GET', KEYS[1]))
+if tat == nil then return 0 end
+local back = tat - tonumber(ARGV[2])
+if back <= now then redis.call('DEL', KEYS[1]) else redis.call('SET', KEYS[1], tostring(back), 'PX', math.ceil(back - now) + 1000) end
+return 1
 `;
 
 // Everything one turn of the event loop asked for, in order, in one call:
@@ -171,6 +189,7 @@ export interface RedisLimiterOptions {
 
 type ScriptedRedis = Redis & {
   infracastGcra(key: string, now: number, interval: number, tolerance: number): Promise<[number, string]>;
+  infracastRefund(key: string, now: number, interval: number): Promise<number>;
   /** BATCH_LUA: the number of keys, then the keys, then the arguments. */
   infracastBatch(...args: (string | number)[]): Promise<[number, string, number][]>;
 };
@@ -188,6 +207,7 @@ export function createRedisLimiter(opts: RedisLimiterOptions): RateLimiter {
   // EVALSHA after the first call: the script body isn't resent with every request.
   if (typeof redis.infracastGcra !== 'function') {
     redis.defineCommand('infracastGcra', { numberOfKeys: 1, lua: GCRA_LUA });
+    redis.defineCommand('infracastRefund', { numberOfKeys: 1, lua: REFUND_LUA });
     redis.defineCommand('infracastBatch', { lua: BATCH_LUA });
   }
   const now = opts.now ?? Date.now;
@@ -311,6 +331,15 @@ export function createRedisLimiter(opts: RedisLimiterOptions): RateLimiter {
         admissions.push({ bucket, limit, slot, resolve });
         schedule();
       });
+    },
+    async refund(key, limit) {
+      try {
+        await redis.infracastRefund(`${prefix}rl:${key}`, now(), 60_000 / limit.perMinute);
+        succeeded();
+      } catch (err) {
+        failed(err);
+        await fallback.refund(key, limit);
+      }
     },
     status: () => ({ backend: 'redis', healthy: !degraded, degraded }),
   };

@@ -25,6 +25,16 @@ for (const dialect of testDialects()) {
       expect(located.json().data.email).toBe('new.person@example.com');
       const login = await t.login('new.person@example.com', m.initial_password);
       expect(login.headers.authorization).toMatch(/^Bearer /);
+      // The shown password opens nothing until its owner has replaced it.
+      expect((await t.app.inject({ url: '/api/v1/tenants/acme', headers: login.headers })).statusCode).toBe(403);
+      const changed = await t.app.inject({
+        method: 'POST',
+        url: '/api/v1/auth/password',
+        headers: login.headers,
+        payload: { current_password: m.initial_password, new_password: 'chosen by the new person' },
+      });
+      expect(changed.statusCode).toBe(204);
+      expect((await t.app.inject({ url: '/api/v1/tenants/acme', headers: login.headers })).statusCode).toBe(200);
 
       const dup = await t.app.inject({
         method: 'POST',

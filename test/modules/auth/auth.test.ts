@@ -89,15 +89,19 @@ for (const dialect of testDialects()) {
       ]);
     });
 
-    it('refresh rotates; reusing a used refresh token revokes the whole family', async () => {
+    it('refresh rotates; reusing a used refresh token revokes the whole session, access tokens included', async () => {
       const t = await createTestApp({ dialect });
       await t.createTenant('acme');
       const u = await t.userWithRole('acme', 'viewer');
+      const other = await t.login(u.email!);
       const r1 = u.refreshToken;
       const first = await t.app.inject({ method: 'POST', url: '/api/v1/auth/refresh', payload: { refresh_token: r1 } });
       expect(first.statusCode).toBe(200);
       const r2 = first.json().data.refresh_token;
       expect(r2).not.toBe(r1);
+      const a2 = { authorization: `Bearer ${first.json().data.access_token}` };
+      const me = (headers: { authorization: string }) => t.app.inject({ url: '/api/v1/auth/me', headers });
+      expect((await me(a2)).statusCode).toBe(200);
 
       const reuse = await t.app.inject({ method: 'POST', url: '/api/v1/auth/refresh', payload: { refresh_token: r1 } });
       expect(reuse.statusCode).toBe(401);
@@ -106,6 +110,20 @@ for (const dialect of testDialects()) {
       const after = await t.app.inject({ method: 'POST', url: '/api/v1/auth/refresh', payload: { refresh_token: r2 } });
       expect(after.statusCode).toBe(401);
       expect(after.json().error.message).toBe('Refresh token has been revoked');
+      // The session's access tokens, the one issued with r1 and the one issued with r2, stop at once…
+      for (const headers of [u.headers, a2]) {
+        const revoked = await me(headers);
+        expect(revoked.statusCode).toBe(401);
+        expect(revoked.json().error.message).toBe('This session has been revoked; sign in again');
+      }
+      // …and the user's other sign-ins are other sessions, untouched.
+      expect((await me(other.headers)).statusCode).toBe(200);
+      const otherRefresh = await t.app.inject({
+        method: 'POST',
+        url: '/api/v1/auth/refresh',
+        payload: { refresh_token: other.refreshToken },
+      });
+      expect(otherRefresh.statusCode).toBe(200);
 
       const garbage = await t.app.inject({
         method: 'POST',
@@ -127,12 +145,27 @@ for (const dialect of testDialects()) {
       const expired = await t.app.inject({ url: '/api/v1/auth/me', headers: { authorization: `Bearer ${old}` } });
       expect(expired.statusCode).toBe(401);
       expect(expired.json().error.message).toBe('Access token expired');
-      const fresh = await jwt.sign({ sub: t.admin.userId!, typ: 'user', jti: 'y' }, 60, new Date());
+      // A user's token names its session (sid); one without, or with another user's session, is refused.
+      const sid = JSON.parse(Buffer.from(p as string, 'base64url').toString()).sid as string;
+      expect(sid).toMatch(/^rtk_/);
+      const fresh = await jwt.sign({ sub: t.admin.userId!, typ: 'user', sid, jti: 'y' }, 60, new Date());
       expect(
         (await t.app.inject({ url: '/api/v1/auth/me', headers: { authorization: `Bearer ${fresh}` } })).statusCode,
       ).toBe(200);
+      await t.createTenant('acme');
+      const someone = await t.userWithRole('acme', 'viewer');
+      for (const claims of [
+        { sub: t.admin.userId!, typ: 'user' as const, jti: 'n' },
+        { sub: someone.userId!, typ: 'user' as const, sid, jti: 'o' },
+        { sub: t.admin.userId!, typ: 'user' as const, sid: 'rtk_unknown', jti: 'u' },
+      ]) {
+        const token = await jwt.sign(claims, 60, new Date());
+        const res = await t.app.inject({ url: '/api/v1/auth/me', headers: { authorization: `Bearer ${token}` } });
+        expect(res.statusCode, JSON.stringify(claims)).toBe(401);
+        expect(res.json().error.message).toBe('Invalid or expired token');
+      }
       const other = createJwt(new TextEncoder().encode('another-secret-another-secret-another-secret'));
-      const forged = await other.sign({ sub: t.admin.userId!, typ: 'user', jti: 'z' }, 60, new Date());
+      const forged = await other.sign({ sub: t.admin.userId!, typ: 'user', sid, jti: 'z' }, 60, new Date());
       expect(
         (await t.app.inject({ url: '/api/v1/auth/me', headers: { authorization: `Bearer ${forged}` } })).statusCode,
       ).toBe(401);
