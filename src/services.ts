@@ -127,6 +127,7 @@ export async function createServices({
     DISCOVERY_JOB_KIND,
     createDiscoveryJobHandler({
       db,
+      exclusiveWrites: (fn) => database.exclusiveWrites(fn),
       dialect: database.dialect,
       bulkTransaction: database.bulkTransaction,
       clock,

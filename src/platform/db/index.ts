@@ -6,7 +6,7 @@
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import SQLite from 'better-sqlite3';
-import { Kysely, SqliteAdapter, SqliteDialect, sql, type Transaction } from 'kysely';
+import { Kysely, sql, type Transaction } from 'kysely';
 import pg from 'pg';
 import type { DatabaseDialect } from '../config.ts';
 import { createLocalInvalidations, createPgInvalidations, type Invalidations } from './invalidation.ts';
@@ -14,6 +14,7 @@ import { type BulkTransaction, createBulkTransaction } from './pg-bulk.ts';
 import { SchemaScopedPostgresDialect } from './pg-introspector.ts';
 import type { DB } from './schema.ts';
 import { startSqliteCheckpointer } from './sqlite-checkpointer.ts';
+import { ReadWriteSqliteDialect, ReadWriteSqliteDriver } from './sqlite-driver.ts';
 
 export type Db = Kysely<DB>;
 export type Tx = Transaction<DB>;
@@ -33,6 +34,12 @@ export interface Database {
   readonly invalidations: Invalidations;
   /** PostgreSQL: a transaction that can also COPY (bulk loads); null on SQLite. */
   readonly bulkTransaction: BulkTransaction | null;
+  /**
+   * Runs `fn` while the server's own writes wait (SQLite: `fn` writes on another connection, in a thread;
+   * without this, a write on the event loop would wait for it in SQLite's busy handler, blocking the loop).
+   * Reads go on. PostgreSQL: just runs `fn`.
+   */
+  exclusiveWrites<T>(fn: () => Promise<T>): Promise<T>;
   /** Runs a trivial query; resolves with its latency in ms or rejects when the database is unreachable. */
   ping(): Promise<number>;
   close(): Promise<void>;
@@ -51,19 +58,6 @@ export class DatabaseConnectError extends Error {
   constructor(message: string, options?: ErrorOptions) {
     super(message, options);
     this.name = 'DatabaseConnectError';
-  }
-}
-
-// SQLite runs DDL inside transactions; Kysely's adapter says it doesn't, which
-// would make a failed migration leave a half-applied schema behind.
-class TransactionalDdlSqliteAdapter extends SqliteAdapter {
-  override get supportsTransactionalDdl(): boolean {
-    return true;
-  }
-}
-class InfracastSqliteDialect extends SqliteDialect {
-  override createAdapter() {
-    return new TransactionalDdlSqliteAdapter();
   }
 }
 
@@ -93,13 +87,26 @@ export async function openDatabase(opts: DatabaseOptions): Promise<Database> {
     handle.pragma('synchronous = NORMAL');
     handle.pragma('foreign_keys = ON');
     handle.pragma('busy_timeout = 5000');
-    // lower() folds every letter, as PostgreSQL's does (SQLite's own folds ASCII only): `?q=école` finds
-    // "École" on both. Only read paths use it (case-insensitive search); no index is built on it.
-    handle.function('lower', { deterministic: true }, (v: unknown) => (typeof v === 'string' ? v.toLowerCase() : v));
+    foldLower(handle);
     // A file database is checkpointed by a background thread, never by a commit on the event loop.
     const checkpointer = path === ':memory:' ? null : startSqliteCheckpointer(path);
     if (checkpointer) handle.pragma('wal_autocheckpoint = 0');
-    const db = new Kysely<DB>({ dialect: new InfracastSqliteDialect({ database: withStatementCache(handle) }) });
+    // Reads outside transactions take a second, read-only connection (see sqlite-driver.ts).
+    let reader: SQLite.Database | null = null;
+    if (path !== ':memory:') {
+      reader = new SQLite(path, { readonly: true, fileMustExist: true });
+      // The same settings as the writer, so that a pragma read (which takes the reader) tells the truth.
+      for (const setting of [
+        'foreign_keys = ON',
+        'busy_timeout = 5000',
+        ...(checkpointer ? ['wal_autocheckpoint = 0'] : []),
+      ]) {
+        reader.pragma(setting);
+      }
+      foldLower(reader);
+    }
+    const driver = new ReadWriteSqliteDriver(withStatementCache(handle), reader ? withStatementCache(reader) : null);
+    const db = new Kysely<DB>({ dialect: new ReadWriteSqliteDialect(driver) });
     return {
       db,
       dialect: 'sqlite',
@@ -108,6 +115,7 @@ export async function openDatabase(opts: DatabaseOptions): Promise<Database> {
       url: null,
       invalidations: createLocalInvalidations(),
       bulkTransaction: null,
+      exclusiveWrites: (fn) => driver.exclusiveWrites(fn),
       async ping() {
         const start = performance.now();
         await sql`select 1`.execute(db);
@@ -149,6 +157,7 @@ export async function openDatabase(opts: DatabaseOptions): Promise<Database> {
     url: opts.url,
     invalidations,
     bulkTransaction: createBulkTransaction(pool, schema),
+    exclusiveWrites: (fn) => fn(),
     async ping() {
       const start = performance.now();
       await sql`select 1`.execute(db);
@@ -167,6 +176,14 @@ export async function openDatabase(opts: DatabaseOptions): Promise<Database> {
  * (bounded, least recently used dropped first). Safe because Kysely runs one
  * statement at a time on the single SQLite connection.
  */
+/**
+ * lower() folds every letter, as PostgreSQL's does (SQLite's own folds ASCII only): `?q=école` finds
+ * "École" on both. Only read paths use it (case-insensitive search); no index is built on it.
+ */
+function foldLower(handle: SQLite.Database): void {
+  handle.function('lower', { deterministic: true }, (v: unknown) => (typeof v === 'string' ? v.toLowerCase() : v));
+}
+
 function withStatementCache(handle: SQLite.Database, max = 500): SQLite.Database {
   const cache = new Map<string, SQLite.Statement>();
   return new Proxy(handle, {

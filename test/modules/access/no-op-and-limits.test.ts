@@ -10,8 +10,12 @@ for (const dialect of testDialects()) {
   describe(`${dialect}: no-op updates and limits`, () => {
     it('a tenant PATCH that changes nothing writes nothing; one that does is audited with what changed', async () => {
       const t = await createTestApp({ dialect });
-      const tenant = await t.createTenant('acme');
+      await t.createTenant('acme');
       const owner = await t.userWithRole('acme', 'owner');
+      const tenant = (await t.app.inject({ url: '/api/v1/tenants/acme', headers: owner.headers })).json().data as {
+        name: string;
+        updated_at: string;
+      };
       const patch = (payload: Record<string, unknown>) =>
         t.app.inject({ method: 'PATCH', url: '/api/v1/tenants/acme', headers: owner.headers, payload });
       const updates = async () =>

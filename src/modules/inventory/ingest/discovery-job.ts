@@ -15,7 +15,7 @@
 import { setTimeout as sleep, setImmediate as yieldToEventLoop } from 'node:timers/promises';
 import type { IngestSource } from '../../../core/ingest/index.ts';
 import type { DatabaseDialect } from '../../../platform/config.ts';
-import type { Db, Executor } from '../../../platform/db/index.ts';
+import type { Database, Db, Executor } from '../../../platform/db/index.ts';
 import type { BulkTransaction } from '../../../platform/db/pg-bulk.ts';
 import type { JobRow } from '../../../platform/db/schema.ts';
 import { databaseFile, isForeignKeyViolation } from '../../../platform/db/sql.ts';
@@ -45,6 +45,8 @@ const UNIQUE_VIOLATION = '23505';
 
 export interface DiscoveryJobDeps {
   db: Db;
+  /** Holds the server's own writes while the ingest thread writes (Database.exclusiveWrites). */
+  exclusiveWrites: Database['exclusiveWrites'];
   dialect: DatabaseDialect;
   /** PostgreSQL: a transaction that can COPY; new nodes and edges go in that way. */
   bulkTransaction?: BulkTransaction | null;
@@ -254,8 +256,8 @@ export function createDiscoveryJobHandler(deps: DiscoveryJobDeps): JobHandler {
   /**
    * The SQLite write phase in the ingest thread, on its own connection (see
    * sqlite-writer.ts): its commit and checkpoint never run on the event loop.
-   * The main connection is held idle meanwhile, so the server's other writes
-   * wait for the job asynchronously rather than in SQLite's busy handler.
+   * The server's own writes wait for it meanwhile, asynchronously rather than
+   * in SQLite's busy handler; its reads go on, on the read connection.
    */
   async function writeInThread(
     ctx: JobContext,
@@ -274,7 +276,7 @@ export function createDiscoveryJobHandler(deps: DiscoveryJobDeps): JobHandler {
       ctx.progress(60 + (39 * Atomics.load(control, CONTROL_WRITTEN)) / total, 'writing');
     }, 250);
     try {
-      const result = await db.connection().execute(() =>
+      const result = await deps.exclusiveWrites(() =>
         session.writeToSqlite(
           {
             file,
