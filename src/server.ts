@@ -58,7 +58,11 @@ export async function startServer(
   const admin = await services.auth.bootstrapAdmin(config.admin);
   if (admin) {
     print(`Created platform admin ${admin.email}.`);
-    if (admin.generated) print(`Generated password (shown once, store it now): ${admin.password}`);
+    if (admin.generated) {
+      print(
+        `Generated password (shown once; change it at first sign-in, POST /api/v1/auth/password): ${admin.password}`,
+      );
+    }
   } else {
     const notice = await services.auth.adminSettingsNotice(config.admin);
     if (notice) print(`warning: ${notice}`);

@@ -135,7 +135,9 @@ describe('infracast CLI', () => {
   it('prints a generated admin password once when none is configured', async () => {
     const dir = tempDir();
     const first = await startServe({ INFRACAST_DATA_DIR: dir, INFRACAST_PORT: '0' });
-    expect(first.output()).toMatch(/Generated password \(shown once, store it now\): \S{20,}/);
+    expect(first.output()).toMatch(
+      /Generated password \(shown once; change it at first sign-in, POST \/api\/v1\/auth\/password\): \S{20,}/,
+    );
     first.child.kill('SIGTERM');
     await new Promise((r) => first.child.on('exit', r));
     const second = await startServe({ INFRACAST_DATA_DIR: dir, INFRACAST_PORT: '0' });
