@@ -5,6 +5,7 @@
  */
 import { isIP } from 'node:net';
 import { isAbsolute, join, resolve } from 'node:path';
+import { passwordProblem } from './auth/passwords.ts';
 
 export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
 export type DatabaseDialect = 'sqlite' | 'postgres';
@@ -119,8 +120,9 @@ export function loadConfig(env: Env, cwd: string = process.cwd()): Readonly<Conf
   if (adminEmail !== null && !/^[^@\s]+@[^@\s]+$/.test(adminEmail)) {
     problems.push('INFRACAST_ADMIN_EMAIL must be an email address');
   }
-  if (adminPassword !== null && adminPassword.length < 12) {
-    problems.push('INFRACAST_ADMIN_PASSWORD must be at least 12 characters');
+  const weak = adminPassword === null ? null : passwordProblem(adminPassword);
+  if (weak) {
+    problems.push(`INFRACAST_ADMIN_PASSWORD ${weak}`);
   }
   if (adminPassword !== null && adminEmail === null) {
     problems.push('INFRACAST_ADMIN_PASSWORD is set but INFRACAST_ADMIN_EMAIL is not');
