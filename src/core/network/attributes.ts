@@ -118,6 +118,11 @@ export interface InstanceAttributes {
   iam_instance_profile_arn: string | null;
   /** Optional: IMDS `HttpTokens` ('required' = IMDSv2 only, 'optional'). */
   metadata_http_tokens?: string | null;
+  /**
+   * Optional: IMDS `HttpEndpoint` ('enabled', 'disabled'). The path tracer answers traffic to
+   * 169.254.169.254 as refused when 'disabled', and assumes AWS's default (enabled) when absent.
+   */
+  metadata_http_endpoint?: string | null;
 }
 
 export interface SecurityGroupRule {

@@ -109,6 +109,11 @@ export function explain(args: {
   }
   const replies = args.checkReturn ? ' and replies can come back' : '';
   if (disposition === 'ACCEPTED') {
+    // An address AWS answers itself: no rule admits it, the service's hop says what does.
+    const service = lastHop(hops, (h) => h.kind === 'aws_service' && h.decision === 'allow');
+    if (service?.note) {
+      return `${head} is allowed${ports}: ${service.note}${args.checkReturn ? ', and replies come straight back' : ''}.`;
+    }
     const by = admittedBy(hops);
     return `${head} is allowed${ports}: ${by ?? 'nothing on the path blocks it'}${replies}.`;
   }

@@ -16,11 +16,13 @@ import {
   eniLabel,
   type Flow,
   INTERNET_START,
+  invalidQuery,
   parseFlow,
   pathAssumptions,
   runAddress,
   runViaLoadBalancer,
   type TraceContext,
+  TraceQueryError,
 } from './trace.ts';
 import type { ExposedEndpoint, ExposedService, ExposureOptions, ExposureResult, Hop, TraceProtocol } from './types.ts';
 
@@ -33,10 +35,17 @@ interface Probe {
   hops: Hop[] | null;
 }
 
+/** One flow per protocol; `ports` narrow tcp and udp, other protocols are checked whole. */
 function flowsFor(opts: ExposureOptions): Flow[] {
   const protocols: TraceProtocol[] = opts.protocols ?? ['tcp', 'udp', 'icmp'];
-  return protocols.map((protocol) => {
-    const flow = parseFlow({ protocol });
+  const flows = protocols.map((protocol, i) => {
+    let flow: Flow;
+    try {
+      flow = parseFlow({ protocol });
+    } catch (e) {
+      if (!(e instanceof TraceQueryError)) throw e;
+      throw invalidQuery([{ field: `protocols[${i}]`, message: e.problems[0]?.message ?? e.message }]);
+    }
     if (opts.ports && opts.ports.length > 0 && (flow.proto === 6 || flow.proto === 17)) {
       let ports: PortSet = [];
       for (const p of opts.ports) ports = union(ports, [p, p]);
@@ -44,6 +53,11 @@ function flowsFor(opts: ExposureOptions): Flow[] {
     }
     return flow;
   });
+  // Ports that apply to nothing asked would be dropped silently: refuse them, as trace does.
+  if (opts.ports && opts.ports.length > 0 && !flows.some((f) => f.proto === 6 || f.proto === 17)) {
+    throw invalidQuery([{ field: 'ports', message: 'applies only to tcp and udp, and protocols names neither' }]);
+  }
+  return flows;
 }
 
 function serviceOf(flow: Flow, probe: Probe): ExposedService {

@@ -8,9 +8,16 @@
  *   trace(model, { source: { node_id }, destination: { cidr: '0.0.0.0/0' }, protocol: 'tcp', port: 443 });
  *   exposure(model, { ports: [22, 3389] });
  */
+export {
+  DESTINATION_NODE_TYPES,
+  type EndpointRefusal,
+  type EndpointRole,
+  endpointRefusal,
+  SOURCE_NODE_TYPES,
+} from './endpoints.ts';
 export { exposure } from './exposure.ts';
 export { buildNetworkModel, type NetworkModel } from './model.ts';
-export { TraceQueryError, trace } from './trace.ts';
+export { checkEndpoints, TraceQueryError, type TraceQueryProblem, trace } from './trace.ts';
 export type {
   Disposition,
   ExposedEndpoint,

@@ -955,6 +955,7 @@ class Builder {
     const subnet = this.subnets.get(str(a, 'subnet_id') ?? '');
     if (!subnet) {
       this.assumptions.push(`network interface ${id} is in a subnet the inventory lacks; it is left out`);
+      this.entry(n, { inactiveReason: `network interface ${id} is in a subnet the inventory lacks` });
       return null;
     }
     const assumptions: string[] = [];
@@ -986,7 +987,7 @@ class Builder {
     if (sgIds.length === 0) sgIds = fallbackSgIds;
     const { sgs, missing } = this.resolveSgs(sgIds);
     const noSecurityGroups = role === 'nat_gateway' || role === 'transit_gateway';
-    return this.addEni({
+    const eni = this.addEni({
       id,
       nodeId: n.id,
       ownerNodeId: owner?.id ?? null,
@@ -1006,6 +1007,9 @@ class Builder {
       nat: null,
       lb: null,
     });
+    // The interface's own node id names it in a query as well as its owner's does.
+    if (owner) this.entry(n).enis.push(eni);
+    return eni;
   }
 
   /** Builds the interface an owner must have when the inventory lists none (Terraform state). */
@@ -1076,7 +1080,11 @@ class Builder {
       if (state && INACTIVE_INSTANCE_STATES.has(state)) {
         e.inactiveReason = `instance ${instanceId} is ${state} and carries no traffic`;
         for (const en of eniNodeList) {
-          this.claimedEnis.add(str(en.attributes, 'network_interface_id') ?? en.native_id ?? en.name);
+          const eniId = str(en.attributes, 'network_interface_id') ?? en.native_id ?? en.name;
+          this.claimedEnis.add(eniId);
+          this.entry(en, {
+            inactiveReason: `network interface ${eniId} belongs to instance ${instanceId}, which is ${state} and carries no traffic`,
+          });
         }
         continue;
       }

@@ -7,8 +7,13 @@
  * turned into representative addresses), walks each candidate forward and
  * back, and returns the first reachable path, or the first path when none is.
  */
+import type { NodeInput } from '../inventory/types.ts';
+import { AWS_NETWORK_TYPES as T } from '../network/attributes.ts';
 import { formatIPv4, type Ipv4Cidr, isIPv6, isPublicIPv4, parseIPv4, parseIPv4Cidr } from '../network/ip.ts';
+import { str } from './attrs.ts';
+import { awsServiceAt, LINK_LOCAL, LINK_LOCAL_SERVICE_LIST } from './aws-services.ts';
 import { cidrDestinationCandidates, internetSourceCandidates } from './candidates.ts';
+import { endpointRefusal } from './endpoints.ts';
 import { describeFlow, explain } from './explain.ts';
 import {
   type EniM,
@@ -18,23 +23,54 @@ import {
   type LbRuleM,
   type LbTargetM,
   type NetworkModel,
+  type NodeEntry,
   privateAddressFor,
   protocolNumber,
   type SubnetM,
 } from './model.ts';
 import { ALL_PORTS, formatPorts, intersectRange, isEmpty, type PortSet, toRanges, union } from './portset.ts';
-import type { Disposition, Hop, ReturnPath, TraceEndpoint, TracePath, TraceQuery, TraceResult } from './types.ts';
+import type {
+  Disposition,
+  Hop,
+  HopKind,
+  ReturnPath,
+  TraceEndpoint,
+  TracePath,
+  TraceQuery,
+  TraceResult,
+} from './types.ts';
 import { type Endpoint, isSuccess, NAT_PORTS, type Outcome, type Packet, Walker } from './walk.ts';
 
-/** A query the tracer cannot run as asked: unknown node, malformed address, bad port… */
+/** A field of the query and what is wrong with it. */
+export interface TraceQueryProblem {
+  /** Path in the query: `source.ip`, `destination.node_id`, `port`, `icmp_code`, `ports` (exposure)… */
+  field: string;
+  message: string;
+}
+
+/**
+ * A query the tracer cannot run as asked: unknown node (`NODE_NOT_FOUND`), malformed
+ * address or port (`INVALID_QUERY`), a node that is neither a source nor a destination
+ * of traffic, such as a security group (`NOT_AN_ENDPOINT`). `problems` names the fields.
+ */
 export class TraceQueryError extends Error {
   constructor(
-    readonly code: 'NODE_NOT_FOUND' | 'INVALID_QUERY',
+    readonly code: 'NODE_NOT_FOUND' | 'INVALID_QUERY' | 'NOT_AN_ENDPOINT',
     message: string,
+    readonly problems: TraceQueryProblem[] = [],
   ) {
     super(message);
     this.name = 'TraceQueryError';
   }
+}
+
+/** An INVALID_QUERY naming its fields; the message says what is wrong with each. */
+export function invalidQuery(problems: TraceQueryProblem[], message?: string): TraceQueryError {
+  return new TraceQueryError(
+    'INVALID_QUERY',
+    message ?? problems.map((p) => `${p.field} ${p.message}`).join('; '),
+    problems,
+  );
 }
 
 export interface Flow {
@@ -57,27 +93,35 @@ function isPort(n: unknown): n is number {
 
 export function parseFlow(q: Pick<TraceQuery, 'protocol' | 'port' | 'port_range' | 'icmp_type' | 'icmp_code'>): Flow {
   const proto = protocolNumber(q.protocol as string | number);
-  if (proto === null) throw new TraceQueryError('INVALID_QUERY', `unknown protocol ${JSON.stringify(q.protocol)}`);
+  if (proto === null) {
+    throw invalidQuery(
+      [{ field: 'protocol', message: 'must be tcp, udp, icmp, all or an IP protocol number 0–255' }],
+      `unknown protocol ${JSON.stringify(q.protocol)}`,
+    );
+  }
   const hasPortsDim = proto === 6 || proto === 17;
-  if ((q.port !== undefined || q.port_range !== undefined) && !hasPortsDim) {
-    throw new TraceQueryError('INVALID_QUERY', 'port and port_range apply only to tcp and udp');
+  const given = (fields: readonly (keyof typeof q)[]) => fields.filter((f) => q[f] !== undefined);
+  if (!hasPortsDim && given(['port', 'port_range']).length > 0) {
+    throw invalidQuery(
+      given(['port', 'port_range']).map((field) => ({ field, message: 'applies only to tcp and udp' })),
+    );
   }
   if (q.port !== undefined && q.port_range !== undefined) {
-    throw new TraceQueryError('INVALID_QUERY', 'give either port or port_range, not both');
+    throw invalidQuery([{ field: 'port_range', message: 'give either port or port_range, not both' }]);
   }
-  if ((q.icmp_type !== undefined || q.icmp_code !== undefined) && proto !== 1) {
-    throw new TraceQueryError('INVALID_QUERY', 'icmp_type and icmp_code apply only to icmp');
+  if (proto !== 1 && given(['icmp_type', 'icmp_code']).length > 0) {
+    throw invalidQuery(given(['icmp_type', 'icmp_code']).map((field) => ({ field, message: 'applies only to icmp' })));
   }
   let ports: PortSet = ALL_PORTS;
   let portsAsked = false;
   if (hasPortsDim && q.port !== undefined) {
-    if (!isPort(q.port)) throw new TraceQueryError('INVALID_QUERY', `port must be an integer 0–65535, got ${q.port}`);
+    if (!isPort(q.port)) throw invalidQuery([{ field: 'port', message: `must be an integer 0–65535, got ${q.port}` }]);
     ports = [q.port, q.port];
     portsAsked = true;
   } else if (hasPortsDim && q.port_range !== undefined) {
     const { from, to } = q.port_range;
     if (!isPort(from) || !isPort(to) || from > to) {
-      throw new TraceQueryError('INVALID_QUERY', 'port_range needs integers 0 ≤ from ≤ to ≤ 65535');
+      throw invalidQuery([{ field: 'port_range', message: 'needs integers 0 ≤ from ≤ to ≤ 65535' }]);
     }
     ports = [from, to];
     portsAsked = true;
@@ -85,14 +129,13 @@ export function parseFlow(q: Pick<TraceQuery, 'protocol' | 'port' | 'port_range'
     const t = q.icmp_type;
     const c = q.icmp_code;
     const byte = (n: unknown) => typeof n === 'number' && Number.isInteger(n) && n >= 0 && n <= 255;
-    if (!byte(t) || (c !== undefined && !byte(c))) {
-      throw new TraceQueryError('INVALID_QUERY', 'icmp_type and icmp_code must be integers 0–255');
-    }
+    const bad = (['icmp_type', 'icmp_code'] as const).filter((f) => q[f] !== undefined && !byte(q[f]));
+    if (bad.length > 0) throw invalidQuery(bad.map((field) => ({ field, message: 'must be an integer 0–255' })));
     const [lo, hi] = icmpSpan(t, c ?? null);
     ports = [lo, hi];
     portsAsked = true;
   } else if (proto === 1 && q.icmp_code !== undefined) {
-    throw new TraceQueryError('INVALID_QUERY', 'icmp_code needs icmp_type');
+    throw invalidQuery([{ field: 'icmp_code', message: 'needs icmp_type' }]);
   } else if (!hasPortsDim && proto !== 1 && proto !== -1) {
     // Protocols without ports: one point stands for "the protocol".
     ports = [0, 0];
@@ -191,7 +234,8 @@ function staticPath(
     hops: [hop],
     blocked_by: hop,
     return_path,
-    reachable_ports: null,
+    // Nothing gets through; null stays for protocols without ports.
+    reachable_ports: ctx.flow.hasPorts ? [] : null,
     explanation: explain({
       flow: ctx.flow.description,
       source: labels.source,
@@ -208,11 +252,62 @@ function staticPath(
   return path;
 }
 
-function inactiveHop(nodeId: string, nativeId: string | null, note: string, direction: 'egress' | 'ingress'): Hop {
-  return { node_id: nodeId, native_id: nativeId, kind: 'eni', direction, decision: 'drop', rule: null, note };
+/** The hop kind that stands for a node reached through its interfaces (or a gateway endpoint). */
+function nodeHopKind(type: string): HopKind {
+  if (type === T.natGateway) return 'nat_gateway';
+  if (type === T.loadBalancer) return 'load_balancer';
+  if (type === T.vpcEndpoint) return 'vpc_endpoint';
+  return 'eni';
+}
+
+/** A node named as source or destination that carries no traffic (stopped, deleted, no interface known). */
+function inactiveHop(node: NodeInput, note: string, direction: 'egress' | 'ingress'): Hop {
+  const kind = nodeHopKind(node.type);
+  return { node_id: node.id, native_id: node.native_id, kind, direction, decision: 'drop', rule: null, note };
+}
+
+/** The endpoint for a node no address of which was used: its interfaces', or outside (a gateway endpoint's service). */
+function nodeEndpoint(node: NodeInput, entry: NodeEntry | undefined): TraceEndpoint {
+  const gateway = entry?.endpoint?.type === 'Gateway';
+  return { node_id: node.id, eni_id: null, ip: null, kind: gateway ? 'external' : 'eni' };
+}
+
+/** The source as the answer reports it when no walk ran. */
+function startEndpoint(s: Start | undefined): TraceEndpoint {
+  if (!s || (s.kind === 'internet' && s.ip === null)) {
+    return { node_id: null, eni_id: null, ip: null, kind: 'internet' };
+  }
+  return startInfo(s, s.ip as number);
 }
 
 // --- source and destination resolution ----------------------------------------------
+
+/**
+ * A node named as the source or destination must be something traffic starts from or goes to;
+ * anything else (a security group, a route table, a VPC as a source) is a query error naming
+ * the fields, never a verdict. Both ends are checked, so one error lists both. `outside`: nodes
+ * the caller knows that the model does not hold (a bucket, a role), refused alike.
+ */
+export function checkEndpoints(
+  model: NetworkModel,
+  q: TraceQuery,
+  outside: ReadonlyMap<string, { id: string; type: string }> = new Map(),
+): void {
+  const problems: TraceQueryProblem[] = [];
+  const messages: string[] = [];
+  for (const role of ['source', 'destination'] as const) {
+    const end = q[role] as Record<string, unknown>;
+    if (typeof end.node_id !== 'string') continue;
+    const node = model.nodes.get(end.node_id) ?? outside.get(end.node_id);
+    if (!node) continue; // NODE_NOT_FOUND, when it is resolved
+    const gateway = model.entries.get(node.id)?.endpoint?.type === 'Gateway';
+    const refusal = endpointRefusal(node, role, gateway);
+    if (!refusal) continue;
+    problems.push({ field: `${role}.node_id`, message: refusal.detail });
+    messages.push(refusal.message);
+  }
+  if (problems.length > 0) throw new TraceQueryError('NOT_AN_ENDPOINT', messages.join('; '), problems);
+}
 
 function resolveSource(ctx: Ctx, q: TraceQuery): Start[] | TracePath {
   const { model } = ctx;
@@ -220,13 +315,27 @@ function resolveSource(ctx: Ctx, q: TraceQuery): Start[] | TracePath {
   if (src.internet === true) return [{ kind: 'internet', ip: null }];
   if (typeof src.ip === 'string') {
     const ip = parseIPv4(src.ip);
-    if (ip === null) throw new TraceQueryError('INVALID_QUERY', notIPv4('source ip', src.ip));
+    if (ip === null) {
+      throw invalidQuery(
+        [{ field: 'source.ip', message: notIPv4Problem(src.ip, 'address') }],
+        notIPv4('source ip', src.ip),
+      );
+    }
     const subnets = subnetsContaining(model, ip);
     if (subnets.length === 0) {
       const byPublic = model.publicIpIndex.get(ip);
       if (byPublic) return [{ kind: 'eni', eni: byPublic, ip: privateAddressFor(byPublic, ip) }];
       if (isPublicIPv4(ip)) return [{ kind: 'internet', ip }];
-      throw new TraceQueryError('INVALID_QUERY', `source ip ${src.ip} is not inside any modelled subnet`);
+      throw invalidQuery(
+        [
+          {
+            field: 'source.ip',
+            message:
+              'is not inside any modelled subnet, not the public address of a modelled interface, and not a public (internet) address',
+          },
+        ],
+        `source ip ${src.ip} is not inside any modelled subnet`,
+      );
     }
     if (subnets.length > 1) {
       ctx.queryAssumptions.push(
@@ -241,8 +350,7 @@ function resolveSource(ctx: Ctx, q: TraceQuery): Start[] | TracePath {
   if (typeof src.node_id === 'string') {
     const entry = model.entries.get(src.node_id);
     const node = model.nodes.get(src.node_id);
-    if (!node) throw new TraceQueryError('NODE_NOT_FOUND', `source node ${src.node_id} is not in the inventory`);
-    const source: TraceEndpoint = { node_id: node.id, eni_id: null, ip: null, kind: 'eni' };
+    if (!node) throw nodeNotFound('source', src.node_id);
     const labels = { source: node.name, destination: destinationText(q, model) };
     const nowhere: TraceEndpoint = { node_id: null, eni_id: null, ip: null, kind: 'external' };
     if (entry?.subnet) {
@@ -251,32 +359,27 @@ function resolveSource(ctx: Ctx, q: TraceQuery): Start[] | TracePath {
       while (s.eniByIp.has(ip) && ip < s.cidr.last - 1) ip++;
       return [{ kind: 'subnet', subnet: s, ip }];
     }
-    if (!entry || (entry.enis.length === 0 && !entry.inactiveReason)) {
-      const note = entry?.endpoint
-        ? `${node.name} is a gateway endpoint; traffic can go to it but not start from it`
-        : `${node.name} (${node.type}) is not a network endpoint that sends traffic`;
+    if (!entry || entry.enis.length === 0 || entry.inactiveReason) {
+      // A node that sends traffic, but not now or not that the inventory shows: the data decides, so an answer.
+      const note = entry?.inactiveReason ?? `the inventory has no network interface of ${node.name} (${node.type})`;
       return staticPath(
         ctx,
         'UNSUPPORTED',
-        source,
+        nodeEndpoint(node, entry),
         nowhere,
-        inactiveHop(node.id, node.native_id, note, 'egress'),
-        labels,
-      );
-    }
-    if (entry.inactiveReason) {
-      return staticPath(
-        ctx,
-        'UNSUPPORTED',
-        source,
-        nowhere,
-        inactiveHop(node.id, node.native_id, entry.inactiveReason, 'egress'),
+        inactiveHop(node, note, 'egress'),
         labels,
       );
     }
     return entry.enis.map((eni): Start => ({ kind: 'eni', eni, ip: eni.ips[0]! }));
   }
-  throw new TraceQueryError('INVALID_QUERY', 'source needs node_id, ip or internet: true');
+  throw invalidQuery([{ field: 'source', message: 'needs node_id, ip or internet: true' }]);
+}
+
+function nodeNotFound(role: 'source' | 'destination', nodeId: string): TraceQueryError {
+  return new TraceQueryError('NODE_NOT_FOUND', `${role} node ${nodeId} is not in the inventory`, [
+    { field: `${role}.node_id`, message: 'is not in the inventory' },
+  ]);
 }
 
 function notIPv4(what: string, text: string): string {
@@ -285,27 +388,78 @@ function notIPv4(what: string, text: string): string {
     : `${what} ${text} is not an IPv4 ${what.endsWith('cidr') ? 'CIDR' : 'address'}`;
 }
 
+function notIPv4Problem(text: string, kind: 'address' | 'cidr'): string {
+  return isIPv6(text) || isIPv6(text.split('/')[0] ?? '')
+    ? 'is IPv6; the path tracer models IPv4 only'
+    : `must be an IPv4 ${kind === 'address' ? 'address, e.g. 10.0.1.10' : 'CIDR, e.g. 10.0.0.0/16'}`;
+}
+
 function destinationText(q: TraceQuery, model?: NetworkModel): string {
   const d = q.destination as Record<string, unknown>;
   const named = typeof d.node_id === 'string' ? model?.nodes.get(d.node_id)?.name : undefined;
   return String(named ?? d.node_id ?? d.ip ?? d.cidr ?? 'the destination');
 }
 
-function resolveDestination(ctx: Ctx, q: TraceQuery, internetSource: boolean): Target[] | TracePath {
+/**
+ * From the internet, a set of addresses (a CIDR, a subnet, a VPC) means the public addresses
+ * that lead into it: each interface's public address whose own address, private or public,
+ * is in one of `cidrs`.
+ */
+function internetTargetsIn(ctx: Ctx, cidrs: Ipv4Cidr[], source: TraceEndpoint, label: string): Target[] | TracePath {
   const { model } = ctx;
+  const targets: Target[] = [];
+  const within = (ip: number) => cidrs.some((c) => ip >= c.first && ip <= c.last);
+  for (const eni of model.enis) {
+    if (targets.length >= 32) break;
+    if (eni.nat) continue;
+    // Each public address of the interface, as the private address it translates to.
+    for (const [priv, pub] of eni.publicByPrivate) {
+      if ((within(pub) || within(priv)) && targets.length < 32)
+        targets.push({ kind: 'address', ip: pub, eni, label: eniLabel(eni, pub) });
+    }
+  }
+  if (targets.length > 0) return targets;
+  const hop: Hop = {
+    node_id: null,
+    native_id: null,
+    kind: 'internet',
+    direction: 'ingress',
+    decision: 'drop',
+    rule: null,
+    note: `no interface with a public IP address has an address in ${cidrs.map((c) => c.text).join(', ')}`,
+  };
+  return staticPath(ctx, 'NO_PUBLIC_IP', source, destInfo(model, cidrs[0]?.first ?? 0, null), hop, {
+    source: 'the internet',
+    destination: label,
+  });
+}
+
+function resolveDestination(ctx: Ctx, q: TraceQuery, starts: Start[]): Target[] | TracePath {
+  const { model } = ctx;
+  const internetSource = starts.some((s) => s.kind === 'internet');
   const dst = q.destination as Record<string, unknown>;
-  const source: TraceEndpoint = sourceEndpointGuess(q);
+  const source = startEndpoint(starts[0]);
   if (typeof dst.ip === 'string') {
     const ip = parseIPv4(dst.ip);
-    if (ip === null) throw new TraceQueryError('INVALID_QUERY', notIPv4('destination ip', dst.ip));
+    if (ip === null) {
+      throw invalidQuery(
+        [{ field: 'destination.ip', message: notIPv4Problem(dst.ip, 'address') }],
+        notIPv4('destination ip', dst.ip),
+      );
+    }
     if (internetSource) {
       const eni = model.publicIpIndex.get(ip);
       if (eni) return [{ kind: 'address', ip, eni, label: eniLabel(eni, ip) }];
       const inside = subnetsContaining(model, ip)[0];
       const d = destInfo(model, ip, null);
+      const linkLocal = ip >= LINK_LOCAL.first && ip <= LINK_LOCAL.last;
       const note = inside
         ? `${dst.ip} is a private address in ${inside.id}; the internet can only reach public addresses`
-        : `${dst.ip} is not an address of the modelled network`;
+        : linkLocal
+          ? `${dst.ip} is link-local (169.254.0.0/16): it is answered only on an instance's own interface, never from the internet`
+          : !isPublicIPv4(ip)
+            ? `${dst.ip} is not a public address, so the internet cannot deliver it`
+            : `${dst.ip} is not an address of the modelled network`;
       const hop: Hop = {
         node_id: inside?.nodeId ?? null,
         native_id: inside?.id ?? null,
@@ -315,89 +469,51 @@ function resolveDestination(ctx: Ctx, q: TraceQuery, internetSource: boolean): T
         rule: null,
         note,
       };
-      return staticPath(ctx, inside ? 'NO_PUBLIC_IP' : 'UNSUPPORTED', source, d, hop, {
-        source: 'the internet',
-        destination: dst.ip,
-      });
+      const disposition: Disposition = inside ? 'NO_PUBLIC_IP' : isPublicIPv4(ip) ? 'UNSUPPORTED' : 'NO_ROUTE';
+      return staticPath(ctx, disposition, source, d, hop, { source: 'the internet', destination: dst.ip });
     }
     return [{ kind: 'address', ip, eni: null, label: dst.ip }];
   }
   if (typeof dst.cidr === 'string') {
     const cidr = parseIPv4Cidr(dst.cidr);
-    if (!cidr) throw new TraceQueryError('INVALID_QUERY', notIPv4('destination cidr', dst.cidr));
-    if (internetSource) {
-      const targets: Target[] = [];
-      for (const eni of model.enis) {
-        if (targets.length >= 32) break;
-        if (eni.nat) continue;
-        // Each public address of the interface, as the private address it translates to.
-        for (const [priv, pub] of eni.publicByPrivate) {
-          const hitPublic = pub >= cidr.first && pub <= cidr.last;
-          const hitPrivate = priv >= cidr.first && priv <= cidr.last;
-          if ((hitPublic || hitPrivate) && targets.length < 32)
-            targets.push({ kind: 'address', ip: pub, eni, label: eniLabel(eni, pub) });
-        }
-      }
-      if (targets.length > 0) return targets;
-      const hop: Hop = {
-        node_id: null,
-        native_id: null,
-        kind: 'internet',
-        direction: 'ingress',
-        decision: 'drop',
-        rule: null,
-        note: `no interface with a public IP address has an address in ${cidr.text}`,
-      };
-      return staticPath(ctx, 'NO_PUBLIC_IP', source, destInfo(model, cidr.first, null), hop, {
-        source: 'the internet',
-        destination: cidr.text,
-      });
+    if (!cidr) {
+      throw invalidQuery(
+        [{ field: 'destination.cidr', message: notIPv4Problem(dst.cidr, 'cidr') }],
+        notIPv4('destination cidr', dst.cidr),
+      );
     }
+    if (internetSource) return internetTargetsIn(ctx, [cidr], source, cidr.text);
     return [{ kind: 'cidr', cidr, label: cidr.text }];
   }
   if (typeof dst.node_id === 'string') {
     const node = model.nodes.get(dst.node_id);
-    if (!node) throw new TraceQueryError('NODE_NOT_FOUND', `destination node ${dst.node_id} is not in the inventory`);
+    if (!node) throw nodeNotFound('destination', dst.node_id);
     const entry = model.entries.get(node.id);
-    const d: TraceEndpoint = { node_id: node.id, eni_id: null, ip: null, kind: 'eni' };
+    const d = nodeEndpoint(node, entry);
     const labels = { source: sourceText(q, model), destination: node.name };
     if (entry?.inactiveReason) {
-      return staticPath(
-        ctx,
-        'UNSUPPORTED',
-        source,
-        d,
-        inactiveHop(node.id, node.native_id, entry.inactiveReason, 'ingress'),
-        labels,
-      );
+      return staticPath(ctx, 'UNSUPPORTED', source, d, inactiveHop(node, entry.inactiveReason, 'ingress'), labels);
     }
-    if (entry?.subnet)
-      return [{ kind: 'cidr', cidr: entry.subnet.cidr, label: `${node.name} (${entry.subnet.cidr.text})` }];
-    if (entry?.vpc?.cidrs[0]) {
-      return [{ kind: 'cidr', cidr: entry.vpc.cidrs[0], label: `${node.name} (${entry.vpc.cidrs[0].text})` }];
+    // A subnet or a VPC: any address in it, as its CIDRs would be.
+    const cidrs = entry?.subnet ? [entry.subnet.cidr] : (entry?.vpc?.cidrs ?? []);
+    if (cidrs.length > 0) {
+      if (internetSource) return internetTargetsIn(ctx, cidrs, source, node.name);
+      return cidrs.map((cidr): Target => ({ kind: 'cidr', cidr, label: `${node.name} (${cidr.text})` }));
     }
     if (entry?.endpoint && entry.endpoint.type === 'Gateway') {
+      const vpc = entry.endpoint.vpcId ?? 'its VPC';
+      if (internetSource) {
+        const note = `${node.name} is a gateway VPC endpoint, reached only from inside ${vpc} through its route tables; the internet cannot address it`;
+        return staticPath(ctx, 'NO_ROUTE', source, d, inactiveHop(node, note, 'ingress'), labels);
+      }
       const ip = gatewayEndpointAddress(model, entry.endpoint.id);
-      if (ip !== null && !internetSource)
-        return [{ kind: 'address', ip, eni: null, label: `${node.name} (${formatIPv4(ip)})` }];
-    }
-    if (node.type === 'aws.lambda.function') {
-      const hop = inactiveHop(
-        node.id,
-        node.native_id,
-        `Lambda functions do not accept inbound network connections`,
-        'ingress',
-      );
-      return staticPath(ctx, 'UNSUPPORTED', source, d, hop, labels);
+      if (ip !== null) return [{ kind: 'address', ip, eni: null, label: `${node.name} (${formatIPv4(ip)})` }];
+      const note = `no route table of the inventory routes a prefix list to ${node.name}, so no address behind it is known`;
+      return staticPath(ctx, 'UNSUPPORTED', source, d, inactiveHop(node, note, 'ingress'), labels);
     }
     if (!entry || entry.enis.length === 0) {
-      const hop = inactiveHop(
-        node.id,
-        node.native_id,
-        `${node.name} (${node.type}) is not a network destination the tracer can reach`,
-        'ingress',
-      );
-      return staticPath(ctx, 'UNSUPPORTED', source, d, hop, labels);
+      const note = `the inventory has no network interface of ${node.name} (${node.type})`;
+      return staticPath(ctx, 'UNSUPPORTED', source, d, inactiveHop(node, note, 'ingress'), labels);
     }
     const targets: Target[] = [];
     for (const eni of entry.enis) {
@@ -448,7 +564,7 @@ function resolveDestination(ctx: Ctx, q: TraceQuery, internetSource: boolean): T
     }
     return targets;
   }
-  throw new TraceQueryError('INVALID_QUERY', 'destination needs node_id, ip or cidr');
+  throw invalidQuery([{ field: 'destination', message: 'needs node_id, ip or cidr' }]);
 }
 
 function sourceText(q: TraceQuery, model?: NetworkModel): string {
@@ -456,17 +572,6 @@ function sourceText(q: TraceQuery, model?: NetworkModel): string {
   if (s.internet === true) return 'the internet';
   const named = typeof s.node_id === 'string' ? model?.nodes.get(s.node_id)?.name : undefined;
   return String(named ?? s.node_id ?? s.ip ?? 'the source');
-}
-
-function sourceEndpointGuess(q: TraceQuery): TraceEndpoint {
-  const s = q.source as Record<string, unknown>;
-  if (s.internet === true) return { node_id: null, eni_id: null, ip: null, kind: 'internet' };
-  return {
-    node_id: typeof s.node_id === 'string' ? s.node_id : null,
-    eni_id: null,
-    ip: typeof s.ip === 'string' ? s.ip : null,
-    kind: 'eni',
-  };
 }
 
 /** An address behind a gateway endpoint: the first CIDR of a prefix list routed to it. */
@@ -618,6 +723,148 @@ function destinationOf(ctx: Ctx, o: Outcome, fallbackIp: number, fallbackEni: En
   return destInfo(ctx.model, fallbackIp, fallbackEni);
 }
 
+// --- addresses AWS answers itself ----------------------------------------------------------
+
+const NO_RETURN: ReturnResult = { evaluated: false, allowed: false, assumptions: [] };
+
+/**
+ * The path to an address AWS answers without the VPC routing it (see aws-services.ts), or null
+ * for an ordinary address. Link-local services answer only an EC2 instance, on its own
+ * interface; a VPC's Amazon DNS server answers any address of that VPC. Security groups,
+ * network ACLs and route tables do not apply, so the path is the sender and the service, and
+ * a refusal says why (not an instance, metadata turned off, a port the service does not answer).
+ */
+function awsServicePath(ctx: Ctx, start: Start, srcIp: number, dstIp: number, label: string): TracePath | null {
+  if (start.kind === 'internet') return null;
+  const found = awsServiceAt(ctx.model, dstIp);
+  if (found === null) return null;
+  const { flow, model } = ctx;
+  const dst = formatIPv4(dstIp);
+  const eni = start.kind === 'eni' ? start.eni : null;
+  const subnet = start.kind === 'eni' ? start.eni.subnet : start.subnet;
+  const vpc = subnet.vpc;
+  const senderName = eni ? (eni.ownerName ?? eni.id) : formatIPv4(srcIp);
+  const sender: Hop = eni
+    ? {
+        node_id: eni.nodeId,
+        native_id: eni.id,
+        kind: 'eni',
+        direction: 'egress',
+        decision: 'forward',
+        rule: null,
+        note: `interface ${senderName} sends from ${formatIPv4(srcIp)}`,
+      }
+    : {
+        node_id: subnet.nodeId,
+        native_id: subnet.id,
+        kind: 'subnet',
+        direction: 'egress',
+        decision: 'forward',
+        rule: null,
+        note: `${formatIPv4(srcIp)} has no known interface in ${subnet.id}`,
+      };
+  const labels = { source: startLabel(start, srcIp), destination: label };
+  const srcInfo = startInfo(start, srcIp);
+  const assumptions = eni ? [...eni.assumptions] : [];
+  const dropAtSender = (disposition: Disposition, note: string, destination: TraceEndpoint) => {
+    const hop: Hop = { ...sender, decision: 'drop', note };
+    return assemble(ctx, labels, srcInfo, destination, disposition, [hop], hop, [], NO_RETURN, assumptions);
+  };
+  if (found === 'link_local') {
+    return dropAtSender(
+      'NO_ROUTE',
+      `${dst} is link-local (169.254.0.0/16), which the VPC does not route, and no AWS service answers there (AWS answers ${LINK_LOCAL_SERVICE_LIST})`,
+      destInfo(model, dstIp, null),
+    );
+  }
+  // Overlapping VPCs each have their own DNS server at that address: the sender's answers it.
+  const service = found.find((s) => s.vpc === null || s.vpc === vpc) ?? found[0]!;
+  const destination: TraceEndpoint = {
+    node_id: service.vpc?.nodeId ?? null,
+    eni_id: null,
+    ip: dst,
+    kind: 'aws_service',
+  };
+  const refuse = (note: string) => {
+    const hop: Hop = {
+      node_id: service.vpc?.nodeId ?? null,
+      native_id: null,
+      kind: 'aws_service',
+      direction: 'ingress',
+      decision: 'deny',
+      rule: null,
+      note,
+    };
+    return assemble(ctx, labels, srcInfo, destination, 'DENIED_IN', [sender, hop], hop, [], NO_RETURN, assumptions);
+  };
+  if (service.instanceOnly) {
+    const onlyInstances = `only an EC2 instance reaches ${service.name} at ${dst}, on its own interface`;
+    if (!eni || eni.role === 'interface') {
+      // An address or interface whose owner the inventory lacks could be an instance's: the data cannot decide.
+      const why = eni
+        ? `${eni.id} is attached to something the inventory lacks`
+        : `${formatIPv4(srcIp)} has no known interface`;
+      return dropAtSender('UNSUPPORTED', `${why}, and ${onlyInstances}`, destination);
+    }
+    if (eni.role !== 'instance') {
+      return dropAtSender(
+        'NO_ROUTE',
+        `${dst} is link-local, which the VPC does not route, and ${onlyInstances}; ${senderName} is not one`,
+        destination,
+      );
+    }
+    if (service.imds) {
+      const owner = eni.ownerNodeId ? model.nodes.get(eni.ownerNodeId) : undefined;
+      const endpoint = owner ? str(owner.attributes, 'metadata_http_endpoint') : null;
+      if (endpoint === 'disabled') {
+        return refuse(
+          `the instance metadata service is turned off for ${senderName} (its metadata options have HttpEndpoint disabled)`,
+        );
+      }
+      if (endpoint === null) {
+        assumptions.push(
+          `the metadata options of ${senderName} are not in the inventory; its instance metadata service is assumed on, as AWS defaults`,
+        );
+      }
+    }
+  } else if (service.vpc !== vpc) {
+    return refuse(`${service.name} of ${service.vpc?.id} answers only addresses inside ${service.vpc?.id}`);
+  }
+  if (service.dns) {
+    assumptions.push(
+      `whether DNS resolution (enableDnsSupport) is on in ${vpc.id} is not in the inventory; it is assumed on, as AWS defaults`,
+    );
+  }
+  const port = service.ports.get(flow.proto);
+  const served = port === undefined ? [] : intersectRange(flow.ports, port, port);
+  if (isEmpty(served)) return refuse(`${service.name} answers only ${service.portsText}`);
+  const answered: Hop = {
+    node_id: service.vpc?.nodeId ?? null,
+    native_id: null,
+    kind: 'aws_service',
+    direction: 'ingress',
+    decision: 'allow',
+    rule: null,
+    note: service.instanceOnly
+      ? `${service.name} answers on ${senderName}'s own interface, where no security group, network ACL or route table applies`
+      : `${service.name} of ${vpc.id} answers every address of the VPC, and no security group, network ACL or route table applies`,
+  };
+  // Replies come straight back from the service: nothing filters them either.
+  const replies: ReturnResult = { evaluated: true, allowed: true, blocked_by: null, hops: [], assumptions: [] };
+  return assemble(
+    ctx,
+    labels,
+    srcInfo,
+    destination,
+    'ACCEPTED',
+    [sender, answered],
+    null,
+    served,
+    replies,
+    assumptions,
+  );
+}
+
 /** Paths from one start to one address. */
 function runAddress(
   ctx: Ctx,
@@ -627,6 +874,8 @@ function runAddress(
   eni: EniM | null,
   label: string,
 ): TracePath[] {
+  const service = awsServicePath(ctx, start, srcIp, dstIp, label);
+  if (service) return [service];
   const outcomes = forward(ctx, start, srcIp, dstIp, eni);
   const labels = { source: startLabel(start, srcIp), destination: label };
   const srcInfo = startInfo(start, srcIp);
@@ -987,7 +1236,7 @@ export function trace(model: NetworkModel, query: TraceQuery): TraceResult {
   if (query.ephemeral_port_range) {
     const { from, to } = query.ephemeral_port_range;
     if (!isPort(from) || !isPort(to) || from > to) {
-      throw new TraceQueryError('INVALID_QUERY', 'ephemeral_port_range needs integers 0 ≤ from ≤ to ≤ 65535');
+      throw invalidQuery([{ field: 'ephemeral_port_range', message: 'needs integers 0 ≤ from ≤ to ≤ 65535' }]);
     }
     clientPorts = [from, to];
   }
@@ -1002,11 +1251,11 @@ export function trace(model: NetworkModel, query: TraceQuery): TraceResult {
     pathAssumptions: new Map(),
     queryAssumptions: [],
   };
+  checkEndpoints(model, query);
   const paths: TracePath[] = [];
   const starts = resolveSource(ctx, query);
   if (Array.isArray(starts)) {
-    const internet = starts.some((s) => s.kind === 'internet');
-    const targets = resolveDestination(ctx, query, internet);
+    const targets = resolveDestination(ctx, query, starts);
     if (Array.isArray(targets)) {
       let tried = 0;
       outer: for (const attempt of attempts(ctx, starts, targets)) {
@@ -1034,8 +1283,14 @@ export function trace(model: NetworkModel, query: TraceQuery): TraceResult {
       rule: null,
       note: 'no concrete source and destination addresses could be chosen for this query',
     };
+    const dstId = (query.destination as Record<string, unknown>).node_id;
+    const dstNode = typeof dstId === 'string' ? model.nodes.get(dstId) : undefined;
+    const destination: TraceEndpoint = dstNode
+      ? nodeEndpoint(dstNode, model.entries.get(dstNode.id))
+      : { node_id: null, eni_id: null, ip: null, kind: 'external' };
+    const source = Array.isArray(starts) ? startEndpoint(starts[0]) : starts.source;
     paths.push(
-      staticPath(ctx, 'UNSUPPORTED', sourceEndpointGuess(query), destInfo(model, 0, null), hop, {
+      staticPath(ctx, 'UNSUPPORTED', source, destination, hop, {
         source: sourceText(query, model),
         destination: destinationText(query, model),
       }),

@@ -71,7 +71,9 @@ export type HopKind =
   | 'vpn_connection'
   | 'vpc_endpoint'
   | 'load_balancer'
-  | 'network_appliance';
+  | 'network_appliance'
+  /** An address AWS answers itself (instance metadata, Amazon DNS, time sync): see `aws-services.ts`. */
+  | 'aws_service';
 
 export type HopDirection = 'egress' | 'ingress' | 'forward';
 export type HopDecision = 'allow' | 'deny' | 'forward' | 'drop';
@@ -177,7 +179,14 @@ export interface TraceEndpoint {
   eni_id: string | null;
   /** The address used (private for interfaces, public/external otherwise). */
   ip: string | null;
-  kind: 'eni' | 'subnet_address' | 'internet' | 'external';
+  /**
+   * `eni`: an interface's address (or a node reached through its interfaces, when none was chosen);
+   * `subnet_address`: an address in a subnet that no known interface has; `internet`: an internet
+   * address; `external`: an address outside the modelled network; `aws_service`: an address AWS
+   * answers itself for the sender (instance metadata, Amazon DNS, Amazon Time Sync), where no
+   * security group, network ACL or route table applies.
+   */
+  kind: 'eni' | 'subnet_address' | 'internet' | 'external' | 'aws_service';
 }
 
 export interface ReturnPath {
@@ -199,7 +208,10 @@ export interface TracePath {
   hops: Hop[];
   blocked_by: Hop | null;
   return_path: ReturnPath;
-  /** Destination ports (or ICMP type/code as type*256+code) that get through; null for protocols without ports. */
+  /**
+   * Destination ports (tcp/udp) or ICMP type/code (as type*256+code) that get through: `[]` when
+   * none does, however the trace failed; null only for protocols without ports (`all`, numbers).
+   */
   reachable_ports: PortRange[] | null;
   explanation: string;
 }
@@ -214,7 +226,10 @@ export interface TraceResult extends TracePath {
 }
 
 export interface ExposureOptions {
-  /** Destination ports to check (tcp/udp); default every port. */
+  /**
+   * Destination ports to check for tcp and udp; default every port. Other protocols asked with them
+   * (icmp) are checked whole; ports without tcp or udp among `protocols` are a query error.
+   */
   ports?: number[];
   /** Default ['tcp', 'udp', 'icmp']. */
   protocols?: TraceProtocol[];

@@ -23,7 +23,8 @@ export async function pathTracerRoutes(app: App, { pathtracer }: { pathtracer: P
           'Can traffic get from a source (`source_node_id`, `source_ip` or `source: "internet"`) to a destination ' +
           '(`destination_node_id`, `destination_ip` or `destination_cidr`) on a port and protocol? The answer lists every hop ' +
           'with the rule that decided there, the verdict and a one-sentence explanation. ' +
-          `${SEMANTICS} A node id naming a resource the tracer does not model (a bucket, a role) is a 422.`,
+          `${SEMANTICS} A node id naming something traffic does not start from or go to (a bucket, a security group, a route table, ` +
+          'a VPC as the source) is a 422 whose `details` list the node types that can be used.',
         params: TenantParams,
         body: TraceBody,
         response: { 200: Envelope(TraceResultSchema), ...commonErrors, ...conflictError, ...unprocessableError },

@@ -41,7 +41,8 @@ export const TraceBody = Type.Object(
         minLength: 1,
         maxLength: 1000,
         description:
-          'Inventory node the traffic starts from (an instance, interface, load balancer, RDS instance, Lambda function, NAT gateway or subnet). ' +
+          'Inventory node the traffic starts from: an instance, network interface, load balancer, RDS instance, Lambda function, NAT gateway, ' +
+          'interface VPC endpoint, or a subnet (an unused address in it). Any other node (a VPC, a security group, a bucket) is a 422 listing these types. ' +
           '`provider:region:type:<Name tag>` also finds the one node of that type and region with that name (409 when several have it).',
         examples: ['aws:us-east-1:aws.ec2.instance:web-01'],
       }),
@@ -61,11 +62,22 @@ export const TraceBody = Type.Object(
       Type.String({
         minLength: 1,
         maxLength: 1000,
-        description: 'Inventory node the traffic goes to; same forms as `source_node_id`.',
+        description:
+          'Inventory node the traffic goes to: an instance, network interface, load balancer, RDS instance, NAT gateway or VPC endpoint, ' +
+          'or a subnet or VPC, meaning any address in it (as `destination_cidr` with its CIDRs). Any other node (a Lambda function, ' +
+          'a security group, a bucket) is a 422 listing these types. Same name forms as `source_node_id`.',
         examples: ['aws:us-east-1:aws.ec2.instance:db-01'],
       }),
     ),
-    destination_ip: Type.Optional({ ...Address, description: 'An IPv4 address.', examples: ['10.0.2.20'] }),
+    destination_ip: Type.Optional({
+      ...Address,
+      description:
+        'An IPv4 address. Addresses AWS answers itself for the sender are answered as such, not routed: from an EC2 instance, ' +
+        '169.254.169.254 (instance metadata, TCP 80; refused when the instance’s metadata options turn it off), 169.254.169.253 ' +
+        '(Amazon DNS, UDP/TCP 53), 169.254.169.123 (Amazon Time Sync, UDP 123), 169.254.169.250–251 (Windows activation, TCP 1688); ' +
+        'from any address of a VPC, its Amazon DNS server at the base of its first CIDR plus two. Other link-local addresses are never reached.',
+      examples: ['10.0.2.20'],
+    }),
     destination_cidr: Type.Optional(
       Type.String({
         minLength: 1,
@@ -132,7 +144,9 @@ export const ExposureBody = Type.Object(
       Type.Array(Port, {
         minItems: 1,
         maxItems: 1024,
-        description: 'Destination ports to check (tcp/udp). Default: every port.',
+        description:
+          'Destination ports to check for tcp and udp (default: every port). ICMP asked alongside is checked for every type and code; ' +
+          'a 400 when `protocols` names neither tcp nor udp, since the ports would apply to nothing.',
         examples: [[22, 3389, 5432]],
       }),
     ),
@@ -302,6 +316,7 @@ export const HOP_KINDS = [
   'vpc_endpoint',
   'load_balancer',
   'network_appliance',
+  'aws_service',
 ] as const;
 
 export const Hop = Type.Object(
@@ -310,7 +325,10 @@ export const Hop = Type.Object(
       description: 'Infracast node id of the component; null for the internet or components the inventory lacks.',
     }),
     native_id: nullable(Type.String(), { description: 'The provider’s id (`sg-…`, `acl-…`, `igw-…`).' }),
-    kind: StringEnum(HOP_KINDS),
+    kind: StringEnum(HOP_KINDS, {
+      description:
+        'The component: an interface, a security group, a network ACL, a route table, a gateway, … `aws_service`: an address AWS answers itself (instance metadata, Amazon DNS, Amazon Time Sync).',
+    }),
     direction: StringEnum(['egress', 'ingress', 'forward'] as const),
     decision: StringEnum(['allow', 'deny', 'forward', 'drop'] as const),
     rule: nullable(HopRule),
@@ -346,7 +364,14 @@ const TraceEndpoint = Type.Object(
     node_id: nullable(Type.String(), { description: 'The node the address belongs to, when known.' }),
     eni_id: nullable(Type.String(), { description: 'The interface used, when the endpoint is one.' }),
     ip: nullable(Type.String(), { description: 'The address used (private for interfaces).' }),
-    kind: StringEnum(['eni', 'subnet_address', 'internet', 'external'] as const),
+    kind: StringEnum(['eni', 'subnet_address', 'internet', 'external', 'aws_service'] as const, {
+      description:
+        '`eni`: an interface’s address (or a node reached through its interfaces, when no address was used); ' +
+        '`subnet_address`: an address in a subnet that no known interface has; `internet`: an internet address; ' +
+        '`external`: outside the modelled network; `aws_service`: an address AWS answers itself for the sender ' +
+        '(instance metadata 169.254.169.254, Amazon DNS 169.254.169.253 and the VPC’s base address + 2, Amazon Time Sync ' +
+        '169.254.169.123, Windows activation 169.254.169.250–251), where no security group, network ACL or route table applies.',
+    }),
   },
   closed,
 );
@@ -375,7 +400,9 @@ const tracePathProperties = {
   blocked_by: nullable(HopRef, { description: 'The hop that stopped the flow (forward, or on the reply).' }),
   return_path: ReturnPath,
   reachable_ports: nullable(Type.Array(PortRange), {
-    description: 'Ports (ICMP: type*256+code) that get through; null for protocols without ports.',
+    description:
+      'Destination ports (tcp/udp) or ICMP type/code (as type*256+code) that get through: `[]` when none does, whatever stopped ' +
+      'the trace; null only for protocols without ports (`all`, protocol numbers).',
   }),
   explanation: Type.String({ description: 'One sentence saying what decided.' }),
 };

@@ -11,6 +11,7 @@ import type { NodeInput } from '../../core/inventory/types.ts';
 import { isIPv6, parseIPv4, parseIPv4Cidr } from '../../core/network/ip.ts';
 import {
   buildNetworkModel,
+  checkEndpoints,
   type ExposureOptions,
   type ExposureResult,
   exposure,
@@ -18,6 +19,7 @@ import {
   type TraceDestination,
   type TraceQuery,
   TraceQueryError,
+  type TraceQueryProblem,
   type TraceResult,
   type TraceSource,
   trace,
@@ -26,12 +28,12 @@ import type { TenantContext } from '../../platform/context.ts';
 import type { Db } from '../../platform/db/index.ts';
 import { AppError, badRequest, type FieldError, notFound, unprocessable } from '../../platform/errors.ts';
 import type { EventBus } from '../../platform/events.ts';
-import { startThread, type Thread, ThreadError } from '../../platform/jobs/threads.ts';
+import { startThread, type Thread } from '../../platform/jobs/threads.ts';
 import type { InventoryService } from '../inventory/service.ts';
 import { inventoryVersion } from '../inventory/store.ts';
 import { createModelCache, type ModelCacheStats } from './cache.ts';
-import type { ExposureCall } from './exposure-thread.ts';
-import type { ExposureBodyT, TraceBodyT } from './schemas.ts';
+import type { ExposureCall, ExposureReply } from './exposure-thread.ts';
+import { EXPOSURE_PROTOCOLS, type ExposureBodyT, type TraceBodyT } from './schemas.ts';
 import * as store from './store.ts';
 
 /** Tenants whose network model stays in memory (a 10k-interface model is tens of MB). */
@@ -92,16 +94,18 @@ async function exposureOnThread(tenantId: string, entry: TenantModel, opts: Expo
   const thread = exposureThread;
   const call: ExposureCall = { tenantId, version: entry.version, opts };
   try {
-    let reply = await thread.call<{ missing?: true; result?: ExposureResult }>('exposure', call);
+    let reply = await thread.call<ExposureReply>('exposure', call);
     // The thread has no model of this version yet: send the rows once, it builds and keeps one.
     if (reply.missing)
       reply = await thread.call('exposure', { ...call, rows: entry.rows?.nodes, edges: entry.rows?.edges });
+    if (reply.refused) {
+      const { code, message, problems } = reply.refused;
+      throw new TraceQueryError(code, message, problems);
+    }
     if (!reply.result) throw new Error('exposure thread gave no answer');
     return reply.result;
   } catch (e) {
-    if (e instanceof ThreadError && e.name === 'TraceQueryError') {
-      throw fromTraceError(new TraceQueryError(e.fields.code as 'INVALID_QUERY', e.message));
-    }
+    if (e instanceof TraceQueryError) throw fromTraceError(e);
     // The thread died or failed: drop it (the next call starts another) and answer inline.
     exposureThreadFailures++;
     if (exposureThread === thread) exposureThread = null;
@@ -153,7 +157,9 @@ function ipProblem(field: string, text: string, kind: 'address' | 'cidr'): Field
   };
 }
 
-const protocolNumberOf = (p: TraceBodyT['protocol']): number | null =>
+const protocolNumberOf = (
+  p: TraceBodyT['protocol'] | NonNullable<ExposureBodyT['protocols']>[number],
+): number | null =>
   typeof p === 'number' ? p : p === 'tcp' ? 6 : p === 'udp' ? 17 : p === 'icmp' ? 1 : p === 'all' ? -1 : null;
 
 /** Checks what TypeBox cannot say per field (exactly-one groups, combinations) and builds the tracer's query. */
@@ -215,10 +221,47 @@ export function toTraceQuery(body: TraceBodyT): TraceQuery {
   return q;
 }
 
-/** The tracer's own refusals, as API errors. */
+/** The request field a tracer query field stands for: `source.ip` → `body.source_ip`, `source.internet` → `body.source`. */
+export function bodyPathOf(field: string): string {
+  return `body.${field === 'source.internet' ? 'source' : field.replace('.', '_')}`;
+}
+
+const fieldErrors = (problems: TraceQueryProblem[]): FieldError[] =>
+  problems.map((p) => ({ path: bodyPathOf(p.field), message: p.message }));
+
+/** The tracer's own refusals, as API errors naming the request fields at fault. */
 function fromTraceError(e: unknown): unknown {
   if (!(e instanceof TraceQueryError)) return e;
-  return e.code === 'NODE_NOT_FOUND' ? new AppError('NOT_FOUND', e.message) : badRequest(e.message);
+  if (e.code === 'NODE_NOT_FOUND') return new AppError('NOT_FOUND', e.message);
+  if (e.code === 'NOT_AN_ENDPOINT') return unprocessable(e.message, fieldErrors(e.problems));
+  // Every tracer INVALID_QUERY names its fields; the fallback keeps `details` a list all the same.
+  const details = e.problems.length > 0 ? fieldErrors(e.problems) : [{ path: 'body', message: e.message }];
+  return badRequest(e.message, details);
+}
+
+/**
+ * Checks what TypeBox cannot say per field (ports without tcp or udp) and builds the
+ * tracer's options. Ports apply to the tcp and udp of `protocols`; icmp asked with them
+ * is checked whole, as without ports.
+ */
+export function toExposureOptions(body: ExposureBodyT): ExposureOptions {
+  const opts: ExposureOptions = {
+    maxResults: body.max_results ?? 1000,
+    includePaths: body.include_paths !== false,
+  };
+  if (body.protocols) opts.protocols = [...new Set(body.protocols)];
+  if (body.ports) {
+    const withPorts = (opts.protocols ?? EXPOSURE_PROTOCOLS).some((p) => {
+      const n = protocolNumberOf(p);
+      return n === 6 || n === 17;
+    });
+    if (!withPorts) {
+      const problem = { path: 'body.ports', message: 'applies only to tcp and udp, and protocols names neither' };
+      throw badRequest(`Invalid exposure: ${problem.path} ${problem.message}`, [problem]);
+    }
+    opts.ports = [...new Set(body.ports)].sort((a, b) => a - b);
+  }
+  return opts;
 }
 
 // --- the service ---------------------------------------------------------------------
@@ -296,30 +339,34 @@ export function createPathTracerService(deps: PathTracerDeps) {
    * An exact id of a network node is answered from the model. Anything else
    * goes through the inventory's resolver (same rules as GET /nodes/{id}:
    * `provider:region:type:<Name tag>`, 409 when ambiguous, 404 when unknown).
+   * A node the model does not load (a bucket, a role) goes into `outside`, for
+   * the same 422 the tracer gives a security group.
    */
-  async function resolveNodeId(ctx: TenantContext, model: NetworkModel, id: string, field: string): Promise<string> {
+  async function resolveNodeId(
+    ctx: TenantContext,
+    model: NetworkModel,
+    id: string,
+    outside: Map<string, { id: string; type: string }>,
+  ): Promise<string> {
     if (model.nodes.has(id)) return id;
     const node = await inventory.getNode(ctx, id);
-    if (model.nodes.has(node.id) || store.MODEL_NODE_TYPES.includes(node.type)) return node.id;
-    throw unprocessable(
-      `${node.id} is a ${node.type}, which the path tracer does not model; name an instance, network interface, load balancer, RDS instance, Lambda function, NAT gateway, subnet or VPC endpoint`,
-      [{ path: `body.${field}`, message: `${node.type} carries no network traffic the path tracer models` }],
-    );
+    if (!model.nodes.has(node.id) && !store.MODEL_NODE_TYPES.includes(node.type)) outside.set(node.id, node);
+    return node.id;
   }
 
   return {
     async trace(ctx: TenantContext, body: TraceBodyT): Promise<TraceResult> {
       const query = toTraceQuery(body);
       const { model } = await modelFor(ctx);
+      const outside = new Map<string, { id: string; type: string }>();
       if ('node_id' in query.source) {
-        query.source = { node_id: await resolveNodeId(ctx, model, query.source.node_id, 'source_node_id') };
+        query.source = { node_id: await resolveNodeId(ctx, model, query.source.node_id, outside) };
       }
       if ('node_id' in query.destination) {
-        query.destination = {
-          node_id: await resolveNodeId(ctx, model, query.destination.node_id, 'destination_node_id'),
-        };
+        query.destination = { node_id: await resolveNodeId(ctx, model, query.destination.node_id, outside) };
       }
       try {
+        checkEndpoints(model, query, outside);
         return trace(model, query);
       } catch (e) {
         throw fromTraceError(e);
@@ -327,12 +374,7 @@ export function createPathTracerService(deps: PathTracerDeps) {
     },
 
     async exposure(ctx: TenantContext, body: ExposureBodyT): Promise<ExposureResult> {
-      const opts: ExposureOptions = {
-        maxResults: body.max_results ?? 1000,
-        includePaths: body.include_paths !== false,
-      };
-      if (body.ports) opts.ports = [...new Set(body.ports)].sort((a, b) => a - b);
-      if (body.protocols) opts.protocols = [...new Set(body.protocols)];
+      const opts = toExposureOptions(body);
       const entry = await modelFor(ctx);
       // Exposure walks every interface (seconds on a large network): the answer is kept
       // with the model, so asking again until the inventory changes costs nothing, and

@@ -1139,3 +1139,52 @@ describe('an Elastic IP on a secondary private address (QA snapshots S9 / S9c)',
     });
   }
 });
+
+describe('instance metadata options and interface nodes of a snapshot (describe-instances)', () => {
+  /** app-01 with its metadata service turned off, web-01 with it on (MetadataOptions as AWS prints them). */
+  function metadataSnapshot() {
+    const metadata = (endpoint: string) => ({
+      MetadataOptions: { State: 'applied', HttpTokens: 'required', HttpPutResponseHopLimit: 2, HttpEndpoint: endpoint },
+    });
+    return modelOf(
+      baseSnapshot(
+        [
+          { ...instance('i-0web', 'web-01', 'subnet-0a01', [{ ip: '10.0.1.10' }], 'sg-0web'), ...metadata('enabled') },
+          { ...instance('i-0app', 'app-01', 'subnet-0a02', [{ ip: '10.0.2.10' }], 'sg-0app'), ...metadata('disabled') },
+        ],
+        [
+          securityGroup('sg-0web', 'web', []),
+          securityGroup('sg-0app', 'app', [permission(8080, { group: 'sg-0web' })]),
+        ],
+      ),
+    );
+  }
+  const imds = { destination: { ip: '169.254.169.254' }, protocol: 'tcp' as const, port: 80 };
+
+  it('HttpEndpoint disabled refuses 169.254.169.254; enabled answers it, with nothing assumed', () => {
+    const m = metadataSnapshot();
+    const on = trace(m, { source: { node_id: instanceNode('i-0web') }, ...imds });
+    expect(on).toMatchObject({ reachable: true, disposition: 'ACCEPTED', destination: { kind: 'aws_service' } });
+    expect(on.assumptions).toEqual([]);
+    const off = trace(m, { source: { node_id: instanceNode('i-0app') }, ...imds });
+    expect(off).toMatchObject({ reachable: false, disposition: 'DENIED_IN' });
+    expect(off.blocked_by?.note).toBe(
+      'the instance metadata service is turned off for app-01 (its metadata options have HttpEndpoint disabled)',
+    );
+  });
+
+  it('the embedded interface has a node of its own that a trace can name, at either end', () => {
+    const m = metadataSnapshot();
+    const eniNode = `aws:${REGION}:aws.ec2.network_interface:eni-0app`;
+    expect(m.nodes.has(eniNode)).toBe(true);
+    const to = trace(m, {
+      source: { node_id: instanceNode('i-0web') },
+      destination: { node_id: eniNode },
+      protocol: 'tcp',
+      port: 8080,
+    });
+    expect(to).toMatchObject({ reachable: true, destination: { eni_id: 'eni-0app', ip: '10.0.2.10', kind: 'eni' } });
+    // From the interface node: its instance's metadata options still apply.
+    expect(trace(m, { source: { node_id: eniNode }, ...imds }).disposition).toBe('DENIED_IN');
+  });
+});

@@ -457,17 +457,27 @@ describe('queries', () => {
   });
 
   it.each([
-    [{ protocol: 'tcp', port: 70000 }],
-    [{ protocol: 'tcp', port_range: { from: 10, to: 5 } }],
-    [{ protocol: 'icmp', port: 22 }],
-    [{ protocol: 'tcp', icmp_type: 8 }],
-    [{ protocol: 'sctp' }],
-    [{ protocol: 300 }],
-    [{ protocol: 'tcp', port: 22, port_range: { from: 1, to: 2 } }],
-  ])('rejects a malformed flow %j', (flow) => {
+    [{ protocol: 'tcp', port: 70000 }, ['port']],
+    [{ protocol: 'tcp', port_range: { from: 10, to: 5 } }, ['port_range']],
+    [{ protocol: 'icmp', port: 22 }, ['port']],
+    [{ protocol: 'udp', port: 22, icmp_type: 8, icmp_code: 0 }, ['icmp_type', 'icmp_code']],
+    [{ protocol: 'icmp', icmp_type: 8, icmp_code: 300 }, ['icmp_code']],
+    [{ protocol: 'icmp', icmp_code: 0 }, ['icmp_code']],
+    [{ protocol: 'sctp' }, ['protocol']],
+    [{ protocol: 300 }, ['protocol']],
+    [{ protocol: 'tcp', port: 22, port_range: { from: 1, to: 2 } }, ['port_range']],
+    [{ protocol: 'tcp', ephemeral_port_range: { from: 2, to: 1 } }, ['ephemeral_port_range']],
+  ])('rejects a malformed flow %j, naming the fields', (flow, fields) => {
     const m = twoTier().model();
     const q = { source: node('i-web'), destination: node('i-app'), ...flow } as Parameters<typeof trace>[1];
-    expect(() => trace(m, q)).toThrow(expect.objectContaining({ code: 'INVALID_QUERY' }));
+    let error: TraceQueryError | null = null;
+    try {
+      trace(m, q);
+    } catch (e) {
+      error = e as TraceQueryError;
+    }
+    expect(error).toMatchObject({ code: 'INVALID_QUERY' });
+    expect(error?.problems.map((p) => p.field)).toEqual(fields);
   });
 
   it('says plainly that IPv6 is not modelled', () => {
@@ -476,10 +486,22 @@ describe('queries', () => {
     ).toThrow('destination ip 2001:db8::1 is IPv6; the path tracer models IPv4 only');
   });
 
-  it('rejects a private source address outside every modelled subnet', () => {
+  it('rejects a private source address outside every modelled subnet, naming source.ip', () => {
     expect(() =>
       trace(twoTier().model(), { source: { ip: '10.9.9.9' }, destination: node('i-app'), protocol: 'tcp', port: 1 }),
-    ).toThrow(expect.objectContaining({ code: 'INVALID_QUERY' }));
+    ).toThrow(
+      expect.objectContaining({
+        code: 'INVALID_QUERY',
+        message: 'source ip 10.9.9.9 is not inside any modelled subnet',
+        problems: [
+          {
+            field: 'source.ip',
+            message:
+              'is not inside any modelled subnet, not the public address of a modelled interface, and not a public (internet) address',
+          },
+        ],
+      }),
+    );
   });
 
   it('results are plain JSON', () => {
@@ -535,17 +557,24 @@ describe('queries', () => {
     expect(hopList(r.hops)).toEqual(['eni i-db#eni0 egress forward', 'eni i-db#eni0 ingress allow']);
   });
 
-  it('a node that is not a network endpoint is UNSUPPORTED, with a reason', () => {
+  it('a node that is not a network endpoint is a query error naming the field, never a verdict', () => {
     const m = twoTier().model();
-    const r = trace(m, {
+    const q = {
       source: node('i-web'),
       destination: node('sg-app', 'aws.ec2.security_group'),
-      protocol: 'tcp',
-      port: 1,
-    });
-    expect(r.disposition).toBe('UNSUPPORTED');
-    expect(r.reachable).toBe(false);
-    expect(r.explanation).toContain('not a network destination');
+      protocol: 'tcp' as const,
+    };
+    expect(() => trace(m, { ...q, port: 1 })).toThrow(
+      expect.objectContaining({
+        code: 'NOT_AN_ENDPOINT',
+        problems: [
+          {
+            field: 'destination.node_id',
+            message: expect.stringMatching(/^aws\.ec2\.security_group is not a network endpoint; name a node of type /),
+          },
+        ],
+      }),
+    );
   });
 
   it('databases and functions without interfaces are placed in their subnets, with the assumption stated', () => {
@@ -584,12 +613,9 @@ describe('queries', () => {
     expect(r.reachable).toBe(true);
     expect(r.destination.ip).toBe('10.0.2.254');
     expect(r.assumptions.some((a) => a.includes('assumed 10.0.2.254'))).toBe(true);
-    const toFn = trace(m, {
-      source: node('i-app'),
-      destination: node('fn', 'aws.lambda.function'),
-      protocol: 'tcp',
-      port: 443,
-    });
-    expect(toFn.disposition).toBe('UNSUPPORTED');
+    // A function accepts no inbound connections: naming one as the destination is refused outright.
+    expect(() =>
+      trace(m, { source: node('i-app'), destination: node('fn', 'aws.lambda.function'), protocol: 'tcp', port: 443 }),
+    ).toThrow(/a Lambda function accepts no inbound network connections/);
   });
 });

@@ -18,7 +18,15 @@ import {
 } from '../../core/pathtrace/builders.ts';
 import { createTestApp, type TestApp } from '../../helpers/app.ts';
 import { testDialects } from '../../helpers/env.ts';
-import { findExposure, ingestSnapshot, TWO_TIER as N, traceOk, tracePath } from './helpers.ts';
+import {
+  DESTINATION_TYPES,
+  findExposure,
+  ingestSnapshot,
+  TWO_TIER as N,
+  SOURCE_TYPES,
+  traceOk,
+  tracePath,
+} from './helpers.ts';
 
 const SEED = { source_node_id: N.webByName, destination_cidr: '0.0.0.0/0', port: 443, protocol: 'tcp' };
 
@@ -109,11 +117,79 @@ for (const dialect of testDialects()) {
         ['public ip source', { source_ip: '198.51.100.7', destination_node_id: N.web, port: 443 }, true],
         ['internet → node, closed port', { source: 'internet', destination_node_id: N.web, port: 22 }, false],
         ['internet → private node', { source: 'internet', destination_node_id: N.db, port: 5432 }, false],
+        [
+          'interface node → interface node',
+          { source_node_id: N.webEni, destination_node_id: N.dbEni, port: 5432 },
+          true,
+        ],
+        ['node → subnet', { source_node_id: N.web, destination_node_id: N.privateSubnet, port: 5432 }, true],
+        ['node → vpc', { source_node_id: N.web, destination_node_id: N.vpc, port: 5432 }, true],
+        // An unused address of the subnet: not in web-sg, so db-sg refuses it.
+        ['subnet → node', { source_node_id: N.publicSubnet, destination_node_id: N.db, port: 5432 }, false],
+        ['internet → public subnet', { source: 'internet', destination_node_id: N.publicSubnet, port: 443 }, true],
+        ['internet → vpc', { source: 'internet', destination_node_id: N.vpc, port: 443 }, true],
+        ['node → instance metadata', { source_node_id: N.db, destination_ip: '169.254.169.254', port: 80 }, true],
+        ['node → VPC DNS', { source_node_id: N.db, destination_ip: N.vpcResolverIp, protocol: 'udp', port: 53 }, true],
+        [
+          'node → instance metadata, port 443',
+          { source_node_id: N.db, destination_ip: '169.254.169.254', port: 443 },
+          false,
+        ],
       ];
       for (const [name, body, reachable] of cases) {
         const r = await traceOk(t, 'acme', h, { protocol: 'tcp', ...body });
         expect(r.reachable, `${name}: ${r.explanation}`).toBe(reachable);
       }
+    });
+
+    it('answers addresses AWS itself serves as such, and says why another link-local address is not reached', async () => {
+      const { t, h } = await twoTier(dialect);
+      // The audit's repro: db-01's groups and its subnet's ACL would stop this; they do not apply.
+      const imds = await traceOk(t, 'acme', h, { source_node_id: N.web, destination_ip: '169.254.169.254', port: 80 });
+      expect(imds).toMatchObject({
+        reachable: true,
+        disposition: 'ACCEPTED',
+        destination: { node_id: null, eni_id: null, ip: '169.254.169.254', kind: 'aws_service' },
+        reachable_ports: [{ from: 80, to: 80 }],
+        assumptions: [],
+      });
+      expect(imds.hops.map((hop: { kind: string }) => hop.kind)).toEqual(['eni', 'aws_service']);
+      expect(imds.explanation).toBe(
+        "TCP port 80 from web-01 (10.0.1.10) to 169.254.169.254 is allowed: the instance metadata service (IMDS) answers on web-01's own interface, where no security group, network ACL or route table applies, and replies come straight back.",
+      );
+      const dns = await traceOk(t, 'acme', h, {
+        source_node_id: N.db,
+        destination_ip: N.vpcResolverIp,
+        protocol: 'udp',
+        port: 53,
+      });
+      expect(dns.destination).toEqual({ node_id: N.vpc, eni_id: null, ip: N.vpcResolverIp, kind: 'aws_service' });
+      const fromNat = await traceOk(t, 'acme', h, {
+        source_node_id: N.nat,
+        destination_ip: '169.254.169.254',
+        port: 80,
+      });
+      expect(fromNat).toMatchObject({ reachable: false, disposition: 'NO_ROUTE' });
+      const elsewhere = await traceOk(t, 'acme', h, {
+        source_node_id: N.web,
+        destination_ip: '169.254.170.2',
+        port: 80,
+      });
+      expect(elsewhere.disposition).toBe('NO_ROUTE');
+      expect(elsewhere.explanation).not.toContain('the internet cannot deliver it');
+      expect(elsewhere.explanation).toContain(
+        '169.254.170.2 is link-local (169.254.0.0/16), which the VPC does not route',
+      );
+    });
+
+    it('reachable_ports is [] for every unreachable tcp answer, whatever stopped it', async () => {
+      const { t, h } = await twoTier(dialect);
+      const noPublicIp = await traceOk(t, 'acme', h, { source: 'internet', destination_node_id: N.db, port: 5432 });
+      expect(noPublicIp).toMatchObject({ disposition: 'NO_PUBLIC_IP', reachable_ports: [] });
+      const denied = await traceOk(t, 'acme', h, { source_node_id: N.web, destination_node_id: N.db, port: 22 });
+      expect(denied).toMatchObject({ disposition: 'DENIED_IN', reachable_ports: [] });
+      const all = await traceOk(t, 'acme', h, { source: 'internet', destination_node_id: N.db, protocol: 'all' });
+      expect(all).toMatchObject({ disposition: 'NO_PUBLIC_IP', reachable_ports: null });
     });
 
     it('port ranges, protocol numbers, icmp, all traffic, all_paths and check_return', async () => {
@@ -189,13 +265,23 @@ for (const dialect of testDialects()) {
         .map((n) => n.id)
         .sort();
       expect(endpoints.length).toBeGreaterThan(4);
+      // A Lambda function accepts no connections (a 422, below); subnets, VPCs and interfaces are destinations too.
+      const destinations = [
+        ...endpoints.filter((id) => !id.includes(':aws.lambda.function:')),
+        ...nodes
+          .filter((n) => ['aws.ec2.subnet', 'aws.ec2.vpc', 'aws.ec2.network_interface'].includes(n.type))
+          .map((n) => n.id)
+          .sort(),
+      ];
       const queries: TraceQuery[] = [];
-      for (const id of endpoints) {
+      for (const id of destinations) {
         queries.push({ source: { internet: true }, destination: { node_id: id }, protocol: 'tcp', all_paths: true });
+      }
+      for (const id of endpoints) {
         for (const cidr of ['0.0.0.0/0', '192.168.0.0/16', '10.66.0.0/16', '10.77.0.0/16']) {
           queries.push({ source: { node_id: id }, destination: { cidr }, protocol: 'tcp', port: 443 });
         }
-        for (const other of endpoints) {
+        for (const other of destinations) {
           if (other !== id) {
             queries.push({
               source: { node_id: id },
@@ -217,6 +303,21 @@ for (const dialect of testDialects()) {
           for (const hop of [...p.hops, ...(p.return_path.hops ?? [])]) if (hop.rule) ruleTypes.add(hop.rule.type);
         }
       }
+      const lambda = endpoints.find((id) => id.includes(':aws.lambda.function:')) as string;
+      const toLambda = {
+        source: { node_id: endpoints[0] as string },
+        destination: { node_id: lambda },
+        protocol: 'tcp',
+      };
+      expect(() => trace(model, toLambda as TraceQuery)).toThrow(/accepts no inbound network connections/);
+      const refused = await tracePath(t, 'acme', h, bodyOf(toLambda as TraceQuery));
+      expect(refused.statusCode).toBe(422);
+      expect(refused.json().error.details).toEqual([
+        {
+          path: 'body.destination_node_id',
+          message: `a Lambda function accepts no inbound network connections (it is invoked through the Lambda API); name a node of type ${DESTINATION_TYPES}`,
+        },
+      ]);
       // The comparison covered the interesting shapes, not only empty paths.
       expect([...ruleTypes].sort()).toEqual(
         expect.arrayContaining(['network_acl_entry', 'route', 'security_group_no_match', 'security_group_rule']),
@@ -406,6 +507,12 @@ for (const dialect of testDialects()) {
         [{ ...SEED, colour: 'blue' }, ['body.colour'], /./],
         [{ ...SEED, source_node_id: '' }, ['body.source_node_id'], /./],
         [{ ...SEED, max_paths: 0 }, ['body.max_paths'], /./],
+        // Found by the tracer, not the schema: still a field.
+        [
+          { source_ip: '10.9.9.9', destination_ip: N.dbIp, port: 5432 },
+          ['body.source_ip'],
+          /^source ip 10\.9\.9\.9 is not inside any modelled subnet$/,
+        ],
       ];
       for (const [body, paths, message] of cases) {
         const res = await tracePath(t, 'acme', h, body);
@@ -419,6 +526,22 @@ for (const dialect of testDialects()) {
       for (const body of [{ ports: [] }, { ports: [65536] }, { protocols: ['all'] }, { max_results: 0 }, { x: 1 }]) {
         const res = await findExposure(t, 'acme', h, body);
         expect(res.statusCode, JSON.stringify(body)).toBe(400);
+        expect(res.json().error.details.length, JSON.stringify(body)).toBeGreaterThan(0);
+      }
+      // Ports with only port-less protocols would be dropped silently: refused as trace refuses them.
+      for (const protocols of [['icmp'], [1], [47, 'icmp']]) {
+        const res = await findExposure(t, 'acme', h, { ports: [22], protocols });
+        expect(res.statusCode, JSON.stringify(protocols)).toBe(400);
+        expect(res.json().error).toMatchObject({
+          code: 'BAD_REQUEST',
+          message: 'Invalid exposure: body.ports applies only to tcp and udp, and protocols names neither',
+          details: [{ path: 'body.ports', message: 'applies only to tcp and udp, and protocols names neither' }],
+        });
+      }
+      // With tcp or udp among them, the ports are theirs and icmp is checked whole.
+      for (const protocols of [['tcp', 'icmp'], [6, 'icmp'], ['udp']]) {
+        const res = await findExposure(t, 'acme', h, { ports: [22], protocols });
+        expect(res.statusCode, JSON.stringify(protocols)).toBe(200);
       }
     });
 
@@ -470,13 +593,91 @@ for (const dialect of testDialects()) {
       expect(s3.statusCode).toBe(422);
       expect(s3.json().error).toMatchObject({
         code: 'UNPROCESSABLE',
+        message:
+          'aws:global:aws.s3.bucket:logs cannot be the destination: aws.s3.bucket is not a network endpoint; a trace goes to an instance, network interface, load balancer, RDS instance, NAT gateway, VPC endpoint, or any address in a subnet or VPC, or to an address or CIDR',
         details: [
           {
             path: 'body.destination_node_id',
-            message: 'aws.s3.bucket carries no network traffic the path tracer models',
+            message: `aws.s3.bucket is not a network endpoint; name a node of type ${DESTINATION_TYPES}`,
           },
         ],
       });
+    });
+
+    it('422 alike for every node that is not a traffic endpoint, network node or not, listing the usable types', async () => {
+      const { t, h } = await twoTier(dialect);
+      // Security groups, route tables, ACLs, gateways and Elastic IPs are network nodes the model reads, but no
+      // traffic starts or ends at them; a VPC is only a destination (any address in it).
+      for (const [field, id, message] of [
+        [
+          'destination_node_id',
+          N.webSg,
+          `aws.ec2.security_group is not a network endpoint; name a node of type ${DESTINATION_TYPES}`,
+        ],
+        [
+          'source_node_id',
+          N.webSg,
+          `aws.ec2.security_group is not a network endpoint; name a node of type ${SOURCE_TYPES}`,
+        ],
+        [
+          'destination_node_id',
+          N.publicRt,
+          `aws.ec2.route_table is not a network endpoint; name a node of type ${DESTINATION_TYPES}`,
+        ],
+        [
+          'source_node_id',
+          N.privateAcl,
+          `aws.ec2.network_acl is not a network endpoint; name a node of type ${SOURCE_TYPES}`,
+        ],
+        [
+          'destination_node_id',
+          N.igw,
+          `aws.ec2.internet_gateway is not a network endpoint; name a node of type ${DESTINATION_TYPES}`,
+        ],
+        [
+          'destination_node_id',
+          N.natEip,
+          `aws.ec2.elastic_ip is not a network endpoint; name a node of type ${DESTINATION_TYPES}`,
+        ],
+        [
+          'source_node_id',
+          N.vpc,
+          `a VPC as a whole sends nothing: its subnets have their own route tables and network ACLs, so name one of them or give an address in it; name a node of type ${SOURCE_TYPES}`,
+        ],
+      ] as const) {
+        const other = field === 'source_node_id' ? { destination_ip: N.dbIp } : { source_node_id: N.web };
+        const res = await tracePath(t, 'acme', h, { [field]: id, ...other, port: 443 });
+        expect(res.statusCode, `${field} ${id}: ${res.body}`).toBe(422);
+        const error = res.json().error;
+        expect(error.code).toBe('UNPROCESSABLE');
+        expect(error.message).toMatch(new RegExp(`^${id} cannot be the ${field.split('_')[0]}: `));
+        expect(error.details).toEqual([{ path: `body.${field}`, message }]);
+      }
+      // Both ends wrong, whether the model holds the node or not (a bucket): one 422 naming both fields.
+      const editor = (await t.userWithRole('acme', 'editor')).headers;
+      const bucket = await t.app.inject({
+        method: 'POST',
+        url: '/api/v1/tenants/acme/nodes',
+        headers: editor,
+        payload: { provider: 'aws', type: 'aws.s3.bucket', name: 'assets' },
+      });
+      expect(bucket.statusCode, bucket.body).toBe(201);
+      for (const source_node_id of [N.vpc, bucket.json().data.id]) {
+        const both = await tracePath(t, 'acme', h, { source_node_id, destination_node_id: N.webSg });
+        expect(both.statusCode).toBe(422);
+        expect(both.json().error.details.map((d: { path: string }) => d.path)).toEqual([
+          'body.source_node_id',
+          'body.destination_node_id',
+        ]);
+      }
+      // A Name tag resolves first, then the same refusal (web-sg is the group's Name).
+      const byName = await tracePath(t, 'acme', h, {
+        source_node_id: N.web,
+        destination_node_id: 'aws:us-east-1:aws.ec2.security_group:web-sg',
+        port: 443,
+      });
+      expect(byName.statusCode).toBe(422);
+      expect(byName.json().error.details[0].path).toBe('body.destination_node_id');
     });
 
     it("another tenant's inventory is invisible: its slug is a 404, its node ids are unknown", async () => {

@@ -5,6 +5,7 @@
 import { describe, expect, it } from 'vitest';
 import { createModelCache } from '../../../src/modules/pathtracer/cache.ts';
 import { createPathTracerService } from '../../../src/modules/pathtracer/service.ts';
+import { startThread } from '../../../src/platform/jobs/threads.ts';
 import { createTestApp } from '../../helpers/app.ts';
 import { testDialects } from '../../helpers/env.ts';
 import { findExposure, ingestSnapshot, TWO_TIER as N, traceOk } from './helpers.ts';
@@ -235,6 +236,31 @@ for (const dialect of testDialects()) {
       const fresh = { ...ctx, tenant: await t.services.tenants.operatorScope('acme') };
       expect((await threaded.exposure(fresh, {})).exposed).toEqual([]);
       expect(threaded.stats().exposureThreadFailures).toBe(0);
+
+      // A refused query is a 400 naming the field, on the thread's side as well.
+      await expect(threaded.exposure(fresh, { ports: [22], protocols: ['icmp'] })).rejects.toMatchObject({
+        code: 'BAD_REQUEST',
+        details: [{ path: 'body.ports', message: 'applies only to tcp and udp, and protocols names neither' }],
+      });
+      const thread = startThread(new URL('../../../src/modules/pathtracer/exposure-thread.ts', import.meta.url));
+      try {
+        const reply = await thread.call('exposure', {
+          tenantId: 'x',
+          version: 1,
+          opts: { ports: [22], protocols: ['icmp'] },
+          rows: [],
+          edges: [],
+        });
+        expect(reply).toEqual({
+          refused: {
+            code: 'INVALID_QUERY',
+            message: 'ports applies only to tcp and udp, and protocols names neither',
+            problems: [{ field: 'ports', message: 'applies only to tcp and udp, and protocols names neither' }],
+          },
+        });
+      } finally {
+        await thread.close();
+      }
     });
 
     it('loads a page at a time and lets the event loop run between pages', async () => {

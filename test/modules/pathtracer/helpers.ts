@@ -21,8 +21,21 @@ export const TWO_TIER = {
   dbSgNative: 'sg-0a1b2c3d4e5f60082',
   privateAclNative: 'acl-0a1b2c3d4e5f60072',
   publicSubnet: 'aws:us-east-1:aws.ec2.subnet:subnet-0a1b2c3d4e5f60011',
+  privateSubnet: 'aws:us-east-1:aws.ec2.subnet:subnet-0a1b2c3d4e5f60012',
   vpc: 'aws:us-east-1:aws.ec2.vpc:vpc-0a1b2c3d4e5f60001',
+  vpcResolverIp: '10.0.0.2',
+  publicRt: 'aws:us-east-1:aws.ec2.route_table:rtb-0a1b2c3d4e5f60061',
+  privateAcl: 'aws:us-east-1:aws.ec2.network_acl:acl-0a1b2c3d4e5f60072',
+  igw: 'aws:us-east-1:aws.ec2.internet_gateway:igw-0a1b2c3d4e5f60021',
+  nat: 'aws:us-east-1:aws.ec2.nat_gateway:nat-0a1b2c3d4e5f60031',
+  natEip: 'aws:us-east-1:aws.ec2.elastic_ip:eipalloc-0a1b2c3d4e5f60051',
 } as const;
+
+/** The node types a 422 lists as usable (the API's contract, spelled out). */
+export const SOURCE_TYPES =
+  'aws.ec2.instance, aws.ec2.network_interface, aws.elbv2.load_balancer, aws.rds.db_instance, aws.lambda.function, aws.ec2.nat_gateway, aws.ec2.vpc_endpoint (Interface), aws.ec2.subnet';
+export const DESTINATION_TYPES =
+  'aws.ec2.instance, aws.ec2.network_interface, aws.elbv2.load_balancer, aws.rds.db_instance, aws.ec2.nat_gateway, aws.ec2.vpc_endpoint, aws.ec2.subnet, aws.ec2.vpc';
 
 // One job runner per app: a second one could claim the job the first is asked to drain.
 const runners = new WeakMap<TestApp, JobRunner>();
