@@ -267,6 +267,8 @@ export function nodeAttributes(r: TfResource, info: MapInfo): Rec {
         image_id: strU(v.ami),
         iam_instance_profile_arn: null,
         metadata_http_tokens: strU(metadata.http_tokens),
+        // `enabled` or `disabled` (the tracer answers 169.254.169.254 by it); null when the block is absent.
+        metadata_http_endpoint: strU(metadata.http_endpoint),
         root_volume_encrypted: boolU(firstBlock(v.root_block_device).encrypted),
       };
     }

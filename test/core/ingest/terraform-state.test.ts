@@ -70,6 +70,7 @@ describe('terraform_state: raw .tfstate (v4) of the two-tier VPC', () => {
       image_id: 'ami-0c02fb55956c7d316',
       iam_instance_profile_arn: 'arn:aws:iam::111111111111:instance-profile/web-profile',
       metadata_http_tokens: 'required',
+      metadata_http_endpoint: 'enabled',
       root_volume_encrypted: true,
       // raw Terraform attributes are kept too
       primary_network_interface_id: 'eni-0a1b2c3d4e5f60042',
