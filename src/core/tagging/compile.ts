@@ -7,9 +7,10 @@
  * returns the cached result.
  */
 import { isUnknown, type Unknown } from '../inventory/types.ts';
+import { parseIsoInstant } from './dates.ts';
 import { globToRegExp } from './glob.ts';
 import { checkRegexSafety, compileTagRegex } from './regex-safety.ts';
-import { normalizeProvider } from './resource-types.ts';
+import { isScopeProvider, normalizeProvider, SCOPE_PROVIDERS } from './resource-types.ts';
 import { SuggestionIndex } from './suggest.ts';
 import {
   type Enforcement,
@@ -147,8 +148,8 @@ function compilePolicyWithWarnings(policy: TaggingPolicy): { compiled: CompiledP
   const exemptions = (policy.exemptions ?? []).map((e) => {
     let expiresAt: number | null = null;
     if (e.expires_at) {
-      expiresAt = Date.parse(e.expires_at);
-      if (Number.isNaN(expiresAt)) {
+      expiresAt = parseIsoInstant(e.expires_at);
+      if (expiresAt === null) {
         // An unreadable expiry must not become a permanent exemption.
         warnings.push(
           `policy ${policy.id}: exemption for ${e.resource} has an unreadable expires_at (${e.expires_at}); not applied`,
@@ -332,6 +333,10 @@ export function policyProblems(policy: TaggingPolicy): string[] {
   if (policy.enforcement !== 'warn' && policy.enforcement !== 'block')
     problems.push("enforcement must be 'warn' or 'block'");
   if (!Array.isArray(policy.tags)) return [...problems, 'tags must be an array'];
+  // An enabled policy without rules would pass every resource in its scope and inflate the share tagged correctly.
+  if (policy.tags.length === 0 && policy.enabled !== false) {
+    problems.push('tags must hold at least one rule while the policy is enabled (or set enabled to false)');
+  }
   const keys = new Set<string>();
   policy.tags.forEach((rule, i) => {
     const where = `tags[${i}]`;
@@ -351,10 +356,23 @@ export function policyProblems(policy: TaggingPolicy): string[] {
       problems.push(`${where}.valueType must be ANY, LIST or REGEX`);
     }
   });
+  // A typo in a provider or an exemption's key would make the policy, or the exemption, quietly apply to nothing.
+  for (const [i, provider] of (policy.scope?.providers ?? []).entries()) {
+    if (!isScopeProvider(provider)) {
+      problems.push(`scope.providers[${i}] must be one of ${SCOPE_PROVIDERS.join(', ')}, not ${provider}`);
+    }
+  }
+  const ruleKeys = keys.size === 0 ? 'none' : [...keys].slice(0, 10).join(', ') + (keys.size > 10 ? ', …' : '');
   for (const [i, e] of (policy.exemptions ?? []).entries()) {
     if (!e.resource) problems.push(`exemptions[${i}].resource is required`);
-    if (e.expires_at && Number.isNaN(Date.parse(e.expires_at)))
-      problems.push(`exemptions[${i}].expires_at is not a date`);
+    for (const [j, key] of (e.keys ?? []).entries()) {
+      if (!keys.has(key))
+        problems.push(`exemptions[${i}].keys[${j}] ${key} is not a key of the policy's rules (${ruleKeys})`);
+    }
+    if (e.expires_at && parseIsoInstant(e.expires_at) === null)
+      problems.push(
+        `exemptions[${i}].expires_at must be an ISO date (2027-03-31) or a date-time with its zone (2027-03-31T12:00:00Z)`,
+      );
   }
   return problems;
 }

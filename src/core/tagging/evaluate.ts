@@ -92,7 +92,10 @@ export class ScopeIndex {
     }
     let hit = byInfracast.get(subject.infracastType);
     if (!hit) {
-      hit = this.active.filter((p) => p.typeInScope(subject));
+      // A policy without rules checks nothing, so it covers nothing: counted as covering (and passing) its
+      // scope, it would inflate the share tagged correctly. The API refuses an enabled one; one stored before
+      // it did is still listed, with figures of zero.
+      hit = this.active.filter((p) => p.rules.length > 0 && p.typeInScope(subject));
       byInfracast.set(subject.infracastType, hit);
     }
     return hit;

@@ -28,6 +28,7 @@ export {
   sharePercent,
   type TaggingCompliance,
 } from './compliance.ts';
+export { parseIsoInstant } from './dates.ts';
 export {
   type FormatOptions,
   formatValidation,
@@ -40,8 +41,10 @@ export { InvalidPlanError, type ParsedPlan, type PlanResource, type PlanTarget, 
 export { checkRegexSafety, compileTagRegex, MAX_PATTERN_LENGTH, type RegexSafety } from './regex-safety.ts';
 export {
   infracastTypeFor,
+  isScopeProvider,
   isTaggableType,
   normalizeProvider,
+  SCOPE_PROVIDERS,
   TAGGABLE_TYPES_SOURCE,
   terraformTypeFor,
   terraformTypeOf,

@@ -39,6 +39,14 @@ const TAGGABLE = {
 };
 
 /**
+ * The provider names a policy scope may give: the clouds whose taggable types Infracast knows, under
+ * their Infracast and Terraform names (any case). A scope naming another would apply to nothing.
+ */
+export const SCOPE_PROVIDERS = ['aws', 'azure', 'azurerm', 'google', 'google-beta', 'gcp'] as const;
+
+export const isScopeProvider = (provider: string): boolean => Object.hasOwn(TAGGABLE, normalizeProvider(provider));
+
+/**
  * Types that carry tags in a form the generated list cannot see: an
  * autoscaling group's `tag` blocks are its tags (it has no `tags` map since
  * AWS provider v5).

@@ -6,13 +6,14 @@
 import {
   type Enforcement,
   normalizePolicyTags,
+  parseIsoInstant,
   policyProblems,
   type TaggingPolicy,
   type TagRule,
 } from '../../core/tagging/index.ts';
 import { badRequest, type FieldError } from '../../platform/errors.ts';
 // Types only: TypeBox takes a second to import, and `infracast validate` must start fast.
-import type { PolicyAttributesInputT, PolicyBodyT, TaggingPolicyT } from './schemas.ts';
+import type { PolicyAttributesInputT, PolicyBodyT, PolicyMergePatchT, TaggingPolicyT } from './schemas.ts';
 
 /** A policy's stored fields, every default filled in. */
 export interface PolicyDefinition {
@@ -55,8 +56,8 @@ export const POLICY_FIELDS: readonly PolicyField[] = [
 ];
 
 /** The fields a request sent, and where they sat (`body` or `body.data.attributes`) for error paths. */
-export interface SentFields {
-  attributes: PolicyAttributesInputT;
+export interface SentFields<A = PolicyAttributesInputT> {
+  attributes: A;
   base: string;
 }
 
@@ -64,7 +65,10 @@ export interface SentFields {
  * Reduces either body form to its fields. `pathId` is the policy in the URL
  * (PUT, PATCH): a JSON:API `data.id` must name the same one.
  */
-export function sentFields(body: PolicyBodyT, pathId: string | null): SentFields {
+export function sentFields<B extends PolicyBodyT | PolicyMergePatchT>(
+  body: B,
+  pathId: string | null,
+): SentFields<Omit<B, 'data'>> {
   const { data, ...top } = body;
   if (data === undefined) return { attributes: top, base: 'body' };
   const topLevel = Object.keys(top);
@@ -86,7 +90,16 @@ export function sentFields(body: PolicyBodyT, pathId: string | null): SentFields
       ]);
     }
   }
-  return { attributes: data.attributes, base: 'body.data.attributes' };
+  return { attributes: data.attributes as Omit<B, 'data'>, base: 'body.data.attributes' };
+}
+
+/** A PATCH must change something: `{}` is more likely a client's slip than a request for nothing. */
+export function requireSomeField({ attributes, base }: SentFields<object>): void {
+  if (Object.keys(attributes).length === 0) {
+    throw badRequest('Nothing to change: give at least one field', [
+      { path: base, message: `give at least one of ${POLICY_FIELDS.join(', ')}` },
+    ]);
+  }
 }
 
 const emptyScope = (): PolicyDefinition['scope'] => ({
@@ -106,14 +119,14 @@ function scopeOf(input: PolicyAttributesInputT['scope']): PolicyDefinition['scop
 
 function exemptionsOf(input: PolicyAttributesInputT['exemptions']): PolicyDefinition['exemptions'] {
   return (input ?? []).map((e) => {
-    const parsed = e.expires_at ? Date.parse(e.expires_at) : Number.NaN;
+    const parsed = e.expires_at ? parseIsoInstant(e.expires_at) : null;
     return {
       resource: e.resource,
       keys: e.keys ?? [],
       reason: e.reason ?? null,
-      // Stored as a full UTC instant so every reader compares the same thing; an unreadable
+      // Stored as a full UTC instant so every reader compares the same thing; an unreadable (or impossible)
       // date is kept as sent for policyProblems to reject.
-      expires_at: e.expires_at ? (Number.isNaN(parsed) ? e.expires_at : new Date(parsed).toISOString()) : null,
+      expires_at: e.expires_at ? (parsed === null ? e.expires_at : new Date(parsed).toISOString()) : null,
     };
   });
 }
@@ -155,12 +168,9 @@ export function definitionFrom({ attributes: a, base }: SentFields): PolicyDefin
 }
 
 /** PATCH: the named fields replace the current ones (a list or the scope as a whole). */
-export function mergeDefinition(current: PolicyDefinition, { attributes: a, base }: SentFields): PolicyDefinition {
-  if (Object.keys(a).length === 0) {
-    throw badRequest('Nothing to change: name at least one field', [
-      { path: base, message: `give at least one of ${POLICY_FIELDS.join(', ')}` },
-    ]);
-  }
+export function mergeDefinition(current: PolicyDefinition, sent: SentFields): PolicyDefinition {
+  requireSomeField(sent);
+  const a = sent.attributes;
   return {
     name: a.name ?? current.name,
     description: a.description !== undefined ? a.description : current.description,
@@ -172,6 +182,14 @@ export function mergeDefinition(current: PolicyDefinition, { attributes: a, base
     trim_values: a.trim_values ?? current.trim_values,
     tags: a.tags !== undefined ? rulesOf(a.tags) : current.tags,
   };
+}
+
+/**
+ * A stored definition as the body of a PUT that would recreate it: what a merge patch (RFC 7396)
+ * applies to. A copy, so the patch cannot touch the definition it was read from.
+ */
+export function attributesOf(def: PolicyDefinition): PolicyAttributesInputT {
+  return structuredClone(def) as PolicyAttributesInputT;
 }
 
 /**
@@ -206,7 +224,8 @@ export function normalizeDefinition(def: PolicyDefinition, base: string): Policy
   });
   const definition = { ...def, tags };
   for (const text of policyProblems({ id: 'policy', ...definition } as TaggingPolicy)) {
-    const m = /^((?:tags|exemptions)\[\d+\]\.\w+)(?::\s*|\s+)(.*)$/.exec(text);
+    // `tags[0].allowedRegex: …`, `exemptions[1].keys[0] zz is …`, `scope.providers[0] must …`, `tags must …`.
+    const m = /^((?:tags|exemptions|scope)(?:\[\d+\]|\.\w+)*)(?::\s*|\s+)(.*)$/.exec(text);
     const problem = m ? { path: `${base}.${m[1]}`, message: m[2]! } : { path: base, message: text };
     if (!problems.some((p) => p.path === problem.path)) problems.push(problem);
   }

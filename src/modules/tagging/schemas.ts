@@ -5,9 +5,10 @@
  * `mandatory`, `valueType`, `allowedValues`, `allowedRegex`, `caseSensitive`,
  * `message`); the engine's types are in src/core/tagging/types.ts.
  */
-import { type Static, Type } from 'typebox';
-import { MAX_PATTERN_LENGTH } from '../../core/tagging/index.ts';
+import { type Static, type TSchema, Type } from 'typebox';
+import { MAX_PATTERN_LENGTH, SCOPE_PROVIDERS } from '../../core/tagging/index.ts';
 import { EnumListQuery } from '../../platform/http/list-filters.ts';
+import { type MergePatch, mergePatchSchema } from '../../platform/http/merge-patch.ts';
 import { NOT_BLANK, PaginationQuery, SortQuery, StringEnum, Timestamp } from '../../platform/http/schemas.ts';
 
 export const VALUE_TYPES = ['ANY', 'LIST', 'REGEX'] as const;
@@ -26,6 +27,14 @@ export const MAX_EXEMPTIONS = 10_000;
 const nullable = <T>(type: 'string' | 'integer' | 'number', options: Record<string, unknown> = {}) =>
   Type.Unsafe<T | null>({ type: [type, 'null'], ...options });
 const NullableString = (options: Record<string, unknown> = {}) => nullable<string>('string', options);
+
+/**
+ * An ISO date (`2027-03-31`) or an RFC 3339 date-time with its zone, checked with the `date` and
+ * `date-time` formats every other date of the API uses: an impossible day (`2027-02-30`) is a 400
+ * naming the field, not a date rolled over into March. Formats check strings only, so a nullable
+ * field still takes null.
+ */
+const DATE_OR_DATE_TIME = { anyOf: [{ format: 'date' }, { format: 'date-time' }] };
 
 // Tag keys: AWS allows 128 characters, Azure 512; values: 256 on AWS and Azure (63 on GCP).
 const TagKey = Type.String({ minLength: 1, maxLength: 512, examples: ['app_id'] });
@@ -84,7 +93,9 @@ export const ScopeInput = Type.Object(
     providers: Type.Optional(
       Type.Array(Type.String({ minLength: 1, maxLength: 64 }), {
         maxItems: 50,
-        description: '`aws`, `azure` (or `azurerm`), `google` (or `google-beta`), … Empty: every provider.',
+        description:
+          `Any of ${SCOPE_PROVIDERS.map((p) => `\`${p}\``).join(', ')} (any case): the clouds whose resource ` +
+          'types Infracast knows; another name is a 400 (it would match nothing). Empty: every provider.',
       }),
     ),
     resource_types: Type.Optional(
@@ -117,13 +128,20 @@ export const ExemptionInput = Type.Object(
         'Resource address or glob (`module.legacy.*`); inventory resources match on node id, native id or name too.',
     }),
     keys: Type.Optional(
-      Type.Array(TagKey, { maxItems: MAX_RULES, description: "Keys exempted; all of the policy's keys when empty." }),
+      Type.Array(TagKey, {
+        maxItems: MAX_RULES,
+        description: "Keys exempted, each one of the policy's rules (else a 400); all of the policy's keys when empty.",
+      }),
     ),
     reason: Type.Optional(NullableString({ maxLength: 2000 })),
     expires_at: Type.Optional(
       NullableString({
         maxLength: 40,
-        description: 'ISO date or date-time; the exemption stops applying then. null: never expires.',
+        ...DATE_OR_DATE_TIME,
+        description:
+          'ISO date (`2027-03-31`, midnight UTC) or date-time with its zone; the exemption stops applying then. ' +
+          'null: never expires.',
+        examples: ['2027-03-31'],
       }),
     ),
   },
@@ -162,7 +180,8 @@ const policyFields = {
   tags: Type.Optional(
     Type.Array(TagRuleInput, {
       maxItems: MAX_RULES,
-      description: 'The tag rules. A PATCH that names `tags` replaces the whole list.',
+      description:
+        'The tag rules; an enabled policy needs at least one. A PATCH that names `tags` replaces the whole list.',
     }),
   ),
 };
@@ -220,6 +239,40 @@ export const PolicyBody = Type.Object(
   },
 );
 export type PolicyBodyT = Static<typeof PolicyBody>;
+
+/** A merge patch of a policy's fields (the merged policy is validated against PolicyAttributesInput). */
+export type PolicyAttributesPatchT = MergePatch<PolicyAttributesInputT>;
+export type PolicyMergePatchT = PolicyAttributesPatchT & {
+  data?: { type?: 'tagging-policies'; id?: string; attributes: PolicyAttributesPatchT };
+};
+
+const attributesPatch = mergePatchSchema(PolicyAttributesInput);
+const dataForm = PolicyBody.properties.data;
+
+/**
+ * A PATCH body sent as `application/merge-patch+json` (RFC 7396), in either form: a patch of the
+ * policy rather than fields that replace their current value. Objects merge member by member, null
+ * removes a member (it takes its default), lists are replaced whole; the merged policy is then
+ * checked as a PUT body is, so an error names the field as the patch wrote it.
+ */
+export const PolicyMergePatch = Type.Unsafe<PolicyMergePatchT>({
+  ...attributesPatch,
+  properties: {
+    ...(attributesPatch.properties as Record<string, TSchema>),
+    data: {
+      ...dataForm,
+      properties: { ...dataForm.properties, attributes: attributesPatch },
+      description: 'The JSON:API form: `{"data":{"attributes":{…patch…}}}`.',
+    },
+  },
+  description:
+    'RFC 7396 JSON merge patch of the policy, at the top level or as `data.attributes` (not both). Objects ' +
+    '(`scope`, `scope.resource_types`, `scope.tag_filter`) merge member by member: what the patch leaves out ' +
+    'stays. null removes a member, which then takes its default (`"scope": {"tag_filter": {"env": null}}` drops ' +
+    'one filter, `"scope": null` the whole scope; `name` and `tags` have none, so null is a 400). Lists (`tags`, ' +
+    '`exemptions`, `providers`, `include`, …) are replaced whole. The merged policy is checked as a PUT body is.',
+  examples: [{ scope: { providers: ['aws'], tag_filter: { env: null } }, enforcement: 'block' }],
+});
 
 const PolicyId = Type.String({
   minLength: 1,
@@ -586,8 +639,22 @@ export const ComplianceQuery = Type.Object(
 export const HistoryQuery = Type.Object(
   {
     ...PaginationQuery,
-    from: Type.Optional(Type.String({ maxLength: 40, description: 'ISO date or date-time (inclusive).' })),
-    to: Type.Optional(Type.String({ maxLength: 40, description: 'ISO date or date-time (inclusive).' })),
+    from: Type.Optional(
+      Type.String({
+        maxLength: 40,
+        ...DATE_OR_DATE_TIME,
+        description: 'ISO date (from its first instant, UTC) or date-time with its zone; inclusive.',
+        examples: ['2026-11-01'],
+      }),
+    ),
+    to: Type.Optional(
+      Type.String({
+        maxLength: 40,
+        ...DATE_OR_DATE_TIME,
+        description: 'ISO date (to its last instant, UTC) or date-time with its zone; inclusive.',
+        examples: ['2026-11-30'],
+      }),
+    ),
     trigger: EnumListQuery(SNAPSHOT_TRIGGERS, 'triggers', {
       examples: ['job,daily'],
       extra: '`job`: after a discovery job; `daily`: the daily snapshot.',

@@ -22,6 +22,7 @@ import {
   InvalidPlanError,
   listNonCompliant,
   type NonCompliantNode,
+  parseIsoInstant,
   type TaggingCompliance,
   type TaggingPolicy,
   type ValidationResult,
@@ -35,18 +36,22 @@ import { flag, toFlag } from '../../platform/db/sql.ts';
 import { badRequest, conflict, notFound } from '../../platform/errors.ts';
 import type { EventBus } from '../../platform/events.ts';
 import { enumList } from '../../platform/http/list-filters.ts';
+import { applyMergePatch } from '../../platform/http/merge-patch.ts';
 import { csv, type PageRequest, parseSort } from '../../platform/http/pagination.ts';
+import { compileJsonValidator } from '../../platform/http/validation.ts';
 import { newId } from '../../platform/ids.ts';
 import { type Clock, iso } from '../../platform/time.ts';
 import { auditEntry, insertAuditEntry } from '../audit/store.ts';
 import { DISCOVERY_JOB_KIND } from '../inventory/ingest/discovery-job.ts';
 import { inventoryVersion as readInventoryVersion } from '../inventory/store.ts';
 import {
+  attributesOf,
   definitionFrom,
   diffDefinitions,
   mergeDefinition,
   normalizeDefinition,
   type PolicyDefinition,
+  requireSomeField,
   sentFields,
   toApiPolicy,
   toEnginePolicy,
@@ -57,7 +62,10 @@ import {
   type HistoryQueryT,
   type ListPoliciesQueryT,
   POLICY_SORT_FIELDS,
+  PolicyAttributesInput,
+  type PolicyAttributesInputT,
   type PolicyBodyT,
+  type PolicyMergePatchT,
   SNAPSHOT_TRIGGERS,
   type TaggingPolicyT,
   VIOLATION_KINDS,
@@ -167,17 +175,32 @@ const fingerprintOf = (heads: readonly { id: string; version: number }[]) =>
     .sort()
     .join(',');
 
-/** `2026-11-01` → its first (or last) instant; a date-time as is. 400 when unreadable. */
+/** `2026-11-01` → its first (or last) instant; a date-time as is. 400 when unreadable (the schema says so first). */
 function instant(value: string | undefined, field: string, endOfDay: boolean): string | undefined {
   if (value === undefined) return undefined;
-  const dateOnly = /^\d{4}-\d{2}-\d{2}$/.test(value);
-  const ms = Date.parse(dateOnly ? `${value}T00:00:00.000Z` : value);
-  if (Number.isNaN(ms)) {
+  const ms = parseIsoInstant(value);
+  if (ms === null) {
     throw badRequest(`${field} is not a date: ${value}`, [
       { path: `querystring.${field}`, message: 'must be an ISO date (2026-11-01) or date-time' },
     ]);
   }
+  const dateOnly = /^\d{4}-\d{2}-\d{2}$/.test(value);
   return new Date(dateOnly && endOfDay ? ms + 86_400_000 - 1 : ms).toISOString();
+}
+
+/** A policy after a merge patch, checked as a PUT body: one validator per place the fields sit. */
+const mergedValidators = new Map<string, ReturnType<typeof compileJsonValidator>>();
+
+function checkMerged(merged: unknown, base: string): asserts merged is PolicyAttributesInputT {
+  let validate = mergedValidators.get(base);
+  if (!validate) {
+    validate = compileJsonValidator(PolicyAttributesInput, base);
+    mergedValidators.set(base, validate);
+  }
+  const problems = validate(merged);
+  if (problems && problems.length > 0) {
+    throw badRequest(`Invalid request: ${problems[0]!.path} ${problems[0]!.message}`, problems);
+  }
 }
 
 const NO_ATTRIBUTES = Object.freeze({});
@@ -555,6 +578,32 @@ export function createTaggingService(deps: TaggingServiceDeps) {
         id,
         'updated',
         (current) => normalizeDefinition(mergeDefinition(current, sent), sent.base),
+        via,
+      );
+    },
+
+    /**
+     * PATCH as `application/merge-patch+json` (RFC 7396): the patch is merged into the current policy
+     * (objects member by member, null removes a member so it takes its default, lists whole), and the
+     * result is checked as a PUT body. Merged inside `change`, so a concurrent change is patched too.
+     */
+    async mergePatch(
+      ctx: TenantContext,
+      id: string,
+      body: PolicyMergePatchT,
+      via: 'compat' | null = null,
+    ): Promise<TaggingPolicyT> {
+      const sent = sentFields(body, id);
+      requireSomeField(sent);
+      return change(
+        ctx,
+        id,
+        'updated',
+        (current) => {
+          const merged = applyMergePatch(attributesOf(current), sent.attributes);
+          checkMerged(merged, sent.base);
+          return normalizeDefinition(definitionFrom({ attributes: merged, base: sent.base }), sent.base);
+        },
         via,
       );
     },

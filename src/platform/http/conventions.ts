@@ -11,13 +11,11 @@ import { isTransientConflict } from '../db/sql.ts';
 import { AppError, type ErrorCode, isAppError } from '../errors.ts';
 import { newRequestId } from '../ids.ts';
 import { jsonNestsDeeperThan, tooDeepMessage, unstorableStringAt, unstorableStringMessage } from './json-depth.ts';
+import { isMergePatch } from './merge-patch.ts';
 import { bodyErrors, NoQuery } from './schemas.ts';
 import { toFieldErrors } from './validation.ts';
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
-
-const isMergePatch = (contentType: string | undefined): boolean =>
-  (contentType ?? '').split(';')[0]?.trim().toLowerCase() === 'application/merge-patch+json';
 
 /** Reuses a well-formed incoming X-Request-Id (so traces join up across services), else makes one. */
 export function requestIdFor(req: { headers: Record<string, string | string[] | undefined> }): string {
@@ -197,7 +195,8 @@ export const conventions = fp<ConventionsOptions>(
     // An empty JSON body on a body-less action (POST …/start) is not an error.
     app.removeContentTypeParser(['application/json', 'text/plain']);
     const jsonParser = app.getDefaultJsonParser('error', 'ignore');
-    // application/merge-patch+json (RFC 7396) is JSON too: PATCH bodies that say so are read alike.
+    // application/merge-patch+json (RFC 7396) is JSON too: PATCH bodies that say so are read alike; what a
+    // patch means is up to the route (see merge-patch.ts).
     app.addContentTypeParser(
       ['application/json', 'application/merge-patch+json'],
       { parseAs: 'string' },

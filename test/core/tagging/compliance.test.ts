@@ -205,6 +205,18 @@ describe('computeTaggingCompliance', () => {
     });
   });
 
+  it('a policy without rules covers nothing (it would pass everything and inflate the share)', () => {
+    const empty = ownerPolicy({ id: 'pol_empty', name: 'Empty', scope: null, tags: [] });
+    const alone = computeTaggingCompliance([empty], nodes, { now: NOW });
+    expect(alone.overall).toEqual({ resources: 8, taggable: 7, covered: 0, compliant: 0, percent: null });
+    // Still listed, with nothing it applies to.
+    expect(alone.by_policy).toEqual([
+      { policy_id: 'pol_empty', policy_name: 'Empty', enforcement: 'warn', taggable: 0, compliant: 0, percent: null },
+    ]);
+    const both = computeTaggingCompliance([...policies, empty], nodes, { now: NOW });
+    expect(both.overall).toEqual(c.overall);
+  });
+
   it('nothing taggable gives a null percent, not a division by zero', () => {
     expect(computeTaggingCompliance(policies, [nodes[4]!]).overall).toEqual({
       resources: 1,

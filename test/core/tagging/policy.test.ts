@@ -15,7 +15,9 @@ import {
   infracastTypeFor,
   isTaggableType,
   normalizePolicyTags,
+  parseIsoInstant,
   policyProblems,
+  SCOPE_PROVIDERS,
   type TaggingPolicy,
   terraformTypeFor,
   terraformTypeOf,
@@ -119,6 +121,48 @@ describe('compilePolicies', () => {
     const set = compilePolicies([policy]);
     expect(set.warnings.join()).toMatch(/unreadable expires_at/);
     expect(set.policies[0]!.exemptionFor(['x'], Date.now())).toBeNull();
+  });
+
+  it('reads an impossible expiry date as unreadable, not as a day of the next month', () => {
+    // Date.parse reads 2027-02-30 as March 2: the exemption would still apply on March 1.
+    const set = compilePolicies([{ ...policy, exemptions: [{ resource: 'x', expires_at: '2027-02-30' }] }]);
+    expect(set.warnings.join()).toMatch(/unreadable expires_at \(2027-02-30\)/);
+    expect(set.policies[0]!.exemptionFor(['x'], Date.parse('2027-03-01T00:00:00Z'))).toBeNull();
+  });
+});
+
+describe('parseIsoInstant', () => {
+  it.each([
+    ['2027-03-31', '2027-03-31T00:00:00.000Z'],
+    ['2028-02-29', '2028-02-29T00:00:00.000Z'],
+    ['2000-02-29', '2000-02-29T00:00:00.000Z'],
+    ['2027-03-31T12:30:00Z', '2027-03-31T12:30:00.000Z'],
+    ['2027-03-31T12:30:00.25+02:00', '2027-03-31T10:30:00.250Z'],
+    ['2027-03-31t12:30:00-0130', '2027-03-31T14:00:00.000Z'],
+    ['2016-12-31T23:59:60Z', '2017-01-01T00:00:00.000Z'],
+  ])('reads %s as %s', (text, iso) => {
+    expect(new Date(parseIsoInstant(text)!).toISOString()).toBe(iso);
+  });
+
+  it.each([
+    '2027-02-30',
+    '2027-02-29',
+    '1900-02-29',
+    '2027-04-31',
+    '2026-11-31',
+    '2027-13-01',
+    '2027-00-10',
+    '2027-01-00',
+    '2027-02-30T10:00:00Z',
+    '2027-03-01T24:00:00Z',
+    '2027-03-01T10:60:00Z',
+    '2027-03-01T10:00:00', // no zone: whose ten o'clock?
+    '2027-03-01T10:00:00+24:00',
+    '2027-3-1',
+    'next tuesday',
+    '',
+  ])('rejects %j', (text) => {
+    expect(parseIsoInstant(text)).toBeNull();
   });
 });
 
@@ -228,9 +272,54 @@ describe('policyProblems', () => {
       'tags[1].allowedValues must list at least one value for a LIST rule',
       'tags[2].valueType must be ANY, LIST or REGEX',
       'exemptions[0].resource is required',
-      'exemptions[0].expires_at is not a date',
+      'exemptions[0].expires_at must be an ISO date (2027-03-31) or a date-time with its zone (2027-03-31T12:00:00Z)',
     ]);
   });
+
+  it('names what would make a policy, or an exemption, quietly apply to nothing', () => {
+    const good: TaggingPolicy = {
+      id: 'p',
+      name: 'P',
+      enabled: true,
+      enforcement: 'warn',
+      scope: { providers: ['aws', 'AzureRM', 'google-beta', 'gcp'] },
+      exemptions: [{ resource: 'x', keys: ['app'] }, { resource: 'y' }],
+      tags: [{ key: 'app', mandatory: true, valueType: 'ANY' }],
+    };
+    expect(policyProblems(good)).toEqual([]);
+    expect(
+      policyProblems({
+        ...good,
+        scope: { providers: ['aws', 'bogus'] },
+        exemptions: [{ resource: 'x', keys: ['app', 'zz'] }],
+      }),
+    ).toEqual([
+      `scope.providers[1] must be one of ${SCOPE_PROVIDERS.join(', ')}, not bogus`,
+      "exemptions[0].keys[1] zz is not a key of the policy's rules (app)",
+    ]);
+    // No rules: it would pass every resource in scope. Allowed only while disabled (a draft).
+    expect(policyProblems({ ...good, exemptions: [], tags: [] })).toEqual([
+      'tags must hold at least one rule while the policy is enabled (or set enabled to false)',
+    ]);
+    expect(policyProblems({ ...good, exemptions: [], tags: [], enabled: false })).toEqual([]);
+  });
+
+  it.each(['2027-02-30', '2027-04-31', '2027-02-29', '2027-02-30T10:00:00Z'])(
+    'rejects the impossible expiry date %s',
+    (expires_at) => {
+      const policy: TaggingPolicy = {
+        id: 'p',
+        name: 'P',
+        enabled: true,
+        enforcement: 'warn',
+        exemptions: [{ resource: 'x', expires_at }],
+        tags: [{ key: 'app', mandatory: true, valueType: 'ANY' }],
+      };
+      expect(policyProblems(policy)).toEqual([
+        expect.stringMatching(/^exemptions\[0\]\.expires_at must be an ISO date/),
+      ]);
+    },
+  );
 });
 
 describe('checkRegexSafety against real backtracking', () => {

@@ -208,6 +208,17 @@ describe('validatePlan over a realistic AWS plan', () => {
     expect(none.summary).toMatchObject({ taggable: 9, covered: 0, failed: 0, percent: null });
   });
 
+  it('a policy without rules covers nothing: it does not pass every resource into a 100% share', () => {
+    // The API refuses such a policy enabled; one stored before it did must not inflate the share.
+    const empty = finopsPolicy({ id: 'pol_empty', tags: [] });
+    const alone = validatePlan(loadPlan('aws.plan.json'), [empty], { now: NOW });
+    expect(alone.summary).toMatchObject({ taggable: 9, covered: 0, passed: 9, failed: 0, percent: null });
+    expect(alone.resources.every((x) => x.policy_ids.length === 0)).toBe(true);
+    // Beside a real policy it changes nothing.
+    const both = validatePlan(loadPlan('aws.plan.json'), [finopsPolicy(), ownerPolicy(), empty], { now: NOW });
+    expect(both.summary).toEqual(result.summary);
+  });
+
   it('lists passing checks on request', () => {
     const r = validatePlan(loadPlan('aws.plan.json'), [finopsPolicy()], { now: NOW, includePassedChecks: true });
     const web1 = resource(r, 'aws_instance.web[1]');

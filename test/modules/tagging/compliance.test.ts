@@ -378,5 +378,34 @@ for (const dialect of testDialects()) {
       expect(bad.statusCode).toBe(400);
       expect(bad.json().error.details[0].path).toBe('querystring.from');
     });
+
+    it('history: an impossible date is a 400 naming the parameter, not the first days of the next month', async () => {
+      const x = await taggingTenant(dialect);
+      const history = (query: string) =>
+        x.t.app.inject({ url: `${x.base}/compliance/history?${query}`, headers: x.viewer });
+      // November 31 would be read as December 1, so this range would seem to be in order.
+      for (const [query, parameter] of [
+        ['from=2026-12-01&to=2026-11-31', 'to'],
+        ['from=2027-02-29', 'from'],
+        ['to=2026-04-31T00:00:00Z', 'to'],
+        ['from=2026-11-01T10:00:00', 'from'],
+      ] as const) {
+        const res = await history(query);
+        expect(res.statusCode, query).toBe(400);
+        expect(res.json().error.details[0], query).toEqual({
+          path: `querystring.${parameter}`,
+          message: expect.stringMatching(/^must match format "date(-time)?"$/),
+        });
+      }
+      for (const query of [
+        'from=2028-02-29&to=2028-03-01',
+        'from=2026-11-01T00:00:00Z&to=2026-11-30T23:59:59%2B01:00',
+      ]) {
+        expect((await history(query)).statusCode, query).toBe(200);
+      }
+      const reversed = await history('from=2026-12-01&to=2026-11-30');
+      expect(reversed.statusCode).toBe(400);
+      expect(reversed.json().error.details).toEqual([{ path: 'querystring.from', message: 'must not be after to' }]);
+    });
   });
 }

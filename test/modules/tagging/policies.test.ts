@@ -185,7 +185,7 @@ for (const dialect of testDialects()) {
 
       const empty = await t.app.inject({ method: 'PATCH', url: `${base}/${p.id}`, headers: editor, payload: {} });
       expect(empty.statusCode).toBe(400);
-      expect(empty.json().error.message).toMatch(/Nothing to change/);
+      expect(empty.json().error.message).toBe('Nothing to change: give at least one field');
 
       // The same values again change nothing: same version, same updated_at, no audit entry.
       const auditCount = async () =>
@@ -206,6 +206,213 @@ for (const dialect of testDialects()) {
       expect(same.statusCode, same.body).toBe(200);
       expect(same.json().data).toEqual(current);
       expect(await auditCount()).toBe(entries);
+    });
+
+    it('a merge patch (application/merge-patch+json) merges objects, null resets a member to its default, lists are replaced', async () => {
+      const { t, base, editor, viewer, create } = await taggingTenant(dialect);
+      const scope = {
+        providers: ['aws'],
+        resource_types: { include: ['aws_s3_*'], exclude: ['aws_s3_bucket_policy'] },
+        tag_filter: { env: 'prod', team: 'core' },
+      };
+      const p = await create(finopsBody({ scope }));
+      const mergePatch = async (payload: unknown, url = `${base}/${p.id}`) =>
+        t.app.inject({
+          method: 'PATCH',
+          url,
+          headers: { ...editor, 'content-type': 'application/merge-patch+json' },
+          payload: JSON.stringify(payload),
+        });
+
+      // The audit's case: naming one member of `scope` leaves the rest of it as it was (no silent widening).
+      const providers = await mergePatch({ scope: { providers: ['azurerm'] } });
+      expect(providers.statusCode, providers.body).toBe(200);
+      expect(providers.json().data.scope).toEqual({ ...scope, providers: ['azurerm'] });
+      expect(providers.json().data).toMatchObject({ name: p.name, tags: p.tags, version: 2 });
+
+      // Objects merge at every depth: one include pattern changed, the excludes and the other filter kept.
+      const nested = await mergePatch({
+        scope: { resource_types: { include: ['aws_s3_bucket'] }, tag_filter: { env: null } },
+      });
+      expect(nested.statusCode, nested.body).toBe(200);
+      expect(nested.json().data.scope).toEqual({
+        providers: ['azurerm'],
+        resource_types: { include: ['aws_s3_bucket'], exclude: ['aws_s3_bucket_policy'] },
+        tag_filter: { team: 'core' },
+      });
+
+      // null removes a member: it takes its default.
+      const reset = await mergePatch({ description: null, enforcement: null, scope: { resource_types: null } });
+      expect(reset.statusCode, reset.body).toBe(200);
+      expect(reset.json().data).toMatchObject({
+        description: null,
+        enforcement: 'warn',
+        scope: { providers: ['azurerm'], resource_types: { include: [], exclude: [] }, tag_filter: { team: 'core' } },
+      });
+      const noScope = await mergePatch({ scope: null, enabled: false });
+      expect(noScope.json().data).toMatchObject({
+        enabled: false,
+        scope: { providers: [], resource_types: { include: [], exclude: [] }, tag_filter: {} },
+      });
+      expect((await mergePatch({ enabled: null })).json().data.enabled).toBe(true);
+
+      // Lists are replaced whole, as RFC 7396 has it (a rule is not merged into the rule at the same index).
+      const tags = await mergePatch({ tags: [{ key: 'owner', valueType: 'ANY' }] });
+      expect(tags.statusCode, tags.body).toBe(200);
+      expect(tags.json().data.tags).toEqual([
+        { key: 'owner', mandatory: false, valueType: 'ANY', caseSensitive: true, message: null },
+      ]);
+
+      // The JSON:API form patches the attributes, on the seed's route as on this one.
+      const key = await t.apiKey('acme', 'editor');
+      const compat = await t.app.inject({
+        method: 'PATCH',
+        url: `/v1/orgs/acme/tagging-policies/${p.id}`,
+        headers: { authorization: `Bearer ${key.token}`, 'content-type': 'application/merge-patch+json' },
+        payload: JSON.stringify({ data: { attributes: { scope: { tag_filter: { env: 'dev' } } } } }),
+      });
+      expect(compat.statusCode, compat.body).toBe(200);
+      expect(compat.json().data).toMatchObject({ id: p.id, type: 'tagging-policies' });
+      expect(compat.json().data.attributes.scope.tag_filter).toEqual({ env: 'dev' });
+      const native = await mergePatch({ data: { attributes: { scope: { tag_filter: { team: 'edge' } } } } });
+      expect(native.json().data.scope.tag_filter).toEqual({ env: 'dev', team: 'edge' });
+
+      // The same body as application/json keeps its documented meaning: the named field is replaced whole.
+      const plain = await t.app.inject({
+        method: 'PATCH',
+        url: `${base}/${p.id}`,
+        headers: editor,
+        payload: { scope: { providers: ['aws'] } },
+      });
+      expect(plain.json().data.scope).toEqual({
+        providers: ['aws'],
+        resource_types: { include: [], exclude: [] },
+        tag_filter: {},
+      });
+
+      // A patch that changes nothing writes nothing.
+      const current = plain.json().data;
+      const same = await mergePatch({ scope: { providers: ['aws'] } });
+      expect(same.json().data).toEqual(current);
+      expect((await t.app.inject({ url: `${base}/${p.id}`, headers: viewer })).json().data).toEqual(current);
+    });
+
+    it('a merge patch is checked as the policy it makes: errors name the field as the patch wrote it', async () => {
+      const { t, base, slug, editor, create } = await taggingTenant(dialect);
+      const p = await create(finopsBody({ scope: { providers: ['aws'], tag_filter: { env: 'prod' } } }));
+      const mergePatch = (payload: unknown, url = `${base}/${p.id}`) =>
+        t.app.inject({
+          method: 'PATCH',
+          url,
+          headers: { ...editor, 'content-type': 'application/merge-patch+json; charset=utf-8' },
+          payload: JSON.stringify(payload),
+        });
+      const cases: [unknown, { path: string; message: string }][] = [
+        // A member without a default cannot be removed.
+        [{ name: null }, { path: 'body.name', message: 'is required' }],
+        [{ tags: null }, { path: 'body.tags', message: 'is required' }],
+        [{ data: { attributes: { name: null } } }, { path: 'body.data.attributes.name', message: 'is required' }],
+        [{ scope: { tag_filter: { env: 7 } } }, { path: 'body.scope.tag_filter.env', message: 'must be string,null' }],
+        [{ scope: { provider: ['aws'] } }, { path: 'body.scope.provider', message: 'unknown field "provider"' }],
+        [{ enforcement: 'deny' }, { path: 'body.enforcement', message: 'must be one of "warn", "block", null' }],
+        [{ name: ' ' }, { path: 'body.name', message: 'must not be blank' }],
+        [
+          { tags: [{ key: 'a', valueType: 'ANY', mandatroy: true }] },
+          {
+            path: 'body.tags[0].mandatroy',
+            message: 'unknown field "mandatroy"',
+          },
+        ],
+        // Checked after merging: the engine's checks name the field too.
+        [
+          { scope: { providers: ['bogus'] } },
+          {
+            path: 'body.scope.providers[0]',
+            message: expect.stringMatching(/^must be one of aws, azure, .*, not bogus$/),
+          },
+        ],
+        [
+          { tags: [{ key: 'a', valueType: 'REGEX', allowedRegex: '(a+)+$' }] },
+          {
+            path: 'body.tags[0].allowedRegex',
+            message: expect.stringMatching(/catastrophically/),
+          },
+        ],
+        [
+          { exemptions: [{ resource: 'x', expires_at: '2027-02-30' }] },
+          {
+            path: 'body.exemptions[0].expires_at',
+            message: 'must match format "date"',
+          },
+        ],
+      ];
+      for (const [payload, detail] of cases) {
+        const res = await mergePatch(payload);
+        expect(res.statusCode, JSON.stringify(payload)).toBe(400);
+        expect(res.json().error.details[0], JSON.stringify(payload)).toEqual(detail);
+      }
+      const compat = await mergePatch(
+        { data: { attributes: { scope: { tag_filter: null, nope: 1 } } } },
+        `/v1/orgs/${slug}/tagging-policies/${p.id}`,
+      );
+      expect(compat.statusCode).toBe(400);
+      expect(compat.json().error.details).toEqual([
+        { path: 'body.data.attributes.scope.nope', message: 'unknown field "nope"' },
+      ]);
+      const other = await mergePatch({
+        data: { id: 'e17b9d51-151d-4855-a17e-6349e485584c', attributes: { enabled: false } },
+      });
+      expect(other.json().error.details[0].path).toBe('body.data.id');
+      // Nothing of a rejected patch is written.
+      const stored = (await t.app.inject({ url: `${base}/${p.id}`, headers: editor })).json().data;
+      expect(stored).toEqual(p);
+      // A merge patch is for PATCH: a POST that says it is one is a 415, as everywhere.
+      const post = await t.app.inject({
+        method: 'POST',
+        url: base,
+        headers: { ...editor, 'content-type': 'application/merge-patch+json' },
+        payload: JSON.stringify(finopsBody()),
+      });
+      expect(post.statusCode).toBe(415);
+    });
+
+    it('an empty PATCH asks for at least one field, on both routes, in every form and media type', async () => {
+      const { t, base, slug, create } = await taggingTenant(dialect);
+      const p = await create(finopsBody());
+      const key = await t.apiKey(slug, 'editor');
+      for (const url of [`${base}/${p.id}`, `/v1/orgs/${slug}/tagging-policies/${p.id}`]) {
+        for (const [payload, base] of [
+          [{}, 'body'],
+          [{ data: { attributes: {} } }, 'body.data.attributes'],
+        ] as const) {
+          for (const type of ['application/json', 'application/merge-patch+json']) {
+            const res = await t.app.inject({
+              method: 'PATCH',
+              url,
+              headers: { authorization: `Bearer ${key.token}`, 'content-type': type },
+              payload: JSON.stringify(payload),
+            });
+            expect(res.statusCode, `${url} ${type} ${JSON.stringify(payload)}`).toBe(400);
+            expect(res.json().error.message).toBe('Nothing to change: give at least one field');
+            expect(res.json().error.details).toEqual([
+              { path: base, message: expect.stringMatching(/^give at least one of name, description, /) },
+            ]);
+          }
+        }
+      }
+    });
+
+    it('the OpenAPI document gives a PATCH its schema per media type', async () => {
+      const { t } = await taggingTenant(dialect);
+      const doc = (await t.app.inject('/api/v1/openapi.json')).json();
+      for (const path of ['/api/v1/tenants/{t}/tagging-policies/{id}', '/v1/orgs/{org}/tagging-policies/{id}']) {
+        const content = doc.paths[path].patch.requestBody.content;
+        expect(Object.keys(content).sort(), path).toEqual(['application/json', 'application/merge-patch+json']);
+        expect(content['application/merge-patch+json'].schema.description).toMatch(/RFC 7396/);
+        // In a patch, null is allowed (it resets the member); in the plain body it is not.
+        expect(content['application/merge-patch+json'].schema.properties.enabled.type).toEqual(['boolean', 'null']);
+        expect(content['application/json'].schema.properties.enabled.type).toBe('boolean');
+      }
     });
 
     it("the seed's request, byte for byte, works on the compatibility route with an API key and on the native route", async () => {
@@ -671,7 +878,121 @@ for (const dialect of testDialects()) {
         payload: { exemptions: [{ resource: 'x', expires_at: 'next tuesday' }] },
       });
       expect(bad.statusCode).toBe(400);
-      expect(bad.json().error.details).toEqual([{ path: 'body.exemptions[0].expires_at', message: 'is not a date' }]);
+      expect(bad.json().error.details).toEqual([
+        { path: 'body.exemptions[0].expires_at', message: 'must match format "date"' },
+        { path: 'body.exemptions[0].expires_at', message: 'must match format "date-time"' },
+      ]);
+      // A date-time keeps its instant, whatever its zone.
+      const offset = await t.app.inject({
+        method: 'PATCH',
+        url: `${base}/${p.id}`,
+        headers: editor,
+        payload: { exemptions: [{ resource: 'x', expires_at: '2028-02-29T10:00:00+02:00' }] },
+      });
+      expect(offset.statusCode, offset.body).toBe(200);
+      expect(offset.json().data.exemptions[0].expires_at).toBe('2028-02-29T08:00:00.000Z');
+    });
+
+    it('an impossible date is a 400 naming the field, not a day of the next month', async () => {
+      const { t, base, editor, create } = await taggingTenant(dialect);
+      const p = await create(finopsBody());
+      for (const expires_at of [
+        '2027-02-30',
+        '2027-02-29',
+        '2027-04-31',
+        '2027-02-30T10:00:00Z',
+        '2027-03-01T10:00:00',
+      ]) {
+        const exemptions = [{ resource: 'x', keys: ['app_id'], expires_at }];
+        const requests = [
+          { method: 'POST', url: base, payload: finopsBody({ exemptions }), type: 'application/json' },
+          { method: 'PUT', url: `${base}/${p.id}`, payload: finopsBody({ exemptions }), type: 'application/json' },
+          { method: 'PATCH', url: `${base}/${p.id}`, payload: { exemptions }, type: 'application/json' },
+          { method: 'PATCH', url: `${base}/${p.id}`, payload: { exemptions }, type: 'application/merge-patch+json' },
+        ] as const;
+        for (const r of requests) {
+          const res = await t.app.inject({
+            method: r.method,
+            url: r.url,
+            headers: { ...editor, 'content-type': r.type },
+            payload: JSON.stringify(r.payload),
+          });
+          expect(res.statusCode, `${r.method} ${r.type} ${expires_at}`).toBe(400);
+          expect(res.json().error.details[0]).toEqual({
+            path: 'body.exemptions[0].expires_at',
+            message: expect.stringMatching(/^must match format "date(-time)?"$/),
+          });
+        }
+      }
+      const stored = (await t.app.inject({ url: `${base}/${p.id}`, headers: editor })).json().data;
+      expect(stored.version).toBe(1);
+    });
+
+    it('refuses what would make a policy, or an exemption, quietly apply to nothing', async () => {
+      const { t, base, slug, editor, create } = await taggingTenant(dialect);
+      const post = (body: unknown) =>
+        t.app.inject({ method: 'POST', url: base, headers: editor, payload: body as never });
+      const expectError = async (res: Awaited<ReturnType<typeof post>>, path: string, message: RegExp) => {
+        expect(res.statusCode, res.body).toBe(400);
+        expect(res.json().error.details).toEqual([{ path, message: expect.stringMatching(message) }]);
+      };
+
+      // A provider typo: the policy would apply to no resource at all.
+      await expectError(
+        await post(finopsBody({ scope: { providers: ['aws', 'bogus'] } })),
+        'body.scope.providers[1]',
+        /^must be one of aws, azure, azurerm, google, google-beta, gcp, not bogus$/,
+      );
+      const providers = await create(finopsBody({ scope: { providers: ['AWS', 'azurerm', 'google-beta'] } }));
+      expect(providers.scope.providers).toEqual(['AWS', 'azurerm', 'google-beta']);
+
+      // An exemption for a key the policy has no rule for exempts nothing.
+      await expectError(
+        await post(finopsBody({ exemptions: [{ resource: 'x', keys: ['app_id', 'zz'] }] })),
+        'body.exemptions[0].keys[1]',
+        /^zz is not a key of the policy's rules \(app_id, CostCenter\)$/,
+      );
+      // Nor may replacing the rules leave an exemption behind that names a key no longer there.
+      const exempted = await create(finopsBody({ exemptions: [{ resource: 'x', keys: ['CostCenter'] }] }));
+      await expectError(
+        await t.app.inject({
+          method: 'PATCH',
+          url: `/v1/orgs/${slug}/tagging-policies/${exempted.id}`,
+          headers: editor,
+          payload: { data: { attributes: { tags: [{ key: 'app_id', valueType: 'ANY' }] } } },
+        }),
+        'body.data.attributes.exemptions[0].keys[0]',
+        /^CostCenter is not a key of the policy's rules \(app_id\)$/,
+      );
+
+      // An enabled policy without rules would pass every resource and inflate the share tagged correctly.
+      await expectError(
+        await post(finopsBody({ tags: [] })),
+        'body.tags',
+        /^must hold at least one rule while the policy is enabled/,
+      );
+      const draft = await create(finopsBody({ tags: [], enabled: false }));
+      expect(draft).toMatchObject({ enabled: false, tags: [] });
+      await expectError(
+        await t.app.inject({
+          method: 'PATCH',
+          url: `${base}/${draft.id}`,
+          headers: editor,
+          payload: { enabled: true },
+        }),
+        'body.tags',
+        /^must hold at least one rule while the policy is enabled/,
+      );
+      await expectError(
+        await t.app.inject({
+          method: 'PATCH',
+          url: `${base}/${providers.id}`,
+          headers: editor,
+          payload: { data: { attributes: { tags: [] } } },
+        }),
+        'body.data.attributes.tags',
+        /^must hold at least one rule while the policy is enabled/,
+      );
     });
   });
 }

@@ -1,8 +1,9 @@
 import { tenantContextOf } from '../../../platform/context.ts';
 import { commonErrors, conflictError, Envelope } from '../../../platform/http/schemas.ts';
 import { type App, one } from '../../../platform/http/types.ts';
-import { CompatPolicy, CompatPolicyParams, PolicyBody, type TaggingPolicyT } from '../schemas.ts';
+import { CompatPolicy, CompatPolicyParams, type TaggingPolicyT } from '../schemas.ts';
 import type { TaggingService } from '../service.ts';
+import { MERGE_PATCH_NOTE, PolicyPatchBody, patchPolicy } from './policies.ts';
 
 /** `{id, …}` → the seed's JSON:API resource `{id, type, attributes}`. */
 export function toCompatPolicy({ id, ...attributes }: TaggingPolicyT) {
@@ -25,12 +26,13 @@ export async function taggingCompatRoutes(app: App, { tagging }: { tagging: Tagg
         summary: 'Update a tagging policy (seed-compatible path)',
         description:
           "Same as `PATCH /api/v1/tenants/{t}/tagging-policies/{id}`, at the path the seed's curl example uses, " +
-          'answering in its shape: `{"data": {"id", "type": "tagging-policies", "attributes": {…}}}`.',
+          'answering in its shape: `{"data": {"id", "type": "tagging-policies", "attributes": {…}}}`. ' +
+          MERGE_PATCH_NOTE,
         params: CompatPolicyParams,
-        body: PolicyBody,
+        body: PolicyPatchBody,
         response: { 200: Envelope(CompatPolicy), ...commonErrors, ...conflictError },
       },
     },
-    async (req) => one(toCompatPolicy(await tagging.update(tenantContextOf(req), req.params.id, req.body, 'compat'))),
+    async (req) => one(toCompatPolicy(await patchPolicy(tagging, req, tenantContextOf(req), req.params.id, 'compat'))),
   );
 }

@@ -1,15 +1,53 @@
 import { Type } from 'typebox';
-import { tenantContextOf } from '../../../platform/context.ts';
+import { type TenantContext, tenantContextOf } from '../../../platform/context.ts';
+import { isMergePatch, MERGE_PATCH } from '../../../platform/http/merge-patch.ts';
 import { pageRequest, sendPage } from '../../../platform/http/pagination.ts';
 import { commonErrors, conflictError, Envelope, NoContent, PageEnvelope } from '../../../platform/http/schemas.ts';
 import { type App, one } from '../../../platform/http/types.ts';
 import { TenantParams } from '../../members/schemas.ts';
-import { ListPoliciesQuery, PolicyBody, PolicyParams } from '../schemas.ts';
+import {
+  ListPoliciesQuery,
+  PolicyBody,
+  type PolicyBodyT,
+  PolicyMergePatch,
+  type PolicyMergePatchT,
+  PolicyParams,
+} from '../schemas.ts';
 import type { TaggingService } from '../service.ts';
 
 const BODY_FORMS =
   'The fields may be sent plainly (`{"name": …, "tags": […]}`) or as the seed\'s JSON:API body ' +
   '(`{"data": {"attributes": {…}}}`), not both. An unknown field is a 400 naming it.';
+
+export const MERGE_PATCH_NOTE =
+  `As \`${MERGE_PATCH}\`, the body is an RFC 7396 merge patch: objects (\`scope\` and what it holds) merge ` +
+  'member by member, null removes a member (it takes its default), lists are replaced whole, and the merged ' +
+  'policy is checked as a PUT body.';
+
+/**
+ * A policy PATCH body by media type: `application/json` names fields that replace their values,
+ * `application/merge-patch+json` is a merge patch (validated per type, and documented so).
+ */
+export const PolicyPatchBody = {
+  content: {
+    'application/json': { schema: PolicyBody },
+    [MERGE_PATCH]: { schema: PolicyMergePatch },
+  },
+};
+
+/** PATCH by its media type; a request without a body (nothing to validate) is a PATCH of nothing. */
+export function patchPolicy(
+  tagging: TaggingService,
+  req: { headers: Record<string, unknown>; body: unknown },
+  ctx: TenantContext,
+  id: string,
+  via: 'compat' | null = null,
+) {
+  const body = req.body ?? {};
+  return isMergePatch(req.headers['content-type'] as string | undefined)
+    ? tagging.mergePatch(ctx, id, body as PolicyMergePatchT, via)
+    : tagging.update(ctx, id, body as PolicyBodyT, via);
+}
 
 export async function taggingPolicyRoutes(app: App, { tagging }: { tagging: TaggingService }) {
   const PolicyRef = Type.Ref('TaggingPolicy');
@@ -96,14 +134,16 @@ export async function taggingPolicyRoutes(app: App, { tagging }: { tagging: Tagg
         tags: ['tagging'],
         summary: 'Update a tagging policy',
         description:
-          'Changes only the fields named; a list (`tags`, `exemptions`) or the `scope` is replaced as a whole. ' +
-          `The seed's body \`{"data":{"attributes":{"tags":[…]}}}\` works as is. ${BODY_FORMS}`,
+          'As `application/json`, changes only the fields named; a list (`tags`, `exemptions`) or the `scope` is ' +
+          `replaced as a whole. ${MERGE_PATCH_NOTE} ` +
+          `The seed's body \`{"data":{"attributes":{"tags":[…]}}}\` works as is. ${BODY_FORMS} ` +
+          'An empty patch is a 400.',
         params: PolicyParams,
-        body: PolicyBody,
+        body: PolicyPatchBody,
         response: { 200: Envelope(PolicyRef), ...commonErrors, ...conflictError },
       },
     },
-    async (req) => one(await tagging.update(tenantContextOf(req), req.params.id, req.body)),
+    async (req) => one(await patchPolicy(tagging, req, tenantContextOf(req), req.params.id)),
   );
 
   app.delete(
