@@ -7,7 +7,7 @@
  */
 import { type Static, type TSchema, Type } from 'typebox';
 import { MAX_PATTERN_LENGTH, SCOPE_PROVIDERS } from '../../core/tagging/index.ts';
-import { EnumListQuery } from '../../platform/http/list-filters.ts';
+import { CsvQuery, EnumListQuery } from '../../platform/http/list-filters.ts';
 import { type MergePatch, mergePatchSchema } from '../../platform/http/merge-patch.ts';
 import { NOT_BLANK, PaginationQuery, SortQuery, StringEnum, Timestamp } from '../../platform/http/schemas.ts';
 
@@ -31,10 +31,10 @@ const NullableString = (options: Record<string, unknown> = {}) => nullable<strin
 /**
  * An ISO date (`2027-03-31`) or an RFC 3339 date-time with its zone, checked with the `date` and
  * `date-time` formats every other date of the API uses: an impossible day (`2027-02-30`) is a 400
- * naming the field, not a date rolled over into March. Formats check strings only, so a nullable
- * field still takes null.
+ * naming the field, not a date rolled over into March. Formats and lengths check strings only, so a
+ * nullable field still takes null.
  */
-const DATE_OR_DATE_TIME = { anyOf: [{ format: 'date' }, { format: 'date-time' }] };
+const DATE_OR_DATE_TIME = { minLength: 10, anyOf: [{ format: 'date' }, { format: 'date-time' }] };
 
 // Tag keys: AWS allows 128 characters, Azure 512; values: 256 on AWS and Azure (63 on GCP).
 const TagKey = Type.String({ minLength: 1, maxLength: 512, examples: ['app_id'] });
@@ -692,15 +692,11 @@ export const ViolationsQuery = Type.Object(
   {
     ...PaginationQuery,
     sort: SortQuery(VIOLATION_SORT_FIELDS, 'node_id'),
-    types: Type.Optional(Type.String({ maxLength: 2000, description: 'Comma-separated Infracast types (any of).' })),
-    accounts: Type.Optional(Type.String({ maxLength: 2000, description: 'Comma-separated accounts (any of).' })),
-    key: Type.Optional(
-      Type.String({
-        maxLength: 2000,
-        description: 'Comma-separated tag keys (any of): only violations of these keys.',
-        examples: ['app_id,CostCenter'],
-      }),
-    ),
+    types: CsvQuery('Comma-separated Infracast types (any of).'),
+    accounts: CsvQuery('Comma-separated accounts (any of).'),
+    key: CsvQuery('Comma-separated tag keys (any of): only violations of these keys.', {
+      examples: ['app_id,CostCenter'],
+    }),
     kind: EnumListQuery(VIOLATION_KINDS, 'violation kinds', {
       examples: ['missing,invalid'],
       extra: '`missing`: the tag is absent; `invalid`: its value is not allowed.',

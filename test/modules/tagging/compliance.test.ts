@@ -298,6 +298,15 @@ for (const dialect of testDialects()) {
       expect(bad.json().error.details).toEqual([
         { path: 'querystring.kind', message: expect.stringContaining('missing, invalid') },
       ]);
+      // A list with no item is not "no filter": a 400, as on every list.
+      for (const parameter of ['key', 'types', 'accounts']) {
+        const empty = await x.t.app.inject({
+          url: `${x.base}/${both.id}/violations?${parameter}=,`,
+          headers: x.viewer,
+        });
+        expect(empty.statusCode, parameter).toBe(400);
+        expect(empty.json().error.details[0].path).toBe(`querystring.${parameter}`);
+      }
     });
 
     it('records a snapshot after every discovery job, and returns the history', async () => {
