@@ -433,6 +433,7 @@ describe('API conventions', () => {
     type Param = {
       in: string;
       name: string;
+      description?: string;
       schema?: {
         type?: string;
         description?: string;
@@ -448,7 +449,7 @@ describe('API conventions', () => {
           if (p.in !== 'query' || p.schema?.type !== 'string') continue;
           const where = `${method.toUpperCase()} ${path} ?${p.name}`;
           const s = p.schema;
-          if (/comma-separated/i.test(s.description ?? '')) {
+          if (/comma-separated/i.test(p.description ?? s.description ?? '')) {
             lists++;
             expect(s.pattern, where).toBe('[^,\\s]');
           } else {
