@@ -84,15 +84,23 @@ export const UpdateNodeBody = Type.Object(
   {
     name: Type.Optional(Type.String({ minLength: 1, maxLength: 400, pattern: NOT_BLANK })),
     tags: Type.Optional(
-      Type.Record(TagKey, Type.Union([Type.String({ maxLength: 1024 }), Type.Null()]), {
-        propertyNames: { minLength: 1, maxLength: 256 },
-        description: 'Merged into the tags (JSON merge patch): a key set to null is removed.',
-        examples: [{ env: 'prod', obsolete: null }],
-      }),
+      Type.Union(
+        [
+          Type.Record(TagKey, Type.Union([Type.String({ maxLength: 1024 }), Type.Null()]), {
+            propertyNames: { minLength: 1, maxLength: 256 },
+          }),
+          Type.Null(),
+        ],
+        {
+          description: 'Merged into the tags (JSON merge patch): a key set to null is removed; null removes every tag.',
+          examples: [{ env: 'prod', obsolete: null }],
+        },
+      ),
     ),
     attributes: Type.Optional(
-      Type.Record(Type.String(), Type.Unknown(), {
-        description: 'Merged into the attributes (RFC 7396 JSON merge patch): null removes a key.',
+      Type.Union([Type.Record(Type.String(), Type.Unknown()), Type.Null()], {
+        description:
+          'Merged into the attributes (RFC 7396 JSON merge patch): null removes a key; null removes every attribute.',
       }),
     ),
   },

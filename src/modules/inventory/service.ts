@@ -11,6 +11,7 @@ import type { EdgeRow, NodeRow } from '../../platform/db/schema.ts';
 import { isUniqueViolation } from '../../platform/db/sql.ts';
 import { badRequest, conflict, notFound } from '../../platform/errors.ts';
 import type { EventBus } from '../../platform/events.ts';
+import { applyMergePatch } from '../../platform/http/merge-patch.ts';
 import { csv, idList, type PageRequest, parseSort, tagValueList } from '../../platform/http/pagination.ts';
 import { type Clock, iso, isoAtOrAfter } from '../../platform/time.ts';
 import { canonicalTagsJson, edgeContentHash, edgeIdFor, nodeContentHash, splitNodeId } from './identity.ts';
@@ -75,18 +76,6 @@ export function toEdge(row: EdgeRow): EdgeT {
     created_at: row.created_at,
     updated_at: row.updated_at,
   };
-}
-
-/** RFC 7396 JSON merge patch: objects merge recursively, null deletes, anything else replaces. */
-export function mergePatch(target: unknown, patch: unknown): unknown {
-  if (typeof patch !== 'object' || patch === null || Array.isArray(patch)) return patch;
-  const out: Json =
-    typeof target === 'object' && target !== null && !Array.isArray(target) ? { ...(target as Json) } : {};
-  for (const [k, v] of Object.entries(patch as Json)) {
-    if (v === null) delete out[k];
-    else out[k] = mergePatch(out[k], v);
-  }
-  return out;
 }
 
 function nodeHash(
@@ -236,8 +225,15 @@ export function createInventoryService(deps: InventoryServiceDeps) {
     async updateNode(ctx: TenantContext, id: string, body: UpdateNodeBodyT): Promise<NodeT> {
       return this.changeNode(ctx, id, (current) => ({
         name: body.name ?? current.name,
-        tags: body.tags ? (mergePatch(current.tags, body.tags) as Record<string, string>) : current.tags,
-        attributes: body.attributes ? (mergePatch(current.attributes, body.attributes) as Json) : current.attributes,
+        // RFC 7396: a member merges into the node's, null removes it (no tags, no attributes).
+        tags:
+          body.tags === undefined
+            ? current.tags
+            : ((applyMergePatch(current.tags, body.tags) ?? {}) as Record<string, string>),
+        attributes:
+          body.attributes === undefined
+            ? current.attributes
+            : ((applyMergePatch(current.attributes, body.attributes) ?? {}) as Json),
       }));
     },
 

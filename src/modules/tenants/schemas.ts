@@ -22,12 +22,15 @@ const PlanSchema = StringEnum(PLANS, {
   description: 'Sets the rate limit: free 60/min burst 10, pro 300/50, enterprise 1000/100.',
 });
 
-const RateLimitOverride = Type.Object(
+const Limit = Type.Integer({ minimum: 1, maximum: 1_000_000 });
+
+/** A change to the override: a member left out keeps its current value, null takes the plan's. */
+const RateLimitPatch = Type.Object(
   {
-    per_minute: Type.Integer({ minimum: 1, maximum: 1_000_000 }),
-    burst: Type.Integer({ minimum: 1, maximum: 1_000_000 }),
+    per_minute: Type.Optional(Type.Union([Limit, Type.Null()])),
+    burst: Type.Optional(Type.Union([Limit, Type.Null()])),
   },
-  { additionalProperties: false },
+  { additionalProperties: false, minProperties: 1 },
 );
 
 export const Tenant = Type.Object(
@@ -70,8 +73,12 @@ export const UpdateTenantBody = Type.Object(
     name: Type.Optional(Name),
     plan: Type.Optional(PlanSchema),
     rate_limit: Type.Optional(
-      Type.Union([RateLimitOverride, Type.Null()], {
-        description: "Platform admins only: override the plan's rate limit; null restores the plan's.",
+      Type.Union([RateLimitPatch, Type.Null()], {
+        description:
+          "Platform admins only: override the plan's rate limit. Merged into the limit in force (as a JSON merge " +
+          "patch): a member left out keeps its current value, a member set to null takes the plan's; " +
+          "`rate_limit: null` restores the plan's limit.",
+        examples: [{ per_minute: 5000, burst: 100 }],
       }),
     ),
   },

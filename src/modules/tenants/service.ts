@@ -195,8 +195,14 @@ export function createTenantService(deps: TenantServiceDeps) {
           updated_at: iso(clock()),
         };
         if ('rate_limit' in body && body.rate_limit !== undefined) {
-          next.rate_limit_per_minute = body.rate_limit?.per_minute ?? null;
-          next.rate_limit_burst = body.rate_limit?.burst ?? null;
+          const limit = body.rate_limit;
+          // Merged into the limit in force (the override, else the plan's); the plan is the new one if it changes.
+          const inForce = toTenant(current).rate_limit;
+          const plan = PLAN_RATE_LIMITS[next.plan];
+          const merged = (given: number | null | undefined, now: number, ofPlan: number) =>
+            given === undefined ? now : (given ?? ofPlan);
+          next.rate_limit_per_minute = limit ? merged(limit.per_minute, inForce.per_minute, plan.perMinute) : null;
+          next.rate_limit_burst = limit ? merged(limit.burst, inForce.burst, plan.burst) : null;
         }
         const changed = Object.fromEntries(
           (['slug', 'name', 'plan', 'rate_limit_per_minute', 'rate_limit_burst'] as const)

@@ -66,8 +66,23 @@ describe('rate limits (in memory)', () => {
     const k = await t.apiKey('acme', 'viewer');
     const res = await get(t, k.headers);
     expect(res.headers['x-ratelimit-limit']).toBe('5000');
+    // A member left out keeps its value, null takes the plan's; as a merge patch too.
+    const burst = await patch({ burst: 7 });
+    expect(burst.json().data.rate_limit).toEqual({ per_minute: 5000, burst: 7, source: 'override' });
+    const planBurst = await t.app.inject({
+      method: 'PATCH',
+      url: '/api/v1/tenants/acme',
+      headers: { ...t.admin.headers, 'content-type': 'application/merge-patch+json' },
+      payload: JSON.stringify({ rate_limit: { burst: null } }),
+    });
+    expect(planBurst.json().data.rate_limit).toEqual({ per_minute: 5000, burst: 10, source: 'override' });
+    expect((await patch({})).statusCode).toBe(400);
     const reset = await patch(null);
     expect(reset.json().data.rate_limit).toEqual({ per_minute: 60, burst: 10, source: 'plan' });
+    // From the plan's limit, a member alone overrides it with the plan's other member kept.
+    const perMinute = await patch({ per_minute: 120 });
+    expect(perMinute.json().data.rate_limit).toEqual({ per_minute: 120, burst: 10, source: 'override' });
+    await patch(null);
     const owner = await t.userWithRole('acme', 'owner');
     const denied = await t.app.inject({
       method: 'PATCH',

@@ -119,15 +119,27 @@ for (const dialect of testDialects()) {
         expect(same.json().data).toEqual(current);
       }
 
+      // null removes every tag or attribute (RFC 7396); a separate node, so the count below holds.
+      const other = await create({ provider: 'aws', type: 'aws.s3.bucket', name: 'clear-me', tags: { a: '1' } });
+      const cleared = await api('PATCH', `/nodes/${enc(other.id)}`, { tags: null, attributes: null });
+      expect(cleared.statusCode, cleared.body).toBe(200);
+      expect(cleared.json().data).toMatchObject({ tags: {}, attributes: {} });
+      expect((await api('DELETE', `/nodes/${enc(other.id)}`)).statusCode).toBe(204);
+      await t.services.events.idle();
+      changes.splice(changes.length - 3, 3);
+      const afterOther = await version(t, 'acme');
+
       const del = await api('DELETE', `/nodes/${enc(node.id)}`);
       expect(del.statusCode).toBe(204);
       expect((await api('GET', `/nodes/${enc(node.id)}`)).statusCode).toBe(404);
       expect((await api('DELETE', `/nodes/${enc(node.id)}`)).statusCode).toBe(404);
 
-      // create, put, two patches, delete: five writes, five versions, five events after commit.
+      // create, put, two patches, delete: five writes, five versions, five events after commit (and the
+      // other node's three in between).
       await t.services.events.idle();
-      expect(await version(t, 'acme')).toBe(v0 + 5);
-      expect(changes.map((c) => c.version)).toEqual([v0 + 1, v0 + 2, v0 + 3, v0 + 4, v0 + 5]);
+      expect(await version(t, 'acme')).toBe(afterOther + 1);
+      expect(afterOther).toBe(v0 + 7);
+      expect(changes.map((c) => c.version)).toEqual([v0 + 1, v0 + 2, v0 + 3, v0 + 4, v0 + 8]);
       const tenantId = (await t.services.tenants.operatorScope('acme')).id;
       expect(changes.every((c) => c.tenantId === tenantId)).toBe(true);
     });
