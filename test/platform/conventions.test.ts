@@ -76,7 +76,12 @@ describe('API conventions', () => {
     const t = await createTestApp();
     const res = await t.app.inject({ method: 'DELETE', url: '/api/v1/tenants', headers: t.admin.headers });
     expect(res.statusCode).toBe(405);
-    expect(res.headers.allow).toBe('GET, POST');
+    expect(res.headers.allow).toBe('GET, HEAD, POST');
+    const head = await t.app.inject({ method: 'HEAD', url: '/api/v1/tenants', headers: t.admin.headers });
+    expect(head.statusCode).toBe(200);
+    const noGet = await t.app.inject({ method: 'GET', url: '/api/v1/auth/token' });
+    expect(noGet.statusCode).toBe(405);
+    expect(noGet.headers.allow).toBe('POST');
     expect(res.json().error.code).toBe('METHOD_NOT_ALLOWED');
   });
 

@@ -236,9 +236,11 @@ export const conventions = fp<ConventionsOptions>(
 
     app.setNotFoundHandler((req, reply) => {
       const path = req.url.split('?')[0] ?? '/';
-      const allowed = (['GET', 'POST', 'PUT', 'PATCH', 'DELETE'] as const).filter(
-        (m) => m !== req.method && router.find(m, path) !== null,
+      const allowed: string[] = ['GET', 'POST', 'PUT', 'PATCH', 'DELETE'].filter(
+        (m) => m !== req.method && router.find(m as 'GET', path) !== null,
       );
+      // Every GET route answers HEAD too (Fastify's exposeHeadRoutes).
+      if (allowed[0] === 'GET') allowed.splice(1, 0, 'HEAD');
       if (allowed.length > 0) {
         const error = new AppError('METHOD_NOT_ALLOWED', `Method ${req.method} is not allowed on ${path}`, null, {
           headers: { allow: allowed.join(', ') },
