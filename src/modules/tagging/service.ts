@@ -245,6 +245,15 @@ function toPoint(row: TaggingComplianceSnapshotRow): CompliancePointT {
   };
 }
 
+/** The audit entry for what the request did to policy `id`. */
+const policyAudit = (
+  ctx: TenantContext,
+  id: string,
+  action: `tagging_policy.${string}`,
+  summary: Record<string, unknown>,
+  at: string,
+) => auditEntry(ctx, ctx.tenant.id, { type: 'tagging_policy', id }, action, summary, at);
+
 export function createTaggingService(deps: TaggingServiceDeps) {
   const { db, dialect, clock, events } = deps;
   const maxTenants = Math.max(1, deps.maxCachedTenants ?? DEFAULT_MAX_CACHED_TENANTS);
@@ -422,10 +431,9 @@ export function createTaggingService(deps: TaggingServiceDeps) {
         if (Number(res.numUpdatedRows) === 0) return false;
         await insertAuditEntry(
           wtx,
-          auditEntry(
+          policyAudit(
             ctx,
-            ctx.tenant.id,
-            { type: 'tagging_policy', id },
+            id,
             `tagging_policy.${action}`,
             { name: after.name, version, ...diff, ...(via ? { via } : {}) },
             now,
@@ -545,10 +553,9 @@ export function createTaggingService(deps: TaggingServiceDeps) {
         await store.insertPolicy(tx, row);
         await insertAuditEntry(
           tx,
-          auditEntry(
+          policyAudit(
             ctx,
-            ctx.tenant.id,
-            { type: 'tagging_policy', id },
+            id,
             'tagging_policy.created',
             { name: def.name, version: 1, ...diffDefinitions(null, def) },
             now,
@@ -617,10 +624,9 @@ export function createTaggingService(deps: TaggingServiceDeps) {
         const now = iso(clock());
         await insertAuditEntry(
           tx,
-          auditEntry(
+          policyAudit(
             ctx,
-            ctx.tenant.id,
-            { type: 'tagging_policy', id },
+            id,
             'tagging_policy.deleted',
             { name: row.name, version: Number(row.version), ...diffDefinitions(definitionOf(row), null) },
             now,

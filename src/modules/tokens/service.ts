@@ -87,10 +87,9 @@ export function createApiKeyService(deps: { db: Db; clock: Clock; invalidations:
         await store.insertApiKey(tx, row);
         await insertAuditEntry(
           tx,
-          auditEntry(
+          keyAuditOf(
             ctx,
-            ctx.tenant.id,
-            { type: 'api_key', id: row.id },
+            row.id,
             'api_key.created',
             { client_id: row.client_id, role: row.role, description: row.description, expires_at: expiresAt },
             row.created_at,
@@ -134,17 +133,7 @@ export function createApiKeyService(deps: { db: Db; clock: Clock; invalidations:
         // Revoked meanwhile by a concurrent request: nothing changes here either (no audit entry).
         if (!(await store.revokeApiKeyRow(tx, row.id, at))) return;
         await deps.invalidations.publish(tx, 'api_key', row.id);
-        await insertAuditEntry(
-          tx,
-          auditEntry(
-            ctx,
-            ctx.tenant.id,
-            { type: 'api_key', id: row.id },
-            'api_key.revoked',
-            { client_id: row.client_id },
-            at,
-          ),
-        );
+        await insertAuditEntry(tx, keyAuditOf(ctx, row.id, 'api_key.revoked', { client_id: row.client_id }, at));
       });
     },
   };
@@ -204,5 +193,14 @@ export async function capKeysOfCreator(c: CreatorChange, role: Role): Promise<nu
   return rows.length;
 }
 
+/** The audit entry for what the request did to key `id`. */
+const keyAuditOf = (
+  ctx: TenantContext,
+  id: string,
+  action: `api_key.${string}`,
+  summary: Record<string, unknown>,
+  at: string,
+) => auditEntry(ctx, ctx.tenant.id, { type: 'api_key', id }, action, summary, at);
+
 const keyAudit = (c: CreatorChange, row: ApiKeyRow, action: `api_key.${string}`, summary: Record<string, unknown>) =>
-  auditEntry(c.ctx, c.ctx.tenant.id, { type: 'api_key', id: row.id }, action, summary, c.at);
+  keyAuditOf(c.ctx, row.id, action, summary, c.at);
