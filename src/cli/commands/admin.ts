@@ -50,6 +50,18 @@ export function registerAdminCommands(program: Command) {
     });
 
   admin
+    .command('reset-password')
+    .description(
+      "Give a user a generated password (printed once), to change at the next sign-in; ends the user's sessions",
+    )
+    .requiredOption('--email <email>', 'the user')
+    .action(async (opts: { email: string }) => {
+      const user = await withServices((s) => s.auth.resetPassword(opts.email));
+      console.log(`Reset the password of ${user.email} (${user.id}); every session of theirs has ended.`);
+      console.log(`Password (shown once; it must be changed at the next sign-in): ${user.password}`);
+    });
+
+  admin
     .command('create-tenant')
     .description('Create a tenant, optionally with an existing user as its owner')
     .requiredOption('--slug <slug>', 'url name, e.g. acme')

@@ -493,6 +493,37 @@ export function createAuthService(deps: AuthServiceDeps) {
     },
 
     /**
+     * For the operator CLI: gives a user who cannot sign in (a forgotten password) a generated one, returned
+     * to be handed over once. It must be changed at the next sign-in; every session of the user ends.
+     */
+    async resetPassword(email: string): Promise<{ id: string; email: string; password: string }> {
+      const user = await store.findUserByEmail(db, store.normalizeEmail(email));
+      if (!user) throw notFound('user', email);
+      const password = generatePassword();
+      const passwordHash = await hashPassword(password);
+      const now = iso(clock());
+      await db.transaction().execute(async (tx) => {
+        await store.updatePassword(tx, user.id, passwordHash, now, true);
+        const revoked = await store.revokeOtherSessions(tx, user.id, null, now);
+        await insertAuditEntry(
+          tx,
+          auditEntry(
+            systemContext,
+            null,
+            { type: 'user', id: user.id },
+            'user.password_reset',
+            {
+              sessions_revoked: revoked,
+              via: 'cli',
+            },
+            now,
+          ),
+        );
+      });
+      return { id: user.id, email: user.email, password };
+    },
+
+    /**
      * On an empty database, creates the first platform admin from
      * INFRACAST_ADMIN_EMAIL/PASSWORD (or with a generated password, returned
      * so it can be printed once). Does nothing when any user exists.

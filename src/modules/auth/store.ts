@@ -19,11 +19,20 @@ export async function insertUser(db: Executor, row: UserRow): Promise<void> {
   await db.insertInto('users').values(row).execute();
 }
 
-/** Sets a new password; the one someone else was shown (if any) no longer needs changing. */
-export async function updatePassword(db: Executor, userId: string, passwordHash: string, at: string): Promise<void> {
+/**
+ * Sets a new password. One the user chose clears `password_change_required`; one someone else was shown
+ * (`changeRequired`: an operator's reset) sets it.
+ */
+export async function updatePassword(
+  db: Executor,
+  userId: string,
+  passwordHash: string,
+  at: string,
+  changeRequired = false,
+): Promise<void> {
   await db
     .updateTable('users')
-    .set({ password_hash: passwordHash, password_change_required: 0, updated_at: at })
+    .set({ password_hash: passwordHash, password_change_required: changeRequired ? 1 : 0, updated_at: at })
     .where('id', '=', userId)
     .execute();
 }
@@ -114,20 +123,25 @@ export async function revokeSession(db: Executor, sessionId: string, at: string)
     .execute();
 }
 
-/** Revokes every session of the user but `keep` (the one asking); returns how many were live. */
-export async function revokeOtherSessions(db: Executor, userId: string, keep: string, at: string): Promise<number> {
+/** Revokes every session of the user but `keep` (the one asking; null: none); returns how many were live. */
+export async function revokeOtherSessions(
+  db: Executor,
+  userId: string,
+  keep: string | null,
+  at: string,
+): Promise<number> {
   const r = await db
     .updateTable('sessions')
     .set({ revoked_at: at })
     .where('user_id', '=', userId)
-    .where('id', '<>', keep)
+    .$if(keep !== null, (q) => q.where('id', '<>', keep as string))
     .where('revoked_at', 'is', null)
     .executeTakeFirst();
   await db
     .updateTable('refresh_tokens')
     .set({ revoked_at: at })
     .where('user_id', '=', userId)
-    .where('family_id', '<>', keep)
+    .$if(keep !== null, (q) => q.where('family_id', '<>', keep as string))
     .where('revoked_at', 'is', null)
     .execute();
   return Number(r.numUpdatedRows);

@@ -194,5 +194,40 @@ for (const dialect of testDialects()) {
       const mine = await t.login('chosen@x.io', chosen.password);
       expect((await t.app.inject({ url: '/api/v1/tenants', headers: mine.headers })).statusCode).toBe(200);
     });
+
+    it('an operator reset (infracast admin reset-password) gives a generated password to change first, and ends every session', async () => {
+      const t = await createTestApp({ dialect });
+      await t.createTenant('acme');
+      const user = await t.userWithRole('acme', 'viewer');
+      const other = await t.login(user.email!);
+      const get = (headers: Record<string, string>) => t.app.inject({ url: '/api/v1/tenants/acme', headers });
+      expect((await get(other.headers)).statusCode).toBe(200);
+
+      const reset = await t.services.auth.resetPassword(user.email!.toUpperCase());
+      expect(reset.email).toBe(user.email);
+      expect(reset.password).toMatch(/^\S{20,}$/);
+      // Every session ends at once; the old password no longer signs in.
+      expect((await get(user.headers)).statusCode).toBe(401);
+      expect((await get(other.headers)).statusCode).toBe(401);
+      expect((await signIn(t, user.email!, TEST_PASSWORD)).statusCode).toBe(401);
+      // The new one signs in, to change it and nothing else.
+      const fresh = await t.login(user.email!, reset.password);
+      expect((await get(fresh.headers)).statusCode).toBe(403);
+      const changed = await changePassword(t, fresh.headers, {
+        current_password: reset.password,
+        new_password: NEW_PASSWORD,
+      });
+      expect(changed.statusCode, changed.body).toBe(204);
+      expect((await get(fresh.headers)).statusCode).toBe(200);
+
+      const audit = await t.db.database.db
+        .selectFrom('audit_log')
+        .select(['action', 'actor_type', 'tenant_id'])
+        .where('target_id', '=', reset.id)
+        .where('action', '=', 'user.password_reset')
+        .execute();
+      expect(audit).toEqual([{ action: 'user.password_reset', actor_type: 'system', tenant_id: null }]);
+      await expect(t.services.auth.resetPassword('nobody@x.io')).rejects.toMatchObject({ code: 'NOT_FOUND' });
+    });
   });
 }
