@@ -71,6 +71,20 @@ describe('trace command: argument forms', () => {
       'no route to 10.9.0.1 in rtb-1',
     );
     expect(hopTable([]).trim()).toBe('HOP  NODE  KIND  DECISION  RULE');
+    // An AWS service with no node of its own (instance metadata) shows the address it answers on.
+    const metadata = {
+      node_id: null,
+      native_id: null,
+      kind: 'aws_service',
+      direction: 'ingress',
+      decision: 'allow',
+      rule: null,
+      note: 'instance metadata answers on the interface',
+    } as const;
+    expect(hopTable([metadata], '169.254.169.254').split('\n')[1]).toMatch(
+      /^1 {4}169\.254\.169\.254 {2}aws_service {2}allow/,
+    );
+    expect(hopTable([metadata]).split('\n')[1]).toMatch(/^1 {4}- +aws_service/);
     expect(typeof formatTrace).toBe('function');
   });
 });

@@ -143,16 +143,19 @@ export function ruleText(rule: HopRule | null): string {
   }
 }
 
-const nodeText = (h: Hop) => h.native_id ?? (h.kind === 'internet' ? 'internet' : (h.node_id ?? '-'));
+/** A hop's node; an AWS service with no node (instance metadata, …) by the address it answers on. */
+const nodeText = (h: Hop, serviceAddress: string | null) =>
+  h.native_id ??
+  (h.kind === 'internet' ? 'internet' : (h.node_id ?? (h.kind === 'aws_service' ? serviceAddress : null) ?? '-'));
 /** What decided at a hop: its rule, or for a drop without one (no public IP, inactive node…) the tracer's note. */
 const decidedBy = (h: Hop) =>
   h.rule || (h.decision !== 'drop' && h.decision !== 'deny') ? ruleText(h.rule) : (h.note ?? '-');
 
-/** The hops as an aligned table: hop, node, kind, decision, rule. */
-export function hopTable(hops: Hop[]): string {
+/** The hops as an aligned table: hop, node, kind, decision, rule. `serviceAddress`: the trace's destination IP. */
+export function hopTable(hops: Hop[], serviceAddress: string | null = null): string {
   const rows = [
     ['HOP', 'NODE', 'KIND', 'DECISION', 'RULE'],
-    ...hops.map((h, i) => [String(i + 1), nodeText(h), h.kind, h.decision, decidedBy(h)]),
+    ...hops.map((h, i) => [String(i + 1), nodeText(h, serviceAddress), h.kind, h.decision, decidedBy(h)]),
   ];
   const widths = rows[0]!.map((_, c) => Math.max(...rows.map((r) => (r[c] as string).length)));
   return rows
@@ -169,7 +172,7 @@ export function formatTrace(r: TraceResult, labels: { from: string; to: string }
   const out: string[] = [];
   out.push(`Trace ${labels.from} → ${labels.to}, ${r.flow.description}`);
   out.push('');
-  out.push(hopTable(r.hops));
+  out.push(hopTable(r.hops, r.destination.ip));
   if (r.return_path.evaluated && r.return_path.hops && r.return_path.hops.length > 0 && !r.return_path.allowed) {
     out.push('', 'Return path (replies):', hopTable(r.return_path.hops));
   }
@@ -187,7 +190,9 @@ export function formatTrace(r: TraceResult, labels: { from: string; to: string }
     const blocked = JSON.stringify(r.blocked_by);
     const at = r.hops.findIndex((h) => JSON.stringify(h) === blocked);
     const where = at >= 0 ? `hop ${at + 1}, ` : r.return_path.blocked_by ? 'the return path, ' : '';
-    out.push(`Blocked at: ${where}${nodeText(r.blocked_by)} (${r.blocked_by.kind}): ${decidedBy(r.blocked_by)}`);
+    out.push(
+      `Blocked at: ${where}${nodeText(r.blocked_by, r.destination.ip)} (${r.blocked_by.kind}): ${decidedBy(r.blocked_by)}`,
+    );
   }
   out.push(r.explanation);
   if (r.assumptions.length > 0) {
