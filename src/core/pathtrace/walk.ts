@@ -274,8 +274,9 @@ export class Walker {
       rule: null,
       note: `${eni.synthesized ? 'interface assumed for' : 'interface'} ${eni.ownerName ?? eni.id} sends from ${formatIPv4(p.src)}`,
     });
-    if (this.opts.mode === 'forward' && eni.ips.includes(p.dst)) {
-      // Traffic to one's own address never leaves the host: no group, ACL or route sees it.
+    const loopback = p.dst >>> 24 === 127;
+    if (this.opts.mode === 'forward' && (loopback || eni.ips.includes(p.dst))) {
+      // Traffic to one's own address, or to loopback, never leaves the host: no group, ACL or route sees it.
       this.hop({
         node_id: eni.nodeId,
         native_id: eni.id,
@@ -283,7 +284,9 @@ export class Walker {
         direction: 'ingress',
         decision: 'allow',
         rule: null,
-        note: `${formatIPv4(p.dst)} is the interface's own address; the traffic stays on the host`,
+        note: loopback
+          ? `${formatIPv4(p.dst)} is the loopback address; the traffic stays on the host`
+          : `${formatIPv4(p.dst)} is the interface's own address; the traffic stays on the host`,
       });
       this.finish('ACCEPTED', p, { end: { kind: 'eni', eni, ip: p.dst } });
       return;

@@ -555,6 +555,13 @@ describe('queries', () => {
     });
     expect(r.reachable).toBe(true);
     expect(hopList(r.hops)).toEqual(['eni i-db#eni0 egress forward', 'eni i-db#eni0 ingress allow']);
+    // So does traffic to a loopback address (127.0.0.0/8): no group, ACL or route sees it.
+    for (const ip of ['127.0.0.1', '127.1.2.3']) {
+      const loop = trace(twoTier().model(), { source: node('i-db'), destination: { ip }, protocol: 'tcp', port: 5432 });
+      expect(loop.disposition, ip).toBe('ACCEPTED');
+      expect(hopList(loop.hops)).toEqual(['eni i-db#eni0 egress forward', 'eni i-db#eni0 ingress allow']);
+      expect(loop.hops.at(-1)?.note).toBe(`${ip} is the loopback address; the traffic stays on the host`);
+    }
   });
 
   it('a node that is not a network endpoint is a query error naming the field, never a verdict', () => {
