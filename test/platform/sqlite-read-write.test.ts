@@ -7,6 +7,7 @@ import SQLite from 'better-sqlite3';
 import { sql } from 'kysely';
 import { describe, expect, it, onTestFinished } from 'vitest';
 import { openDatabase } from '../../src/platform/db/index.ts';
+import { createTestApp } from '../helpers/app.ts';
 import { freshDatabase } from '../helpers/db.ts';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -91,6 +92,33 @@ describe('sqlite reader and writer', () => {
       ),
     );
     expect((await values()).map((r) => r.v)).toEqual(['a', 'c1', 'd2']);
+  });
+
+  it("a request is served while a write holds the writer: an API key's last_used_at is written after it", async () => {
+    const t = await createTestApp({ dialect: 'sqlite' });
+    await t.createTenant('acme');
+    const key = await t.apiKey('acme', 'viewer');
+    let entered!: () => void;
+    const holding = new Promise<void>((resolve) => {
+      entered = resolve;
+    });
+    const held = t.db.database.exclusiveWrites(async () => {
+      entered();
+      await sleep(1500);
+    });
+    await holding;
+    const started = performance.now();
+    const res = await t.app.inject({ url: '/api/v1/tenants/acme', headers: key.headers });
+    expect(res.statusCode).toBe(200);
+    expect(performance.now() - started).toBeLessThan(1000);
+    await held;
+    await sleep(50);
+    const row = await t.db.database.db
+      .selectFrom('api_keys')
+      .select('last_used_at')
+      .where('client_id', '=', key.clientId)
+      .executeTakeFirstOrThrow();
+    expect(row.last_used_at).not.toBeNull();
   });
 
   it('an in-memory database has one connection: reads and writes share it', async () => {

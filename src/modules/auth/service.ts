@@ -102,12 +102,14 @@ export function createAuthService(deps: AuthServiceDeps) {
   const keys = createKeyCache(deps.invalidations, deps.keyCacheTtlMs ?? 60_000);
   const keyScopes = new WeakMap<ApiKeyPrincipal, TenantScope>();
 
-  async function touchKey(key: ApiKeyRow): Promise<void> {
+  function touchKey(key: ApiKeyRow): void {
     const now = clock();
     const last = lastUsedWrites.get(key.id) ?? 0;
     if (now.getTime() - last < LAST_USED_WRITE_INTERVAL_MS) return;
     lastUsedWrites.set(key.id, now.getTime());
-    await markApiKeyUsed(db, key.id, iso(now));
+    // Not awaited: the request does not wait for bookkeeping (on SQLite the write may queue behind a
+    // discovery job's). A failure only leaves last_used_at a minute older.
+    markApiKeyUsed(db, key.id, iso(now)).catch(() => lastUsedWrites.delete(key.id));
   }
 
   /** Checks a key row is usable now; the messages say why not (expired vs revoked vs invalid). */
@@ -162,7 +164,7 @@ export function createAuthService(deps: AuthServiceDeps) {
 
   async function authenticateApiKey(clientId: string, secret: string): Promise<ApiKeyPrincipal> {
     const { key, principal } = await verifyClientSecret(clientId, secret, 'Invalid API key');
-    await touchKey(key);
+    touchKey(key);
     return principal;
   }
 
@@ -266,7 +268,7 @@ export function createAuthService(deps: AuthServiceDeps) {
         const found = await keyById(c.sub);
         if (!found) throw unauthorized('Invalid or expired token');
         assertKeyUsable(found.key);
-        await touchKey(found.key);
+        touchKey(found.key);
         return { ...found.principal, expiresAt: new Date(c.exp * 1000).toISOString() };
       }
       // A user's token is only as good as its session: revoking that (refresh token reuse, a password
@@ -351,7 +353,7 @@ export function createAuthService(deps: AuthServiceDeps) {
         ]);
       }
       const { key } = await verifyClientSecret(body.client_id, body.client_secret, BAD_CLIENT);
-      await touchKey(key);
+      touchKey(key);
       const access = await issueAccessToken({ kind: 'api_key', key });
       return {
         access_token: access.token,
