@@ -9,8 +9,10 @@
  * (`change.after_sensitive`) are dropped. Resources a plan forgets
  * (`["forget"]`: removed from the state, not destroyed) still exist after
  * apply: they are kept with their `before` values, minus what
- * `change.before_sensitive` marks. Resources a plan creates are
- * identified by their address (they have no native id yet).
+ * `change.before_sensitive` marks. Objects of `prior_state` that no change
+ * names (a `-target` or `-refresh-only` plan lists only what it changes; a
+ * moved object is named by its `previous_address`) are kept as they are.
+ * Resources a plan creates are identified by their address (they have no native id yet).
  *
  * The `configuration` block gives each provider's region and, for values
  * unknown until apply, the resources they refer to, so a new subnet's
@@ -51,7 +53,9 @@ export function parseTerraformPlan(input: unknown, options: TerraformDocumentOpt
 function readResourceChanges(doc: Rec, documentName: string, config: PlanConfiguration): TfResource[] {
   const changes = doc.resource_changes ?? [];
   if (!Array.isArray(changes)) throw ingestError(documentName, 'resource_changes', 'must be an array');
-  const prior = priorDependencies(doc, documentName);
+  const priorResources = readPriorState(doc, documentName);
+  const prior = new Map<string, string[]>();
+  for (const r of priorResources) if (r.dependsOn.length > 0) prior.set(r.address, r.dependsOn);
   const out: TfResource[] = [];
   const seen = new Set<string>();
   changes.forEach((rc, i) => {
@@ -68,6 +72,8 @@ function readResourceChanges(doc: Rec, documentName: string, config: PlanConfigu
     }
     const deposed = typeof rc.deposed === 'string' ? rc.deposed : null;
     seen.add(address);
+    // A `moved` block: the prior state has the object under its old address.
+    if (typeof rc.previous_address === 'string') seen.add(rc.previous_address);
     // Gone after apply: plain deletes, and deposed objects (always destroyed).
     if (!actions.includes('create') && actions.includes('delete')) return;
     if (deposed !== null) return;
@@ -113,24 +119,31 @@ function readResourceChanges(doc: Rec, documentName: string, config: PlanConfigu
   }
   for (const r of planned) {
     if (seen.has(r.address)) continue;
+    seen.add(r.address);
     r.actions = ['no-op'];
     r.providerRegion = config.providerRegion(r);
     r.dependsOn = [...(prior.get(r.address) ?? []), ...r.dependsOn];
     out.push(r);
   }
+  // Objects of the prior state that no change names still exist after apply: a `-target` or
+  // `-refresh-only` plan lists only what it changes (in resource_changes and planned_values alike).
+  for (const r of priorResources) {
+    if (seen.has(r.address) || r.deposed !== null) continue;
+    r.actions = ['no-op'];
+    r.providerRegion = config.providerRegion(r);
+    out.push(r);
+  }
   return out;
 }
 
-/** `depends_on` of the prior state's resources, by address. */
-function priorDependencies(doc: Rec, documentName: string): Map<string, string[]> {
-  const out = new Map<string, string[]>();
+/** The prior state's resource instances (values minus what `sensitive_values` marks). */
+function readPriorState(doc: Rec, documentName: string): TfResource[] {
   const prior =
     isRecord(doc.prior_state) && isRecord(doc.prior_state.values) ? doc.prior_state.values.root_module : null;
-  if (prior === null || prior === undefined) return out;
   const resources: TfResource[] = [];
+  if (prior === null || prior === undefined) return resources;
   readShowJsonModule(prior, 'prior_state.values.root_module', documentName, resources, null);
-  for (const r of resources) if (r.dependsOn.length > 0) out.set(r.address, r.dependsOn);
-  return out;
+  return resources;
 }
 
 interface ConfigModule {

@@ -598,3 +598,119 @@ describe('terraform_plan: provider default_tags when tags_all is not known', () 
     }
   });
 });
+
+describe('terraform_plan: prior state objects no change names', () => {
+  const aws = 'registry.terraform.io/hashicorp/aws';
+  const vpc = (id: string, name: string) => ({
+    arn: `arn:aws:ec2:us-east-1:111111111111:vpc/${id}`,
+    id,
+    cidr_block: '10.0.0.0/16',
+    owner_id: '111111111111',
+    tags: { Name: name },
+    tags_all: { Name: name },
+  });
+  const priorVpc = (address: string, id: string, name: string) => ({
+    address,
+    mode: 'managed',
+    type: 'aws_vpc',
+    name: address.split('.')[1],
+    provider_name: aws,
+    values: vpc(id, name),
+    sensitive_values: { tags: {}, tags_all: {} },
+  });
+  // `terraform plan -target=aws_vpc.a`: resource_changes and planned_values name only the target.
+  const targeted = {
+    format_version: '1.2',
+    terraform_version: '1.9.5',
+    planned_values: {
+      root_module: {
+        resources: [{ ...priorVpc('aws_vpc.a', 'vpc-0a', 'a'), values: { ...vpc('vpc-0a', 'a2') } }],
+      },
+    },
+    resource_changes: [
+      {
+        address: 'aws_vpc.a',
+        mode: 'managed',
+        type: 'aws_vpc',
+        name: 'a',
+        provider_name: aws,
+        change: {
+          actions: ['update'],
+          before: vpc('vpc-0a', 'a'),
+          after: vpc('vpc-0a', 'a2'),
+          after_unknown: {},
+          before_sensitive: {},
+          after_sensitive: {},
+        },
+      },
+      {
+        // moved from aws_vpc.old: the prior state has it under its previous address
+        address: 'aws_vpc.new',
+        previous_address: 'aws_vpc.old',
+        mode: 'managed',
+        type: 'aws_vpc',
+        name: 'new',
+        provider_name: aws,
+        change: {
+          actions: ['no-op'],
+          before: vpc('vpc-0m', 'moved'),
+          after: vpc('vpc-0m', 'moved'),
+          after_unknown: {},
+          before_sensitive: {},
+          after_sensitive: {},
+        },
+      },
+    ],
+    prior_state: {
+      format_version: '1.0',
+      values: {
+        root_module: {
+          resources: [
+            priorVpc('aws_vpc.a', 'vpc-0a', 'a'),
+            priorVpc('aws_vpc.old', 'vpc-0m', 'moved'),
+            {
+              ...priorVpc('aws_vpc.b', 'vpc-0b', 'b'),
+              values: { ...vpc('vpc-0b', 'b'), secret_note: 'PRIOR-SECRET' },
+              sensitive_values: { secret_note: true },
+            },
+          ],
+          child_modules: [{ address: 'module.net', resources: [priorVpc('module.net.aws_vpc.this', 'vpc-0c', 'c')] }],
+        },
+      },
+    },
+  };
+
+  it('keeps them (a -target or -refresh-only plan lists only what it changes), once for a moved one', () => {
+    const inv = parseTerraformPlan(targeted);
+    expect(inv.nodes.map((n) => [n.id, n.name]).sort()).toEqual([
+      ['aws:us-east-1:aws.ec2.vpc:vpc-0a', 'a2'],
+      ['aws:us-east-1:aws.ec2.vpc:vpc-0b', 'b'],
+      ['aws:us-east-1:aws.ec2.vpc:vpc-0c', 'c'],
+      ['aws:us-east-1:aws.ec2.vpc:vpc-0m', 'moved'],
+    ]);
+    expect(nodeById(inv, 'aws:us-east-1:aws.ec2.vpc:vpc-0c').attributes).toMatchObject({
+      terraform_address: 'module.net.aws_vpc.this',
+      terraform_actions: ['no-op'],
+    });
+    expect(nodeById(inv, 'aws:us-east-1:aws.ec2.vpc:vpc-0m').attributes.terraform_address).toBe('aws_vpc.new');
+    expect(JSON.stringify(inv)).not.toContain('PRIOR-SECRET');
+  });
+
+  it('does not keep what the plan deletes', () => {
+    const destroy = {
+      ...targeted,
+      resource_changes: [
+        ...targeted.resource_changes,
+        {
+          address: 'aws_vpc.b',
+          mode: 'managed',
+          type: 'aws_vpc',
+          name: 'b',
+          provider_name: aws,
+          change: { actions: ['delete'], before: vpc('vpc-0b', 'b'), after: null },
+        },
+      ],
+    };
+    expect(parseTerraformPlan(destroy).nodes.map((n) => n.id)).not.toContain('aws:us-east-1:aws.ec2.vpc:vpc-0b');
+  });
+});
