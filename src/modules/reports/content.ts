@@ -14,7 +14,7 @@ import { createReadStream, createWriteStream } from 'node:fs';
 import { mkdir, readdir, rename, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
-import { finished } from 'node:stream/promises';
+import { pipeline } from 'node:stream/promises';
 import type { Db, Executor } from '../../platform/db/index.ts';
 import { INPUT_PART_CHARS, insertPart, type PartTable, readParts, textParts } from '../../platform/jobs/inputs.ts';
 
@@ -115,12 +115,12 @@ export function fileReportContents(dir: string, db: Db): ReportContentStore {
       const partial = `${path}.partial`;
       await mkdir(join(dir, ref.tenantId), { recursive: true });
       const sum = { bytes: 0, hash: createHash('sha256') };
-      const out = createWriteStream(partial);
       try {
-        await finished(Readable.from(sha256Of(chunks, sum)).pipe(out));
+        // pipeline, not pipe: a generation that fails or is cancelled midway rejects here (and closes the
+        // file), instead of an unhandled 'error' on the source stream that would end the process.
+        await pipeline(Readable.from(sha256Of(chunks, sum)), createWriteStream(partial));
         await rename(partial, path);
       } catch (e) {
-        out.destroy();
         await rm(partial, { force: true });
         throw e;
       }
