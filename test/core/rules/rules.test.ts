@@ -93,6 +93,49 @@ describe('security group rules', () => {
     expect(r.failures[0]!.message).toMatch(/port 3306 from 0\.0\.0\.0\/0 .* and 1 more$/);
   });
 
+  it('a managed prefix list holding 0.0.0.0/0 or ::/0 exposes the rule as the CIDR would; others do not', () => {
+    const list = (id: string, cidrs: unknown) =>
+      node('aws.ec2.managed_prefix_list', id, { prefix_list_id: id, cidrs } as JsonObject);
+    const viaList = (id: string, lists: string[]) => sg(id, [{ ...sgRule('6', 22, 22, []), prefix_list_ids: lists }]);
+    const everyone = viaList('sg-0pl', ['pl-0all']);
+    const office = viaList('sg-0office', ['pl-0office', 'pl-0unlisted']);
+    const v6 = viaList('sg-0pl6', ['pl-0all6']);
+    const planned = viaList('sg-0plan', ['pl-0plan']);
+    const nodes = [
+      list('pl-0all', ['10.0.0.0/8', '0.0.0.0/0']),
+      list('pl-0office', ['203.0.113.0/24']),
+      list('pl-0all6', ['::/0']),
+      list('pl-0plan', UNKNOWN),
+      everyone,
+      office,
+      v6,
+      planned,
+    ];
+    const r = run('aws.sg.ssh_open_to_internet', nodes);
+    expect(r.failures.map((f) => f.node_id)).toEqual([everyone.id]);
+    expect(r.failures[0]!.message).toBe(
+      'security group sg-0pl (sg-0pl-name) allows tcp port 22 from 0.0.0.0/0 (prefix list pl-0all) ' +
+        '(ingress rule index 0: tcp port 22)',
+    );
+    expect(r.failures[0]!.evidence.exposures).toEqual([
+      {
+        rule_index: 0,
+        protocol: 'tcp',
+        port: 22,
+        source: '0.0.0.0/0',
+        prefix_list_id: 'pl-0all',
+        rule_ports: 'port 22',
+      },
+    ]);
+    expect(r.skipped_node_ids).toEqual([planned.id]);
+    expect(run('aws.sg.ssh_open_to_ipv6_internet', nodes).failures.map((f) => f.node_id)).toEqual([v6.id]);
+    expect(
+      run('aws.sg.high_risk_ports_open_to_internet', nodes)
+        .failures.map((f) => f.node_id)
+        .sort(),
+    ).toEqual([everyone.id, v6.id].sort());
+  });
+
   it('values known only after apply are skipped, never failed; a known exposure still fails', () => {
     const planned = sg('sg-0plan', [sgRule('6', 22, 22, UNKNOWN as unknown as string[])]);
     const wholeUnknown = sg('sg-0unk', UNKNOWN);

@@ -17,9 +17,10 @@ import {
   skip,
   UNK,
 } from '../read.ts';
-import type { ControlRef, Rule, Severity, Verdict } from '../types.ts';
+import type { ControlRef, GraphView, Rule, Severity, Verdict } from '../types.ts';
 
 const SG = 'aws.ec2.security_group';
+const PREFIX_LIST = 'aws.ec2.managed_prefix_list';
 const NACL = 'aws.ec2.network_acl';
 const SUBNET = 'aws.ec2.subnet';
 
@@ -34,9 +35,21 @@ interface Exposure extends JsonObject {
   rule_index: number;
   protocol: string;
   port: number;
+  /** The CIDR; `prefix_list_id` (when present) names the managed prefix list it is an entry of. */
   source: string;
   rule_ports: string;
 }
+
+/** The managed prefix lists of the inventory by id (an index built once per evaluation). */
+const prefixLists = (graph: GraphView) =>
+  graph.memo(`${PREFIX_LIST}#prefix_list_id`, () => {
+    const m = new Map<string, NodeInput[]>();
+    for (const n of graph.ofType(PREFIX_LIST)) {
+      const id = n.attributes.prefix_list_id;
+      if (typeof id === 'string' && id !== '') m.set(id, [...(m.get(id) ?? []), n]);
+    }
+    return m;
+  });
 
 /** `all ports`, `port 22`, `ports 20-25`. */
 function portsText(from: number | null, to: number | null): string {
@@ -45,10 +58,11 @@ function portsText(from: number | null, to: number | null): string {
 }
 
 /**
- * The ingress rules of a group that let TCP `ports` in from anywhere (`families`). `unknown` says some rule
- * or part of one is known only after apply (then a group with no known exposure cannot be called clean).
+ * The ingress rules of a group that let TCP `ports` in from anywhere (`families`): a CIDR of the rule, or one
+ * of a managed prefix list it names (when the list is in the inventory). `unknown` says some rule or part of
+ * one is known only after apply (then a group with no known exposure cannot be called clean).
  */
-function exposures(node: NodeInput, ports: readonly number[], families: readonly Family[]) {
+function exposures(node: NodeInput, ports: readonly number[], families: readonly Family[], graph: GraphView) {
   const ingress = readList(node.attributes.ingress);
   if (ingress === UNK) return { found: [] as Exposure[], unknown: true, recorded: true };
   if (ingress === null) return { found: [] as Exposure[], unknown: false, recorded: false };
@@ -73,6 +87,17 @@ function exposures(node: NodeInput, ports: readonly number[], families: readonly
     }
     const covered = ports.filter((p) => from === null || to === null || (from <= p && p <= to));
     if (covered.length === 0) return;
+    const expose = (cidr: string, prefixList: string | null) => {
+      for (const port of covered)
+        found.push({
+          rule_index: index,
+          protocol: protocolName(protocol),
+          port,
+          source: cidr,
+          ...(prefixList === null ? {} : { prefix_list_id: prefixList }),
+          rule_ports: portsText(from, to),
+        });
+    };
     for (const family of families) {
       const list = readList(family === 'ipv4' ? raw.cidrs : raw.ipv6_cidrs);
       if (list === UNK) {
@@ -84,16 +109,27 @@ function exposures(node: NodeInput, ports: readonly number[], families: readonly
           unknown ||= cidr !== null;
           continue;
         }
-        if (!isAnywhere(cidr, family)) continue;
-        for (const port of covered)
-          found.push({
-            rule_index: index,
-            protocol: protocolName(protocol),
-            port,
-            source: cidr,
-            rule_ports: portsText(from, to),
-          });
+        if (isAnywhere(cidr, family)) expose(cidr, null);
       }
+    }
+    // A prefix list holding 0.0.0.0/0 or ::/0 opens the rule to the whole internet as the CIDR itself would.
+    const lists = readList(raw.prefix_list_ids);
+    if (lists === UNK) unknown = true;
+    for (const id of lists === UNK ? [] : (lists ?? [])) {
+      if (typeof id !== 'string') {
+        unknown ||= id !== null;
+        continue;
+      }
+      // The same list may be in the inventory more than once (listed by each account it is shared with).
+      const anywhere = new Set<string>();
+      for (const pl of prefixLists(graph).get(id) ?? []) {
+        const cidrs = readList(pl.attributes.cidrs);
+        if (cidrs === UNK) unknown = true;
+        else
+          for (const cidr of cidrs ?? [])
+            if (typeof cidr === 'string' && families.some((f) => isAnywhere(cidr, f))) anywhere.add(cidr);
+      }
+      for (const cidr of anywhere) expose(cidr, id);
     }
   });
   return { found, unknown, recorded: true };
@@ -109,15 +145,20 @@ function groupLabel(node: NodeInput): string {
 const MAX_LISTED = 20;
 
 /** The verdict of a port-exposure rule on a security group. */
-function exposureVerdict(node: NodeInput, ports: readonly number[], families: readonly Family[]): Verdict {
-  const { found, unknown, recorded } = exposures(node, ports, families);
+function exposureVerdict(
+  node: NodeInput,
+  ports: readonly number[],
+  families: readonly Family[],
+  graph: GraphView,
+): Verdict {
+  const { found, unknown, recorded } = exposures(node, ports, families, graph);
   if (!recorded) return skip('the group’s ingress rules are not recorded');
   if (found.length === 0) return unknown ? skip('some ingress rules are known only after apply') : pass();
   const first = found[0] as Exposure;
   const more = found.length > 1 ? ` and ${found.length - 1} more` : '';
   return fail(
     `security group ${groupLabel(node)} allows ${first.protocol === 'all' ? 'all traffic, including' : first.protocol} ` +
-      `port ${first.port} from ${first.source} (ingress rule index ${first.rule_index}: ${first.protocol} ${first.rule_ports})${more}`,
+      `port ${first.port} from ${first.source}${typeof first.prefix_list_id === 'string' ? ` (prefix list ${first.prefix_list_id})` : ''} (ingress rule index ${first.rule_index}: ${first.protocol} ${first.rule_ports})${more}`,
     {
       group_id: readStr(node.attributes.group_id) === UNK ? null : (readStr(node.attributes.group_id) as string | null),
       exposures: found.slice(0, MAX_LISTED),
@@ -144,7 +185,7 @@ function portRule(o: {
     remediation: o.remediation,
     resource_types: [SG],
     controls: o.controls,
-    check: (node) => exposureVerdict(node, o.ports, o.families),
+    check: (node, graph) => exposureVerdict(node, o.ports, o.families, graph),
   };
 }
 
