@@ -249,7 +249,7 @@ describe('instance, database and bucket rules', () => {
     expect(run('aws.rds.auto_minor_version_upgrade_disabled', nodes).skipped_node_ids).toHaveLength(3);
   });
 
-  it('S3 public access: a bucket-level block with a setting off fails unless the account blocks everything', () => {
+  it('S3 public access: a bucket-level setting off fails unless the account’s block turns that setting on', () => {
     const bucket = (name: string, account = '111111111111') =>
       node('aws.s3.bucket', name, { bucket: name }, { region: 'global', account });
     const block = (b: string, flags: boolean[]) =>
@@ -287,6 +287,32 @@ describe('instance, database and bucket rules', () => {
     ]);
     expect(r.evaluated).toBe(3);
     expect(r.skipped_node_ids).toEqual([bucket('legacy').id]);
+
+    // S3 applies a setting either block turns on: the account's two and the bucket's other two block all four.
+    const account = (id: string, flags: boolean[]) =>
+      node(
+        'aws.s3.account_public_access_block',
+        id,
+        {
+          account_id: id,
+          block_public_acls: flags[0]!,
+          block_public_policy: flags[1]!,
+          ignore_public_acls: flags[2]!,
+          restrict_public_buckets: flags[3]!,
+        },
+        { account: id },
+      );
+    const split = run('aws.s3.public_access_not_blocked', [
+      account('333333333333', [true, false, true, false]),
+      bucket('split', '333333333333'),
+      block('split', [false, true, false, true]),
+      bucket('half', '333333333333'),
+      block('half', [false, false, false, true]),
+    ]);
+    expect(split.evaluated).toBe(2);
+    expect(split.failures.map((f) => [f.node_name, f.evidence.settings_off])).toEqual([
+      ['half', ['block_public_policy']],
+    ]);
   });
 });
 

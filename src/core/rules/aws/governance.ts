@@ -60,11 +60,11 @@ const PAB_FLAGS = [
   'restrict_public_buckets',
 ] as const;
 
-/** The four flags of a public access block: all true, some false (listed), or unknown. */
-function pabState(n: NodeInput): { off: string[]; unknown: boolean } {
+/** The four flags of a public access block (or those of `flags`): all true, some false (listed), or unknown. */
+function pabState(n: NodeInput, flags: readonly string[] = PAB_FLAGS): { off: string[]; unknown: boolean } {
   const off: string[] = [];
   let unknown = false;
-  for (const f of PAB_FLAGS) {
+  for (const f of flags) {
     const v = readBool(n.attributes[f]);
     if (v === UNK || v === null) unknown = true;
     else if (!v) off.push(f);
@@ -125,7 +125,13 @@ export const governanceRules: Rule[] = [
         return skip(
           'no public access block is recorded for the bucket (buckets created since April 2023 block by default)',
         );
-      const state = pabState(blocks[0] as NodeInput);
+      // S3 applies each setting that the bucket's or the account's block turns on: only the bucket's settings
+      // the account's block leaves off count.
+      const onForAccount = (f: string) => accountBlocks.some((b) => readBool(b.attributes[f]) === true);
+      const state = pabState(
+        blocks[0] as NodeInput,
+        PAB_FLAGS.filter((f) => !onForAccount(f)),
+      );
       if (state.off.length > 0)
         return fail(`bucket ${bucketName(node)} has public access block settings turned off: ${state.off.join(', ')}`, {
           bucket: bucketName(node),
