@@ -165,7 +165,12 @@ export async function webhookRoutes(app: App, { webhooks }: { webhooks: WebhookS
         response: { 200: Envelope(CreatedWebhook), ...commonErrors },
       },
     },
-    async (req) => one(await webhooks.rotateSecret(tenantContextOf(req), req.params.id)),
+    async (req, reply) => {
+      const webhook = await webhooks.rotateSecret(tenantContextOf(req), req.params.id);
+      // The new secret is shown once: no cache may keep it.
+      reply.header('cache-control', 'no-store');
+      return one(webhook);
+    },
   );
 
   app.get(

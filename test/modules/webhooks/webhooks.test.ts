@@ -93,6 +93,7 @@ for (const dialect of testDialects()) {
         headers: h,
       });
       expect(rotated.statusCode, rotated.body).toBe(200);
+      expect(rotated.headers['cache-control']).toBe('no-store');
       const fresh = rotated.json().data as { id: string; secret: string };
       expect(fresh.id).toBe(hook.id);
       expect(fresh.secret).toMatch(/^whsec_[A-Za-z0-9_-]{43}$/);
