@@ -27,6 +27,8 @@ export class ApiError extends Error {
     message: string,
     readonly details: unknown = null,
     readonly requestId: string | null = null,
+    /** Seconds to wait before asking again (`Retry-After` of a 429 or 503), when the server says. */
+    readonly retryAfter: number | null = null,
   ) {
     super(message);
     this.name = 'ApiError';
@@ -118,6 +120,7 @@ export function createApiClient(o: {
         err?.message ?? `${method} ${path} answered ${res.status} ${res.statusText}`,
         err?.details ?? null,
         err?.request_id ?? res.headers.get('x-request-id'),
+        retryAfterSeconds(res.headers.get('retry-after')),
       );
     }
     return {
@@ -136,4 +139,13 @@ export function createApiClient(o: {
     tenantPath: (tenant, ...segments) =>
       `/api/v1/tenants/${encodeURIComponent(tenant)}${segments.map((s) => `/${encodeURIComponent(s)}`).join('')}`,
   };
+}
+
+/** `Retry-After` in seconds (delta-seconds, or an HTTP date); null when absent or unreadable. */
+function retryAfterSeconds(value: string | null): number | null {
+  if (value === null || value.trim() === '') return null;
+  const seconds = Number(value);
+  if (Number.isFinite(seconds)) return Math.max(0, seconds);
+  const date = Date.parse(value);
+  return Number.isNaN(date) ? null : Math.max(0, (date - Date.now()) / 1000);
 }

@@ -3,6 +3,8 @@
  * in-process job worker), authenticated with an API key.
  */
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -232,4 +234,104 @@ describe('infracast ingest', () => {
     expect(r.code).toBe(1);
     expect(r.stderr.trim()).toBe('infracast: tenant other not found');
   });
+});
+
+/**
+ * Following a job through a server that rate-limits the polls or stops answering: a stand-in server that
+ * answers the job's creation, then what each test scripts.
+ */
+describe('infracast ingest: following the job', () => {
+  const FILE = join(FIXTURES, 'terraform/two-tier.tfstate');
+  const job = (status: string) => ({
+    id: 'job_1',
+    status,
+    progress: { percent: status === 'succeeded' ? 100 : 0, step: status === 'succeeded' ? 'done' : null },
+    counts: { created: 3, updated: 0, unchanged: 0, removed: 0, edges: 1 },
+    error: null,
+    result: status === 'succeeded' ? { skipped_documents: [], warnings_total: 0 } : null,
+  });
+
+  /** Answers POST with a queued job and each GET with the next scripted answer. */
+  async function standIn(gets: ((res: import('node:http').ServerResponse) => void)[]) {
+    let polls = 0;
+    const server: Server = createServer((req, res) => {
+      req.resume();
+      req.on('end', () => {
+        res.setHeader('content-type', 'application/json');
+        if (req.method === 'POST') {
+          res.statusCode = 201;
+          res.end(JSON.stringify({ data: job('queued'), meta: null, error: null }));
+          return;
+        }
+        const answer = gets[Math.min(polls++, gets.length - 1)] as (r: typeof res) => void;
+        answer(res);
+      });
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    return {
+      url,
+      polls: () => polls,
+      close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+    };
+  }
+
+  const limited = (res: import('node:http').ServerResponse) => {
+    res.statusCode = 429;
+    res.setHeader('retry-after', '1');
+    res.end(
+      JSON.stringify({
+        data: null,
+        error: { code: 'RATE_LIMITED', message: 'Rate limit exceeded. Retry after 1 seconds.', retry_after: 1 },
+      }),
+    );
+  };
+  const answer = (status: string) => (res: import('node:http').ServerResponse) =>
+    res.end(JSON.stringify({ data: job(status), meta: null, error: null }));
+
+  it('a rate-limited poll waits Retry-After and follows on (the job runs on): exit 0 with the counts', async () => {
+    const s = await standIn([answer('running'), limited, limited, answer('succeeded')]);
+    try {
+      const r = await runCli(
+        ['ingest', 'terraform-state', FILE, '--tenant', 'acme', '--server', s.url, '--poll-ms', '50'],
+        {
+          INFRACAST_TOKEN: 'ick_x',
+        },
+      );
+      expect(r.code, r.stderr).toBe(0);
+      expect(r.stdout).toContain('Job job_1 succeeded: 3 created');
+      expect(s.polls()).toBe(4);
+    } finally {
+      await s.close();
+    }
+  }, 20_000);
+
+  it('a server that stops answering: says so, then gives up after --max-unreachable-seconds with exit 1', async () => {
+    const s = await standIn([answer('running'), (res) => res.destroy()]);
+    try {
+      const r = await runCli(
+        [
+          'ingest',
+          'terraform-state',
+          FILE,
+          '--tenant',
+          'acme',
+          '--server',
+          s.url,
+          '--poll-ms',
+          '100',
+          '--max-unreachable-seconds',
+          '1',
+        ],
+        { INFRACAST_TOKEN: 'ick_x' },
+      );
+      expect(r.code).toBe(1);
+      expect(r.stderr).toMatch(/cannot reach .*; still following job job_1\n/);
+      expect(r.stderr).toMatch(
+        /lost contact with .* for 1 s .*job job_1 may still be running: GET \/api\/v1\/tenants\/acme\/jobs\/job_1/,
+      );
+    } finally {
+      await s.close();
+    }
+  }, 20_000);
 });

@@ -3,7 +3,9 @@
  * creates and starts a discovery job on a running server, then follows it
  * with a progress bar (a TTY) or progress lines (anything else) until it ends.
  * Exit codes: 0 succeeded, 1 failed or cancelled (the job's error is printed),
- * 2 bad input (unreadable file, invalid JSON, missing credentials).
+ * or the server unreachable for --max-unreachable-seconds while following,
+ * 2 bad input (unreadable file, invalid JSON, missing credentials). A
+ * rate-limited poll (429) waits its Retry-After and goes on.
  */
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { basename, join, relative, resolve } from 'node:path';
@@ -22,6 +24,7 @@ interface IngestOptions {
   accountId?: string;
   wait: boolean;
   pollMs: number;
+  maxUnreachableSeconds: number;
 }
 
 interface JobView {
@@ -160,15 +163,38 @@ async function runIngest(source: Source, target: string, o: IngestOptions) {
   if (!o.wait) return;
 
   const progress = progressPrinter(process.stderr);
+  let wait = o.pollMs;
+  /** Since when the server has not answered (null: it answers). */
+  let unreachableSince: number | null = null;
   for (;;) {
     progress.show(job);
     if (FINISHED.has(job.status)) break;
-    await new Promise((r) => setTimeout(r, o.pollMs));
+    await new Promise((r) => setTimeout(r, wait));
+    wait = o.pollMs;
     try {
       job = await client.get<JobView>(client.tenantPath(o.tenant, 'jobs', job.id));
+      if (unreachableSince !== null) process.stderr.write(`infracast: ${o.server} answers again\n`);
+      unreachableSince = null;
     } catch (e) {
-      if (e instanceof ApiError && e.status === 0) continue; // the server may be restarting; keep following
-      throw e instanceof ApiError ? new CliError(e.message, 1) : e;
+      if (!(e instanceof ApiError)) throw e;
+      // The job runs on whether or not this process polls: a rate limit only slows the polling down.
+      if (e.status === 429 || e.status === 503) {
+        wait = Math.max(o.pollMs, Math.ceil((e.retryAfter ?? 1) * 1000));
+        continue;
+      }
+      if (e.status !== 0) throw new CliError(e.message, 1);
+      // The server may be restarting: keep following, for a while.
+      const now = Date.now();
+      if (unreachableSince === null) {
+        unreachableSince = now;
+        process.stderr.write(`infracast: ${e.message}; still following job ${job.id}\n`);
+      } else if (now - unreachableSince >= o.maxUnreachableSeconds * 1000) {
+        progress.end();
+        throw new CliError(
+          `lost contact with ${o.server} for ${o.maxUnreachableSeconds} s (${e.message}); job ${job.id} may still be running: GET ${jobsPath}/${job.id}`,
+          1,
+        );
+      }
     }
   }
   progress.end();
@@ -203,7 +229,13 @@ export function registerIngestCommands(program: Command) {
       .option('--region <region>', 'region for resources whose region the input does not say')
       .option('--account-id <id>', 'account for resources whose account the input does not say')
       .option('--no-wait', 'create and start the job, then exit')
-      .option('--poll-ms <n>', 'how often to check the job', (v) => Math.max(50, Number(v) || 500), 500);
+      .option('--poll-ms <n>', 'how often to check the job', (v) => Math.max(50, Number(v) || 500), 500)
+      .option(
+        '--max-unreachable-seconds <n>',
+        'give up following the job when the server has not answered for this long',
+        (v) => Math.max(1, Number(v) || 300),
+        300,
+      );
 
   const sources: [string, Source, string, string][] = [
     ['terraform-state', 'terraform_state', '<file>', 'a Terraform state (.tfstate v4, or `terraform show -json`)'],
