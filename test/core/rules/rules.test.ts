@@ -1,7 +1,7 @@
 /** The rule engine over realistic nodes: what fails, why, what is skipped (unknown) and what is not counted. */
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { parseTerraformState } from '../../../src/core/ingest/index.ts';
+import { parseAwsSnapshot, parseTerraformState } from '../../../src/core/ingest/index.ts';
 import { type JsonObject, type NodeInput, UNKNOWN } from '../../../src/core/inventory/types.ts';
 import { evaluateRules, evaluateRulesInSteps, FRAMEWORKS, RULES, ruleById } from '../../../src/core/rules/index.ts';
 
@@ -247,6 +247,78 @@ describe('instance, database and bucket rules', () => {
     ]);
     // Not recorded by the source at all: skipped, never failed.
     expect(run('aws.rds.auto_minor_version_upgrade_disabled', nodes).skipped_node_ids).toHaveLength(3);
+  });
+
+  it('an Aurora instance fails the same instance rules from a Terraform state as from describe-db-instances', () => {
+    const tfResource = (type: string, name: string, attributes: Record<string, unknown>) => ({
+      mode: 'managed',
+      type,
+      name,
+      provider: 'provider["registry.terraform.io/hashicorp/aws"]',
+      instances: [{ schema_version: 0, attributes, sensitive_attributes: [] }],
+    });
+    const arn = 'arn:aws:rds:us-east-1:111111111111';
+    const state = parseTerraformState({
+      version: 4,
+      terraform_version: '1.9.5',
+      serial: 1,
+      lineage: 'aurora',
+      outputs: {},
+      resources: [
+        tfResource('aws_rds_cluster', 'orders', {
+          id: 'orders',
+          cluster_identifier: 'orders',
+          arn: `${arn}:cluster:orders`,
+          engine: 'aurora-postgresql',
+          storage_encrypted: false,
+        }),
+        tfResource('aws_rds_cluster_instance', 'orders_1', {
+          id: 'orders-1',
+          identifier: 'orders-1',
+          cluster_identifier: 'orders',
+          arn: `${arn}:db:orders-1`,
+          engine: 'aurora-postgresql',
+          publicly_accessible: true,
+          auto_minor_version_upgrade: false,
+          endpoint: 'orders-1.c0abc.us-east-1.rds.amazonaws.com',
+        }),
+      ],
+    });
+    const snapshot = parseAwsSnapshot({
+      account_id: '111111111111',
+      region: 'us-east-1',
+      documents: [
+        {
+          name: 'rds-db-instances.json',
+          content: {
+            DBInstances: [
+              {
+                DBInstanceIdentifier: 'orders-1',
+                DBClusterIdentifier: 'orders',
+                DBInstanceArn: `${arn}:db:orders-1`,
+                Engine: 'aurora-postgresql',
+                DBInstanceStatus: 'available',
+                PubliclyAccessible: true,
+                StorageEncrypted: false,
+                AutoMinorVersionUpgrade: false,
+                Endpoint: { Address: 'orders-1.c0abc.us-east-1.rds.amazonaws.com', Port: 5432 },
+              },
+            ],
+          },
+        },
+      ],
+    });
+    const failing = (nodes: NodeInput[]) =>
+      evaluateRules(nodes, [])
+        .results.filter((r) => r.rule_id.startsWith('aws.rds.'))
+        .flatMap((r) => r.failures.map((f) => [r.rule_id, f.message]));
+    const expected = [
+      ['aws.rds.auto_minor_version_upgrade_disabled', 'RDS instance orders-1 has auto_minor_version_upgrade = false'],
+      ['aws.rds.publicly_accessible', 'RDS instance orders-1 is publicly accessible'],
+      ['aws.rds.storage_not_encrypted', 'RDS instance orders-1 has storage_encrypted = false'],
+    ];
+    expect(failing(snapshot.nodes)).toEqual(expected);
+    expect(failing(state.nodes)).toEqual(expected);
   });
 
   it('S3 public access: a bucket-level setting off fails unless the account’s block turns that setting on', () => {

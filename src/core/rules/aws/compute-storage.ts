@@ -18,12 +18,15 @@ import {
   skip,
   UNK,
 } from '../read.ts';
-import type { Rule, Verdict } from '../types.ts';
+import type { GraphView, Rule, Verdict } from '../types.ts';
 
 const INSTANCE = 'aws.ec2.instance';
 const VOLUME = 'aws.ec2.volume';
 const EBS_DEFAULT = 'aws.ebs.encryption_by_default';
 const DB = 'aws.rds.db_instance';
+/** Terraform's aws_rds_cluster_instance (an Aurora instance; AWS snapshots list it among DBInstances). */
+const CLUSTER_INSTANCE = 'aws.rds.cluster_instance';
+const CLUSTER = 'aws.rds.cluster';
 const LB = 'aws.elbv2.load_balancer';
 
 /** Instances on their way out (or gone) carry no risk worth a finding. */
@@ -40,9 +43,24 @@ const instanceLabel = (node: NodeInput) => {
 };
 
 const dbLabel = (node: NodeInput) => {
-  const id = readStr(node.attributes.db_instance_identifier);
+  const id = readStr(node.attributes.db_instance_identifier ?? node.attributes.identifier);
   return typeof id === 'string' ? id : node.name;
 };
+
+/**
+ * Whether a database instance's storage is encrypted: its own setting, or for a Terraform Aurora instance
+ * (which has none) its cluster's, as describe-db-instances reports it for Aurora instances.
+ */
+function storageEncrypted(node: NodeInput, graph: GraphView): unknown {
+  if (node.type !== CLUSTER_INSTANCE || 'storage_encrypted' in node.attributes)
+    return node.attributes.storage_encrypted;
+  const id = readStr(node.attributes.cluster_identifier);
+  if (id === UNK) return node.attributes.cluster_identifier;
+  const cluster = graph
+    .ofType(CLUSTER)
+    .find((c) => c.attributes.cluster_identifier === id && (!node.account || !c.account || c.account === node.account));
+  return cluster?.attributes.storage_encrypted;
+}
 
 /** Aurora instances take storage, backup and deletion settings from their cluster. */
 const isAurora = (node: NodeInput) => {
@@ -173,22 +191,21 @@ export const computeStorageRules: Rule[] = [
     remediation:
       'Modify the instance with PubliclyAccessible = false (Terraform: publicly_accessible = false) and reach it from ' +
       'inside the VPC.',
-    resource_types: [DB],
+    resource_types: [DB, CLUSTER_INSTANCE],
     controls: [
       { framework: 'cis-aws-foundations', control: '2.3.3' },
       { framework: 'aws-fsbp', control: 'RDS.2' },
     ],
-    check: (node) =>
-      boolSetting(
+    check(node) {
+      const endpoint = readStr(node.attributes.endpoint_address ?? node.attributes.endpoint);
+      return boolSetting(
         node.attributes.publicly_accessible,
         'publicly_accessible',
         false,
         () => `RDS instance ${dbLabel(node)} is publicly accessible`,
-        {
-          endpoint_address:
-            typeof node.attributes.endpoint_address === 'string' ? node.attributes.endpoint_address : null,
-        },
-      ),
+        { endpoint_address: typeof endpoint === 'string' ? endpoint : null },
+      );
+    },
   },
   {
     id: 'aws.rds.storage_not_encrypted',
@@ -198,14 +215,14 @@ export const computeStorageRules: Rule[] = [
     remediation:
       'Encryption cannot be turned on in place: snapshot the instance, copy the snapshot with encryption (a KMS key), ' +
       'restore from it and switch the application over (Terraform: storage_encrypted = true on a new instance).',
-    resource_types: [DB],
+    resource_types: [DB, CLUSTER_INSTANCE],
     controls: [
       { framework: 'cis-aws-foundations', control: '2.3.1' },
       { framework: 'aws-fsbp', control: 'RDS.3' },
     ],
-    check: (node) =>
+    check: (node, graph) =>
       boolSetting(
-        node.attributes.storage_encrypted,
+        storageEncrypted(node, graph),
         'storage_encrypted',
         true,
         () => `RDS instance ${dbLabel(node)} has storage_encrypted = false`,
@@ -219,7 +236,7 @@ export const computeStorageRules: Rule[] = [
       'Minor engine versions carry security fixes; with automatic minor version upgrade off they are applied only ' +
       'when someone remembers.',
     remediation: 'Set AutoMinorVersionUpgrade = true (Terraform: auto_minor_version_upgrade = true).',
-    resource_types: [DB],
+    resource_types: [DB, CLUSTER_INSTANCE],
     controls: [
       { framework: 'cis-aws-foundations', control: '2.3.2' },
       { framework: 'aws-fsbp', control: 'RDS.13' },
