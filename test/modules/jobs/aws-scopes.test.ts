@@ -312,6 +312,64 @@ for (const dialect of testDialects()) {
       expect(res.json().data[0].tags.team).toBe('x\uFFFD');
     });
 
+    it('a page of a longer listing (NextToken, IsTruncated) without its last page removes nothing of its scope', async () => {
+      const { t, h, runner } = await setup(dialect);
+      await ingest(t, runner, 'acme', h, { name: 'a', source: 'aws_snapshot', input: ownerA });
+      // `aws ec2 describe-vpcs --max-items 1`: the first page, with the token of the next one.
+      const firstPage = snapshot(A, 'us-east-1', [
+        ...ownerA.documents.filter((d) => d.name !== 'vpcs.json'),
+        {
+          name: 'vpcs.json',
+          content: { Vpcs: [vpc('vpc-0shared', '10.0.0.0/16', A)], NextToken: 'eyJOZXh0VG9rZW4iOiBudWxsfQ==' },
+        },
+      ]);
+      const partial = await ingest(t, runner, 'acme', h, { name: 'a', source: 'aws_snapshot', input: firstPage });
+      expect(partial.status, JSON.stringify(partial.error)).toBe('succeeded');
+      expect(partial.result.scopes).toEqual([]);
+      expect(partial.counts.removed).toBe(0);
+      expect(partial.result.warnings).toContain(
+        `document "vpcs.json": Vpcs is one page of a longer listing (it has a pagination token) and the last page is not in the input: nothing of aws_snapshot:${A}:us-east-1 is removed`,
+      );
+      expect(await nodeNames(t, h)).toContain('vpc-0aonly');
+
+      // Every page, the last one without a token: a complete listing again.
+      const allPages = snapshot(A, 'us-east-1', [
+        ...firstPage.documents,
+        { name: 'vpcs-2.json', content: { Vpcs: [] } },
+      ]);
+      const complete = await ingest(t, runner, 'acme', h, { name: 'a', source: 'aws_snapshot', input: allPages });
+      expect(complete.result.scopes).toEqual([`aws_snapshot:${A}:us-east-1`]);
+      expect(complete.counts.removed).toBe(1);
+      expect(await nodeNames(t, h)).not.toContain('vpc-0aonly');
+
+      // IAM: `IsTruncated: true` with a Marker (list-roles --max-items), for the account's global scope.
+      const role = (name: string) => ({
+        RoleName: name,
+        RoleId: `AROA${name}`,
+        Arn: `arn:aws:iam::${A}:role/${name}`,
+        Path: '/',
+      });
+      const roles = (list: unknown[], more: boolean) =>
+        snapshot(A, 'us-east-1', [
+          {
+            name: 'roles.json',
+            content: more ? { Roles: list, IsTruncated: true, Marker: 'm1' } : { Roles: list, IsTruncated: false },
+          },
+        ]);
+      await ingest(t, runner, 'acme', h, {
+        name: 'iam',
+        source: 'aws_snapshot',
+        input: roles([role('r1'), role('r2')], false),
+      });
+      const page = await ingest(t, runner, 'acme', h, {
+        name: 'iam',
+        source: 'aws_snapshot',
+        input: roles([role('r1')], true),
+      });
+      expect(page.counts.removed).toBe(0);
+      expect(await nodeNames(t, h)).toContain(`${A}/r2`);
+    });
+
     it('a document given as JSON text covers its account and region like one given as an object', async () => {
       const { t, h, runner } = await setup(dialect);
       await ingest(t, runner, 'acme', h, { name: 'a', source: 'aws_snapshot', input: ownerA });

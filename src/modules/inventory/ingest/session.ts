@@ -150,10 +150,14 @@ export class IngestSession {
     const scopes = new Set<string>();
     const fixedScope = p.source === 'aws_snapshot' ? null : terraformScope(p.source, input, p.jobName);
     if (fixedScope) scopes.add(fixedScope);
-    else for (const s of declaredAwsScopes(input, new Set(parsed.skipped_documents))) scopes.add(s);
+    const extraWarnings: string[] = [];
+    if (!fixedScope) {
+      const declared = declaredAwsScopes(input, new Set(parsed.skipped_documents));
+      for (const s of declared.scopes) scopes.add(s);
+      extraWarnings.push(...declared.warnings);
+    }
     const covered = new Set(scopes);
 
-    const extraWarnings: string[] = [];
     const byId = new Map<string, PreparedNode>();
     for (const node of parsed.nodes) {
       // An object of another account or region (a shared VPC, a peer, a spoke of a shared transit gateway) is
@@ -507,36 +511,81 @@ export const awsScope = (account: string | null, region: string): string =>
  * the input no longer has: a snapshot of account B lists account A's shared VPC or peer VPC, but is no
  * complete account A, nor any other region. A document without an account or (for a regional service) a
  * region covers nothing; skipped (unknown) documents cover nothing.
+ *
+ * A page of a longer listing (`--max-items`: the AWS CLI prints `NextToken`; IAM `IsTruncated: true`…)
+ * is no complete list: a scope where some listing has only such pages (its last page, without a token,
+ * is not in the input) is not covered, with a warning, rather than losing what the missing pages list.
  */
-function declaredAwsScopes(input: unknown, skipped: Set<string>): string[] {
-  if (!isObject(input) || !Array.isArray(input.documents)) return [];
+function declaredAwsScopes(input: unknown, skipped: Set<string>): { scopes: string[]; warnings: string[] } {
+  if (!isObject(input) || !Array.isArray(input.documents)) return { scopes: [], warnings: [] };
   const defaultAccount = typeof input.account_id === 'string' ? input.account_id : null;
   const defaultRegion = typeof input.region === 'string' ? input.region : null;
   const out: string[] = [];
+  /** Scope → key → the truncated pages of that listing, or null once a complete one (or the last page) is seen. */
+  const pages = new Map<string, Map<string, string[] | null>>();
   for (const doc of input.documents) {
     if (!isObject(doc) || (typeof doc.name === 'string' && skipped.has(doc.name))) continue;
     const account = typeof doc.account_id === 'string' ? doc.account_id : defaultAccount;
     if (!account) continue;
     const region = typeof doc.region === 'string' ? doc.region : defaultRegion;
+    const content = documentContent(doc.content);
+    if (content === null) continue;
+    const truncated = isTruncatedPage(content);
     // `{}` or pagination leftovers say nothing about any resource: they cover no scope.
-    for (const key of documentKeys(doc.content)) {
-      if (GLOBAL_DOCUMENT_KEYS.has(key)) out.push(awsScope(account, 'global'));
-      else if (region) out.push(awsScope(account, region));
+    for (const key of readableDocumentKeys(content)) {
+      const scope = GLOBAL_DOCUMENT_KEYS.has(key)
+        ? awsScope(account, 'global')
+        : region
+          ? awsScope(account, region)
+          : null;
+      if (scope === null) continue;
+      out.push(scope);
+      const keys = pages.get(scope) ?? new Map<string, string[] | null>();
+      pages.set(scope, keys);
+      const seen = keys.get(key);
+      if (!truncated) keys.set(key, null);
+      else if (seen === undefined) keys.set(key, [String(doc.name)]);
+      else seen?.push(String(doc.name));
     }
   }
-  return out;
+  const warnings: string[] = [];
+  const partial = new Set<string>();
+  for (const [scope, keys] of pages) {
+    for (const [key, truncatedPages] of keys) {
+      if (truncatedPages === null) continue;
+      partial.add(scope);
+      const names = truncatedPages.map((n) => `"${n}"`).join(', ');
+      warnings.push(
+        `document ${names}: ${key} is one page of a longer listing (it has a pagination token) and the last page is not in the input: nothing of ${scope} is removed`,
+      );
+    }
+  }
+  return { scopes: out.filter((s) => !partial.has(s)), warnings };
 }
 
-/** The keys the parser read of a document's content, given as an object or as the JSON text the AWS CLI printed. */
-function documentKeys(content: unknown): string[] {
+/** A document's content, given as an object or as the JSON text the AWS CLI printed; null when neither. */
+function documentContent(content: unknown): Record<string, unknown> | null {
   if (typeof content === 'string') {
     try {
-      return documentKeys(JSON.parse(content));
+      return documentContent(JSON.parse(content));
     } catch {
-      return []; // the parser has already failed the job on it
+      return null; // the parser has already failed the job on it
     }
   }
-  return isObject(content) ? readableDocumentKeys(content) : [];
+  return isObject(content) ? content : null;
+}
+
+/**
+ * Whether a document is one page of a longer listing: the AWS CLI prints the token of the next page
+ * (`NextToken`; `NextMarker` for ELBv2; `Marker` for RDS; `Marker` with `IsTruncated: true` for IAM;
+ * `ContinuationToken` for S3) when `--max-items` or a single API call stopped short.
+ */
+function isTruncatedPage(content: Record<string, unknown>): boolean {
+  if (content.IsTruncated === false) return false;
+  if (content.IsTruncated === true) return true;
+  return ['NextToken', 'NextMarker', 'Marker', 'ContinuationToken'].some(
+    (k) => typeof content[k] === 'string' && content[k] !== '',
+  );
 }
 
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
