@@ -388,6 +388,39 @@ describe('instance, database and bucket rules', () => {
   });
 });
 
+describe('EBS volume encryption', () => {
+  it('a Terraform instance’s unencrypted root or EBS block device fails as the volume does in a snapshot', () => {
+    const tfInstance = (name: string, attrs: JsonObject) =>
+      node('aws.ec2.instance', name, { instance_id: name, state: 'running', ...attrs });
+    const device = (volume_id: unknown, encrypted: unknown, device_name?: string) =>
+      ({ volume_id, encrypted, ...(device_name ? { device_name } : {}) }) as JsonObject;
+    const nodes = [
+      tfInstance('i-plain', {
+        root_block_device: [device('vol-0root', false)],
+        ebs_block_device: [device('vol-0data', false, '/dev/sdf'), device('vol-0enc', true, '/dev/sdg')],
+      }),
+      tfInstance('i-enc', { root_block_device: [device('vol-0ok', true)], ebs_block_device: [] }),
+      tfInstance('i-plan', { root_block_device: [device(UNKNOWN, UNKNOWN)], ebs_block_device: [] }),
+      // Its root volume is a node of its own (describe-volumes): judged there, not twice.
+      tfInstance('i-both', { root_block_device: [device('vol-0node', false)], ebs_block_device: [] }),
+      node('aws.ec2.volume', 'vol-0node', { volume_id: 'vol-0node', encrypted: false }),
+      // A snapshot's instance has no block devices: its volumes are nodes.
+      tfInstance('i-snap', { metadata_http_tokens: 'required' }),
+    ];
+    const r = run('aws.ebs.volume_not_encrypted', nodes);
+    expect(r.failures.map((f) => [f.node_name, f.message])).toEqual([
+      ['vol-0node', 'EBS volume vol-0node is not encrypted'],
+      ['i-plain', 'instance i-plain has unencrypted EBS volume(s): vol-0root (root), vol-0data (/dev/sdf)'],
+    ]);
+    expect(r.failures[1]!.evidence.unencrypted_volumes).toEqual([
+      { volume_id: 'vol-0root', device: 'root' },
+      { volume_id: 'vol-0data', device: '/dev/sdf' },
+    ]);
+    expect(r.skipped_node_ids).toEqual([nodes[2]!.id]);
+    expect(r.evaluated_by_type).toEqual({ 'aws.ec2.instance': 2, 'aws.ec2.volume': 1 });
+  });
+});
+
 describe('EBS encryption by default', () => {
   it('a region where it is off fails, on passes, unknown (plans) or unrecorded is skipped', () => {
     const setting = (region: string, enabled: unknown) =>

@@ -83,6 +83,59 @@ function boolSetting(
   return fail(failMessage(), { [name]: v, ...evidence });
 }
 
+/**
+ * A Terraform instance's EBS volumes (`root_block_device`, `ebs_block_device`), which are no nodes of their
+ * own. A volume that is a node (describe-volumes, aws_ebs_volume) is judged there; an instance without these
+ * blocks (AWS snapshots: describe-volumes lists its volumes) is not counted.
+ */
+function instanceVolumesVerdict(node: NodeInput, graph: GraphView): Verdict {
+  if (!liveInstance(node)) return notApplicable();
+  const root = readList(node.attributes.root_block_device);
+  const ebs = readList(node.attributes.ebs_block_device);
+  if (root === null && ebs === null) return notApplicable();
+  const volumeNodes = graph.memo(`${VOLUME}#volume_id`, () => {
+    const ids = new Set<string>();
+    for (const v of graph.ofType(VOLUME))
+      if (typeof v.attributes.volume_id === 'string') ids.add(v.attributes.volume_id);
+    return ids;
+  });
+  let unknown = root === UNK || ebs === UNK;
+  let judged = 0;
+  const unencrypted: { volume_id: string | null; device: string }[] = [];
+  const devices = [
+    ...(Array.isArray(root) ? root.map((b) => ({ b, root: true })) : []),
+    ...(Array.isArray(ebs) ? ebs.map((b) => ({ b, root: false })) : []),
+  ];
+  for (const { b, root: isRoot } of devices) {
+    if (!isRec(b)) {
+      unknown ||= b !== null;
+      continue;
+    }
+    const volumeId = readStr(b.volume_id);
+    if (typeof volumeId === 'string' && volumeNodes.has(volumeId)) continue;
+    const encrypted = readBool(b.encrypted);
+    if (encrypted === UNK || encrypted === null) {
+      unknown = true;
+      continue;
+    }
+    judged++;
+    if (encrypted) continue;
+    const name = readStr(b.device_name);
+    unencrypted.push({
+      volume_id: typeof volumeId === 'string' ? volumeId : null,
+      device: isRoot ? 'root' : typeof name === 'string' ? name : 'ebs',
+    });
+  }
+  if (unencrypted.length > 0)
+    return fail(
+      `instance ${instanceLabel(node)} has unencrypted EBS volume(s): ` +
+        unencrypted.map((v) => (v.volume_id ? `${v.volume_id} (${v.device})` : v.device)).join(', '),
+      { instance_id: node.attributes.instance_id ?? null, unencrypted_volumes: unencrypted },
+    );
+  if (unknown) return skip('the encryption of a volume of the instance is known only after apply or not recorded');
+  return judged === 0 ? notApplicable() : pass();
+}
+
 export const computeStorageRules: Rule[] = [
   {
     id: 'aws.ec2.imdsv2_not_required',
@@ -147,15 +200,17 @@ export const computeStorageRules: Rule[] = [
     remediation:
       'Snapshot the volume, copy the snapshot with encryption on, create a volume from it and swap it in; turn on ' +
       'EBS encryption by default in every region so new volumes are encrypted.',
-    resource_types: [VOLUME],
+    resource_types: [VOLUME, INSTANCE],
     controls: [
       { framework: 'cis-aws-foundations', control: '2.2.1' },
       { framework: 'aws-fsbp', control: 'EC2.3' },
     ],
-    check: (node) =>
-      boolSetting(node.attributes.encrypted, 'encrypted', true, () => `EBS volume ${node.name} is not encrypted`, {
-        volume_id: typeof node.attributes.volume_id === 'string' ? node.attributes.volume_id : null,
-      }),
+    check: (node, graph) =>
+      node.type === INSTANCE
+        ? instanceVolumesVerdict(node, graph)
+        : boolSetting(node.attributes.encrypted, 'encrypted', true, () => `EBS volume ${node.name} is not encrypted`, {
+            volume_id: typeof node.attributes.volume_id === 'string' ? node.attributes.volume_id : null,
+          }),
   },
   {
     id: 'aws.ebs.encryption_by_default_disabled',
