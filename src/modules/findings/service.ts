@@ -311,7 +311,10 @@ export function createFindingService(deps: FindingServiceDeps) {
             event(old.id, true);
           } else if (
             old.status !== 'RESOLVED' &&
-            (old.message !== f.message || old.severity !== rule.severity || old.node_name !== f.node_name)
+            (old.message !== f.message ||
+              old.evidence !== details.evidence ||
+              old.severity !== rule.severity ||
+              old.node_name !== f.node_name)
           ) {
             await store.updateFinding(tx, tenantId, old.id, details);
             counts.updated++;

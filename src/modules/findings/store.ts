@@ -209,7 +209,7 @@ export async function loadEdges(
   );
 }
 
-/** What reconciliation compares against: every finding of the tenant, without its evidence. */
+/** What reconciliation compares against: every finding of the tenant. */
 export type FindingKeyRow = Pick<
   FindingRow,
   | 'id'
@@ -219,6 +219,7 @@ export type FindingKeyRow = Pick<
   | 'severity'
   | 'status'
   | 'message'
+  | 'evidence'
   | 'resolution'
   | 'accepted_until'
   | 'resolved_version'
@@ -238,6 +239,7 @@ export async function findingKeys(db: Executor, tenantId: string): Promise<Findi
         'severity',
         'status',
         'message',
+        'evidence',
         'resolution',
         'accepted_until',
         'resolved_version',

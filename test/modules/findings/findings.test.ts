@@ -387,5 +387,16 @@ for (const dialect of testDialects())
         });
         expect(summary.json().data).toMatchObject({ score: null, resources_evaluated: 0, open_findings: { total: 0 } });
       });
+
+      it('an open finding’s evidence follows the inventory when its message stays the same', async () => {
+        await patchNode(DB, { publicly_accessible: true, endpoint_address: 'orders.c0a.rds.amazonaws.com' });
+        const first = await byRule('aws.rds.publicly_accessible', DB);
+        expect(first).toMatchObject({ status: 'OPEN', message: 'RDS instance orders is publicly accessible' });
+        expect(first.evidence).toEqual({ publicly_accessible: true, endpoint_address: 'orders.c0a.rds.amazonaws.com' });
+        await patchNode(DB, { endpoint_address: 'orders.c0b.rds.amazonaws.com' });
+        const again = await byRule('aws.rds.publicly_accessible', DB);
+        expect(again).toMatchObject({ id: first.id, status: 'OPEN', message: first.message });
+        expect(again.evidence).toEqual({ publicly_accessible: true, endpoint_address: 'orders.c0b.rds.amazonaws.com' });
+      });
     });
   }
