@@ -179,7 +179,8 @@ export function readShowJsonModule(
       module: moduleOfAddress(address),
       indexKey: typeof index === 'number' || typeof index === 'string' ? index : null,
       provider: typeof res.provider_name === 'string' ? res.provider_name : '',
-      values: dropSensitive(rawValues, res.sensitive_values) as Rec,
+      // A wholly sensitive object (`"sensitive_values": true`) leaves no values.
+      values: (dropSensitive(rawValues, res.sensitive_values) ?? {}) as Rec,
       dependsOn: stringArray(res.depends_on, at(rpath, 'depends_on'), documentName),
       providerRegion: providerRegion === null ? null : providerRegion(res),
       actions: null,

@@ -831,6 +831,32 @@ describe('terraform_state: documents that are not states', () => {
     );
   });
 
+  it('keeps a resource whose whole value sensitive_values marks (none of its values), rather than crashing', () => {
+    const inv = parseTerraformState(
+      {
+        format_version: '1.0',
+        values: {
+          root_module: {
+            resources: [
+              {
+                address: 'aws_ssm_parameter.p',
+                mode: 'managed',
+                type: 'aws_ssm_parameter',
+                name: 'p',
+                provider_name: 'registry.terraform.io/hashicorp/aws',
+                values: { id: '/app/p', name: '/app/p', value: 'WHOLLY-SENSITIVE' },
+                sensitive_values: true,
+              },
+            ],
+          },
+        },
+      },
+      { region: 'eu-west-1' },
+    );
+    expect(inv.nodes.map((n) => n.id)).toEqual(['aws:eu-west-1:aws.ssm.parameter:aws_ssm_parameter.p']);
+    expect(JSON.stringify(inv)).not.toContain('WHOLLY-SENSITIVE');
+  });
+
   it('accepts terraform show -json of an empty state (Terraform prints only format_version)', () => {
     const empty = { nodes: [], edges: [], edgeEnds: new Uint32Array(), skipped_documents: [], warnings: [] };
     expect(parseTerraformState({ format_version: '1.0' })).toEqual(empty);
