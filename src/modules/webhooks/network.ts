@@ -29,8 +29,12 @@ const RANGES: [string, number, 'ipv4' | 'ipv6', string][] = [
   ['240.0.0.0', 4, 'ipv4', 'reserved'],
   ['::', 128, 'ipv6', 'unspecified'],
   ['::1', 128, 'ipv6', 'loopback'],
+  ['64:ff9b:1::', 48, 'ipv6', 'private (local-use NAT64)'],
+  ['100::', 64, 'ipv6', 'reserved (discard)'],
+  ['2001:db8::', 32, 'ipv6', 'reserved (documentation)'],
   ['fc00::', 7, 'ipv6', 'private (unique local)'],
   ['fe80::', 10, 'ipv6', 'link-local'],
+  ['fec0::', 10, 'ipv6', 'private (site-local)'],
   ['ff00::', 8, 'ipv6', 'multicast'],
 ];
 const BLOCKS = RANGES.map(([network, prefix, type, label]) => {
@@ -59,17 +63,23 @@ function hextets(address: string): number[] | null {
   return all.length === 8 ? all.map((x) => Number.parseInt(x, 16)) : null;
 }
 
-/** The IPv4 address inside an IPv4-mapped (`::ffff:a.b.c.d`), -compatible (`::a.b.c.d`) or NAT64 (`64:ff9b::/96`) one. */
+/**
+ * The IPv4 address inside an IPv4-mapped (`::ffff:a.b.c.d`), -compatible (`::a.b.c.d`), -translated
+ * (`::ffff:0:a.b.c.d`), NAT64 (`64:ff9b::/96`) or 6to4 (`2002:AABB:CCDD::/48`) one: a host or relay that
+ * turns these into IPv4 would connect to it.
+ */
 function embeddedIpv4(address: string): string | null {
   const h = hextets(address);
   if (!h) return null;
-  const mapped = h.slice(0, 5).every((x) => x === 0) && (h[5] === 0xffff || h[5] === 0);
-  const nat64 = h[0] === 0x64 && h[1] === 0xff9b && h.slice(2, 6).every((x) => x === 0);
-  if (!mapped && !nat64) return null;
-  if (h[5] === 0 && !nat64 && h[6] === 0) return null; // :: and ::1 are themselves, not 0.0.0.x
-  const hi = h[6] as number;
-  const lo = h[7] as number;
-  return `${hi >> 8}.${hi & 255}.${lo >> 8}.${lo & 255}`;
+  const quad = (hi: number, lo: number) => `${hi >> 8}.${hi & 255}.${lo >> 8}.${lo & 255}`;
+  if (h[0] === 0x2002) return quad(h[1] as number, h[2] as number);
+  const zeros = (from: number, to: number) => h.slice(from, to).every((x) => x === 0);
+  const mapped = zeros(0, 5) && (h[5] === 0xffff || h[5] === 0);
+  const translated = zeros(0, 4) && h[4] === 0xffff && h[5] === 0;
+  const nat64 = h[0] === 0x64 && h[1] === 0xff9b && zeros(2, 6);
+  if (!mapped && !translated && !nat64) return null;
+  if (mapped && h[5] === 0 && h[6] === 0) return null; // :: and ::1 are themselves, not 0.0.0.x
+  return quad(h[6] as number, h[7] as number);
 }
 
 /**

@@ -29,6 +29,14 @@ describe('webhook destinations', () => {
       ['::ffff:7f00:1', 'loopback'],
       ['::ffff:a9fe:a9fe', 'link-local'],
       ['64:ff9b::10.0.0.1', 'private'],
+      ['2002:7f00:1::1', 'loopback'], // 6to4 of 127.0.0.1
+      ['2002:a00:1::', 'private'], // 6to4 of 10.0.0.1
+      ['::ffff:0:7f00:1', 'loopback'], // IPv4-translated
+      ['::ffff:0:a9fe:a9fe', 'link-local'],
+      ['64:ff9b:1::1', 'private (local-use NAT64)'],
+      ['fec0::1', 'private (site-local)'],
+      ['2001:db8::1', 'reserved (documentation)'],
+      ['100::1', 'reserved (discard)'],
       // public
       ['93.184.216.34', null],
       ['8.8.8.8', null],
@@ -36,6 +44,8 @@ describe('webhook destinations', () => {
       ['192.169.0.1', null],
       ['2606:4700:4700::1111', null],
       ['::ffff:8.8.8.8', null],
+      ['2002:808:808::1', null], // 6to4 of 8.8.8.8
+      ['64:ff9b::8.8.8.8', null],
     ];
     for (const [address, reason] of cases) expect(disallowedAddressReason(address), address).toBe(reason);
   });
