@@ -212,8 +212,11 @@ export function createReportService(deps: ReportServiceDeps) {
     return v;
   };
 
+  /** When retention is on, finishing before this means the report has expired (null: kept for ever). */
+  const expiredBefore = () => (retentionMs > 0 ? iso(new Date(clock().getTime() - retentionMs)) : null);
+
   const mustFind = async (ctx: TenantContext, id: string) => {
-    const row = await store.findReport(db, ctx.tenant.id, id);
+    const row = await store.findReport(db, ctx.tenant.id, id, expiredBefore());
     if (!row) throw notFound('report', id);
     return row;
   };
@@ -407,7 +410,7 @@ export function createReportService(deps: ReportServiceDeps) {
       const { rows, total } = await store.listReportRows(
         db,
         ctx.tenant.id,
-        { types, statuses, formats },
+        { types, statuses, formats, expiredBefore: expiredBefore() },
         sort,
         page.perPage,
         page.offset,
@@ -458,8 +461,8 @@ export function createReportService(deps: ReportServiceDeps) {
      * period ago, in batches, each in one statement. Returns how many.
      */
     async deleteExpired(): Promise<number> {
-      if (retentionMs <= 0) return 0;
-      const before = iso(new Date(clock().getTime() - retentionMs));
+      const before = expiredBefore();
+      if (before === null) return 0;
       let deleted = 0;
       for (;;) {
         const batch = await store.expiredReports(db, before, EXPIRY_BATCH);

@@ -1,5 +1,5 @@
 /** SQL for reports. A report's state is its job's: rows are read joined with `jobs`. */
-import { type SelectQueryBuilder, sql } from 'kysely';
+import { type Expression, type ExpressionBuilder, type SelectQueryBuilder, type SqlBool, sql } from 'kysely';
 import type { Executor } from '../../platform/db/index.ts';
 import type { DB, JobRow, ReportRow } from '../../platform/db/schema.ts';
 import { offsetPage, sortTerm } from '../../platform/db/sql.ts';
@@ -42,9 +42,26 @@ export async function insertReport(db: Executor, row: ReportRow): Promise<void> 
   await db.insertInto('reports').values(row).execute();
 }
 
-export async function findReport(db: Executor, tenantId: string, id: string): Promise<ReportRecord | undefined> {
-  return withJob(db).where('r.tenant_id', '=', tenantId).where('r.id', '=', id).executeTakeFirst();
+/**
+ * A report unless retention has ended it: one that finished before `expiredBefore` is gone for readers even
+ * while the hourly retention sweep has yet to delete it.
+ */
+export async function findReport(
+  db: Executor,
+  tenantId: string,
+  id: string,
+  expiredBefore: string | null,
+): Promise<ReportRecord | undefined> {
+  let q = withJob(db).where('r.tenant_id', '=', tenantId).where('r.id', '=', id);
+  if (expiredBefore !== null) q = q.where(notExpired(expiredBefore));
+  return q.executeTakeFirst();
 }
+
+/** Not finished before `before` (a report still queued or running has no finish time). */
+const notExpired =
+  (before: string) =>
+  (eb: ExpressionBuilder<DB & { j: JobRow }, 'j'>): Expression<SqlBool> =>
+    eb.or([eb('j.finished_at', 'is', null), eb('j.finished_at', '>=', before)]);
 
 export async function findReportByJob(db: Executor, jobId: string): Promise<ReportRow | undefined> {
   return db.selectFrom('reports').selectAll().where('job_id', '=', jobId).executeTakeFirst();
@@ -59,13 +76,14 @@ export type ReportSortField = 'created_at' | 'completed_at' | 'name' | 'type' | 
 export async function listReportRows(
   db: Executor,
   tenantId: string,
-  filter: { types?: string[]; statuses?: ReportStatus[]; formats?: string[] },
+  filter: { types?: string[]; statuses?: ReportStatus[]; formats?: string[]; expiredBefore: string | null },
   sort: SortField<ReportSortField>[],
   limit: number,
   offset: number,
 ): Promise<{ rows: ReportRecord[]; total: number }> {
   const where = <Q extends SelectQueryBuilder<DB & { r: ReportRow; j: JobRow }, 'r' | 'j', object>>(q: Q): Q => {
     let out = q.where('r.tenant_id', '=', tenantId);
+    if (filter.expiredBefore !== null) out = out.where(notExpired(filter.expiredBefore));
     if (filter.types) out = out.where('r.type', 'in', filter.types);
     if (filter.formats) out = out.where('r.format', 'in', filter.formats as ReportRow['format'][]);
     if (filter.statuses)
