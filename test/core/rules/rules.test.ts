@@ -388,6 +388,47 @@ describe('instance, database and bucket rules', () => {
   });
 });
 
+describe('S3 TLS rule', () => {
+  const bucket = (name: string, policy: unknown) =>
+    node('aws.s3.bucket', name, { bucket: name, policy: JSON.stringify(policy) }, { region: 'global' });
+  const deny = (o: Record<string, unknown>) => ({
+    Effect: 'Deny',
+    Principal: '*',
+    Action: 's3:*',
+    Condition: { Bool: { 'aws:SecureTransport': 'false' } },
+    ...o,
+  });
+  const policy = (...Statement: unknown[]) => ({ Version: '2012-10-17', Statement });
+
+  it('passes only when every principal is denied every S3 action over HTTP on the bucket and all its objects', () => {
+    const nodes = [
+      bucket('full', policy(deny({ Resource: ['arn:aws:s3:::full', 'arn:aws:s3:::full/*'] }))),
+      bucket('split', policy(deny({ Resource: 'arn:aws:s3:::split' }), deny({ Resource: 'arn:aws:s3:::split/*' }))),
+      bucket('star', policy(deny({ Principal: { AWS: '*' }, Action: '*', Resource: '*' }))),
+      bucket('puts', policy(deny({ Action: 's3:PutObject', Resource: ['arn:aws:s3:::puts', 'arn:aws:s3:::puts/*'] }))),
+      bucket(
+        'role',
+        policy(
+          deny({
+            Principal: { AWS: 'arn:aws:iam::111111111111:role/app' },
+            Resource: ['arn:aws:s3:::role', 'arn:aws:s3:::role/*'],
+          }),
+        ),
+      ),
+      bucket('prefix', policy(deny({ Resource: ['arn:aws:s3:::prefix', 'arn:aws:s3:::prefix/logs/*'] }))),
+      bucket('objects', policy(deny({ Resource: 'arn:aws:s3:::objects/*' }))),
+    ];
+    const r = run('aws.s3.insecure_transport_allowed', nodes);
+    expect(r.evaluated).toBe(7);
+    expect(r.failures.map((f) => f.node_name)).toEqual(['puts', 'role', 'prefix', 'objects']);
+    expect(r.failures[0]!.message).toBe(
+      'bucket puts’s policy denies requests with aws:SecureTransport = false only to some principals, actions ' +
+        'or resources (statement index 0); plain HTTP stays allowed for the rest',
+    );
+    expect(r.failures[0]!.evidence).toEqual({ bucket: 'puts', has_policy: true, partial_statement_indexes: [0] });
+  });
+});
+
 describe('EBS volume encryption', () => {
   it('a Terraform instance’s unencrypted root or EBS block device fails as the volume does in a snapshot', () => {
     const tfInstance = (name: string, attrs: JsonObject) =>

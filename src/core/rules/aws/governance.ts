@@ -85,6 +85,46 @@ function deniesInsecureTransport(st: Rec): boolean {
   return false;
 }
 
+/** Whether an IAM resource pattern (`*` and `?` wildcards) matches this S3 ARN in some partition. */
+function s3ArnMatches(pattern: string, resource: string): boolean {
+  const re = new RegExp(
+    `^${pattern
+      .replace(/[.+^${}()|[\]\\]/g, '\\$&')
+      .replace(/\*/g, '.*')
+      .replace(/\?/g, '.')}$`,
+    's',
+  );
+  return ['aws', 'aws-cn', 'aws-us-gov'].some((p) => re.test(`arn:${p}:s3:::${resource}`));
+}
+
+/**
+ * How a bucket policy denies plain HTTP, as AWS Config's s3-bucket-ssl-requests-only (FSBP S3.5) reads it:
+ * `full` when Deny statements with aws:SecureTransport = false cover every principal and every S3 action on
+ * the bucket and on all its objects; `partial`, the indexes of such statements that cover less.
+ */
+function insecureTransportDenial(policy: Rec, bucket: string): { full: boolean; partial: number[] } {
+  let onBucket = false;
+  let onObjects = false;
+  const partial: number[] = [];
+  statements(policy).forEach((st, i) => {
+    if (!deniesInsecureTransport(st)) return;
+    const principal = st.Principal;
+    const everyone =
+      !('NotPrincipal' in st) && (principal === '*' || (isRec(principal) && asList(principal.AWS).includes('*')));
+    const everyAction = !('NotAction' in st) && asList(st.Action).some((a) => a === '*' || a.toLowerCase() === 's3:*');
+    const resources = 'NotResource' in st ? [] : asList(st.Resource);
+    const bucketToo = resources.some((r) => s3ArnMatches(r, bucket));
+    // An object key no prefix in a pattern can match: only a wildcard for every key covers it.
+    const objectsToo = resources.some((r) => s3ArnMatches(r, `${bucket}/\u0000`));
+    if (everyone && everyAction) {
+      onBucket ||= bucketToo;
+      onObjects ||= objectsToo;
+    }
+    if (!(everyone && everyAction && bucketToo && objectsToo)) partial.push(i);
+  });
+  return { full: onBucket && onObjects, partial };
+}
+
 /** Allow statements granting every action on every resource. */
 function adminStatements(policy: Rec): number[] {
   const out: number[] = [];
@@ -145,8 +185,8 @@ export const governanceRules: Rule[] = [
     title: 'S3 bucket policy does not deny HTTP requests',
     severity: 'MEDIUM',
     description:
-      'No statement of the bucket policy denies requests made without TLS (aws:SecureTransport = false), so ' +
-      'clients may read and write objects over plain HTTP.',
+      'The bucket policy does not deny requests made without TLS (aws:SecureTransport = false) to every ' +
+      'principal, for every S3 action, on the bucket and all its objects, so clients may read and write over plain HTTP.',
     remediation:
       'Add a Deny statement for "s3:*" on the bucket and its objects with the condition ' +
       '{"Bool": {"aws:SecureTransport": "false"}} for every principal.',
@@ -162,10 +202,17 @@ export const governanceRules: Rule[] = [
       );
       // aws_s3_bucket reads its policy back from AWS ("" when it has none); snapshots give aws.s3.bucket_policy nodes.
       if ('policy' in node.attributes) policies.push(readPolicy(node.attributes.policy));
-      const known = policies.filter((p): p is Rec => isRec(p));
-      if (known.some((p) => statements(p).some(deniesInsecureTransport))) return pass();
+      const known = policies.filter((p): p is Rec => isRec(p)).map((p) => insecureTransportDenial(p, name));
+      if (known.some((d) => d.full)) return pass();
       if (policies.some((p) => p === UNK)) return skip('the bucket policy is known only after apply');
       if (policies.length === 0) return skip('the bucket’s policy is not recorded');
+      const partial = [...new Set(known.flatMap((d) => d.partial))].sort((a, b) => a - b);
+      if (partial.length > 0)
+        return fail(
+          `bucket ${name}’s policy denies requests with aws:SecureTransport = false only to some principals, ` +
+            `actions or resources (statement index ${partial.join(', ')}); plain HTTP stays allowed for the rest`,
+          { bucket: name, has_policy: true, partial_statement_indexes: partial },
+        );
       return fail(
         known.length === 0
           ? `bucket ${name} has no bucket policy, so nothing denies requests over plain HTTP`
