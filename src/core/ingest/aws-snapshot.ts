@@ -1188,7 +1188,26 @@ const HANDLERS = new Map<string, Handler>([
     },
   ],
   ['Roles', (ctx, v, key) => iamEntities(ctx, v, key, T.iamRole, 'RoleName', iamRoleAttributes)],
-  ['RoleDetailList', (ctx, v, key) => iamEntities(ctx, v, key, T.iamRole, 'RoleName', iamRoleAttributes)],
+  [
+    'RoleDetailList',
+    (ctx, v, key) => {
+      iamEntities(ctx, v, key, T.iamRole, 'RoleName', iamRoleAttributes);
+      // get-account-authorization-details lists instance profiles only here, each under its role (with its
+      // roles, as list-instance-profiles prints it): an instance's profile must be found to reach its role.
+      ctx.objects(v, key).forEach((role, i) => {
+        if (role.InstanceProfileList === undefined || role.InstanceProfileList === null) return;
+        const path = at(at(key, i), 'InstanceProfileList');
+        iamEntities(
+          ctx,
+          role.InstanceProfileList,
+          path,
+          T.iamInstanceProfile,
+          'InstanceProfileName',
+          iamInstanceProfileAttributes,
+        );
+      });
+    },
+  ],
   ['Users', (ctx, v, key) => iamEntities(ctx, v, key, T.iamUser, 'UserName', iamUserAttributes)],
   ['UserDetailList', (ctx, v, key) => iamEntities(ctx, v, key, T.iamUser, 'UserName', iamUserAttributes)],
   ['GroupDetailList', (ctx, v, key) => iamEntities(ctx, v, key, T.iamGroup, 'GroupName', iamGroupAttributes)],

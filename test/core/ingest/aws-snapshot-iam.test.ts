@@ -72,7 +72,25 @@ function authorizationDetails(account: string) {
             { Effect: 'Allow', Principal: { AWS: `arn:aws:iam::${account}:user/ci` }, Action: 'sts:AssumeRole' },
           ],
         },
-        InstanceProfileList: [],
+        // Instance profiles are listed only here, each with its roles (the role itself).
+        InstanceProfileList: [
+          {
+            Path: '/',
+            InstanceProfileName: 'deployer-profile',
+            InstanceProfileId: `AIPA${account}DEPLOY`,
+            Arn: `arn:aws:iam::${account}:instance-profile/deployer-profile`,
+            CreateDate: '2024-03-01T09:00:00Z',
+            Roles: [
+              {
+                Path: '/',
+                RoleName: 'deployer',
+                RoleId: `AROA${account}DEPLOY`,
+                Arn: `arn:aws:iam::${account}:role/deployer`,
+                CreateDate: '2024-03-01T09:00:00Z',
+              },
+            ],
+          },
+        ],
         RolePolicyList: [{ PolicyName: 'ecr', PolicyDocument: READ_DOCUMENT }],
         AttachedManagedPolicies: [],
         Tags: [{ Key: 'team', Value: 'platform' }],
@@ -187,6 +205,44 @@ describe('AWS snapshot: IAM from get-account-authorization-details', () => {
       policy: READ_DOCUMENT,
     });
     expect(nodeById(inv, iam('policy', `${A}/BreakGlass`)).attributes.policy).toEqual(ADMIN_DOCUMENT);
+  });
+
+  it('reads the instance profiles listed under roles, so an instance reaches its role', () => {
+    const inv = parseAwsSnapshot({
+      documents: [
+        { name: `${A}/global/iam-authorization-details.json`, content: authorizationDetails(A) },
+        {
+          name: `${A}/us-east-1/ec2-describe-instances.json`,
+          content: {
+            Reservations: [
+              {
+                OwnerId: A,
+                Instances: [
+                  {
+                    InstanceId: 'i-0abc',
+                    State: { Name: 'running' },
+                    IamInstanceProfile: {
+                      Arn: `arn:aws:iam::${A}:instance-profile/deployer-profile`,
+                      Id: `AIPA${A}DEPLOY`,
+                    },
+                  },
+                ],
+              },
+            ],
+          },
+        },
+      ],
+    });
+    expect(nodeById(inv, iam('instance_profile', `${A}/deployer-profile`))).toMatchObject({
+      account: A,
+      native_id: `arn:aws:iam::${A}:instance-profile/deployer-profile`,
+      attributes: { instance_profile_name: 'deployer-profile', roles: [`arn:aws:iam::${A}:role/deployer`] },
+    });
+    expect(edgeStrings(inv, (e) => e.type === 'uses').sort()).toEqual([
+      'uses 111111111111/deployer-profile -> 111111111111/deployer',
+      'uses i-0abc -> 111111111111/deployer-profile',
+    ]);
+    expect(inv.warnings.filter((w) => w.includes('instance-profile'))).toEqual([]);
   });
 
   it('links each user to the group of its own account (group names repeat across accounts)', () => {
