@@ -4,3 +4,4 @@ export { edgeTypesRead, evaluateRules, evaluateRulesInSteps, graphView } from '.
 export { FRAMEWORKS, type FrameworkInfo, frameworkById } from './frameworks.ts';
 export * from './scoring.ts';
 export * from './types.ts';
+export { RULES_VERSION } from './version.ts';

@@ -22,6 +22,7 @@ import {
   FRAMEWORK_IDS,
   FRAMEWORKS,
   RULES,
+  RULES_VERSION,
   type RuleFindingCounts,
   type RuleStats,
   ruleById,
@@ -73,6 +74,22 @@ export interface FindingServiceDeps {
   connection?: EvaluationConnection | null;
   /** Tenants with at least this many nodes are evaluated in the worker thread (default 5,000; tests: 0). */
   threadMinNodes?: number;
+}
+
+/**
+ * An evaluation is due when the inventory moved on since the last one, or when that one ran older rules (an
+ * upgrade). Newer rules than ours (a newer instance in a rolling upgrade) are not a reason.
+ */
+function isStale(state: {
+  inventory_version: number;
+  evaluated_version: number | null;
+  evaluated_rules_version: number | null;
+}): boolean {
+  return (
+    state.evaluated_version === null ||
+    state.evaluated_version < state.inventory_version ||
+    (state.evaluated_rules_version ?? 0) < RULES_VERSION
+  );
 }
 
 /** What one evaluation did (null when it had nothing to do). */
@@ -211,7 +228,7 @@ export function createFindingService(deps: FindingServiceDeps) {
     const started = performance.now();
     const state = await store.evaluationState(db, tenantId, iso(clock()));
     if (!state) return null; // the tenant is gone
-    if (state.evaluated_version !== null && state.evaluated_version >= state.inventory_version) {
+    if (!isStale(state)) {
       if (state.expired_acceptance) await store.reopenExpired(db, tenantId, iso(clock()));
       return null;
     }
@@ -228,7 +245,7 @@ export function createFindingService(deps: FindingServiceDeps) {
     const done = await db.transaction().execute(async (tx) => {
       const locked = await store.lockEvaluation(tx, tenantId, postgres);
       // Another evaluation recorded this version or a newer one meanwhile: its findings stand.
-      if (locked && locked.inventory_version >= version) return false;
+      if (locked && locked.inventory_version >= version && locked.rules_version >= RULES_VERSION) return false;
       const now = iso(clock());
       await store.reopenExpired(tx, tenantId, now);
       const existing = new Map((await store.findingKeys(tx, tenantId)).map((f) => [key(f.rule_id, f.node_id), f]));
@@ -364,6 +381,7 @@ export function createFindingService(deps: FindingServiceDeps) {
         resources_evaluated: result.resources_evaluated,
         rule_stats: JSON.stringify(stats),
         duration_ms: Math.round(performance.now() - started),
+        rules_version: RULES_VERSION,
       });
       return true;
     });
@@ -398,7 +416,7 @@ export function createFindingService(deps: FindingServiceDeps) {
   async function ensureFresh(tenantId: string): Promise<void> {
     const state = await store.evaluationState(db, tenantId, iso(clock()));
     if (!state) return;
-    if (state.evaluated_version === null || state.evaluated_version < state.inventory_version) await evaluate(tenantId);
+    if (isStale(state)) await evaluate(tenantId);
     else if (state.expired_acceptance) await store.reopenExpired(db, tenantId, iso(clock()));
   }
 

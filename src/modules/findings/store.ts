@@ -18,13 +18,22 @@ export async function evaluationState(
   db: Executor,
   tenantId: string,
   now: string,
-): Promise<{ inventory_version: number; evaluated_version: number | null; expired_acceptance: boolean } | undefined> {
+): Promise<
+  | {
+      inventory_version: number;
+      evaluated_version: number | null;
+      evaluated_rules_version: number | null;
+      expired_acceptance: boolean;
+    }
+  | undefined
+> {
   const row = await db
     .selectFrom('tenants as t')
     .leftJoin('finding_evaluations as e', 'e.tenant_id', 't.id')
     .select([
       't.inventory_version',
       'e.inventory_version as evaluated_version',
+      'e.rules_version as evaluated_rules_version',
       (eb) =>
         eb
           .exists(
@@ -43,6 +52,7 @@ export async function evaluationState(
   return {
     inventory_version: Number(row.inventory_version),
     evaluated_version: row.evaluated_version === null ? null : Number(row.evaluated_version),
+    evaluated_rules_version: row.evaluated_rules_version === null ? null : Number(row.evaluated_rules_version),
     expired_acceptance: Number(row.expired) === 1 || row.expired === true,
   };
 }
@@ -70,6 +80,7 @@ export async function lockEvaluation(
       resources_evaluated: 0,
       rule_stats: '{}',
       duration_ms: 0,
+      rules_version: 0,
     })
     .onConflict((oc) => oc.column('tenant_id').doNothing())
     .execute();
@@ -93,6 +104,7 @@ export async function saveEvaluation(db: Executor, row: FindingEvaluationRow): P
         resources_evaluated: row.resources_evaluated,
         rule_stats: row.rule_stats,
         duration_ms: row.duration_ms,
+        rules_version: row.rules_version,
       }),
     )
     .execute();

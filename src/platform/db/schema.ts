@@ -322,6 +322,8 @@ export interface FindingEvaluationTable {
   /** `{rule_id: {evaluated_by_type: {type: n}, skipped: n}}`. */
   rule_stats: JsonText;
   duration_ms: number;
+  /** The RULES_VERSION the evaluation ran (0: before versions were recorded). */
+  rules_version: number;
 }
 
 export interface DB {

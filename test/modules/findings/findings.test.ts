@@ -6,6 +6,7 @@
  * the state the previous one left.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { RULES_VERSION } from '../../../src/core/rules/index.ts';
 import { evaluationThreadStats } from '../../../src/modules/findings/evaluation-client.ts';
 import { createTestApp, type TestApp } from '../../helpers/app.ts';
 import { testDialects } from '../../helpers/env.ts';
@@ -397,6 +398,43 @@ for (const dialect of testDialects())
         const again = await byRule('aws.rds.publicly_accessible', DB);
         expect(again).toMatchObject({ id: first.id, status: 'OPEN', message: first.message });
         expect(again.evidence).toEqual({ publicly_accessible: true, endpoint_address: 'orders.c0b.rds.amazonaws.com' });
+      });
+
+      it('an upgrade that changes the rules evaluates again at the next read; newer rules are left alone', async () => {
+        const db = t.services.db;
+        const evaluation = () =>
+          db
+            .selectFrom('finding_evaluations')
+            .select(['inventory_version', 'rules_version'])
+            .where('tenant_id', '=', acmeId)
+            .executeTakeFirstOrThrow();
+        const before = await evaluation();
+        expect(before.rules_version).toBe(RULES_VERSION);
+        const finding = await byRule('aws.rds.publicly_accessible', DB);
+        // As if older rules had run the last evaluation (they did not find this) and the server was upgraded.
+        const forget = () => db.deleteFrom('findings').where('id', '=', finding.id).execute();
+        await forget();
+        await db
+          .updateTable('finding_evaluations')
+          .set({ rules_version: RULES_VERSION - 1 })
+          .where('tenant_id', '=', acmeId)
+          .execute();
+        const found = await byRule('aws.rds.publicly_accessible', DB);
+        expect(found).toMatchObject({ status: 'OPEN', message: finding.message });
+        expect(await evaluation()).toEqual({
+          inventory_version: before.inventory_version,
+          rules_version: RULES_VERSION,
+        });
+
+        // Newer rules ran it (a newer instance, mid rolling upgrade): this one does not evaluate again.
+        await db.deleteFrom('findings').where('id', '=', found.id).execute();
+        await db
+          .updateTable('finding_evaluations')
+          .set({ rules_version: RULES_VERSION + 1 })
+          .where('tenant_id', '=', acmeId)
+          .execute();
+        expect(await byRule('aws.rds.publicly_accessible', DB)).toBeUndefined();
+        expect((await evaluation()).rules_version).toBe(RULES_VERSION + 1);
       });
     });
   }
