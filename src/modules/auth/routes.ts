@@ -5,7 +5,7 @@ import { ROLES } from '../../platform/auth/roles.ts';
 import { createSignInThrottle } from '../../platform/auth/sign-in-throttle.ts';
 import { contextOf } from '../../platform/context.ts';
 import { badRequest } from '../../platform/errors.ts';
-import { commonErrors, Envelope, NoContent, NullableTimestamp, StringEnum } from '../../platform/http/schemas.ts';
+import { commonErrorsExcept, Envelope, NoContent, NullableTimestamp, StringEnum } from '../../platform/http/schemas.ts';
 import { type App, one } from '../../platform/http/types.ts';
 import type { RateLimiter } from '../../platform/ratelimit/limiter.ts';
 import type { AuthService, TokenGrant } from './service.ts';
@@ -141,10 +141,11 @@ export async function authRoutes(app: App, { auth, limiter }: AuthRoutesOptions)
         description:
           'JSON or `application/x-www-form-urlencoded`. Wrong credentials give 401 with the same message whether or not the account exists. ' +
           'Failed password checks are limited per account and per client address (429 once too many failed recently); successful ones and `client_credentials` are not counted.',
-        security: [],
+        // No credential needed to ask, but client credentials may come as HTTP Basic (RFC 6749 §2.3.1).
+        security: [{}, { clientBasic: [] }],
         body: TokenBody,
         consumes: ['application/json', 'application/x-www-form-urlencoded'],
-        response: { 200: Envelope(TokenResponse), ...commonErrors },
+        response: { 200: Envelope(TokenResponse), ...commonErrorsExcept(403, 404) },
       },
     },
     async (req, reply) => {
@@ -165,7 +166,7 @@ export async function authRoutes(app: App, { auth, limiter }: AuthRoutesOptions)
         security: [],
         body: RefreshBody,
         consumes: ['application/json', 'application/x-www-form-urlencoded'],
-        response: { 200: Envelope(TokenResponse), ...commonErrors },
+        response: { 200: Envelope(TokenResponse), ...commonErrorsExcept(403, 404, 429) },
       },
     },
     async (req, reply) => {
@@ -181,7 +182,8 @@ export async function authRoutes(app: App, { auth, limiter }: AuthRoutesOptions)
         operationId: 'getMe',
         tags: ['auth'],
         summary: 'Who is calling',
-        response: { 200: Envelope(Me), ...commonErrors },
+        // Also for a user who must change their password first (no 403); not tenant-scoped (no 429).
+        response: { 200: Envelope(Me), ...commonErrorsExcept(403, 404, 429) },
       },
     },
     async (req) => one(await auth.me(req.principal!)),
@@ -198,7 +200,7 @@ export async function authRoutes(app: App, { auth, limiter }: AuthRoutesOptions)
           'For a signed-in user (not an API key). Needs the current password; a wrong one counts as a failed sign-in. ' +
           "Ends every other session of the user (their refresh and access tokens stop working at once); the caller's goes on.",
         body: PasswordChangeBody,
-        response: { 204: NoContent, ...commonErrors },
+        response: { 204: NoContent, ...commonErrorsExcept(404) },
       },
     },
     async (req, reply) => {

@@ -1,7 +1,7 @@
 import { Type } from 'typebox';
 import type { DatabaseDialect } from '../../platform/config.ts';
 import { AppError } from '../../platform/errors.ts';
-import { commonErrors, Envelope } from '../../platform/http/schemas.ts';
+import { commonErrors, commonErrorsExcept, Envelope } from '../../platform/http/schemas.ts';
 import { type App, one } from '../../platform/http/types.ts';
 
 export interface StatusSources {
@@ -54,7 +54,8 @@ export async function healthRoutes(app: App, src: StatusSources) {
         summary: 'Liveness check',
         description: 'No authentication; never touches the database.',
         security: [],
-        response: { 200: Envelope(Type.Object({ status: Type.Literal('ok') })) },
+        // An unknown query parameter is a 400 here too, as on every route.
+        response: { 200: Envelope(Type.Object({ status: Type.Literal('ok') })), 400: commonErrors[400] },
       },
     },
     // Synchronous: a liveness probe should cost what the framework costs, nothing more.
@@ -76,7 +77,7 @@ export async function healthRoutes(app: App, src: StatusSources) {
         description:
           'No authentication. Version, uptime, database dialect and latency, Redis status. 503 (same shape) when the database is down.',
         security: [],
-        response: { 200: Envelope(Status), 503: StatusDown, ...commonErrors },
+        response: { 200: Envelope(Status), ...commonErrorsExcept(401, 403, 404, 429), 503: StatusDown },
       },
     },
     async (req, reply) => {

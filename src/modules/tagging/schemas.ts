@@ -296,7 +296,9 @@ export const ListPoliciesQuery = Type.Object(
   {
     ...PaginationQuery,
     sort: SortQuery(POLICY_SORT_FIELDS, 'created_at'),
-    enabled: Type.Optional(Type.Boolean()),
+    enabled: Type.Optional(
+      Type.Boolean({ description: '`true`: enabled policies only; `false`: disabled ones only.' }),
+    ),
     enforcement: EnumListQuery(ENFORCEMENTS, 'enforcements', { examples: ['warn,block'] }),
   },
   { additionalProperties: false },

@@ -1,7 +1,14 @@
 import { Type } from 'typebox';
 import { contextOf } from '../../platform/context.ts';
 import { pageRequest, sendPage } from '../../platform/http/pagination.ts';
-import { commonErrors, conflictError, Envelope, NoContent, PageEnvelope } from '../../platform/http/schemas.ts';
+import {
+  commonErrors,
+  commonErrorsExcept,
+  conflictError,
+  Envelope,
+  NoContent,
+  PageEnvelope,
+} from '../../platform/http/schemas.ts';
 import { type App, one } from '../../platform/http/types.ts';
 import { CreateTenantBody, ListTenantsQuery, ReplaceTenantBody, TenantIdParams, UpdateTenantBody } from './schemas.ts';
 import type { TenantService } from './service.ts';
@@ -19,7 +26,7 @@ export async function tenantRoutes(app: App, { tenants }: { tenants: TenantServi
         summary: 'List tenants',
         description: "The caller's tenants (every tenant for a platform admin).",
         querystring: ListTenantsQuery,
-        response: { 200: PageEnvelope(TenantRef), ...commonErrors },
+        response: { 200: PageEnvelope(TenantRef), ...commonErrorsExcept(404, 429) },
       },
     },
     async (req, reply) => {
@@ -39,7 +46,7 @@ export async function tenantRoutes(app: App, { tenants }: { tenants: TenantServi
         description:
           'Platform admins (or anyone when INFRACAST_OPEN_SIGNUP=true). The creator becomes its owner. A duplicate slug is a 409.',
         body: CreateTenantBody,
-        response: { 201: Envelope(TenantRef), ...commonErrors, ...conflictError },
+        response: { 201: Envelope(TenantRef), ...commonErrorsExcept(404, 429), ...conflictError },
       },
     },
     async (req, reply) => {

@@ -100,7 +100,9 @@ export const ListWebhooksQuery = Type.Object(
   {
     ...PaginationQuery,
     sort: SortQuery(WEBHOOK_SORT_FIELDS, 'created_at'),
-    enabled: Type.Optional(Type.Boolean()),
+    enabled: Type.Optional(
+      Type.Boolean({ description: '`true`: enabled webhooks only; `false`: disabled ones only.' }),
+    ),
   },
   { additionalProperties: false },
 );

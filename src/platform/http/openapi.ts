@@ -7,6 +7,7 @@ import swagger from '@fastify/swagger';
 import scalar from '@scalar/fastify-api-reference';
 import type { FastifyInstance } from 'fastify';
 import fp from 'fastify-plugin';
+import { withResponseHeaders } from './openapi-headers.ts';
 import { ErrorEnvelope } from './schemas.ts';
 
 export const API_TAGS = [
@@ -23,6 +24,8 @@ export const API_TAGS = [
   { name: 'tagging', description: 'Tagging policies, plan validation and tagging compliance' },
   { name: 'reports', description: 'Downloadable documents (CSV, JSON, PDF) about inventory and tagging' },
   { name: 'webhooks', description: 'Signed HTTP callbacks on events, and their deliveries' },
+  { name: 'findings', description: 'Problems the built-in rules find in the inventory, and the rules' },
+  { name: 'compliance', description: 'Framework and control scores, from the findings' },
 ];
 
 export const openapi = fp<{ version: string }>(
@@ -47,12 +50,30 @@ export const openapi = fp<{ version: string }>(
               scheme: 'bearer',
               description: 'An access token from POST /api/v1/auth/token, or an API key token (`ick_…`).',
             },
-            clientId: { type: 'apiKey', in: 'header', name: 'x-client-id' },
-            secretKey: { type: 'apiKey', in: 'header', name: 'x-secret-key' },
+            clientId: {
+              type: 'apiKey',
+              in: 'header',
+              name: 'x-client-id',
+              description: "An API key's client ID (`icci_…`).",
+            },
+            secretKey: {
+              type: 'apiKey',
+              in: 'header',
+              name: 'x-secret-key',
+              description: "An API key's secret key (`icsk_…`), with x-client-id.",
+            },
+            clientBasic: {
+              type: 'http',
+              scheme: 'basic',
+              description:
+                'Token endpoint only (RFC 6749 client authentication): client ID and secret key as HTTP Basic credentials.',
+            },
           },
         },
         security: [{ bearerAuth: [] }, { clientId: [], secretKey: [] }],
       },
+      // Response headers (rate limits, Link, Location, Retry-After, …) are added to the finished document.
+      transformObject: (d) => withResponseHeaders('openapiObject' in d ? d.openapiObject : d.swaggerObject),
       refResolver: {
         buildLocalReference: (json, _baseUri, _fragment, i) => (typeof json.$id === 'string' ? json.$id : `def-${i}`),
       },

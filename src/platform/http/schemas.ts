@@ -13,7 +13,9 @@ export const ErrorObject = Type.Object(
     details: Type.Union([Type.Null(), Type.Unknown()], {
       description: 'For validation errors, a list of `{path, message}` for each failing field.',
     }),
-    retry_after: Type.Optional(Type.Integer({ description: 'Seconds to wait before retrying (429 only).' })),
+    retry_after: Type.Optional(
+      Type.Integer({ description: 'Seconds to wait before retrying (429 and 503 only), as in `Retry-After`.' }),
+    ),
     request_id: Type.Optional(Type.String()),
   },
   { additionalProperties: false },
@@ -79,7 +81,20 @@ export const commonErrors = {
   404: errorResponse('NOT_FOUND', 'Resource does not exist'),
   429: errorResponse('RATE_LIMITED', 'Too many requests'),
   500: errorResponse('INTERNAL_ERROR', 'Server error'),
+  503: errorResponse(
+    'SERVICE_UNAVAILABLE',
+    'The request lost to a concurrent change in the database and nothing of it was written; retry it after `Retry-After`',
+  ),
 } as const;
+
+/**
+ * The common errors but those a route cannot give: a route outside `/tenants/{t}` is not rate-limited (no
+ * 429) and, without an id in its path, finds nothing missing (no 404).
+ */
+export const commonErrorsExcept = <const S extends keyof typeof commonErrors>(...statuses: S[]) =>
+  Object.fromEntries(
+    Object.entries(commonErrors).filter(([status]) => !(statuses as number[]).includes(Number(status))),
+  ) as Omit<typeof commonErrors, S>;
 
 export const conflictError = { 409: errorResponse('CONFLICT', 'Conflicts with the current state') } as const;
 export const tooLargeError = { 413: errorResponse('PAYLOAD_TOO_LARGE', 'Body over the size limit') } as const;
