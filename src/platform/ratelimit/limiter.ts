@@ -5,6 +5,7 @@
  * a local limit, logged once) until Redis answers again.
  */
 import type { Redis } from 'ioredis';
+import { dropUnansweringConnection } from '../redis.ts';
 import { type Decision, gcra, type Limit } from './gcra.ts';
 
 export type Release = () => Promise<void>;
@@ -216,6 +217,7 @@ export function createRedisLimiter(opts: RedisLimiterOptions): RateLimiter {
   let degraded = false;
 
   const failed = (err: unknown) => {
+    dropUnansweringConnection(opts.redis, err);
     if (!degraded) {
       degraded = true;
       opts.onDegraded?.(err);
