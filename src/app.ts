@@ -70,7 +70,9 @@ export async function buildApp(deps: AppDeps): Promise<App> {
     // is set below; error and request lines carry request_id themselves.
     logger: false,
     bodyLimit: config.bodyLimitBytes,
-    trustProxy: config.trustProxy,
+    // Only the entries the trusted proxies appended: the first `hops` addresses counted from the socket. Trusting
+    // every hop would take the leftmost X-Forwarded-For entry, which the client writes (any address it likes).
+    trustProxy: config.trustProxyHops > 0 ? (_address: string, hop: number) => hop < config.trustProxyHops : false,
     genReqId: (req) => requestIdFor(req),
     requestIdHeader: false,
     routerOptions: { ignoreTrailingSlash: true, maxParamLength: MAX_PARAM_LENGTH },

@@ -27,8 +27,11 @@ export interface Config {
   refreshTokenTtlSeconds: number;
   /** Run the background job worker inside the server process. */
   workerEnabled: boolean;
-  /** Trust X-Forwarded-* headers (set behind a load balancer). */
-  trustProxy: boolean;
+  /**
+   * How many proxies (load balancers) stand in front of the server, whose X-Forwarded-* entries are trusted:
+   * the client is the address the outermost of them saw, never an entry the client wrote itself. 0: none.
+   */
+  trustProxyHops: number;
   /** Shared secret for signing access tokens; when null a key is generated and kept in the database. */
   jwtSecret: string | null;
   /**
@@ -152,7 +155,7 @@ export function loadConfig(env: Env, cwd: string = process.cwd()): Readonly<Conf
     accessTokenTtlSeconds: int('INFRACAST_ACCESS_TOKEN_TTL_SECONDS', 900, 60, 86_400),
     refreshTokenTtlSeconds: int('INFRACAST_REFRESH_TOKEN_TTL_SECONDS', 30 * 86_400, 300, 365 * 86_400),
     workerEnabled: bool('INFRACAST_WORKER', true),
-    trustProxy: bool('INFRACAST_TRUST_PROXY', false),
+    trustProxyHops: trustProxyHops(read('INFRACAST_TRUST_PROXY'), problems),
     jwtSecret,
     webhookAllowPrivateNetworks: bool('INFRACAST_WEBHOOK_ALLOW_PRIVATE_NETWORKS', false),
     webhookDeliveryRetentionDays: int('INFRACAST_WEBHOOK_DELIVERY_RETENTION_DAYS', 30, 0, 3650),
@@ -161,6 +164,22 @@ export function loadConfig(env: Env, cwd: string = process.cwd()): Readonly<Conf
 
   if (problems.length > 0) throw new ConfigError(problems);
   return Object.freeze(config);
+}
+
+/**
+ * INFRACAST_TRUST_PROXY: `true` is one proxy (a load balancer appends the address it saw to X-Forwarded-For,
+ * after whatever the client sent), a number is that many in a row (a CDN before the load balancer).
+ */
+function trustProxyHops(raw: string | undefined, problems: string[]): number {
+  if (raw === undefined) return 0;
+  const v = raw.toLowerCase();
+  if (['1', 'true', 'yes', 'on'].includes(v)) return 1;
+  if (['0', 'false', 'no', 'off'].includes(v)) return 0;
+  if (/^\d+$/.test(v) && Number(v) <= 10) return Number(v);
+  problems.push(
+    `INFRACAST_TRUST_PROXY must be true, false or the number of proxies in front of the server (got "${raw}")`,
+  );
+  return 0;
 }
 
 /** An IPv4/IPv6 address, or a host name (RFC 1123 labels) that is not a malformed dotted quad. */
