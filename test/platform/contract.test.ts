@@ -154,6 +154,14 @@ describe('API contract', () => {
     await call('POST', `${T}/nodes`, owner, { provider: 'aws', type: 'aws.ec2.vpc' });
     await call('POST', `${T}/nodes`, owner, 'x', 'text/plain');
     await call('POST', `${T}/nodes`, owner, JSON.stringify({ provider: 'x'.repeat(1_100_000) }), 'application/json');
+    await call('DELETE', `${T}/nodes/${encodeURIComponent(b.json().data.id)}`, owner, 'x', 'text/plain');
+    await call(
+      'DELETE',
+      `${T}/nodes/${encodeURIComponent(b.json().data.id)}`,
+      owner,
+      'x'.repeat(1_100_000),
+      'application/json',
+    );
     await call('GET', `${T}/nodes`, { authorization: 'Bearer nope' });
     await call('GET', '/api/v1/tenants/other/nodes', owner);
     await call('POST', `${T}/edges`, owner, {
@@ -198,6 +206,8 @@ describe('API contract', () => {
       'createNode 403',
       'createNode 413',
       'createNode 415',
+      'deleteNode 413',
+      'deleteNode 415',
       'listNodes 200',
       'listNodes 401',
       'listNodes 404',

@@ -158,8 +158,9 @@ export const conventions = fp<ConventionsOptions>(
         | { hide?: boolean; operationId?: string; response?: Record<string | number, unknown> }
         | undefined;
       // Every route that reads a body can answer 413 and 415 (Fastify decides both before the handler):
-      // the OpenAPI document says so for each, without every module repeating it.
-      if (schema?.response && methods.some((m) => m === 'POST' || m === 'PUT' || m === 'PATCH')) {
+      // the OpenAPI document says so for each, without every module repeating it. Fastify reads a DELETE's
+      // body too (a DELETE sent with `Content-Type: text/plain` is a 415).
+      if (schema?.response && methods.some((m) => m === 'POST' || m === 'PUT' || m === 'PATCH' || m === 'DELETE')) {
         schema.response = { ...bodyErrors, ...schema.response };
       }
       // X-Request-Id on every response: a hook per route rather than a global one, so that a route that sets
