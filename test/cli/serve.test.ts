@@ -1,6 +1,7 @@
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import Database from 'better-sqlite3';
 import { afterEach, describe, expect, it } from 'vitest';
 import { runCli, startServe } from '../helpers/cli.ts';
 
@@ -81,6 +82,33 @@ describe('infracast CLI', () => {
     expect(existsSync(join(dir, 'infracast.db'))).toBe(true);
     const second = await runCli(['migrate'], env);
     expect(second.stdout.trim()).toBe('Database is up to date.');
+  });
+
+  it('a database migrated by a newer version: migrate --status, migrate and serve exit 1 saying so', async () => {
+    const dir = tempDir();
+    const env = { INFRACAST_DATA_DIR: dir };
+    expect((await runCli(['migrate'], env)).code).toBe(0);
+    const db = new Database(join(dir, 'infracast.db'));
+    db.prepare('insert into infracast_migrations (name, timestamp) values (?, ?)').run(
+      '2099_12_31_0099_future',
+      new Date().toISOString(),
+    );
+    db.close();
+    const said =
+      'infracast: the database was migrated by a newer version of Infracast: it has applied 2099_12_31_0099_future, ' +
+      'which this version does not know; run that version (or a newer one) against it';
+    const status = await runCli(['migrate', '--status'], env);
+    expect({ code: status.code, stdout: status.stdout, stderr: status.stderr.trim() }).toEqual({
+      code: 1,
+      stdout: '',
+      stderr: said,
+    });
+    const migrate = await runCli(['migrate'], env);
+    expect(migrate.code).toBe(1);
+    expect(migrate.stderr.trim()).toBe(`${said} (nothing was applied)`);
+    const serve = await runCli(['serve'], { ...env, INFRACAST_PORT: '0' });
+    expect(serve.code).toBe(1);
+    expect(serve.stderr.trim()).toBe(said);
   });
 
   it('serve creates the database, the first admin, answers, and shuts down gracefully on SIGTERM', async () => {

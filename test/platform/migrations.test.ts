@@ -2,7 +2,7 @@ import { sql } from 'kysely';
 import { describe, expect, it } from 'vitest';
 import { migrations } from '../../migrations/index.ts';
 import type { Database } from '../../src/platform/db/index.ts';
-import { migrateToLatest, pendingMigrations } from '../../src/platform/db/migrate.ts';
+import { migrateToLatest, pendingMigrations, unknownMigrations } from '../../src/platform/db/migrate.ts';
 import { freshDatabase } from '../helpers/db.ts';
 import { postgresAvailable, testDialects } from '../helpers/env.ts';
 
@@ -55,6 +55,38 @@ for (const dialect of testDialects()) {
         expect(left).toEqual([]);
         // And the good migrations still apply afterwards.
         expect((await migrateToLatest(t.database.db, t.database.schema)).error).toBeNull();
+      } finally {
+        await t.dispose();
+      }
+    });
+  });
+
+  describe(`${dialect}: a database migrated by a newer version`, () => {
+    it('is named as such; nothing is applied (no "corrupted migrations", no "up to date")', async () => {
+      const t = await freshDatabase(dialect);
+      try {
+        expect(await unknownMigrations(t.database.db, t.database.schema)).toEqual([]);
+        const db = t.database.schema ? t.database.db.withSchema(t.database.schema) : t.database.db;
+        await db
+          .insertInto('infracast_migrations' as never)
+          .values({ name: '2099_12_31_0099_future', timestamp: new Date().toISOString() } as never)
+          .execute();
+        expect(await unknownMigrations(t.database.db, t.database.schema)).toEqual(['2099_12_31_0099_future']);
+        const result = await migrateToLatest(t.database.db, t.database.schema);
+        expect(result.applied).toEqual([]);
+        expect(result.error?.message).toBe(
+          'the database was migrated by a newer version of Infracast: it has applied 2099_12_31_0099_future, ' +
+            'which this version does not know; run that version (or a newer one) against it',
+        );
+      } finally {
+        await t.dispose();
+      }
+    });
+
+    it('an empty database has none', async () => {
+      const t = await freshDatabase(dialect, { migrate: false });
+      try {
+        expect(await unknownMigrations(t.database.db, t.database.schema)).toEqual([]);
       } finally {
         await t.dispose();
       }

@@ -1,6 +1,11 @@
 import type { Command } from 'commander';
 import { DatabaseConnectError, openDatabase } from '../../platform/db/index.ts';
-import { migrateToLatest, pendingMigrations } from '../../platform/db/migrate.ts';
+import {
+  migrateToLatest,
+  newerDatabaseMessage,
+  pendingMigrations,
+  unknownMigrations,
+} from '../../platform/db/migrate.ts';
 import { CliError, configFromEnv } from '../shared.ts';
 
 export function registerMigrateCommand(program: Command) {
@@ -15,6 +20,8 @@ export function registerMigrateCommand(program: Command) {
       });
       try {
         if (opts.status) {
+          const unknown = await unknownMigrations(database.db, database.schema);
+          if (unknown.length > 0) throw new CliError(newerDatabaseMessage(unknown));
           const pending = await pendingMigrations(database.db, database.schema);
           console.log(pending.length === 0 ? 'Database is up to date.' : `Pending:\n  ${pending.join('\n  ')}`);
           return;
