@@ -251,6 +251,33 @@ describe('API contract', () => {
     }
   });
 
+  it('a body that may be left out is not a required request body', async () => {
+    const t = await createTestApp();
+    const doc = await documentOf(t);
+    const optional: string[] = [];
+    for (const methods of Object.values(doc.paths)) {
+      for (const op of Object.values(methods) as (Operation & { requestBody?: { required?: boolean } })[]) {
+        if (op.requestBody?.required === false) optional.push(op.operationId);
+        else if (op.requestBody) expect(op.requestBody.required, op.operationId).toBe(true);
+      }
+    }
+    expect(optional.sort()).toEqual([
+      'cancelJob',
+      'pingWebhook',
+      'redeliverWebhookDelivery',
+      'resolveFinding',
+      'rotateWebhookSecret',
+      'startJob',
+    ]);
+    // And the server takes them without one; a required body without one is a 400.
+    await t.createTenant('acme');
+    const key = (await t.apiKey('acme', 'editor')).headers;
+    const noBody = (url: string) => t.app.inject({ method: 'POST', url: `/api/v1/tenants/acme${url}`, headers: key });
+    expect((await noBody('/findings/fnd_nope/resolve')).statusCode).toBe(404);
+    expect((await noBody('/jobs/job_nope/start')).statusCode).toBe(404);
+    expect((await noBody('/pathtracer/exposure')).statusCode).toBe(400);
+  });
+
   it('documents a 503 (a request that lost to a concurrent change) wherever the database is used, and no code that cannot happen', async () => {
     const t = await createTestApp();
     const doc = await documentOf(t);

@@ -8,7 +8,7 @@ import scalar from '@scalar/fastify-api-reference';
 import type { FastifyInstance } from 'fastify';
 import fp from 'fastify-plugin';
 import { withResponseHeaders } from './openapi-headers.ts';
-import { ErrorEnvelope } from './schemas.ts';
+import { ErrorEnvelope, OPTIONAL_BODY } from './schemas.ts';
 
 export const API_TAGS = [
   { name: 'health', description: 'Liveness and status' },
@@ -27,6 +27,21 @@ export const API_TAGS = [
   { name: 'findings', description: 'Problems the built-in rules find in the inventory, and the rules' },
   { name: 'compliance', description: 'Framework and control scores, from the findings' },
 ];
+
+/**
+ * @fastify/swagger marks every request body required; one that may be left out (start, cancel, ping: the
+ * validator lets no body through) is not.
+ */
+export function withOptionalBodies<T extends object>(doc: T): T {
+  const paths = (doc as { paths?: Record<string, Record<string, { requestBody?: RequestBody }>> }).paths ?? {};
+  for (const op of Object.values(paths).flatMap((p) => Object.values(p))) {
+    const body = op.requestBody;
+    if (body && Object.values(body.content ?? {}).some((m) => m.schema?.[OPTIONAL_BODY] === true))
+      body.required = false;
+  }
+  return doc;
+}
+type RequestBody = { required?: boolean; content?: Record<string, { schema?: Record<string, unknown> }> };
 
 export const openapi = fp<{ version: string }>(
   async (app: FastifyInstance, opts) => {
@@ -72,8 +87,10 @@ export const openapi = fp<{ version: string }>(
         },
         security: [{ bearerAuth: [] }, { clientId: [], secretKey: [] }],
       },
-      // Response headers (rate limits, Link, Location, Retry-After, …) are added to the finished document.
-      transformObject: (d) => withResponseHeaders('openapiObject' in d ? d.openapiObject : d.swaggerObject),
+      // Response headers (rate limits, Link, Location, Retry-After, …) are added to the finished document, and
+      // bodies that may be left out are said to be optional.
+      transformObject: (d) =>
+        withResponseHeaders(withOptionalBodies('openapiObject' in d ? d.openapiObject : d.swaggerObject)),
       refResolver: {
         buildLocalReference: (json, _baseUri, _fragment, i) => (typeof json.$id === 'string' ? json.$id : `def-${i}`),
       },
