@@ -186,6 +186,10 @@ describe('API contract', () => {
     await runQueuedJobs(t);
     const dl = await call('GET', download, owner);
     await call('GET', download, { ...owner, 'if-none-match': String(dl.headers.etag) });
+    const json = await call('POST', `${T}/reports/generate`, owner, { type: 'inventory', format: 'json' });
+    await runQueuedJobs(t);
+    const jsonDoc = await call('GET', `${T}/reports/${json.json().data.id}/download`, owner);
+    expect(jsonDoc.json()).toMatchObject({ row_count: 2, report: { type: 'inventory' } });
     const hook = await call('POST', `${T}/webhooks`, owner, { url: 'https://example.com/hook', events: ['*'] });
     await call('POST', `${T}/webhooks/${hook.json().data.id}/ping`, owner);
     await call('GET', `${T}/webhooks?enabled=false`, owner);

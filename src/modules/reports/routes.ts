@@ -11,7 +11,13 @@ import {
 } from '../../platform/http/schemas.ts';
 import { type App, one } from '../../platform/http/types.ts';
 import { TenantParams } from '../members/schemas.ts';
-import { type GenerateReportBodyT, type ListReportsQueryT, ReportParams, reportRequestSchemas } from './schemas.ts';
+import {
+  type GenerateReportBodyT,
+  type ListReportsQueryT,
+  ReportDocument,
+  ReportParams,
+  reportRequestSchemas,
+} from './schemas.ts';
 import type { ReportService } from './service.ts';
 
 const binary = (description: string) => ({ type: 'string', format: 'binary', description });
@@ -98,7 +104,7 @@ export async function reportRoutes(app: App, { reports }: { reports: ReportServi
             description: 'The document.',
             content: {
               'text/csv': { schema: binary('CSV (RFC 4180), UTF-8, CRLF line ends.') },
-              'application/json': { schema: binary('`{report, rows, row_count}`.') },
+              'application/json': { schema: ReportDocument },
               'application/pdf': { schema: binary('PDF 1.4.') },
             },
           },

@@ -259,6 +259,29 @@ export function reportRequestSchemas(registry: ReportRegistry) {
 }
 
 const Id = (description: string) => Type.String({ minLength: 1, maxLength: 100, description });
+/** A `json` report's document, as downloaded (src/core/reports/json.ts writes it). */
+export const ReportDocument = Type.Object(
+  {
+    report: Type.Object(
+      {
+        id: Type.String({ examples: ['rpt_01JD3Y7J9Q8Z5T6W2X4C8V0B1N'] }),
+        name: Type.String(),
+        type: Type.String({ examples: ['inventory'] }),
+        tenant: Type.String({ description: "The tenant's slug." }),
+        generated_at: Timestamp,
+        filters: Type.Record(Type.String(), Type.Unknown(), { description: 'The filters it was generated with.' }),
+        columns: Type.Array(Type.String(), { description: 'The keys of every row, in order.' }),
+      },
+      { additionalProperties: false },
+    ),
+    rows: Type.Array(Type.Record(Type.String(), Type.Unknown()), {
+      description: 'One object per row with every column as a key (null when empty); tags stay objects, lists arrays.',
+    }),
+    row_count: Type.Integer({ minimum: 0 }),
+  },
+  { additionalProperties: false, description: 'A `json` report: `{report, rows, row_count}`.' },
+);
+
 export const ReportParams = Type.Object(
   { t: Id('Tenant id or slug.'), id: Id('Report id (`rpt_…`).') },
   { additionalProperties: false },
