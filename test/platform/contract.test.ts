@@ -245,6 +245,12 @@ describe('API contract', () => {
           if (status === '429') expect(r.headers, `${op.operationId} 429`).toHaveProperty('Retry-After');
           if (status === '401') expect(r.headers, `${op.operationId} 401`).toHaveProperty('WWW-Authenticate');
         }
+        // The server reads an RFC 7396 merge patch on every PATCH.
+        const patch = (methods as Record<string, Operation & { requestBody?: { content: object } }>).patch;
+        if (patch)
+          expect(Object.keys(patch.requestBody?.content ?? {}), patch.operationId).toContain(
+            'application/merge-patch+json',
+          );
         // Tenant-scoped routes are rate-limited: their answers carry the limit.
         if (path.includes('{t}'))
           expect(

@@ -83,6 +83,7 @@ export async function memberRoutes(app: App, { members }: { members: MemberServi
         description: 'Demoting the last owner is a 409.',
         params: MemberParams,
         body: UpdateMemberBody,
+        consumes: ['application/json', 'application/merge-patch+json'],
         response: { 200: Envelope(MemberRef), ...commonErrors, ...conflictError },
       },
     },

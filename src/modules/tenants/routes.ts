@@ -102,6 +102,7 @@ export async function tenantRoutes(app: App, { tenants }: { tenants: TenantServi
           "Changing `plan` or `rate_limit` needs a platform admin; `rate_limit: null` restores the plan's limit.",
         params: TenantIdParams,
         body: UpdateTenantBody,
+        consumes: ['application/json', 'application/merge-patch+json'],
         response: { 200: Envelope(TenantRef), ...commonErrors, ...conflictError },
       },
     },

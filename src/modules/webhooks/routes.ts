@@ -103,6 +103,7 @@ export async function webhookRoutes(app: App, { webhooks }: { webhooks: WebhookS
           'ones wait until it is enabled again.',
         params: WebhookParams,
         body: UpdateWebhookBody,
+        consumes: ['application/json', 'application/merge-patch+json'],
         response: { 200: Envelope(WebhookRef), ...commonErrors },
       },
     },

@@ -44,7 +44,7 @@ export const RESPONSE_HEADERS: Record<string, Header> = {
   'WWW-Authenticate': {
     description:
       '`Bearer realm="infracast"` (with `error="invalid_token"` when a credential was sent); ' +
-      '`Basic` when the request used HTTP Basic.',
+      '`Basic` from the token endpoint when the client authenticated with HTTP Basic.',
     schema: { type: 'string' },
     required: true,
   },
