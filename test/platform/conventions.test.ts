@@ -1,3 +1,4 @@
+import { gzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import { createTestApp } from '../helpers/app.ts';
 
@@ -132,6 +133,37 @@ describe('API conventions', () => {
     });
     expect(res.statusCode).toBe(415);
     expect(res.json().error.code).toBe('UNSUPPORTED_MEDIA_TYPE');
+  });
+
+  it('a compressed body (Content-Encoding) is a 415 naming the encoding, not "not valid JSON"; identity is fine', async () => {
+    const t = await createTestApp();
+    await t.createTenant('acme');
+    const body = JSON.stringify({ name: 'a', source: 'terraform_state', input: { version: 4, resources: [] } });
+    for (const [url, encoding] of [
+      ['/api/v1/tenants/acme/jobs', 'gzip'],
+      ['/api/v1/tenants', 'gzip'],
+      ['/api/v1/tenants', 'br'],
+    ] as const) {
+      const res = await t.app.inject({
+        method: 'POST',
+        url,
+        headers: { ...t.admin.headers, 'content-type': 'application/json', 'content-encoding': encoding },
+        payload: encoding === 'gzip' ? gzipSync(body) : body,
+      });
+      expect(res.statusCode, `${url} ${encoding}`).toBe(415);
+      expect(res.headers['accept-encoding']).toBe('identity');
+      expect(res.json().error).toMatchObject({
+        code: 'UNSUPPORTED_MEDIA_TYPE',
+        message: `Content-Encoding ${encoding} is not supported; send the body uncompressed`,
+      });
+    }
+    const plain = await t.app.inject({
+      method: 'POST',
+      url: '/api/v1/tenants/acme/jobs',
+      headers: { ...t.admin.headers, 'content-type': 'application/json', 'content-encoding': 'identity' },
+      payload: body,
+    });
+    expect(plain.statusCode).toBe(201);
   });
 
   it('body over the limit: 413 envelope naming the limit', async () => {

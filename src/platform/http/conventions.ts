@@ -87,6 +87,34 @@ function formatBytes(n: number): string {
   return n % (1024 * 1024) === 0 ? `${n / (1024 * 1024)} MB` : `${n} bytes`;
 }
 
+/**
+ * The `preParsing` hook of every route that reads a body: a body compressed with any coding (Content-Encoding)
+ * would be read as if it were not, and a gzipped JSON document answered "not valid JSON". RFC 9110 §15.5.16:
+ * 415, saying the codings that are accepted.
+ */
+function refuseContentEncoding(
+  req: FastifyRequest,
+  _reply: FastifyReply,
+  payload: unknown,
+  done: (err: Error | null, payload?: unknown) => void,
+): void {
+  const encoding = req.headers['content-encoding'];
+  if (encoding === undefined || /^\s*(identity)?\s*$/i.test(encoding)) {
+    done(null, payload);
+    return;
+  }
+  done(
+    new AppError(
+      'UNSUPPORTED_MEDIA_TYPE',
+      `Content-Encoding ${encoding} is not supported; send the body uncompressed`,
+      null,
+      {
+        headers: { 'accept-encoding': 'identity' },
+      },
+    ),
+  );
+}
+
 /** The `onRequest` hook every route gets (see the conventions plugin). */
 function setRequestIdHeader(req: FastifyRequest, reply: FastifyReply, done: () => void): void {
   reply.header('x-request-id', req.id);
@@ -162,6 +190,11 @@ export const conventions = fp<ConventionsOptions>(
       // body too (a DELETE sent with `Content-Type: text/plain` is a 415).
       if (schema?.response && methods.some((m) => m === 'POST' || m === 'PUT' || m === 'PATCH' || m === 'DELETE')) {
         schema.response = { ...bodyErrors, ...schema.response };
+      }
+      if (methods.some((m) => m === 'POST' || m === 'PUT' || m === 'PATCH' || m === 'DELETE')) {
+        const own =
+          route.preParsing === undefined ? [] : Array.isArray(route.preParsing) ? route.preParsing : [route.preParsing];
+        route.preParsing = [refuseContentEncoding, ...own] as typeof route.preParsing;
       }
       // X-Request-Id on every response: a hook per route rather than a global one, so that a route that sets
       // it itself (the liveness probe, where a hook is a measurable share of the cost) can go without.
