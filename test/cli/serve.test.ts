@@ -1,4 +1,4 @@
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
@@ -71,6 +71,20 @@ describe('infracast CLI', () => {
     expect(r.code).toBe(1);
     expect(r.stderr).toMatch(/^infracast: cannot connect to PostgreSQL at postgres:\/\/nobody@127\.0\.0\.1:1\/none: /);
     expect(r.stderr).not.toMatch(/\n\s+at /);
+  });
+
+  it('a data directory that cannot be made is one line naming the variable, from migrate, serve and worker', async () => {
+    const file = join(tempDir(), 'not-a-directory');
+    writeFileSync(file, '');
+    const dir = join(file, 'data');
+    for (const args of [['migrate'], ['serve'], ['worker']]) {
+      const r = await runCli(args, { INFRACAST_DATA_DIR: dir, INFRACAST_PORT: '0' });
+      expect(r.code, args[0]).toBe(1);
+      expect(r.stderr, args[0]).toBe(
+        `infracast: cannot create ${dir} for the SQLite database (set INFRACAST_DATA_DIR or INFRACAST_DATABASE_URL): ` +
+          `ENOTDIR: not a directory, mkdir '${dir}'\n`,
+      );
+    }
   });
 
   it('migrate applies migrations and is a no-op the second time', async () => {

@@ -71,7 +71,17 @@ export const SQLITE_PAGE_SIZE = 8192;
 export async function openDatabase(opts: DatabaseOptions): Promise<Database> {
   if (opts.dialect === 'sqlite') {
     const path = opts.sqlitePath ?? ':memory:';
-    if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
+    if (path !== ':memory:') {
+      try {
+        mkdirSync(dirname(path), { recursive: true });
+      } catch (e) {
+        // A file in the way, no permission, a read-only file system: one line naming what to change.
+        throw new DatabaseConnectError(
+          `cannot create ${dirname(path)} for the SQLite database (set INFRACAST_DATA_DIR or INFRACAST_DATABASE_URL): ${(e as Error).message}`,
+          { cause: e },
+        );
+      }
+    }
     let handle: SQLite.Database;
     try {
       handle = new SQLite(path);
