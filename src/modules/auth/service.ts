@@ -33,7 +33,7 @@ import { type RequestContext, systemContext } from '../../platform/context.ts';
 import type { Db } from '../../platform/db/index.ts';
 import type { Invalidations } from '../../platform/db/invalidation.ts';
 import type { ApiKeyRow, TenantRow } from '../../platform/db/schema.ts';
-import { flag } from '../../platform/db/sql.ts';
+import { flag, isUniqueViolation } from '../../platform/db/sql.ts';
 import { AppError, badRequest, conflict, forbidden, notFound, unauthorized } from '../../platform/errors.ts';
 import { newId } from '../../platform/ids.ts';
 import { addSeconds, type Clock, iso } from '../../platform/time.ts';
@@ -437,7 +437,10 @@ export function createAuthService(deps: AuthServiceDeps) {
         updated_at: now,
         disabled_at: null,
       };
-      await store.insertUser(db, user);
+      await store.insertUser(db, user).catch((e) => {
+        // Created meanwhile (the check above and the insert are apart by the password's hashing): as if found.
+        throw isUniqueViolation(e) ? conflict(`A user with email ${email} already exists`) : e;
+      });
       await insertAuditEntry(
         db,
         auditEntry(
