@@ -311,5 +311,9 @@ describe('API contract', () => {
     // The token endpoint takes HTTP Basic client credentials, and says so.
     expect(doc.components.securitySchemes.clientBasic).toMatchObject({ type: 'http', scheme: 'basic' });
     expect(byId.get('createToken')?.security).toEqual([{}, { clientBasic: [] }]);
+    // A conditional download names the request header it reads.
+    expect(byId.get('downloadReport')?.parameters).toContainEqual(
+      expect.objectContaining({ in: 'header', name: 'if-none-match', required: false }),
+    );
   });
 });

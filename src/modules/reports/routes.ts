@@ -99,6 +99,11 @@ export async function reportRoutes(app: App, { reports }: { reports: ReportServi
           'running, and when it failed (with its error).',
         params: ReportParams,
         querystring: NoQuery,
+        headers: Type.Object({
+          'if-none-match': Type.Optional(
+            Type.String({ description: 'The ETag of a copy you have: a 304 without the document when it is current.' }),
+          ),
+        }),
         response: {
           200: {
             description: 'The document.',
