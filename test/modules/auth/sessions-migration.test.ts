@@ -60,7 +60,8 @@ for (const dialect of testDialects()) {
         ])
         .execute();
 
-      expect((await migrateToLatest(db, schema)).applied).toEqual([SESSIONS]);
+      const upTo = Object.fromEntries(Object.entries(migrations).filter(([name]) => name <= SESSIONS));
+      expect((await migrateToLatest(db, schema, upTo)).applied).toEqual([SESSIONS]);
       expect(await db.selectFrom('sessions').selectAll().orderBy('id').execute()).toEqual([
         {
           id: 'rtk_gone',
