@@ -9,6 +9,7 @@ import * as m0006 from './2026_12_06_0006_findings.ts';
 import * as m0007 from './2026_12_06_0007_reports.ts';
 import * as m0008 from './2026_12_07_0008_sessions.ts';
 import * as m0009 from './2026_12_07_0009_rules_version.ts';
+import * as m0010 from './2026_12_07_0010_event_outbox.ts';
 
 export const migrations: Record<string, Migration> = {
   '2026_11_23_0001_platform': m0001,
@@ -20,4 +21,5 @@ export const migrations: Record<string, Migration> = {
   '2026_12_06_0007_reports': m0007,
   '2026_12_07_0008_sessions': m0008,
   '2026_12_07_0009_rules_version': m0009,
+  '2026_12_07_0010_event_outbox': m0010,
 };

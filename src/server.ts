@@ -126,6 +126,8 @@ export async function startServer(
       })
     : null;
   webhookDeliverer?.start();
+  // Events recorded by processes that died before handing them on, or by API-only servers' requests.
+  if (config.workerEnabled) services.outbox.start();
   const dailySnapshots = startDailySnapshots(services.tagging, {
     onError: (err) => app?.log.error({ err }, 'daily tagging compliance snapshot failed'),
   });
@@ -145,6 +147,7 @@ export async function startServer(
         reportRetention?.stop(),
       ]);
       await services.events.idle();
+      await services.outbox.stop();
       await database.close();
       redis?.disconnect();
     })();

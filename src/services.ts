@@ -28,7 +28,7 @@ import { createReportService, REPORT_JOB_KIND } from './modules/reports/service.
 import { createTaggingService } from './modules/tagging/service.ts';
 import { createTenantService } from './modules/tenants/service.ts';
 import { createApiKeyService } from './modules/tokens/service.ts';
-import { WEBHOOK_EVENTS } from './modules/webhooks/schemas.ts';
+import { WEBHOOK_EVENTS, type WebhookEvent } from './modules/webhooks/schemas.ts';
 import { createWebhookService } from './modules/webhooks/service.ts';
 import { createJwt, loadSigningKey } from './platform/auth/jwt.ts';
 import type { Config } from './platform/config.ts';
@@ -36,7 +36,10 @@ import type { Database } from './platform/db/index.ts';
 import { createEventBus } from './platform/events.ts';
 import { databaseInputStore, fileInputStore } from './platform/jobs/inputs.ts';
 import { createJobKinds, createJobSignals } from './platform/jobs/registry.ts';
+import { createOutboxDispatcher } from './platform/outbox.ts';
 import { type Clock, systemClock } from './platform/time.ts';
+
+const WEBHOOK_EVENT_SET: ReadonlySet<string> = new Set(WEBHOOK_EVENTS);
 
 export interface ServiceDeps {
   config: Config;
@@ -148,7 +151,6 @@ export async function createServices({
     db,
     dialect: database.dialect,
     clock,
-    events,
     signals: jobSignals,
     contents: reportContents,
     registry: reportTypes,
@@ -156,16 +158,33 @@ export async function createServices({
     warn: (obj, msg) => warn(obj, msg),
   });
   jobKinds.register(REPORT_JOB_KIND, reports.jobHandler);
-  // Webhooks: every subscribable event fans out into pending deliveries (after the publisher committed);
-  // the delivery worker, started beside the job runner, posts them.
+  // Webhooks: the events that changes record in the outbox (platform/outbox.ts) fan out into pending
+  // deliveries, in the transaction that deletes them; the delivery worker, started beside the job runner,
+  // posts them. Publishing one on the bus (after its commit) drains the outbox at once; workers also poll it.
   const webhooks = createWebhookService({ db, clock, allowPrivateNetworks: config.webhookAllowPrivateNetworks });
-  for (const event of WEBHOOK_EVENTS) {
-    events.subscribe(event, async (payload) => {
-      // `job.*` events are about discovery jobs (the ones /jobs lists); report jobs' are not sent.
-      if ('kind' in payload && payload.kind !== DISCOVERY_JOB_KIND) return;
-      await webhooks.fanOut(event, payload);
-    });
-  }
+  const outbox = createOutboxDispatcher({
+    db,
+    dialect: database.dialect,
+    clock,
+    events,
+    handle: async (tx, batch, emit) => {
+      const toDeliver = [];
+      for (const e of batch) {
+        if (e.event === 'job.completed' || e.event === 'job.failed') {
+          const told = await reports.reportEventOf(tx, e as Parameters<typeof reports.reportEventOf>[1]);
+          if (told) emit(told);
+        }
+        // `job.*` events are about discovery jobs (the ones /jobs lists); report jobs' are not sent.
+        if ('kind' in e.payload && e.payload.kind !== DISCOVERY_JOB_KIND) continue;
+        if (!WEBHOOK_EVENT_SET.has(e.event)) continue;
+        toDeliver.push({ event: e.event as WebhookEvent, payload: e.payload, at: e.created_at });
+      }
+      await webhooks.queueDeliveries(tx, toDeliver);
+    },
+    afterCommit: () => webhooks.notifyQueued(),
+    onError: (err, ids) => logEventError(`outbox ${ids.join(', ')}`, err),
+  });
+  for (const event of WEBHOOK_EVENTS) events.subscribe(event, () => outbox.drain().then(() => {}));
   return {
     /** Sends event-handler failures and after-commit clean-up warnings to this logger from now on. */
     attachLogger(log: { error: (obj: object, msg: string) => void; warn: (obj: object, msg: string) => void }) {
@@ -191,6 +210,7 @@ export async function createServices({
     reports,
     reportTypes,
     webhooks,
+    outbox,
   };
 }
 

@@ -22,6 +22,8 @@ export interface WorkerOptions {
   discovery?: ServiceDeps['discovery'];
   /** Tuning of the webhook delivery worker (tests). */
   webhooks?: Pick<DelivererOptions, 'pollMs' | 'backoffBaseMs' | 'maxAttempts' | 'timeoutMs' | 'concurrency'>;
+  /** How often recorded events nobody handed on are looked for (default 2 s; tests). */
+  outboxPollMs?: number;
   /** Log destination (default: JSON lines on stdout). */
   write?: (line: string) => void;
 }
@@ -64,6 +66,8 @@ export async function startWorker(config: Config, opts: WorkerOptions = {}): Pro
     ...opts.webhooks,
   });
   webhookDeliverer.start();
+  // Events recorded by processes that died before handing them on, or by API-only servers' requests.
+  services.outbox.start(opts.outboxPollMs);
   services.attachLogger(log);
   // Workers take the daily tagging snapshot too, so a deployment with API-only servers still gets one
   // (the snapshot table's unique day key keeps it to one per tenant per day).
@@ -84,6 +88,7 @@ export async function startWorker(config: Config, opts: WorkerOptions = {}): Pro
         await Promise.all([runner.stop(), dailySnapshots.stop(), reportRetention.stop()]);
         // Events of the last jobs may still be queueing deliveries: let them, then stop posting.
         await services.events.idle();
+        await services.outbox.stop();
         await webhookDeliverer.stop();
         await database.close();
       })();

@@ -1,9 +1,11 @@
 /**
  * The internal event bus: modules publish domain events (`job.completed`,
- * `job.failed`, …) and other modules subscribe (tagging compliance snapshots
- * today, webhook deliveries later). In-process and synchronous to publish;
+ * `job.failed`, …) and other modules subscribe (caches, the debounced findings
+ * evaluation, tagging snapshots). In-process and synchronous to publish;
  * handlers run after the publisher's transaction has committed and their
- * failures are logged, never thrown back at the publisher.
+ * failures are logged, never thrown back at the publisher. What must not be
+ * lost to a crash (webhooks) goes through the outbox (./outbox.ts), which the
+ * publisher writes in its transaction.
  */
 
 export interface EventMap {

@@ -39,6 +39,7 @@ import type { EventBus, EventMap } from '../../platform/events.ts';
 import { enumList } from '../../platform/http/list-filters.ts';
 import { csv, idList, type PageRequest, parseSort } from '../../platform/http/pagination.ts';
 import { newId } from '../../platform/ids.ts';
+import { recordEvents } from '../../platform/outbox.ts';
 import { type Clock, iso } from '../../platform/time.ts';
 import { timeSlice } from '../../platform/time-slice.ts';
 import { auditEntry, insertAuditEntry } from '../audit/store.ts';
@@ -383,6 +384,14 @@ export function createFindingService(deps: FindingServiceDeps) {
         duration_ms: Math.round(performance.now() - started),
         rules_version: RULES_VERSION,
       });
+      await recordEvents(
+        tx,
+        [
+          ...created.map((payload) => ({ event: 'finding.created' as const, payload })),
+          ...resolved.map((payload) => ({ event: 'finding.resolved' as const, payload })),
+        ],
+        now,
+      );
       return true;
     });
     if (!done) return null;
@@ -575,7 +584,7 @@ export function createFindingService(deps: FindingServiceDeps) {
     async resolve(ctx: TenantContext, id: string, body: ResolveFindingBodyT): Promise<FindingT> {
       await ensureFresh(ctx.tenant.id);
       const now = iso(clock());
-      const { row, version } = await db.transaction().execute(async (tx) => {
+      const { row, event } = await db.transaction().execute(async (tx) => {
         const found = await store.findFinding(tx, ctx.tenant.id, id, postgres);
         if (!found) throw notFound('finding', id);
         if (found.status === 'RESOLVED') throw conflict(`Finding ${id} is already resolved`);
@@ -601,17 +610,19 @@ export function createFindingService(deps: FindingServiceDeps) {
             inventory_version: version,
           }),
         );
-        return { row: { ...found, ...set }, version };
+        const event = {
+          tenantId: ctx.tenant.id,
+          findingId: found.id,
+          ruleId: found.rule_id,
+          severity: found.severity,
+          nodeId: found.node_id,
+          resolution: 'manual' as const,
+          inventoryVersion: version,
+        };
+        await recordEvents(tx, [{ event: 'finding.resolved', payload: event }], now);
+        return { row: { ...found, ...set }, event };
       });
-      events.publish('finding.resolved', {
-        tenantId: ctx.tenant.id,
-        findingId: row.id,
-        ruleId: row.rule_id,
-        severity: row.severity,
-        nodeId: row.node_id,
-        resolution: 'manual',
-        inventoryVersion: version,
-      });
+      events.publish('finding.resolved', event);
       return toFinding(row, await evaluatedAt(ctx.tenant.id));
     },
 

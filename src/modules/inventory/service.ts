@@ -13,6 +13,7 @@ import { badRequest, conflict, notFound } from '../../platform/errors.ts';
 import type { EventBus } from '../../platform/events.ts';
 import { applyMergePatch } from '../../platform/http/merge-patch.ts';
 import { csv, idList, type PageRequest, parseSort, tagValueList } from '../../platform/http/pagination.ts';
+import { recordEvents } from '../../platform/outbox.ts';
 import { type Clock, iso, isoAtOrAfter } from '../../platform/time.ts';
 import { canonicalTagsJson, edgeContentHash, edgeIdFor, nodeContentHash, splitNodeId } from './identity.ts';
 import {
@@ -95,14 +96,17 @@ export function createInventoryService(deps: InventoryServiceDeps) {
   const { db, dialect, clock, events } = deps;
 
   /**
-   * Runs a write and the version bump in one transaction; publishes inventory.changed after commit. A write
+   * Runs a write, the version bump and its inventory.changed (outbox) in one transaction; publishes the event
+   * after commit. A write
    * that finds nothing to change answers `Unchanged`: no bump, no event.
    */
   async function write<T>(tenantId: string, fn: (tx: Executor) => Promise<T | Unchanged<T>>): Promise<T> {
     const { value, version } = await db.transaction().execute(async (tx) => {
       const value = await fn(tx);
       if (value instanceof Unchanged) return { value: value.value, version: null };
-      return { value, version: await store.bumpInventoryVersion(tx, tenantId) };
+      const version = await store.bumpInventoryVersion(tx, tenantId);
+      await recordEvents(tx, [{ event: 'inventory.changed', payload: { tenantId, version } }], iso(clock()));
+      return { value, version };
     });
     if (version !== null) events.publish('inventory.changed', { tenantId, version });
     return value;

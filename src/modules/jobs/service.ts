@@ -15,6 +15,7 @@ import { newId } from '../../platform/ids.ts';
 import type { JobInputStore } from '../../platform/jobs/inputs.ts';
 import type { JobSignals } from '../../platform/jobs/registry.ts';
 import { isFinished, JOB_STATUSES } from '../../platform/jobs/types.ts';
+import { recordEvents } from '../../platform/outbox.ts';
 import { type Clock, iso } from '../../platform/time.ts';
 import { auditEntry, insertAuditEntry } from '../audit/store.ts';
 import { DISCOVERY_JOB_KIND } from '../inventory/ingest/discovery-job.ts';
@@ -187,6 +188,7 @@ export function createJobService({ db, clock, events, signals, inputs, onLargeIn
       if (stoppedLocally && row.status === 'cancelled') return toJob(row);
       if (isFinished(row.status)) throw finished(row, 'cancelled');
       const now = iso(clock());
+      const cancelled = { tenantId: row.tenant_id, jobId: id, kind, source: row.source };
       const stoppedNow = await db.transaction().execute(async (tx) => {
         const done = await store.transitionJob(tx, id, ['pending', 'queued'], {
           status: 'cancelled',
@@ -196,11 +198,12 @@ export function createJobService({ db, clock, events, signals, inputs, onLargeIn
         });
         // Claimed in the meantime (or already running): ask the worker to stop.
         if (!done) await store.transitionJob(tx, id, ['running'], { cancel_requested: 1, updated_at: now });
+        else await recordEvents(tx, [{ event: 'job.cancelled', payload: cancelled }], now);
         await insertAuditEntry(tx, audit(ctx, id, 'job.cancelled', { status_before: row.status }));
         return done;
       });
       if (stoppedNow) {
-        events.publish('job.cancelled', { tenantId: row.tenant_id, jobId: id, kind, source: row.source });
+        events.publish('job.cancelled', cancelled);
         await inputs.drop(db, id); // it will never run
       }
       return toJob(await mustFind(ctx.tenant.id, id));

@@ -11,17 +11,18 @@ import { Type } from 'typebox';
 import { CONTENT_TYPES, type ReportFormat, type ReportMeta, reportWriter } from '../../core/reports/index.ts';
 import type { DatabaseDialect } from '../../platform/config.ts';
 import type { TenantContext } from '../../platform/context.ts';
-import type { Db } from '../../platform/db/index.ts';
+import type { Db, Executor } from '../../platform/db/index.ts';
 import type { JobRow, ReportRow } from '../../platform/db/schema.ts';
 import { isForeignKeyViolation } from '../../platform/db/sql.ts';
 import { AppError, badRequest, conflict, type FieldError, notFound } from '../../platform/errors.ts';
-import type { EventBus } from '../../platform/events.ts';
+import type { EventMap } from '../../platform/events.ts';
 import { enumList } from '../../platform/http/list-filters.ts';
 import { type PageRequest, parseSort } from '../../platform/http/pagination.ts';
 import { compileJsonValidator } from '../../platform/http/validation.ts';
 import { newId } from '../../platform/ids.ts';
 import type { JobSignals } from '../../platform/jobs/registry.ts';
 import { JobFailure, type JobHandler, JobInterrupted } from '../../platform/jobs/types.ts';
+import type { DurableEvent } from '../../platform/outbox.ts';
 import { type Clock, iso } from '../../platform/time.ts';
 import { auditEntry, insertAuditEntry } from '../audit/store.ts';
 import { insertJob, transitionJob } from '../jobs/store.ts';
@@ -50,8 +51,6 @@ export interface ReportServiceDeps {
   signals: JobSignals;
   contents: ReportContentStore;
   registry: ReportRegistry;
-  /** `report.succeeded` / `report.failed` are published here when a report's job ends. */
-  events: EventBus;
   /** How long a finished report is kept after it completed (INFRACAST_REPORT_RETENTION_DAYS); 0: for ever. */
   retentionMs?: number;
   /** Where clean-up failures after a commit are reported (they never fail the request). */
@@ -155,40 +154,43 @@ export type Download =
     };
 
 export function createReportService(deps: ReportServiceDeps) {
-  const { db, dialect, clock, signals, contents, registry, events } = deps;
+  const { db, dialect, clock, signals, contents, registry } = deps;
   const retentionMs = deps.retentionMs ?? 0;
   const warn = deps.warn ?? (() => {});
 
-  // A report job's end, told as the report's: subscribers know reports, not their (unlisted) jobs. A
-  // cancelled report job means its report was deleted: nothing to tell.
-  events.subscribe('job.completed', async (e) => {
-    if (e.kind !== REPORT_JOB_KIND) return;
-    const report = await store.findReportByJob(db, e.jobId);
-    if (!report || report.size_bytes === null || report.sha256 === null) return;
-    events.publish('report.succeeded', {
+  /**
+   * A report job's end, told as the report's (the outbox's consumer calls it in its transaction):
+   * subscribers know reports, not their (unlisted) jobs. A cancelled report job means its report was
+   * deleted: nothing to tell.
+   */
+  async function reportEventOf(
+    tx: Executor,
+    e: { event: 'job.completed' | 'job.failed'; payload: EventMap['job.completed'] | EventMap['job.failed'] },
+  ): Promise<DurableEvent | null> {
+    if (e.payload.kind !== REPORT_JOB_KIND) return null;
+    const report = await store.findReportByJob(tx, e.payload.jobId);
+    if (!report) return null;
+    const about = {
       tenantId: report.tenant_id,
       reportId: report.id,
       type: report.type,
       format: report.format,
       name: report.name,
-      rowCount: report.row_count ?? 0,
-      sizeBytes: Number(report.size_bytes),
-      sha256: report.sha256,
-    });
-  });
-  events.subscribe('job.failed', async (e) => {
-    if (e.kind !== REPORT_JOB_KIND) return;
-    const report = await store.findReportByJob(db, e.jobId);
-    if (!report) return;
-    events.publish('report.failed', {
-      tenantId: report.tenant_id,
-      reportId: report.id,
-      type: report.type,
-      format: report.format,
-      name: report.name,
-      error: e.error,
-    });
-  });
+    };
+    if (e.event === 'job.failed') {
+      return { event: 'report.failed', payload: { ...about, error: (e.payload as EventMap['job.failed']).error } };
+    }
+    if (report.size_bytes === null || report.sha256 === null) return null;
+    return {
+      event: 'report.succeeded',
+      payload: {
+        ...about,
+        rowCount: report.row_count ?? 0,
+        sizeBytes: Number(report.size_bytes),
+        sha256: report.sha256,
+      },
+    };
+  }
 
   const audit = (
     ctx: TenantContext,
@@ -320,6 +322,7 @@ export function createReportService(deps: ReportServiceDeps) {
   return {
     registry,
     jobHandler,
+    reportEventOf,
 
     async generate(ctx: TenantContext, body: GenerateReportBodyT): Promise<ReportT> {
       const provider = registry.get(body.type);

@@ -1,6 +1,7 @@
 /**
- * Webhooks: a URL subscribed to events, with a secret that signs each delivery. Events from the bus fan
- * out into one pending delivery per subscribed, enabled webhook of the tenant; the delivery worker
+ * Webhooks: a URL subscribed to events, with a secret that signs each delivery. Events recorded in the
+ * outbox (platform/outbox.ts) fan out, in the transaction that takes them from it, into one pending
+ * delivery per subscribed, enabled webhook of the tenant; the delivery worker
  * (./delivery.ts) posts them. The secret is shown once, at creation, and never written to the audit log.
  */
 import { randomBytes } from 'node:crypto';
@@ -206,49 +207,42 @@ export function createWebhookService(deps: WebhookServiceDeps) {
     };
   };
 
-  interface PendingEvent {
+  /** An event to deliver: what happened and when (the delivery's `created_at`). */
+  interface EventToDeliver {
     event: WebhookEvent;
     payload: { tenantId: string };
-    resolve: (rows: WebhookDeliveryRow[]) => void;
-    reject: (e: unknown) => void;
+    at: string;
   }
-  const pendingFanOut = new Map<string, PendingEvent[]>();
 
-  /** The deliveries of each of a tenant's events, in order: one read of its webhooks, one insert. */
-  async function fanOutBatch(tenantId: string, items: PendingEvent[]): Promise<WebhookDeliveryRow[][]> {
-    const hooks = await store.enabledWebhooks(db, tenantId);
-    const subscribed = hooks.map((w) => ({ hook: w, events: JSON.parse(w.events) as string[] }));
-    const targets = items.map((it) =>
-      subscribed.filter((s) => s.events.includes(it.event) || s.events.includes(ALL_EVENTS)).map((s) => s.hook),
-    );
-    if (targets.every((t) => t.length === 0)) return items.map(() => []);
-    const slug = await store.tenantSlug(db, tenantId);
-    if (slug === undefined) return items.map(() => []); // the tenant was deleted meanwhile
-    const at = iso(clock());
-    const perItem = items.map((it, i) => {
+  /**
+   * The deliveries of events, in order, queued in the caller's transaction: per tenant one read of its
+   * webhooks, and one insert for all. Resolves with each event's deliveries.
+   */
+  async function queueDeliveries(tx: Executor, items: readonly EventToDeliver[]): Promise<WebhookDeliveryRow[][]> {
+    const tenants = new Map<string, { hooks: { hook: WebhookRow; events: string[] }[]; slug: string | undefined }>();
+    const perItem: WebhookDeliveryRow[][] = [];
+    for (const it of items) {
+      const tenantId = it.payload.tenantId;
+      let tenant = tenants.get(tenantId);
+      if (!tenant) {
+        const hooks = (await store.enabledWebhooks(tx, tenantId)).map((w) => ({
+          hook: w,
+          events: JSON.parse(w.events) as string[],
+        }));
+        // No slug: the tenant was deleted meanwhile.
+        tenant = { hooks, slug: hooks.length > 0 ? await store.tenantSlug(tx, tenantId) : undefined };
+        tenants.set(tenantId, tenant);
+      }
+      const targets = tenant.hooks.filter((s) => s.events.includes(it.event) || s.events.includes(ALL_EVENTS));
+      if (targets.length === 0 || tenant.slug === undefined) {
+        perItem.push([]);
+        continue;
+      }
       const data = eventData(it.event, it.payload as EventMap[typeof it.event]);
-      return (targets[i] ?? []).map((w) => newDelivery(w, it.event, slug, at, data));
-    });
-    const rows = perItem.flat();
-    try {
-      await db.transaction().execute((tx) => store.insertDeliveries(tx, rows));
-    } catch (e) {
-      // A webhook deleted between the read and the insert: queue for the ones still there.
-      const left = new Set(
-        (
-          await store.webhooksByIds(
-            db,
-            hooks.map((h) => h.id),
-          )
-        ).map((w) => w.id),
-      );
-      const kept = perItem.map((list) => list.filter((r) => left.has(r.webhook_id)));
-      if (kept.flat().length === rows.length) throw e;
-      await db.transaction().execute((tx) => store.insertDeliveries(tx, kept.flat()));
-      queued.emit('queued');
-      return kept;
+      const slug = tenant.slug;
+      perItem.push(targets.map((s) => newDelivery(s.hook, it.event, slug, it.at, data)));
     }
-    queued.emit('queued');
+    await store.insertDeliveries(tx, perItem.flat());
     return perItem;
   }
 
@@ -433,33 +427,14 @@ export function createWebhookService(deps: WebhookServiceDeps) {
     },
 
     /**
-     * An event happened: one pending delivery for each enabled webhook of the tenant subscribed to it.
-     * Resolves with the deliveries queued. The events of one tenant published in the same event-loop
-     * turn (a first findings evaluation publishes thousands) share one read of the subscriptions and
-     * one insert, instead of a query each.
+     * Queues, in the caller's transaction, one pending delivery of each event for each enabled webhook of
+     * its tenant subscribed to it (the outbox's consumer). Call `notifyQueued` once it has committed.
      */
-    fanOut<E extends WebhookEvent>(event: E, payload: EventMap[E] & { tenantId: string }) {
-      return new Promise<WebhookDeliveryRow[]>((resolve, reject) => {
-        const item: PendingEvent = { event, payload, resolve, reject };
-        const batch = pendingFanOut.get(payload.tenantId);
-        if (batch) {
-          batch.push(item);
-          return;
-        }
-        pendingFanOut.set(payload.tenantId, [item]);
-        setImmediate(() => {
-          const items = pendingFanOut.get(payload.tenantId) ?? [];
-          pendingFanOut.delete(payload.tenantId);
-          fanOutBatch(payload.tenantId, items).then(
-            (rows) => {
-              for (const [i, it] of items.entries()) it.resolve(rows[i] ?? []);
-            },
-            (e) => {
-              for (const it of items) it.reject(e);
-            },
-          );
-        });
-      });
+    queueDeliveries,
+
+    /** Tells this process's delivery worker that deliveries were queued, so it posts them at once. */
+    notifyQueued() {
+      queued.emit('queued');
     },
   };
 }

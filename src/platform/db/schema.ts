@@ -326,6 +326,16 @@ export interface FindingEvaluationTable {
   rules_version: number;
 }
 
+export interface EventOutboxTable {
+  id: string;
+  tenant_id: string;
+  /** An EventMap name. */
+  event: string;
+  /** The event's payload, as published. */
+  payload: JsonText;
+  created_at: Timestamp;
+}
+
 export interface DB {
   tenants: TenantTable;
   users: UserTable;
@@ -348,6 +358,7 @@ export interface DB {
   report_contents: ReportContentTable;
   findings: FindingTable;
   finding_evaluations: FindingEvaluationTable;
+  event_outbox: EventOutboxTable;
 }
 
 export type TenantRow = Selectable<TenantTable>;

@@ -19,9 +19,10 @@ import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import type { FastifyBaseLogger } from 'fastify';
 import type { DatabaseDialect } from '../config.ts';
-import type { Db } from '../db/index.ts';
+import type { Db, Executor } from '../db/index.ts';
 import type { JobRow } from '../db/schema.ts';
 import type { EventBus } from '../events.ts';
+import { recordEvents } from '../outbox.ts';
 import { type Clock, iso } from '../time.ts';
 import type { JobInputStore } from './inputs.ts';
 import type { JobKinds, JobSignals } from './registry.ts';
@@ -245,10 +246,26 @@ export function createJobRunner(o: JobRunnerOptions): JobRunner {
     const jlog = log.child({ job: job.id, kind: job.kind, tenant: job.tenant_id });
     const base = { tenantId: job.tenant_id, jobId: job.id, kind: job.kind, source: job.source };
     const handler = o.kinds.get(job.kind);
+    // Each end of the job is recorded in the outbox in the transaction that writes it (webhooks must hear
+    // of it even if this process dies right after), then published here.
     const fail = async (error: JobError) => {
-      if (await store.failJob(o.db, job.id, workerId, iso(now()), error)) {
-        o.events.publish('job.failed', { ...base, error: { code: error.code, message: error.message } });
-      }
+      const payload = { ...base, error: { code: error.code, message: error.message } };
+      const failed = await o.db.transaction().execute(async (tx) => {
+        const at = iso(now());
+        if (!(await store.failJob(tx, job.id, workerId, at, error))) return false;
+        await recordEvents(tx, [{ event: 'job.failed', payload }], at);
+        return true;
+      });
+      if (failed) o.events.publish('job.failed', payload);
+    };
+    const completedEvent = (outcome: JobOutcome) => ({
+      event: 'job.completed' as const,
+      payload: { ...base, counts: outcome.counts ?? {}, result: outcome.result ?? null },
+    });
+    const complete = async (tx: Executor, outcome: JobOutcome) => {
+      const at = iso(now());
+      if (!(await store.completeJob(tx, job.id, workerId, at, outcome))) throw new JobInterrupted('lease_lost');
+      await recordEvents(tx, [completedEvent(outcome)], at);
     };
     if (!handler) {
       await fail({ code: 'INTERNAL_ERROR', message: `no handler for job kind ${job.kind}` });
@@ -282,9 +299,7 @@ export function createJobRunner(o: JobRunnerOptions): JobRunner {
         if (entry.controller.signal.aborted) throw new JobInterrupted(entry.reason ?? 'cancelled');
       },
       async complete(tx, outcome) {
-        if (!(await store.completeJob(tx, job.id, workerId, iso(now()), outcome))) {
-          throw new JobInterrupted('lease_lost');
-        }
+        await complete(tx, outcome);
         completed = outcome;
       },
       markCompleted(outcome) {
@@ -296,9 +311,7 @@ export function createJobRunner(o: JobRunnerOptions): JobRunner {
     try {
       const outcome = (await handler(ctx)) ?? {};
       if (!completed) {
-        if (!(await store.completeJob(o.db, job.id, workerId, iso(now()), outcome))) {
-          throw new JobInterrupted('lease_lost');
-        }
+        await o.db.transaction().execute((tx) => complete(tx, outcome));
         completed = outcome;
       }
     } catch (err) {
@@ -308,9 +321,13 @@ export function createJobRunner(o: JobRunnerOptions): JobRunner {
       } else if (err instanceof JobInterrupted || entry.controller.signal.aborted) {
         const reason = err instanceof JobInterrupted ? err.reason : (entry.reason ?? 'cancelled');
         if (reason === 'cancelled') {
-          if (await store.markRunningJobCancelled(o.db, job.id, workerId, iso(now()))) {
-            o.events.publish('job.cancelled', base);
-          }
+          const cancelled = await o.db.transaction().execute(async (tx) => {
+            const at = iso(now());
+            if (!(await store.markRunningJobCancelled(tx, job.id, workerId, at))) return false;
+            await recordEvents(tx, [{ event: 'job.cancelled', payload: base }], at);
+            return true;
+          });
+          if (cancelled) o.events.publish('job.cancelled', base);
           jlog.info('job cancelled');
         } else if (reason === 'shutdown') {
           await store.releaseJob(o.db, job.id, workerId, iso(now()));
@@ -335,7 +352,7 @@ export function createJobRunner(o: JobRunnerOptions): JobRunner {
     if (completed) {
       const done = completed as JobOutcome;
       jlog.info({ counts: done.counts }, 'job succeeded');
-      o.events.publish('job.completed', { ...base, counts: done.counts ?? {}, result: done.result ?? null });
+      o.events.publish('job.completed', completedEvent(done).payload);
     }
   }
 

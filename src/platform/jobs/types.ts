@@ -63,7 +63,8 @@ export interface JobContext {
   complete(tx: Executor, outcome: JobOutcome): Promise<void>;
   /**
    * Tells the runner the handler has already committed the job's completion
-   * on a connection of its own (with COMPLETE_JOB_SQL, fenced by the lease).
+   * on a connection of its own (with COMPLETE_JOB_SQL, fenced by the lease),
+   * and its `job.completed` in the outbox (INSERT_OUTBOX_SQL).
    */
   markCompleted(outcome: JobOutcome): void;
   log: FastifyBaseLogger;

@@ -6,6 +6,7 @@
 import { describe, expect, it } from 'vitest';
 import { claimDueDeliveries } from '../../../src/modules/webhooks/store.ts';
 import { loadConfig } from '../../../src/platform/config.ts';
+import { type DurableEvent, recordEvents } from '../../../src/platform/outbox.ts';
 import { startWorker } from '../../../src/worker.ts';
 import { createTestApp } from '../../helpers/app.ts';
 import { testDialects } from '../../helpers/env.ts';
@@ -123,7 +124,7 @@ for (const dialect of testDialects()) {
       }
     });
 
-    it('events published in one turn are fanned out together: each webhook gets each event it subscribed to', async () => {
+    it('recorded events fan out once, in one transaction: each webhook gets each event it subscribed to', async () => {
       const t = await createTestApp({ dialect, env: ALLOW_PRIVATE });
       const acme = await t.createTenant('acme');
       const other = await t.createTenant('other');
@@ -141,35 +142,37 @@ for (const dialect of testDialects()) {
       const all = await create('acme', ['*']);
       const onlyChanges = await create('acme', ['inventory.changed']);
       const otherHook = await create('other', ['inventory.changed']);
-      // 40 events of two tenants in one synchronous burst, as a findings evaluation publishes them.
-      const pending = [];
+      // 40 events of two tenants, as changes record them.
+      const events: DurableEvent[] = [];
       for (let v = 1; v <= 20; v++) {
-        pending.push(t.services.webhooks.fanOut('inventory.changed', { tenantId: acme.id, version: v }));
-        pending.push(
-          t.services.webhooks.fanOut('job.cancelled', {
+        events.push({ event: 'inventory.changed', payload: { tenantId: acme.id, version: v } });
+        events.push({
+          event: 'job.cancelled',
+          payload: {
             tenantId: v % 2 ? acme.id : other.id,
             jobId: `job_${v}`,
             kind: 'discovery',
             source: 'terraform_state',
-          }),
-        );
+          },
+        });
       }
-      const queued = await Promise.all(pending);
-      // Each call resolves with its own deliveries.
-      expect(queued.map((rows) => rows.map((r) => r.webhook_id).sort())).toEqual(
-        Array.from({ length: 20 }, (_, i) => [[all, onlyChanges].sort(), i % 2 === 0 ? [all] : []]).flat(),
-      );
+      await t.services.db.transaction().execute((tx) => recordEvents(tx, events, new Date().toISOString()));
+      expect(await t.services.outbox.drain()).toBe(40);
       const rows = await t.services.db
         .selectFrom('webhook_deliveries')
         .select(['webhook_id', 'event', 'payload'])
+        .orderBy('created_at')
         .execute();
       const versions = rows
         .filter((r) => r.webhook_id === onlyChanges)
-        .map((r) => (JSON.parse(r.payload) as { data: { version: number } }).data.version)
-        .sort((a, b) => a - b);
-      expect(versions).toEqual(Array.from({ length: 20 }, (_, i) => i + 1));
+        .map((r) => (JSON.parse(r.payload) as { data: { version: number } }).data.version);
+      expect(versions.sort((a, b) => a - b)).toEqual(Array.from({ length: 20 }, (_, i) => i + 1));
       expect(rows.filter((r) => r.webhook_id === all).length).toBe(30);
       expect(rows.filter((r) => r.webhook_id === otherHook).length).toBe(0);
+      expect(await t.services.db.selectFrom('event_outbox').select('id').execute()).toEqual([]);
+      // Nothing is left to hand on twice.
+      expect(await t.services.outbox.drain()).toBe(0);
+      expect((await t.services.db.selectFrom('webhook_deliveries').select('id').execute()).length).toBe(rows.length);
     });
 
     it('finished deliveries past the retention period are deleted; pending and recent ones are kept', async () => {

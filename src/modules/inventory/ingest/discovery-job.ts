@@ -29,6 +29,7 @@ import {
   JobInterrupted,
   type JobOutcome,
 } from '../../../platform/jobs/types.ts';
+import { recordEvents } from '../../../platform/outbox.ts';
 import { type Clock, iso } from '../../../platform/time.ts';
 import { EDGE_COLUMNS, NODE_COLUMNS } from '../bulk-sql.ts';
 import * as store from '../store.ts';
@@ -246,6 +247,9 @@ export function createDiscoveryJobHandler(deps: DiscoveryJobDeps): JobHandler {
       );
       await store.touchScopes(tx, tenantId, plan.scopes, job.source, job.id, now);
       if (changes(plan)) version = await store.bumpInventoryVersion(tx, tenantId);
+      if (version !== null) {
+        await recordEvents(tx as Executor, [{ event: 'inventory.changed', payload: { tenantId, version } }], now);
+      }
       ctx.checkpoint();
       withVersion(outcome, version ?? (await store.inventoryVersion(tx, tenantId)) ?? 0);
       await ctx.complete(tx as Executor, outcome);
@@ -283,6 +287,7 @@ export function createDiscoveryJobHandler(deps: DiscoveryJobDeps): JobHandler {
             tenantId: job.tenant_id,
             jobId: job.id,
             jobSource: job.source,
+            jobKind: job.kind,
             leaseOwner: job.lease_owner as string,
             now: iso(clock()),
             scopes: plan.scopes,

@@ -17,6 +17,7 @@
 import SQLite from 'better-sqlite3';
 import { COMPLETE_JOB_SQL, completeJobParams } from '../../../platform/jobs/store.ts';
 import type { JobOutcome } from '../../../platform/jobs/types.ts';
+import { type DurableEvent, INSERT_OUTBOX_SQL, outboxParams } from '../../../platform/outbox.ts';
 import {
   BUMP_VERSION_SQL,
   INVENTORY_VERSION_SQL,
@@ -33,6 +34,8 @@ export interface SqliteWritePlan {
   jobId: string;
   /** The job's source kind (`terraform_state`…), recorded on its scopes. */
   jobSource: string;
+  /** The job's kind (`discovery`), for its `job.completed` event. */
+  jobKind: string;
   /** The worker holding the job's lease: the completion is fenced by it. */
   leaseOwner: string;
   now: string;
@@ -287,6 +290,23 @@ export function writeToSqlite(session: IngestSession, given: SqliteWritePlan, co
       db.exec('rollback');
       return { status: 'lease_lost' };
     }
+    // The events the runner and the job publish once this commits, recorded with it (platform/outbox.ts).
+    const tenantId = plan.tenantId;
+    const events: DurableEvent[] = [];
+    if (version !== null) events.push({ event: 'inventory.changed', payload: { tenantId, version } });
+    events.push({
+      event: 'job.completed',
+      payload: {
+        tenantId,
+        jobId: plan.jobId,
+        kind: plan.jobKind,
+        source: plan.jobSource,
+        counts: outcome.counts ?? {},
+        result: outcome.result ?? null,
+      },
+    });
+    const record = db.prepare(INSERT_OUTBOX_SQL);
+    for (const e of events) record.run(...outboxParams(e, plan.now));
     db.exec('commit');
     return { status: 'committed', version, inventoryVersion };
   } catch (e) {
