@@ -1,6 +1,13 @@
 import { type Static, Type } from 'typebox';
 import { EnumListQuery } from '../../platform/http/list-filters.ts';
-import { NOT_BLANK, NullableTimestamp, PaginationQuery, SortQuery, Timestamp } from '../../platform/http/schemas.ts';
+import {
+  NOT_BLANK,
+  NullableTimestamp,
+  PaginationQuery,
+  SortQuery,
+  StringEnum,
+  Timestamp,
+} from '../../platform/http/schemas.ts';
 
 /** Events a webhook can subscribe to; `*` means all of them (and any added later). */
 export const WEBHOOK_EVENTS = [
@@ -30,7 +37,7 @@ const Url = Type.String({
     'destinations are refused unless the server allows them (INFRACAST_WEBHOOK_ALLOW_PRIVATE_NETWORKS).',
   examples: ['https://hooks.example.com/infracast'],
 });
-const Events = Type.Array(Type.String({ minLength: 1, maxLength: 100 }), {
+const Events = Type.Array(StringEnum([...WEBHOOK_EVENTS, ALL_EVENTS]), {
   minItems: 1,
   maxItems: 20,
   uniqueItems: true,
