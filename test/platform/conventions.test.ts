@@ -123,6 +123,23 @@ describe('API conventions', () => {
     });
   });
 
+  it('a "__proto__" member is refused by name, not as "not valid JSON"', async () => {
+    const t = await createTestApp();
+    for (const payload of [
+      '{"slug": "x", "name": "X", "__proto__": {"admin": true}}',
+      '{"a": [{"__proto__": null}]}',
+    ]) {
+      const res = await t.app.inject({
+        method: 'POST',
+        url: '/api/v1/tenants',
+        headers: { ...t.admin.headers, 'content-type': 'application/json' },
+        payload,
+      });
+      expect(res.statusCode, payload).toBe(400);
+      expect(res.json().error.message).toBe('Request body may not contain a member named "__proto__"');
+    }
+  });
+
   it('wrong content type: 415 envelope', async () => {
     const t = await createTestApp();
     const res = await t.app.inject({

@@ -46,6 +46,15 @@ const STATUS_CODES: Record<number, ErrorCode> = {
 };
 
 /** Maps anything thrown to an AppError; unknown errors become a 500 that leaks nothing. */
+function isValidJson(text: string): boolean {
+  try {
+    JSON.parse(text);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 export function toAppError(err: unknown, bodyLimitBytes: number): AppError {
   if (isAppError(err)) return err;
   const e = err as FastifyError & { validationContext?: string };
@@ -247,6 +256,10 @@ export const conventions = fp<ConventionsOptions>(
         if ((body as string).length === 0) return done(null, undefined);
         if (jsonNestsDeeperThan(body as string)) return done(new AppError('BAD_REQUEST', tooDeepMessage));
         jsonParser(req, body as string, (err, value) => {
+          if (err && isValidJson(body as string)) {
+            // Valid JSON that the parser refused: a `__proto__` member (it could pollute prototypes).
+            return done(new AppError('BAD_REQUEST', 'Request body may not contain a member named "__proto__"'));
+          }
           const found = err ? null : unstorableStringAt(body as string, value);
           if (found) {
             return done(
