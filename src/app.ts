@@ -152,12 +152,9 @@ export async function buildApp(deps: AppDeps): Promise<App> {
         latency_ms: Math.round((performance.now() - start) * 100) / 100,
         ...(degraded ? { message: 'rate limits are kept in memory until Redis answers again' } : {}),
       };
-    } catch (e) {
-      return {
-        status: 'down' as const,
-        latency_ms: null,
-        message: `Redis unreachable (${(e as Error).message}); rate limits kept in memory`,
-      };
+    } catch {
+      // /status is public: no address or driver text (the limiter logs the outage once).
+      return { status: 'down' as const, latency_ms: null, message: 'Redis unreachable; rate limits kept in memory' };
     }
   };
 
