@@ -157,8 +157,9 @@ const due = (now: string) => sql<boolean>`
 
 /** Cheap read-only check, so an idle worker polls without taking SQLite's writer lock. */
 /**
- * Deletes up to `limit` finished (succeeded or failed) deliveries created before `before`; returns how many.
- * Pending ones are never deleted, whatever their age.
+ * Deletes up to `limit` finished (succeeded or failed) deliveries whose last attempt was before `before`;
+ * returns how many. Retention counts from when a delivery finished, so one sent again (redeliver) long after
+ * it was made is kept as long as a new one. Pending ones are never deleted, whatever their age.
  */
 export async function pruneFinishedDeliveries(db: Executor, before: string, limit: number): Promise<number> {
   const res = await db
@@ -168,7 +169,7 @@ export async function pruneFinishedDeliveries(db: Executor, before: string, limi
         .selectFrom('webhook_deliveries')
         .select('id')
         .where('status', 'in', ['succeeded', 'failed'])
-        .where('created_at', '<', before)
+        .where((eb) => eb.fn.coalesce('last_attempt_at', 'created_at'), '<', before)
         .limit(limit),
     )
     .executeTakeFirst();

@@ -188,19 +188,22 @@ for (const dialect of testDialects()) {
         })
       ).json().data;
       const ids: Record<string, string> = {};
-      for (const kind of ['old-succeeded', 'old-failed', 'old-pending', 'new-succeeded']) {
+      // `redelivered-succeeded` was made long ago but sent again (and succeeded) yesterday: kept.
+      for (const kind of ['old-succeeded', 'old-failed', 'old-pending', 'new-succeeded', 'redelivered-succeeded']) {
         const ping = await t.app.inject({
           method: 'POST',
           url: `/api/v1/tenants/acme/webhooks/${hook.id}/ping`,
           headers: h,
         });
         ids[kind] = ping.json().data.id;
+        const daysAgo = (days: number) => new Date(Date.now() - days * 86_400_000).toISOString();
         const old = kind.startsWith('old');
         await t.services.db
           .updateTable('webhook_deliveries')
           .set({
             status: kind.endsWith('pending') ? 'pending' : (kind.split('-')[1] as 'succeeded' | 'failed'),
-            created_at: new Date(Date.now() - (old ? 40 : 1) * 86_400_000).toISOString(),
+            created_at: daysAgo(old || kind.startsWith('redelivered') ? 40 : 1),
+            last_attempt_at: kind.endsWith('pending') ? null : daysAgo(old ? 40 : 1),
             // Not due during the test: a pending delivery waiting for its next attempt.
             next_attempt_at: new Date(Date.now() + 86_400_000).toISOString(),
           })
@@ -212,8 +215,8 @@ for (const dialect of testDialects()) {
       const left = async () =>
         (await t.services.db.selectFrom('webhook_deliveries').select('id').execute()).map((r) => r.id).sort();
       const until = Date.now() + 5000;
-      while ((await left()).length > 2 && Date.now() < until) await new Promise((r) => setTimeout(r, 20));
-      expect(await left()).toEqual([ids['old-pending'], ids['new-succeeded']].sort());
+      while ((await left()).length > 3 && Date.now() < until) await new Promise((r) => setTimeout(r, 20));
+      expect(await left()).toEqual([ids['old-pending'], ids['new-succeeded'], ids['redelivered-succeeded']].sort());
     });
   });
 }
