@@ -44,6 +44,7 @@ import { type Clock, iso } from '../../platform/time.ts';
 import { timeSlice } from '../../platform/time-slice.ts';
 import { auditEntry, insertAuditEntry } from '../audit/store.ts';
 import { inventoryVersion } from '../inventory/store.ts';
+import { subscribesToAny } from '../webhooks/store.ts';
 import { type EvaluationConnection, evaluateInThread } from './evaluation-client.ts';
 import {
   type AcceptFindingBodyT,
@@ -384,14 +385,20 @@ export function createFindingService(deps: FindingServiceDeps) {
         duration_ms: Math.round(performance.now() - started),
         rules_version: RULES_VERSION,
       });
-      await recordEvents(
-        tx,
-        [
-          ...created.map((payload) => ({ event: 'finding.created' as const, payload })),
-          ...resolved.map((payload) => ({ event: 'finding.resolved' as const, payload })),
-        ],
-        now,
-      );
+      // For webhooks (the outbox's consumer), and only if one listens: a first evaluation makes thousands.
+      if (
+        (created.length > 0 || resolved.length > 0) &&
+        (await subscribesToAny(tx, tenantId, ['finding.created', 'finding.resolved']))
+      ) {
+        await recordEvents(
+          tx,
+          [
+            ...created.map((payload) => ({ event: 'finding.created' as const, payload })),
+            ...resolved.map((payload) => ({ event: 'finding.resolved' as const, payload })),
+          ],
+          now,
+        );
+      }
       return true;
     });
     if (!done) return null;

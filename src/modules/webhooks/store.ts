@@ -67,6 +67,23 @@ export async function enabledWebhooks(db: Executor, tenantId: string): Promise<W
     .execute();
 }
 
+/**
+ * Whether any enabled webhook of the tenant subscribes to one of `events` (or to all): a change that makes
+ * thousands of events (a first findings evaluation) records them only when someone will receive them.
+ */
+export async function subscribesToAny(db: Executor, tenantId: string, events: readonly string[]): Promise<boolean> {
+  const rows = await db
+    .selectFrom('webhooks')
+    .select('events')
+    .where('tenant_id', '=', tenantId)
+    .where('enabled', '=', 1)
+    .execute();
+  return rows.some((r) => {
+    const subscribed = JSON.parse(r.events) as string[];
+    return subscribed.includes('*') || events.some((e) => subscribed.includes(e));
+  });
+}
+
 export async function webhooksByIds(db: Executor, ids: string[]): Promise<WebhookRow[]> {
   if (ids.length === 0) return [];
   return db.selectFrom('webhooks').selectAll().where('id', 'in', ids).execute();

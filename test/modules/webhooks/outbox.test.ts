@@ -11,6 +11,7 @@ import { type DurableEvent, outboxId, recordEvents } from '../../../src/platform
 import { startWorker } from '../../../src/worker.ts';
 import { createTestApp, type TestApp } from '../../helpers/app.ts';
 import { testDialects } from '../../helpers/env.ts';
+import { NODES, WEB } from '../findings/fixture.ts';
 import { startReceiver } from './helpers.ts';
 
 const ALLOW_PRIVATE = { INFRACAST_WEBHOOK_ALLOW_PRIVATE_NETWORKS: 'true' };
@@ -122,6 +123,39 @@ for (const dialect of testDialects()) {
       } finally {
         await worker.close();
       }
+    });
+
+    it('finding events are recorded only when a webhook of the tenant subscribes to them', async () => {
+      const t = await createTestApp({ dialect, env: ALLOW_PRIVATE });
+      const tenant = await t.createTenant('acme');
+      const headers = (await t.userWithRole('acme', 'admin')).headers;
+      // Left in the outbox to be looked at: nothing hands them on.
+      t.services.outbox.drain = async () => 0;
+      const recorded = async () =>
+        (await t.services.db.selectFrom('event_outbox').select('event').orderBy('id').execute()).map((r) => r.event);
+      const addNode = async (n: (typeof NODES)[number]) => {
+        const res = await t.app.inject({ method: 'POST', url: '/api/v1/tenants/acme/nodes', headers, payload: n });
+        expect(res.statusCode, res.body).toBe(201);
+      };
+      await addNode(NODES[0] as (typeof NODES)[number]);
+      expect((await t.services.findings.evaluate(tenant.id))?.created).toBeGreaterThan(0);
+      expect(await recorded()).toEqual(['inventory.changed']);
+
+      const hook = await t.app.inject({
+        method: 'POST',
+        url: '/api/v1/tenants/acme/webhooks',
+        headers,
+        payload: { url: 'http://127.0.0.1:9/hook', events: ['finding.created'] },
+      });
+      expect(hook.statusCode, hook.body).toBe(201);
+      await addNode(NODES.find((n) => n.id === WEB) as (typeof NODES)[number]);
+      expect((await t.services.findings.evaluate(tenant.id))?.created).toBeGreaterThan(0);
+      expect(await recorded()).toEqual([
+        'inventory.changed',
+        'inventory.changed',
+        'finding.created',
+        'finding.created',
+      ]);
     });
 
     it('an event that cannot be read is reported and dropped; it holds back nothing', async () => {
