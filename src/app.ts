@@ -136,6 +136,8 @@ export async function buildApp(deps: AppDeps): Promise<App> {
           ms: Math.round(reply.elapsedTime * 10) / 10,
           tenant: req.tenant?.slug,
           actor: req.principal?.id,
+          // The peer, or behind INFRACAST_TRUST_PROXY the address the trusted proxies saw.
+          client: req.ip,
         },
         'request',
       );

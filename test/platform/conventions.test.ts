@@ -537,6 +537,21 @@ describe('API conventions', () => {
     expect(t.logs.join('\n')).not.toMatch(/SEKRIT|QueryPwSekrit3/);
   });
 
+  it('each request line names the client: the peer, or behind INFRACAST_TRUST_PROXY the forwarded address', async () => {
+    const clients = async (env: Record<string, string>) => {
+      const t = await createTestApp({ captureLogs: true, env });
+      await t.app.inject({ url: '/api/v1/status', headers: { 'x-forwarded-for': '203.0.113.7, 198.51.100.2' } });
+      return t.logs
+        .map((l) => JSON.parse(l))
+        .filter((l) => l.msg === 'request' && l.url === '/api/v1/status')
+        .map((l) => l.client);
+    };
+    expect(await clients({})).toEqual(['127.0.0.1']);
+    // One trusted load balancer: the entry it appended.
+    expect(await clients({ INFRACAST_TRUST_PROXY: 'true' })).toEqual(['198.51.100.2']);
+    expect(await clients({ INFRACAST_TRUST_PROXY: '2' })).toEqual(['203.0.113.7']);
+  });
+
   it('an unexpected error is a 500 that leaks nothing and logs the cause with the request id', async () => {
     const t = await createTestApp({
       captureLogs: true,
